@@ -1,0 +1,66 @@
+"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``, ``demo``.
+
+Every dependency comes from ``pyproject.toml`` (the project's dependency groups and extras),
+so a fresh machine needs nothing but ``pip install nox``.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
+    deps: list[str] = []
+    for group in groups:
+        deps.extend(nox.project.dependency_groups(PYPROJECT, group))
+    session.install("--upgrade", "pip")
+    session.install("-e", f".[{extras}]" if extras else ".", *deps)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (including the executable examples in docs/)."""
+    _install(session, "tests", extras="postgres")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting check."""
+    _install(session, "lint")
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the library and its typed usage file."""
+    _install(session, "typecheck", extras="postgres")
+    session.run("mypy", "src", "tests/typing_usage.py")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with warnings as errors."""
+    _install(session, "docs")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print performance figures and ratios (never asserted in tests)."""
+    _install(session, "tests", extras="postgres")
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: the bundled demonstration on the embedded default."""
+    _install(session)
+    session.run("kmbase", "demo", *session.posargs)

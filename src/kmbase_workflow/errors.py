@@ -1,0 +1,149 @@
+"""Every error the library raises, under one root.
+
+Each error says what was wrong, where, and what to do, in Chinese and English::
+
+    KmbaseError
+    ├── InvalidInputError (ValueError)          bad data from a user or a file      CLI exit 2
+    │   ├── ApplicationFormatError              an application file, every problem with its path
+    │   └── PolicyFormatError                   a policy file that does not describe a policy
+    ├── PolicyNotFoundError (LookupError)       no policy in force on the date asked
+    ├── CalendarError
+    │   ├── CalendarDataMissingError            no official holiday notice for a year  CLI exit 3
+    │   └── CalendarDataConflictError           a loaded notice contradicts known data
+    ├── TransitionRefusedError                  guards failed; lists each with its article  exit 1
+    ├── ConcurrencyConflictError                a stale version was written               exit 4
+    ├── CaseNotFoundError (LookupError)         no case with that id
+    └── StoreError                              the store cannot do what was asked
+        └── SchemaVersionError                  the database has a newer schema than this library
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._i18n import Lang, Text
+
+__all__ = [
+    "ApplicationFormatError",
+    "CalendarDataConflictError",
+    "CalendarDataMissingError",
+    "CalendarError",
+    "CaseNotFoundError",
+    "ConcurrencyConflictError",
+    "InvalidInputError",
+    "KmbaseError",
+    "PolicyFormatError",
+    "PolicyNotFoundError",
+    "SchemaVersionError",
+    "StoreError",
+    "TransitionRefusedError",
+]
+
+
+class KmbaseError(Exception):
+    """Root of every error raised by kmbase_workflow.
+
+    ``message`` says what was wrong (and where); ``hint`` says what to do. Both are
+    bilingual :class:`~kmbase_workflow.Text`; ``str(error)`` shows both languages.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: Text, *, hint: Text | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(self.describe("zh") + "\n" + self.describe("en"))
+
+    def describe(self, lang: Lang) -> str:
+        """The whole error (message and hint) in one language."""
+        text = self.message.in_(lang)
+        if self.hint is not None:
+            text += ("；" if lang == "zh" else "; ") + self.hint.in_(lang)
+        return text
+
+
+class InvalidInputError(KmbaseError, ValueError):
+    """Input that does not have the expected form."""
+
+    exit_code = 2
+
+
+class ApplicationFormatError(InvalidInputError):
+    """An application (or other record) could not be read.
+
+    ``problems`` lists every problem, each as ``path: what is wrong``
+    (``services.training.person_times: expected an integer, got "abc"``).
+    """
+
+    def __init__(self, source: str, problems: Sequence[Text]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        zh_lines = "\n".join(f"  - {p.zh}" for p in self.problems)
+        en_lines = "\n".join(f"  - {p.en}" for p in self.problems)
+        super().__init__(
+            Text(
+                zh=f"{source} 有 {count} 处错误：\n{zh_lines}\n",
+                en=f"{source} has {count} problem(s):\n{en_lines}\n",
+            ),
+            hint=Text(
+                zh="请按 docs/application-format.md 修改后重试",
+                en="correct them as described in docs/application-format.md and try again",
+            ),
+        )
+
+
+class PolicyFormatError(InvalidInputError):
+    """A policy file that does not describe a policy (every problem with its path)."""
+
+
+class PolicyNotFoundError(KmbaseError, LookupError):
+    """No policy in force on the requested date."""
+
+    exit_code = 2
+
+
+class CalendarError(KmbaseError):
+    """The working-day calendar cannot answer."""
+
+    exit_code = 3
+
+
+class CalendarDataMissingError(CalendarError):
+    """A date falls in a year for which no official holiday notice is loaded."""
+
+    def __init__(self, message: Text, *, hint: Text | None = None, year: int = 0) -> None:
+        self.year = year
+        super().__init__(message, hint=hint)
+
+
+class CalendarDataConflictError(CalendarError):
+    """Loaded holiday data contradicts data the calendar already holds."""
+
+    exit_code = 2
+
+
+class TransitionRefusedError(KmbaseError):
+    """A trigger was refused: one or more guards failed. Nothing was changed."""
+
+    exit_code = 1
+
+
+class ConcurrencyConflictError(KmbaseError):
+    """The case changed since it was loaded (stale version). Nothing was written."""
+
+    exit_code = 4
+
+
+class CaseNotFoundError(KmbaseError, LookupError):
+    """No case with the given id in the store."""
+
+    exit_code = 2
+
+
+class StoreError(KmbaseError):
+    """The store cannot do what was asked."""
+
+
+class SchemaVersionError(StoreError):
+    """The database was created by a newer version of this library."""
