@@ -4,6 +4,7 @@ Each error says what was wrong, where, and what to do, in Chinese and English::
 
     KmbaseError
     ├── InvalidInputError (ValueError)          bad data from a user or a file      CLI exit 2
+    │   ├── FieldValueError                     one record field out of range or malformed
     │   ├── ApplicationFormatError              an application file, every problem with its path
     │   └── PolicyFormatError                   a policy file that does not describe a policy
     ├── PolicyNotFoundError (LookupError)       no policy in force on the date asked
@@ -30,6 +31,7 @@ __all__ = [
     "CalendarError",
     "CaseNotFoundError",
     "ConcurrencyConflictError",
+    "FieldValueError",
     "InvalidInputError",
     "KmbaseError",
     "PolicyFormatError",
@@ -66,6 +68,19 @@ class InvalidInputError(KmbaseError, ValueError):
     """Input that does not have the expected form."""
 
     exit_code = 2
+
+
+class FieldValueError(InvalidInputError):
+    """A record field got a value it cannot hold (negative count, bad credit code …).
+
+    Raised by record constructors; ``field`` names the field so that readers of files can
+    report the full path.
+    """
+
+    def __init__(self, field: str, problem: Text) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(Text(zh=f"{field}：{problem.zh}", en=f"{field}: {problem.en}"))
 
 
 class ApplicationFormatError(InvalidInputError):

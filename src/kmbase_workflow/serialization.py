@@ -1,0 +1,279 @@
+"""The project's one cattrs converter: records to and from JSON (and TOML).
+
+Reading is strict: an integer field takes an integer, not ``"12"`` nor ``12.5``; unknown keys
+are refused (they are usually typos). A file with problems raises one
+:class:`~kmbase_workflow.errors.ApplicationFormatError` listing every problem with its path::
+
+    services.training.person_times: expected an integer, got "abc"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.cols import (
+    homogenous_tuple_structure_factory,
+    is_mapping,
+    is_sequence,
+    mapping_structure_factory,
+)
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+)
+
+from ._i18n import Text
+from .errors import ApplicationFormatError, FieldValueError, InvalidInputError
+from .records import Application
+
+__all__ = [
+    "converter",
+    "dump_json",
+    "dumps_json",
+    "load_application",
+    "loads_application",
+    "structure",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+
+class _WrongTypeError(TypeError):
+    """A scalar of the wrong kind; carries the bilingual expectation."""
+
+    def __init__(self, expected: Text, value: object) -> None:
+        self.expected = expected
+        self.value = value
+        super().__init__(expected.en)
+
+
+_INTEGER = Text(zh="应为整数", en="expected an integer")
+_NUMBER = Text(zh="应为数字", en="expected a number")
+_BOOLEAN = Text(zh="应为 true 或 false", en="expected true or false")
+_STRING = Text(zh="应为文本", en="expected a string")
+_DATE = Text(zh="应为日期（YYYY-MM-DD）", en="expected a date (YYYY-MM-DD)")
+_LIST = Text(zh="应为列表", en="expected a list")
+_OBJECT = Text(zh="应为对象（键值表）", en="expected an object (a table of keys)")
+
+
+def _structure_int(value: object, _type: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _WrongTypeError(_INTEGER, value)
+    return value
+
+
+def _structure_float(value: object, _type: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _WrongTypeError(_NUMBER, value)
+    return float(value)
+
+
+def _structure_bool(value: object, _type: type) -> bool:
+    if not isinstance(value, bool):
+        raise _WrongTypeError(_BOOLEAN, value)
+    return value
+
+
+def _structure_str(value: object, _type: type) -> str:
+    if not isinstance(value, str):
+        raise _WrongTypeError(_STRING, value)
+    return value
+
+
+def _structure_date(value: object, _type: type) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise _WrongTypeError(_DATE, value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise _WrongTypeError(_DATE, value) from None
+    raise _WrongTypeError(_DATE, value)
+
+
+def _structure_enum(value: object, type_: type[enum.Enum]) -> enum.Enum:
+    try:
+        return type_(value)
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in type_)
+        raise _WrongTypeError(
+            Text(zh=f"应为以下之一：{allowed}", en=f"expected one of: {allowed}"), value
+        ) from None
+
+
+def _shape_guard(
+    expected: Text, kinds: tuple[type, ...], inner: Callable[[Any, Any], Any]
+) -> Callable[[Any, Any], Any]:
+    # cattrs would happily iterate a string as a list of characters: refuse the wrong shape.
+    def hook(value: object, type_: Any) -> Any:
+        if not isinstance(value, kinds):
+            raise _WrongTypeError(expected, value)
+        return inner(value, type_)
+
+    return hook
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(float, _structure_float)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    conv.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+    )
+    conv.register_structure_hook_factory(
+        is_sequence,
+        lambda t: _shape_guard(_LIST, (list, tuple), homogenous_tuple_structure_factory(t, conv)),
+    )
+    conv.register_structure_hook_factory(
+        is_mapping,
+        lambda t: _shape_guard(_OBJECT, (dict,), mapping_structure_factory(t, conv)),
+    )
+    return conv
+
+
+converter: cattrs.Converter = _make_converter()
+"""The converter every record goes through (strict scalars, extra keys refused)."""
+
+
+def _describe_value(value: object) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _leaf_problems(exc: BaseException, path: str) -> Iterator[Text]:
+    """Walk cattrs' exception groups down to the leaves, tracking the path."""
+    where = path or "(root)"
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        with_notes, without_notes = exc.group_exceptions()
+        for child, note in with_notes:
+            if isinstance(note, AttributeValidationNote):
+                child_path = f"{path}.{note.name}" if path else note.name
+            elif isinstance(note.index, str):  # a mapping key: services.training
+                child_path = f"{path}.{note.index}"
+            else:
+                child_path = f"{path}[{note.index}]"
+            yield from _leaf_problems(child, child_path)
+        for child in without_notes:
+            yield from _leaf_problems(child, path)
+    elif isinstance(exc, ForbiddenExtraKeysError):
+        keys = ", ".join(sorted(exc.extra_fields))
+        yield Text(
+            zh=f"{where}：未知字段 {keys}（拼写错误？）",
+            en=f"{where}: unknown field(s) {keys} (a typo?)",
+        )
+    elif isinstance(exc, _WrongTypeError):
+        got = _describe_value(exc.value)
+        yield Text(
+            zh=f"{where}：{exc.expected.zh}，实际为 {got}",
+            en=f"{where}: {exc.expected.en}, got {got}",
+        )
+    elif isinstance(exc, FieldValueError):
+        field_path = f"{path}.{exc.field}" if path else exc.field
+        yield Text(zh=f"{field_path}：{exc.problem.zh}", en=f"{field_path}: {exc.problem.en}")
+    elif isinstance(exc, KeyError):
+        yield Text(zh=f"{where}：缺少必填字段", en=f"{where}: required field missing")
+    elif isinstance(exc, TypeError | AttributeError) and path:
+        # Containers given the wrong shape (a string where a list belongs, …).
+        yield Text(zh=f"{where}：结构不对（{exc}）", en=f"{where}: wrong structure ({exc})")
+    else:
+        yield Text(zh=f"{where}：{exc}", en=f"{where}: {exc}")
+
+
+def structure(data: object, type_: type[T], *, source: str = "input") -> T:
+    """Build a record of ``type_`` from plain data (as parsed from JSON or TOML).
+
+    Raises :class:`ApplicationFormatError` listing every problem with its path.
+    """
+    if not isinstance(data, dict):
+        raise ApplicationFormatError(
+            source, [Text(zh=f"(root)：{_OBJECT.zh}", en=f"(root): {_OBJECT.en}")]
+        )
+    try:
+        return converter.structure(data, type_)
+    except (ClassValidationError, IterableValidationError) as exc:
+        raise ApplicationFormatError(source, list(_leaf_problems(exc, ""))) from None
+    except (FieldValueError, _WrongTypeError) as exc:
+        raise ApplicationFormatError(source, list(_leaf_problems(exc, ""))) from None
+
+
+def unstructure(record: object) -> dict[str, Any]:
+    """Plain data (JSON- and TOML-ready) for a record."""
+    data = converter.unstructure(record)
+    if not isinstance(data, dict):  # pragma: no cover - records are attrs classes
+        msg = f"{type(record).__name__} is not a record"
+        raise TypeError(msg)
+    return data
+
+
+def dumps_json(record: object, *, indent: int | None = 2) -> str:
+    """A record as JSON text (UTF-8, Chinese kept readable)."""
+    return json.dumps(unstructure(record), ensure_ascii=False, indent=indent)
+
+
+def dump_json(record: object, path: str | Path) -> None:
+    """Write a record to a JSON file."""
+    Path(path).write_text(dumps_json(record) + "\n", encoding="utf-8")
+
+
+def _parse(text: str, fmt: str, source: str) -> object:
+    parsers: dict[str, Callable[[str], object]] = {"json": json.loads, "toml": tomllib.loads}
+    try:
+        return parsers[fmt](text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInputError(
+            Text(
+                zh=f"{source} 不是有效的 {fmt.upper()}：{exc}",
+                en=f"{source} is not valid {fmt.upper()}: {exc}",
+            ),
+            hint=Text(zh="请检查文件语法", en="check the file's syntax"),
+        ) from None
+
+
+def loads_application(text: str, *, fmt: str = "json", source: str = "input") -> Application:
+    """Read an application from JSON (``fmt="json"``) or TOML (``fmt="toml"``) text."""
+    if fmt not in ("json", "toml"):
+        raise InvalidInputError(
+            Text(zh=f"不支持的格式 {fmt}", en=f"unsupported format {fmt}"),
+            hint=Text(zh="请使用 json 或 toml", en="use json or toml"),
+        )
+    return structure(_parse(text, fmt, source), Application, source=source)
+
+
+def load_application(path: str | Path) -> Application:
+    """Read an application from a ``.json`` or ``.toml`` file."""
+    file = Path(path)
+    fmt = "toml" if file.suffix.lower() == ".toml" else "json"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(
+            Text(zh=f"无法读取 {file}：{exc.strerror}", en=f"cannot read {file}: {exc.strerror}"),
+            hint=Text(zh="请检查路径", en="check the path"),
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            Text(zh=f"{file} 不是 UTF-8 文本", en=f"{file} is not UTF-8 text"),
+            hint=Text(zh="请以 UTF-8 保存文件", en="save the file as UTF-8"),
+        ) from None
+    return loads_application(text, fmt=fmt, source=str(file))
