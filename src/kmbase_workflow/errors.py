@@ -83,6 +83,16 @@ class FieldValueError(InvalidInputError):
         super().__init__(Text(zh=f"{field}：{problem.zh}", en=f"{field}: {problem.en}"))
 
 
+def _problem_list(source: Text, problems: Sequence[Text]) -> Text:
+    zh_lines = "\n".join(f"  - {p.zh}" for p in problems)
+    en_lines = "\n".join(f"  - {p.en}" for p in problems)
+    count = len(problems)
+    return Text(
+        zh=f"{source.zh} 有 {count} 处错误：\n{zh_lines}\n",
+        en=f"{source.en} has {count} problem(s):\n{en_lines}\n",
+    )
+
+
 class ApplicationFormatError(InvalidInputError):
     """An application (or other record) could not be read.
 
@@ -93,14 +103,8 @@ class ApplicationFormatError(InvalidInputError):
     def __init__(self, source: str, problems: Sequence[Text]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        count = len(self.problems)
-        zh_lines = "\n".join(f"  - {p.zh}" for p in self.problems)
-        en_lines = "\n".join(f"  - {p.en}" for p in self.problems)
         super().__init__(
-            Text(
-                zh=f"{source} 有 {count} 处错误：\n{zh_lines}\n",
-                en=f"{source} has {count} problem(s):\n{en_lines}\n",
-            ),
+            _problem_list(Text(zh=source, en=source), self.problems),
             hint=Text(
                 zh="请按 docs/application-format.md 修改后重试",
                 en="correct them as described in docs/application-format.md and try again",
@@ -109,7 +113,22 @@ class ApplicationFormatError(InvalidInputError):
 
 
 class PolicyFormatError(InvalidInputError):
-    """A policy file that does not describe a policy (every problem with its path)."""
+    """A policy file that does not describe a policy; ``problems`` lists each with its path."""
+
+    def __init__(
+        self, message: Text, *, hint: Text | None = None, problems: Sequence[Text] = ()
+    ) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message, hint=hint)
+
+    @classmethod
+    def from_problems(cls, source: str, problems: Sequence[Text]) -> PolicyFormatError:
+        """One error listing every problem found in the policy file ``source``."""
+        return cls(
+            _problem_list(Text(zh=f"政策文件 {source}", en=f"policy file {source}"), problems),
+            hint=Text(zh="格式见 docs/policy.md", en="the format is described in docs/policy.md"),
+            problems=problems,
+        )
 
 
 class PolicyNotFoundError(KmbaseError, LookupError):

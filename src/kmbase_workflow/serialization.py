@@ -59,6 +59,7 @@ class _WrongTypeError(TypeError):
 
 _INTEGER = Text(zh="应为整数", en="expected an integer")
 _NUMBER = Text(zh="应为数字", en="expected a number")
+_NUMBER_OR_BOOLEAN = Text(zh="应为数字或 true/false", en="expected a number or true/false")
 _BOOLEAN = Text(zh="应为 true 或 false", en="expected true or false")
 _STRING = Text(zh="应为文本", en="expected a string")
 _DATE = Text(zh="应为日期（YYYY-MM-DD）", en="expected a date (YYYY-MM-DD)")
@@ -76,6 +77,13 @@ def _structure_float(value: object, _type: type) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _WrongTypeError(_NUMBER, value)
     return float(value)
+
+
+def _structure_number_or_bool(value: object, _type: object) -> float | bool:
+    # A policy's required value: a count, a share, or true for "is_true" rules.
+    if not isinstance(value, int | float):
+        raise _WrongTypeError(_NUMBER_OR_BOOLEAN, value)
+    return value
 
 
 def _structure_bool(value: object, _type: type) -> bool:
@@ -132,6 +140,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_structure_hook(float | bool, _structure_number_or_bool)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
     conv.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum

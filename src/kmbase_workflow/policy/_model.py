@@ -119,6 +119,9 @@ class Material:
     id: str
     article: Text
     name: Text
+    required: bool = True
+    """Whether the materials are incomplete without it (第八条第（七）项's "other evidence"
+    is offered where it exists)."""
 
 
 @attrs.frozen

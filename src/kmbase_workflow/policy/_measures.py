@@ -1,0 +1,70 @@
+"""The names a policy file may use for what it measures.
+
+Eligibility (``kmbase_workflow.eligibility``) computes each of these from an application and,
+column by column, from a population; a test pins that both know every name here.
+"""
+
+from __future__ import annotations
+
+from .._i18n import Text
+
+APPLICATION_MEASURES: dict[str, Text] = {
+    "independent_legal_person": Text(
+        zh="运营主体具有独立法人资格", en="operator is an independent legal person"
+    ),
+    "operating_years": Text(
+        zh="基地成立年限（至填报日期）",
+        en="years since the base was established (to the declaration date)",
+    ),
+    "resident_small_micro_enterprises": Text(
+        zh="最近年度入驻小微企业户数", en="resident small and micro enterprises, latest year"
+    ),
+    "small_micro_employees": Text(
+        zh="最近年度小微企业从业人员",
+        en="employees of resident small and micro enterprises, latest year",
+    ),
+    "leading_industries": Text(zh="主导产业个数", en="number of leading industries"),
+    "leading_industry_share": Text(
+        zh="名录中主营业务属于主导产业的入驻企业占比",
+        en="share of rostered resident enterprises in the leading industries",
+    ),
+    "full_time_service_staff": Text(zh="专职服务人员人数", en="full-time service staff"),
+    "qualified_staff_share": Text(
+        zh="专职服务人员中本科及以上学历或中级及以上职称者占比",
+        en="share of full-time service staff with a bachelor's degree or above, or an intermediate title or above",
+    ),
+    "startup_mentors": Text(zh="持证创业导师人数", en="certified startup mentors"),
+    "contracted_agencies": Text(
+        zh="签订合作协议的外部专业服务机构数",
+        en="external service agencies under signed agreements",
+    ),
+    "free_or_low_fee_share": Text(
+        zh="公益性或低收费服务占总服务量比例",
+        en="free or low-fee services as a share of all services",
+    ),
+    "satisfaction_rate": Text(
+        zh="满意度评价表中满意的比例", en="share of satisfied responses in the satisfaction survey"
+    ),
+    "site_area_m2": Text(zh="总场地面积（平方米）", en="total site area (m²)"),
+    "resident_growth": Text(
+        zh="入驻小微企业户数年增长率", en="yearly growth of resident small and micro enterprises"
+    ),
+    "employee_growth": Text(zh="小微企业从业人员年增长率", en="yearly growth of employees"),
+    "innovation_growth": Text(zh="创新成果年增长率", en="yearly growth of innovation outputs"),
+}
+"""Measures of a whole application, by name."""
+
+CATEGORICAL_MEASURES: dict[str, Text] = {
+    "focus": Text(
+        zh="基地类型（manufacturing 以制造业为主 / production_services 以生产服务业为主）",
+        en="focus (manufacturing / production_services)",
+    ),
+}
+"""Categorical measures a rule's ``applies_when`` may test."""
+
+SERVICE_MEASURES: dict[str, Text] = {
+    "enterprises_served": Text(zh="年服务企业家次", en="enterprise-services a year"),
+    "activities": Text(zh="年开展相关服务活动次数", en="activities a year"),
+    "person_times": Text(zh="年培训人次", en="person-times trained a year"),
+}
+"""Yearly figures of one service function (第七条)."""
