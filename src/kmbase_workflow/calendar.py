@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import operator
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -438,14 +439,13 @@ class WorkingDayCalendar:
         return uc[hi - self._base] == before
 
     def _missing(self, lo: int, hi: int, *, beyond_range: bool) -> CalendarDataMissingError:
+        lo, hi = (lo, hi) if lo <= hi else (hi, lo)
         year = 0
-        for ordinal in (lo, hi):
-            candidate = dt.date.fromordinal(max(1, min(ordinal, dt.date.max.toordinal()))).year
-            if not self.is_official_year(candidate):
-                year = candidate
-                break
-        else:  # a non-official year between the two ends
-            for candidate in range(dt.date.fromordinal(lo).year, dt.date.fromordinal(hi).year):
+        if beyond_range:
+            outside = lo if lo < self._base else hi
+            year = dt.date.fromordinal(max(1, min(outside, dt.date.max.toordinal()))).year
+        else:
+            for candidate in range(dt.date.fromordinal(lo).year, dt.date.fromordinal(hi).year + 1):
                 if not self.is_official_year(candidate):
                     year = candidate
                     break
@@ -506,6 +506,8 @@ class WorkingDayCalendar:
         self, day: dt.date, n: int, *, allow_provisional: bool | None = None
     ) -> dt.date:
         """The ``n``-th working day after ``day`` (``day`` not counted; see the class doc)."""
+        if type(n) is not int:
+            n = _as_count(n)
         try:
             ordinal = day.toordinal()
             index = ordinal - self._base
@@ -517,16 +519,17 @@ class WorkingDayCalendar:
                 k = -1
         except AttributeError:
             raise _not_a_date(day) from None
-        except TypeError:
-            raise _not_a_count(n) from None
         except IndexError:
             raise self._missing(ordinal, ordinal, beyond_range=True) from None
         if n == 0:
             result = ordinal
         elif 0 <= k < len(self._l_wlist) and index >= 0:
             result = self._l_wlist[k]
-        else:
-            raise self._missing(ordinal, ordinal + n, beyond_range=True)
+        elif index < 0 or index >= len(self._l_work):
+            raise self._missing(ordinal, ordinal, beyond_range=True)
+        else:  # the n-th working day lies past an end of the calendar
+            edge = self._end + 1 if n > 0 else self._base - 1
+            raise self._missing(edge, edge, beyond_range=True)
         lo, hi = (ordinal, result) if result >= ordinal else (result, ordinal)
         if not (self._base <= lo and hi <= self._off_hi):
             self._check(lo, hi, allow_provisional)
@@ -669,9 +672,9 @@ class WorkingDayCalendar:
         k_min, k_max = int(k.min()), int(k.max())
         if k_min < 0 or k_max >= wlist.size:
             bad = int(np.argmax((k < 0) | (k >= wlist.size)))
-            ordinal = int(offsets.flat[bad]) + self._base
             step_bad = int(np.broadcast_to(steps, offsets.shape).flat[bad])
-            raise self._missing(ordinal, ordinal + step_bad, beyond_range=True)
+            edge = self._end + 1 if step_bad > 0 else self._base - 1
+            raise self._missing(edge, edge, beyond_range=True)
         if steps.ndim == 0:
             result = offsets if int(steps) == 0 else wlist[k]
             lo, hi = (result, offsets) if int(steps) < 0 else (offsets, result)
@@ -783,6 +786,14 @@ def _not_a_date(value: object) -> InvalidInputError:
         Text(zh=f"需要日期，收到 {value!r}", en=f"expected a date, got {value!r}"),
         hint=Text(zh="请传入 datetime.date（如 2025-09-26）", en="pass a datetime.date"),
     )
+
+
+def _as_count(value: object) -> int:
+    """``value`` as a whole number of days (numpy integers too), or a bilingual error."""
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise _not_a_count(value) from None
 
 
 def _not_a_count(value: object) -> InvalidInputError:
