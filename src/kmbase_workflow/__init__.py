@@ -1,12 +1,40 @@
 """kmbase_workflow: the certification workflow of Kunming's small and micro enterprise
 entrepreneurship and innovation demonstration bases (昆工信规〔2022〕1号).
 
-The public API is flat: import everything from ``kmbase_workflow``.
+The public API is flat: import everything from ``kmbase_workflow``. Submodules hold the
+same names grouped by concern (``records``, ``policy``, ``eligibility``, ``calendar``,
+``deadlines``, ``clock``, ``errors``).
 """
 
 from __future__ import annotations
 
 from ._i18n import Lang, Text
+from .calendar import WorkingDayCalendar, default_calendar
+from .clock import TIMEZONE, Clock, FixedClock, SystemClock, today
+from .deadlines import (
+    Deadline,
+    DeadlineKind,
+    annual_report_deadlines,
+    change_filing_deadline,
+    earliest_certification_date,
+    expiry_reminders,
+    in_public_notice,
+    public_notice_deadline,
+    reapplication_year,
+    validity_deadline,
+)
+from .eligibility import (
+    Finding,
+    PopulationVerdict,
+    Status,
+    Verdict,
+    application_columns,
+    application_measures,
+    evaluate,
+    evaluate_population,
+    judge_spot_check,
+    spot_check_sample_size,
+)
 from .errors import (
     ApplicationFormatError,
     CalendarDataConflictError,
@@ -23,22 +51,89 @@ from .errors import (
     StoreError,
     TransitionRefusedError,
 )
+from .policy import Policy, Rule, load_policy, load_policy_file
+from .records import (
+    Application,
+    Base,
+    ContractedAgency,
+    Declaration,
+    Education,
+    Focus,
+    Operator,
+    ResidentEnterprise,
+    SatisfactionResponse,
+    ServiceFigures,
+    ServiceVolume,
+    SpotCheck,
+    StaffMember,
+    YearFigures,
+)
+from .serialization import dump_json, dumps_json, load_application, loads_application
 
 __all__ = [
+    "TIMEZONE",
+    "Application",
     "ApplicationFormatError",
+    "Base",
     "CalendarDataConflictError",
     "CalendarDataMissingError",
     "CalendarError",
     "CaseNotFoundError",
+    "Clock",
     "ConcurrencyConflictError",
+    "ContractedAgency",
+    "Deadline",
+    "DeadlineKind",
+    "Declaration",
+    "Education",
     "FieldValueError",
+    "Finding",
+    "FixedClock",
+    "Focus",
     "InvalidInputError",
     "KmbaseError",
     "Lang",
+    "Operator",
+    "Policy",
     "PolicyFormatError",
     "PolicyNotFoundError",
+    "PopulationVerdict",
+    "ResidentEnterprise",
+    "Rule",
+    "SatisfactionResponse",
     "SchemaVersionError",
+    "ServiceFigures",
+    "ServiceVolume",
+    "SpotCheck",
+    "StaffMember",
+    "Status",
     "StoreError",
+    "SystemClock",
     "Text",
     "TransitionRefusedError",
+    "Verdict",
+    "WorkingDayCalendar",
+    "YearFigures",
+    "annual_report_deadlines",
+    "application_columns",
+    "application_measures",
+    "change_filing_deadline",
+    "default_calendar",
+    "dump_json",
+    "dumps_json",
+    "earliest_certification_date",
+    "evaluate",
+    "evaluate_population",
+    "expiry_reminders",
+    "in_public_notice",
+    "judge_spot_check",
+    "load_application",
+    "load_policy",
+    "load_policy_file",
+    "loads_application",
+    "public_notice_deadline",
+    "reapplication_year",
+    "spot_check_sample_size",
+    "today",
+    "validity_deadline",
 ]

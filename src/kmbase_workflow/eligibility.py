@@ -415,7 +415,9 @@ def evaluate_population(
         results[f"material.{material.id}"] = np.where(
             provided, _PASS, _FAIL if material.required else _PASS
         ).astype(np.int8)
-    eligible = _combine(results.values(), size) == _PASS
+    # Each function's own code explains the 第七条 finding; only the requirement decides.
+    deciding = (codes for key, codes in results.items() if not key.startswith("service."))
+    eligible = _combine(deciding, size) == _PASS
     return PopulationVerdict(policy_id=policy.id, rules=results, eligible=eligible)
 
 

@@ -1,0 +1,100 @@
+"""``kmbase check`` as scripts use it: exit codes, JSON contract, messages on stderr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kmbase_workflow import dumps_json
+from kmbase_workflow.cli import app
+from kmbase_workflow.examples import eligible_application, ineligible_application
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def eligible_file(tmp_path: Path) -> Path:
+    path = tmp_path / "eligible.json"
+    path.write_text(dumps_json(eligible_application()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def ineligible_file(tmp_path: Path) -> Path:
+    path = tmp_path / "ineligible.json"
+    path.write_text(dumps_json(ineligible_application()), encoding="utf-8")
+    return path
+
+
+def test_eligible_exits_0_with_a_table(eligible_file: Path) -> None:
+    result = runner.invoke(app, ["check", str(eligible_file), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "eligible" in result.stdout
+    assert "Art. 6(3)" in result.stdout
+
+
+def test_ineligible_exits_1(ineligible_file: Path) -> None:
+    result = runner.invoke(app, ["check", str(ineligible_file)])
+    assert result.exit_code == 1
+    assert "不符合" in result.stdout
+
+
+def test_json_output_follows_the_contract(ineligible_file: Path) -> None:
+    result = runner.invoke(app, ["check", str(ineligible_file), "--format", "json", "--lang", "en"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["eligible"] is False
+    assert data["policy"] == "kunming-2022"
+    assert data["findings"]
+    for finding in data["findings"]:
+        assert {"rule", "article", "status", "required", "actual", "message"} <= finding.keys()
+        assert finding["status"] in {"pass", "fail", "not_assessable"}
+    statuses = {finding["rule"]: finding["status"] for finding in data["findings"]}
+    assert statuses["resident_enterprises"] == "fail"
+    assert statuses["innovation_growth"] == "not_assessable"
+
+
+def test_invalid_input_exits_2_with_the_message_on_stderr_only(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"base": {"name": "x"}}', encoding="utf-8")
+    result = runner.invoke(app, ["check", str(bad), "--format", "json", "--lang", "en"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "base.district: required field missing" in result.stderr
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", str(tmp_path / "absent.json"), "--lang", "en"])
+    assert result.exit_code == 2
+    assert "cannot read" in result.stderr
+
+
+def test_unknown_language_exits_2(eligible_file: Path) -> None:
+    result = runner.invoke(app, ["check", str(eligible_file), "--lang", "fr"])
+    assert result.exit_code == 2
+    assert "unsupported language fr" in result.stderr
+
+
+def test_own_policy_file_is_used(eligible_file: Path, tmp_path: Path) -> None:
+    source = Path(__file__).parents[1] / "src/kmbase_workflow/policy/data/kunming_2022.toml"
+    stricter = tmp_path / "stricter.toml"
+    stricter.write_text(
+        source.read_text(encoding="utf-8").replace("required = 40\n", "required = 400\n"),
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["check", str(eligible_file), "--policy", str(stricter), "--format", "json"]
+    )
+    assert result.exit_code == 1
+    statuses = {f["rule"]: f["status"] for f in json.loads(result.stdout)["findings"]}
+    assert statuses["resident_enterprises"] == "fail"
+
+
+def test_demo_judges_both_examples() -> None:
+    result = runner.invoke(app, ["demo", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "春城数字经济创业创新园: eligible" in result.stdout
+    assert "not eligible" in result.stdout

@@ -1,0 +1,40 @@
+"""Type-checked usage of the public API (mypy --strict reads this file; pytest does not run it).
+
+If a change to the library breaks how a host application is expected to call it, mypy fails
+here before any user notices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import kmbase_workflow as kb
+
+
+def judge(path: str) -> tuple[bool, list[str]]:
+    application: kb.Application = kb.load_application(path)
+    verdict: kb.Verdict = kb.evaluate(application)
+    failed: list[str] = [finding.rule for finding in verdict.failed()]
+    return verdict.eligible, failed
+
+
+def policy_numbers() -> tuple[float | bool, int]:
+    policy: kb.Policy = kb.load_policy(dt.date(2025, 1, 1))
+    return policy.rule("resident_enterprises").required, policy.periods.public_notice.working_days
+
+
+def messages(error: kb.KmbaseError) -> tuple[str, str]:
+    return error.describe("zh"), error.describe("en")
+
+
+def spot_check_size(residents: int) -> int:
+    return kb.spot_check_sample_size(residents)
+
+
+def population(apps: list[kb.Application]) -> float:
+    result: kb.PopulationVerdict = kb.evaluate_population(kb.application_columns(apps))
+    return float(result.eligible.mean())
+
+
+def clocked(clock: kb.Clock) -> dt.date:
+    return kb.today(clock)
