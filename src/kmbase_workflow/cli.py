@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ._cli_calendar import calendar_app, deadline_app
 from ._i18n import Lang, Text
 from .eligibility import Finding, Status, Verdict, evaluate
 from .errors import KmbaseError
@@ -36,6 +37,9 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(deadline_app, name="deadline")
 
 
 class OutputFormat(enum.StrEnum):
