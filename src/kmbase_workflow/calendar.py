@@ -22,8 +22,8 @@ of working days; scalar calls use plain Python lists, batch calls use numpy arra
 True
 >>> cal.add_working_days(dt.date(2023, 9, 28), 1)  # 29 Sep - 6 Oct 2023 were days off
 datetime.date(2023, 10, 7)
->>> cal.count_working_days(dt.date(2025, 9, 30), dt.date(2025, 10, 11))
-2
+>>> cal.count_working_days(dt.date(2025, 9, 30), dt.date(2025, 10, 11))  # 9, 10, 11 Oct
+3
 """
 
 from __future__ import annotations
