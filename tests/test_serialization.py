@@ -585,7 +585,9 @@ RECORD_SHAPES = [
 ]
 
 
-@pytest.mark.parametrize(("where", "value"), RECORD_SHAPES)
+@pytest.mark.parametrize(
+    ("where", "value"), RECORD_SHAPES, ids=[".".join(map(str, w)) for w, _ in RECORD_SHAPES]
+)
 def test_wrong_shape_for_a_record_names_its_path(
     example: dict[str, Any], where: tuple[str | int, ...], value: object
 ) -> None:
@@ -595,7 +597,9 @@ def test_wrong_shape_for_a_record_names_its_path(
     assert [p.zh.split("：")[0] for p in problems] == [path]
 
 
-@pytest.mark.parametrize(("where", "value"), RECORD_SHAPES)
+@pytest.mark.parametrize(
+    ("where", "value"), RECORD_SHAPES, ids=[".".join(map(str, w)) for w, _ in RECORD_SHAPES]
+)
 def test_bug_wrong_shape_for_a_record_is_explained_in_both_languages(
     example: dict[str, Any], where: tuple[str | int, ...], value: object
 ) -> None:

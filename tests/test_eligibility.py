@@ -1,0 +1,867 @@
+"""Eligibility under the bundled policy: every rule at, just below and just above its threshold,
+missing data, service functions (第七条), materials (第八条), the spot check (第十条), the
+columnar evaluation, and the verdict's JSON contract.
+
+Thresholds are read from the loaded policy; each case evolves the eligible example so that one
+rule's measure moves and every other finding still passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable
+from fractions import Fraction
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kmbase_workflow.eligibility import (
+    Status,
+    Verdict,
+    application_columns,
+    evaluate,
+    evaluate_population,
+    judge_spot_check,
+    spot_check_sample_size,
+)
+from kmbase_workflow.policy import Comparison, Policy, Rule, load_policy
+from kmbase_workflow.records import (
+    Application,
+    ContractedAgency,
+    Declaration,
+    Education,
+    Focus,
+    ResidentEnterprise,
+    SatisfactionResponse,
+    ServiceFigures,
+    ServiceVolume,
+    SpotCheck,
+    StaffMember,
+    YearFigures,
+)
+from strategies import applications
+
+POLICY = load_policy()
+PASS, FAIL, NA = Status.PASS, Status.FAIL, Status.NOT_ASSESSABLE
+
+# -- building applications with one measure moved --------------------------------------------------
+
+
+def _share(required: float, step: int, at_least: int = 10) -> tuple[int, int]:
+    """(part, whole) with part/whole exactly ``required`` (step 0) or one part off."""
+    fraction = Fraction(str(required))
+    whole = fraction.denominator * math.ceil(at_least / fraction.denominator)
+    part = fraction * whole + step
+    assert part.denominator == 1
+    assert 0 <= part <= whole
+    return int(part), whole
+
+
+def _member(*, full_time: bool, qualified: bool, mentor: bool = False) -> StaffMember:
+    return StaffMember(
+        name="服务人员",
+        position="",
+        education=Education.MASTER if qualified else Education.COLLEGE,
+        full_time_service=full_time,
+        startup_mentor=mentor,
+    )
+
+
+def _staff(full_time: int, qualified: int, mentors: int) -> tuple[StaffMember, ...]:
+    """``full_time`` full-time staff of whom ``qualified`` qualified, plus ``mentors`` mentors
+    who are not full-time service staff (so that each count moves alone)."""
+    return tuple(
+        _member(full_time=True, qualified=i < qualified) for i in range(full_time)
+    ) + tuple(_member(full_time=False, qualified=True, mentor=True) for _ in range(mentors))
+
+
+def _years(app: Application, **pairs: tuple[int, int]) -> Application:
+    """Set (previous, latest) of some yearly figures, keeping the others."""
+    latest, previous = app.latest_years()
+    assert latest is not None
+    assert previous is not None
+    changes_previous = {name: pair[0] for name, pair in pairs.items()}
+    changes_latest = {name: pair[1] for name, pair in pairs.items()}
+    return attrs.evolve(
+        app,
+        yearly=(
+            attrs.evolve(previous, **changes_previous),
+            attrs.evolve(latest, **changes_latest),
+        ),
+    )
+
+
+def _count_with_growth(value: int) -> tuple[int, int]:
+    # A previous year low enough that growth stays well above 10%.
+    return max(1, value * 2 // 3), value
+
+
+def _growth(required: float, step: int) -> tuple[int, int]:
+    """(previous, latest) growing exactly by ``required`` (step 0) or by one unit less/more.
+    Large enough that the count rules are met as well."""
+    previous = 10_000
+    latest = Fraction(str(required)) * previous + previous + step
+    assert latest.denominator == 1
+    return previous, int(latest)
+
+
+Setter = Callable[[Application, Rule, int], Application]
+
+
+def _operating_years(app: Application, rule: Rule, step: int) -> Application:
+    declared = app.declared_on
+    anniversary = declared.replace(year=declared.year - int(rule.required))
+    # One day later is just under the required years; one day earlier just over.
+    established = anniversary - dt.timedelta(days=step)
+    return attrs.evolve(app, base=attrs.evolve(app.base, established_on=established))
+
+
+def _residents_count(app: Application, rule: Rule, step: int) -> Application:
+    return _years(
+        app, resident_small_micro_enterprises=_count_with_growth(int(rule.required) + step)
+    )
+
+
+def _employees_count(app: Application, rule: Rule, step: int) -> Application:
+    return _years(app, small_micro_employees=_count_with_growth(int(rule.required) + step))
+
+
+def _leading_industries(app: Application, rule: Rule, step: int) -> Application:
+    industries = tuple(f"产业{i}" for i in range(int(rule.required) + step))
+    return attrs.evolve(app, base=attrs.evolve(app.base, leading_industries=industries))
+
+
+def _resident(in_leading: bool) -> ResidentEnterprise:
+    return ResidentEnterprise(
+        name="入驻企业",
+        moved_in_on=dt.date(2021, 1, 1),
+        employees=12,
+        industry="电子信息" if in_leading else "餐饮",
+        in_leading_industry=in_leading,
+    )
+
+
+def _leading_share(app: Application, rule: Rule, step: int) -> Application:
+    part, whole = _share(float(rule.required), step)
+    residents = tuple(_resident(i < part) for i in range(whole))
+    return attrs.evolve(app, residents=residents)
+
+
+def _required(measure: str) -> int:
+    return next(int(r.required) for r in POLICY.rules if r.measure == measure)
+
+
+def _full_time_staff(app: Application, rule: Rule, step: int) -> Application:
+    count = int(rule.required) + step
+    return attrs.evolve(app, staff=_staff(count, count, _required("startup_mentors")))
+
+
+def _qualified_share(app: Application, rule: Rule, step: int) -> Application:
+    part, whole = _share(float(rule.required), step, at_least=_required("full_time_service_staff"))
+    return attrs.evolve(app, staff=_staff(whole, part, _required("startup_mentors")))
+
+
+def _mentors(app: Application, rule: Rule, step: int) -> Application:
+    count = _required("full_time_service_staff")
+    return attrs.evolve(app, staff=_staff(count, count, int(rule.required) + step))
+
+
+def _agencies(app: Application, rule: Rule, step: int) -> Application:
+    signed = tuple(ContractedAgency(name=f"机构{i}") for i in range(int(rule.required) + step))
+    unsigned = (ContractedAgency(name="其他合作单位", signed_agreement=False),)  # never counts
+    return attrs.evolve(app, agencies=signed + unsigned)
+
+
+def _free_share(app: Application, rule: Rule, step: int) -> Application:
+    part, whole = _share(float(rule.required), step)
+    return attrs.evolve(app, service_volume=ServiceVolume(total=whole, free_or_low_fee=part))
+
+
+def _satisfaction(app: Application, rule: Rule, step: int) -> Application:
+    part, whole = _share(float(rule.required), step)
+    survey = tuple(
+        SatisfactionResponse(enterprise=f"企业{i}", satisfied=i < part) for i in range(whole)
+    )
+    return attrs.evolve(app, satisfaction_survey=survey)
+
+
+def _site_area(app: Application, rule: Rule, step: int) -> Application:
+    focus = Focus(rule.applies_when["focus"])
+    return attrs.evolve(
+        app,
+        base=attrs.evolve(app.base, focus=focus, site_area_m2=float(rule.required) + step),
+    )
+
+
+def _growth_of(field: str) -> Setter:
+    def setter(app: Application, rule: Rule, step: int) -> Application:
+        return _years(app, **{field: _growth(float(rule.required), step)})
+
+    return setter
+
+
+SETTERS: dict[str, Setter] = {
+    "operating_years": _operating_years,
+    "resident_small_micro_enterprises": _residents_count,
+    "small_micro_employees": _employees_count,
+    "leading_industries": _leading_industries,
+    "leading_industry_share": _leading_share,
+    "full_time_service_staff": _full_time_staff,
+    "qualified_staff_share": _qualified_share,
+    "startup_mentors": _mentors,
+    "contracted_agencies": _agencies,
+    "free_or_low_fee_share": _free_share,
+    "satisfaction_rate": _satisfaction,
+    "site_area_m2": _site_area,
+    "resident_growth": _growth_of("resident_small_micro_enterprises"),
+    "employee_growth": _growth_of("small_micro_employees"),
+    "innovation_growth": _growth_of("innovation_outputs"),
+}
+
+THRESHOLD_RULES = [
+    rule
+    for rule in POLICY.rules
+    if not rule.declared and rule.comparison in (Comparison.AT_LEAST, Comparison.AT_MOST)
+]
+DECLARED_RULES = [rule for rule in POLICY.rules if rule.declared]
+
+# 不少于/不低于/以上 include the number itself; 不超过 too.
+EXPECTED = {
+    Comparison.AT_LEAST: {-1: FAIL, 0: PASS, 1: PASS},
+    Comparison.AT_MOST: {-1: PASS, 0: PASS, 1: FAIL},
+}
+
+
+def _only_change(verdict: Verdict, rule_id: str, expected: Status) -> None:
+    assert verdict.finding(rule_id).status is expected
+    others = [f for f in verdict.findings if f.rule != rule_id and not f.passed]
+    assert others == []
+    assert verdict.eligible is (expected is PASS)
+
+
+def test_the_eligible_example_meets_every_rule(eligible: Application) -> None:
+    verdict = evaluate(eligible)
+    assert verdict.policy_id == POLICY.id
+    assert [f.rule for f in verdict.findings if not f.passed] == []
+    assert verdict.eligible
+
+
+def test_every_threshold_rule_has_a_setter() -> None:
+    assert {rule.measure for rule in THRESHOLD_RULES} <= set(SETTERS)
+    assert THRESHOLD_RULES  # the bundled policy has thresholds to test
+
+
+@pytest.mark.parametrize("step", [-1, 0, 1], ids=["below", "at", "above"])
+@pytest.mark.parametrize("rule", THRESHOLD_RULES, ids=[r.id for r in THRESHOLD_RULES])
+def test_rule_at_and_around_its_threshold(eligible: Application, rule: Rule, step: int) -> None:
+    app = SETTERS[rule.measure](eligible, rule, step)
+    verdict = evaluate(app)
+    _only_change(verdict, rule.id, EXPECTED[rule.comparison][step])
+    finding = verdict.finding(rule.id)
+    assert finding.article == rule.article
+    assert finding.required == rule.required
+
+
+def test_qualified_share_eight_of_ten(eligible: Application) -> None:
+    rule = POLICY.rule("qualified_staff_share")
+    mentors = _required("startup_mentors")
+    passing = evaluate(attrs.evolve(eligible, staff=_staff(10, 8, mentors)))
+    failing = evaluate(attrs.evolve(eligible, staff=_staff(10, 7, mentors)))
+    assert rule.required == 0.8
+    assert passing.finding(rule.id).status is PASS
+    assert passing.finding(rule.id).actual == 0.8
+    assert failing.finding(rule.id).status is FAIL
+    assert "80%" in passing.finding(rule.id).message.en
+    assert "70%" in failing.finding(rule.id).message.zh
+
+
+def test_intermediate_title_counts_as_qualified(eligible: Application) -> None:
+    # 本科及以上学历和中级及以上技术职称人员: a 大专 member with an intermediate title counts.
+    titled = attrs.evolve(
+        _member(full_time=True, qualified=False), intermediate_title_or_above=True
+    )
+    staff = _staff(10, 7, _required("startup_mentors"))
+    assert not staff[7].education.bachelor_or_above
+    staff = (*staff[:7], titled, *staff[8:])  # the 8th is now qualified by title alone
+    assert (
+        evaluate(attrs.evolve(eligible, staff=staff)).finding("qualified_staff_share").actual == 0.8
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 5_000),
+    st.sampled_from([r for r in THRESHOLD_RULES if r.measure.endswith("_growth")]),
+)
+def test_exact_growth_passes_at_any_size(
+    eligible: Application, previous_base: int, rule: Rule
+) -> None:
+    # previous × (1 + rate) exactly, whatever the size: floating point must not make it fail.
+    rate = Fraction(str(rule.required))
+    previous = previous_base * rate.denominator
+    latest = int(previous * (1 + rate))
+    field = {
+        "resident_growth": "resident_small_micro_enterprises",
+        "employee_growth": "small_micro_employees",
+        "innovation_growth": "innovation_outputs",
+    }[rule.measure]
+    latest_year, previous_year = eligible.latest_years()
+    assert latest_year is not None
+    assert previous_year is not None
+    app = attrs.evolve(
+        eligible,
+        yearly=(
+            attrs.evolve(previous_year, **{field: previous}),
+            attrs.evolve(latest_year, **{field: latest}),
+        ),
+    )
+    assert evaluate(app).finding(rule.id).status is PASS
+    below = attrs.evolve(
+        app, yearly=(app.yearly[0], attrs.evolve(app.yearly[1], **{field: latest - 1}))
+    )
+    assert evaluate(below).finding(rule.id).status is FAIL
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40))
+def test_exact_share_passes_at_any_size(eligible: Application, multiple: int) -> None:
+    rule = POLICY.rule("satisfaction_rate")
+    fraction = Fraction(str(rule.required))
+    whole = fraction.denominator * multiple
+    part = int(fraction * whole)
+    survey = tuple(
+        SatisfactionResponse(enterprise="企业", satisfied=i < part) for i in range(whole)
+    )
+    assert (
+        evaluate(attrs.evolve(eligible, satisfaction_survey=survey)).finding(rule.id).status is PASS
+    )
+    survey = (SatisfactionResponse(enterprise="企业", satisfied=False), *survey[1:])
+    assert (
+        evaluate(attrs.evolve(eligible, satisfaction_survey=survey)).finding(rule.id).status is FAIL
+    )
+
+
+# -- operating years: anniversaries --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("established", "declared", "expected"),
+    [
+        (dt.date(2023, 6, 20), dt.date(2025, 6, 20), PASS),  # the exact second anniversary
+        (dt.date(2023, 6, 21), dt.date(2025, 6, 20), FAIL),
+        # Established on 29 February: a two-year period ends on 28 February of a common
+        # year (《民法典》第二百零二条: no corresponding day → the month's last day).
+        (dt.date(2024, 2, 29), dt.date(2026, 2, 28), PASS),
+        (dt.date(2024, 2, 29), dt.date(2026, 2, 27), FAIL),
+        (dt.date(2024, 2, 29), dt.date(2026, 3, 1), PASS),
+        # Declared on 29 February, established two years before in a common year.
+        (dt.date(2022, 2, 28), dt.date(2024, 2, 28), PASS),
+        (dt.date(2022, 3, 1), dt.date(2024, 2, 29), FAIL),
+        (dt.date(2022, 3, 1), dt.date(2024, 3, 1), PASS),
+    ],
+)
+def test_operating_years_at_anniversaries(
+    eligible: Application, established: dt.date, declared: dt.date, expected: Status
+) -> None:
+    assert POLICY.rule("operating_years").required == 2
+    app = attrs.evolve(
+        eligible,
+        declared_on=declared,
+        base=attrs.evolve(eligible.base, established_on=established),
+    )
+    _only_change(evaluate(app), "operating_years", expected)
+
+
+# -- 第六条第（七）项: the site area depends on the focus ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("focus", "area", "other"),
+    [
+        (Focus.MANUFACTURING, "site_area_manufacturing", "site_area_production_services"),
+        (Focus.PRODUCTION_SERVICES, "site_area_production_services", "site_area_manufacturing"),
+    ],
+)
+def test_only_the_rule_of_the_focus_applies(
+    eligible: Application, focus: Focus, area: str, other: str
+) -> None:
+    required = float(POLICY.rule(area).required)
+    app = attrs.evolve(
+        eligible, base=attrs.evolve(eligible.base, focus=focus, site_area_m2=required)
+    )
+    verdict = evaluate(app)
+    assert verdict.finding(area).status is PASS
+    assert verdict.eligible
+    with pytest.raises(KeyError):
+        verdict.finding(other)
+    population = evaluate_population(application_columns([app]))
+    assert population.status(other, 0) is PASS  # does not apply: not held against the base
+
+
+def test_an_area_between_the_thresholds_depends_on_the_focus(eligible: Application) -> None:
+    low = float(POLICY.rule("site_area_production_services").required)
+    high = float(POLICY.rule("site_area_manufacturing").required)
+    assert low < high
+    area = (low + high) / 2  # 6,500 m²: enough for services, not for manufacturing
+    services = attrs.evolve(
+        eligible,
+        base=attrs.evolve(eligible.base, focus=Focus.PRODUCTION_SERVICES, site_area_m2=area),
+    )
+    manufacturing = attrs.evolve(
+        eligible, base=attrs.evolve(eligible.base, focus=Focus.MANUFACTURING, site_area_m2=area)
+    )
+    assert evaluate(services).eligible
+    _only_change(evaluate(manufacturing), "site_area_manufacturing", FAIL)
+
+
+# -- declared conditions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("declaration", "expected"),
+    [
+        (Declaration(value=True, evidence="佐证材料第3册"), PASS),
+        (Declaration(value=False, evidence="说明.pdf"), FAIL),
+        (Declaration(value=False), FAIL),
+        (Declaration(value=True), NA),  # declaration without evidence
+        (Declaration(value=True, evidence="   "), NA),
+        (None, NA),  # declaration absent
+    ],
+    ids=[
+        "with_evidence",
+        "declared_false",
+        "false_no_evidence",
+        "no_evidence",
+        "blank_evidence",
+        "absent",
+    ],
+)
+@pytest.mark.parametrize("rule", DECLARED_RULES, ids=[r.id for r in DECLARED_RULES])
+def test_declared_condition(
+    eligible: Application, rule: Rule, declaration: Declaration | None, expected: Status
+) -> None:
+    declarations = dict(eligible.declarations)
+    if declaration is None:
+        del declarations[rule.measure]
+    else:
+        declarations[rule.measure] = declaration
+    verdict = evaluate(attrs.evolve(eligible, declarations=declarations))
+    _only_change(verdict, rule.id, expected)
+    finding = verdict.finding(rule.id)
+    assert finding.basis == "declared"
+    assert finding.actual == (declaration.value if declaration else None)
+
+
+def test_not_an_independent_legal_person(eligible: Application) -> None:
+    app = attrs.evolve(
+        eligible, operator=attrs.evolve(eligible.operator, independent_legal_person=False)
+    )
+    _only_change(evaluate(app), "independent_legal_person", FAIL)
+
+
+# -- missing data is never a pass -----------------------------------------------------------------
+
+GROWTH = ["resident_growth", "employee_growth", "innovation_growth"]
+
+
+def _year(year: int, value: int) -> YearFigures:
+    return YearFigures(
+        year=year,
+        resident_enterprises=value,
+        resident_small_micro_enterprises=value,
+        small_micro_employees=value,
+        innovation_outputs=value,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "not_assessable"),
+    [
+        ({"yearly": ()}, ["resident_enterprises", "resident_employees", *GROWTH]),
+        ({"yearly": (_year(2024, 1000),)}, GROWTH),  # one year only
+        ({"yearly": (_year(2022, 900), _year(2024, 1000))}, GROWTH),  # not consecutive
+        ({"yearly": (_year(2023, 0), _year(2024, 1000))}, GROWTH),  # growth from zero
+        ({"satisfaction_survey": ()}, ["satisfaction_rate"]),
+        ({"service_volume": None}, ["free_or_low_fee_share"]),
+        ({"service_volume": ServiceVolume(total=0, free_or_low_fee=0)}, ["free_or_low_fee_share"]),
+        ({"residents": ()}, ["leading_industry_share"]),
+    ],
+    ids=[
+        "no_yearly_figures",
+        "one_year_only",
+        "years_not_consecutive",
+        "previous_year_zero",
+        "empty_survey",
+        "no_service_volume",
+        "zero_service_volume",
+        "no_resident_roster",
+    ],
+)
+def test_missing_data_is_not_assessable(
+    eligible: Application, change: dict[str, object], not_assessable: list[str]
+) -> None:
+    verdict = evaluate(attrs.evolve(eligible, **change))
+    assert sorted(f.rule for f in verdict.not_assessable()) == sorted(not_assessable)
+    assert verdict.failed() == ()
+    assert not verdict.eligible
+    for rule_id in not_assessable:
+        finding = verdict.finding(rule_id)
+        assert finding.actual is None
+        assert "data missing" in finding.message.en
+        assert "缺少数据" in finding.message.zh
+    assert "not eligible" in verdict.summary().en
+    assert f"{len(not_assessable)} not assessable" in verdict.summary().en
+
+
+def test_growth_uses_the_latest_two_years_in_any_order(eligible: Application) -> None:
+    app = attrs.evolve(eligible, yearly=(_year(2024, 1100), _year(2022, 1), _year(2023, 1000)))
+    verdict = evaluate(app)
+    assert verdict.finding("resident_growth").actual == pytest.approx(0.1)
+    assert verdict.finding("resident_growth").status is PASS
+
+
+def test_no_staff_fails_the_count_and_cannot_judge_the_share(eligible: Application) -> None:
+    verdict = evaluate(attrs.evolve(eligible, staff=()))
+    assert verdict.finding("full_time_service_staff").status is FAIL
+    assert verdict.finding("startup_mentors").status is FAIL
+    assert verdict.finding("qualified_staff_share").status is NA
+
+
+@settings(max_examples=80, deadline=None)
+@given(applications())
+def test_never_eligible_with_a_finding_not_assessable(app: Application) -> None:
+    verdict = evaluate(app)
+    if verdict.not_assessable():
+        assert not verdict.eligible
+    assert verdict.eligible is all(f.status is PASS for f in verdict.findings)
+
+
+# -- 第七条: service functions ------------------------------------------------------------------------
+
+
+def _at_thresholds(function_id: str, step: int = 0, measure: str | None = None) -> ServiceFigures:
+    function = POLICY.service_functions.function(function_id)
+    values = {
+        t.measure: int(t.required) + (step if t.measure == (measure or t.measure) else 0)
+        for t in function.thresholds
+    }
+    return ServiceFigures(**values)  # type: ignore[arg-type]
+
+
+FUNCTION_IDS = [f.id for f in POLICY.service_functions.functions]
+THRESHOLDS = [(f.id, t.measure) for f in POLICY.service_functions.functions for t in f.thresholds]
+
+
+def _services_finding(app: Application) -> tuple[Status, dict[str, Status], int]:
+    finding = evaluate(app).finding("service_functions")
+    assert isinstance(finding.actual, int)
+    return finding.status, {d.rule: d.status for d in finding.details}, finding.actual
+
+
+@pytest.mark.parametrize("step", [-1, 0, 1], ids=["below", "at", "above"])
+@pytest.mark.parametrize(
+    ("function_id", "measure"), THRESHOLDS, ids=[f"{f}.{m}" for f, m in THRESHOLDS]
+)
+def test_service_threshold(
+    eligible: Application, function_id: str, measure: str, step: int
+) -> None:
+    services = dict(eligible.services)
+    services[function_id] = _at_thresholds(function_id, step, measure)
+    finding = evaluate(attrs.evolve(eligible, services=services)).finding("service_functions")
+    function = next(d for d in finding.details if d.rule == f"service.{function_id}")
+    threshold = next(t for t in function.details if t.rule == f"{function_id}.{measure}")
+    expected = FAIL if step < 0 else PASS
+    assert threshold.status is expected
+    assert function.status is expected
+    assert threshold.actual == int(threshold.required) + step  # type: ignore[arg-type]
+
+
+def _first(count: int, **extra: ServiceFigures) -> dict[str, ServiceFigures]:
+    services = {fid: _at_thresholds(fid) for fid in FUNCTION_IDS[:count]}
+    services.update(extra)
+    return services
+
+
+def test_exactly_the_minimum_number_of_functions_passes(eligible: Application) -> None:
+    minimum = POLICY.service_functions.minimum
+    assert minimum == 4
+    status, details, met = _services_finding(attrs.evolve(eligible, services=_first(minimum)))
+    assert (status, met) == (PASS, minimum)
+    # Functions not claimed are not provided: each fails.
+    for fid in FUNCTION_IDS[minimum:]:
+        assert details[f"service.{fid}"] is FAIL
+    verdict = evaluate(attrs.evolve(eligible, services=_first(minimum)))
+    assert verdict.eligible
+
+
+def test_one_function_less_fails(eligible: Application) -> None:
+    minimum = POLICY.service_functions.minimum
+    app = attrs.evolve(eligible, services=_first(minimum - 1))
+    status, _, met = _services_finding(app)
+    assert (status, met) == (FAIL, minimum - 1)
+    _only_change(evaluate(app), "service_functions", FAIL)
+
+
+def test_claimed_functions_below_threshold_do_not_count(eligible: Application) -> None:
+    minimum = POLICY.service_functions.minimum
+    below = {fid: _at_thresholds(fid, -1) for fid in FUNCTION_IDS[minimum - 1 :]}
+    status, _, met = _services_finding(
+        attrs.evolve(eligible, services=_first(minimum - 1, **below))
+    )
+    assert (status, met) == (FAIL, minimum - 1)
+
+
+def test_one_threshold_met_and_another_missing_is_not_assessable(eligible: Application) -> None:
+    function = POLICY.service_functions.function("information")
+    assert len(function.thresholds) == 2
+    first, second = function.thresholds
+    half = ServiceFigures(**{first.measure: int(first.required)})  # type: ignore[arg-type]
+    minimum = POLICY.service_functions.minimum
+    others = [fid for fid in FUNCTION_IDS if fid != "information"]
+
+    services = {fid: _at_thresholds(fid) for fid in others[: minimum - 1]} | {"information": half}
+    status, details, met = _services_finding(attrs.evolve(eligible, services=services))
+    assert details["service.information"] is NA
+    # 3 met and 1 unknown: whether 4 are met cannot be told.
+    assert (status, met) == (NA, minimum - 1)
+    assert not evaluate(attrs.evolve(eligible, services=services)).eligible
+
+    services = {fid: _at_thresholds(fid) for fid in others[:minimum]} | {"information": half}
+    status, details, met = _services_finding(attrs.evolve(eligible, services=services))
+    assert details["service.information"] is NA
+    assert (status, met) == (PASS, minimum)
+
+    # A failed threshold decides the function even when the other is missing.
+    failing = ServiceFigures(**{first.measure: int(first.required) - 1})  # type: ignore[arg-type]
+    services = {fid: _at_thresholds(fid) for fid in others[: minimum - 1]} | {
+        "information": failing
+    }
+    status, details, _ = _services_finding(attrs.evolve(eligible, services=services))
+    assert details["service.information"] is FAIL
+    assert status is FAIL
+    assert second.measure != first.measure
+
+
+def test_claimed_without_figures_is_not_assessable_but_unclaimed_fails(
+    eligible: Application,
+) -> None:
+    minimum = POLICY.service_functions.minimum
+    services = _first(minimum - 1, training=ServiceFigures())
+    assert "training" not in FUNCTION_IDS[: minimum - 1]
+    finding = evaluate(attrs.evolve(eligible, services=services)).finding("service_functions")
+    details = {d.rule: d for d in finding.details}
+    assert details["service.training"].status is NA
+    unclaimed = FUNCTION_IDS[-1]
+    assert details[f"service.{unclaimed}"].status is FAIL
+    assert "not claimed" in details[f"service.{unclaimed}"].message.en
+    assert "未申报" in details[f"service.{unclaimed}"].message.zh
+
+
+def test_unknown_service_keys_do_not_count(eligible: Application) -> None:
+    minimum = POLICY.service_functions.minimum
+    services = _first(minimum - 1, digital_transformation=ServiceFigures(enterprises_served=999))
+    status, _, met = _services_finding(attrs.evolve(eligible, services=services))
+    assert (status, met) == (FAIL, minimum - 1)
+
+
+# -- 第八条: materials -------------------------------------------------------------------------------
+
+REQUIRED_MATERIALS = [m for m in POLICY.materials if m.required]
+OPTIONAL_MATERIALS = [m for m in POLICY.materials if not m.required]
+
+
+@pytest.mark.parametrize("reference", [None, "", "   "], ids=["absent", "empty", "blank"])
+@pytest.mark.parametrize("material_id", [m.id for m in REQUIRED_MATERIALS])
+def test_a_missing_required_material_fails(
+    eligible: Application, material_id: str, reference: str | None
+) -> None:
+    materials = dict(eligible.materials)
+    if reference is None:
+        del materials[material_id]
+    else:
+        materials[material_id] = reference
+    verdict = evaluate(attrs.evolve(eligible, materials=materials))
+    _only_change(verdict, f"material.{material_id}", FAIL)
+    assert "missing" in verdict.finding(f"material.{material_id}").message.en
+    assert "未提交" in verdict.finding(f"material.{material_id}").message.zh
+
+
+def test_the_optional_other_evidence_of_8_7_is_not_demanded(eligible: Application) -> None:
+    assert [m.article.zh for m in OPTIONAL_MATERIALS] == ["第八条第（七）项"]
+    materials = {
+        k: v for k, v in eligible.materials.items() if k not in {m.id for m in OPTIONAL_MATERIALS}
+    }
+    app = attrs.evolve(eligible, materials=materials)
+    verdict = evaluate(app)
+    assert verdict.eligible
+    for material in OPTIONAL_MATERIALS:
+        with pytest.raises(KeyError):
+            verdict.finding(f"material.{material.id}")
+        assert (
+            evaluate_population(application_columns([app])).status(f"material.{material.id}", 0)
+            is PASS
+        )
+    # When given, it is listed with its reference.
+    given_finding = evaluate(eligible).finding(f"material.{OPTIONAL_MATERIALS[0].id}")
+    assert given_finding.status is PASS
+    assert given_finding.evidence == eligible.materials[OPTIONAL_MATERIALS[0].id]
+
+
+# -- the ineligible example -------------------------------------------------------------------------
+
+
+def test_the_ineligible_example_fails_what_its_figures_say(ineligible: Application) -> None:
+    verdict = evaluate(ineligible)
+    assert not verdict.eligible
+    failed = {f.rule for f in verdict.failed()}
+    # Read from docs/examples/ineligible.json: 35 residents, 430 employees, 4 leading
+    # industries, 25 of 35 residents in them, 8 staff, 2 mentors, 3 agencies, 21 of 150
+    # services free, 7 of 10 satisfied, a manufacturing base of 8,000 m², no audit report.
+    assert {
+        "resident_enterprises",
+        "resident_employees",
+        "leading_industries_count",
+        "leading_industry_share",
+        "full_time_service_staff",
+        "startup_mentors",
+        "contracted_agencies",
+        "free_or_low_fee_share",
+        "satisfaction_rate",
+        "site_area_manufacturing",
+        "material.audit_report",
+    } <= failed
+    assert verdict.finding("operating_years").status is PASS  # 2021-09-01 → 2025-06-20
+
+
+# -- 第十条: the satisfaction spot check ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("residents", "sample"),
+    [(45, 5), (40, 4), (41, 5), (30, 3), (0, 0), (1, 1), (10, 1), (100, 10)],
+)
+def test_spot_check_sample_rounds_up(policy: Policy, residents: int, sample: int) -> None:
+    assert policy.spot_check.minimum_share == 0.1  # 不低于 10%
+    assert spot_check_sample_size(residents) == sample
+    assert spot_check_sample_size(residents, policy) == sample
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 100_000))
+def test_spot_check_sample_is_the_least_whole_tenth(residents: int) -> None:
+    sample = spot_check_sample_size(residents)
+    assert sample * 10 >= residents  # at least 10%
+    assert (sample - 1) * 10 < residents or sample == 0  # and no more than needed
+
+
+def test_spot_check_refuses_negative() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        spot_check_sample_size(-1)
+
+
+@pytest.mark.parametrize(
+    ("check", "size", "satisfaction"),
+    [
+        (SpotCheck(45, sampled=5, satisfied=5), PASS, PASS),
+        (SpotCheck(45, sampled=5, satisfied=4), PASS, PASS),  # 80%
+        (SpotCheck(45, sampled=5, satisfied=3), PASS, FAIL),  # 60%
+        (SpotCheck(45, sampled=4, satisfied=4), FAIL, PASS),  # sample too small
+        (SpotCheck(40, sampled=4, satisfied=4), PASS, PASS),
+        (SpotCheck(40, sampled=10, satisfied=7), PASS, FAIL),
+        (SpotCheck(40, sampled=0, satisfied=0), FAIL, NA),
+    ],
+)
+def test_judge_spot_check(check: SpotCheck, size: Status, satisfaction: Status) -> None:
+    findings = {f.rule: f for f in judge_spot_check(check)}
+    assert set(findings) == {"spot_check.sample_size", "spot_check.satisfaction_rate"}
+    sample = findings["spot_check.sample_size"]
+    assert sample.status is size
+    assert sample.required == spot_check_sample_size(check.resident_small_micro_enterprises)
+    assert sample.actual == check.sampled
+    assert sample.article.zh == "第十条"
+    rate = findings["spot_check.satisfaction_rate"]
+    assert rate.status is satisfaction
+    assert rate.required == POLICY.rule("satisfaction_rate").required
+    assert rate.article.zh == "第六条第（六）项"
+
+
+# -- one application = a population of one ----------------------------------------------------------
+
+
+def _codes_match(verdict: Verdict, population_status: Callable[[str], Status]) -> None:
+    present = {f.rule for f in verdict.findings}
+    for rule in POLICY.rules:
+        if rule.id in present:
+            assert verdict.finding(rule.id).status is population_status(rule.id), rule.id
+        else:  # a rule that does not apply to this focus
+            assert rule.applies_when
+            assert population_status(rule.id) is PASS
+    services = verdict.finding("service_functions")
+    assert services.status is population_status("service_functions")
+    for detail in services.details:
+        assert detail.status is population_status(detail.rule), detail.rule
+    for material in POLICY.materials:
+        rule_id = f"material.{material.id}"
+        if rule_id in present:
+            assert verdict.finding(rule_id).status is population_status(rule_id)
+        else:
+            assert population_status(rule_id) is PASS
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(applications(), min_size=1, max_size=6))
+def test_columnar_equals_single(apps: list[Application]) -> None:
+    population = evaluate_population(application_columns(apps, POLICY), POLICY)
+    for index, app in enumerate(apps):
+        verdict = evaluate(app, POLICY)
+        _codes_match(verdict, lambda rule_id, i=index: population.status(rule_id, i))  # type: ignore[misc]
+        assert bool(population.eligible[index]) is verdict.eligible
+
+
+def test_columnar_equals_single_on_the_examples(
+    eligible: Application, ineligible: Application
+) -> None:
+    apps = [ineligible, eligible, ineligible]
+    population = evaluate_population(application_columns(apps))
+    assert population.eligible.tolist() == [False, True, False]
+    assert population.pass_rate("resident_enterprises") == pytest.approx(1 / 3)
+
+
+# -- the JSON contract of a verdict -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("which", ["eligible", "ineligible"])
+def test_verdict_to_dict_contract(request: pytest.FixtureRequest, which: str, lang: str) -> None:
+    app: Application = request.getfixturevalue(which)
+    verdict = evaluate(app)
+    data = verdict.to_dict(lang)  # type: ignore[arg-type]
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    assert data["eligible"] is verdict.eligible
+    assert isinstance(data["eligible"], bool)
+    assert data["policy"] == POLICY.id
+    assert isinstance(data["findings"], list)
+    assert len(data["findings"]) == len(verdict.findings)
+    for item, finding in zip(data["findings"], verdict.findings, strict=True):
+        assert {"rule", "article", "status", "required", "actual", "message"} <= set(item)
+        assert item["rule"] == finding.rule
+        assert item["status"] in {"pass", "fail", "not_assessable"}
+        assert item["status"] == finding.status.value
+        assert item["article"] == finding.article.in_(lang)  # type: ignore[arg-type]
+        assert item["message"] == finding.message.in_(lang)  # type: ignore[arg-type]
+        assert isinstance(item["message"], str)
+        assert item["message"]
+
+
+def test_verdict_to_dict_with_missing_data_is_json(eligible: Application) -> None:
+    app = attrs.evolve(eligible, yearly=(), satisfaction_survey=(), service_volume=None)
+    data = evaluate(app).to_dict("en")
+    text = json.dumps(data)
+    assert json.loads(text)["eligible"] is False
+    statuses = {f["rule"]: f["status"] for f in data["findings"]}
+    assert statuses["resident_growth"] == "not_assessable"
+    assert {f["rule"]: f["actual"] for f in data["findings"]}["resident_growth"] is None
