@@ -205,7 +205,7 @@ def declaration_records() -> st.SearchStrategy[Declaration]:
 @st.composite
 def spot_check_records(draw: st.DrawFn) -> SpotCheck:
     residents = draw(st.integers(0, 10_000))
-    sampled = draw(st.integers(0, 10_000))
+    sampled = draw(st.integers(0, residents))
     return SpotCheck(
         resident_small_micro_enterprises=residents,
         sampled=sampled,

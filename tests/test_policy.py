@@ -41,6 +41,7 @@ REGULATION = {
     "operating_years": ("第六条第（二）项", Comparison.AT_LEAST, 2),  # 成立时间两年以上
     "resident_enterprises": ("第六条第（三）项", Comparison.AT_LEAST, 40),  # 不少于 40家
     "resident_employees": ("第六条第（三）项", Comparison.AT_LEAST, 500),  # 不少于 500人
+    "leading_industries_defined": ("第六条第（四）项", Comparison.AT_LEAST, 1),  # 明确的产业定位
     "leading_industries_count": ("第六条第（四）项", Comparison.AT_MOST, 3),  # 不超过 3个
     "leading_industry_share": ("第六条第（四）项", Comparison.AT_LEAST, 0.8),  # 80%以上
     "full_time_service_staff": ("第六条第（五）项", Comparison.AT_LEAST, 10),  # 不少于 10人

@@ -282,14 +282,14 @@ WRONG_VALUES = [
     (
         ("base", "site_area_m2"),
         "12500",
-        'base.site_area_m2: expected a number, got "12500"',
-        'base.site_area_m2：应为数字，实际为 "12500"',
+        'base.site_area_m2: expected a finite number, got "12500"',
+        'base.site_area_m2：应为有限的数字，实际为 "12500"',
     ),
     (
         ("base", "site_area_m2"),
         False,
-        "base.site_area_m2: expected a number, got false",
-        "base.site_area_m2：应为数字，实际为 false",
+        "base.site_area_m2: expected a finite number, got false",
+        "base.site_area_m2：应为有限的数字，实际为 false",
     ),
     (
         ("base", "name"),
@@ -562,11 +562,10 @@ def test_file_errors_name_the_file(tmp_path: Path, example: dict[str, Any]) -> N
 
 
 @pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN"])
-def test_bug_non_finite_numbers_are_refused(example: dict[str, Any], value: str) -> None:
-    """BUG (reported): json.loads accepts the non-standard literals Infinity and NaN, and the
-    converter lets them through, so ``"site_area_m2": Infinity`` passes the site area rule of
-    第六条第（七）项 (and NaN silently makes it not assessable). Strict reading should refuse
-    a non-finite number with its path, like any other wrong value."""
+def test_non_finite_numbers_are_refused(example: dict[str, Any], value: str) -> None:
+    """json.loads accepts the non-standard literals Infinity and NaN; strict reading refuses
+    them with their path (``Infinity`` would pass the site area rule of 第六条第（七）项 and
+    NaN would silently make it not assessable)."""
     text = json.dumps(example, ensure_ascii=False).replace(
         '"site_area_m2": 12500.0', f'"site_area_m2": {value}'
     )
@@ -600,13 +599,11 @@ def test_wrong_shape_for_a_record_names_its_path(
 @pytest.mark.parametrize(
     ("where", "value"), RECORD_SHAPES, ids=[".".join(map(str, w)) for w, _ in RECORD_SHAPES]
 )
-def test_bug_wrong_shape_for_a_record_is_explained_in_both_languages(
+def test_wrong_shape_for_a_record_is_explained_in_both_languages(
     example: dict[str, Any], where: tuple[str | int, ...], value: object
 ) -> None:
-    """BUG (reported): a list, string, number or boolean where a record (a table of keys)
-    belongs is reported as ``wrong structure ('list' object has no attribute 'keys')``: a
-    Python internal, in English even in the Chinese message. A mapping field given the same
-    value says ``expected an object (a table of keys), got …`` / ``应为对象（键值表）``."""
+    """A list, string, number or boolean where a record (a table of keys) belongs is reported
+    like a mapping field given the same value, never with a Python internal message."""
     problems = _problems(_set(example, where, value))
     assert len(problems) == 1
     assert "expected an object (a table of keys)" in problems[0].en

@@ -109,6 +109,7 @@ class Finding:
             "required": self.required,
             "actual": self.actual,
             "message": self.message.in_(lang),
+            "basis": self.basis,
         }
         if self.evidence is not None:
             data["evidence"] = self.evidence
@@ -283,11 +284,32 @@ def application_columns(
             columns[f"service.{function.id}.{threshold.measure}"] = np.array(
                 values, dtype=np.float64
             )
+    columns[UNKNOWN_KEYS] = np.array(
+        [float(len(unknown_keys(app, policy))) for app in applications], dtype=np.float64
+    )
     for material in policy.materials:
         columns[f"material.{material.id}"] = np.array(
             [bool(app.materials.get(material.id, "").strip()) for app in applications], dtype=bool
         )
     return columns
+
+
+UNKNOWN_KEYS = "application.unknown_keys"
+"""The finding (and column) for keys the policy does not know: usually typos."""
+_ANNEX_1 = Text(zh="附件1", en="Annex 1")
+
+
+def unknown_keys(application: Application, policy: Policy) -> list[str]:
+    """Keys of ``services``, ``materials`` and ``declarations`` that ``policy`` does not know
+    (``services.trainig``): a typo would otherwise read as a service not provided."""
+    functions = {function.id for function in policy.service_functions.functions}
+    materials = {material.id for material in policy.materials}
+    declared = {rule.measure for rule in policy.rules if rule.declared}
+    return sorted(
+        [f"services.{key}" for key in application.services if key not in functions]
+        + [f"materials.{key}" for key in application.materials if key not in materials]
+        + [f"declarations.{key}" for key in application.declarations if key not in declared]
+    )
 
 
 def _as_float(value: MeasureValue) -> float:
@@ -312,7 +334,7 @@ def _compare(rule: Rule, values: FloatArray) -> CodeArray:
         elif rule.comparison is Comparison.LESS_THAN:
             met = values < required
         else:
-            met = values == 1.0
+            met = values == float(required)  # is_true: 1.0 for true, 0.0 for false
     codes = np.where(met, _PASS, _FAIL).astype(np.int8)
     codes[np.isnan(values)] = _NA
     return codes
@@ -369,7 +391,8 @@ class PopulationVerdict:
         return _CODE_STATUS[int(self.rules[rule_id][index])]
 
     def pass_rate(self, rule_id: str) -> float:
-        """Share of applications (where the rule applies) that meet it."""
+        """Share of all applications for which the rule is met (a rule that does not apply
+        to an application, by ``applies_when``, counts as met for it)."""
         codes = self.rules[rule_id]
         return float(np.mean(codes == _PASS)) if codes.size else math.nan
 
@@ -415,6 +438,9 @@ def evaluate_population(
         results[f"material.{material.id}"] = np.where(
             provided, _PASS, _FAIL if material.required else _PASS
         ).astype(np.int8)
+    unknown_count = arrays.get(UNKNOWN_KEYS)
+    if unknown_count is not None:
+        results[UNKNOWN_KEYS] = np.where(np.asarray(unknown_count) > 0, _NA, _PASS).astype(np.int8)
     # Each function's own code explains the 第七条 finding; only the requirement decides.
     deciding = (codes for key, codes in results.items() if not key.startswith("service."))
     eligible = _combine(deciding, size) == _PASS
@@ -518,8 +544,8 @@ def _service_findings(
                 rule=f"service.{function.id}",
                 article=function.article,
                 status=status,
-                required=function.description.zh,
-                actual=None,
+                required=len(function.thresholds),
+                actual=sum(1 for f in threshold_findings if f.passed),
                 message=Text(
                     zh=f"{function.name.zh}（{function.description.zh}）：{claimed.zh}{status.label.zh}",
                     en=f"{function.name.en} ({function.description.en}): {claimed.en}{status.label.en}",
@@ -558,7 +584,7 @@ def evaluate(application: Application, policy: Policy | None = None) -> Verdict:
         if rule.declared:
             declaration = application.declarations.get(rule.measure)
             actual: MeasureValue = declaration.value if declaration else None
-            evidence = declaration.evidence if declaration else None
+            evidence = (declaration.evidence.strip() or None) if declaration else None
         else:
             actual, evidence = measures[rule.measure], None
         findings.append(
@@ -574,6 +600,23 @@ def evaluate(application: Application, policy: Policy | None = None) -> Verdict:
             )
         )
     findings.append(_service_findings(application, policy, verdict))
+    unknown = unknown_keys(application, policy)
+    if unknown:
+        shown = ", ".join(unknown)
+        findings.append(
+            Finding(
+                rule=UNKNOWN_KEYS,
+                article=_ANNEX_1,
+                status=verdict.status(UNKNOWN_KEYS, 0),
+                required=None,
+                actual=shown,
+                message=Text(
+                    zh=f"政策 {policy.id} 中没有这些项目（拼写错误？）：{shown}",
+                    en=f"policy {policy.id} has no such items (typos?): {shown}",
+                ),
+                basis="materials",
+            )
+        )
     for material in policy.materials:
         reference = application.materials.get(material.id, "").strip()
         status = verdict.status(f"material.{material.id}", 0)
@@ -584,7 +627,7 @@ def evaluate(application: Application, policy: Policy | None = None) -> Verdict:
                 rule=f"material.{material.id}",
                 article=material.article,
                 status=status,
-                required=True,
+                required=material.required,
                 actual=bool(reference),
                 message=Text(
                     zh=f"{material.name.zh}：{'已提交（' + reference + '）' if reference else '未提交'}",
@@ -615,7 +658,7 @@ def judge_spot_check(spot_check: SpotCheck, policy: Policy | None = None) -> tup
     policy = policy or load_policy()
     rule = policy.spot_check
     minimum = rule.minimum_sample(spot_check.resident_small_micro_enterprises)
-    size_ok = spot_check.sampled >= minimum and spot_check.sampled > 0
+    size_ok = spot_check.sampled >= minimum
     size_status = Status.PASS if size_ok else Status.FAIL
     findings = [
         Finding(

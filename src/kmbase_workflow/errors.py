@@ -21,8 +21,12 @@ Each error says what was wrong, where, and what to do, in Chinese and English::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ._i18n import Lang, Text
+
+if TYPE_CHECKING:
+    from .lifecycle import GuardFailure
 
 __all__ = [
     "ApplicationFormatError",
@@ -60,7 +64,9 @@ class KmbaseError(Exception):
         """The whole error (message and hint) in one language."""
         text = self.message.in_(lang)
         if self.hint is not None:
-            text += ("；" if lang == "zh" else "; ") + self.hint.in_(lang)
+            # A multi-line message (a list of problems) takes its hint on a line of its own.
+            joiner = "\n" if "\n" in text else ("；" if lang == "zh" else "; ")
+            text += joiner + self.hint.in_(lang)
         return text
 
 
@@ -88,8 +94,8 @@ def _problem_list(source: Text, problems: Sequence[Text]) -> Text:
     en_lines = "\n".join(f"  - {p.en}" for p in problems)
     count = len(problems)
     return Text(
-        zh=f"{source.zh} 有 {count} 处错误：\n{zh_lines}\n",
-        en=f"{source.en} has {count} problem(s):\n{en_lines}\n",
+        zh=f"{source.zh} 有 {count} 处错误：\n{zh_lines}",
+        en=f"{source.en} has {count} problem(s):\n{en_lines}",
     )
 
 
@@ -158,9 +164,19 @@ class CalendarDataConflictError(CalendarError):
 
 
 class TransitionRefusedError(KmbaseError):
-    """A trigger was refused: one or more guards failed. Nothing was changed."""
+    """A trigger was refused: one or more guards failed. Nothing was changed.
+
+    ``failures`` holds every failed guard (:class:`~kmbase_workflow.lifecycle.GuardFailure`:
+    guard name, article, bilingual message).
+    """
 
     exit_code = 1
+
+    def __init__(
+        self, message: Text, *, hint: Text | None = None, failures: Sequence[GuardFailure] = ()
+    ) -> None:
+        self.failures = tuple(failures)
+        super().__init__(message, hint=hint)
 
 
 class ConcurrencyConflictError(KmbaseError):

@@ -257,6 +257,18 @@ class SpotCheck:
     sampled: int = attrs.field(validator=_non_negative)
     satisfied: int = attrs.field(validator=_non_negative)
 
+    @sampled.validator
+    def _not_more_than_residents(self, _attribute: attrs.Attribute[int], value: int) -> None:
+        if value > self.resident_small_micro_enterprises:
+            raise FieldValueError(
+                "sampled",
+                Text(
+                    zh=f"不能大于入驻小微企业数 {self.resident_small_micro_enterprises}，实际为 {value}",
+                    en=f"must not exceed the resident small and micro enterprises "
+                    f"({self.resident_small_micro_enterprises}), got {value}",
+                ),
+            )
+
     @satisfied.validator
     def _not_more_than_sampled(self, _attribute: attrs.Attribute[int], value: int) -> None:
         if value > self.sampled:

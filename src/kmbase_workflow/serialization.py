@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import math
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
+import pendulum
 from cattrs.cols import (
     homogenous_tuple_structure_factory,
     is_mapping,
@@ -30,8 +33,10 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationError,
 )
+from cattrs.gen import make_dict_structure_fn
 
 from ._i18n import Text
+from .clock import TIMEZONE
 from .errors import ApplicationFormatError, FieldValueError, InvalidInputError
 from .records import Application
 
@@ -58,11 +63,15 @@ class _WrongTypeError(TypeError):
 
 
 _INTEGER = Text(zh="应为整数", en="expected an integer")
-_NUMBER = Text(zh="应为数字", en="expected a number")
+_NUMBER = Text(zh="应为有限的数字", en="expected a finite number")
 _NUMBER_OR_BOOLEAN = Text(zh="应为数字或 true/false", en="expected a number or true/false")
 _BOOLEAN = Text(zh="应为 true 或 false", en="expected true or false")
 _STRING = Text(zh="应为文本", en="expected a string")
 _DATE = Text(zh="应为日期（YYYY-MM-DD）", en="expected a date (YYYY-MM-DD)")
+_DATETIME = Text(
+    zh="应为带时区的时间（ISO 8601，如 2025-09-26T09:00:00+08:00）",
+    en="expected an aware date and time (ISO 8601, e.g. 2025-09-26T09:00:00+08:00)",
+)
 _LIST = Text(zh="应为列表", en="expected a list")
 _OBJECT = Text(zh="应为对象（键值表）", en="expected an object (a table of keys)")
 
@@ -74,14 +83,16 @@ def _structure_int(value: object, _type: type) -> int:
 
 
 def _structure_float(value: object, _type: type) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # JSON's Infinity/NaN and TOML's inf/nan are not data: a NaN would silently become
+    # "not assessable" and an infinite area would pass every threshold.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _WrongTypeError(_NUMBER, value)
     return float(value)
 
 
 def _structure_number_or_bool(value: object, _type: object) -> float | bool:
     # A policy's required value: a count, a share, or true for "is_true" rules.
-    if not isinstance(value, int | float):
+    if not isinstance(value, int | float) or not math.isfinite(value):
         raise _WrongTypeError(_NUMBER_OR_BOOLEAN, value)
     return value
 
@@ -109,6 +120,20 @@ def _structure_date(value: object, _type: type) -> dt.date:
         except ValueError:
             raise _WrongTypeError(_DATE, value) from None
     raise _WrongTypeError(_DATE, value)
+
+
+def _structure_datetime(value: object, _type: type) -> dt.datetime:
+    # Every instant in the library is aware; a naive one would be ambiguous in an audit.
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return pendulum.instance(value).in_timezone(TIMEZONE)
+    if isinstance(value, str):
+        try:
+            parsed = pendulum.parse(value)
+        except (ValueError, pendulum.parsing.exceptions.ParserError):
+            raise _WrongTypeError(_DATETIME, value) from None
+        if isinstance(parsed, pendulum.DateTime) and parsed.tzinfo is not None and "T" in value:
+            return parsed.in_timezone(TIMEZONE)
+    raise _WrongTypeError(_DATETIME, value)
 
 
 def _structure_enum(value: object, type_: type[enum.Enum]) -> enum.Enum:
@@ -142,8 +167,14 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(dt.date, _structure_date)
     conv.register_structure_hook(float | bool, _structure_number_or_bool)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    conv.register_structure_hook(dt.datetime, _structure_datetime)
+    conv.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
     conv.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+    )
+    conv.register_structure_hook_factory(
+        attrs.has,
+        lambda t: _shape_guard(_OBJECT, (dict,), make_dict_structure_fn(t, conv)),
     )
     conv.register_structure_hook_factory(
         is_sequence,

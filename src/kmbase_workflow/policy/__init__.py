@@ -17,7 +17,12 @@ from pathlib import Path
 from .._i18n import Text
 from ..errors import PolicyNotFoundError
 from ._loader import FORMAT_VERSION, bundled_policies, load_policy_file, read_policy
-from ._measures import APPLICATION_MEASURES, CATEGORICAL_MEASURES, SERVICE_MEASURES
+from ._measures import (
+    APPLICATION_MEASURES,
+    CATEGORICAL_MEASURES,
+    CATEGORICAL_VALUES,
+    SERVICE_MEASURES,
+)
 from ._model import (
     AnnualReportPeriod,
     Comparison,
@@ -40,6 +45,7 @@ from ._model import (
 __all__ = [
     "APPLICATION_MEASURES",
     "CATEGORICAL_MEASURES",
+    "CATEGORICAL_VALUES",
     "FORMAT_VERSION",
     "SERVICE_MEASURES",
     "AnnualReportPeriod",

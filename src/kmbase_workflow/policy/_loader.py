@@ -18,7 +18,12 @@ import attrs
 from .._i18n import Text
 from ..errors import ApplicationFormatError, PolicyFormatError
 from ..serialization import structure
-from ._measures import APPLICATION_MEASURES, CATEGORICAL_MEASURES, SERVICE_MEASURES
+from ._measures import (
+    APPLICATION_MEASURES,
+    CATEGORICAL_MEASURES,
+    CATEGORICAL_VALUES,
+    SERVICE_MEASURES,
+)
 from ._model import (
     AnnualReportPeriod,
     Comparison,
@@ -75,7 +80,7 @@ class _Rule:
 @attrs.frozen
 class _Threshold:
     measure: str
-    required: float
+    required: float | bool
     comparison: Comparison = Comparison.AT_LEAST
 
 
@@ -299,7 +304,16 @@ def _rule_problems(rules: tuple[_Rule, ...]) -> list[Text]:
                     "a declared condition takes is_true only",
                 )
             )
-        for key in rule.applies_when:
+        for key, value in rule.applies_when.items():
+            if key in CATEGORICAL_MEASURES and value not in CATEGORICAL_VALUES[key]:
+                allowed = ", ".join(CATEGORICAL_VALUES[key])
+                problems.append(
+                    _problem(
+                        f"{path}.applies_when.{key}",
+                        f"未知取值 {value}（可用：{allowed}）",
+                        f"unknown value {value} (allowed: {allowed})",
+                    )
+                )
             if key not in CATEGORICAL_MEASURES:
                 known = ", ".join(sorted(CATEGORICAL_MEASURES))
                 problems.append(
@@ -310,6 +324,14 @@ def _rule_problems(rules: tuple[_Rule, ...]) -> list[Text]:
                     )
                 )
     return problems
+
+
+def _repeated_ids(path: str, ids: list[str]) -> list[Text]:
+    return [
+        _problem(f"{path}[{index}].id", f"编号 {item} 重复", f"id {item} is repeated")
+        for index, item in enumerate(ids)
+        if item in ids[:index]
+    ]
 
 
 def _service_function_problems(raw: _ServiceFunctions) -> list[Text]:
@@ -324,6 +346,7 @@ def _service_function_problems(raw: _ServiceFunctions) -> list[Text]:
             )
         )
     known = ", ".join(sorted(SERVICE_MEASURES))
+    problems.extend(_repeated_ids("service_functions.functions", [f.id for f in raw.functions]))
     for index, function in enumerate(raw.functions):
         for t_index, threshold in enumerate(function.thresholds):
             if threshold.measure not in SERVICE_MEASURES:
@@ -340,6 +363,7 @@ def _service_function_problems(raw: _ServiceFunctions) -> list[Text]:
 def _consistency_problems(raw: _PolicyFile) -> list[Text]:
     """What the file's shape cannot say: unknown measures, repeated ids, impossible numbers."""
     problems = _rule_problems(raw.rules) + _service_function_problems(raw.service_functions)
+    problems.extend(_repeated_ids("materials.items", [item.id for item in raw.materials.items]))
     if raw.format != FORMAT_VERSION:
         problems.append(
             _problem(

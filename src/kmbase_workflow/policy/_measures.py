@@ -7,6 +7,7 @@ column by column, from a population; a test pins that both know every name here.
 from __future__ import annotations
 
 from .._i18n import Text
+from ..records import Focus
 
 APPLICATION_MEASURES: dict[str, Text] = {
     "independent_legal_person": Text(
@@ -61,6 +62,9 @@ CATEGORICAL_MEASURES: dict[str, Text] = {
     ),
 }
 """Categorical measures a rule's ``applies_when`` may test."""
+
+CATEGORICAL_VALUES: dict[str, tuple[str, ...]] = {"focus": tuple(focus.value for focus in Focus)}
+"""The values each categorical measure takes."""
 
 SERVICE_MEASURES: dict[str, Text] = {
     "enterprises_served": Text(zh="年服务企业家次", en="enterprise-services a year"),
