@@ -1,0 +1,289 @@
+"""A case: one application moving through the lifecycle, and what each step recorded.
+
+Cases are frozen; each transition makes a new one (``attrs.evolve``) with ``version`` one
+higher, so a store can refuse a writer that holds a stale version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+from ._i18n import Text
+from .deadlines import Deadline
+from .records import Application, SpotCheck
+
+__all__ = [
+    "AnnualReport",
+    "Case",
+    "ChangeFiling",
+    "CollectiveDecision",
+    "DeclarationRound",
+    "Evaluation",
+    "ExpertOpinion",
+    "Objection",
+    "ProvincialRecommendation",
+    "Recommendation",
+    "Revocation",
+    "RevocationGround",
+    "Selection",
+    "State",
+]
+
+
+class State(enum.Enum):
+    """Where a case stands (第九条 to 第十八条)."""
+
+    DECLARED = "declared"
+    DISTRICT_RECOMMENDED = "district_recommended"
+    NOT_RECOMMENDED = "not_recommended"
+    EXPERT_REVIEWED = "expert_reviewed"
+    SITE_INSPECTED = "site_inspected"
+    REJECTED = "rejected"
+    PUBLICIZED = "publicized"
+    OBJECTED = "objected"
+    VERIFIED = "verified"
+    CERTIFIED = "certified"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> Text:
+        """The state's name in both languages."""
+        return _STATE_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        """Still on its way to a decision (declared … verified)."""
+        return self in _OPEN
+
+    @property
+    def is_final(self) -> bool:
+        """No trigger leaves this state."""
+        return self in _FINAL
+
+
+_STATE_LABELS = {
+    State.DECLARED: Text(zh="已申报", en="declared"),
+    State.DISTRICT_RECOMMENDED: Text(zh="县区已推荐", en="recommended by the district"),
+    State.NOT_RECOMMENDED: Text(zh="县区未推荐", en="not recommended"),
+    State.EXPERT_REVIEWED: Text(zh="专家评审通过", en="passed expert review"),
+    State.SITE_INSPECTED: Text(zh="现场核查通过", en="passed site inspection"),
+    State.REJECTED: Text(zh="未通过", en="rejected"),
+    State.PUBLICIZED: Text(zh="公示中", en="under public notice"),
+    State.OBJECTED: Text(zh="有异议待核实", en="objection under investigation"),
+    State.VERIFIED: Text(zh="异议已核实无问题", en="objection investigated, no problem"),
+    State.CERTIFIED: Text(zh="已认定授牌", en="certified"),
+    State.EXPIRED: Text(zh="有效期满", en="expired"),
+    State.REVOKED: Text(zh="已撤销称号", en="title revoked"),
+    State.WITHDRAWN: Text(zh="已撤回", en="withdrawn"),
+}
+_OPEN = frozenset(
+    {
+        State.DECLARED,
+        State.DISTRICT_RECOMMENDED,
+        State.EXPERT_REVIEWED,
+        State.SITE_INSPECTED,
+        State.PUBLICIZED,
+        State.OBJECTED,
+        State.VERIFIED,
+    }
+)
+_FINAL = frozenset(
+    {State.NOT_RECOMMENDED, State.REJECTED, State.EXPIRED, State.REVOKED, State.WITHDRAWN}
+)
+
+
+@attrs.frozen
+class DeclarationRound:
+    """The year's declaration round (第九条): the window the year's notice sets."""
+
+    year: int
+    opens_on: dt.date
+    closes_on: dt.date
+    notice: str = ""
+    """The reference of the year's declaration notice (申报通知)."""
+
+    def is_open_on(self, day: dt.date) -> bool:
+        """Whether declarations are accepted on ``day``."""
+        return self.opens_on <= day <= self.closes_on
+
+
+@attrs.frozen
+class Recommendation:
+    """The district authority's preliminary review and recommendation (第十条)."""
+
+    opinion: str
+    """推荐意见."""
+    authenticity_checked: bool
+    """Materials checked for authenticity and completeness (真实性、完整性初审)."""
+    spot_check: SpotCheck
+    """The satisfaction spot check (满意度随机抽查)."""
+
+
+@attrs.frozen
+class ExpertOpinion:
+    """One expert's review (第十一条) with a score used to select the best of the round."""
+
+    expert: str
+    score: float
+    opinion: str
+
+
+@attrs.frozen
+class Selection:
+    """Where the case ranked when the city bureau selected the round's best (择优, 第十一条)."""
+
+    rank: int
+    of: int
+    selected: bool
+    score: float
+
+
+@attrs.frozen
+class Objection:
+    """An objection raised during the public notice (第十三条) and its investigation."""
+
+    raised_on: dt.date
+    raised_by: str
+    content: str
+    finding: str | None = None
+    """The investigation's conclusion (调查核实), once made."""
+    sustained: bool | None = None
+
+
+@attrs.frozen
+class CollectiveDecision:
+    """The city bureau's collective decision (集体决策, 第十四条)."""
+
+    reference: str
+    """Minutes or document number of the meeting."""
+    decided_on: dt.date
+
+
+class RevocationGround(enum.Enum):
+    """Why a title is revoked or withdrawn."""
+
+    VIOLATION = "violation"
+    """违法违规行为, 第十五条."""
+    FAILED_EVALUATION = "failed_evaluation"
+    """测评不合格, 第十八条."""
+
+
+@attrs.frozen
+class Revocation:
+    """The revocation of a title (第十五条) or its withdrawal after an evaluation (第十八条)."""
+
+    ground: RevocationGround
+    decided_on: dt.date
+    details: str
+
+
+@attrs.frozen
+class AnnualReport:
+    """A yearly summary and plan (第十六条 base → district, 第十七条 district → city)."""
+
+    year: int
+    by_district: bool
+    """False: the base's report to its district; True: the district's to the city bureau."""
+    submitted_on: dt.date
+    late: bool
+    reference: str = ""
+
+
+@attrs.frozen
+class Evaluation:
+    """An evaluation by a third party or experts (第十八条)."""
+
+    evaluated_on: dt.date
+    evaluator: str
+    passed: bool
+    report: str = ""
+
+
+@attrs.frozen
+class ChangeFiling:
+    """A major-change filing (第十九条): name, operator or legal representative changed."""
+
+    change: str
+    completed_on: dt.date
+    filed_on: dt.date
+    due: dt.date
+    late: bool
+
+
+@attrs.frozen
+class ProvincialRecommendation:
+    """A recommendation to the provincial level (第二十一条)."""
+
+    recommended_on: dt.date
+    programme: str
+
+
+@attrs.frozen
+class Case:
+    """One application and everything its steps recorded.
+
+    ``base_id`` identifies the base across rounds (by default the operator's unified social
+    credit code and the base's name), so the library can apply 第十五条's re-application rule
+    and refuse a second open application in one round.
+    """
+
+    id: str
+    base_id: str
+    round_year: int
+    state: State
+    version: int
+    application: Application
+    declared_on: dt.date
+    recommendation: Recommendation | None = None
+    expert_opinions: tuple[ExpertOpinion, ...] = ()
+    selection: Selection | None = None
+    inspection_opinion: str | None = None
+    notice: Deadline | None = None
+    objections: tuple[Objection, ...] = ()
+    decision: CollectiveDecision | None = None
+    certified_on: dt.date | None = None
+    validity: Deadline | None = None
+    revocation: Revocation | None = None
+    closing_reason: str | None = None
+    """Why a case ended without a title (not recommended, rejected, withdrawn)."""
+    annual_reports: tuple[AnnualReport, ...] = ()
+    evaluations: tuple[Evaluation, ...] = ()
+    change_filings: tuple[ChangeFiling, ...] = ()
+    provincial_recommendations: tuple[ProvincialRecommendation, ...] = ()
+    notified: tuple[str, ...] = ()
+    """Keys of the deadline events already emitted, so a sweep never repeats one."""
+
+    @property
+    def base_name(self) -> str:
+        """The base's name as declared."""
+        return self.application.base.name
+
+    @property
+    def district(self) -> str:
+        """The district whose authority recommends the base."""
+        return self.application.base.district
+
+    @property
+    def open_objection(self) -> Objection | None:
+        """The objection still under investigation, if any."""
+        for objection in self.objections:
+            if objection.sustained is None:
+                return objection
+        return None
+
+    @property
+    def expert_score(self) -> float | None:
+        """The mean of the experts' scores (``None`` before any opinion)."""
+        if not self.expert_opinions:
+            return None
+        return sum(o.score for o in self.expert_opinions) / len(self.expert_opinions)
+
+    @staticmethod
+    def default_base_id(application: Application) -> str:
+        """The operator's credit code and the base's name: stable across rounds."""
+        return f"{application.operator.unified_social_credit_code}/{application.base.name}"

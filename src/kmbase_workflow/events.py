@@ -1,0 +1,443 @@
+"""Events: typed, frozen records of what happened, and the in-process bus that delivers them.
+
+Every committed transition emits one event named after it (:class:`Certified`, …); records
+that change no state emit theirs (:class:`AnnualReportFiled`, …); the sweep emits one per
+deadline kind (:class:`NoticePeriodEnded`, :class:`ValidityEndingSoon`, …).
+
+Delivery, in-process (:class:`EventBus`):
+
+- after the change is committed, never before: a subscriber never sees a change that was
+  rolled back, and a subscriber that raises never undoes it;
+- in commit order, and within one change in the order emitted; subscribers in the order
+  they subscribed;
+- a failing subscriber is reported (``bus.failures``, the ``on_error`` hook and the
+  ``kmbase_workflow.events`` logger) and does not stop the others;
+- at most once: if the process dies between commit and delivery the event is not
+  delivered in-process. Consumers that must see every event read the store's outbox
+  (at least once, each event with a stable ``id`` to deduplicate on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+
+from ._i18n import Text
+from .actors import Actor
+
+__all__ = [
+    "EVENT_TYPES",
+    "AnnualReportFiled",
+    "AnnualReportOverdue",
+    "Certified",
+    "ChangeFiled",
+    "Declared",
+    "DeliveryFailure",
+    "EvaluationRecorded",
+    "Event",
+    "EventBus",
+    "EventHandler",
+    "ExpertOpinionRecorded",
+    "Expired",
+    "InspectionFailed",
+    "InspectionPassed",
+    "NotRecommended",
+    "NoticePeriodEnded",
+    "ObjectionRaised",
+    "ObjectionSustained",
+    "ObjectionVerified",
+    "ProvinciallyRecommended",
+    "Publicized",
+    "Recommended",
+    "ReviewFailed",
+    "ReviewPassed",
+    "Revoked",
+    "RoundSelected",
+    "Subscription",
+    "ValidityEndingSoon",
+    "Withdrawn",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Something that happened to a case.
+
+    ``id`` is unique and stable: a consumer that may see an event twice (the outbox delivers
+    at least once) deduplicates on it. ``payload`` is plain JSON-ready data.
+    """
+
+    type: ClassVar[str] = "event"
+    description: ClassVar[Text] = Text(zh="事件", en="event")
+
+    id: str
+    case_id: str
+    base_id: str
+    occurred_at: dt.datetime
+    actor: Actor
+    payload: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class TransitionEvent(Event):
+    """A state change: ``trigger`` moved the case from ``from_state`` to ``to_state``."""
+
+    trigger: str
+    from_state: str | None
+    to_state: str
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Declared(TransitionEvent):
+    """已申报（第九条） / declared (Art. 9)."""
+
+    type: ClassVar[str] = "declared"
+    description: ClassVar[Text] = Text(zh="已申报（第九条）", en="declared (Art. 9)")
+
+
+@attrs.frozen(kw_only=True)
+class Recommended(TransitionEvent):
+    """县区已推荐（第十条） / recommended by the district (Art. 10)."""
+
+    type: ClassVar[str] = "recommended"
+    description: ClassVar[Text] = Text(
+        zh="县区已推荐（第十条）", en="recommended by the district (Art. 10)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class NotRecommended(TransitionEvent):
+    """县区未推荐（第十条） / not recommended (Art. 10)."""
+
+    type: ClassVar[str] = "not_recommended"
+    description: ClassVar[Text] = Text(zh="县区未推荐（第十条）", en="not recommended (Art. 10)")
+
+
+@attrs.frozen(kw_only=True)
+class ReviewPassed(TransitionEvent):
+    """专家评审通过（第十一条） / passed expert review (Art. 11)."""
+
+    type: ClassVar[str] = "review_passed"
+    description: ClassVar[Text] = Text(
+        zh="专家评审通过（第十一条）", en="passed expert review (Art. 11)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ReviewFailed(TransitionEvent):
+    """专家评审未通过（第十一条） / failed expert review (Art. 11)."""
+
+    type: ClassVar[str] = "review_failed"
+    description: ClassVar[Text] = Text(
+        zh="专家评审未通过（第十一条）", en="failed expert review (Art. 11)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class InspectionPassed(TransitionEvent):
+    """现场核查通过（第十二条） / passed site inspection (Art. 12)."""
+
+    type: ClassVar[str] = "inspection_passed"
+    description: ClassVar[Text] = Text(
+        zh="现场核查通过（第十二条）", en="passed site inspection (Art. 12)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class InspectionFailed(TransitionEvent):
+    """现场核查未通过（第十二条） / failed site inspection (Art. 12)."""
+
+    type: ClassVar[str] = "inspection_failed"
+    description: ClassVar[Text] = Text(
+        zh="现场核查未通过（第十二条）", en="failed site inspection (Art. 12)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Publicized(TransitionEvent):
+    """开始公示（第十三条） / public notice started (Art. 13)."""
+
+    type: ClassVar[str] = "publicized"
+    description: ClassVar[Text] = Text(
+        zh="开始公示（第十三条）", en="public notice started (Art. 13)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ObjectionRaised(TransitionEvent):
+    """公示期内提出异议（第十三条） / objection raised (Art. 13)."""
+
+    type: ClassVar[str] = "objection_raised"
+    description: ClassVar[Text] = Text(
+        zh="公示期内提出异议（第十三条）", en="objection raised (Art. 13)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ObjectionVerified(TransitionEvent):
+    """异议经核实没有问题（第十三条） / objection investigated, no problem (Art. 13)."""
+
+    type: ClassVar[str] = "objection_verified"
+    description: ClassVar[Text] = Text(
+        zh="异议经核实没有问题（第十三条）", en="objection investigated, no problem (Art. 13)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ObjectionSustained(TransitionEvent):
+    """异议经核实成立（第十三条） / objection sustained (Art. 13)."""
+
+    type: ClassVar[str] = "objection_sustained"
+    description: ClassVar[Text] = Text(
+        zh="异议经核实成立（第十三条）", en="objection sustained (Art. 13)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Certified(TransitionEvent):
+    """认定授牌（第十四条） / certified (Art. 14)."""
+
+    type: ClassVar[str] = "certified"
+    description: ClassVar[Text] = Text(zh="认定授牌（第十四条）", en="certified (Art. 14)")
+
+
+@attrs.frozen(kw_only=True)
+class Expired(TransitionEvent):
+    """有效期满（第十五条） / validity ended (Art. 15)."""
+
+    type: ClassVar[str] = "expired"
+    description: ClassVar[Text] = Text(zh="有效期满（第十五条）", en="validity ended (Art. 15)")
+
+
+@attrs.frozen(kw_only=True)
+class Revoked(TransitionEvent):
+    """撤销称号（第十五条、第十八条） / title revoked (Art. 15, 18)."""
+
+    type: ClassVar[str] = "revoked"
+    description: ClassVar[Text] = Text(
+        zh="撤销称号（第十五条、第十八条）", en="title revoked (Art. 15, 18)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Withdrawn(TransitionEvent):
+    """申报单位撤回 / withdrawn by the operator."""
+
+    type: ClassVar[str] = "withdrawn"
+    description: ClassVar[Text] = Text(zh="申报单位撤回", en="withdrawn by the operator")
+
+
+@attrs.frozen(kw_only=True)
+class ExpertOpinionRecorded(Event):
+    """记录专家评审意见（第十一条） / expert opinion recorded (Art. 11)."""
+
+    type: ClassVar[str] = "expert_opinion_recorded"
+    description: ClassVar[Text] = Text(
+        zh="记录专家评审意见（第十一条）", en="expert opinion recorded (Art. 11)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class RoundSelected(Event):
+    """择优排序（第十一条） / ranked within the round (Art. 11)."""
+
+    type: ClassVar[str] = "round_selected"
+    description: ClassVar[Text] = Text(
+        zh="择优排序（第十一条）", en="ranked within the round (Art. 11)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class AnnualReportFiled(Event):
+    """报送年度工作总结和计划（第十六条、第十七条） / annual summary and plan filed (Art. 16, 17)."""
+
+    type: ClassVar[str] = "annual_report_filed"
+    description: ClassVar[Text] = Text(
+        zh="报送年度工作总结和计划（第十六条、第十七条）",
+        en="annual summary and plan filed (Art. 16, 17)",
+    )
+
+
+@attrs.frozen(kw_only=True)
+class EvaluationRecorded(Event):
+    """记录测评结果（第十八条） / evaluation recorded (Art. 18)."""
+
+    type: ClassVar[str] = "evaluation_recorded"
+    description: ClassVar[Text] = Text(
+        zh="记录测评结果（第十八条）", en="evaluation recorded (Art. 18)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ChangeFiled(Event):
+    """重大变更备案（第十九条） / major change filed (Art. 19)."""
+
+    type: ClassVar[str] = "change_filed"
+    description: ClassVar[Text] = Text(
+        zh="重大变更备案（第十九条）", en="major change filed (Art. 19)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ProvinciallyRecommended(Event):
+    """推荐申报省级示范基地（第二十一条） / recommended to the province (Art. 21)."""
+
+    type: ClassVar[str] = "provincially_recommended"
+    description: ClassVar[Text] = Text(
+        zh="推荐申报省级示范基地（第二十一条）", en="recommended to the province (Art. 21)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class NoticePeriodEnded(Event):
+    """公示期结束（第十三条） / public notice ended (Art. 13)."""
+
+    type: ClassVar[str] = "notice_period_ended"
+    description: ClassVar[Text] = Text(
+        zh="公示期结束（第十三条）", en="public notice ended (Art. 13)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ValidityEndingSoon(Event):
+    """有效期即将届满（第十五条） / validity ending soon (Art. 15)."""
+
+    type: ClassVar[str] = "validity_ending_soon"
+    description: ClassVar[Text] = Text(
+        zh="有效期即将届满（第十五条）", en="validity ending soon (Art. 15)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class AnnualReportOverdue(Event):
+    """年度工作总结和计划逾期未报（第十六条、第十七条） / annual summary and plan overdue (Art. 16, 17)."""
+
+    type: ClassVar[str] = "annual_report_overdue"
+    description: ClassVar[Text] = Text(
+        zh="年度工作总结和计划逾期未报（第十六条、第十七条）",
+        en="annual summary and plan overdue (Art. 16, 17)",
+    )
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        Declared, Recommended, NotRecommended, ReviewPassed, ReviewFailed, InspectionPassed,
+        InspectionFailed, Publicized, ObjectionRaised, ObjectionVerified, ObjectionSustained,
+        Certified, Expired, Revoked, Withdrawn, ExpertOpinionRecorded, RoundSelected,
+        AnnualReportFiled, EvaluationRecorded, ChangeFiled, ProvinciallyRecommended,
+        NoticePeriodEnded, ValidityEndingSoon, AnnualReportOverdue,
+    )
+}  # fmt: skip
+"""Every event class by its ``type`` name (how stores write and read them)."""
+
+E = TypeVar("E", bound=Event)
+EventHandler = Callable[[Event], object]
+"""A subscriber: called with each event it subscribed to."""
+
+
+@attrs.frozen
+class DeliveryFailure:
+    """A subscriber raised while handling an event (the change stays committed)."""
+
+    event: Event
+    handler: str
+    error: BaseException
+
+
+@attrs.define(eq=False)
+class Subscription:
+    """A registered subscriber; pass it to :meth:`EventBus.unsubscribe` to remove it."""
+
+    handler: EventHandler
+    types: tuple[type[Event], ...]
+    """Empty: every event."""
+
+    def wants(self, event: Event) -> bool:
+        """Whether this subscriber takes ``event``."""
+        return not self.types or isinstance(event, self.types)
+
+
+class EventBus:
+    """In-process publish/subscribe for events (see the module docs for the guarantees).
+
+    >>> bus = EventBus()
+    >>> seen = []
+    >>> @bus.on(Certified)
+    ... def remember(event):
+    ...     seen.append(event.type)
+    """
+
+    def __init__(
+        self,
+        *,
+        on_error: Callable[[DeliveryFailure], object] | None = None,
+        keep_failures: int = 100,
+    ) -> None:
+        self._subscriptions: list[Subscription] = []
+        self._on_error = on_error
+        self._keep = keep_failures
+        self.failures: list[DeliveryFailure] = []
+        """The most recent delivery failures (at most ``keep_failures``)."""
+
+    def subscribe(self, handler: EventHandler, *types: type[Event]) -> Subscription:
+        """Call ``handler`` for events of ``types`` (and their subclasses); none: every event."""
+        subscription = Subscription(handler, tuple(types))
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def on(self, *types: type[Event]) -> Callable[[Callable[[E], object]], Callable[[E], object]]:
+        """Decorator form of :meth:`subscribe`."""
+
+        def register(handler: Callable[[E], object]) -> Callable[[E], object]:
+            self.subscribe(handler, *types)  # type: ignore[arg-type]
+            return handler
+
+        return register
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop delivering to a subscriber (no error if it is already gone)."""
+        with contextlib.suppress(ValueError):
+            self._subscriptions.remove(subscription)
+
+    @contextlib.contextmanager
+    def subscribed(self, handler: EventHandler, *types: type[Event]) -> Iterator[Subscription]:
+        """Subscribe for the duration of a ``with`` block."""
+        subscription = self.subscribe(handler, *types)
+        try:
+            yield subscription
+        finally:
+            self.unsubscribe(subscription)
+
+    def publish(self, events: Iterable[Event]) -> list[DeliveryFailure]:
+        """Deliver committed events; returns the failures of this call."""
+        failures: list[DeliveryFailure] = []
+        for event in events:
+            for subscription in tuple(self._subscriptions):
+                if not subscription.wants(event):
+                    continue
+                try:
+                    subscription.handler(event)
+                except Exception as error:  # a subscriber's failure must not spread
+                    failure = DeliveryFailure(event, _name(subscription.handler), error)
+                    failures.append(failure)
+                    logger.exception(
+                        "subscriber %s failed on %s %s", failure.handler, event.type, event.id
+                    )
+                    if self._on_error is not None:
+                        self._on_error(failure)
+        if failures:
+            self.failures = (self.failures + failures)[-self._keep :]
+        return failures
+
+
+def _name(handler: EventHandler) -> str:
+    return getattr(handler, "__qualname__", None) or repr(handler)

@@ -1,0 +1,129 @@
+"""What a store must do: the protocol every backend implements.
+
+A store keeps cases, their hash-chained history and the outbox of events. Its one write,
+:meth:`CaseStore.commit`, is atomic: the new case, its history entry, its events and its
+idempotency key are all written, or none is. A commit whose ``expected_version`` is not the
+stored version raises :class:`~kmbase_workflow.errors.ConcurrencyConflictError` and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from ..case import Case, DeclarationRound, State
+from ..events import Event
+from ..history import HistoryEntry
+
+__all__ = ["CaseQuery", "CaseStore", "Change", "CommandResult", "OutboxRecord"]
+
+
+@attrs.frozen
+class Change:
+    """One atomic write: the case after a step, and what the step recorded."""
+
+    case: Case
+    expected_version: int
+    """The version the writer loaded (0 for a new case)."""
+    history: HistoryEntry
+    events: tuple[Event, ...]
+    idempotency_key: str | None = None
+
+
+@attrs.frozen
+class CommandResult:
+    """What an idempotency key produced the first time: the case and the version it wrote."""
+
+    case_id: str
+    version: int
+
+
+@attrs.frozen
+class OutboxRecord:
+    """An event in the durable log, at its position (1, 2, 3 … in commit order)."""
+
+    position: int
+    event: Event
+
+
+@attrs.frozen(kw_only=True)
+class CaseQuery:
+    """A filter over cases; ``None`` fields do not filter."""
+
+    state: State | None = None
+    states: Sequence[State] | None = None
+    round_year: int | None = None
+    district: str | None = None
+    base_id: str | None = None
+
+    def matches(self, case: Case) -> bool:
+        """Whether ``case`` passes this filter (stores may translate it to SQL instead)."""
+        return (
+            (self.state is None or case.state is self.state)
+            and (self.states is None or case.state in self.states)
+            and (self.round_year is None or case.round_year == self.round_year)
+            and (self.district is None or case.district == self.district)
+            and (self.base_id is None or case.base_id == self.base_id)
+        )
+
+
+@runtime_checkable
+class CaseStore(Protocol):
+    """Durable (or in-memory) state of the workflow."""
+
+    def commit(self, change: Change) -> None:
+        """Write ``change`` atomically, or raise ``ConcurrencyConflictError`` and write nothing."""
+        ...
+
+    def get(self, case_id: str) -> Case:
+        """The case with this id (``CaseNotFoundError`` if there is none)."""
+        ...
+
+    def find(self, query: CaseQuery) -> Iterator[Case]:
+        """Cases matching ``query``, in declaration order, without loading all of them."""
+        ...
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        """A case's history, oldest first."""
+        ...
+
+    def last_hash(self, case_id: str) -> str | None:
+        """The hash of the case's newest history entry (``None`` for an unknown case)."""
+        ...
+
+    def command_result(self, idempotency_key: str) -> CommandResult | None:
+        """What the command with this key wrote, if it ran before."""
+        ...
+
+    def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
+        """Events after position ``after``, oldest first, at most ``limit``."""
+        ...
+
+    def consumer_position(self, consumer: str) -> int:
+        """The last position a named consumer acknowledged (0 if it never did)."""
+        ...
+
+    def acknowledge(self, consumer: str, position: int) -> None:
+        """Move a named consumer's cursor to ``position`` (never backwards)."""
+        ...
+
+    def save_round(self, declaration_round: DeclarationRound) -> None:
+        """Record a year's declaration round (replacing that year's round)."""
+        ...
+
+    def rounds(self) -> list[DeclarationRound]:
+        """Every declaration round, by year."""
+        ...
+
+    def deadlines_due(self, before: dt.date) -> Iterator[Case]:
+        """Cases with a public notice or validity ending before ``before`` that are still
+        in the state the deadline concerns (publicized/verified, certified)."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources."""
+        ...
