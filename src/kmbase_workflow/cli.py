@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import diagrams
 from ._cli_calendar import calendar_app, deadline_app
 from ._i18n import Lang, Text
 from .eligibility import Finding, Status, Verdict, evaluate
@@ -155,6 +156,33 @@ def demo(
     language = _lang(lang)
     for application in (eligible_application(), ineligible_application()):
         _print_verdict(evaluate(application), language)
+
+
+class DiagramFormat(enum.StrEnum):
+    """Diagram formats."""
+
+    MERMAID = "mermaid"
+    DOT = "dot"
+
+
+@app.command()
+def diagram(
+    output: Annotated[
+        DiagramFormat,
+        typer.Option("--format", help="图格式 mermaid|dot / diagram format mermaid|dot."),
+    ] = DiagramFormat.MERMAID,
+    lang: LangOption = "zh",
+    articles: Annotated[
+        bool,
+        typer.Option(
+            "--articles/--no-articles", help="边上标注条款 / name the article on each edge."
+        ),
+    ] = True,
+) -> None:
+    """输出认定生命周期状态图 / Print the lifecycle's state diagram (Mermaid or Graphviz DOT)."""
+    language = _lang(lang)
+    render = diagrams.dot if output is DiagramFormat.DOT else diagrams.mermaid
+    typer.echo(render(lang=language, articles=articles), nl=False)
 
 
 def main() -> None:
