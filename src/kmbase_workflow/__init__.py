@@ -119,8 +119,8 @@ from .records import (
     YearFigures,
 )
 from .serialization import dump_json, dumps_json, load_application, loads_application
-from .stores import CaseQuery, CaseStore, MemoryStore
-from .workflow import Outcome, SweepReport, Workflow, open_store
+from .stores import CaseQuery, CaseStore, MemoryStore, open_store
+from .workflow import Outcome, SweepReport, Workflow
 
 __all__ = [
     "TIMEZONE",

@@ -86,9 +86,9 @@ from .lifecycle import (
 from .policy import Policy, bundled_policies, policy_in_force
 from .records import Application
 from .serialization import unstructure
-from .stores import CaseQuery, CaseStore, Change, MemoryStore
+from .stores import CaseQuery, CaseStore, Change, open_store
 
-__all__ = ["Outcome", "SweepReport", "Workflow", "open_store"]
+__all__ = ["Outcome", "SweepReport", "Workflow"]
 
 _TRANSITION_EVENTS: dict[Trigger, type[TransitionEvent]] = {
     Trigger.DECLARE: Declared,
@@ -107,19 +107,6 @@ _TRANSITION_EVENTS: dict[Trigger, type[TransitionEvent]] = {
     Trigger.REVOKE: Revoked,
     Trigger.WITHDRAW: Withdrawn,
 }
-
-
-def open_store(url: str) -> CaseStore:
-    """A store chosen by URL: ``memory://``, ``sqlite:///path/to/cases.db``, ``postgresql://…``."""
-    if url == "memory://":
-        return MemoryStore()
-    raise InvalidInputError(
-        Text(zh=f"不支持的存储地址 {url}", en=f"unsupported store URL {url}"),
-        hint=Text(
-            zh="可用：memory://（SQLite 与 PostgreSQL 见 docs/stores.md）",
-            en="use memory:// (SQLite and PostgreSQL: see docs/stores.md)",
-        ),
-    )
 
 
 @attrs.frozen
@@ -151,7 +138,8 @@ class SweepReport:
 class Workflow:
     """The service every face (Python API, CLI, bulk runner, simulation) goes through.
 
-    ``store`` is a :class:`~kmbase_workflow.stores.CaseStore` or a URL; ``clock`` tells the
+    ``store`` is a :class:`~kmbase_workflow.stores.CaseStore` or a URL (default:
+    ``$KMBASE_DB``, else the SQLite file ``kmbase.db``); ``clock`` tells the
     time (never the system clock inside the library, unless you pass ``SystemClock()``, the
     default); ``policies`` are the versions of the measures to choose from by declaration
     date (default: the bundled ones); ``calendar`` counts working days; ``bus`` delivers
@@ -161,7 +149,7 @@ class Workflow:
 
     def __init__(
         self,
-        store: CaseStore | str = "memory://",
+        store: CaseStore | str | None = None,
         *,
         clock: Clock | None = None,
         policies: Sequence[Policy] | None = None,
@@ -170,7 +158,9 @@ class Workflow:
         allow_provisional: bool = False,
         new_id: Callable[[], str] | None = None,
     ) -> None:
-        self.store: CaseStore = open_store(store) if isinstance(store, str) else store
+        self.store: CaseStore = (
+            store if store is not None and not isinstance(store, str) else open_store(store)
+        )
         self.clock: Clock = clock or SystemClock()
         self.policies: tuple[Policy, ...] = tuple(policies or bundled_policies())
         self.calendar = calendar or default_calendar()

@@ -7,14 +7,72 @@ Backends live in their own modules so their drivers are imported only when used:
 
 from __future__ import annotations
 
+import os
+
+from .._i18n import Text
+from ..errors import InvalidInputError
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord
 from .memory import MemoryStore
 
+DEFAULT_URL = "sqlite:///kmbase.db"
+"""The store used when none is given: a SQLite file in the working directory."""
+
+URL_ENVIRONMENT_VARIABLE = "KMBASE_DB"
+"""The environment variable the command line reads the store URL from."""
+
+
+def open_store(url: str | None = None) -> CaseStore:
+    """A store chosen by URL (default: ``$KMBASE_DB``, else :data:`DEFAULT_URL`).
+
+    - ``memory://``: in memory, gone when the process ends;
+    - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``;
+    - ``postgresql://user@host:5432/database`` (``?schema=name`` picks the PostgreSQL
+      schema, default ``kmbase``); needs the ``postgres`` extra.
+    """
+    url = url or os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL
+    if url == "memory://":
+        return MemoryStore()
+    if url.startswith("sqlite://"):
+        from .sqlite import SQLiteStore  # noqa: PLC0415 - drivers load only when chosen
+
+        path = url.removeprefix("sqlite://")
+        return SQLiteStore(":memory:" if path == ":memory:" else path.removeprefix("/"))
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from .postgres import PostgresStore  # noqa: PLC0415
+        except ImportError:
+            raise InvalidInputError(
+                Text(
+                    zh="未安装 PostgreSQL 驱动 psycopg",
+                    en="the PostgreSQL driver psycopg is not installed",
+                ),
+                hint=Text(
+                    zh="pip install 'kmbase-workflow[postgres]'",
+                    en="pip install 'kmbase-workflow[postgres]'",
+                ),
+            ) from None
+        base, _, query = url.partition("?")
+        options = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+        schema = options.pop("schema", "kmbase")
+        rest = "&".join(f"{key}={value}" for key, value in options.items())
+        return PostgresStore(base + (f"?{rest}" if rest else ""), schema=schema)
+    raise InvalidInputError(
+        Text(zh=f"不支持的存储地址 {url}", en=f"unsupported store URL {url}"),
+        hint=Text(
+            zh="可用：memory://、sqlite:///路径、postgresql://…",
+            en="use memory://, sqlite:///path or postgresql://...",
+        ),
+    )
+
+
 __all__ = [
+    "DEFAULT_URL",
+    "URL_ENVIRONMENT_VARIABLE",
     "CaseQuery",
     "CaseStore",
     "Change",
     "CommandResult",
     "MemoryStore",
     "OutboxRecord",
+    "open_store",
 ]

@@ -1,0 +1,164 @@
+"""The schema of the SQL stores, as one ordered list of named migrations per dialect.
+
+Both dialects share the migration names, so a database says which version of the library's
+schema it holds; opening a database with a migration this library does not know (a newer
+schema) is refused with :class:`~kmbase_workflow.errors.SchemaVersionError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .._i18n import Text
+from ..errors import SchemaVersionError
+
+MIGRATION_SET = "kmbase_workflow"
+"""The name of the library's migration set (sqlite-utils ``Migrations`` name)."""
+
+MIGRATION_NAMES: tuple[str, ...] = ("m001_initial",)
+"""Every migration this version of the library knows, oldest first."""
+
+SQLITE_M001 = """
+CREATE TABLE applications (
+    case_id TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE cases (
+    id TEXT PRIMARY KEY,
+    base_id TEXT NOT NULL,
+    round_year INTEGER NOT NULL,
+    district TEXT NOT NULL,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    declared_on TEXT NOT NULL,
+    notice_due TEXT,
+    validity_due TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX cases_state ON cases (state);
+CREATE INDEX cases_round ON cases (round_year);
+CREATE INDEX cases_district ON cases (district);
+CREATE INDEX cases_base ON cases (base_id);
+CREATE INDEX cases_notice_due ON cases (notice_due) WHERE notice_due IS NOT NULL;
+CREATE INDEX cases_validity_due ON cases (validity_due) WHERE validity_due IS NOT NULL;
+CREATE TABLE history (
+    case_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    previous_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (case_id, sequence)
+);
+CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TABLE outbox (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE consumers (
+    name TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
+CREATE TABLE commands (
+    key TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE rounds (
+    year INTEGER PRIMARY KEY,
+    opens_on TEXT NOT NULL,
+    closes_on TEXT NOT NULL,
+    notice TEXT NOT NULL
+);
+"""
+
+POSTGRES_M001 = """
+CREATE TABLE applications (
+    case_id TEXT PRIMARY KEY,
+    data JSONB NOT NULL
+);
+CREATE TABLE cases (
+    id TEXT PRIMARY KEY,
+    base_id TEXT NOT NULL,
+    round_year INTEGER NOT NULL,
+    district TEXT NOT NULL,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    declared_on DATE NOT NULL,
+    notice_due DATE,
+    validity_due DATE,
+    data JSONB NOT NULL
+);
+CREATE INDEX cases_state ON cases (state);
+CREATE INDEX cases_round ON cases (round_year);
+CREATE INDEX cases_district ON cases (district);
+CREATE INDEX cases_base ON cases (base_id);
+CREATE INDEX cases_notice_due ON cases (notice_due) WHERE notice_due IS NOT NULL;
+CREATE INDEX cases_validity_due ON cases (validity_due) WHERE validity_due IS NOT NULL;
+CREATE TABLE history (
+    case_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    previous_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    data JSONB NOT NULL,
+    PRIMARY KEY (case_id, sequence)
+);
+CREATE FUNCTION kmbase_history_append_only() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION 'history is append-only'; END; $$ LANGUAGE plpgsql;
+CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE ON history
+FOR EACH ROW EXECUTE FUNCTION kmbase_history_append_only();
+CREATE TABLE outbox (
+    position BIGSERIAL PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    data JSONB NOT NULL
+);
+CREATE TABLE consumers (
+    name TEXT PRIMARY KEY,
+    position BIGINT NOT NULL
+);
+CREATE TABLE commands (
+    key TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE rounds (
+    year INTEGER PRIMARY KEY,
+    opens_on DATE NOT NULL,
+    closes_on DATE NOT NULL,
+    notice TEXT NOT NULL
+);
+"""
+
+
+def check_known(applied: Iterable[str], where: str) -> None:
+    """Refuse a database that holds migrations this library does not know."""
+    unknown = [name for name in applied if name not in MIGRATION_NAMES]
+    if unknown:
+        raise SchemaVersionError(
+            Text(
+                zh=f"{where} 的数据库结构比本库新（未知迁移：{', '.join(unknown)}）",
+                en=f"{where} has a newer schema than this library (unknown migrations: "
+                f"{', '.join(unknown)})",
+            ),
+            hint=Text(
+                zh="请升级 kmbase-workflow 后再打开",
+                en="upgrade kmbase-workflow before opening it",
+            ),
+        )

@@ -1,0 +1,341 @@
+"""The embedded default store: one SQLite file, through sqlite-utils.
+
+Settings, and why:
+
+- ``journal_mode=WAL``: readers never block the writer nor the writer readers, so a portal
+  can show cases while a script writes; a crash leaves the last committed state.
+- ``synchronous=FULL``: every commit reaches the disk before it returns. An audit trail
+  (第二十条) must not lose a committed step on power loss; WAL keeps this cheap.
+- ``busy_timeout`` (``timeout``, default 30 s): a second process waits for the write lock
+  instead of failing at once.
+- ``BEGIN IMMEDIATE`` for every write: the write lock is taken before anything is read, so
+  two writers never deadlock on a lock upgrade; the loser of a race gets a clean version
+  conflict.
+- ``foreign_keys=ON`` and triggers that refuse ``UPDATE``/``DELETE`` on the history table:
+  the audit trail is append-only in the database itself, not only in this library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .._i18n import Text
+from ..case import Case, DeclarationRound, State
+from ..errors import ConcurrencyConflictError, StoreError
+from ..history import HistoryEntry
+from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
+from ._rows import (
+    application_data,
+    case_columns,
+    case_from_json,
+    dumps,
+    event_data,
+    event_from_json,
+    history_columns,
+    history_from_row,
+)
+from ._schema import MIGRATION_SET, SQLITE_M001, check_known
+from .memory import conflict, not_found
+
+__all__ = ["SQLiteStore"]
+
+_PAGE = 500
+_CASE_SELECT = (
+    "SELECT c.rowid AS r, c.data AS data, a.data AS application "
+    "FROM cases c JOIN applications a ON a.case_id = c.id"
+)
+
+
+def _statements(script: str) -> list[str]:
+    # Statements end with ";" at the end of a line (a trigger's inner ";" does not).
+    return [part.strip() for part in script.split(";\n") if part.strip()]
+
+
+class SQLiteStore:
+    """Cases, history and outbox in one SQLite file (created and migrated on open).
+
+    ``SQLiteStore(":memory:")`` gives a private in-memory database (for tests).
+    """
+
+    def __init__(self, path: str | Path = "kmbase.db", *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self.on_checkpoint: Callable[[str], None] | None = None
+        """Called at named points inside a write (``"case"``, ``"history"``, ``"outbox"``,
+        ``"before_commit"``): a seam for crash tests, ``None`` in production."""
+        try:
+            connection = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise StoreError(
+                Text(
+                    zh=f"无法打开数据库 {self.path}：{error}",
+                    en=f"cannot open database {self.path}: {error}",
+                ),
+                hint=Text(zh="请检查路径与权限", en="check the path and permissions"),
+            ) from None
+        self._lock = threading.RLock()
+        self._conn = connection
+        self.db = sqlite_utils.Database(connection)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        migrations = sqlite_utils.Migrations(MIGRATION_SET)
+
+        @migrations(name="m001_initial")
+        def _initial(db: sqlite_utils.Database) -> None:
+            for statement in _statements(SQLITE_M001):
+                db.execute(statement)
+
+        check_known((m.name for m in migrations.applied(self.db)), self.path)
+        migrations.apply(self.db)
+
+    @property
+    def schema_version(self) -> tuple[str, ...]:
+        """The migrations applied to this database, oldest first."""
+        migrations = sqlite_utils.Migrations(MIGRATION_SET)
+        return tuple(m.name for m in migrations.applied(self.db))
+
+    def _checkpoint(self, name: str) -> None:
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(name)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def commit(self, change: Change) -> None:
+        """Write one change atomically."""
+        self.commit_many([change])
+
+    def commit_many(self, changes: Sequence[Change]) -> None:
+        """Write several changes in one transaction: all of them, or none."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for change in changes:
+                    self._write(change)
+                self._checkpoint("before_commit")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def _write(self, change: Change) -> None:
+        case = change.case
+        columns = case_columns(case)
+        columns["data"] = dumps(columns["data"])
+        execute = self._conn.execute
+        if change.expected_version == 0:
+            try:
+                execute(
+                    "INSERT INTO cases (id, base_id, round_year, district, state, version, "
+                    "declared_on, notice_due, validity_due, data) VALUES (:id, :base_id, "
+                    ":round_year, :district, :state, :version, :declared_on, :notice_due, "
+                    ":validity_due, :data)",
+                    columns,
+                )
+            except sqlite3.IntegrityError:
+                raise conflict(case.id, 0, self._version(case.id)) from None
+            execute(
+                "INSERT INTO applications (case_id, data) VALUES (?, ?)",
+                (case.id, dumps(application_data(case.application))),
+            )
+        else:
+            cursor = execute(
+                "UPDATE cases SET state = :state, version = :version, notice_due = :notice_due, "
+                "validity_due = :validity_due, data = :data WHERE id = :id AND version = :expected",
+                {**columns, "expected": change.expected_version},
+            )
+            if cursor.rowcount != 1:
+                actual = self._version(case.id)
+                if actual == 0:
+                    raise not_found(case.id)
+                raise conflict(case.id, change.expected_version, actual)
+        self._checkpoint("case")
+        history = history_columns(change.history)
+        execute(
+            "INSERT INTO history (case_id, sequence, action, from_state, to_state, at, "
+            "previous_hash, hash, data) VALUES (:case_id, :sequence, :action, :from_state, "
+            ":to_state, :at, :previous_hash, :hash, :data)",
+            {**history, "data": dumps(history["data"])},
+        )
+        self._checkpoint("history")
+        self._conn.executemany(
+            "INSERT INTO outbox (id, type, case_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+            [
+                (e.id, e.type, e.case_id, e.occurred_at.isoformat(), dumps(event_data(e)))
+                for e in change.events
+            ],
+        )
+        self._checkpoint("outbox")
+        if change.idempotency_key is not None:
+            try:
+                execute(
+                    "INSERT INTO commands (key, case_id, version) VALUES (?, ?, ?)",
+                    (change.idempotency_key, case.id, case.version),
+                )
+            except sqlite3.IntegrityError:
+                raise ConcurrencyConflictError(
+                    Text(
+                        zh=f"幂等键 {change.idempotency_key} 已被另一次执行使用",
+                        en=f"idempotency key {change.idempotency_key} was used by another run",
+                    ),
+                    hint=Text(zh="重新执行会返回首次结果", en="run again to get the first result"),
+                ) from None
+
+    def _version(self, case_id: str) -> int:
+        row = self._conn.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        """The case with this id."""
+        with self._lock:
+            row = self._conn.execute(f"{_CASE_SELECT} WHERE c.id = ?", (case_id,)).fetchone()
+        if row is None:
+            raise not_found(case_id)
+        return case_from_json(row[1], row[2])
+
+    def _pages(self, where: str, params: Sequence[Any]) -> Iterator[Case]:
+        # Page by rowid so a long iteration holds no cursor or lock between pages.
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"{_CASE_SELECT} WHERE c.rowid > ? AND ({where}) ORDER BY c.rowid LIMIT {_PAGE}",
+                    (last, *params),
+                ).fetchall()
+            for row in rows:
+                yield case_from_json(row[1], row[2])
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][0]
+
+    def find(self, query: CaseQuery) -> Iterator[Case]:
+        """Cases matching ``query`` (filtered in SQL), in declaration order."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.state is not None:
+            clauses.append("c.state = ?")
+            params.append(query.state.value)
+        if query.states is not None:
+            clauses.append(f"c.state IN ({', '.join('?' for _ in query.states)})")
+            params.extend(state.value for state in query.states)
+        for column, value in (
+            ("round_year", query.round_year),
+            ("district", query.district),
+            ("base_id", query.base_id),
+        ):
+            if value is not None:
+                clauses.append(f"c.{column} = ?")
+                params.append(value)
+        return self._pages(" AND ".join(clauses) or "1", params)
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        """A case's history, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT data FROM history WHERE case_id = ? ORDER BY sequence", (case_id,)
+            ).fetchall()
+        return [history_from_row(row[0]) for row in rows]
+
+    def last_hash(self, case_id: str) -> str | None:
+        """The hash of the newest history entry."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT hash FROM history WHERE case_id = ? ORDER BY sequence DESC LIMIT 1",
+                (case_id,),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def command_result(self, idempotency_key: str) -> CommandResult | None:
+        """What a keyed command wrote the first time."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT case_id, version FROM commands WHERE key = ?", (idempotency_key,)
+            ).fetchone()
+        return CommandResult(str(row[0]), int(row[1])) if row else None
+
+    def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
+        """Events after position ``after``, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT position, data FROM outbox WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in rows]
+
+    def consumer_position(self, consumer: str) -> int:
+        """A named consumer's cursor."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT position FROM consumers WHERE name = ?", (consumer,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def acknowledge(self, consumer: str, position: int) -> None:
+        """Advance a consumer's cursor (never backwards)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) "
+                "DO UPDATE SET position = MAX(position, excluded.position)",
+                (consumer, position),
+            )
+
+    def save_round(self, declaration_round: DeclarationRound) -> None:
+        """Record a declaration round."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO rounds (year, opens_on, closes_on, notice) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (year) DO UPDATE SET opens_on = excluded.opens_on, "
+                "closes_on = excluded.closes_on, notice = excluded.notice",
+                (
+                    declaration_round.year,
+                    declaration_round.opens_on.isoformat(),
+                    declaration_round.closes_on.isoformat(),
+                    declaration_round.notice,
+                ),
+            )
+
+    def rounds(self) -> list[DeclarationRound]:
+        """Every declaration round, by year."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT year, opens_on, closes_on, notice FROM rounds ORDER BY year"
+            ).fetchall()
+        return [
+            DeclarationRound(
+                int(row[0]), dt.date.fromisoformat(row[1]), dt.date.fromisoformat(row[2]), row[3]
+            )
+            for row in rows
+        ]
+
+    def deadlines_due(self, before: dt.date) -> Iterator[Case]:
+        """Cases whose notice ended before ``before``, and certified cases (their reminders,
+        reports and expiry fall due throughout validity)."""
+        return self._pages(
+            "(c.state IN (?, ?) AND c.notice_due < ?) OR (c.state = ? AND c.validity_due IS NOT NULL)",
+            [
+                State.PUBLICIZED.value,
+                State.VERIFIED.value,
+                before.isoformat(),
+                State.CERTIFIED.value,
+            ],
+        )
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
