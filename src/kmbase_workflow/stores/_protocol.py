@@ -79,6 +79,10 @@ class CaseStore(Protocol):
         """Write ``change`` atomically, or raise ``ConcurrencyConflictError`` and write nothing."""
         ...
 
+    def commit_many(self, changes: Sequence[Change]) -> None:
+        """Write several changes in one transaction: all of them, or none (bulk runs)."""
+        ...
+
     def get(self, case_id: str) -> Case:
         """The case with this id (``CaseNotFoundError`` if there is none)."""
         ...

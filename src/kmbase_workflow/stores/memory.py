@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from .._i18n import Text
 from ..case import Case, DeclarationRound, State
@@ -25,6 +25,17 @@ def conflict(case_id: str, expected: int, actual: int) -> ConcurrencyConflictErr
             "nothing was written",
         ),
         hint=Text(zh="请重新读取案件后再操作", en="reload the case and try again"),
+    )
+
+
+def key_taken(key: str) -> ConcurrencyConflictError:
+    """The error every store raises when an idempotency key was already used."""
+    return ConcurrencyConflictError(
+        Text(
+            zh=f"幂等键 {key} 已被另一次执行使用，未写入任何内容",
+            en=f"idempotency key {key} was used by another run; nothing was written",
+        ),
+        hint=Text(zh="重新执行会返回首次结果", en="run again to get the first result"),
     )
 
 
@@ -50,21 +61,40 @@ class MemoryStore:
 
     def commit(self, change: Change) -> None:
         """Write ``change`` atomically (see :class:`~kmbase_workflow.stores.CaseStore`)."""
-        case = change.case
+        self.commit_many([change])
+
+    def commit_many(self, changes: Sequence[Change]) -> None:
+        """Write several changes atomically: every check passes before anything is written."""
         with self._lock:
-            current = self._cases.get(case.id)
-            actual = current.version if current is not None else 0
-            if actual != change.expected_version:
-                raise conflict(case.id, change.expected_version, actual)
-            self._cases[case.id] = case
-            self._history.setdefault(case.id, []).append(change.history)
-            start = len(self._outbox)
-            self._outbox.extend(
-                OutboxRecord(start + offset + 1, event)
-                for offset, event in enumerate(change.events)
-            )
-            if change.idempotency_key is not None:
-                self._keys[change.idempotency_key] = CommandResult(case.id, case.version)
+            versions: dict[str, int] = {}
+            keys: set[str] = set()
+            for change in changes:
+                case = change.case
+                current = self._cases.get(case.id)
+                actual = versions.get(case.id, current.version if current is not None else 0)
+                if actual != change.expected_version:
+                    if actual == 0 and change.expected_version:
+                        raise not_found(case.id)
+                    raise conflict(case.id, change.expected_version, actual)
+                key = change.idempotency_key
+                if key is not None and (key in self._keys or key in keys):
+                    raise key_taken(key)
+                versions[case.id] = case.version
+                if key is not None:
+                    keys.add(key)
+            for change in changes:
+                self._apply(change)
+
+    def _apply(self, change: Change) -> None:
+        case = change.case
+        self._cases[case.id] = case
+        self._history.setdefault(case.id, []).append(change.history)
+        start = len(self._outbox)
+        self._outbox.extend(
+            OutboxRecord(start + offset + 1, event) for offset, event in enumerate(change.events)
+        )
+        if change.idempotency_key is not None:
+            self._keys[change.idempotency_key] = CommandResult(case.id, case.version)
 
     def get(self, case_id: str) -> Case:
         """The case with this id."""

@@ -28,7 +28,7 @@ from psycopg.types.json import Jsonb
 
 from .._i18n import Text
 from ..case import Case, DeclarationRound, State
-from ..errors import ConcurrencyConflictError, InvalidInputError, StoreError
+from ..errors import InvalidInputError, StoreError
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
@@ -41,7 +41,7 @@ from ._rows import (
     history_from_row,
 )
 from ._schema import MIGRATION_NAMES, POSTGRES_M001, check_known
-from .memory import conflict, not_found
+from .memory import conflict, key_taken, not_found
 
 __all__ = ["PostgresStore"]
 
@@ -190,13 +190,7 @@ class PostgresStore:
                 (change.idempotency_key, case.id, case.version),
             )
             if cursor.rowcount != 1:
-                raise ConcurrencyConflictError(
-                    Text(
-                        zh=f"幂等键 {change.idempotency_key} 已被另一次执行使用",
-                        en=f"idempotency key {change.idempotency_key} was used by another run",
-                    ),
-                    hint=Text(zh="重新执行会返回首次结果", en="run again to get the first result"),
-                )
+                raise key_taken(change.idempotency_key)
 
     def _version(self, case_id: str) -> int:
         row = self._conn.execute("SELECT version FROM cases WHERE id = %s", (case_id,)).fetchone()

@@ -28,7 +28,7 @@ import sqlite_utils
 
 from .._i18n import Text
 from ..case import Case, DeclarationRound, State
-from ..errors import ConcurrencyConflictError, StoreError
+from ..errors import StoreError
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
@@ -42,7 +42,7 @@ from ._rows import (
     history_from_row,
 )
 from ._schema import MIGRATION_SET, SQLITE_M001, check_known
-from .memory import conflict, not_found
+from .memory import conflict, key_taken, not_found
 
 __all__ = ["SQLiteStore"]
 
@@ -186,13 +186,7 @@ class SQLiteStore:
                     (change.idempotency_key, case.id, case.version),
                 )
             except sqlite3.IntegrityError:
-                raise ConcurrencyConflictError(
-                    Text(
-                        zh=f"幂等键 {change.idempotency_key} 已被另一次执行使用",
-                        en=f"idempotency key {change.idempotency_key} was used by another run",
-                    ),
-                    hint=Text(zh="重新执行会返回首次结果", en="run again to get the first result"),
-                ) from None
+                raise key_taken(change.idempotency_key) from None
 
     def _version(self, case_id: str) -> int:
         row = self._conn.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()
