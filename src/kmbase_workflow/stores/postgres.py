@@ -78,9 +78,15 @@ class PostgresStore:
                 ),
             ) from None
         self._lock = threading.RLock()
-        self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-        self._conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        self._migrate()
+        try:
+            self._conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+            )
+            self._conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
 
     def _migrate(self) -> None:
         with self._lock, self._conn.transaction():

@@ -84,12 +84,16 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._conn = connection
         self.db = sqlite_utils.Database(connection)
-        if self.path != ":memory:":
-            self.db.enable_wal()
-        connection.execute("PRAGMA synchronous=FULL")
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        self._migrate()
+        try:
+            connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            if self.path != ":memory:":
+                self.db.enable_wal()
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except BaseException:
+            connection.close()
+            raise
 
     def _migrate(self) -> None:
         migrations = sqlite_utils.Migrations(MIGRATION_SET)

@@ -1,0 +1,300 @@
+"""The contract every store passes: one set of tests, subclassed once per backend.
+
+Subclass :class:`StoreContract` in a pytest module and implement :meth:`make_store` to
+return a fresh, empty store; pytest then runs every ``test_*`` method against it (the way
+eventsourcing tests its recorders). Stores that expose ``on_checkpoint`` (a callable the
+store calls at named points inside a write) also get the atomicity tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import attrs
+import pendulum
+import pytest
+
+from ..actors import Actor, Role
+from ..case import Case, DeclarationRound, State
+from ..errors import CaseNotFoundError, ConcurrencyConflictError
+from ..events import Declared, Recommended, TransitionEvent
+from ..examples import eligible_application
+from ..history import GENESIS_HASH, HistoryEntry, verify_history
+from ..stores import CaseQuery, CaseStore, Change
+
+__all__ = ["StoreContract", "sample_case", "sample_change"]
+
+_ACTOR = Actor(Role.OPERATOR, "昆明春城数字科技发展有限公司")
+_WHEN = pendulum.datetime(2025, 6, 20, 9, 30, tz="Asia/Shanghai")
+
+
+def sample_case(case_id: str, **changes: object) -> Case:
+    """A declared case of the eligible example application, with ``changes`` applied."""
+    application = eligible_application()
+    case = Case(
+        id=case_id,
+        base_id=f"base-{case_id}",
+        round_year=2025,
+        state=State.DECLARED,
+        version=1,
+        application=application,
+        declared_on=dt.date(2025, 6, 20),
+    )
+    return attrs.evolve(case, **changes)  # type: ignore[arg-type]
+
+
+def sample_change(
+    case: Case,
+    previous: HistoryEntry | None,
+    *,
+    expected: int | None = None,
+    key: str | None = None,
+    events: int = 1,
+) -> Change:
+    """A change writing ``case`` at its version, chained after ``previous`` (its history
+    entry sealed, ``events`` transition events with stable ids)."""
+    event_type: type[TransitionEvent] = Declared if case.version == 1 else Recommended
+    built = tuple(
+        event_type(
+            id=f"{case.id}-v{case.version}-e{index}",
+            case_id=case.id,
+            base_id=case.base_id,
+            occurred_at=_WHEN,
+            actor=_ACTOR,
+            payload={"index": index, "名称": case.base_name},
+            trigger="declare" if case.version == 1 else "recommend",
+            from_state=None if previous is None else previous.to_state,
+            to_state=case.state.value,
+        )
+        for index in range(events)
+    )
+    entry = HistoryEntry(
+        case_id=case.id,
+        sequence=case.version,
+        action="declare" if case.version == 1 else "recommend",
+        from_state=None if previous is None else previous.to_state,
+        to_state=case.state.value,
+        actor=_ACTOR,
+        at=_WHEN,
+        reason="理由 reason",
+        evidence=("申请报告.pdf",),
+        payload={"round": 2025},
+        event_ids=tuple(event.id for event in built),
+    ).sealed(previous.hash if previous else GENESIS_HASH)
+    return Change(
+        case=case,
+        expected_version=case.version - 1 if expected is None else expected,
+        history=entry,
+        events=built,
+        idempotency_key=key,
+    )
+
+
+class StoreContract:
+    """The store contract. Subclass it and implement :meth:`make_store`."""
+
+    def make_store(self) -> CaseStore:
+        """A fresh, empty store of the backend under test."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self) -> Iterator[CaseStore]:
+        """The store under test, closed afterwards."""
+        store = self.make_store()
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def _declare(self, store: CaseStore, case_id: str, **changes: object) -> Change:
+        change = sample_change(sample_case(case_id, **changes), None)
+        store.commit(change)
+        return change
+
+    def _advance(self, store: CaseStore, change: Change, **changes: object) -> Change:
+        case = attrs.evolve(
+            change.case,
+            version=change.case.version + 1,
+            state=State.DISTRICT_RECOMMENDED,
+            **changes,  # type: ignore[arg-type]
+        )
+        following = sample_change(case, change.history)
+        store.commit(following)
+        return following
+
+    # -- writing and reading back ---------------------------------------------------------------
+
+    def test_a_committed_case_reads_back_equal(self, store: CaseStore) -> None:
+        change = self._declare(store, "case-1")
+        assert store.get("case-1") == change.case
+
+    def test_an_unknown_case_is_not_found(self, store: CaseStore) -> None:
+        with pytest.raises(CaseNotFoundError):
+            store.get("nothing")
+
+    def test_history_reads_back_in_order_and_verifies(self, store: CaseStore) -> None:
+        first = self._declare(store, "case-1")
+        second = self._advance(store, first)
+        history = store.history("case-1")
+        assert history == [first.history, second.history]
+        assert verify_history(history).ok
+        assert store.last_hash("case-1") == second.history.hash
+        assert store.last_hash("nothing") is None
+
+    def test_an_update_replaces_the_state(self, store: CaseStore) -> None:
+        second = self._advance(store, self._declare(store, "case-1"))
+        assert store.get("case-1") == second.case
+        assert store.get("case-1").state is State.DISTRICT_RECOMMENDED
+
+    # -- optimistic concurrency ----------------------------------------------------------------
+
+    def test_a_stale_writer_gets_a_conflict_and_writes_nothing(self, store: CaseStore) -> None:
+        first = self._declare(store, "case-1")
+        self._advance(store, first)
+        outbox = store.read_outbox(0, 1000)
+        stale = sample_change(
+            attrs.evolve(first.case, version=2, state=State.NOT_RECOMMENDED), first.history
+        )
+        with pytest.raises(ConcurrencyConflictError):
+            store.commit(stale)
+        assert store.get("case-1").state is State.DISTRICT_RECOMMENDED
+        assert len(store.history("case-1")) == 2
+        assert store.read_outbox(0, 1000) == outbox
+
+    def test_declaring_an_existing_id_again_is_a_conflict(self, store: CaseStore) -> None:
+        self._declare(store, "case-1")
+        with pytest.raises(ConcurrencyConflictError):
+            store.commit(sample_change(sample_case("case-1"), None))
+        assert len(store.history("case-1")) == 1
+
+    def test_updating_an_unknown_case_is_not_found(self, store: CaseStore) -> None:
+        ghost = sample_change(sample_case("ghost", version=2), None, expected=1)
+        with pytest.raises(CaseNotFoundError):
+            store.commit(ghost)
+
+    # -- idempotency ---------------------------------------------------------------------------
+
+    def test_an_idempotency_key_remembers_what_it_wrote(self, store: CaseStore) -> None:
+        assert store.command_result("run-1:case-1") is None
+        store.commit(sample_change(sample_case("case-1"), None, key="run-1:case-1"))
+        result = store.command_result("run-1:case-1")
+        assert result is not None
+        assert (result.case_id, result.version) == ("case-1", 1)
+
+    def test_a_reused_key_is_refused_and_nothing_written(self, store: CaseStore) -> None:
+        store.commit(sample_change(sample_case("case-1"), None, key="same"))
+        with pytest.raises(ConcurrencyConflictError):
+            store.commit(sample_change(sample_case("case-2"), None, key="same"))
+        with pytest.raises(CaseNotFoundError):
+            store.get("case-2")
+
+    # -- atomic batches ------------------------------------------------------------------------
+
+    def test_commit_many_writes_all_or_nothing(self, store: CaseStore) -> None:
+        first = self._declare(store, "case-1")
+        good = sample_change(sample_case("case-2"), None)
+        stale = sample_change(attrs.evolve(first.case, version=5), first.history, expected=4)
+        with pytest.raises(ConcurrencyConflictError):
+            store.commit_many([good, stale])
+        with pytest.raises(CaseNotFoundError):
+            store.get("case-2")
+        assert len(store.read_outbox(0, 1000)) == 1
+        store.commit_many([good, sample_change(sample_case("case-3"), None)])
+        assert {case.id for case in store.find(CaseQuery())} == {"case-1", "case-2", "case-3"}
+
+    def test_a_failure_inside_a_write_leaves_nothing(self, store: CaseStore) -> None:
+        if not hasattr(store, "on_checkpoint"):
+            pytest.skip("this store exposes no checkpoints inside a write")
+        for point in ("case", "history", "outbox", "before_commit"):
+
+            def fail(name: str, point: str = point) -> None:
+                if name == point:
+                    raise RuntimeError(point)
+
+            store.on_checkpoint = fail
+            with pytest.raises(RuntimeError, match=point):
+                store.commit(sample_change(sample_case(f"case-{point}"), None))
+            store.on_checkpoint = None
+            with pytest.raises(CaseNotFoundError):
+                store.get(f"case-{point}")
+            assert store.history(f"case-{point}") == []
+        assert store.read_outbox(0, 1000) == []
+
+    # -- the outbox ----------------------------------------------------------------------------
+
+    def test_the_outbox_is_ordered_and_complete(self, store: CaseStore) -> None:
+        first = sample_change(sample_case("case-1"), None, events=2)
+        store.commit(first)
+        second = sample_change(sample_case("case-2"), None, events=3)
+        store.commit(second)
+        records = store.read_outbox(0, 1000)
+        assert [record.event for record in records] == [*first.events, *second.events]
+        positions = [record.position for record in records]
+        assert positions == sorted(positions)
+        assert len(set(positions)) == len(positions)
+        assert store.read_outbox(positions[1], 2) == records[2:4]
+        assert store.read_outbox(positions[-1], 10) == []
+
+    def test_a_consumer_cursor_only_moves_forward(self, store: CaseStore) -> None:
+        assert store.consumer_position("portal") == 0
+        store.acknowledge("portal", 5)
+        store.acknowledge("portal", 3)
+        assert store.consumer_position("portal") == 5
+        assert store.consumer_position("archive") == 0
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def test_find_filters_by_state_round_district_and_base(self, store: CaseStore) -> None:
+        self._declare(store, "a")
+        self._advance(store, self._declare(store, "b"))
+        other = eligible_application()
+        other = attrs.evolve(other, base=attrs.evolve(other.base, district="呈贡区"))
+        self._declare(store, "c", round_year=2026, application=other)
+
+        def ids(**filters: object) -> list[str]:
+            return [case.id for case in store.find(CaseQuery(**filters))]  # type: ignore[arg-type]
+
+        assert ids() == ["a", "b", "c"]
+        assert ids(state=State.DECLARED) == ["a", "c"]
+        assert ids(states=[State.DISTRICT_RECOMMENDED, State.CERTIFIED]) == ["b"]
+        assert ids(round_year=2026) == ["c"]
+        assert ids(district="呈贡区") == ["c"]
+        assert ids(base_id="base-b") == ["b"]
+        assert ids(state=State.DECLARED, district="五华区") == ["a"]
+
+    def test_find_pages_through_many_cases_in_declaration_order(self, store: CaseStore) -> None:
+        ids = [f"case-{index:04d}" for index in range(520)]
+        store.commit_many([sample_change(sample_case(case_id), None) for case_id in ids])
+        assert [case.id for case in store.find(CaseQuery())] == ids
+
+    def test_deadlines_due_finds_ended_notices_and_certified_cases(self, store: CaseStore) -> None:
+        from ..deadlines import public_notice_deadline, validity_deadline  # noqa: PLC0415
+        from ..policy import load_policy  # noqa: PLC0415
+
+        periods = load_policy().periods
+        notice = public_notice_deadline(dt.date(2025, 9, 26), periods)
+        self._declare(store, "publicized", state=State.PUBLICIZED, notice=notice)
+        self._declare(store, "declared")
+        self._declare(
+            store,
+            "certified",
+            state=State.CERTIFIED,
+            certified_on=dt.date(2025, 10, 16),
+            validity=validity_deadline(dt.date(2025, 10, 16), periods.validity),
+        )
+        due = {case.id for case in store.deadlines_due(notice.due + dt.timedelta(days=1))}
+        assert due == {"publicized", "certified"}
+        assert {case.id for case in store.deadlines_due(notice.due)} == {"certified"}
+
+    # -- rounds --------------------------------------------------------------------------------
+
+    def test_rounds_are_kept_by_year(self, store: CaseStore) -> None:
+        later = DeclarationRound(2026, dt.date(2026, 5, 1), dt.date(2026, 6, 30), "2026 通知")
+        store.save_round(later)
+        first = DeclarationRound(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31))
+        store.save_round(first)
+        assert store.rounds() == [first, later]
+        moved = attrs.evolve(first, closes_on=dt.date(2025, 8, 15))
+        store.save_round(moved)
+        assert store.rounds() == [moved, later]

@@ -1,0 +1,54 @@
+"""Where the PostgreSQL tests find their server, and what happens without one.
+
+``KMBASE_TEST_POSTGRES_URL`` names the server (default: the project machines' local one).
+Without a reachable server the tests skip and say why, unless ``KMBASE_REQUIRE_POSTGRES=1``
+(set by CI), in which case they fail: CI must never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+URL = os.environ.get("KMBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRED = os.environ.get("KMBASE_REQUIRE_POSTGRES") == "1"
+
+
+def _unreachable() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install 'kmbase-workflow[postgres]')"
+    try:
+        with psycopg.connect(URL, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        return f"no PostgreSQL server at {URL}: {error}".strip()
+    return None
+
+
+REASON = _unreachable()
+
+
+def require_server() -> None:
+    """Skip (or, when required, fail) the calling test if the server is not reachable."""
+    if REASON is None:
+        return
+    if REQUIRED:
+        pytest.fail(f"KMBASE_REQUIRE_POSTGRES=1 but {REASON}")
+    pytest.skip(REASON)
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards."""
+    require_server()
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(URL, autocommit=True) as connection:
+        connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")

@@ -1,0 +1,11 @@
+"""The in-memory store passes the store contract."""
+
+from __future__ import annotations
+
+from kmbase_workflow.stores import CaseStore, MemoryStore
+from kmbase_workflow.testing import StoreContract
+
+
+class TestMemoryStore(StoreContract):
+    def make_store(self) -> CaseStore:
+        return MemoryStore()
