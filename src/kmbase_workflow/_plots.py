@@ -24,8 +24,11 @@ def _axes(ax: Any, size: tuple[float, float]) -> Any:
     return created
 
 
-def plot_pass_rates(comparison: VariantComparison, *, ax: Any = None, lang: Lang = "en") -> Any:
-    """Grouped horizontal bars: pass rate per rule (rules that some row fails) by variant."""
+def plot_pass_rates(
+    comparison: VariantComparison, *, ax: Any = None, lang: Lang = "en", top: int | None = 12
+) -> Any:
+    """Grouped horizontal bars: pass rate per rule by variant, for the ``top`` rules with the
+    lowest pass rate (all rules that some row fails when ``top`` is ``None``), and eligible."""
     names = list(comparison.verdicts)
     rules: dict[str, list[float]] = {}
     for name in names:
@@ -37,11 +40,12 @@ def plot_pass_rates(comparison: VariantComparison, *, ax: Any = None, lang: Lang
     shown = sorted(
         (rule for rule, rates in rules.items() if min(rates) < 1.0),
         key=lambda rule: min(rules[rule]),
-        reverse=True,
     )
+    shown = shown[:top] if top is not None else shown
+    shown.reverse()
     shown.append("eligible")
     rules["eligible"] = [comparison.eligible_rate(name) for name in names]
-    ax = _axes(ax, (8, 0.35 * len(shown) * max(1, len(names)) / 1.5 + 1.5))
+    ax = _axes(ax, (8, 0.12 * len(shown) * (len(names) + 1) + 1.5))
     height = 0.8 / len(names)
     y = np.arange(len(shown), dtype=float)
     for i, name in enumerate(names):
@@ -51,7 +55,7 @@ def plot_pass_rates(comparison: VariantComparison, *, ax: Any = None, lang: Lang
     ax.set_xlim(0, 1)
     ax.set_xlabel("通过率" if lang == "zh" else "pass rate")
     ax.set_title("各条件通过率（按政策变体）" if lang == "zh" else "Pass rate per rule, by variant")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small", ncols=2)
     return ax
 
 

@@ -462,9 +462,10 @@ class VariantComparison:
         )
         return table[table.nunique(axis=1) > 1]
 
-    def plot_pass_rates(self, ax: Any = None, lang: Lang = "en") -> Any:
-        """A bar chart of the pass rate per rule by variant (matplotlib ``Axes``)."""
-        return _plots.plot_pass_rates(self, ax=ax, lang=lang)
+    def plot_pass_rates(self, ax: Any = None, lang: Lang = "en", top: int | None = 12) -> Any:
+        """A bar chart of the pass rate per rule by variant (matplotlib ``Axes``): the ``top``
+        rules with the lowest pass rate, and the overall eligible rate."""
+        return _plots.plot_pass_rates(self, ax=ax, lang=lang, top=top)
 
     def _repr_html_(self) -> str:
         head = (
