@@ -14,6 +14,7 @@ from kmbase_workflow._i18n import Lang
 from kmbase_workflow.case import State
 from kmbase_workflow.cli import app
 from kmbase_workflow.errors import InvalidInputError
+from kmbase_workflow.events import EVENT_TYPES
 from kmbase_workflow.lifecycle import STEPS, Trigger
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -161,3 +162,20 @@ def test_the_lifecycle_page_embeds_the_current_diagram() -> None:
     assert blocks[0] == diagrams.mermaid(), (
         "docs/lifecycle.md is stale: paste the output of `kmbase diagram` into its mermaid block"
     )
+
+
+def test_the_lifecycle_page_names_every_state_and_trigger() -> None:
+    text = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    missing = [f"`{s.value}`" for s in State if f"| `{s.value}` | {s.label.zh} |" not in text]
+    missing += [f"`{t.value}`" for t in Trigger if f"| `{t.value}` |" not in text]
+    assert not missing, f"docs/lifecycle.md: add rows for {missing}"
+
+
+def test_the_events_page_lists_every_event_type() -> None:
+    text = (DOCS / "events.md").read_text(encoding="utf-8")
+    missing = [
+        name
+        for name, cls in EVENT_TYPES.items()
+        if f"| `{name}` | `{cls.__name__}` | {cls.description.zh} |" not in text
+    ]
+    assert not missing, f"docs/events.md: add the event types {missing}"
