@@ -64,3 +64,16 @@ def demo(session: nox.Session) -> None:
     """The main job: the bundled demonstration on the embedded default."""
     _install(session)
     session.run("kmbase", "demo", *session.posargs)
+
+
+@nox.session
+def model(session: nox.Session) -> None:
+    """The workflow's model-based test, run long (2000 examples instead of the default 100)."""
+    _install(session, "tests")
+    session.run(
+        "pytest",
+        "tests/test_workflow_model.py",
+        "--hypothesis-show-statistics",
+        *session.posargs,
+        env={"KMBASE_MODEL_EXAMPLES": "2000"},
+    )
