@@ -842,7 +842,7 @@ def test_hand_written_role_expectations(trigger: Trigger, actor: Actor, allowed:
 
 
 def test_a_district_authority_must_name_its_district() -> None:
-    from kmbase_workflow.errors import FieldValueError  # noqa: PLC0415
+    from kmbase_workflow.errors import FieldValueError
 
     with pytest.raises(FieldValueError):
         Actor(Role.DISTRICT_AUTHORITY, "某区")
