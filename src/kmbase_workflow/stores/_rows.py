@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cattrs.gen import make_dict_unstructure_fn, override
+
 from ..case import Case
 from ..events import EVENT_TYPES, Event
 from ..history import HistoryEntry
@@ -29,8 +31,8 @@ __all__ = [
 
 
 def dumps(data: object) -> str:
-    """Compact JSON, Chinese kept readable, keys sorted (stable for audits)."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Compact JSON with Chinese kept readable (the audit hash has its own canonical form)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def application_data(application: Application) -> dict[str, Any]:
@@ -39,10 +41,16 @@ def application_data(application: Application) -> dict[str, Any]:
     return data
 
 
+# Generated once: the case's fields but the application (unstructuring the application only
+# to drop it would be most of the cost of a write).
+_case_without_application = make_dict_unstructure_fn(
+    Case, converter, application=override(omit=True)
+)
+
+
 def case_columns(case: Case) -> dict[str, Any]:
     """The columns of a case row (``data``, plain data, leaves the application out)."""
-    data = converter.unstructure(case)
-    data.pop("application")
+    data = _case_without_application(case)
     return {
         "id": case.id,
         "base_id": case.base_id,

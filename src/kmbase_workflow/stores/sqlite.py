@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import sqlite_utils
 
 from .._i18n import Text
@@ -51,6 +52,45 @@ _CASE_SELECT = (
     "SELECT c.rowid AS r, c.data AS data, a.data AS application "
     "FROM cases c JOIN applications a ON a.case_id = c.id"
 )
+
+
+class _BatchRefusedError(Exception):
+    """A check failed inside a batch; the store replays it to say which change."""
+
+
+@attrs.frozen
+class _Batch:
+    """The rows of a batch, encoded once, grouped by statement."""
+
+    inserts: list[dict[str, Any]]
+    applications: list[tuple[str, str]]
+    updates: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    outbox: list[tuple[str, str, str, str, str]]
+    commands: list[tuple[str, str, int]]
+
+    @classmethod
+    def encode(cls, changes: Sequence[Change]) -> _Batch:
+        batch = cls([], [], [], [], [], [])
+        for change in changes:
+            case = change.case
+            columns = case_columns(case)
+            columns["data"] = dumps(columns["data"])
+            if change.expected_version == 0:
+                batch.inserts.append(columns)
+                batch.applications.append((case.id, dumps(application_data(case.application))))
+            else:
+                batch.updates.append({**columns, "expected": change.expected_version})
+            history = history_columns(change.history)
+            history["data"] = dumps(history["data"])
+            batch.history.append(history)
+            batch.outbox.extend(
+                (e.id, e.type, e.case_id, e.occurred_at.isoformat(), dumps(event_data(e)))
+                for e in change.events
+            )
+            if change.idempotency_key is not None:
+                batch.commands.append((change.idempotency_key, case.id, case.version))
+        return batch
 
 
 def _statements(script: str) -> list[str]:
@@ -123,17 +163,80 @@ class SQLiteStore:
         self.commit_many([change])
 
     def commit_many(self, changes: Sequence[Change]) -> None:
-        """Write several changes in one transaction: all of them, or none."""
+        """Write several changes in one transaction: all of them, or none.
+
+        Rows are encoded before the write lock is taken and written with one
+        ``executemany`` per table; if any check fails, the batch is rolled back and replayed
+        change by change (and rolled back again) only to name the change that failed.
+        """
+        if not changes:
+            return
+        batch = _Batch.encode(changes)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for change in changes:
-                    self._write(change)
+                self._write_batch(batch)
                 self._checkpoint("before_commit")
                 self._conn.execute("COMMIT")
+            except _BatchRefusedError:
+                self._conn.execute("ROLLBACK")
+                self._explain_refusal(changes)
+                raise  # pragma: no cover - _explain_refusal always raises
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+
+    def _write_batch(self, batch: _Batch) -> None:
+        many = self._conn.executemany
+        try:
+            many(
+                "INSERT INTO cases (id, base_id, round_year, district, state, version, "
+                "declared_on, notice_due, validity_due, data) VALUES (:id, :base_id, "
+                ":round_year, :district, :state, :version, :declared_on, :notice_due, "
+                ":validity_due, :data)",
+                batch.inserts,
+            )
+        except sqlite3.IntegrityError:
+            raise _BatchRefusedError from None
+        many("INSERT INTO applications (case_id, data) VALUES (?, ?)", batch.applications)
+        if batch.updates:
+            cursor = many(
+                "UPDATE cases SET state = :state, version = :version, notice_due = :notice_due, "
+                "validity_due = :validity_due, data = :data WHERE id = :id AND version = :expected",
+                batch.updates,
+            )
+            if cursor.rowcount != len(batch.updates):
+                raise _BatchRefusedError
+        self._checkpoint("case")
+        many(
+            "INSERT INTO history (case_id, sequence, action, from_state, to_state, at, "
+            "previous_hash, hash, data) VALUES (:case_id, :sequence, :action, :from_state, "
+            ":to_state, :at, :previous_hash, :hash, :data)",
+            batch.history,
+        )
+        self._checkpoint("history")
+        many(
+            "INSERT INTO outbox (id, type, case_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+            batch.outbox,
+        )
+        self._checkpoint("outbox")
+        try:
+            many("INSERT INTO commands (key, case_id, version) VALUES (?, ?, ?)", batch.commands)
+        except sqlite3.IntegrityError:
+            raise _BatchRefusedError from None
+
+    def _explain_refusal(self, changes: Sequence[Change]) -> None:
+        """Replay a refused batch change by change to raise the precise error."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for change in changes:
+                self._write(change)
+        finally:
+            self._conn.execute("ROLLBACK")
+        raise StoreError(  # pragma: no cover - a refused batch refuses again when replayed
+            Text(zh="批量写入被拒绝", en="the batch was refused"),
+            hint=Text(zh="请重试", en="try again"),
+        )
 
     def _write(self, change: Change) -> None:
         case = change.case
