@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import attrs
+import psycopg
 
 from kmbase_workflow.case import State
 from kmbase_workflow.stores import Change, open_store
@@ -136,8 +137,6 @@ def main() -> None:
         print(f"PostgreSQL latency not measured: {error}")
     finally:
         try:
-            import psycopg
-
             with psycopg.connect(url, autocommit=True) as connection:
                 connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         except Exception:
