@@ -295,12 +295,7 @@ def test_several_recommend_guards_fail_at_once() -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: lifecycle._recommendation prefixes 'spot_check.' to finding.rule, which "
-    "already starts with it: the guard is named 'spot_check.spot_check.sample_size'",
-)
-def test_bug_spot_check_guard_names_are_not_prefixed_twice() -> None:
+def test_spot_check_guards_are_named_after_their_findings() -> None:
     h = harness()
     walk_to(h, State.DECLARED)
     rec = Recommendation("同意", True, SpotCheck(60, 5, 1))
@@ -747,21 +742,11 @@ def _expected_allowed(step: Step, label: str) -> bool:
     return True
 
 
-_BUG_OBJECTORS = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: lifecycle._role applies the locality and own-operator checks to 'object', "
-    "which the table opens to anyone: another district's authority or another base's "
-    "operator is refused (guard 'district' / 'operator')",
-)
-
 _MATRIX = [
     pytest.param(
         step,
         label,
         id=f"{step.trigger.value}-{label}",
-        marks=[_BUG_OBJECTORS]
-        if step.trigger is Trigger.OBJECT and label in ("other_operator", "other_district")
-        else [],
     )
     for step in STEPS
     for label in ACTORS

@@ -200,11 +200,8 @@ class Model:
 
 
 def identity_ok(actor: Actor, case: Model) -> bool:
-    """A district authority acts for its own district, an operator for its own base.
-
-    As implemented this applies to every act, objections included (see
-    test_lifecycle's BUG xfail for 'object' by another district or operator).
-    """
+    """A district authority acts for its own district, an operator for its own base
+    (objections, open to anyone, are exempt: the caller checks that)."""
     if actor.role is DA:
         return actor.district == case.district
     if actor.role is OP:
@@ -469,7 +466,7 @@ class WorkflowModel(RuleBasedStateMachine):
         ok = (
             state_ok
             and actor.role in roles
-            and identity_ok(actor, case)
+            and (trigger is Trigger.OBJECT or identity_ok(actor, case))
             and payload_ok
             and self._guards_hold(case, trigger, kwargs)
         )
@@ -554,10 +551,7 @@ class WorkflowModel(RuleBasedStateMachine):
         event: str,
         extra_ok: bool = True,
     ) -> bool:
-        # As implemented, records check the district of a district authority but not which
-        # operator files (see test_workflow's BUG xfail).
-        identity = actor.role is not DA or actor.district == case.district
-        ok = actor.role in roles and identity and case.state in states and extra_ok
+        ok = actor.role in roles and identity_ok(actor, case) and case.state in states and extra_ok
         self._run(call, ok, [event])
         if ok:
             case.version += 1
@@ -636,7 +630,7 @@ class WorkflowModel(RuleBasedStateMachine):
         """择优 (第十一条): rank this year's recommended cases by mean expert score."""
         year = self.today.year
         candidates = [c for c in self.cases.values() if c.state == R and c.round_year == year]
-        ok = actor.role is CB or not candidates
+        ok = actor.role is CB  # only the city bureau selects, even an empty round
         self._run(
             lambda: self.wf.select_round(year, actor, quota=quota),
             ok,

@@ -59,6 +59,7 @@ __all__ = [
     "Revoked",
     "RoundSelected",
     "Subscription",
+    "TransitionEvent",
     "ValidityEndingSoon",
     "Withdrawn",
 ]

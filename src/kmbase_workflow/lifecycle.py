@@ -68,6 +68,7 @@ __all__ = [
     "GuardFailure",
     "Step",
     "Trigger",
+    "actor_failures",
     "apply_trigger",
     "check_guards",
     "next_state",
@@ -243,31 +244,58 @@ def _failure(guard: str, article: Text, zh: str, en: str) -> GuardFailure:
     return GuardFailure(guard, article, Text(zh=zh, en=en))
 
 
+def actor_failures(
+    actor: Actor, case: Case, roles: frozenset[Role], action: Text, *, on_own_behalf: bool = True
+) -> list[GuardFailure]:
+    """Whether ``actor`` may do ``action`` on ``case``: its role is one of ``roles`` (第四条);
+    a district authority acts for its own district's bases only (第四条, 第九条); an operator
+    for its own base only. ``on_own_behalf=False`` (objections, open to anyone) checks the
+    role alone."""
+    if actor.role not in roles:
+        allowed_zh = "、".join(sorted(role.label.zh for role in roles))
+        allowed_en = ", ".join(sorted(role.label.en for role in roles))
+        return [
+            _failure(
+                "role",
+                Text(zh="第四条", en="Art. 4"),
+                f"{actor.role.label.zh}不能{action.zh}，只有{allowed_zh}可以",
+                f"a {actor.role.label.en} cannot {action.en}; only: {allowed_en}",
+            )
+        ]
+    if not on_own_behalf:
+        return []
+    if actor.role is Role.DISTRICT_AUTHORITY and actor.district != case.district:
+        return [
+            _failure(
+                "district",
+                Text(zh="第四条、第九条（属地原则）", en="Art. 4, 9 (locality)"),
+                f"{actor.district}主管部门不能办理{case.district}的基地",
+                f"the authority of {actor.district} cannot act on a base in {case.district}",
+            )
+        ]
+    operator = case.application.operator.name
+    if actor.role is Role.OPERATOR and actor.name != operator:
+        return [
+            _failure(
+                "operator",
+                Text(zh="第九条", en="Art. 9"),
+                f"{actor.name}不是该基地的运营主体（{operator}）",
+                f"{actor.name} is not the base's operator ({operator})",
+            )
+        ]
+    return []
+
+
 def _role(ctx: GuardContext) -> Iterator[GuardFailure]:
     step = step_for(ctx.trigger)
-    if ctx.actor.role not in step.roles:
-        allowed_zh = "、".join(sorted(role.label.zh for role in step.roles))
-        allowed_en = ", ".join(sorted(role.label.en for role in step.roles))
-        yield _failure(
-            "role",
-            Text(zh="第四条", en="Art. 4"),
-            f"{ctx.actor.role.label.zh}不能{step.label.zh}，只有{allowed_zh}可以",
-            f"a {ctx.actor.role.label.en} cannot {step.label.en}; only: {allowed_en}",
-        )
-    elif ctx.actor.role is Role.DISTRICT_AUTHORITY and ctx.actor.district != ctx.case.district:
-        yield _failure(
-            "district",
-            Text(zh="第四条、第九条（属地原则）", en="Art. 4, 9 (locality)"),
-            f"{ctx.actor.district}主管部门不能办理{ctx.case.district}的基地",
-            f"the authority of {ctx.actor.district} cannot act on a base in {ctx.case.district}",
-        )
-    elif ctx.actor.role is Role.OPERATOR and ctx.actor.name != ctx.case.application.operator.name:
-        yield _failure(
-            "operator",
-            Text(zh="第九条", en="Art. 9"),
-            f"{ctx.actor.name}不是该基地的运营主体（{ctx.case.application.operator.name}）",
-            f"{ctx.actor.name} is not the base's operator ({ctx.case.application.operator.name})",
-        )
+    # An objection may come from anyone (第十三条), not only from the base's own parties.
+    yield from actor_failures(
+        ctx.actor,
+        ctx.case,
+        step.roles,
+        step.label,
+        on_own_behalf=ctx.trigger is not Trigger.OBJECT,
+    )
 
 
 def _reason_given(ctx: GuardContext) -> Iterator[GuardFailure]:
@@ -351,7 +379,7 @@ def _recommendation(ctx: GuardContext) -> Iterator[GuardFailure]:
         )
     for finding in judge_spot_check(payload.spot_check, ctx.policy):
         if finding.status is not Status.PASS:
-            yield GuardFailure(f"spot_check.{finding.rule}", finding.article, finding.message)
+            yield GuardFailure(finding.rule, finding.article, finding.message)
 
 
 def _eligible(ctx: GuardContext) -> Iterator[GuardFailure]:

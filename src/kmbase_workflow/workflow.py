@@ -79,6 +79,7 @@ from .lifecycle import (
     GuardContext,
     GuardFailure,
     Trigger,
+    actor_failures,
     apply_trigger,
     check_guards,
     refusal,
@@ -192,8 +193,25 @@ class Workflow:
         return self.store.history(case_id)
 
     def verify(self, case_id: str) -> ChainReport:
-        """Check a case's hash-chained history (第二十条 audit trail)."""
-        return verify_history(self.store.history(case_id))
+        """Check a case's hash-chained history (第二十条 audit trail) and that it ends where
+        the case stands: the chain alone cannot show that its newest entries were cut off."""
+        history = self.store.history(case_id)
+        report = verify_history(history)
+        if not report.ok:
+            return report
+        case = self.store.get(case_id)
+        if len(history) != case.version or (history and history[-1].to_state != case.state.value):
+            return ChainReport(
+                ok=False,
+                entries=len(history),
+                first_bad_position=len(history) + 1,
+                problem=Text(
+                    zh=f"案件为第 {case.version} 版，历史只有 {len(history)} 条：最新的记录缺失",
+                    en=f"the case is at version {case.version} but its history has "
+                    f"{len(history)} entries: the newest are missing",
+                ),
+            )
+        return report
 
     def policy_for(self, case: Case) -> Policy:
         """The policy that governs a case: the one in force on its declaration date."""
@@ -544,29 +562,7 @@ class Workflow:
             return replay
         case = self.store.get(case_id)
         failures = list(extra_failures)
-        if actor.role not in roles:
-            allowed = sorted(role.label.en for role in roles)
-            failures.append(
-                GuardFailure(
-                    "role",
-                    article,
-                    Text(
-                        zh=f"{actor.role.label.zh}不能办理此事项",
-                        en=f"a {actor.role.label.en} cannot do this; only: {', '.join(allowed)}",
-                    ),
-                )
-            )
-        elif actor.role is Role.DISTRICT_AUTHORITY and actor.district != case.district:
-            failures.append(
-                GuardFailure(
-                    "district",
-                    article,
-                    Text(
-                        zh=f"{actor.district}主管部门不能办理{case.district}的基地",
-                        en=f"the authority of {actor.district} cannot act on a base in {case.district}",
-                    ),
-                )
-            )
+        failures.extend(actor_failures(actor, case, roles, event.description))
         if case.state not in states:
             failures.append(
                 GuardFailure(
@@ -629,6 +625,18 @@ class Workflow:
         """Rank the round's recommended cases by their experts' mean score and record who is
         selected (择优, 第十一条): the best ``quota``. Cases without opinions rank last.
         ``pass_review`` then refuses a case that was not selected."""
+        if actor.role is not Role.CITY_BUREAU:
+            raise _record_refusal(
+                f"round {round_year}",
+                "selection",
+                [
+                    GuardFailure(
+                        "role",
+                        Text(zh="第十一条", en="Art. 11"),
+                        Text(zh="只有市工业和信息化局可以择优", en="only the city bureau selects"),
+                    )
+                ],
+            )
         candidates = list(self.cases(state=State.DISTRICT_RECOMMENDED, round_year=round_year))
         ranked = sorted(
             candidates,
@@ -678,13 +686,10 @@ class Workflow:
             else policy.periods.base_annual_report
         )
         day = self.today()
+
+        # Only this year's due date matters; later years may lie beyond the official calendar.
         due = _annual_due(
-            case,
-            policy=policy,
-            year=year,
-            by_district=by_district,
-            calendar=self.calendar,
-            allow_provisional=self.allow_provisional,
+            case, policy=policy, year=year, by_district=by_district, calendar=self.calendar
         )
         report = AnnualReport(
             year=year,
@@ -894,19 +899,15 @@ def _set_selection(selection: Selection) -> Callable[[Case], Case]:
 
 
 def _annual_due(
-    case: Case,
-    *,
-    policy: Policy,
-    year: int,
-    by_district: bool,
-    calendar: WorkingDayCalendar,
-    allow_provisional: bool,
+    case: Case, *, policy: Policy, year: int, by_district: bool, calendar: WorkingDayCalendar
 ) -> dt.date | None:
+    """The due date of one year's report. Other years of the validity may lie beyond the
+    official calendar, which does not matter for this one (hence provisional allowed)."""
     if case.certified_on is None:
         return None
     kind = "district_annual_report" if by_district else "base_annual_report"
     for deadline in annual_report_deadlines(
-        case.certified_on, policy.periods, calendar=calendar, allow_provisional=allow_provisional
+        case.certified_on, policy.periods, calendar=calendar, allow_provisional=True
     ):
         if deadline.kind.value == kind and deadline.start.year == year:
             return deadline.due
