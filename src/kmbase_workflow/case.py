@@ -11,6 +11,7 @@ import enum
 
 import attrs
 
+from ._html import case_html
 from ._i18n import Text
 from .deadlines import Deadline
 from .records import Application, SpotCheck
@@ -257,6 +258,9 @@ class Case:
     provincial_recommendations: tuple[ProvincialRecommendation, ...] = ()
     notified: tuple[str, ...] = ()
     """Keys of the deadline events already emitted, so a sweep never repeats one."""
+
+    def _repr_html_(self) -> str:
+        return case_html(self)
 
     @property
     def base_name(self) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from ._html import deadline_html
 from ._i18n import Text
 from .calendar import WorkingDayCalendar, default_calendar
 from .errors import InvalidInputError
@@ -91,6 +92,9 @@ class Deadline:
     provisional: bool
     explanation: Text
     description: Text
+
+    def _repr_html_(self) -> str:
+        return deadline_html(self)
 
     def label(self) -> str:
         """The due date as printed: ``2028-01-14`` or ``2028-01-14 (provisional)``."""

@@ -25,6 +25,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from ._html import finding_html, verdict_html
 from ._i18n import Lang, Text
 from .policy import (
     APPLICATION_MEASURES,
@@ -100,6 +101,9 @@ class Finding:
         """Whether the rule is met."""
         return self.status is Status.PASS
 
+    def _repr_html_(self) -> str:
+        return finding_html(self)
+
     def to_dict(self, lang: Lang = "zh") -> dict[str, Any]:
         """The finding as plain data (the ``kmbase check --format json`` contract)."""
         data: dict[str, Any] = {
@@ -125,6 +129,9 @@ class Verdict:
     policy_id: str
     base_name: str
     findings: tuple[Finding, ...]
+
+    def _repr_html_(self) -> str:
+        return verdict_html(self)
 
     @property
     def eligible(self) -> bool:
