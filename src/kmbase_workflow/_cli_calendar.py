@@ -7,13 +7,12 @@ notice data, 3 a date in a year without an official holiday notice (unless
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
-from ._i18n import Lang, Text
+from ._cli_common import language, parse_date, run
 from .calendar import WorkingDayCalendar
-from .errors import InvalidInputError, KmbaseError
 from .policy._model import Periods
 
 __all__ = ["calendar_app", "deadline_app"]
@@ -56,47 +55,12 @@ PolicyOption = Annotated[
 T = TypeVar("T")
 
 
-def _lang(value: str) -> Lang:
-    if value == "zh":
-        return "zh"
-    if value == "en":
-        return "en"
-    _fail(
-        InvalidInputError(
-            Text(zh=f"未知语言 {value!r}", en=f"unknown language {value!r}"),
-            hint=Text(zh="请用 --lang zh 或 --lang en", en="use --lang zh or --lang en"),
-        ),
-        "en",
-    )
-
-
-def _fail(error: KmbaseError, lang: Lang) -> NoReturn:
-    typer.echo(error.describe(lang), err=True)
-    raise typer.Exit(error.exit_code)
-
-
 def _run(lang: str, action: Callable[[], T]) -> T:
-    """Run ``action``; a library error becomes its message on stderr and its exit code."""
-    language = _lang(lang)
-    try:
-        return action()
-    except KmbaseError as error:
-        _fail(error, language)
+    return run(language(lang), action)
 
 
 def _date(value: str, what: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(
-            Text(
-                zh=f"{what} 不是有效日期：{value!r}",
-                en=f"{what} is not a valid date: {value!r}",
-            ),
-            hint=Text(
-                zh="请用 YYYY-MM-DD 格式，如 2025-09-26", en="use YYYY-MM-DD, e.g. 2025-09-26"
-            ),
-        ) from None
+    return parse_date(value, what)
 
 
 def _calendar(notices: list[Path] | None) -> WorkingDayCalendar:
@@ -196,8 +160,8 @@ def publicity(
             calendar=_calendar(notice),
             allow_provisional=allow_provisional,
         )
-        return deadline.label(), f"{deadline.article.in_(_lang(lang))}: " + (
-            deadline.explanation.in_(_lang(lang))
+        return deadline.label(), f"{deadline.article.in_(language(lang))}: " + (
+            deadline.explanation.in_(language(lang))
         )
 
     label, why = _run(lang, action)
@@ -229,8 +193,8 @@ def change_filing(
             calendar=_calendar(notice),
             allow_provisional=allow_provisional,
         )
-        return deadline.label(), f"{deadline.article.in_(_lang(lang))}: " + (
-            deadline.explanation.in_(_lang(lang))
+        return deadline.label(), f"{deadline.article.in_(language(lang))}: " + (
+            deadline.explanation.in_(language(lang))
         )
 
     label, why = _run(lang, action)

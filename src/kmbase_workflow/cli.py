@@ -1,15 +1,5 @@
-"""The ``kmbase`` command line: a thin face over the library.
-
-Exit codes (one table for every command):
-
-====  ==========================================================
-0     success; for ``check``: eligible
-1     refused, or not eligible
-2     bad input (message on stderr, nothing else)
-3     working-day calendar data missing for a year
-4     conflict: the case changed meanwhile
-====  ==========================================================
-"""
+"""The ``kmbase`` command line: a thin face over the library (exit codes in
+``_cli_common`` and docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +7,7 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -25,7 +15,8 @@ from rich.table import Table
 
 from . import diagrams
 from ._cli_calendar import calendar_app, deadline_app
-from ._i18n import Lang, Text
+from ._cli_common import LangOption, OutputFormat, fail, language
+from ._i18n import Lang
 from .eligibility import Finding, Status, Verdict, evaluate
 from .errors import KmbaseError
 from .policy import load_policy
@@ -41,37 +32,6 @@ app = typer.Typer(
 
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(deadline_app, name="deadline")
-
-
-class OutputFormat(enum.StrEnum):
-    """Output formats."""
-
-    TABLE = "table"
-    JSON = "json"
-
-
-LangOption = Annotated[
-    str, typer.Option("--lang", help="消息语言 zh|en / message language zh|en.", metavar="zh|en")
-]
-
-
-def _lang(value: str) -> Lang:
-    if value not in ("zh", "en"):
-        _fail(
-            KmbaseError(
-                Text(zh=f"不支持的语言 {value}", en=f"unsupported language {value}"),
-                hint=Text(zh="请用 zh 或 en", en="use zh or en"),
-            ),
-            "en",
-            exit_code=2,
-        )
-    return "zh" if value == "zh" else "en"
-
-
-def _fail(error: KmbaseError, lang: Lang, *, exit_code: int | None = None) -> NoReturn:
-    """Print an error on stderr (nothing on stdout) and exit with its documented code."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(error.describe(lang), markup=False)
-    raise typer.Exit(exit_code if exit_code is not None else error.exit_code)
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}
@@ -128,17 +88,17 @@ def check(
 
     Exit 0 eligible, 1 not eligible, 2 invalid input.
     """
-    language = _lang(lang)
+    chosen = language(lang)
     try:
         application = load_application(file)
         policy = load_policy(application.declared_on, path=policy_file)
         verdict = evaluate(application, policy)
     except KmbaseError as error:
-        _fail(error, language, exit_code=2)
+        fail(error, chosen, exit_code=2)
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(verdict.to_dict(language), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(verdict.to_dict(chosen), ensure_ascii=False, indent=2))
     else:
-        _print_verdict(verdict, language)
+        _print_verdict(verdict, chosen)
     raise typer.Exit(0 if verdict.eligible else 1)
 
 
@@ -153,9 +113,9 @@ def demo(
     """
     from .examples import eligible_application, ineligible_application  # noqa: PLC0415
 
-    language = _lang(lang)
+    chosen = language(lang)
     for application in (eligible_application(), ineligible_application()):
-        _print_verdict(evaluate(application), language)
+        _print_verdict(evaluate(application), chosen)
 
 
 class DiagramFormat(enum.StrEnum):
@@ -180,9 +140,9 @@ def diagram(
     ] = True,
 ) -> None:
     """输出认定生命周期状态图 / Print the lifecycle's state diagram (Mermaid or Graphviz DOT)."""
-    language = _lang(lang)
+    chosen = language(lang)
     render = diagrams.dot if output is DiagramFormat.DOT else diagrams.mermaid
-    typer.echo(render(lang=language, articles=articles), nl=False)
+    typer.echo(render(lang=chosen, articles=articles), nl=False)
 
 
 def main() -> None:
@@ -190,5 +150,5 @@ def main() -> None:
     try:
         app()
     except KmbaseError as error:  # pragma: no cover - commands catch what they expect
-        _fail(error, "zh")
+        fail(error, "zh")
     sys.exit(0)
