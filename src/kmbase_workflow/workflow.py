@@ -88,6 +88,7 @@ from .policy import Policy, bundled_policies, policy_in_force
 from .records import Application
 from .serialization import unstructure
 from .stores import CaseQuery, CaseStore, Change, open_store
+from .stores.memory import conflict
 
 __all__ = ["Outcome", "SweepReport", "Workflow"]
 
@@ -279,7 +280,7 @@ class Workflow:
         entry = self.store.history(result.case_id)[result.version - 1]
         return Outcome(case=self.store.get(result.case_id), entry=entry, events=(), replayed=True)
 
-    def _commit(
+    def _build(
         self,
         before: Case | None,
         after: Case,
@@ -291,7 +292,7 @@ class Workflow:
         payload: object,
         events: Sequence[Callable[[str, dt.datetime], Event]],
         idempotency_key: str | None,
-    ) -> Outcome:
+    ) -> Change:
         now = self.clock.now()
         built = tuple(make(self._new_id(), now) for make in events)
         previous = self.store.last_hash(after.id) if before is not None else None
@@ -308,17 +309,26 @@ class Workflow:
             payload=_plain(payload),
             event_ids=tuple(event.id for event in built),
         ).sealed(previous or GENESIS_HASH)
-        self.store.commit(
-            Change(
-                case=after,
-                expected_version=before.version if before is not None else 0,
-                history=entry,
-                events=built,
-                idempotency_key=idempotency_key,
-            )
+        return Change(
+            case=after,
+            expected_version=before.version if before is not None else 0,
+            history=entry,
+            events=built,
+            idempotency_key=idempotency_key,
         )
-        failures = self.bus.publish(built)
-        return Outcome(after, entry, built, delivery_failures=tuple(failures))
+
+    def _commit(self, before: Case | None, after: Case, **build: Any) -> Outcome:
+        change = self._build(before, after, **build)
+        failures = self.commit([change])
+        return Outcome(after, change.history, change.events, delivery_failures=failures)
+
+    def commit(self, changes: Sequence[Change]) -> tuple[DeliveryFailure, ...]:
+        """Write prepared changes in one transaction (all or none), then publish their events.
+
+        With :meth:`prepare`, this is how bulk runs write a chunk at a time.
+        """
+        self.store.commit_many(changes)
+        return tuple(self.bus.publish(event for change in changes for event in change.events))
 
     def _context(
         self,
@@ -418,26 +428,55 @@ class Workflow:
         at that version (the store refuses a stale write anyway). ``idempotency_key``: a second
         call with the same key returns the first outcome and writes nothing.
         """
+        replay = self._replayed(idempotency_key)
+        if replay is not None:
+            return replay
+        change = self.prepare(
+            case_id,
+            trigger,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            payload=payload,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+        failures = self.commit([change])
+        return Outcome(change.case, change.history, change.events, delivery_failures=failures)
+
+    def prepare(
+        self,
+        case_id: str,
+        trigger: Trigger | str,
+        actor: Actor,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        payload: object = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Change:
+        """Check every guard of ``trigger`` on a case and build the change it would write
+        (new state, sealed history entry, events), writing nothing.
+
+        Raises ``TransitionRefusedError`` as :meth:`fire` would. A dry run stops here; a bulk
+        run passes a chunk of prepared changes to :meth:`commit`.
+        """
         trigger = Trigger(trigger)
         if trigger is Trigger.DECLARE:
             raise InvalidInputError(
                 Text(zh="申报请用 declare()", en="use declare() to declare"),
                 hint=Text(zh="declare 会新建案件", en="declare creates the case"),
             )
-        replay = self._replayed(idempotency_key)
-        if replay is not None:
-            return replay
         case = self.store.get(case_id)
         if expected_version is not None and case.version != expected_version:
-            from .stores.memory import conflict  # noqa: PLC0415 - one message for every store
-
             raise conflict(case.id, expected_version, case.version)
         ctx = self._context(case, trigger, actor, reason, payload)
         failures = check_guards(ctx)
         if failures:
             raise refusal(case.id, trigger, failures)
         after = apply_trigger(ctx)
-        return self._commit(
+        return self._build(
             case,
             after,
             action=trigger.value,
