@@ -26,7 +26,7 @@ def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (including the executable examples in docs/)."""
-    _install(session, "tests", extras="postgres,notebook")
+    _install(session, "tests", extras="postgres,notebook,excel")
     session.run("pytest", *session.posargs)
 
 
