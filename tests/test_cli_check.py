@@ -93,8 +93,26 @@ def test_own_policy_file_is_used(eligible_file: Path, tmp_path: Path) -> None:
     assert statuses["resident_enterprises"] == "fail"
 
 
-def test_demo_judges_both_examples() -> None:
-    result = runner.invoke(app, ["demo", "--lang", "en"])
+def test_demo_runs_a_whole_round_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"
+    database.write_text("not a database")  # the demo recreates its file
+    result = runner.invoke(app, ["demo", "--db", str(database), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert "春城数字经济创业创新园: eligible" in result.stdout
-    assert "not eligible" in result.stdout
+    data = json.loads(result.stdout)
+    steps = {(step["base"], step["state"]) for step in data["timeline"]}
+    assert ("春城数字经济创业创新园", "expired") in steps
+    assert ("盘龙滇池创客港", "revoked") in steps
+    assert ("滇池智造小微企业孵化园", "not_recommended") in steps
+    notices = [step["note"] for step in data["timeline"] if step["step"] == "社会公示"]
+    assert notices == ["notice 2025-09-26 → 2025-10-15"] * 3  # across National Day
+    assert data["events"]["certified"] == 3
+    assert data["events"]["objection_verified"] == 1
+    assert [row["是否同意推荐"] for row in data["recommendation_table"]].count("否") == 1
+    assert database.stat().st_size > 0
+
+
+def test_demo_prints_tables_in_english(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--db", str(tmp_path / "demo.db"), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Timeline" in result.stdout
+    assert "Recommendation summary (Annex 2)" in result.stdout

@@ -15,8 +15,9 @@ from rich.table import Table
 
 from . import diagrams
 from ._cli_calendar import calendar_app, deadline_app
-from ._cli_common import LangOption, OutputFormat, fail, language
+from ._cli_common import LangOption, OutputFormat, fail, language, run
 from ._i18n import Lang
+from .case import State
 from .eligibility import Finding, Status, Verdict, evaluate
 from .errors import KmbaseError
 from .policy import load_policy
@@ -102,20 +103,62 @@ def check(
     raise typer.Exit(0 if verdict.eligible else 1)
 
 
+DEMO_DATABASE = "kmbase-demo.db"
+"""Where ``kmbase demo`` keeps its fresh SQLite database by default."""
+
+
 @app.command()
 def demo(
+    db: Annotated[
+        Path,
+        typer.Option("--db", help="演示数据库（每次重建） / the demo's SQLite file (recreated)."),
+    ] = Path(DEMO_DATABASE),
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
+    ] = OutputFormat.TABLE,
     lang: LangOption = "zh",
 ) -> None:
-    """演示 / The demonstration: judge the two bundled example applications.
+    """演示一个完整的年度认定 / Run a realistic annual round on a fresh SQLite database.
 
-    (The full annual-round demo on the embedded SQLite store replaces this once the
-    lifecycle lands.)
+    Five bases in five districts: declarations, a district that declines, selection after
+    expert review, inspection, a public notice across National Day with an objection,
+    certification, a late change filing, a failed evaluation and revocation, reminders and
+    expiry three years later. Prints the timeline, the events a subscriber received and
+    the district recommendation table (附件2).
     """
-    from .examples import eligible_application, ineligible_application  # noqa: PLC0415
+    from .demo import run_demo  # noqa: PLC0415 - the demo loads only when asked for
 
     chosen = language(lang)
-    for application in (eligible_application(), ineligible_application()):
-        _print_verdict(evaluate(application), chosen)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    result = run(chosen, lambda: run_demo(f"sqlite:///{db}"))
+    if output is OutputFormat.JSON:
+        data = result.to_dict(chosen)
+        data["database"] = str(db)
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    console = Console(highlight=False)
+    zh = chosen == "zh"
+    timeline = Table(title="认定时间线" if zh else "Timeline", expand=False)
+    for header in ("日期 date", "基地 base", "步骤 step", "状态 state", "说明 note"):
+        timeline.add_column(header.split()[0] if zh else header.split()[1], no_wrap=True)
+    for step in result.timeline:
+        state = State(step.state).label.in_(chosen)
+        timeline.add_row(step.day.isoformat(), step.base, step.step.in_(chosen), state, step.note)
+    console.print(timeline)
+    events = Table(title="订阅者收到的事件" if zh else "Events a subscriber received")
+    events.add_column("事件" if zh else "event")
+    events.add_column("次数" if zh else "count", justify="right")
+    for name, count in sorted(result.event_counts().items()):
+        events.add_row(name, str(count))
+    console.print(events)
+    table = Table(title="推荐汇总表（附件2）" if zh else "Recommendation summary (Annex 2)")
+    for header in result.recommendation_rows[0]:
+        table.add_column(header)
+    for row in result.recommendation_rows:
+        table.add_row(*row.values())
+    console.print(table)
+    console.print(("演示数据库：" if zh else "demo database: ") + str(db))
 
 
 class DiagramFormat(enum.StrEnum):
