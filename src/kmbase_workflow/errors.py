@@ -197,3 +197,5 @@ class StoreError(KmbaseError):
 
 class SchemaVersionError(StoreError):
     """The database was created by a newer version of this library."""
+
+    exit_code = 2

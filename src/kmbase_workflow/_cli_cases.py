@@ -1,0 +1,419 @@
+"""``kmbase db``, ``round``, ``declare``, ``show``, ``history``, ``sweep`` and ``follow``:
+cases on a store, from the command line.
+
+Every command takes ``--db`` (or ``$KMBASE_DB``; default ``sqlite:///kmbase.db``) and, where
+a script would parse the output, ``--format json``. ``--today`` sets the date the command
+acts on (the clock of the workflow; default: today in Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._cli_common import DbOption, LangOption, OutputFormat, fail, language, parse_date, run
+from ._i18n import Lang, Text
+from .actors import Actor, Role
+from .case import Case
+from .clock import Clock, FixedClock, SystemClock
+from .errors import InvalidInputError
+from .serialization import converter, load_application
+from .stores import open_store
+from .workflow import Workflow
+
+__all__ = ["db_app", "declare", "follow", "history", "round_app", "show", "sweep"]
+
+db_app = typer.Typer(
+    name="db",
+    help="创建或升级数据库 / Create or upgrade the database.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+round_app = typer.Typer(
+    name="round",
+    help="年度申报（第九条） / The yearly declaration round (Art. 9).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="输出格式 / output format.")]
+TodayOption = Annotated[
+    str | None,
+    typer.Option("--today", help="办理日期（默认今天） / the date to act on (default: today)."),
+]
+ProvisionalOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-provisional",
+        help="无官方节假日通知的年份给出临时期限 / allow provisional deadlines in years without "
+        "an official holiday notice.",
+    ),
+]
+
+
+def _clock(today: str | None) -> Clock:
+    if today is None:
+        return SystemClock()
+    day = parse_date(today, "--today")
+    return FixedClock(dt.datetime(day.year, day.month, day.day, 9, 0))
+
+
+def _workflow(db: str | None, today: str | None = None, provisional: bool = False) -> Workflow:
+    return Workflow(open_store(db), clock=_clock(today), allow_provisional=provisional)
+
+
+def _echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# -- db -------------------------------------------------------------------------------------------
+
+
+@db_app.command("init")
+def db_init(db: DbOption = None, lang: LangOption = "zh") -> None:
+    """创建数据库并应用迁移 / Create the database and apply every migration."""
+    chosen = language(lang)
+    store = run(chosen, lambda: open_store(db))
+    version = getattr(store, "schema_version", ())
+    store.close()
+    typer.echo(" ".join(version) if version else "memory")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None, lang: LangOption = "zh") -> None:
+    """升级数据库到本库的结构版本 / Upgrade the database to this library's schema.
+
+    Opening a store applies pending migrations; a database with a newer schema is refused
+    (exit 2).
+    """
+    db_init(db, lang)
+
+
+# -- rounds ----------------------------------------------------------------------------------------
+
+
+@round_app.command("open")
+def round_open(
+    year: Annotated[int, typer.Argument(help="年度 / year.")],
+    opens_on: Annotated[str, typer.Argument(help="开始日期 / first day (YYYY-MM-DD).")],
+    closes_on: Annotated[str, typer.Argument(help="截止日期 / last day (YYYY-MM-DD).")],
+    actor_name: Annotated[
+        str, typer.Option("--actor-name", help="经办人（市工业和信息化局） / city bureau officer.")
+    ] = "市工业和信息化局",
+    notice: Annotated[
+        str, typer.Option("--notice", help="申报通知文号 / the notice's reference.")
+    ] = "",
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """组织年度申报 / Open the year's declaration round (the city bureau)."""
+    chosen = language(lang)
+
+    def act() -> None:
+        workflow = _workflow(db)
+        start, end = parse_date(opens_on, "OPENS_ON"), parse_date(closes_on, "CLOSES_ON")
+        workflow.open_round(year, start, end, Actor(Role.CITY_BUREAU, actor_name), notice)
+
+    run(chosen, act)
+    typer.echo(f"{year}: {opens_on} → {closes_on}")
+
+
+@round_app.command("list")
+def round_list(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+    """列出各年度申报 / List the declaration rounds."""
+    rounds = _workflow(db).store.rounds()
+    if output is OutputFormat.JSON:
+        _echo_json([converter.unstructure(r) for r in rounds])
+        return
+    for r in rounds:
+        typer.echo(f"{r.year}\t{r.opens_on}\t{r.closes_on}\t{r.notice}")
+
+
+# -- cases -----------------------------------------------------------------------------------------
+
+
+def declare(
+    file: Annotated[
+        Path, typer.Argument(help="申请报告 JSON/TOML / application file (JSON or TOML).")
+    ],
+    case_id: Annotated[str | None, typer.Option("--case-id", help="案件编号 / case id.")] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).")
+    ] = None,
+    db: DbOption = None,
+    today: TodayOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    lang: LangOption = "zh",
+) -> None:
+    """申报（第九条） / Declare an application in today's round, as its operator.
+
+    Exit 0 declared, 1 refused (every failed condition with its article on stderr), 2 bad
+    input.
+    """
+    chosen = language(lang)
+
+    def act() -> Case:
+        application = load_application(file)
+        operator = Actor(Role.OPERATOR, application.operator.name)
+        workflow = _workflow(db, today)
+        return workflow.declare(application, operator, case_id=case_id, idempotency_key=key).case
+
+    case = run(chosen, act)
+    if output is OutputFormat.JSON:
+        _echo_json({"case": case.id, "state": case.state.value, "round": case.round_year})
+    else:
+        typer.echo(case.id)
+
+
+def _case_summary(case: Case, workflow: Workflow, lang: Lang) -> dict[str, Any]:
+    policy = workflow.policy_for(case)
+    deadlines: dict[str, Any] = {}
+    if case.notice is not None:
+        deadlines["public_notice"] = {"start": case.notice.start, "due": case.notice.label()}
+    if case.validity is not None:
+        deadlines["validity"] = {"start": case.validity.start, "due": case.validity.label()}
+    return {
+        "id": case.id,
+        "base": case.base_name,
+        "base_id": case.base_id,
+        "district": case.district,
+        "round": case.round_year,
+        "state": case.state.value,
+        "state_label": case.state.label.in_(lang),
+        "version": case.version,
+        "policy": policy.id,
+        "declared_on": case.declared_on,
+        "deadlines": deadlines,
+        "certified_on": case.certified_on,
+        "obligations": {
+            "annual_reports": [converter.unstructure(r) for r in case.annual_reports],
+            "evaluations": [converter.unstructure(e) for e in case.evaluations],
+            "change_filings": [converter.unstructure(c) for c in case.change_filings],
+            "provincial_recommendations": [
+                converter.unstructure(p) for p in case.provincial_recommendations
+            ],
+        },
+        "objections": [converter.unstructure(o) for o in case.objections],
+        "closing_reason": case.closing_reason,
+    }
+
+
+def show(
+    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.")],
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    lang: LangOption = "zh",
+) -> None:
+    """查看案件：状态、期限、义务 / Show a case: state, deadlines, obligations."""
+    chosen = language(lang)
+    workflow = run(chosen, lambda: _workflow(db))
+    case = run(chosen, lambda: workflow.case(case_id))
+    summary = _case_summary(case, workflow, chosen)
+    if output is OutputFormat.JSON:
+        _echo_json(summary)
+        return
+    table = Table(title=f"{case.base_name}（{case.id}）", show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")
+    zh = chosen == "zh"
+    rows = [
+        (
+            "状态" if zh else "state",
+            f"{summary['state_label']} ({case.state.value}), v{case.version}",
+        ),
+        ("县区" if zh else "district", case.district),
+        ("年度" if zh else "round", str(case.round_year)),
+        ("政策" if zh else "policy", summary["policy"]),
+    ]
+    if case.notice is not None:
+        rows.append(
+            ("公示期" if zh else "public notice", f"{case.notice.start} → {case.notice.label()}")
+        )
+    if case.validity is not None:
+        rows.append(
+            ("有效期" if zh else "validity", f"{case.validity.start} → {case.validity.label()}")
+        )
+    for report in case.annual_reports:
+        who = "县区" if report.by_district else "基地"
+        rows.append(
+            (
+                "年度报告" if zh else "annual report",
+                f"{report.year} {who} {report.submitted_on} late={report.late}",
+            )
+        )
+    for filing in case.change_filings:
+        rows.append(
+            (
+                "变更备案" if zh else "change filing",
+                f"{filing.change} {filing.filed_on} late={filing.late}",
+            )
+        )
+    for evaluation in case.evaluations:
+        rows.append(
+            (
+                "测评" if zh else "evaluation",
+                f"{evaluation.evaluated_on} passed={evaluation.passed}",
+            )
+        )
+    if case.closing_reason:
+        rows.append(("理由" if zh else "reason", case.closing_reason))
+    for name, value in rows:
+        table.add_row(name, value)
+    Console(highlight=False).print(table)
+
+
+def history(
+    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.")],
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    lang: LangOption = "zh",
+) -> None:
+    """案件历史及哈希链校验（第二十条） / A case's history, with its hash chain verified.
+
+    Exit 0 when the chain verifies, 1 when it does not (the first bad entry is named).
+    """
+    chosen = language(lang)
+    workflow = run(chosen, lambda: _workflow(db))
+    entries = run(chosen, lambda: (workflow.case(case_id), workflow.history(case_id))[1])
+    report = workflow.verify(case_id)
+    if output is OutputFormat.JSON:
+        _echo_json(
+            {
+                "case": case_id,
+                "verified": report.ok,
+                "first_bad_position": report.first_bad_position,
+                "problem": report.problem.in_(chosen) if report.problem else None,
+                "entries": [converter.unstructure(entry) for entry in entries],
+            }
+        )
+    else:
+        table = Table(title=case_id)
+        for header in ("#", "time", "action", "from → to", "actor", "reason", "hash"):
+            table.add_column(header)
+        for entry in entries:
+            table.add_row(
+                str(entry.sequence),
+                entry.at.isoformat(timespec="seconds"),
+                entry.action,
+                f"{entry.from_state or '—'} → {entry.to_state}",
+                entry.actor.describe().in_(chosen),
+                entry.reason,
+                entry.hash[:12],
+            )
+        console = Console(highlight=False)
+        console.print(table)
+        console.print(
+            ("哈希链校验通过" if chosen == "zh" else "hash chain verified")
+            if report.ok
+            else (report.problem.in_(chosen) if report.problem else "")
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def sweep(
+    now: Annotated[
+        str | None, typer.Option("--now", help="以该日期为今天 / the date the sweep runs on.")
+    ] = None,
+    lead_days: Annotated[
+        list[int] | None,
+        typer.Option("--lead-days", help="有效期届满前提醒天数（可重复） / reminder lead times."),
+    ] = None,
+    allow_provisional: ProvisionalOption = False,
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    lang: LangOption = "zh",
+) -> None:
+    """到期与逾期检查 / Find what is due or overdue, expire ended validities, emit events.
+
+    Running it twice emits nothing twice.
+    """
+    chosen = language(lang)
+    workflow = run(chosen, lambda: _workflow(db, now, allow_provisional))
+    report = run(chosen, lambda: workflow.sweep(lead_days=tuple(lead_days or (90, 30))))
+    if output is OutputFormat.JSON:
+        _echo_json(
+            {
+                "as_of": report.as_of,
+                "expired": list(report.expired),
+                "events": [
+                    {"type": e.type, "case": e.case_id, "payload": dict(e.payload)}
+                    for e in report.events
+                ],
+                "refused": [
+                    {"case": case_id, "message": error.describe(chosen)}
+                    for case_id, error in report.refused
+                ],
+            }
+        )
+        return
+    for event in report.events:
+        typer.echo(
+            f"{report.as_of}\t{event.case_id}\t{event.type}\t{event.description.in_(chosen)}"
+        )
+    typer.echo(
+        f"{len(report.events)} 个事件，{len(report.expired)} 个案件期满"
+        if chosen == "zh"
+        else f"{len(report.events)} event(s), {len(report.expired)} case(s) expired"
+    )
+
+
+def follow(
+    consumer: Annotated[str, typer.Argument(help="消费者名称 / consumer name (its cursor).")],
+    limit: Annotated[int, typer.Option("--limit", help="每批条数 / events per batch.")] = 100,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            help="无新事件时等待秒数，0 为读完即退出 / poll interval; 0: exit when caught up.",
+        ),
+    ] = 0.0,
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """以命名消费者读取事件（发件箱） / Follow the outbox as a named consumer.
+
+    Prints one JSON object per line (position, id, type, case, time, payload) after the
+    consumer's cursor and advances the cursor after each batch is printed: delivery is at
+    least once; deduplicate on ``id``.
+    """
+    chosen = language(lang)
+    if limit < 1:
+        fail(
+            InvalidInputError(
+                Text(zh="--limit 至少为 1", en="--limit must be at least 1"),
+                hint=Text(zh="例如 --limit 100", en="for example --limit 100"),
+            ),
+            chosen,
+        )
+    store = run(chosen, lambda: open_store(db))
+    try:
+        while True:
+            position = store.consumer_position(consumer)
+            records = store.read_outbox(position, limit)
+            for record in records:
+                event = record.event
+                line = {
+                    "position": record.position,
+                    "id": event.id,
+                    "type": event.type,
+                    "case": event.case_id,
+                    "occurred_at": event.occurred_at.isoformat(),
+                    "payload": dict(event.payload),
+                }
+                typer.echo(json.dumps(line, ensure_ascii=False, default=str))
+            if records:
+                store.acknowledge(consumer, records[-1].position)
+                continue
+            if wait <= 0:
+                return
+            time.sleep(wait)
+    finally:
+        store.close()

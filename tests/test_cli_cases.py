@@ -1,0 +1,155 @@
+"""The case commands as a script drives them: a SQLite file, JSON output, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kmbase_workflow import dumps_json
+from kmbase_workflow.cli import app
+from kmbase_workflow.examples import eligible_application, ineligible_application
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/cases.db"
+    assert runner.invoke(app, ["db", "init", "--db", url]).exit_code == 0
+    opened = runner.invoke(app, ["round", "open", "2025", "2025-06-01", "2025-07-31", "--db", url])
+    assert opened.exit_code == 0, opened.output
+    return url
+
+
+@pytest.fixture
+def application(tmp_path: Path) -> Path:
+    path = tmp_path / "application.json"
+    path.write_text(dumps_json(eligible_application()), encoding="utf-8")
+    return path
+
+
+def _declare(db: str, application: Path, *extra: str) -> str:
+    result = runner.invoke(
+        app, ["declare", str(application), "--db", db, "--today", "2025-06-20", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def test_db_init_reports_the_schema(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["db", "init", "--db", f"sqlite:///{tmp_path}/new.db"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "m001_initial"
+    upgraded = runner.invoke(app, ["db", "upgrade", "--db", f"sqlite:///{tmp_path}/new.db"])
+    assert upgraded.stdout.strip() == "m001_initial"
+
+
+def test_a_newer_database_is_refused_with_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    runner.invoke(app, ["db", "init", "--db", f"sqlite:///{path}"])
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('kmbase_workflow', 'm999_future', '2030-01-01')"
+    )
+    raw.commit()
+    result = runner.invoke(app, ["db", "init", "--db", f"sqlite:///{path}", "--lang", "en"])
+    assert result.exit_code == 2
+    assert "newer schema" in result.stderr
+
+
+def test_the_store_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KMBASE_DB", f"sqlite:///{tmp_path}/env.db")
+    assert runner.invoke(app, ["db", "init"]).exit_code == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_a_second_round_in_a_year_is_refused(db: str) -> None:
+    again = runner.invoke(app, ["round", "open", "2025", "2025-09-01", "2025-09-30", "--db", db])
+    assert again.exit_code == 1
+    listed = runner.invoke(app, ["round", "list", "--db", db, "--format", "json"])
+    assert [r["year"] for r in json.loads(listed.stdout)] == [2025]
+
+
+def test_declare_show_and_history(db: str, application: Path) -> None:
+    case_id = _declare(db, application, "--case-id", "wuhua-2025")
+    assert case_id == "wuhua-2025"
+    shown = runner.invoke(app, ["show", case_id, "--db", db, "--format", "json"])
+    data = json.loads(shown.stdout)
+    assert (data["state"], data["round"], data["district"]) == ("declared", 2025, "五华区")
+    assert data["policy"] == "kunming-2022"
+    table = runner.invoke(app, ["show", case_id, "--db", db, "--lang", "en"])
+    assert "declared" in table.stdout
+    history = runner.invoke(app, ["history", case_id, "--db", db, "--format", "json"])
+    assert history.exit_code == 0
+    record = json.loads(history.stdout)
+    assert record["verified"] is True
+    assert [entry["action"] for entry in record["entries"]] == ["declare"]
+
+
+def test_declaring_outside_the_round_is_refused_with_its_article(
+    db: str, application: Path
+) -> None:
+    result = runner.invoke(
+        app, ["declare", str(application), "--db", db, "--today", "2025-08-01", "--lang", "en"]
+    )
+    assert result.exit_code == 1
+    assert "Art. 9" in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_materials_are_named(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "ineligible.json"
+    path.write_text(dumps_json(ineligible_application()), encoding="utf-8")
+    result = runner.invoke(
+        app, ["declare", str(path), "--db", db, "--today", "2025-06-20", "--lang", "en"]
+    )
+    assert result.exit_code == 1
+    assert "Art. 8(3)" in result.stderr
+
+
+def test_a_declare_key_makes_a_rerun_safe(db: str, application: Path) -> None:
+    first = _declare(db, application, "--key", "import-2025:wuhua")
+    again = _declare(db, application, "--key", "import-2025:wuhua")
+    assert first == again
+
+
+def test_an_unknown_case_is_bad_input(db: str) -> None:
+    result = runner.invoke(app, ["show", "nothing", "--db", db, "--lang", "en"])
+    assert result.exit_code == 2
+    assert "no case with id nothing" in result.stderr
+
+
+def test_a_tampered_history_fails_verification(db: str, application: Path, tmp_path: Path) -> None:
+    case_id = _declare(db, application)
+    raw = sqlite3.connect(tmp_path / "cases.db")
+    raw.execute("DROP TRIGGER history_no_update")  # an intruder with file access
+    raw.execute('UPDATE history SET data = replace(data, \'"reason":""\', \'"reason":"x"\')')
+    raw.commit()
+    result = runner.invoke(app, ["history", case_id, "--db", db, "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["first_bad_position"] == 1
+
+
+def test_sweep_and_follow(db: str, application: Path) -> None:
+    _declare(db, application)
+    swept = runner.invoke(app, ["sweep", "--db", db, "--now", "2025-06-21", "--format", "json"])
+    assert swept.exit_code == 0
+    assert json.loads(swept.stdout)["events"] == []
+    first = runner.invoke(app, ["follow", "portal", "--db", db])
+    lines = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [line["type"] for line in lines] == ["declared"]
+    again = runner.invoke(app, ["follow", "portal", "--db", db])
+    assert again.stdout == ""  # the cursor moved on
+    other = runner.invoke(app, ["follow", "archive", "--db", db])
+    assert len(other.stdout.splitlines()) == 1  # each consumer has its own cursor
+
+
+def test_follow_needs_a_positive_limit(db: str) -> None:
+    assert runner.invoke(app, ["follow", "portal", "--db", db, "--limit", "0"]).exit_code == 2
