@@ -27,20 +27,18 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from .._i18n import Text
-from ..case import Case, DeclarationRound, State
+from ..case import Case, State
 from ..errors import InvalidInputError, StoreError
-from ..history import HistoryEntry
-from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
+from ._protocol import CaseQuery, Change
 from ._rows import (
     application_data,
     case_columns,
     case_from_json,
     event_data,
-    event_from_json,
     history_columns,
-    history_from_row,
 )
 from ._schema import MIGRATION_NAMES, POSTGRES_M001, check_known
+from ._sql import SQLStoreBase
 from .memory import conflict, key_taken, not_found
 
 __all__ = ["PostgresStore"]
@@ -51,8 +49,14 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _MIGRATIONS = {"m001_initial": POSTGRES_M001}
 
 
-class PostgresStore:
+class PostgresStore(SQLStoreBase):
     """Cases, history and outbox in a PostgreSQL database (tables created on open)."""
+
+    PLACEHOLDER = "%s"
+    GREATEST = "GREATEST"
+
+    def _date_param(self, day: dt.date) -> object:
+        return day
 
     def __init__(self, url: str, *, schema: str = "kmbase", connect_timeout: int = 10) -> None:
         if not _SCHEMA_NAME.match(schema):
@@ -118,16 +122,6 @@ class PostgresStore:
                     "SELECT name FROM schema_migrations ORDER BY applied_at"
                 )
             )
-
-    def _checkpoint(self, name: str) -> None:
-        if self.on_checkpoint is not None:
-            self.on_checkpoint(name)
-
-    # -- writing ------------------------------------------------------------------------------
-
-    def commit(self, change: Change) -> None:
-        """Write one change atomically."""
-        self.commit_many([change])
 
     def commit_many(self, changes: Sequence[Change]) -> None:
         """Write several changes in one transaction: all of them, or none."""
@@ -198,12 +192,6 @@ class PostgresStore:
             if cursor.rowcount != 1:
                 raise key_taken(change.idempotency_key)
 
-    def _version(self, case_id: str) -> int:
-        row = self._conn.execute("SELECT version FROM cases WHERE id = %s", (case_id,)).fetchone()
-        return int(row[0]) if row else 0
-
-    # -- reading ------------------------------------------------------------------------------
-
     def get(self, case_id: str) -> Case:
         """The case with this id."""
         with self._lock:
@@ -255,80 +243,6 @@ class PostgresStore:
         where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
         return self._pages(where, params)
 
-    def history(self, case_id: str) -> list[HistoryEntry]:
-        """A case's history, oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT data FROM history WHERE case_id = %s ORDER BY sequence", (case_id,)
-            ).fetchall()
-        return [history_from_row(row[0]) for row in rows]
-
-    def last_hash(self, case_id: str) -> str | None:
-        """The hash of the newest history entry."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT hash FROM history WHERE case_id = %s ORDER BY sequence DESC LIMIT 1",
-                (case_id,),
-            ).fetchone()
-        return str(row[0]) if row else None
-
-    def command_result(self, idempotency_key: str) -> CommandResult | None:
-        """What a keyed command wrote the first time."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT case_id, version FROM commands WHERE key = %s", (idempotency_key,)
-            ).fetchone()
-        return CommandResult(str(row[0]), int(row[1])) if row else None
-
-    def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
-        """Events after position ``after``, oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT position, data FROM outbox WHERE position > %s ORDER BY position LIMIT %s",
-                (after, limit),
-            ).fetchall()
-        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in rows]
-
-    def consumer_position(self, consumer: str) -> int:
-        """A named consumer's cursor."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT position FROM consumers WHERE name = %s", (consumer,)
-            ).fetchone()
-        return int(row[0]) if row else 0
-
-    def acknowledge(self, consumer: str, position: int) -> None:
-        """Advance a consumer's cursor (never backwards)."""
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO consumers (name, position) VALUES (%s, %s) ON CONFLICT (name) "
-                "DO UPDATE SET position = GREATEST(consumers.position, excluded.position)",
-                (consumer, position),
-            )
-
-    def save_round(self, declaration_round: DeclarationRound) -> None:
-        """Record a declaration round."""
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO rounds (year, opens_on, closes_on, notice) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (year) DO UPDATE SET opens_on = excluded.opens_on, "
-                "closes_on = excluded.closes_on, notice = excluded.notice",
-                (
-                    declaration_round.year,
-                    declaration_round.opens_on,
-                    declaration_round.closes_on,
-                    declaration_round.notice,
-                ),
-            )
-
-    def rounds(self) -> list[DeclarationRound]:
-        """Every declaration round, by year."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT year, opens_on, closes_on, notice FROM rounds ORDER BY year"
-            ).fetchall()
-        return [DeclarationRound(int(row[0]), row[1], row[2], row[3]) for row in rows]
-
     def deadlines_due(self, before: dt.date) -> Iterator[Case]:
         """Cases whose notice ended before ``before``, and certified cases."""
         return self._pages(
@@ -338,11 +252,6 @@ class PostgresStore:
             ),
             [State.PUBLICIZED.value, State.VERIFIED.value, before, State.CERTIFIED.value],
         )
-
-    def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._conn.close()
 
 
 def _redact(url: str) -> str:

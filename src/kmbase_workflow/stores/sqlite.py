@@ -28,21 +28,19 @@ import attrs
 import sqlite_utils
 
 from .._i18n import Text
-from ..case import Case, DeclarationRound, State
+from ..case import Case, State
 from ..errors import StoreError
-from ..history import HistoryEntry
-from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
+from ._protocol import CaseQuery, Change
 from ._rows import (
     application_data,
     case_columns,
     case_from_json,
     dumps,
     event_data,
-    event_from_json,
     history_columns,
-    history_from_row,
 )
 from ._schema import MIGRATION_SET, SQLITE_M001, check_known
+from ._sql import SQLStoreBase
 from .memory import conflict, key_taken, not_found
 
 __all__ = ["SQLiteStore"]
@@ -98,7 +96,7 @@ def _statements(script: str) -> list[str]:
     return [part.strip() for part in script.split(";\n") if part.strip()]
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStoreBase):
     """Cases, history and outbox in one SQLite file (created and migrated on open).
 
     ``SQLiteStore(":memory:")`` gives a private in-memory database (for tests).
@@ -151,16 +149,6 @@ class SQLiteStore:
         """The migrations applied to this database, oldest first."""
         migrations = sqlite_utils.Migrations(MIGRATION_SET)
         return tuple(m.name for m in migrations.applied(self.db))
-
-    def _checkpoint(self, name: str) -> None:
-        if self.on_checkpoint is not None:
-            self.on_checkpoint(name)
-
-    # -- writing ------------------------------------------------------------------------------
-
-    def commit(self, change: Change) -> None:
-        """Write one change atomically."""
-        self.commit_many([change])
 
     def commit_many(self, changes: Sequence[Change]) -> None:
         """Write several changes in one transaction: all of them, or none.
@@ -295,12 +283,6 @@ class SQLiteStore:
             except sqlite3.IntegrityError:
                 raise key_taken(change.idempotency_key) from None
 
-    def _version(self, case_id: str) -> int:
-        row = self._conn.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()
-        return int(row[0]) if row else 0
-
-    # -- reading ------------------------------------------------------------------------------
-
     def get(self, case_id: str) -> Case:
         """The case with this id."""
         with self._lock:
@@ -344,85 +326,6 @@ class SQLiteStore:
                 params.append(value)
         return self._pages(" AND ".join(clauses) or "1", params)
 
-    def history(self, case_id: str) -> list[HistoryEntry]:
-        """A case's history, oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT data FROM history WHERE case_id = ? ORDER BY sequence", (case_id,)
-            ).fetchall()
-        return [history_from_row(row[0]) for row in rows]
-
-    def last_hash(self, case_id: str) -> str | None:
-        """The hash of the newest history entry."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT hash FROM history WHERE case_id = ? ORDER BY sequence DESC LIMIT 1",
-                (case_id,),
-            ).fetchone()
-        return str(row[0]) if row else None
-
-    def command_result(self, idempotency_key: str) -> CommandResult | None:
-        """What a keyed command wrote the first time."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT case_id, version FROM commands WHERE key = ?", (idempotency_key,)
-            ).fetchone()
-        return CommandResult(str(row[0]), int(row[1])) if row else None
-
-    def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
-        """Events after position ``after``, oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT position, data FROM outbox WHERE position > ? ORDER BY position LIMIT ?",
-                (after, limit),
-            ).fetchall()
-        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in rows]
-
-    def consumer_position(self, consumer: str) -> int:
-        """A named consumer's cursor."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT position FROM consumers WHERE name = ?", (consumer,)
-            ).fetchone()
-        return int(row[0]) if row else 0
-
-    def acknowledge(self, consumer: str, position: int) -> None:
-        """Advance a consumer's cursor (never backwards)."""
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) "
-                "DO UPDATE SET position = MAX(position, excluded.position)",
-                (consumer, position),
-            )
-
-    def save_round(self, declaration_round: DeclarationRound) -> None:
-        """Record a declaration round."""
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO rounds (year, opens_on, closes_on, notice) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (year) DO UPDATE SET opens_on = excluded.opens_on, "
-                "closes_on = excluded.closes_on, notice = excluded.notice",
-                (
-                    declaration_round.year,
-                    declaration_round.opens_on.isoformat(),
-                    declaration_round.closes_on.isoformat(),
-                    declaration_round.notice,
-                ),
-            )
-
-    def rounds(self) -> list[DeclarationRound]:
-        """Every declaration round, by year."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT year, opens_on, closes_on, notice FROM rounds ORDER BY year"
-            ).fetchall()
-        return [
-            DeclarationRound(
-                int(row[0]), dt.date.fromisoformat(row[1]), dt.date.fromisoformat(row[2]), row[3]
-            )
-            for row in rows
-        ]
-
     def deadlines_due(self, before: dt.date) -> Iterator[Case]:
         """Cases whose notice ended before ``before``, and certified cases (their reminders,
         reports and expiry fall due throughout validity)."""
@@ -435,8 +338,3 @@ class SQLiteStore:
                 State.CERTIFIED.value,
             ],
         )
-
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()

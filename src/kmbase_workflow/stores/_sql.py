@@ -1,0 +1,134 @@
+"""What the SQL stores share: the reads and small writes that differ only by dialect.
+
+Statements are written once with ``?`` placeholders; a dialect translates them (psycopg uses
+``%s``) and says how dates travel (SQLite stores ISO text, PostgreSQL ``DATE``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..case import DeclarationRound
+from ..history import HistoryEntry
+from ._protocol import Change, CommandResult, OutboxRecord
+from ._rows import event_from_json, history_from_row
+
+
+class SQLStoreBase:
+    """The dialect-independent part of :class:`SQLiteStore` and :class:`PostgresStore`."""
+
+    PLACEHOLDER = "?"
+    GREATEST = "MAX"
+    """SQLite's two-argument ``MAX`` is PostgreSQL's ``GREATEST``."""
+
+    _conn: Any
+    _lock: threading.RLock
+    on_checkpoint: Callable[[str], None] | None
+
+    def _sql(self, statement: str) -> str:
+        return statement if self.PLACEHOLDER == "?" else statement.replace("?", self.PLACEHOLDER)
+
+    def _one(self, statement: str, params: Sequence[Any]) -> Any:
+        with self._lock:
+            return self._conn.execute(self._sql(statement), tuple(params)).fetchone()
+
+    def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return list(self._conn.execute(self._sql(statement), tuple(params)).fetchall())
+
+    def _run(self, statement: str, params: Sequence[Any]) -> None:
+        with self._lock:
+            self._conn.execute(self._sql(statement), tuple(params))
+
+    def _date_param(self, day: dt.date) -> object:
+        """How a date is passed to the database (SQLite: ISO text)."""
+        return day.isoformat()
+
+    def _date_value(self, value: object) -> dt.date:
+        """A date as the database returns it."""
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+    def _checkpoint(self, name: str) -> None:
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(name)
+
+    def commit_many(self, changes: Sequence[Change]) -> None:  # pragma: no cover - each store's
+        raise NotImplementedError
+
+    def commit(self, change: Change) -> None:
+        """Write one change atomically."""
+        self.commit_many([change])
+
+    def _version(self, case_id: str) -> int:
+        row = self._one("SELECT version FROM cases WHERE id = ?", (case_id,))
+        return int(row[0]) if row else 0
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        """A case's history, oldest first."""
+        rows = self._all("SELECT data FROM history WHERE case_id = ? ORDER BY sequence", (case_id,))
+        return [history_from_row(row[0]) for row in rows]
+
+    def last_hash(self, case_id: str) -> str | None:
+        """The hash of the newest history entry."""
+        row = self._one(
+            "SELECT hash FROM history WHERE case_id = ? ORDER BY sequence DESC LIMIT 1", (case_id,)
+        )
+        return str(row[0]) if row else None
+
+    def command_result(self, idempotency_key: str) -> CommandResult | None:
+        """What a keyed command wrote the first time."""
+        row = self._one("SELECT case_id, version FROM commands WHERE key = ?", (idempotency_key,))
+        return CommandResult(str(row[0]), int(row[1])) if row else None
+
+    def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
+        """Events after position ``after``, oldest first."""
+        rows = self._all(
+            "SELECT position, data FROM outbox WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit),
+        )
+        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in rows]
+
+    def consumer_position(self, consumer: str) -> int:
+        """A named consumer's cursor."""
+        row = self._one("SELECT position FROM consumers WHERE name = ?", (consumer,))
+        return int(row[0]) if row else 0
+
+    def acknowledge(self, consumer: str, position: int) -> None:
+        """Advance a consumer's cursor (never backwards)."""
+        self._run(
+            "INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+            f"SET position = {self.GREATEST}(consumers.position, excluded.position)",
+            (consumer, position),
+        )
+
+    def save_round(self, declaration_round: DeclarationRound) -> None:
+        """Record a declaration round (replacing that year's)."""
+        self._run(
+            "INSERT INTO rounds (year, opens_on, closes_on, notice) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (year) DO UPDATE SET opens_on = excluded.opens_on, "
+            "closes_on = excluded.closes_on, notice = excluded.notice",
+            (
+                declaration_round.year,
+                self._date_param(declaration_round.opens_on),
+                self._date_param(declaration_round.closes_on),
+                declaration_round.notice,
+            ),
+        )
+
+    def rounds(self) -> list[DeclarationRound]:
+        """Every declaration round, by year."""
+        rows = self._all("SELECT year, opens_on, closes_on, notice FROM rounds ORDER BY year")
+        return [
+            DeclarationRound(
+                int(row[0]), self._date_value(row[1]), self._date_value(row[2]), str(row[3])
+            )
+            for row in rows
+        ]
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
