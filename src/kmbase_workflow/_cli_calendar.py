@@ -13,6 +13,7 @@ import typer
 
 from ._cli_common import language, parse_date, run
 from .calendar import WorkingDayCalendar
+from .deadlines import Deadline, change_filing_deadline, public_notice_deadline
 from .policy._model import Periods
 
 __all__ = ["calendar_app", "deadline_app"]
@@ -150,24 +151,9 @@ def publicity(
     lang: LangOption = "zh",
 ) -> None:
     """公示期最后一天（第十三条） / Last day of the public notice (Art. 13)."""
-    from .deadlines import public_notice_deadline  # noqa: PLC0415
-
-    def action() -> tuple[str, str]:
-        day = _date(start, "START")
-        deadline = public_notice_deadline(
-            day,
-            _periods(policy, day),
-            calendar=_calendar(notice),
-            allow_provisional=allow_provisional,
-        )
-        return deadline.label(), f"{deadline.article.in_(language(lang))}: " + (
-            deadline.explanation.in_(language(lang))
-        )
-
-    label, why = _run(lang, action)
-    typer.echo(label)
-    if explain:
-        typer.echo(why)
+    _print_deadline(
+        public_notice_deadline, start, "START", allow_provisional, notice, policy, explain, lang
+    )
 
 
 @deadline_app.command("change-filing")
@@ -183,21 +169,34 @@ def change_filing(
     lang: LangOption = "zh",
 ) -> None:
     """重大变更备案的最后一天（第十九条） / Last day to file a major change (Art. 19)."""
-    from .deadlines import change_filing_deadline  # noqa: PLC0415
+    _print_deadline(
+        change_filing_deadline, date, "DATE", allow_provisional, notice, policy, explain, lang
+    )
 
-    def action() -> tuple[str, str]:
-        day = _date(date, "DATE")
-        deadline = change_filing_deadline(
+
+def _print_deadline(
+    compute: Callable[..., Deadline],
+    value: str,
+    what: str,
+    allow_provisional: bool,
+    notice: list[Path] | None,
+    policy: Path | None,
+    explain: bool,
+    lang: str,
+) -> None:
+    """Print a deadline's due date (marked provisional if so) and, asked, its reasons."""
+
+    def action() -> Deadline:
+        day = _date(value, what)
+        return compute(
             day,
             _periods(policy, day),
             calendar=_calendar(notice),
             allow_provisional=allow_provisional,
         )
-        return deadline.label(), f"{deadline.article.in_(language(lang))}: " + (
-            deadline.explanation.in_(language(lang))
-        )
 
-    label, why = _run(lang, action)
-    typer.echo(label)
+    deadline = _run(lang, action)
+    typer.echo(deadline.label())
     if explain:
-        typer.echo(why)
+        chosen = language(lang)
+        typer.echo(f"{deadline.article.in_(chosen)}: {deadline.explanation.in_(chosen)}")
