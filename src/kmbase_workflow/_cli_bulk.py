@@ -1,0 +1,314 @@
+"""``kmbase bulk``: fire one trigger at many cases (the command line face of
+:mod:`kmbase_workflow.bulk`).
+
+Mount it on the ``kmbase`` app as a command::
+
+    from ._cli_bulk import bulk
+    app.command("bulk")(bulk)
+
+Exit codes: 0 nothing refused, not found or conflicted; 1 any case refused; 2 bad input, or
+(with no refusal) an id with no case; 3 calendar data missing; 4 (with no refusal and every id
+found) any case conflicted — re-run with the same ``--run-id``; 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ._cli_common import DbOption, LangOption, OutputFormat, fail, language, parse_date
+from ._i18n import Lang, Text
+from .actors import Actor, Role
+from .bulk import (
+    DEFAULT_CHUNK_SIZE,
+    BulkItem,
+    BulkReport,
+    CaseSelection,
+    ItemStatus,
+    bulk_trigger,
+    new_run_id,
+    parse_payload,
+    read_csv_column,
+    read_ids_file,
+    run_bulk,
+)
+from .case import State
+from .clock import FixedClock
+from .errors import InvalidInputError, KmbaseError
+from .workflow import Workflow
+
+__all__ = ["bulk"]
+
+E = TypeVar("E", State, Role)
+
+EXIT_INTERRUPTED = 130
+
+_STATUS_STYLE = {
+    ItemStatus.SUCCEEDED: "green",
+    ItemStatus.WOULD_SUCCEED: "green",
+    ItemStatus.REFUSED: "red",
+    ItemStatus.CONFLICTED: "magenta",
+    ItemStatus.SKIPPED: "cyan",
+    ItemStatus.NOT_FOUND: "yellow",
+    ItemStatus.NOT_ATTEMPTED: "dim",
+}
+
+
+def _enum_value(kind: type[E], value: str, option: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        names = ", ".join(member.value for member in kind)
+        raise InvalidInputError(
+            Text(zh=f"{option} 的取值无效：{value}", en=f"invalid {option}: {value}"),
+            hint=Text(zh=f"可用：{names}", en=f"use one of: {names}"),
+        ) from None
+
+
+def _selection(
+    ids: list[str] | None,
+    *,
+    ids_file: Path | None,
+    csv_column: str | None,
+    state: str | None,
+    round_year: int | None,
+    district: str | None,
+    base: str | None,
+) -> CaseSelection:
+    chosen: list[str] | None = None
+    if ids or ids_file is not None or csv_column is not None:
+        chosen = list(ids or [])
+        if ids_file is not None:
+            chosen += read_ids_file(ids_file)
+        if csv_column is not None:
+            file, separator, column = csv_column.rpartition(":")
+            if not separator or not file or not column:
+                raise InvalidInputError(
+                    Text(
+                        zh=f"--csv-column 应为 文件:列名，实际为 {csv_column}",
+                        en=f"--csv-column must be FILE:COLUMN, got {csv_column}",
+                    )
+                )
+            chosen += read_csv_column(file, column)
+    return CaseSelection(
+        ids=chosen,
+        state=_enum_value(State, state, "--state") if state is not None else None,
+        round_year=round_year,
+        district=district,
+        base_id=base,
+    )
+
+
+def _print_report(report: BulkReport, lang: Lang) -> None:
+    console = Console(highlight=False, soft_wrap=False)
+    zh = lang == "zh"
+    table = Table(title=report.summary().in_(lang), expand=False)
+    table.add_column("案件" if zh else "case", no_wrap=True)
+    table.add_column("结果" if zh else "result", no_wrap=True)
+    table.add_column("状态" if zh else "state", no_wrap=True)
+    table.add_column("条款" if zh else "article", no_wrap=True)
+    table.add_column("说明" if zh else "why", overflow="fold")
+    for item in report.items:
+        table.add_row(*_first_row(item, lang))
+        for failure in item.failures[1:]:
+            table.add_row("", "", "", failure.article.in_(lang), failure.message.in_(lang))
+    console.print(table)
+
+
+def _first_row(item: BulkItem, lang: Lang) -> tuple[str, ...]:
+    status = f"[{_STATUS_STYLE[item.status]}]{item.status.label.in_(lang)}[/]"
+    before = item.from_state.value if item.from_state else ""
+    after = item.to_state.value if item.to_state else ""
+    states = f"{before} → {after}" if before and after else before or after
+    if item.failures:
+        first = item.failures[0]
+        return (item.case_id, status, states, first.article.in_(lang), first.message.in_(lang))
+    message = item.message.in_(lang).splitlines()[0] if item.message else ""
+    return (item.case_id, status, states, "", message)
+
+
+def bulk(
+    trigger: Annotated[
+        str,
+        typer.Argument(
+            help="操作，如 publicize、certify、decline / the trigger, e.g. publicize, certify."
+        ),
+    ],
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="案件编号 / case ids.", show_default=False)
+    ] = None,
+    ids_file: Annotated[
+        Path | None,
+        typer.Option("--ids-file", help="编号文件，每行一个 / a file with one case id a line."),
+    ] = None,
+    csv_column: Annotated[
+        str | None,
+        typer.Option(
+            "--csv-column",
+            help="从 CSV 文件的一列读取编号 / case ids from a CSV column.",
+            metavar="FILE:COLUMN",
+        ),
+    ] = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="按状态选择 / choose cases in this state.")
+    ] = None,
+    round_year: Annotated[
+        int | None, typer.Option("--round", help="按申报年度选择 / choose by round year.")
+    ] = None,
+    district: Annotated[
+        str | None, typer.Option("--district", help="按县区选择 / choose by district.")
+    ] = None,
+    base: Annotated[
+        str | None, typer.Option("--base", help="按基地编号选择 / choose by base id.")
+    ] = None,
+    actor_role: Annotated[
+        str,
+        typer.Option(
+            "--actor-role",
+            help="执行者角色 / the actor's role: city_bureau, district_authority, operator, "
+            "expert, public, system.",
+        ),
+    ] = "",
+    actor_name: Annotated[
+        str, typer.Option("--actor-name", help="执行者名称 / the actor's name.")
+    ] = "",
+    actor_district: Annotated[
+        str | None,
+        typer.Option(
+            "--actor-district",
+            help="县区主管部门所属县区 / a district authority's district.",
+        ),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="理由 / the reason.")] = "",
+    payload: Annotated[
+        str | None,
+        typer.Option("--payload", help="操作所需数据（JSON）/ the trigger's payload as JSON."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="试运行：只检查，不写入 / check every case, write nothing."),
+    ] = False,
+    chunk_size: Annotated[
+        int,
+        typer.Option("--chunk-size", help="每个事务的案件数 / cases per transaction.", min=1),
+    ] = DEFAULT_CHUNK_SIZE,
+    stop_on_refusal: Annotated[
+        bool,
+        typer.Option(
+            "--stop-on-refusal",
+            help="遇到第一个拒绝即停止 / stop at the first refusal.",
+        ),
+    ] = False,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id",
+            help="执行编号，中断后用同一编号续完 / the run id; re-run with it to finish.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
+    ] = OutputFormat.TABLE,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="另将报告写入 CSV 文件 / also write the report as CSV."),
+    ] = None,
+    lang: LangOption = "zh",
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            help="以此日期为今天（补录、测试）/ take this date as today (back-dated runs, tests).",
+            metavar="DATE",
+        ),
+    ] = None,
+) -> None:
+    """批量执行一个操作 / Fire one trigger at many cases: dry run, chunked transactions,
+    idempotent re-runs, a report.
+
+    Exit 0 all done, 1 any refused, 2 bad input or an unknown id, 3 calendar data missing,
+    4 any conflicted (re-run with the same --run-id).
+    """
+    chosen = language(lang)
+    try:
+        resolved = bulk_trigger(trigger)
+        selection = _selection(
+            ids,
+            ids_file=ids_file,
+            csv_column=csv_column,
+            state=state,
+            round_year=round_year,
+            district=district,
+            base=base,
+        )
+        role = _enum_value(Role, actor_role, "--actor-role")
+        if not actor_name.strip():
+            raise InvalidInputError(
+                Text(zh="缺少 --actor-name", en="--actor-name is missing"),
+                hint=Text(zh="请写明执行者名称", en="name who acts"),
+            )
+        actor = Actor(role, actor_name, district=actor_district)
+        parsed = parse_payload(resolved, payload)
+        clock = FixedClock(parse_date(today, "--today")) if today is not None else None
+        workflow = Workflow(db, clock=clock)
+    except KmbaseError as error:
+        fail(error, chosen)
+    run = run_id or new_run_id()
+    notice = Text(
+        zh=f"批量执行编号：{run}（中断后用 --run-id {run} 重新执行即可续完）",
+        en=f"run id: {run} (if interrupted, run again with --run-id {run} to finish)",
+    )
+    Console(stderr=True, highlight=False, soft_wrap=True).print(notice.in_(chosen), markup=False)
+    show_progress = output is OutputFormat.TABLE and sys.stdout.isatty()
+    bar = Progress(
+        TextColumn(resolved.label.in_(chosen)),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not show_progress,
+    )
+    task = bar.add_task("bulk", total=None)
+    try:
+        with bar:
+            report = run_bulk(
+                workflow,
+                resolved,
+                selection,
+                actor,
+                reason=reason,
+                payload=parsed,
+                run_id=run,
+                dry_run=dry_run,
+                chunk_size=chunk_size,
+                stop_on_refusal=stop_on_refusal,
+                progress=lambda _item: bar.advance(task),
+                on_selected=lambda total: bar.update(task, total=total),
+            )
+    except KmbaseError as error:
+        fail(error, chosen)
+    except KeyboardInterrupt:
+        stopped = Text(
+            zh=f"已中断：已提交的批次保留；用 --run-id {run} 重新执行可续完",
+            en=f"interrupted: committed chunks stay; run again with --run-id {run} to finish",
+        )
+        Console(stderr=True, highlight=False).print(stopped.in_(chosen), markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        workflow.store.close()
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(report.to_dict(chosen), ensure_ascii=False, indent=2))
+    else:
+        _print_report(report, chosen)
+    if csv_file is not None:
+        report.write_csv(csv_file, chosen)
+    raise typer.Exit(report.exit_code)
