@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import diagrams
+from ._cli_bulk import bulk
 from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, follow, history, round_app, show, sweep
 from ._cli_common import LangOption, OutputFormat, fail, language, run
@@ -41,6 +42,7 @@ app.command("show")(show)
 app.command("history")(history)
 app.command("sweep")(sweep)
 app.command("follow")(follow)
+app.command("bulk")(bulk)
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}
