@@ -153,3 +153,57 @@ def test_sweep_and_follow(db: str, application: Path) -> None:
 
 def test_follow_needs_a_positive_limit(db: str) -> None:
     assert runner.invoke(app, ["follow", "portal", "--db", db, "--limit", "0"]).exit_code == 2
+
+
+def _fire(db: str, case_id: str, trigger: str, *options: str) -> object:
+    return runner.invoke(
+        app,
+        ["fire", case_id, trigger, "--db", db, "--today", "2025-07-15", "--lang", "en", *options],
+    )
+
+
+def test_fire_declines_as_the_district_and_records_the_reason(db: str, application: Path) -> None:
+    case_id = _declare(db, application)
+    authority = ["--actor-role", "district_authority", "--actor-name", "五华区工信局"]
+    result = _fire(
+        db, case_id, "decline", *authority, "--actor-district", "五华区", "--reason", "材料不实",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["state"] == "not_recommended"
+    history = json.loads(
+        runner.invoke(app, ["history", case_id, "--db", db, "--format", "json"]).stdout
+    )
+    assert history["entries"][-1]["reason"] == "材料不实"
+
+
+def test_fire_refuses_another_district_with_the_article(db: str, application: Path) -> None:
+    case_id = _declare(db, application)
+    result = _fire(
+        db, case_id, "decline", "--actor-role", "district_authority", "--actor-name", "呈贡区工信局",
+        "--actor-district", "呈贡区", "--reason", "x",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "Art. 4, 9 (locality)" in result.stderr
+
+
+def test_fire_with_a_stale_version_is_a_conflict(db: str, application: Path) -> None:
+    case_id = _declare(db, application)
+    result = _fire(
+        db, case_id, "withdraw", "--actor-role", "operator",
+        "--actor-name", eligible_application().operator.name, "--expected-version", "7",
+    )  # fmt: skip
+    assert result.exit_code == 4
+    assert "changed meanwhile" in result.stderr
+
+
+def test_fire_rejects_unknown_triggers_roles_and_payloads(db: str, application: Path) -> None:
+    case_id = _declare(db, application)
+    bureau = ["--actor-role", "city_bureau", "--actor-name", "市工业和信息化局"]
+    assert _fire(db, case_id, "approve", *bureau).exit_code == 2
+    assert (
+        _fire(db, case_id, "decline", "--actor-role", "mayor", "--actor-name", "x").exit_code == 2
+    )
+    not_json = _fire(db, case_id, "publicize", *bureau, "--payload", "{oops")
+    assert not_json.exit_code == 2
+    assert "not valid JSON" in not_json.stderr

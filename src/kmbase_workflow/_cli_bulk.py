@@ -16,16 +16,27 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ._cli_common import DbOption, LangOption, OutputFormat, fail, language, parse_date
+from ._cli_common import (
+    ActorDistrictOption,
+    ActorNameOption,
+    ActorRoleOption,
+    DbOption,
+    LangOption,
+    OutputFormat,
+    enum_option,
+    fail,
+    language,
+    make_actor,
+    parse_date,
+)
 from ._i18n import Lang, Text
-from .actors import Actor, Role
 from .bulk import (
     DEFAULT_CHUNK_SIZE,
     BulkItem,
@@ -46,8 +57,6 @@ from .workflow import Workflow
 
 __all__ = ["bulk"]
 
-E = TypeVar("E", State, Role)
-
 EXIT_INTERRUPTED = 130
 
 _STATUS_STYLE = {
@@ -59,17 +68,6 @@ _STATUS_STYLE = {
     ItemStatus.NOT_FOUND: "yellow",
     ItemStatus.NOT_ATTEMPTED: "dim",
 }
-
-
-def _enum_value(kind: type[E], value: str, option: str) -> E:
-    try:
-        return kind(value)
-    except ValueError:
-        names = ", ".join(member.value for member in kind)
-        raise InvalidInputError(
-            Text(zh=f"{option} 的取值无效：{value}", en=f"invalid {option}: {value}"),
-            hint=Text(zh=f"可用：{names}", en=f"use one of: {names}"),
-        ) from None
 
 
 def _selection(
@@ -99,7 +97,7 @@ def _selection(
             chosen += read_csv_column(file, column)
     return CaseSelection(
         ids=chosen,
-        state=_enum_value(State, state, "--state") if state is not None else None,
+        state=enum_option(State, state, "--state") if state is not None else None,
         round_year=round_year,
         district=district,
         base_id=base,
@@ -168,24 +166,9 @@ def bulk(
     base: Annotated[
         str | None, typer.Option("--base", help="按基地编号选择 / choose by base id.")
     ] = None,
-    actor_role: Annotated[
-        str,
-        typer.Option(
-            "--actor-role",
-            help="执行者角色 / the actor's role: city_bureau, district_authority, operator, "
-            "expert, public, system.",
-        ),
-    ] = "",
-    actor_name: Annotated[
-        str, typer.Option("--actor-name", help="执行者名称 / the actor's name.")
-    ] = "",
-    actor_district: Annotated[
-        str | None,
-        typer.Option(
-            "--actor-district",
-            help="县区主管部门所属县区 / a district authority's district.",
-        ),
-    ] = None,
+    actor_role: ActorRoleOption = "",
+    actor_name: ActorNameOption = "",
+    actor_district: ActorDistrictOption = None,
     reason: Annotated[str, typer.Option("--reason", help="理由 / the reason.")] = "",
     payload: Annotated[
         str | None,
@@ -249,13 +232,7 @@ def bulk(
             district=district,
             base=base,
         )
-        role = _enum_value(Role, actor_role, "--actor-role")
-        if not actor_name.strip():
-            raise InvalidInputError(
-                Text(zh="缺少 --actor-name", en="--actor-name is missing"),
-                hint=Text(zh="请写明执行者名称", en="name who acts"),
-            )
-        actor = Actor(role, actor_name, district=actor_district)
+        actor = make_actor(actor_role, actor_name, actor_district)
         parsed = parse_payload(resolved, payload)
         clock = FixedClock(parse_date(today, "--today")) if today is not None else None
         workflow = Workflow(db, clock=clock)

@@ -18,17 +18,32 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ._cli_common import DbOption, LangOption, OutputFormat, fail, language, parse_date, run
+from ._cli_common import (
+    ActorDistrictOption,
+    ActorNameOption,
+    ActorRoleOption,
+    DbOption,
+    LangOption,
+    OutputFormat,
+    enum_option,
+    fail,
+    language,
+    make_actor,
+    parse_date,
+    run,
+)
 from ._i18n import Lang, Text
 from .actors import Actor, Role
+from .bulk import parse_payload
 from .case import Case
 from .clock import Clock, FixedClock, SystemClock
 from .errors import InvalidInputError
+from .lifecycle import Trigger
 from .serialization import converter, load_application
 from .stores import open_store
-from .workflow import Workflow
+from .workflow import Outcome, Workflow
 
-__all__ = ["db_app", "declare", "follow", "history", "round_app", "show", "sweep"]
+__all__ = ["db_app", "declare", "fire", "follow", "history", "round_app", "show", "sweep"]
 
 db_app = typer.Typer(
     name="db",
@@ -203,6 +218,80 @@ def _case_summary(case: Case, workflow: Workflow, lang: Lang) -> dict[str, Any]:
         "objections": [converter.unstructure(o) for o in case.objections],
         "closing_reason": case.closing_reason,
     }
+
+
+def fire(
+    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.")],
+    trigger: Annotated[
+        str, typer.Argument(help="操作，如 recommend、publicize、certify / the trigger.")
+    ],
+    actor_role: ActorRoleOption = "",
+    actor_name: ActorNameOption = "",
+    actor_district: ActorDistrictOption = None,
+    reason: Annotated[str, typer.Option("--reason", help="理由 / the reason.")] = "",
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option("--evidence", help="佐证材料（可重复） / evidence reference."),
+    ] = None,
+    payload: Annotated[
+        str | None,
+        typer.Option(
+            "--payload",
+            help="操作所需数据（JSON，见 kmbase bulk） / the trigger's payload as JSON.",
+        ),
+    ] = None,
+    expected_version: Annotated[
+        int | None,
+        typer.Option(
+            "--expected-version",
+            help="仅当案件仍为该版本时执行 / only if the case is at this version.",
+        ),
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).")
+    ] = None,
+    allow_provisional: ProvisionalOption = False,
+    db: DbOption = None,
+    today: TodayOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    lang: LangOption = "zh",
+) -> None:
+    """对一个案件执行一个操作 / Fire one trigger at one case.
+
+    Exit 0 done, 1 refused (every failed condition with its article on stderr), 2 bad input,
+    3 calendar data missing, 4 conflict (the case changed meanwhile).
+    """
+    chosen = language(lang)
+
+    def act() -> Outcome:
+        resolved = enum_option(Trigger, trigger, "TRIGGER")
+        actor = make_actor(actor_role, actor_name, actor_district)
+        workflow = _workflow(db, today, allow_provisional)
+        return workflow.fire(
+            case_id,
+            resolved,
+            actor,
+            reason=reason,
+            evidence=tuple(evidence or ()),
+            payload=parse_payload(resolved, payload),
+            expected_version=expected_version,
+            idempotency_key=key,
+        )
+
+    outcome = run(chosen, act)
+    case = outcome.case
+    if output is OutputFormat.JSON:
+        _echo_json(
+            {
+                "case": case.id,
+                "state": case.state.value,
+                "version": case.version,
+                "replayed": outcome.replayed,
+                "events": [event.type for event in outcome.events],
+            }
+        )
+    else:
+        typer.echo(f"{case.id}\t{case.state.label.in_(chosen)}\tv{case.version}")
 
 
 def show(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import os
 from collections.abc import Callable
 from typing import Annotated, NoReturn, TypeVar
 
@@ -23,15 +22,21 @@ import typer
 from rich.console import Console
 
 from ._i18n import Lang, Text
+from .actors import Actor, Role
 from .errors import InvalidInputError, KmbaseError
 
 __all__ = [
     "DB_HELP",
+    "ActorDistrictOption",
+    "ActorNameOption",
+    "ActorRoleOption",
     "DbOption",
     "LangOption",
     "OutputFormat",
+    "enum_option",
     "fail",
     "language",
+    "make_actor",
     "parse_date",
     "run",
 ]
@@ -99,6 +104,45 @@ def parse_date(value: str, what: str) -> dt.date:
         ) from None
 
 
-def environment_db() -> str | None:
-    """The store URL from ``$KMBASE_DB``, if set."""
-    return os.environ.get("KMBASE_DB")
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_option(kind: type[E], value: str, option: str) -> E:
+    """An enum member named on the command line, or ``InvalidInputError`` listing the choices."""
+    try:
+        return kind(value)
+    except ValueError:
+        names = ", ".join(str(member.value) for member in kind)
+        raise InvalidInputError(
+            Text(zh=f"{option} 的取值无效：{value}", en=f"invalid {option}: {value}"),
+            hint=Text(zh=f"可用：{names}", en=f"use one of: {names}"),
+        ) from None
+
+
+ActorRoleOption = Annotated[
+    str,
+    typer.Option(
+        "--actor-role",
+        help="执行者角色 / the actor's role: city_bureau, district_authority, operator, "
+        "expert, public, system.",
+    ),
+]
+ActorNameOption = Annotated[
+    str, typer.Option("--actor-name", help="执行者名称 / the actor's name.")
+]
+ActorDistrictOption = Annotated[
+    str | None,
+    typer.Option(
+        "--actor-district", help="县区主管部门所属县区 / a district authority's district."
+    ),
+]
+
+
+def make_actor(role: str, name: str, district: str | None) -> Actor:
+    """The actor named by ``--actor-role``, ``--actor-name`` and ``--actor-district``."""
+    if not name.strip():
+        raise InvalidInputError(
+            Text(zh="缺少 --actor-name", en="--actor-name is missing"),
+            hint=Text(zh="请写明执行者名称", en="name who acts"),
+        )
+    return Actor(enum_option(Role, role, "--actor-role"), name, district=district)

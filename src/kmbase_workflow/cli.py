@@ -16,7 +16,7 @@ from rich.table import Table
 from . import diagrams
 from ._cli_bulk import bulk
 from ._cli_calendar import calendar_app, deadline_app
-from ._cli_cases import db_app, declare, follow, history, round_app, show, sweep
+from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
 from ._cli_common import LangOption, OutputFormat, fail, language, run
 from ._i18n import Lang
 from .case import State
@@ -38,6 +38,7 @@ app.add_typer(deadline_app, name="deadline")
 app.add_typer(db_app, name="db")
 app.add_typer(round_app, name="round")
 app.command("declare")(declare)
+app.command("fire")(fire)
 app.command("show")(show)
 app.command("history")(history)
 app.command("sweep")(sweep)
