@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._i18n import Lang, Text
 from .actors import Actor, Role
+from .bulk import BulkReport, CaseSelection, ItemStatus, run_bulk
 from .calendar import WorkingDayCalendar, default_calendar
 from .case import (
     AnnualReport,
@@ -131,12 +132,14 @@ __all__ = [
     "Application",
     "ApplicationFormatError",
     "Base",
+    "BulkReport",
     "CalendarDataConflictError",
     "CalendarDataMissingError",
     "CalendarError",
     "Case",
     "CaseNotFoundError",
     "CaseQuery",
+    "CaseSelection",
     "CaseStore",
     "Certified",
     "ChainReport",
@@ -169,6 +172,7 @@ __all__ = [
     "InspectionFailed",
     "InspectionPassed",
     "InvalidInputError",
+    "ItemStatus",
     "KmbaseError",
     "Lang",
     "MemoryStore",
@@ -241,6 +245,7 @@ __all__ = [
     "open_store",
     "public_notice_deadline",
     "reapplication_year",
+    "run_bulk",
     "spot_check_sample_size",
     "today",
     "validity_deadline",

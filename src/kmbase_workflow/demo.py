@@ -9,7 +9,8 @@ fails and that title is revoked, and in 2028 the sweep reminds and then expires 
 
 >>> from kmbase_workflow.demo import run_demo
 >>> result = run_demo("memory://")
->>> [step.state for step in result.timeline if step.base == "春城数字经济创业创新园"][-1]
+>>> states = [step.state for step in result.timeline if step.base == "春城数字经济创业创新园"]
+>>> states.pop()
 'expired'
 """
 
