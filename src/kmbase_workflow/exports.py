@@ -62,15 +62,15 @@ __all__ = [
     "recommendation_rows",
 ]
 
-RECOMMENDATION_TITLE = "昆明市小型微型企业创业创新示范基地推荐汇总表"
-STAFF_TABLE = "管理和专职服务人员情况表"
-ROSTER_TABLE = "入驻企业（项目）名录表"
-ACTIVITIES_TABLE = "开展服务活动情况表"
-SATISFACTION_TABLE = "入驻小微企业服务满意度评价表"
-RECOMMENDATION_NOTE = "注：本表由县（市）区、开发（度假）区中小企业主管部门填写"
-YES, NO = "是", "否"
-TICK = "√"
-TOTAL = "合计"
+_RECOMMENDATION_TITLE = "昆明市小型微型企业创业创新示范基地推荐汇总表"
+_STAFF_TABLE = "管理和专职服务人员情况表"
+_ROSTER_TABLE = "入驻企业（项目）名录表"
+_ACTIVITIES_TABLE = "开展服务活动情况表"
+_SATISFACTION_TABLE = "入驻小微企业服务满意度评价表"
+_RECOMMENDATION_NOTE = "注：本表由县（市）区、开发（度假）区中小企业主管部门填写"
+_YES, _NO = "是", "否"
+_TICK = "√"
+_TOTAL = "合计"
 
 _Cell = str | int | float | dt.date | None
 """What the writers put into a cell (``None``: empty)."""
@@ -122,7 +122,7 @@ class _Column:
 
 _INDEX = _Column("序号", None, width=6)
 
-STAFF_COLUMNS: tuple[_Column, ...] = (
+_STAFF_COLUMNS: tuple[_Column, ...] = (
     _INDEX,
     _Column("姓名", "name", width=12),
     _Column("岗位", "position", width=16),
@@ -139,7 +139,7 @@ STAFF_COLUMNS: tuple[_Column, ...] = (
 )
 """管理和专职服务人员情况表: the form's columns, then two supplementary ones."""
 
-ROSTER_COLUMNS: tuple[_Column, ...] = (
+_ROSTER_COLUMNS: tuple[_Column, ...] = (
     _INDEX,
     _Column("企业名称", "name", width=30),
     _Column("入驻基地时间", "moved_in_on", _Kind.DATE, width=13),
@@ -156,7 +156,7 @@ ROSTER_COLUMNS: tuple[_Column, ...] = (
 )
 """入驻企业（项目）名录表: the form's columns, then two supplementary ones."""
 
-ACTIVITIES_HEADERS = (
+_ACTIVITIES_HEADERS = (
     "序号",
     "服务活动类型",
     "服务活动简介",
@@ -165,9 +165,9 @@ ACTIVITIES_HEADERS = (
     "公益性服务活动情况",
     "备注",
 )
-SATISFACTION_HEADERS = ("序号", "企业名称", "联系人", "联系电话", "服务内容简述", "企业满意度")
-SATISFACTION_SUBHEADERS = ("满意", "不满意")
-RECOMMENDATION_HEADERS = (
+_SATISFACTION_HEADERS = ("序号", "企业名称", "联系人", "联系电话", "服务内容简述", "企业满意度")
+_SATISFACTION_SUBHEADERS = ("满意", "不满意")
+_RECOMMENDATION_HEADERS = (
     "序号",
     "基地名称",
     "地址",
@@ -180,7 +180,7 @@ RECOMMENDATION_HEADERS = (
     "备注",
 )
 
-EDUCATION_LABELS: Mapping[Education, str] = {
+_EDUCATION_LABELS: Mapping[Education, str] = {
     Education.DOCTORATE: "博士研究生",
     Education.MASTER: "硕士研究生",
     Education.BACHELOR: "本科",
@@ -233,8 +233,8 @@ class RecommendationRow:
             self.person_in_charge,
             self.contact_person,
             self.contact_phone,
-            YES if self.eligible else NO,
-            YES if self.recommended else NO,
+            _YES if self.eligible else _NO,
+            _YES if self.recommended else _NO,
             self.remarks,
         )
 
@@ -306,15 +306,15 @@ def export_recommendation_table(
     rows = recommendation_rows(workflow, district, round_year)
     workbook = _new_workbook()
     sheet = workbook.create_sheet("推荐汇总表")
-    width = len(RECOMMENDATION_HEADERS)
-    _title(sheet, 1, RECOMMENDATION_TITLE, width)
+    width = len(_RECOMMENDATION_HEADERS)
+    _title(sheet, 1, _RECOMMENDATION_TITLE, width)
     sheet.cell(2, 1, f"推荐单位（公章）：{district if unit is None else unit}")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-    _header_row(sheet, 3, RECOMMENDATION_HEADERS)
+    _header_row(sheet, 3, _RECOMMENDATION_HEADERS)
     for offset, row in enumerate(rows):
         _data_row(sheet, 4 + offset, row.cells(offset + 1))
     note_row = 4 + len(rows)
-    sheet.cell(note_row, 1, RECOMMENDATION_NOTE)
+    sheet.cell(note_row, 1, _RECOMMENDATION_NOTE)
     sheet.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=6)
     sheet.cell(note_row, 7, f"填表人：{filled_by}")
     sheet.merge_cells(start_row=note_row, start_column=7, end_row=note_row, end_column=8)
@@ -334,9 +334,9 @@ def _cell_value(value: object, kind: _Kind) -> object:
     if value is None or value == "":
         return None
     if kind is _Kind.BOOLEAN:
-        return YES if value else NO
+        return _YES if value else _NO
     if kind is _Kind.EDUCATION and isinstance(value, Education):
-        return EDUCATION_LABELS[value]
+        return _EDUCATION_LABELS[value]
     return value
 
 
@@ -361,7 +361,7 @@ def _roster_total(residents: Sequence[ResidentEnterprise]) -> list[object]:
         "innovation_outputs": sum(r.innovation_outputs for r in residents),
     }
     return [
-        TOTAL if column.field is None else totals.get(column.field) for column in ROSTER_COLUMNS
+        _TOTAL if column.field is None else totals.get(column.field) for column in _ROSTER_COLUMNS
     ]
 
 
@@ -385,26 +385,26 @@ def _grouped_header(sheet: Worksheet, row: int, columns: Sequence[_Column]) -> N
 
 
 def _staff_sheet(workbook: Workbook, application: Application) -> None:
-    sheet = workbook.create_sheet(STAFF_TABLE)
-    _table_heading(sheet, STAFF_TABLE, application, len(STAFF_COLUMNS))
-    _grouped_header(sheet, 3, STAFF_COLUMNS)
+    sheet = workbook.create_sheet(_STAFF_TABLE)
+    _table_heading(sheet, _STAFF_TABLE, application, len(_STAFF_COLUMNS))
+    _grouped_header(sheet, 3, _STAFF_COLUMNS)
     for offset, member in enumerate(application.staff):
-        _data_row(sheet, 5 + offset, _record_cells(STAFF_COLUMNS, member, offset + 1))
-    _widths(sheet, [column.width for column in STAFF_COLUMNS])
+        _data_row(sheet, 5 + offset, _record_cells(_STAFF_COLUMNS, member, offset + 1))
+    _widths(sheet, [column.width for column in _STAFF_COLUMNS])
     sheet.freeze_panes = "C5"
 
 
 def _roster_sheet(workbook: Workbook, application: Application) -> None:
-    sheet = workbook.create_sheet(ROSTER_TABLE)
+    sheet = workbook.create_sheet(_ROSTER_TABLE)
     _table_heading(
-        sheet, ROSTER_TABLE, application, len(ROSTER_COLUMNS), note="（顺序按企业入驻基地年份）"
+        sheet, _ROSTER_TABLE, application, len(_ROSTER_COLUMNS), note="（顺序按企业入驻基地年份）"
     )
-    _header_row(sheet, 3, [column.header for column in ROSTER_COLUMNS])
+    _header_row(sheet, 3, [column.header for column in _ROSTER_COLUMNS])
     residents = _roster_in_form_order(application.residents)
     for offset, resident in enumerate(residents):
-        _data_row(sheet, 4 + offset, _record_cells(ROSTER_COLUMNS, resident, offset + 1))
+        _data_row(sheet, 4 + offset, _record_cells(_ROSTER_COLUMNS, resident, offset + 1))
     _data_row(sheet, 4 + len(residents), _roster_total(residents), bold=True)
-    _widths(sheet, [column.width for column in ROSTER_COLUMNS])
+    _widths(sheet, [column.width for column in _ROSTER_COLUMNS])
     sheet.freeze_panes = "C4"
 
 
@@ -418,9 +418,9 @@ def _results(figures: Any) -> str:
 
 
 def _activities_sheet(workbook: Workbook, application: Application, policy: Policy) -> None:
-    sheet = workbook.create_sheet(ACTIVITIES_TABLE)
-    _table_heading(sheet, ACTIVITIES_TABLE, application, len(ACTIVITIES_HEADERS))
-    _header_row(sheet, 3, ACTIVITIES_HEADERS)
+    sheet = workbook.create_sheet(_ACTIVITIES_TABLE)
+    _table_heading(sheet, _ACTIVITIES_TABLE, application, len(_ACTIVITIES_HEADERS))
+    _header_row(sheet, 3, _ACTIVITIES_HEADERS)
     functions = policy.service_functions.functions
     for offset, function in enumerate(functions):
         figures = application.services.get(function.id)
@@ -441,25 +441,28 @@ def _activities_sheet(workbook: Workbook, application: Application, policy: Poli
             f"{volume.free_or_low_fee} 次，占 {share}",
         )
         sheet.merge_cells(
-            start_row=note_row, start_column=1, end_row=note_row, end_column=len(ACTIVITIES_HEADERS)
+            start_row=note_row,
+            start_column=1,
+            end_row=note_row,
+            end_column=len(_ACTIVITIES_HEADERS),
         )
     _widths(sheet, (6, 16, 36, 10, 24, 20, 12))
     sheet.freeze_panes = "A4"
 
 
 def _satisfaction_sheet(workbook: Workbook, application: Application) -> None:
-    sheet = workbook.create_sheet(SATISFACTION_TABLE)
-    width = len(SATISFACTION_HEADERS) + 1
-    _table_heading(sheet, SATISFACTION_TABLE, application, width)
-    for index, header in enumerate(SATISFACTION_HEADERS[:-1], start=1):
+    sheet = workbook.create_sheet(_SATISFACTION_TABLE)
+    width = len(_SATISFACTION_HEADERS) + 1
+    _table_heading(sheet, _SATISFACTION_TABLE, application, width)
+    for index, header in enumerate(_SATISFACTION_HEADERS[:-1], start=1):
         _header_cell(sheet, 3, index, header)
         _header_cell(sheet, 4, index, None)
         sheet.merge_cells(start_row=3, start_column=index, end_row=4, end_column=index)
-    _header_cell(sheet, 3, width - 1, SATISFACTION_HEADERS[-1])
+    _header_cell(sheet, 3, width - 1, _SATISFACTION_HEADERS[-1])
     _header_cell(sheet, 3, width, None)
     sheet.merge_cells(start_row=3, start_column=width - 1, end_row=3, end_column=width)
-    _header_cell(sheet, 4, width - 1, SATISFACTION_SUBHEADERS[0])
-    _header_cell(sheet, 4, width, SATISFACTION_SUBHEADERS[1])
+    _header_cell(sheet, 4, width - 1, _SATISFACTION_SUBHEADERS[0])
+    _header_cell(sheet, 4, width, _SATISFACTION_SUBHEADERS[1])
     survey = application.satisfaction_survey
     for offset, response in enumerate(survey):
         cells: list[object] = [
@@ -468,12 +471,12 @@ def _satisfaction_sheet(workbook: Workbook, application: Application) -> None:
             response.contact_person or None,
             response.contact_phone or None,
             response.services or None,
-            TICK if response.satisfied else None,
-            None if response.satisfied else TICK,
+            _TICK if response.satisfied else None,
+            None if response.satisfied else _TICK,
         ]
         _data_row(sheet, 5 + offset, cells)
     satisfied = sum(response.satisfied for response in survey)
-    total: list[object] = [TOTAL, None, None, None, None, satisfied, len(survey) - satisfied]
+    total: list[object] = [_TOTAL, None, None, None, None, satisfied, len(survey) - satisfied]
     _data_row(sheet, 5 + len(survey), total, bold=True)
     _widths(sheet, (6, 30, 10, 15, 30, 8, 8))
     sheet.freeze_panes = "C5"
@@ -534,8 +537,8 @@ def export_roster(application: Application, path: str | Path) -> None:
     order, no title and no 合计 row; UTF-8 with a byte-order mark so that Excel reads it)."""
     _single_table(
         path,
-        ROSTER_TABLE,
-        ROSTER_COLUMNS,
+        _ROSTER_TABLE,
+        _ROSTER_COLUMNS,
         _roster_in_form_order(application.residents),
         lambda workbook: _roster_sheet(workbook, application),
     )
@@ -546,8 +549,8 @@ def export_staff(application: Application, path: str | Path) -> None:
     form) or ``.csv`` (one header row with the lower headers, no title)."""
     _single_table(
         path,
-        STAFF_TABLE,
-        STAFF_COLUMNS,
+        _STAFF_TABLE,
+        _STAFF_COLUMNS,
         application.staff,
         lambda workbook: _staff_sheet(workbook, application),
     )
@@ -692,8 +695,8 @@ _EXPECTED: Mapping[_Kind, Text] = {
         en="expected a date (an Excel date or YYYY-MM-DD)",
     ),
     _Kind.EDUCATION: Text(
-        zh="应为以下之一：" + "、".join(EDUCATION_LABELS.values()),
-        en="expected one of: " + ", ".join(EDUCATION_LABELS.values()),
+        zh="应为以下之一：" + "、".join(_EDUCATION_LABELS.values()),
+        en="expected one of: " + ", ".join(_EDUCATION_LABELS.values()),
     ),
 }
 _REQUIRED = Text(zh="必填，不能为空", en="required, must not be empty")
@@ -771,7 +774,7 @@ def _date(value: object, text: str | None) -> object:
 
 def _education(_value: object, text: str | None) -> object:
     if text is not None:
-        for education, label in EDUCATION_LABELS.items():
+        for education, label in _EDUCATION_LABELS.items():
             if text in (label, education.value) or text.lower() == education.value:
                 return education
         if text in _EDUCATION_SYNONYMS:
@@ -1020,7 +1023,7 @@ def _layout(
     return _Layout(first_data, fields, headers, ignored)
 
 
-_RECORDS: Mapping[str, type[Any]] = {ROSTER_TABLE: ResidentEnterprise, STAFF_TABLE: StaffMember}
+_RECORDS: Mapping[str, type[Any]] = {_ROSTER_TABLE: ResidentEnterprise, _STAFF_TABLE: StaffMember}
 
 
 def _attribute(table: str, field: str) -> attrs.Attribute[Any]:
@@ -1142,7 +1145,7 @@ def read_roster(path: str | Path, *, sheet: str | None = None) -> tuple[Resident
     listing every unknown or missing column and every bad cell with its row and column.
     """
     records: tuple[ResidentEnterprise, ...] = _read_records(
-        path, ROSTER_TABLE, ROSTER_COLUMNS, sheet
+        path, _ROSTER_TABLE, _ROSTER_COLUMNS, sheet
     )
     return records
 
@@ -1153,7 +1156,7 @@ def read_staff(path: str | Path, *, sheet: str | None = None) -> tuple[StaffMemb
     In a workbook, the sheet named ``sheet``, else the one named 管理和专职服务人员情况表, else
     the first. Errors as for :func:`read_roster`.
     """
-    records: tuple[StaffMember, ...] = _read_records(path, STAFF_TABLE, STAFF_COLUMNS, sheet)
+    records: tuple[StaffMember, ...] = _read_records(path, _STAFF_TABLE, _STAFF_COLUMNS, sheet)
     return records
 
 
