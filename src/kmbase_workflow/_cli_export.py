@@ -105,7 +105,9 @@ def export_recommendations(
 
 @export_app.command("case")
 def export_case(
-    case_id: Annotated[str, typer.Argument(help="案件编号 / the case id.", show_default=False)],
+    case_id: Annotated[
+        str, typer.Argument(help="案件编号 / the case id.", show_default=False, metavar="CASE_ID")
+    ],
     output: OutputOption,
     db: DbOption = None,
     lang: LangOption = "zh",
@@ -162,7 +164,9 @@ def _import(
 ApplicationArgument = Annotated[
     Path,
     typer.Argument(
-        help="申请报告 JSON 或 TOML 文件 / the application (JSON or TOML).", show_default=False
+        help="申请报告 JSON 或 TOML 文件 / the application (JSON or TOML).",
+        show_default=False,
+        metavar="APPLICATION",
     ),
 ]
 SheetOption = Annotated[
@@ -179,6 +183,7 @@ def import_roster_command(
         typer.Argument(
             help="入驻企业（项目）名录表 .xlsx 或 .csv / the roster (.xlsx or .csv).",
             show_default=False,
+            metavar="ROSTER",
         ),
     ],
     output: OutputOption,
@@ -187,8 +192,8 @@ def import_roster_command(
 ) -> None:
     """导入入驻企业名录 / Replace an application's resident enterprises with a roster file.
 
-    Writes the application with the roster's rows as JSON to --output. Exit 0 written, 2 bad
-    input (every bad cell on stderr with its row and column).
+    Writes the application with the roster's rows as JSON to --output.
+    Exit 0 written, 2 bad input (every bad cell on stderr with its row and column).
     """
     chosen = language(lang)
     updated = _import(
@@ -210,6 +215,7 @@ def import_staff_command(
         typer.Argument(
             help="管理和专职服务人员情况表 .xlsx 或 .csv / the staff table (.xlsx or .csv).",
             show_default=False,
+            metavar="STAFF",
         ),
     ],
     output: OutputOption,
@@ -218,8 +224,8 @@ def import_staff_command(
 ) -> None:
     """导入管理和专职服务人员 / Replace an application's staff with a staff table file.
 
-    Writes the application with the table's rows as JSON to --output. Exit 0 written, 2 bad
-    input (every bad cell on stderr with its row and column).
+    Writes the application with the table's rows as JSON to --output.
+    Exit 0 written, 2 bad input (every bad cell on stderr with its row and column).
     """
     chosen = language(lang)
     updated = _import(
