@@ -18,6 +18,7 @@ from ._cli_bulk import bulk
 from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
 from ._cli_common import LangOption, OutputFormat, fail, language, run
+from ._cli_export import export_app, import_app
 from ._i18n import Lang
 from .case import State
 from .eligibility import Finding, Status, Verdict, evaluate
@@ -44,6 +45,8 @@ app.command("history")(history)
 app.command("sweep")(sweep)
 app.command("follow")(follow)
 app.command("bulk")(bulk)
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}
