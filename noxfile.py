@@ -62,7 +62,7 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: the bundled demonstration on the embedded default."""
-    _install(session)
+    _install(session, extras="excel")
     session.run("kmbase", "demo", *session.posargs)
 
 

@@ -21,6 +21,7 @@ from ._cli_common import LangOption, OutputFormat, fail, language, run
 from ._cli_export import export_app, import_app
 from ._i18n import Lang
 from .case import State
+from .demo import DemoResult, run_demo
 from .eligibility import Finding, Status, Verdict, evaluate
 from .errors import KmbaseError
 from .policy import load_policy
@@ -140,7 +141,6 @@ def demo(
     expiry three years later. Prints the timeline, the events a subscriber received and
     the district recommendation table (附件2).
     """
-    from .demo import run_demo  # noqa: PLC0415 - the demo loads only when asked for
 
     chosen = language(lang)
     for suffix in ("", "-wal", "-shm"):
@@ -149,6 +149,7 @@ def demo(
     if output is OutputFormat.JSON:
         data = result.to_dict(chosen)
         data["database"] = str(db)
+        data["exports"] = [str(path) for path in _export_demo_tables(result, db, chosen)]
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     console = Console(highlight=False)
@@ -166,13 +167,32 @@ def demo(
     for name, count in sorted(result.event_counts().items()):
         events.add_row(name, str(count))
     console.print(events)
+    shown = ("县区", "基地名称", "是否满足各项申报条件", "是否同意推荐", "备注")
     table = Table(title="推荐汇总表（附件2）" if zh else "Recommendation summary (Annex 2)")
-    for header in result.recommendation_rows[0]:
+    for header in shown:
         table.add_column(header)
     for row in result.recommendation_rows:
-        table.add_row(*row.values())
+        table.add_row(*(str(row[header]) for header in shown))
     console.print(table)
+    for path in _export_demo_tables(result, db, chosen):
+        console.print(("已导出：" if zh else "exported: ") + str(path))
     console.print(("演示数据库：" if zh else "demo database: ") + str(db))
+
+
+def _export_demo_tables(result: DemoResult, db: Path, lang: Lang) -> list[Path]:
+    """Each district's 推荐汇总表 as .xlsx next to the demo database (needs openpyxl)."""
+    from .exports import export_recommendation_table  # noqa: PLC0415 - optional extra
+
+    written = []
+    for district in dict.fromkeys(str(row["县区"]) for row in result.recommendation_rows):
+        path = db.with_name(f"{db.stem}-推荐汇总表-{district}.xlsx")
+        try:
+            export_recommendation_table(result.workflow, district, 2025, path)
+        except KmbaseError as error:  # openpyxl missing: the tables above still show the rows
+            Console(stderr=True).print(error.describe(lang), markup=False)
+            break
+        written.append(path)
+    return written
 
 
 class DiagramFormat(enum.StrEnum):

@@ -30,6 +30,7 @@ from .clock import FixedClock
 from .eligibility import evaluate
 from .events import Event
 from .examples import eligible_application, ineligible_application
+from .exports import recommendation_rows
 from .lifecycle import Trigger, step_for
 from .records import Application, SpotCheck
 from .stores import CaseStore
@@ -59,7 +60,7 @@ class DemoResult:
 
     timeline: tuple[DemoStep, ...]
     events: tuple[Event, ...]
-    recommendation_rows: tuple[dict[str, str], ...]
+    recommendation_rows: tuple[dict[str, object], ...]
     workflow: Workflow
 
     def event_counts(self) -> dict[str, int]:
@@ -89,7 +90,9 @@ def _variant(application: Application, name: str, district: str, code_prefix: st
     code = code_prefix + credit_code_check_character(code_prefix)
     return attrs.evolve(
         application,
-        base=attrs.evolve(application.base, name=name, district=district),
+        base=attrs.evolve(
+            application.base, name=name, district=district, address=f"昆明市{district}创新路 8 号"
+        ),
         operator=attrs.evolve(
             application.operator, name=f"{name}运营有限公司", unified_social_credit_code=code
         ),
@@ -154,6 +157,10 @@ class _Round:
         for event in self.workflow.sweep().events:
             state = self.workflow.case(event.case_id).state.value
             self.add(DemoStep(day, self.names[event.case_id], event.description, state))
+
+    def districts(self) -> list[str]:
+        """The districts of the demo's bases, in declaration order."""
+        return [self.workflow.case(case_id).district for case_id in self.ids]
 
     def operator(self, case_id: str) -> Actor:
         return Actor(Role.OPERATOR, self.workflow.case(case_id).application.operator.name)
@@ -290,20 +297,9 @@ def run_demo(
     demo.review_by_experts()
     demo.publicize_and_certify()
     demo.years_pass()
-    rows = tuple(_recommendation_row(demo.workflow, case_id) for case_id in demo.ids)
+    rows = tuple(
+        {"县区": district, **row.as_dict(number)}
+        for district in demo.districts()
+        for number, row in enumerate(recommendation_rows(demo.workflow, district, 2025), start=1)
+    )
     return DemoResult(tuple(demo.timeline), tuple(demo.received), rows, demo.workflow)
-
-
-def _recommendation_row(workflow: Workflow, case_id: str) -> dict[str, str]:
-    """A row of the district recommendation summary table (附件2)."""
-    case = workflow.case(case_id)
-    application = case.application
-    recommended = case.recommendation is not None
-    return {
-        "县区": case.district,
-        "基地名称": application.base.name,
-        "运营机构名称": application.operator.name,
-        "是否满足各项申报条件": "是" if evaluate(application).eligible else "否",
-        "是否同意推荐": "是" if recommended else "否",
-        "备注": case.recommendation.opinion if case.recommendation else (case.closing_reason or ""),
-    }

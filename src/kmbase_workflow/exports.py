@@ -238,6 +238,10 @@ class RecommendationRow:
             self.remarks,
         )
 
+    def as_dict(self, number: int) -> dict[str, object]:
+        """The row as ``{official header: value}``, numbered ``number`` (序号)."""
+        return dict(zip(_RECOMMENDATION_HEADERS, self.cells(number), strict=True))
+
 
 def _judged(case: Case) -> bool:
     return case.recommendation is not None or case.state is State.NOT_RECOMMENDED
