@@ -30,9 +30,13 @@ __all__ = [
 ]
 
 
+# Built once; the data are plain trees (no cycles to check), as the converter produces them.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def dumps(data: object) -> str:
     """Compact JSON with Chinese kept readable (the audit hash has its own canonical form)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(data)
 
 
 def application_data(application: Application) -> dict[str, Any]:
