@@ -58,6 +58,8 @@ class MemoryStore:
         self._keys: dict[str, CommandResult] = {}
         self._consumers: dict[str, int] = {}
         self._rounds: dict[int, DeclarationRound] = {}
+        self._by_base: dict[str, list[str]] = {}
+        """Case ids by base: declare looks the base's cases up, and must not scan them all."""
 
     def commit(self, change: Change) -> None:
         """Write ``change`` atomically (see :class:`~kmbase_workflow.stores.CaseStore`)."""
@@ -87,6 +89,8 @@ class MemoryStore:
 
     def _apply(self, change: Change) -> None:
         case = change.case
+        if case.id not in self._cases:
+            self._by_base.setdefault(case.base_id, []).append(case.id)
         self._cases[case.id] = case
         self._history.setdefault(case.id, []).append(change.history)
         start = len(self._outbox)
@@ -107,7 +111,10 @@ class MemoryStore:
     def find(self, query: CaseQuery) -> Iterator[Case]:
         """Cases matching ``query``, in declaration order."""
         with self._lock:
-            cases = list(self._cases.values())
+            if query.base_id is not None:
+                cases = [self._cases[i] for i in self._by_base.get(query.base_id, ())]
+            else:
+                cases = list(self._cases.values())
         return (case for case in cases if query.matches(case))
 
     def history(self, case_id: str) -> list[HistoryEntry]:
