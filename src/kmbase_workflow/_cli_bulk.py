@@ -1,5 +1,5 @@
 """``kmbase bulk``: fire one trigger at many cases (the command line face of
-:mod:`kmbase_workflow.bulk`).
+`kmbase_workflow.bulk`).
 
 Mount it on the ``kmbase`` app as a command::
 

@@ -1,4 +1,4 @@
-"""``kmbase export`` and ``kmbase import``: the spreadsheets of :mod:`kmbase_workflow.exports`.
+"""``kmbase export`` and ``kmbase import``: the spreadsheets of `kmbase_workflow.exports`.
 
 Two typer sub-apps, mounted by the main CLI::
 

@@ -1,4 +1,4 @@
-"""matplotlib charts for :mod:`kmbase_workflow.simulation` (imported lazily: no matplotlib at
+"""matplotlib charts for `kmbase_workflow.simulation` (imported lazily: no matplotlib at
 import time). Labels are rule ids and English words by default; ``lang="zh"`` labels steps in
 Chinese and needs a CJK font configured in matplotlib."""
 

@@ -11,7 +11,7 @@ re-runs after a crash, and a report of what happened to each case and why.
 (('nobody',), 2)
 
 A run is a sequence of chunks. Each chunk's changes are prepared (every guard checked, nothing
-written) and then committed in one transaction by :meth:`Workflow.commit
+written) and then committed in one transaction by `Workflow.commit
 <kmbase_workflow.workflow.Workflow.commit>`. Each case's change carries the idempotency key
 ``{run_id}:{trigger}:{case_id}``, so a second run with the same ``run_id`` reports the cases
 the first one finished as ``skipped`` and finishes the others: no transition is applied twice.
@@ -122,8 +122,8 @@ PAYLOAD_KINDS: dict[Trigger, type | None] = {
 """The payload each trigger takes in a bulk run (``None``: none, the reason says it all).
 
 ``str`` is the site-inspection opinion and ``dt.date`` the first day of the public notice;
-the others are the records of :mod:`kmbase_workflow.case`. ``declare`` is not a bulk trigger
-(it creates cases; use :meth:`Workflow.declare <kmbase_workflow.workflow.Workflow.declare>`).
+the others are the records of `kmbase_workflow.case`. ``declare`` is not a bulk trigger
+(it creates cases; use `Workflow.declare <kmbase_workflow.workflow.Workflow.declare>`).
 """
 
 _PAYLOAD_KEYS: dict[Trigger, str] = {
@@ -173,16 +173,16 @@ def bulk_trigger(trigger: Trigger | str) -> Trigger:
 def parse_payload(trigger: Trigger | str, text: str | None) -> object:
     """The payload of ``trigger`` from its JSON text (``None``/empty: no payload).
 
-    - ``recommend``: a :class:`~kmbase_workflow.case.Recommendation` object
+    - ``recommend``: a `Recommendation` object
       (``opinion``, ``authenticity_checked``, ``spot_check``);
-    - ``pass_review``: an :class:`~kmbase_workflow.case.ExpertOpinion` (optional);
+    - ``pass_review``: an `ExpertOpinion` (optional);
     - ``pass_inspection``: the opinion, ``{"opinion": "..."}`` or a JSON string;
     - ``publicize``: the first day of the notice, ``{"starts_on": "2025-09-26"}`` or a JSON
       string (optional: default today);
-    - ``object``: an :class:`~kmbase_workflow.case.Objection`;
-    - ``certify``: a :class:`~kmbase_workflow.case.CollectiveDecision`
+    - ``object``: an `Objection`;
+    - ``certify``: a `CollectiveDecision`
       (``reference``, ``decided_on``);
-    - ``revoke``: a :class:`~kmbase_workflow.case.Revocation` (``ground``, ``decided_on``,
+    - ``revoke``: a `Revocation` (``ground``, ``decided_on``,
       ``details``);
     - every other trigger takes no payload (``InvalidInputError`` if one is given).
 
@@ -230,7 +230,7 @@ def parse_payload(trigger: Trigger | str, text: str | None) -> object:
 class CaseSelection:
     """Which cases a bulk run takes: explicit ``ids`` or a query, not both.
 
-    The query fields filter like :class:`~kmbase_workflow.stores.CaseQuery`; with none of them
+    The query fields filter like `CaseQuery`; with none of them
     and no ids the selection is refused (a bulk run never means "every case").
     """
 
@@ -332,7 +332,7 @@ class BulkItem:
     """The error's message (refusal, conflict, not found)."""
 
     def to_dict(self, lang: Lang) -> dict[str, Any]:
-        """JSON-ready data in one language (the ``items`` of :meth:`BulkReport.to_dict`)."""
+        """JSON-ready data in one language (the ``items`` of `BulkReport.to_dict`)."""
         return {
             "case_id": self.case_id,
             "status": self.status.value,
@@ -356,7 +356,7 @@ CSV_COLUMNS = ("case_id", "status", "from_state", "to_state", "guards", "article
 
 @attrs.frozen
 class BulkReport:
-    """The result of a bulk run: one :class:`BulkItem` per selected case, in order."""
+    """The result of a bulk run: one `BulkItem` per selected case, in order."""
 
     run_id: str
     trigger: Trigger
@@ -446,7 +446,7 @@ class BulkReport:
         """JSON-ready data: ``run_id``, ``trigger``, ``dry_run``, ``exit_code``, ``counts``,
         ``transactions``, ``delivery_failures``, the ids by status (``succeeded``,
         ``would_succeed``, ``refused``, ``conflicted``, ``skipped``, ``not_found``,
-        ``not_attempted``) and ``items`` (see :meth:`BulkItem.to_dict`)."""
+        ``not_attempted``) and ``items`` (see `BulkItem.to_dict`)."""
         data: dict[str, Any] = {
             "run_id": self.run_id,
             "trigger": self.trigger.value,
@@ -463,7 +463,7 @@ class BulkReport:
         return data
 
     def csv_rows(self, lang: Lang = "zh") -> Iterator[dict[str, str]]:
-        """One row per case with the :data:`CSV_COLUMNS`; several failed guards are joined
+        """One row per case with the `CSV_COLUMNS`; several failed guards are joined
         with `` | `` in ``guards``, ``articles`` and ``message``."""
         for item in self.items:
             failures = item.failures
@@ -482,7 +482,7 @@ class BulkReport:
             }
 
     def write_csv(self, target: str | Path | IO[str], lang: Lang = "zh") -> None:
-        """Write :meth:`csv_rows` with a header to a path (UTF-8 with BOM, so spreadsheet
+        """Write `csv_rows` with a header to a path (UTF-8 with BOM, so spreadsheet
         programs read the Chinese) or to an open text file."""
         if isinstance(target, str | Path):
             with Path(target).open("w", encoding="utf-8-sig", newline="") as handle:
@@ -493,7 +493,7 @@ class BulkReport:
         writer.writerows(self.csv_rows(lang))
 
     def to_csv(self, lang: Lang = "zh") -> str:
-        """The CSV text of :meth:`write_csv`."""
+        """The CSV text of `write_csv`."""
         buffer = io.StringIO()
         self.write_csv(buffer, lang)
         return buffer.getvalue()
@@ -648,15 +648,15 @@ def run_bulk(
     on_selected: Callable[[int], None] | None = None,
 ) -> BulkReport:
     """Fire ``trigger`` at every selected case, as ``actor``, with one ``reason``, ``evidence``
-    and ``payload`` (the typed record of :data:`PAYLOAD_KINDS`; see :func:`parse_payload`).
+    and ``payload`` (the typed record of `PAYLOAD_KINDS`; see `parse_payload`).
 
-    ``selection`` is a :class:`CaseSelection` or an iterable of case ids. Cases are taken
+    ``selection`` is a `CaseSelection` or an iterable of case ids. Cases are taken
     ``chunk_size`` at a time: each is prepared (guards checked, nothing written), then the
     chunk's changes are committed in one transaction. If that transaction conflicts, the
     chunk's cases are prepared again from the store and committed one by one, so only the
     truly conflicting ones are reported ``conflicted``.
 
-    - ``run_id`` (default: :func:`new_run_id`) makes the run idempotent: each case's key is
+    - ``run_id`` (default: `new_run_id`) makes the run idempotent: each case's key is
       ``{run_id}:{trigger}:{case_id}``; a case whose key already has a result is ``skipped``.
       A case that reached the destination otherwise (another run, another id) is ``refused``
       by the state guard: this run did not transition it.
@@ -664,8 +664,8 @@ def run_bulk(
     - ``stop_on_refusal``: after the first refusal, leave the remaining cases alone
       (``not_attempted``); the cases prepared before it in its chunk are still committed.
     - ``revoke`` without a ``reason`` takes the revocation's ``details`` as its reason, as
-      :meth:`Workflow.revoke <kmbase_workflow.workflow.Workflow.revoke>` does.
-    - ``progress`` is called with each case's :class:`BulkItem` as soon as it is known;
+      `Workflow.revoke <kmbase_workflow.workflow.Workflow.revoke>` does.
+    - ``progress`` is called with each case's `BulkItem` as soon as it is known;
       ``on_selected`` with the number of selected cases before the first chunk.
 
     ``InvalidInputError`` for a bad trigger, selection or chunk size;

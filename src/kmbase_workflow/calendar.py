@@ -4,14 +4,14 @@ A working day is a Monday-to-Friday that is not a day off under the State Counci
 holiday notice (国务院办公厅关于某年部分节假日安排的通知), or a Saturday or Sunday that
 the notice turns into a working day. The data comes from ``holidays.China`` (holidays and
 ``weekend_workdays``) and from notices a host loads with
-:meth:`WorkingDayCalendar.load_notice`.
+`WorkingDayCalendar.load_notice`.
 
 **Official and provisional years.** The calendar knows the last year for which it holds an
-official notice (:attr:`WorkingDayCalendar.official_through`). For a date in a later year
-(or in a year with no notice), it raises :class:`~kmbase_workflow.CalendarDataMissingError`
+official notice (`WorkingDayCalendar.official_through`). For a date in a later year
+(or in a year with no notice), it raises `CalendarDataMissingError`
 by default; with ``allow_provisional=True`` it answers from the statutory holidays that
 ``holidays`` projects for that year (without any make-up working days) and the caller must
-mark the result provisional (:meth:`WorkingDayCalendar.is_official_span` tells).
+mark the result provisional (`WorkingDayCalendar.is_official_span` tells).
 
 **Speed.** Every answer is an index lookup: the calendar precomputes, over the supported
 range, whether each day is a working day, the running count of working days and the list
@@ -209,7 +209,7 @@ class HolidayNotice:
     def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<mapping>") -> HolidayNotice:
         """Read a notice from a mapping (the parsed TOML or JSON), checking its form.
 
-        Raises :class:`~kmbase_workflow.InvalidInputError` when a field is missing or
+        Raises `InvalidInputError` when a field is missing or
         malformed, a date lies outside the notice's year (or the December before), a date
         is listed twice, or a make-up working day is not a Saturday or Sunday.
         """
@@ -309,11 +309,11 @@ DateArray = npt.NDArray[np.datetime64]
 class WorkingDayCalendar:
     """China's working-day calendar with an explicit official horizon.
 
-    ``official_through`` defaults to :func:`holidays_official_through`; ``allow_provisional``
+    ``official_through`` defaults to `holidays_official_through`; ``allow_provisional``
     is the default answer to "what if a date is in a year without an official notice?" and
-    each query may override it. Dates before :data:`FIRST_SUPPORTED_YEAR` or more than 30
+    each query may override it. Dates before `FIRST_SUPPORTED_YEAR` or more than 30
     years after the last official year are outside the calendar and always raise
-    :class:`~kmbase_workflow.CalendarDataMissingError`.
+    `CalendarDataMissingError`.
 
     Conventions of the operations (all take and return ``datetime.date``):
 
@@ -635,7 +635,7 @@ class WorkingDayCalendar:
     def is_working_day_many(
         self, days: npt.ArrayLike, *, allow_provisional: bool | None = None
     ) -> npt.NDArray[np.bool_]:
-        """:meth:`is_working_day` over an array of ``datetime64[D]`` dates."""
+        """`is_working_day` over an array of ``datetime64[D]`` dates."""
         offsets = self._offsets(days)
         self._check_many(offsets, offsets, allow_provisional)
         flags: npt.NDArray[np.bool_] = self._np_work[offsets]
@@ -644,7 +644,7 @@ class WorkingDayCalendar:
     def add_working_days_many(
         self, days: npt.ArrayLike, n: npt.ArrayLike, *, allow_provisional: bool | None = None
     ) -> DateArray:
-        """:meth:`add_working_days` over arrays (``n`` broadcasts against ``days``)."""
+        """`add_working_days` over arrays (``n`` broadcasts against ``days``)."""
         offsets = self._offsets(days)
         steps = np.asarray(n)
         if steps.dtype.kind not in "iu":
@@ -691,7 +691,7 @@ class WorkingDayCalendar:
         *,
         allow_provisional: bool | None = None,
     ) -> npt.NDArray[np.int64]:
-        """:meth:`count_working_days` over arrays (they broadcast against each other)."""
+        """`count_working_days` over arrays (they broadcast against each other)."""
         s, e = np.broadcast_arrays(self._offsets(starts), self._offsets(ends))
         lo, hi = np.minimum(s, e), np.maximum(s, e)
         self._check_many(lo, hi, allow_provisional)
@@ -715,11 +715,11 @@ class WorkingDayCalendar:
     ) -> HolidayNotice:
         """Load one year's official notice; the year becomes official.
 
-        ``notice`` is a :class:`HolidayNotice`, a mapping, or the path of a TOML or JSON file
+        ``notice`` is a `HolidayNotice`, a mapping, or the path of a TOML or JSON file
         (see docs/calendar.md). Loading the same data again is harmless. Raises
-        :class:`~kmbase_workflow.CalendarDataConflictError` when the notice lists a date both
+        `CalendarDataConflictError` when the notice lists a date both
         as a day off and a working day, or when its year is already official and the notice
-        gives a different calendar; :class:`~kmbase_workflow.InvalidInputError` for a
+        gives a different calendar; `InvalidInputError` for a
         malformed notice or a year outside the calendar.
         """
         if isinstance(notice, HolidayNotice):

@@ -1,8 +1,8 @@
-"""Injected time: every "now" and "today" of the library comes from a :class:`Clock`.
+"""Injected time: every "now" and "today" of the library comes from a `Clock`.
 
-The library never reads the system clock except inside :class:`SystemClock`, so tests and
-simulations can move time with a :class:`FixedClock`. Every instant is aware and expressed
-in :data:`TIMEZONE` (Asia/Shanghai): "today" for a Kunming office is the Chinese calendar day.
+The library never reads the system clock except inside `SystemClock`, so tests and
+simulations can move time with a `FixedClock`. Every instant is aware and expressed
+in `TIMEZONE` (Asia/Shanghai): "today" for a Kunming office is the Chinese calendar day.
 
 >>> clock = FixedClock(dt.date(2025, 9, 26))
 >>> clock.now().isoformat()
@@ -33,7 +33,7 @@ class Clock(Protocol):
     """Something that tells the time."""
 
     def now(self) -> pendulum.DateTime:
-        """The current instant, aware, in :data:`TIMEZONE`."""
+        """The current instant, aware, in `TIMEZONE`."""
         ...
 
 
@@ -41,7 +41,7 @@ class SystemClock:
     """The real clock (the only place the library reads the system time)."""
 
     def now(self) -> pendulum.DateTime:
-        """The current instant in :data:`TIMEZONE`."""
+        """The current instant in `TIMEZONE`."""
         return pendulum.now(TIMEZONE)
 
 

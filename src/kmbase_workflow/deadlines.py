@@ -1,19 +1,19 @@
 """The statutory deadlines of the measures, counted on China's working-day calendar.
 
-Every number and article comes from the policy's :class:`~kmbase_workflow.policy.Periods`;
-every result is a :class:`Deadline` that carries the convention it was counted by, the
+Every number and article comes from the policy's `Periods`;
+every result is a `Deadline` that carries the convention it was counted by, the
 article, the due date, whether it is provisional and which holidays or make-up working days
 moved it. Conventions (see docs/calendar.md):
 
-- ``start_day_counts`` (:class:`~kmbase_workflow.policy.Counting`): the start day is day 1
+- ``start_day_counts`` (`Counting`): the start day is day 1
   when it is a working day, otherwise the next working day is (public notice, 第十三条).
 - ``start_day_excluded``: counting begins the working day after the start (filing a major
   change, 第十九条: the day the change is completed is not counted).
-- ``next_working_day`` / ``unchanged`` (:class:`~kmbase_workflow.policy.EndOfPeriodRule`):
+- ``next_working_day`` / ``unchanged`` (`EndOfPeriodRule`):
   what a calendar-date deadline (end of January, end of February) does when it falls on a
   day that is not a working day.
 - ``certification_date`` / ``next_january_first``
-  (:class:`~kmbase_workflow.policy.ValidityStart`): how the validity of 第十五条 runs.
+  (`ValidityStart`): how the validity of 第十五条 runs.
 - ``previous_working_day``: a reminder that falls on a day off is sent the working day before.
 """
 
@@ -57,7 +57,7 @@ __all__ = [
 
 
 class DeadlineKind(enum.Enum):
-    """Which deadline of the measures a :class:`Deadline` is."""
+    """Which deadline of the measures a `Deadline` is."""
 
     PUBLIC_NOTICE = "public_notice"
     """Last day of the public notice (第十三条)."""
@@ -433,7 +433,7 @@ def annual_report_deadlines(
     """Every yearly report (第十六条 base, 第十七条 district) while a certification is valid.
 
     A year is listed when the last day of its report month lies inside the validity
-    (:func:`validity_deadline`); reports come in date order.
+    (`validity_deadline`); reports come in date order.
     """
     validity = validity_deadline(certified, periods.validity)
     found: list[Deadline] = []

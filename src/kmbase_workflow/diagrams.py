@@ -1,9 +1,9 @@
 """The lifecycle drawn as text: Mermaid ``stateDiagram-v2`` and Graphviz DOT.
 
-Both are generated from :data:`~kmbase_workflow.lifecycle.STEPS`, the one declaration of
+Both are generated from `STEPS`, the one declaration of
 the graph, so a diagram cannot drift from the code. Labels come from
-:attr:`State.label <kmbase_workflow.case.State.label>` (states) and
-:attr:`Step.label <kmbase_workflow.lifecycle.Step.label>` (triggers), in Chinese or English;
+`State.label <kmbase_workflow.case.State.label>` (states) and
+`Step.label <kmbase_workflow.lifecycle.Step.label>` (triggers), in Chinese or English;
 with ``articles=True`` each edge also names the article of its step.
 
 Nothing is rendered here and no dependency is needed: paste the Mermaid text into a Markdown

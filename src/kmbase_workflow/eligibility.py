@@ -261,9 +261,9 @@ def _declared_value(application: Application, key: str) -> float:
 def application_columns(
     applications: Sequence[Application], policy: Policy | None = None
 ) -> dict[str, npt.NDArray[Any]]:
-    """The columns :func:`evaluate_population` reads, built from records.
+    """The columns `evaluate_population` reads, built from records.
 
-    Column names: each measure of :data:`~kmbase_workflow.policy.APPLICATION_MEASURES`
+    Column names: each measure of `APPLICATION_MEASURES`
     (float, NaN for missing; booleans as 1.0/0.0), ``focus`` (str),
     ``declared.<id>`` (1.0 declared true with evidence, 0.0 declared false, NaN otherwise),
     ``service.<function>.<measure>`` (float, NaN missing) and ``material.<id>`` (bool).
@@ -407,7 +407,7 @@ class PopulationVerdict:
 def evaluate_population(
     columns: Mapping[str, npt.ArrayLike], policy: Policy | None = None
 ) -> PopulationVerdict:
-    """Judge a whole population at once, column by column (see :func:`application_columns`).
+    """Judge a whole population at once, column by column (see `application_columns`).
 
     Rules that do not apply to a row (``applies_when``) count as passed for it; a column that
     is absent makes its rule not assessable for every row.

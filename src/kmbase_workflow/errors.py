@@ -50,7 +50,7 @@ class KmbaseError(Exception):
     """Root of every error raised by kmbase_workflow.
 
     ``message`` says what was wrong (and where); ``hint`` says what to do. Both are
-    bilingual :class:`~kmbase_workflow.Text`; ``str(error)`` shows both languages.
+    bilingual `Text`; ``str(error)`` shows both languages.
     """
 
     exit_code: int = 1
@@ -166,7 +166,7 @@ class CalendarDataConflictError(CalendarError):
 class TransitionRefusedError(KmbaseError):
     """A trigger was refused: one or more guards failed. Nothing was changed.
 
-    ``failures`` holds every failed guard (:class:`~kmbase_workflow.lifecycle.GuardFailure`:
+    ``failures`` holds every failed guard (`GuardFailure`:
     guard name, article, bilingual message).
     """
 

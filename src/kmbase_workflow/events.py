@@ -1,10 +1,10 @@
 """Events: typed, frozen records of what happened, and the in-process bus that delivers them.
 
-Every committed transition emits one event named after it (:class:`Certified`, …); records
-that change no state emit theirs (:class:`AnnualReportFiled`, …); the sweep emits one per
-deadline kind (:class:`NoticePeriodEnded`, :class:`ValidityEndingSoon`, …).
+Every committed transition emits one event named after it (`Certified`, …); records
+that change no state emit theirs (`AnnualReportFiled`, …); the sweep emits one per
+deadline kind (`NoticePeriodEnded`, `ValidityEndingSoon`, …).
 
-Delivery, in-process (:class:`EventBus`):
+Delivery, in-process (`EventBus`):
 
 - after the change is committed, never before: a subscriber never sees a change that was
   rolled back, and a subscriber that raises never undoes it;
@@ -356,7 +356,7 @@ class DeliveryFailure:
 
 @attrs.define(eq=False)
 class Subscription:
-    """A registered subscriber; pass it to :meth:`EventBus.unsubscribe` to remove it."""
+    """A registered subscriber; pass it to `EventBus.unsubscribe` to remove it."""
 
     handler: EventHandler
     types: tuple[type[Event], ...]
@@ -396,7 +396,7 @@ class EventBus:
         return subscription
 
     def on(self, *types: type[Event]) -> Callable[[Callable[[E], object]], Callable[[E], object]]:
-        """Decorator form of :meth:`subscribe`."""
+        """Decorator form of `subscribe`."""
 
         def register(handler: Callable[[E], object]) -> Callable[[E], object]:
             self.subscribe(handler, *types)  # type: ignore[arg-type]

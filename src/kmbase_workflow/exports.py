@@ -2,17 +2,17 @@
 
 Exports (``.xlsx``, with ``openpyxl``: ``pip install 'kmbase-workflow[excel]'``):
 
-- :func:`export_recommendation_table`: 附件2 推荐汇总表, a district's judged cases of a round;
-- :func:`export_application_tables`: the four tables of 附件1 for one application, one sheet
+- `export_recommendation_table`: 附件2 推荐汇总表, a district's judged cases of a round;
+- `export_application_tables`: the four tables of 附件1 for one application, one sheet
   each (管理和专职服务人员情况表, 入驻企业（项目）名录表, 开展服务活动情况表,
   入驻小微企业服务满意度评价表);
-- :func:`export_roster` and :func:`export_staff`: one table as ``.xlsx`` or ``.csv``.
+- `export_roster` and `export_staff`: one table as ``.xlsx`` or ``.csv``.
 
-Imports (``.xlsx`` or ``.csv``): :func:`read_roster` and :func:`read_staff` read the rows of
+Imports (``.xlsx`` or ``.csv``): `read_roster` and `read_staff` read the rows of
 入驻企业（项目）名录表 and 管理和专职服务人员情况表 under their official Chinese headers (or
-the records' English field names); :func:`import_roster` and :func:`import_staff` put them
-into an application. Reading is as strict as :mod:`kmbase_workflow.serialization`: a bad file
-raises one :class:`~kmbase_workflow.errors.ApplicationFormatError` listing every bad cell with
+the records' English field names); `import_roster` and `import_staff` put them
+into an application. Reading is as strict as `kmbase_workflow.serialization`: a bad file
+raises one `ApplicationFormatError` listing every bad cell with
 its sheet, row and column::
 
     入驻企业（项目）名录表 row 5, column D (从业人员数（人）): expected an integer, got "十二"
@@ -302,7 +302,7 @@ def export_recommendation_table(
     """Write the district's 推荐汇总表 (附件2) for a round to ``path`` (``.xlsx``).
 
     Row 1 is the title, row 2 ``推荐单位（公章）：`` with ``unit`` (default: ``district``),
-    row 3 the form's headers, then one row per judged case (see :func:`recommendation_rows`),
+    row 3 the form's headers, then one row per judged case (see `recommendation_rows`),
     then the form's note with ``填表人：filled_by`` and ``联系电话：phone``. Returns the rows
     written (none is still a valid, empty table).
     """
@@ -537,7 +537,7 @@ def _single_table(
 
 def export_roster(application: Application, path: str | Path) -> None:
     """Write 入驻企业（项目）名录表 alone to ``path``: ``.xlsx`` (as in
-    :func:`export_application_tables`) or ``.csv`` (one header row, then the rows in the form's
+    `export_application_tables`) or ``.csv`` (one header row, then the rows in the form's
     order, no title and no 合计 row; UTF-8 with a byte-order mark so that Excel reads it)."""
     _single_table(
         path,
@@ -1145,7 +1145,7 @@ def read_roster(path: str | Path, *, sheet: str | None = None) -> tuple[Resident
     """The rows of 入驻企业（项目）名录表 in ``path`` (``.xlsx`` or ``.csv``), in file order.
 
     In a workbook, the sheet named ``sheet``, else the one named 入驻企业（项目）名录表, else the
-    first. Raises :class:`~kmbase_workflow.errors.ApplicationFormatError` (source: the file)
+    first. Raises `ApplicationFormatError` (source: the file)
     listing every unknown or missing column and every bad cell with its row and column.
     """
     records: tuple[ResidentEnterprise, ...] = _read_records(
@@ -1158,7 +1158,7 @@ def read_staff(path: str | Path, *, sheet: str | None = None) -> tuple[StaffMemb
     """The rows of 管理和专职服务人员情况表 in ``path`` (``.xlsx`` or ``.csv``), in file order.
 
     In a workbook, the sheet named ``sheet``, else the one named 管理和专职服务人员情况表, else
-    the first. Errors as for :func:`read_roster`.
+    the first. Errors as for `read_roster`.
     """
     records: tuple[StaffMember, ...] = _read_records(path, _STAFF_TABLE, _STAFF_COLUMNS, sheet)
     return records
@@ -1168,7 +1168,7 @@ def import_roster(
     application: Application, path: str | Path, *, sheet: str | None = None
 ) -> Application:
     """A copy of ``application`` whose ``residents`` are the rows of the roster at ``path``
-    (replacing the ones it had); see :func:`read_roster`."""
+    (replacing the ones it had); see `read_roster`."""
     return attrs.evolve(application, residents=read_roster(path, sheet=sheet))
 
 
@@ -1176,5 +1176,5 @@ def import_staff(
     application: Application, path: str | Path, *, sheet: str | None = None
 ) -> Application:
     """A copy of ``application`` whose ``staff`` are the rows of the staff table at ``path``
-    (replacing the ones it had); see :func:`read_staff`."""
+    (replacing the ones it had); see `read_staff`."""
     return attrs.evolve(application, staff=read_staff(path, sheet=sheet))

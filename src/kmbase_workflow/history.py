@@ -2,7 +2,7 @@
 
 Each entry holds the SHA-256 of the entry before it, and its own hash covers every field
 but itself, so altering, removing or reordering any entry breaks the chain from that point:
-:func:`verify_history` reports the first entry where it breaks.
+`verify_history` reports the first entry where it breaks.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class HistoryEntry:
 
 @attrs.frozen
 class ChainReport:
-    """The result of :func:`verify_history`."""
+    """The result of `verify_history`."""
 
     ok: bool
     entries: int

@@ -1,8 +1,8 @@
 """The certification lifecycle: states, triggers, who may fire them, and their guards.
 
 The state graph is declared once, with ``transitions``, and shared by every case: a case is
-plain data (:class:`~kmbase_workflow.case.Case`), never a ``Machine`` of its own. Guards are
-plain functions of a :class:`GuardContext`; all of a trigger's guards run, so a refusal names
+plain data (`Case`), never a ``Machine`` of its own. Guards are
+plain functions of a `GuardContext`; all of a trigger's guards run, so a refusal names
 every failed guard with its article, in Chinese and English.
 
 ====================  =========================================  =====================  ==========

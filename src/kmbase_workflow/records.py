@@ -1,8 +1,8 @@
 """Frozen records of the application report (附件1 申请报告).
 
 Each record mirrors a part of the official form; the field docs name the form item they come
-from. Records hold data only: judging them is :mod:`kmbase_workflow.eligibility`'s job, reading
-and writing them is :mod:`kmbase_workflow.serialization`'s.
+from. Records hold data only: judging them is `kmbase_workflow.eligibility`'s job, reading
+and writing them is `kmbase_workflow.serialization`'s.
 """
 
 from __future__ import annotations

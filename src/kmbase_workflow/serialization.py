@@ -2,7 +2,7 @@
 
 Reading is strict: an integer field takes an integer, not ``"12"`` nor ``12.5``; unknown keys
 are refused (they are usually typos). A file with problems raises one
-:class:`~kmbase_workflow.errors.ApplicationFormatError` listing every problem with its path::
+`ApplicationFormatError` listing every problem with its path::
 
     services.training.person_times: expected an integer, got "abc"
 """
@@ -243,7 +243,7 @@ def _leaf_problems(exc: BaseException, path: str) -> Iterator[Text]:
 def structure(data: object, type_: type[T], *, source: str = "input") -> T:
     """Build a record of ``type_`` from plain data (as parsed from JSON or TOML).
 
-    Raises :class:`ApplicationFormatError` listing every problem with its path.
+    Raises `ApplicationFormatError` listing every problem with its path.
     """
     if not isinstance(data, dict):
         raise ApplicationFormatError(

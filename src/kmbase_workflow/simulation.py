@@ -2,25 +2,25 @@
 
 Three questions an analyst asks, and the tools here that answer them:
 
-* **How many bases qualify, and which rule stops the others?** :func:`to_frame` turns
+* **How many bases qualify, and which rule stops the others?** `to_frame` turns
   application records into a pandas data frame (one row per application, one column per
-  measure, see :func:`frame_columns`); :func:`generate_population` draws a synthetic one from
-  a :class:`PopulationSpec`; :func:`evaluate_frame` judges every row at once with the same
-  column-wise judgement as :func:`~kmbase_workflow.eligibility.evaluate` (it *is*
-  :func:`~kmbase_workflow.eligibility.evaluate_population`), so the verdicts agree row by row.
-* **What if a threshold or a period changed?** :func:`vary` derives a policy variant without
-  editing files; :func:`compare` judges one population under several variants and reports the
+  measure, see `frame_columns`); `generate_population` draws a synthetic one from
+  a `PopulationSpec`; `evaluate_frame` judges every row at once with the same
+  column-wise judgement as `evaluate` (it *is*
+  `evaluate_population`), so the verdicts agree row by row.
+* **What if a threshold or a period changed?** `vary` derives a policy variant without
+  editing files; `compare` judges one population under several variants and reports the
   pass rate per rule, the overall pass rate, the rule that binds (fails alone) most often and
-  the bases whose outcome changes (:class:`VariantComparison`).
-* **When can certification happen?** :func:`simulate_round` runs a round of 第九条 to 第十四条
-  on the working-day calendar, with stage durations drawn from :class:`Stage` distributions
-  (:class:`TimelineSpec`), the notice period of the policy (第十三条), objections and their
+  the bases whose outcome changes (`VariantComparison`).
+* **When can certification happen?** `simulate_round` runs a round of 第九条 to 第十四条
+  on the working-day calendar, with stage durations drawn from `Stage` distributions
+  (`TimelineSpec`), the notice period of the policy (第十三条), objections and their
   investigation, and the collective decision (第十四条). Time is computed, never waited for:
   the whole round is date arithmetic on the calendar's numpy batch operations.
 
 pandas and matplotlib are optional (``pip install "kmbase-workflow[notebook]"``): they are
 imported only by the functions that return frames or draw plots, and every array-level
-function (:func:`generate_columns`, :func:`simulate_round`'s arrays) works without them.
+function (`generate_columns`, `simulate_round`'s arrays) works without them.
 
 >>> from kmbase_workflow.simulation import vary
 >>> from kmbase_workflow.policy import load_policy
@@ -84,7 +84,7 @@ __all__ = [
 ]
 
 STATUS_CATEGORIES: tuple[str, ...] = tuple(status.value for status in Status)
-"""The values of a status column of :func:`evaluate_frame`, in code order
+"""The values of a status column of `evaluate_frame`, in code order
 (``pass``, ``fail``, ``not_assessable``)."""
 
 Frame = Any
@@ -115,9 +115,9 @@ def _pandas() -> Any:
 
 
 def frame_columns(policy: Policy | None = None) -> tuple[str, ...]:
-    """The columns :func:`evaluate_frame` reads for ``policy``, in order.
+    """The columns `evaluate_frame` reads for ``policy``, in order.
 
-    Each measure of :data:`~kmbase_workflow.policy.APPLICATION_MEASURES` (numbers; booleans as
+    Each measure of `APPLICATION_MEASURES` (numbers; booleans as
     1.0/0.0; missing as NaN or ``pd.NA``), ``focus`` (``manufacturing`` /
     ``production_services``), ``declared.<measure>`` for each declared rule (1.0 declared with
     evidence, 0.0 declared false, missing otherwise), ``service.<function>.<measure>`` for each
@@ -138,10 +138,10 @@ def frame_columns(policy: Policy | None = None) -> tuple[str, ...]:
 
 
 def to_frame(applications: Sequence[Application], policy: Policy | None = None) -> Frame:
-    """One row per application with the columns of :func:`frame_columns`, indexed by the
+    """One row per application with the columns of `frame_columns`, indexed by the
     base's name (index name ``base``). Built on
-    :func:`~kmbase_workflow.eligibility.application_columns`, so it measures exactly what
-    :func:`~kmbase_workflow.eligibility.evaluate` measures."""
+    `application_columns`, so it measures exactly what
+    `evaluate` measures."""
     pd = _pandas()
     policy = policy or load_policy()
     columns = application_columns(applications, policy)
@@ -179,14 +179,14 @@ def _status_frame(verdict: PopulationVerdict, index: Any) -> Frame:
 
 
 def evaluate_frame(frame: Frame, policy: Policy | None = None) -> Frame:
-    """Judge every row of ``frame`` (columns of :func:`frame_columns`) under ``policy``.
+    """Judge every row of ``frame`` (columns of `frame_columns`) under ``policy``.
 
     Returns a frame with the same index: one categorical column per rule id (and
     ``service_functions``, each ``service.<function>``, each ``material.<id>``, and
     ``application.unknown_keys`` when the column is given) holding ``pass``, ``fail`` or
     ``not_assessable``, and a boolean ``eligible`` column. A missing value is not assessable,
     never a pass; an absent column makes its rule not assessable for every row. The judgement
-    is :func:`~kmbase_workflow.eligibility.evaluate_population`, column by column.
+    is `evaluate_population`, column by column.
     """
     policy = policy or load_policy()
     verdict = evaluate_population(_frame_arrays(frame, policy), policy)
@@ -206,7 +206,7 @@ _PERIOD_FIELDS = {
 
 
 def variant_keys(policy: Policy | None = None) -> tuple[str, ...]:
-    """Every key :func:`vary` accepts for ``policy``: rule ids, ``service_functions.minimum``,
+    """Every key `vary` accepts for ``policy``: rule ids, ``service_functions.minimum``,
     ``service.<function>.<measure>``, ``spot_check.minimum_share`` and
     ``<period>.<field>`` (``public_notice.working_days``, ``change_filing.working_days``,
     ``validity.years``, ``declaration.rounds_per_year``)."""
@@ -278,14 +278,14 @@ def _varied_rule(rule: Rule, key: str, value: object, policy: Policy) -> Rule:
 def vary(policy: Policy, *, id: str | None = None, **changes: object) -> Policy:
     """A variant of ``policy`` with some thresholds or periods changed, files untouched.
 
-    Keys are those of :func:`variant_keys`: a rule id sets that rule's required value; dotted
+    Keys are those of `variant_keys`: a rule id sets that rule's required value; dotted
     keys (pass them with ``**{...}``) set ``service_functions.minimum``, a service threshold
     ``service.<function>.<measure>``, ``spot_check.minimum_share`` or a period's field such as
     ``public_notice.working_days``. The variant gets its own id (default: the policy's id and
     the changes, ``kunming-2022+resident_enterprises=30``), and each changed rule's
     description says it was varied, so messages never quote the file's old number as the
     requirement. An unknown key or a value of the wrong kind raises
-    :class:`~kmbase_workflow.InvalidInputError` listing the valid keys.
+    `InvalidInputError` listing the valid keys.
 
     >>> policy = vary(load_policy(), **{"service_functions.minimum": 3, "public_notice.working_days": 15})
     >>> policy.service_functions.minimum, policy.periods.public_notice.working_days
@@ -373,10 +373,10 @@ def _binding_counts(verdict: PopulationVerdict) -> dict[str, int]:
 
 @attrs.frozen
 class VariantComparison:
-    """One population judged under several policy variants (see :func:`compare`).
+    """One population judged under several policy variants (see `compare`).
 
     ``verdicts`` maps each variant's name to its
-    :class:`~kmbase_workflow.eligibility.PopulationVerdict`; ``index`` labels the rows (the
+    `PopulationVerdict`; ``index`` labels the rows (the
     frame's index, or positions). The methods return pandas objects; ``summary`` and
     ``pass_rate_table`` also work without pandas through their plain-data twins.
     """
@@ -432,7 +432,7 @@ class VariantComparison:
         return rows
 
     def summary(self) -> Frame:
-        """:meth:`summary_rows` as a data frame indexed by variant."""
+        """`summary_rows` as a data frame indexed by variant."""
         return _pandas().DataFrame(self.summary_rows()).set_index("variant")
 
     def pass_rates(self) -> Frame:
@@ -448,7 +448,7 @@ class VariantComparison:
         return pd.DataFrame(data)
 
     def binding_table(self) -> Frame:
-        """:meth:`binding` for every variant: rules (rows) × variants (columns), counts."""
+        """`binding` for every variant: rules (rows) × variants (columns), counts."""
         pd = _pandas()
         return pd.DataFrame({name: self.binding(name) for name in self.verdicts}).fillna(0)
 
@@ -491,8 +491,8 @@ def compare(
     population: Frame | Mapping[str, npt.ArrayLike],
     variants: Mapping[str, Policy] | Sequence[Policy],
 ) -> VariantComparison:
-    """Judge one population (a frame of :func:`frame_columns`, or a mapping of columns as
-    :func:`~kmbase_workflow.eligibility.evaluate_population` reads) under each variant.
+    """Judge one population (a frame of `frame_columns`, or a mapping of columns as
+    `evaluate_population` reads) under each variant.
 
     ``variants`` is a mapping of names to policies, or a sequence of policies named by id.
     """
@@ -609,14 +609,14 @@ def _default_measures() -> dict[str, Distribution]:
 
 @attrs.frozen
 class PopulationSpec:
-    """How :func:`generate_population` draws a synthetic population (no real data needed).
+    """How `generate_population` draws a synthetic population (no real data needed).
 
     The defaults are a plausible population of applicants, not statistics of real ones:
     replace any of them (``attrs.evolve(spec, measures={**spec.measures, "site_area_m2":
     LogNormal(12000, 0.5, integer=False)})``). Measures are drawn independently.
 
     ``measures`` gives a distribution per measure of
-    :data:`~kmbase_workflow.policy.APPLICATION_MEASURES` (a measure without one is missing for
+    `APPLICATION_MEASURES` (a measure without one is missing for
     everyone); ``missing`` the share of rows where a measure is missing (default
     ``missing_rate`` for every measure); ``manufacturing_share`` the share of manufacturing
     bases (the rest are production services); ``declared_true`` the probability that a
@@ -647,7 +647,7 @@ def generate_columns(
     """A synthetic population of ``size`` applications as numpy columns (no pandas needed).
 
     Same ``seed``, same population. Service figures are drawn relative to ``policy``'s
-    thresholds (default: the policy in force), see :class:`PopulationSpec`.
+    thresholds (default: the policy in force), see `PopulationSpec`.
     """
     if size < 0:
         raise InvalidInputError(
@@ -698,7 +698,7 @@ def generate_population(
     policy: Policy | None = None,
     seed: int | None = 0,
 ) -> Frame:
-    """:func:`generate_columns` as a data frame (index ``base``: 1, 2, …; ``focus`` is
+    """`generate_columns` as a data frame (index ``base``: 1, 2, …; ``focus`` is
     categorical)."""
     pd = _pandas()
     policy = policy or load_policy()
@@ -747,7 +747,7 @@ class TimelineSpec:
 
     - ``district_review``: from the round's start (declarations in) to the district's
       recommendation (第十条), per case; ``recommend_rate`` of cases are recommended (or pass
-      ``eligible`` to :func:`simulate_round`).
+      ``eligible`` to `simulate_round`).
     - ``expert_review``: from the last recommendation of the round to the expert panel's
       opinion (第十一条), once per round; ``review_pass_rate`` pass (择优).
     - ``site_inspection``: after the panel, per case (第十二条); ``inspection_pass_rate`` pass.
@@ -811,9 +811,9 @@ _NAT = np.datetime64("NaT", "D")
 class RoundTimeline:
     """The simulated round(s): one row per case (``replications × cases``).
 
-    ``dates`` maps each step of :data:`STEPS` (and ``objected``, ``investigated``) to a
+    ``dates`` maps each step of `STEPS` (and ``objected``, ``investigated``) to a
     ``datetime64[D]`` array, NaT where the case never got there; ``outcome`` holds an
-    :data:`OUTCOMES` key per case; ``replication`` the round each case belongs to;
+    `OUTCOMES` key per case; ``replication`` the round each case belongs to;
     ``provisional`` is True where a date of the case lies in a year without an official holiday
     notice (the date may still move).
     """
@@ -871,11 +871,11 @@ class RoundTimeline:
         }
 
     def summary(self) -> Frame:
-        """:meth:`summary_data` as a one-row data frame indexed by variant."""
+        """`summary_data` as a one-row data frame indexed by variant."""
         return _pandas().DataFrame([self.summary_data()]).set_index("variant")
 
     def funnel(self) -> dict[str, int]:
-        """How many cases reached each step of :data:`STEPS` (``declared`` … ``certified``)."""
+        """How many cases reached each step of `STEPS` (``declared`` … ``certified``)."""
         return {
             step: int(np.count_nonzero(~np.isnat(self.dates[step])))
             for step, _ in STEPS
@@ -934,7 +934,7 @@ def _notice_due(
     allow: bool,
 ) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.datetime64]]:
     """(first day counted, last day) of the notice, the batch twin of
-    :func:`~kmbase_workflow.deadlines.public_notice_deadline`."""
+    `public_notice_deadline`."""
     period = policy.periods.public_notice
     n = period.working_days
     if period.counting is Counting.START_DAY_COUNTS:
@@ -995,14 +995,14 @@ def simulate_round(
     Steps, each on the working-day calendar: district recommendation (第十条) → one expert
     panel after the last recommendation (第十一条) → site inspections (第十二条) → one
     publication of the list (第十三条), its notice ending as
-    :func:`~kmbase_workflow.deadlines.public_notice_deadline` counts it for ``policy`` →
+    `public_notice_deadline` counts it for ``policy`` →
     objections on a working day inside the notice, investigated → the collective decision
     and award (第十四条), never before the notice has ended or an objection is settled.
 
-    ``eligible`` (one boolean per case, e.g. a column of :func:`evaluate_frame`) replaces
+    ``eligible`` (one boolean per case, e.g. a column of `evaluate_frame`) replaces
     ``recommend_rate``: the district recommends exactly the eligible cases. Dates in years
     without official holiday data are computed provisionally and flagged; with
-    ``allow_provisional=False`` they raise :class:`~kmbase_workflow.CalendarDataMissingError`.
+    ``allow_provisional=False`` they raise `CalendarDataMissingError`.
     """
     spec = spec or TimelineSpec()
     policy = policy or load_policy()
@@ -1108,12 +1108,12 @@ def simulate_round(
 
 @attrs.frozen(eq=False)
 class TimelineComparison:
-    """Several simulated rounds side by side (see :func:`compare_timelines`)."""
+    """Several simulated rounds side by side (see `compare_timelines`)."""
 
     timelines: tuple[RoundTimeline, ...]
 
     def summary(self) -> Frame:
-        """One row per round: :meth:`RoundTimeline.summary_data`."""
+        """One row per round: `RoundTimeline.summary_data`."""
         return _pandas().DataFrame([t.summary_data() for t in self.timelines]).set_index("variant")
 
     def plot(self, ax: Any = None, lang: Lang = "en") -> Any:

@@ -140,7 +140,7 @@ class SweepReport:
 class Workflow:
     """The service every face (Python API, CLI, bulk runner, simulation) goes through.
 
-    ``store`` is a :class:`~kmbase_workflow.stores.CaseStore` or a URL (default:
+    ``store`` is a `CaseStore` or a URL (default:
     ``$KMBASE_DB``, else the SQLite file ``kmbase.db``); ``clock`` tells the
     time (never the system clock inside the library, unless you pass ``SystemClock()``, the
     default); ``policies`` are the versions of the measures to choose from by declaration
@@ -325,7 +325,7 @@ class Workflow:
     def commit(self, changes: Sequence[Change]) -> tuple[DeliveryFailure, ...]:
         """Write prepared changes in one transaction (all or none), then publish their events.
 
-        With :meth:`prepare`, this is how bulk runs write a chunk at a time.
+        With `prepare`, this is how bulk runs write a chunk at a time.
         """
         self.store.commit_many(changes)
         return tuple(self.bus.publish(event for change in changes for event in change.events))
@@ -459,8 +459,8 @@ class Workflow:
         """Check every guard of ``trigger`` on a case and build the change it would write
         (new state, sealed history entry, events), writing nothing.
 
-        Raises ``TransitionRefusedError`` as :meth:`fire` would. A dry run stops here; a bulk
-        run passes a chunk of prepared changes to :meth:`commit`.
+        Raises ``TransitionRefusedError`` as `fire` would. A dry run stops here; a bulk
+        run passes a chunk of prepared changes to `commit`.
         """
         trigger = Trigger(trigger)
         if trigger is Trigger.DECLARE:

@@ -392,7 +392,7 @@ def _consistency_problems(raw: _PolicyFile) -> list[Text]:
 
 
 def read_policy(data: Mapping[str, object], *, source: str = "policy") -> Policy:
-    """Build a :class:`Policy` from parsed TOML data, reporting every problem with its path."""
+    """Build a `Policy` from parsed TOML data, reporting every problem with its path."""
     try:
         raw = structure(dict(data), _PolicyFile, source=source)
     except ApplicationFormatError as exc:

@@ -1,7 +1,7 @@
 """The regulation as frozen attrs objects, loaded from a versioned TOML policy file.
 
 Nothing in the library hard-codes a threshold, a share or a period of the measures: it reads
-them from a :class:`Policy`. Each rule and period carries the article it comes from and a
+them from a `Policy`. Each rule and period carries the article it comes from and a
 description in Chinese and English.
 """
 
@@ -66,7 +66,7 @@ class Rule:
     """One condition an application must meet, with its article.
 
     ``measure`` names a quantity computed from the application (see
-    :data:`kmbase_workflow.eligibility.MEASURES`); ``applies_when`` restricts the rule to
+    `kmbase_workflow.eligibility.MEASURES`); ``applies_when`` restricts the rule to
     applications whose categorical measures have the given values (for example the site
     area of 第六条第（七）项 depends on the base's focus).
     """

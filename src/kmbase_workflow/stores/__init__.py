@@ -2,7 +2,7 @@
 
 Backends live in their own modules so their drivers are imported only when used:
 ``memory`` (here), ``sqlite`` (sqlite-utils, the embedded default) and ``postgres``
-(psycopg 3). :func:`open_store` picks one by URL.
+(psycopg 3). `open_store` picks one by URL.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ URL_ENVIRONMENT_VARIABLE = "KMBASE_DB"
 
 
 def open_store(url: str | None = None) -> CaseStore:
-    """A store chosen by URL (default: ``$KMBASE_DB``, else :data:`DEFAULT_URL`).
+    """A store chosen by URL (default: ``$KMBASE_DB``, else `DEFAULT_URL`).
 
     - ``memory://``: in memory, gone when the process ends;
     - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``;

@@ -1,9 +1,9 @@
 """What a store must do: the protocol every backend implements.
 
 A store keeps cases, their hash-chained history and the outbox of events. Its one write,
-:meth:`CaseStore.commit`, is atomic: the new case, its history entry, its events and its
+`CaseStore.commit`, is atomic: the new case, its history entry, its events and its
 idempotency key are all written, or none is. A commit whose ``expected_version`` is not the
-stored version raises :class:`~kmbase_workflow.errors.ConcurrencyConflictError` and writes
+stored version raises `ConcurrencyConflictError` and writes
 nothing.
 """
 

@@ -2,7 +2,7 @@
 
 Both dialects share the migration names, so a database says which version of the library's
 schema it holds; opening a database with a migration this library does not know (a newer
-schema) is refused with :class:`~kmbase_workflow.errors.SchemaVersionError`.
+schema) is refused with `SchemaVersionError`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from ._rows import event_from_json, history_from_row
 
 
 class SQLStoreBase:
-    """The dialect-independent part of :class:`SQLiteStore` and :class:`PostgresStore`."""
+    """The dialect-independent part of `SQLiteStore` and `PostgresStore`."""
 
     PLACEHOLDER = "?"
     GREATEST = "MAX"

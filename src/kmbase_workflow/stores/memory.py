@@ -62,7 +62,7 @@ class MemoryStore:
         """Case ids by base: declare looks the base's cases up, and must not scan them all."""
 
     def commit(self, change: Change) -> None:
-        """Write ``change`` atomically (see :class:`~kmbase_workflow.stores.CaseStore`)."""
+        """Write ``change`` atomically (see `CaseStore`)."""
         self.commit_many([change])
 
     def commit_many(self, changes: Sequence[Change]) -> None:

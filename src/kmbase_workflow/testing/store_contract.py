@@ -1,6 +1,6 @@
 """The contract every store passes: one set of tests, subclassed once per backend.
 
-Subclass :class:`StoreContract` in a pytest module and implement :meth:`make_store` to
+Subclass `StoreContract` in a pytest module and implement `make_store` to
 return a fresh, empty store; pytest then runs every ``test_*`` method against it (the way
 eventsourcing tests its recorders). Stores that expose ``on_checkpoint`` (a callable the
 store calls at named points inside a write) also get the atomicity tests.
@@ -92,7 +92,7 @@ def sample_change(
 
 
 class StoreContract:
-    """The store contract. Subclass it and implement :meth:`make_store`."""
+    """The store contract. Subclass it and implement `make_store`."""
 
     def make_store(self) -> CaseStore:
         """A fresh, empty store of the backend under test."""
