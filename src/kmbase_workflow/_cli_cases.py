@@ -37,6 +37,7 @@ from .actors import Actor, Role
 from .bulk import parse_payload
 from .case import Case
 from .clock import Clock, FixedClock, SystemClock
+from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
 from .errors import InvalidInputError
 from .lifecycle import Trigger
 from .serialization import converter, load_application
@@ -426,7 +427,9 @@ def sweep(
     """
     chosen = language(lang)
     workflow = run(chosen, lambda: _workflow(db, now, allow_provisional))
-    report = run(chosen, lambda: workflow.sweep(lead_days=tuple(lead_days or (90, 30))))
+    report = run(
+        chosen, lambda: workflow.sweep(lead_days=tuple(lead_days or DEFAULT_REMINDER_LEAD_DAYS))
+    )
     if output is OutputFormat.JSON:
         _echo_json(
             {

@@ -41,6 +41,7 @@ from .policy._model import (
 )
 
 __all__ = [
+    "DEFAULT_REMINDER_LEAD_DAYS",
     "Deadline",
     "DeadlineKind",
     "annual_report_deadline",
@@ -54,6 +55,11 @@ __all__ = [
     "validity_deadline",
     "working_day_deadline",
 ]
+
+
+DEFAULT_REMINDER_LEAD_DAYS: tuple[int, ...] = (90, 30)
+"""Calendar days before validity ends at which reminders fall due, unless a host chooses
+others (a practice setting, not a period of the measures)."""
 
 
 class DeadlineKind(enum.Enum):
@@ -372,7 +378,7 @@ def reapplication_year(validity: Deadline, period: ValidityPeriod) -> int:
 
 def expiry_reminders(
     validity: Deadline,
-    lead_days: Iterable[int] = (90, 30),
+    lead_days: Iterable[int] = DEFAULT_REMINDER_LEAD_DAYS,
     *,
     calendar: WorkingDayCalendar | None = None,
     allow_provisional: bool | None = None,

@@ -558,16 +558,17 @@ def check_guards(ctx: GuardContext) -> list[GuardFailure]:
 
 
 def refusal(
-    case_id: str, trigger: Trigger, failures: Sequence[GuardFailure]
+    case_id: str, action: Trigger | Text, failures: Sequence[GuardFailure]
 ) -> TransitionRefusedError:
-    """The error for a refused trigger, listing every failed guard and its article."""
-    step = step_for(trigger)
+    """The error for a refused trigger (or a record named by ``action``'s label), listing
+    every failed guard and its article."""
+    label = step_for(action).label if isinstance(action, Trigger) else action
     zh = "\n".join(f"  - [{f.article.zh}] {f.message.zh}" for f in failures)
     en = "\n".join(f"  - [{f.article.en}] {f.message.en}" for f in failures)
     return TransitionRefusedError(
         Text(
-            zh=f"案件 {case_id} 不能{step.label.zh}（{len(failures)} 项条件不满足）：\n{zh}",
-            en=f"case {case_id}: cannot {step.label.en} ({len(failures)} condition(s) not met):\n{en}",
+            zh=f"案件 {case_id} 不能{label.zh}（{len(failures)} 项条件不满足）：\n{zh}",
+            en=f"case {case_id}: cannot {label.en} ({len(failures)} condition(s) not met):\n{en}",
         ),
         hint=Text(
             zh="补齐上述条件后重试；案件未作任何改动",

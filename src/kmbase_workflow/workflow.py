@@ -42,7 +42,12 @@ from .case import (
     State,
 )
 from .clock import Clock, SystemClock, today
-from .deadlines import annual_report_deadlines, change_filing_deadline, expiry_reminders
+from .deadlines import (
+    DEFAULT_REMINDER_LEAD_DAYS,
+    annual_report_deadlines,
+    change_filing_deadline,
+    expiry_reminders,
+)
 from .errors import InvalidInputError, TransitionRefusedError
 from .events import (
     AnnualReportFiled,
@@ -614,7 +619,7 @@ class Workflow:
                 )
             )
         if failures:
-            raise _record_refusal(case.id, action, failures)
+            raise refusal(case.id, event.description, failures)
         after = attrs.evolve(update(case), version=case.version + 1)
         plain = _plain(payload)
 
@@ -665,9 +670,9 @@ class Workflow:
         selected (择优, 第十一条): the best ``quota``. Cases without opinions rank last.
         ``pass_review`` then refuses a case that was not selected."""
         if actor.role is not Role.CITY_BUREAU:
-            raise _record_refusal(
+            raise refusal(
                 f"round {round_year}",
-                "selection",
+                RoundSelected.description,
                 [
                     GuardFailure(
                         "role",
@@ -847,7 +852,7 @@ class Workflow:
 
     # -- the sweep ----------------------------------------------------------------------------
 
-    def sweep(self, *, lead_days: Sequence[int] = (90, 30)) -> SweepReport:
+    def sweep(self, *, lead_days: Sequence[int] = DEFAULT_REMINDER_LEAD_DAYS) -> SweepReport:
         """Find what is due or overdue today, fire ``expire`` where validity has ended, and emit
         one event per deadline reached (notice ended, validity ending soon, report overdue).
 
@@ -951,21 +956,6 @@ def _annual_due(
         if deadline.kind.value == kind and deadline.start.year == year:
             return deadline.due
     return None
-
-
-def _record_refusal(
-    case_id: str, action: str, failures: Sequence[GuardFailure]
-) -> TransitionRefusedError:
-    zh = "\n".join(f"  - [{f.article.zh}] {f.message.zh}" for f in failures)
-    en = "\n".join(f"  - [{f.article.en}] {f.message.en}" for f in failures)
-    return TransitionRefusedError(
-        Text(
-            zh=f"案件 {case_id} 不能办理 {action}（{len(failures)} 项条件不满足）：\n{zh}",
-            en=f"case {case_id}: cannot record {action} ({len(failures)} condition(s) not met):\n{en}",
-        ),
-        hint=Text(zh="案件未作任何改动", en="nothing was changed"),
-        failures=failures,
-    )
 
 
 def _plain(payload: object) -> dict[str, Any]:
