@@ -49,7 +49,7 @@ def _workflow(store: MemoryStore) -> Workflow:
 
 def _declare(workflow: Workflow, count: int, prefix: str = "b") -> tuple[list[str], float]:
     application = eligible_application()
-    operator = Actor(Role.OPERATOR, application.operator.name)
+    operator = Actor.for_operator(application.operator)
     started = time.perf_counter()
     ids = [
         workflow.declare(application, operator, base_id=f"{prefix}{i}").case.id
@@ -80,7 +80,7 @@ def _service() -> dict[str, float]:
 def _declare_growth() -> None:
     workflow = _workflow(MemoryStore())
     application = eligible_application()
-    operator = Actor(Role.OPERATOR, application.operator.name)
+    operator = Actor.for_operator(application.operator)
     chunk = 1_000
     per_chunk = []
     for start in range(0, GROWTH_SAMPLE, chunk):

@@ -18,6 +18,8 @@ from kmbase_workflow.actors import Actor, Role
 from kmbase_workflow.case import (
     Case,
     CollectiveDecision,
+    Correction,
+    Evaluation,
     Recommendation,
     Revocation,
     RevocationGround,
@@ -44,7 +46,7 @@ HOME = APPLICATION.base.district  # 五华区
 AWAY = "呈贡区"
 
 BUREAU = Actor(Role.CITY_BUREAU, "市工业和信息化局")
-OPERATOR = Actor(Role.OPERATOR, APPLICATION.operator.name)
+OPERATOR = Actor.for_operator(APPLICATION.operator)
 OTHER_OPERATOR = Actor(Role.OPERATOR, "昆明另一家园区运营有限公司")
 DISTRICT = Actor(Role.DISTRICT_AUTHORITY, "五华区工信局", district=HOME)
 OTHER_DISTRICT = Actor(Role.DISTRICT_AUTHORITY, "呈贡区工信局", district=AWAY)
@@ -67,6 +69,11 @@ ACTORS: dict[str, Actor] = {
 GOOD_RECOMMENDATION = Recommendation("同意推荐", True, SpotCheck(60, 6, 6))
 DECISION = CollectiveDecision("局党组会议纪要〔2025〕12号", CERTIFIED_ON)
 VIOLATION = Revocation(RevocationGround.VIOLATION, dt.date(2026, 3, 5), "虚报入驻企业数量")
+CORRECTION = Correction(("缺少上一年度财务审计报告",), dt.date(2025, 7, 10), DECLARED_ON)
+ANNOUNCED_ON = dt.date(2025, 9, 22)
+"""The day the bureau announces the notice that starts on PUBLISHED_ON."""
+FAILED_EVALUATION = Evaluation("第三方测评机构", passed=False, report="服务能力不达标")
+EVALUATED_ON = dt.date(2026, 3, 2)
 
 
 def complete_but_ineligible() -> Application:
@@ -130,6 +137,9 @@ def harness(
 # The happy path, and the side roads, in the order of the measures.
 _PATH: dict[State, tuple[State | None, str]] = {
     State.DECLARED: (None, "declare"),
+    State.RETURNED_FOR_CORRECTION: (State.DECLARED, "return_for_correction"),
+    State.NOTICE_ANNOUNCED: (State.SITE_INSPECTED, "announce_notice"),
+    State.REVOCATION_PENDING: (State.CERTIFIED, "fail_evaluation"),
     State.DISTRICT_RECOMMENDED: (State.DECLARED, "recommend"),
     State.NOT_RECOMMENDED: (State.DECLARED, "decline"),
     State.EXPERT_REVIEWED: (State.DISTRICT_RECOMMENDED, "pass_review"),
@@ -149,13 +159,15 @@ def step_case(h: Harness, case_id: str, action: str, application: Application) -
     """Take one step of the walk (see :func:`walk_to`) on an existing case."""
     wf = h.workflow
     district = DISTRICT if application.base.district == HOME else OTHER_DISTRICT
-    operator = Actor(Role.OPERATOR, application.operator.name)
+    operator = Actor.for_operator(application.operator)
     clock_for = {
         "publicize": max(PUBLISHED_ON, wf.today()),
         "object": dt.date(2025, 10, 9),
         "certify": CERTIFIED_ON,
         "expire": VALID_UNTIL + dt.timedelta(days=1),
         "revoke": VIOLATION.decided_on,
+        "announce_notice": ANNOUNCED_ON,
+        "fail_evaluation": EVALUATED_ON,
     }
     if action in clock_for:
         h.set(clock_for[action])
@@ -175,6 +187,13 @@ def step_case(h: Harness, case_id: str, action: str, application: Application) -
         "expire": lambda: wf.fire(case_id, Trigger.EXPIRE, SYSTEM, reason="有效期满"),
         "revoke": lambda: wf.revoke(case_id, BUREAU, VIOLATION),
         "withdraw": lambda: wf.withdraw(case_id, operator, "主动撤回"),
+        "return_for_correction": lambda: wf.return_for_correction(
+            case_id, district, CORRECTION.deficiencies, CORRECTION.due
+        ),
+        "announce_notice": lambda: wf.publicize(case_id, BUREAU, PUBLISHED_ON),
+        "fail_evaluation": lambda: wf.record_evaluation(
+            case_id, BUREAU, passed=False, evaluator=FAILED_EVALUATION.evaluator
+        ),
     }
     return steps[action]()
 

@@ -9,6 +9,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 import pytest
 
 from kmbase_workflow.bulk import (
@@ -25,6 +26,7 @@ from kmbase_workflow.bulk import (
 from kmbase_workflow.case import (
     CollectiveDecision,
     ExpertOpinion,
+    NoticeAnnouncement,
     Recommendation,
     Revocation,
     RevocationGround,
@@ -219,7 +221,7 @@ def test_an_interrupted_run_resumes_and_applies_each_transition_once() -> None:
     assert resumed.skipped == ("c0", "c1")
     assert resumed.succeeded == ("c2", "c3", "c4")
     assert all(publicize_entries(h, case_id) == 1 for case_id in IDS)
-    assert all(h.workflow.verify(case_id).ok for case_id in IDS)
+    assert all(h.workflow.verify_chain(case_id).ok for case_id in IDS)
 
 
 def test_a_conflicting_chunk_falls_back_to_one_by_one() -> None:
@@ -257,10 +259,10 @@ def test_a_case_changed_meanwhile_is_prepared_again_in_the_fallback() -> None:
         nonlocal calls
         calls += 1
         if calls == 1:  # another office withdraws c1 while the chunk is being written
-            operator = other_base("第1创业园").operator.name
-            from kmbase_workflow.actors import Actor, Role
+            from kmbase_workflow.actors import Actor
 
-            h.workflow.withdraw("c1", Actor(Role.OPERATOR, operator), "主动撤回")
+            operator = Actor.for_operator(other_base("第1创业园").operator)
+            h.workflow.withdraw("c1", operator, "主动撤回")
         real_commit(store, changes)
 
     store.commit_many = withdraw_first  # type: ignore[method-assign]
@@ -356,18 +358,25 @@ def test_progress_is_told_every_case_and_the_total_first() -> None:
 
 def test_a_whole_round_to_certification_with_payloads() -> None:
     h, _ = site_inspected(2)
-    notice = parse_payload("publicize", '{"starts_on": "2025-09-29"}')
-    assert run_bulk(h.workflow, "publicize", ["c0", "c1"], BUREAU, payload=notice).exit_code == 0
+    notice = parse_payload("announce_notice", '{"starts_on": "2025-09-29"}')
+    report = run_bulk(h.workflow, "announce_notice", ["c0", "c1"], BUREAU, payload=notice)
+    assert report.exit_code == 0
+    assert h.workflow.case("c0").state is State.NOTICE_ANNOUNCED
     assert h.workflow.case("c0").notice is not None
     assert h.workflow.case("c0").notice.start == dt.date(2025, 9, 29)  # type: ignore[union-attr]
+    h.set(dt.date(2025, 9, 29))  # the notice goes up: the sweep starts it
+    assert set(h.workflow.sweep().started) == {"c0", "c1"}
+    assert h.workflow.case("c1").state is State.PUBLICIZED
     h.set(dt.date(2025, 10, 31))  # the later notice ends later
     decision = parse_payload(
         "certify", '{"reference": "局党组会议纪要〔2025〕12号", "decided_on": "2025-10-16"}'
     )
     assert decision == DECISION
+    # a decision dated before the later notice ended is refused (第十四条): date it today
+    decision = attrs.evolve(DECISION, decided_on=dt.date(2025, 10, 31))
     report = run_bulk(h.workflow, "certify", ["c0", "c1"], BUREAU, payload=decision)
     assert report.succeeded == ("c0", "c1")
-    assert h.workflow.case("c1").decision == DECISION
+    assert h.workflow.case("c1").decision == decision
     h.set(VIOLATION.decided_on)
     report = run_bulk(h.workflow, "revoke", ["c0"], BUREAU, payload=VIOLATION)
     assert report.succeeded == ("c0",)
@@ -384,11 +393,14 @@ def test_decline_takes_its_reason() -> None:
 
 
 def test_parse_payload_for_each_kind() -> None:
-    assert parse_payload("publicize", '"2025-09-26"') == dt.date(2025, 9, 26)
+    assert parse_payload("publicize", '"2025-09-26"') == NoticeAnnouncement(dt.date(2025, 9, 26))
+    assert parse_payload("publicize", '{"starts_on": "2025-09-26", "working_days": 15}') == (
+        NoticeAnnouncement(dt.date(2025, 9, 26), working_days=15)
+    )
     assert parse_payload("publicize", None) is None
     assert parse_payload("pass_inspection", '{"opinion": "属实"}') == "属实"
     assert parse_payload("pass_inspection", '"属实"') == "属实"
-    assert parse_payload("pass_review", '{"expert": "甲", "score": 88, "opinion": "好"}') == (
+    assert parse_payload("expert_opinion", '{"expert": "甲", "score": 88, "opinion": "好"}') == (
         ExpertOpinion("甲", 88.0, "好")
     )
     recommendation = parse_payload(
@@ -412,8 +424,8 @@ def test_parse_payload_for_each_kind() -> None:
     [
         ("decline", '{"x": 1}', "takes no payload"),
         ("publicize", "{not json", "not valid JSON"),
-        ("publicize", '"2025-13-01"', "not a valid date"),
-        ("publicize", "42", "must be"),
+        ("publicize", '"2025-13-01"', "expected a date"),
+        ("publicize", "42", "expected an object"),
         ("certify", '{"reference": "x"}', "decided_on"),
         ("certify", '["x"]', "expected an object"),
     ],

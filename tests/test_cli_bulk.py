@@ -299,7 +299,7 @@ def test_ids_file_csv_column_and_csv_report(db: str, tmp_path: Path) -> None:
 
 def test_selection_by_query_with_a_payload(db: str) -> None:
     code, out, _ = invoke(
-        db, "publicize", "--state", "site_inspected", "--round", "2025", "--district", "五华区",
+        db, "announce_notice", "--state", "site_inspected", "--round", "2025", "--district", "五华区",
         *BUREAU_ARGS, *TODAY, "--payload", '{"starts_on": "2025-09-29"}', "--format", "json",
     )  # fmt: skip
     assert code == 0

@@ -45,7 +45,10 @@ MERMAID_EDGE = re.compile(
 def test_every_state_and_trigger_is_labelled(render: object, lang: Lang) -> None:
     text = render(lang=lang)  # type: ignore[operator]
     missing_states = [s.value for s in State if s.label.in_(lang) not in text]
-    missing_triggers = [t.value for t in Trigger if t.label.in_(lang) not in text]
+    # records change no state: they are not edges of the graph
+    missing_triggers = [
+        t.value for t in Trigger if t.changes_state and t.label.in_(lang) not in text
+    ]
     assert not missing_states, missing_states
     assert not missing_triggers, missing_triggers
     articles = {step.article.in_(lang) for step in STEPS} - {"—"}

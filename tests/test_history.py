@@ -29,6 +29,7 @@ def _history() -> list[HistoryEntry]:
     h.set(dt.date(2026, 2, 10))
     h.workflow.file_change("c1", OPERATOR, "法定代表人变更", dt.date(2026, 2, 9))
     h.workflow.record_evaluation("c1", BUREAU, passed=False, evaluator="第三方机构")
+    h.set(VIOLATION.decided_on)
     h.workflow.revoke("c1", BUREAU, VIOLATION)
     history = h.workflow.history("c1")
     assert len(history) == h.workflow.case("c1").version == 10

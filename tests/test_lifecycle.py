@@ -18,6 +18,7 @@ from kmbase_workflow.calendar import default_calendar
 from kmbase_workflow.case import (
     CollectiveDecision,
     ExpertOpinion,
+    NoticeAnnouncement,
     Objection,
     Recommendation,
     Revocation,
@@ -40,13 +41,17 @@ from kmbase_workflow.records import SpotCheck
 from kmbase_workflow.workflow import Outcome
 from lifecycle_helpers import (
     ACTORS,
+    ANNOUNCED_ON,
     APPLICATION,
     AWAY,
     BUREAU,
     CERTIFIED_ON,
+    CORRECTION,
     DECISION,
     DISTRICT,
+    EVALUATED_ON,
     EXPERT,
+    FAILED_EVALUATION,
     GOOD_RECOMMENDATION,
     HOME,
     NOTICE_DUE,
@@ -336,9 +341,9 @@ def test_pass_review_needs_an_expert_opinion() -> None:
     failures = refused(h, "c1", lambda: h.workflow.pass_review("c1", BUREAU))
     assert guards(failures) == {"expert_opinions"}
     assert failures[0].article.zh == "第十一条"
-    opinion = ExpertOpinion("专家乙", 81, "同意")
-    outcome = h.workflow.pass_review("c1", BUREAU, opinion)
-    assert outcome.case.expert_opinions == (opinion,)
+    h.workflow.record_expert_opinion("c1", EXPERT, 81, "同意")
+    outcome = h.workflow.pass_review("c1", BUREAU)
+    assert outcome.case.expert_opinions == (ExpertOpinion(EXPERT.id, 81, "同意"),)
 
 
 def test_after_selection_a_case_not_selected_cannot_pass_review() -> None:
@@ -440,7 +445,7 @@ def test_objections_are_accepted_only_inside_the_notice(day: dt.date, accepted: 
     if accepted:
         outcome = h.workflow.raise_objection("c1", PUBLIC, "数据不实")
         assert outcome.case.state is State.OBJECTED
-        assert outcome.case.open_objection == Objection(day, PUBLIC.name, "数据不实")
+        assert outcome.case.open_objection == Objection(day, PUBLIC.id, "数据不实")
     else:
         failures = refused(h, "c1", lambda: h.workflow.raise_objection("c1", PUBLIC, "数据不实"))
         assert guards(failures) == {"inside_notice"}
@@ -486,7 +491,8 @@ def test_certify_waits_for_the_first_working_day_after_the_notice() -> None:
     walk_to(h, State.PUBLICIZED)
     h.set(NOTICE_DUE)
     failures = refused(h, "c1", lambda: h.workflow.certify("c1", BUREAU, DECISION))
-    assert guards(failures) == {"notice_over"}
+    # the notice is not over, and a decision dated tomorrow cannot have been taken yet
+    assert guards(failures) == {"notice_over", "collective_decision_date"}
     assert failures[0].article.zh == "第十四条"
     assert str(CERTIFIED_ON) in failures[0].message.en
     h.set(CERTIFIED_ON)
@@ -501,11 +507,14 @@ def test_a_notice_ending_before_a_weekend_certifies_from_monday() -> None:
     assert notice is not None
     assert notice.due == dt.date(2025, 11, 14)
     h.set(dt.date(2025, 11, 16))  # Sunday
-    assert guards(refused(h, "c1", lambda: h.workflow.certify("c1", BUREAU, DECISION))) == {
-        "notice_over"
+    sunday = attrs.evolve(DECISION, decided_on=dt.date(2025, 11, 16))
+    assert guards(refused(h, "c1", lambda: h.workflow.certify("c1", BUREAU, sunday))) == {
+        "notice_over",
+        "collective_decision_date",  # before the first day it could be taken
     }
     h.set(dt.date(2025, 11, 17))
-    assert h.workflow.certify("c1", BUREAU, DECISION).case.certified_on == dt.date(2025, 11, 17)
+    monday = attrs.evolve(DECISION, decided_on=dt.date(2025, 11, 17))
+    assert h.workflow.certify("c1", BUREAU, monday).case.certified_on == dt.date(2025, 11, 17)
 
 
 def test_certify_needs_the_collective_decision_and_lists_every_failure() -> None:
@@ -576,6 +585,7 @@ def test_expire_only_after_validity_and_only_by_the_system() -> None:
 def test_revoke_needs_the_grounds() -> None:
     h = harness()
     walk_to(h, State.CERTIFIED)
+    h.set(VIOLATION.decided_on)
     blank = attrs.evolve(VIOLATION, details=" ")
     failures = refused(h, "c1", lambda: h.workflow.revoke("c1", BUREAU, blank))
     assert guards(failures) == {"revocation"}
@@ -590,6 +600,7 @@ def test_revoke_needs_the_grounds() -> None:
 def test_revoking_for_a_failed_evaluation_needs_one_recorded() -> None:
     h = harness()
     walk_to(h, State.CERTIFIED)
+    h.set(dt.date(2026, 5, 6))
     ground = Revocation(RevocationGround.FAILED_EVALUATION, dt.date(2026, 5, 6), "测评不合格")
     failures = refused(h, "c1", lambda: h.workflow.revoke("c1", BUREAU, ground))
     assert guards(failures) == {"failed_evaluation"}
@@ -598,7 +609,10 @@ def test_revoking_for_a_failed_evaluation_needs_one_recorded() -> None:
     assert guards(refused(h, "c1", lambda: h.workflow.revoke("c1", BUREAU, ground))) == {
         "failed_evaluation"
     }
-    h.workflow.record_evaluation("c1", EXPERT, passed=False, evaluator="专家组")
+    outcome = h.workflow.record_evaluation("c1", EXPERT, passed=False, evaluator="专家组")
+    # 第十八条: a failed evaluation starts the withdrawal of the title at once
+    assert outcome.case.state is State.REVOCATION_PENDING
+    assert [e.type for e in outcome.events] == ["evaluation_failed"]
     assert h.workflow.revoke("c1", BUREAU, ground).case.state is State.REVOKED
 
 
@@ -627,24 +641,31 @@ def test_nothing_closed_or_certified_can_be_withdrawn(state: State) -> None:
 # -- wrong states ------------------------------------------------------------------------------------
 
 _VALID_CALL: dict[Trigger, dict[str, object]] = {
+    Trigger.RETURN_FOR_CORRECTION: {"payload": CORRECTION},
+    Trigger.RESUBMIT: {"payload": APPLICATION},
     Trigger.RECOMMEND: {"payload": GOOD_RECOMMENDATION},
     Trigger.DECLINE: {"reason": "理由"},
-    Trigger.PASS_REVIEW: {"payload": ExpertOpinion("专家", 80, "同意")},
+    Trigger.PASS_REVIEW: {},
     Trigger.FAIL_REVIEW: {"reason": "理由"},
     Trigger.PASS_INSPECTION: {"payload": "属实"},
     Trigger.FAIL_INSPECTION: {"reason": "理由"},
     Trigger.PUBLICIZE: {},
+    Trigger.ANNOUNCE_NOTICE: {"payload": NoticeAnnouncement(starts_on=PUBLISHED_ON)},
+    Trigger.START_NOTICE: {},
     Trigger.OBJECT: {"payload": Objection(dt.date(2025, 10, 9), "甲", "不实")},
     Trigger.VERIFY: {"reason": "核实"},
     Trigger.SUSTAIN_OBJECTION: {"reason": "核实"},
     Trigger.CERTIFY: {"payload": DECISION},
     Trigger.EXPIRE: {"reason": "期满"},
+    Trigger.FAIL_EVALUATION: {"payload": FAILED_EVALUATION},
     Trigger.REVOKE: {"payload": VIOLATION, "reason": VIOLATION.details},
     Trigger.WITHDRAW: {"reason": "撤回"},
 }
 """A call that meets every guard but role and state (given the day :func:`_day_for` sets)."""
 
 _RIGHT_ACTOR: dict[Trigger, Actor] = {
+    Trigger.RETURN_FOR_CORRECTION: DISTRICT,
+    Trigger.RESUBMIT: OPERATOR,
     Trigger.RECOMMEND: DISTRICT,
     Trigger.DECLINE: DISTRICT,
     Trigger.OBJECT: PUBLIC,
@@ -658,7 +679,17 @@ def _day_for(trigger: Trigger) -> dt.date | None:
         Trigger.OBJECT: dt.date(2025, 10, 9),
         Trigger.CERTIFY: CERTIFIED_ON,
         Trigger.EXPIRE: VALID_UNTIL + dt.timedelta(days=1),
+        Trigger.START_NOTICE: PUBLISHED_ON,
+        Trigger.FAIL_EVALUATION: EVALUATED_ON,
+        Trigger.REVOKE: VIOLATION.decided_on,
+        Trigger.ANNOUNCE_NOTICE: ANNOUNCED_ON,
     }.get(trigger)
+
+
+def _prepare(h: Harness, trigger: Trigger) -> None:
+    """What must be on record before a trigger can pass every guard but role and state."""
+    if trigger is Trigger.PASS_REVIEW:
+        h.workflow.record_expert_opinion("c1", EXPERT, 80, "同意")
 
 
 _WRONG_STATE = [
@@ -701,8 +732,14 @@ def test_the_state_table_is_the_one_of_the_measures() -> None:
     d, r, n = State.DECLARED, State.DISTRICT_RECOMMENDED, State.NOT_RECOMMENDED
     e, s, x = State.EXPERT_REVIEWED, State.SITE_INSPECTED, State.REJECTED
     p, o, v, c = State.PUBLICIZED, State.OBJECTED, State.VERIFIED, State.CERTIFIED
+    b, a, k = State.RETURNED_FOR_CORRECTION, State.NOTICE_ANNOUNCED, State.REVOCATION_PENDING
     expected = {
         Trigger.DECLARE: ({None}, d),
+        Trigger.RETURN_FOR_CORRECTION: ({d}, b),
+        Trigger.RESUBMIT: ({b}, d),
+        Trigger.ANNOUNCE_NOTICE: ({s}, a),
+        Trigger.START_NOTICE: ({a}, p),
+        Trigger.FAIL_EVALUATION: ({c}, k),
         Trigger.RECOMMEND: ({d}, r),
         Trigger.DECLINE: ({d}, n),
         Trigger.PASS_REVIEW: ({r}, e),
@@ -710,13 +747,13 @@ def test_the_state_table_is_the_one_of_the_measures() -> None:
         Trigger.PASS_INSPECTION: ({e}, s),
         Trigger.FAIL_INSPECTION: ({e}, x),
         Trigger.PUBLICIZE: ({s}, p),
-        Trigger.OBJECT: ({p, v}, o),
+        Trigger.OBJECT: ({a, p, v}, o),
         Trigger.VERIFY: ({o}, v),
         Trigger.SUSTAIN_OBJECTION: ({o}, x),
         Trigger.CERTIFY: ({p, v}, c),
-        Trigger.EXPIRE: ({c}, State.EXPIRED),
-        Trigger.REVOKE: ({c}, State.REVOKED),
-        Trigger.WITHDRAW: ({d, r, e, s, p, o, v}, State.WITHDRAWN),
+        Trigger.EXPIRE: ({c, k}, State.EXPIRED),
+        Trigger.REVOKE: ({c, k}, State.REVOKED),
+        Trigger.WITHDRAW: ({d, b, r, e, s, a, p, o, v}, State.WITHDRAWN),
     }
     assert {step.trigger: (set(step.sources), step.destination) for step in STEPS} == expected
 
@@ -738,7 +775,7 @@ def _expected_allowed(step: Step, label: str) -> bool:
     if step.roles == frozenset({Role.DISTRICT_AUTHORITY}):
         return actor.district == HOME
     if step.roles == frozenset({Role.OPERATOR}):
-        return actor.name == OPERATOR.name
+        return actor.id == OPERATOR.id
     return True
 
 
@@ -766,6 +803,7 @@ def test_who_may_fire_each_trigger_follows_the_table(step: Step, label: str) -> 
         day = _day_for(step.trigger)
         if day is not None:
             h.set(day)
+        _prepare(h, step.trigger)
         kwargs = _VALID_CALL[step.trigger]
         call = lambda: h.workflow.fire("c1", step.trigger, actor, **kwargs)  # type: ignore[arg-type]  # noqa: E731
         case_id = "c1"
@@ -812,13 +850,14 @@ def test_hand_written_role_expectations(trigger: Trigger, actor: Actor, allowed:
         actor.role is not Role.DISTRICT_AUTHORITY or actor.district == HOME
     )
     if step.roles == frozenset({Role.OPERATOR}):
-        in_table = in_table and actor.name == OPERATOR.name
+        in_table = in_table and actor.id == OPERATOR.id
     assert in_table is allowed
     h = harness()
     walk_to(h, _FIRST_SOURCE[trigger])
     day = _day_for(trigger)
     if day is not None:
         h.set(day)
+    _prepare(h, trigger)
     kwargs = _VALID_CALL[trigger]
     if allowed:
         assert h.workflow.fire("c1", trigger, actor, **kwargs).case.state is step.destination  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import attrs
 import pytest
 
 from kmbase_workflow.actors import Actor, Role
@@ -70,7 +71,7 @@ def assert_recorded(h: Harness, outcome: Outcome, action: str, event_type: type)
     assert [type(e) for e in outcome.events] == [event_type]
     assert outcome.events[0] in h.seen
     assert outcome.entry.event_ids == (outcome.events[0].id,)
-    assert h.workflow.verify(case.id).ok
+    assert h.workflow.verify_chain(case.id).ok
 
 
 # -- expert opinions and selection (第十一条) -----------------------------------------------------
@@ -83,7 +84,7 @@ def test_an_expert_opinion_is_recorded_without_changing_state() -> None:
     assert outcome.case.state is State.DISTRICT_RECOMMENDED
     assert outcome.case.version == before.version + 1
     assert outcome.case.expert_opinions[-1].score == 86.5
-    assert outcome.case.expert_opinions[-1].expert == EXPERT.name
+    assert outcome.case.expert_opinions[-1].expert == EXPERT.id
     assert_recorded(h, outcome, "expert_opinion", ExpertOpinionRecorded)
     assert outcome.events[0].payload["score"] == 86.5
 
@@ -91,17 +92,20 @@ def test_an_expert_opinion_is_recorded_without_changing_state() -> None:
 def test_expert_opinions_only_from_experts_and_only_under_review() -> None:
     h = harness()
     walk_to(h, State.DISTRICT_RECOMMENDED)
+    # the bureau may only enter an opinion on a named expert's behalf, recorded as such
     assert refused_record(
         h, "c1", lambda: h.workflow.record_expert_opinion("c1", BUREAU, 80, "x")
+    ) == {"expert"}
+    entered = h.workflow.record_expert_opinion("c1", BUREAU, 80, "x", expert="专家乙")
+    assert entered.case.expert_opinions[-1].entered_by == BUREAU.id
+    assert refused_record(
+        h, "c1", lambda: h.workflow.record_expert_opinion("c1", PUBLIC, 80, "x", expert="专家丙")
     ) == {"role"}
     h2 = harness()
     walk_to(h2, State.DECLARED)
     assert refused_record(
         h2, "c1", lambda: h2.workflow.record_expert_opinion("c1", EXPERT, 80, "x")
     ) == {"state"}
-    assert refused_record(
-        h2, "c1", lambda: h2.workflow.record_expert_opinion("c1", PUBLIC, 80, "x")
-    ) == {"role", "state"}
 
 
 def test_selection_ranks_the_round_by_mean_score() -> None:
@@ -109,7 +113,7 @@ def test_selection_ranks_the_round_by_mean_score() -> None:
     walk_to(h, State.DISTRICT_RECOMMENDED, "a")
     walk_to(h, State.DISTRICT_RECOMMENDED, "b", application=other_base())
     h.workflow.record_expert_opinion("a", EXPERT, 70, "中")
-    h.workflow.record_expert_opinion("a", EXPERT, 90, "优")  # mean 80
+    h.workflow.record_expert_opinion("a", Actor(Role.EXPERT, "专家乙"), 90, "优")  # mean 80
     h.workflow.record_expert_opinion("b", EXPERT, 85, "良")
     outcomes = h.workflow.select_round(2025, BUREAU, quota=1)
     assert [(o.case.id, o.case.selection.rank, o.case.selection.selected) for o in outcomes] == [  # type: ignore[union-attr]
@@ -178,13 +182,15 @@ def test_annual_reports_roles_districts_and_states() -> None:
     walk_to(h, State.CERTIFIED)
     h.set(dt.date(2026, 1, 10))
     wf = h.workflow
-    assert refused_record(h, "c1", lambda: wf.file_annual_report("c1", DISTRICT, 2026)) == {"role"}
+    assert refused_record(h, "c1", lambda: wf.file_annual_report("c1", DISTRICT, 2026)) == {
+        "reporter"
+    }
     assert refused_record(
         h, "c1", lambda: wf.file_annual_report("c1", OTHER_DISTRICT, 2026, by_district=True)
     ) == {"district"}
     assert refused_record(
         h, "c1", lambda: wf.file_annual_report("c1", OPERATOR, 2026, by_district=True)
-    ) == {"role"}
+    ) == {"reporter"}
     h2 = harness()
     walk_to(h2, State.PUBLICIZED)
     assert refused_record(
@@ -220,11 +226,45 @@ def test_an_evaluation_is_recorded_by_the_bureau_or_an_expert(actor: Actor) -> N
     h = harness()
     walk_to(h, State.CERTIFIED)
     h.set(dt.date(2026, 5, 6))
-    outcome = h.workflow.record_evaluation("c1", actor, passed=False, evaluator="第三方机构")
+    outcome = h.workflow.record_evaluation("c1", actor, passed=True, evaluator="第三方机构")
     evaluation = outcome.case.evaluations[-1]
-    assert (evaluation.evaluated_on, evaluation.passed) == (dt.date(2026, 5, 6), False)
+    assert (evaluation.evaluated_on, evaluation.passed) == (dt.date(2026, 5, 6), True)
     assert outcome.case.state is State.CERTIFIED
     assert_recorded(h, outcome, "evaluation", EvaluationRecorded)
+
+
+def test_a_failed_evaluation_starts_the_withdrawal_of_the_title() -> None:
+    """第十八条: 测评不合格的，将取消称号，收回已颁发的牌匾. The failed evaluation moves the case
+    to revocation_pending; the bureau's revocation records the plaque's return."""
+    from kmbase_workflow.case import Revocation, RevocationGround
+
+    h = harness()
+    walk_to(h, State.CERTIFIED)
+    h.set(dt.date(2026, 5, 6))
+    outcome = h.workflow.record_evaluation("c1", EXPERT, passed=False, evaluator="专家组")
+    assert outcome.case.state is State.REVOCATION_PENDING
+    assert outcome.case.evaluations[-1].evaluated_on == dt.date(2026, 5, 6)
+    assert [e.type for e in outcome.events] == ["evaluation_failed"]
+    assert outcome.events[0].to_state == "revocation_pending"  # type: ignore[attr-defined]
+    h.set(dt.date(2026, 5, 12))
+    withdrawal = Revocation(
+        RevocationGround.FAILED_EVALUATION,
+        dt.date(2026, 5, 11),
+        "测评不合格，取消称号",
+        plaque_returned_on=dt.date(2026, 5, 12),
+    )
+    revoked = h.workflow.revoke("c1", BUREAU, withdrawal)
+    assert revoked.case.state is State.REVOKED
+    assert revoked.events[0].payload["plaque_returned_on"] == "2026-05-12"
+    assert revoked.events[0].payload["ground"] == "failed_evaluation"
+    # a plaque cannot be returned before the decision nor in the future
+    early = attrs.evolve(withdrawal, plaque_returned_on=dt.date(2026, 5, 1))
+    h2 = harness()
+    walk_to(h2, State.REVOCATION_PENDING)
+    h2.set(dt.date(2026, 5, 12))
+    assert refused_record(h2, "c1", lambda: h2.workflow.revoke("c1", BUREAU, early)) == {
+        "plaque_returned_on"
+    }
 
 
 def test_evaluations_refused_for_others_and_before_certification() -> None:
@@ -482,7 +522,7 @@ def test_idempotent_declare_and_records() -> None:
 
 
 def _operator_of_other() -> Actor:
-    return Actor(Role.OPERATOR, other_base().operator.name)
+    return Actor.for_operator(other_base().operator)
 
 
 def test_declaring_over_an_existing_case_id_overwrites_nothing() -> None:

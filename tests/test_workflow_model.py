@@ -125,7 +125,7 @@ BASES: dict[str, Application] = {
     "weak": complete_but_ineligible(),  # 呈贡区, materials complete, fails 第六条/第七条
 }
 ELIGIBLE = {"home": True, "away": True, "weak": False}
-OPERATORS = {key: Actor(Role.OPERATOR, app.operator.name) for key, app in BASES.items()}
+OPERATORS = {key: Actor.for_operator(app.operator) for key, app in BASES.items()}
 ALL_ACTORS = [*OPERATORS.values(), DISTRICT, OTHER_DISTRICT, BUREAU, EXPERT, PUBLIC, SYSTEM]
 DISTRICT_OF = {HOME: DISTRICT, AWAY: OTHER_DISTRICT}
 

@@ -177,7 +177,7 @@ def declare(
 
     def act() -> Case:
         application = load_application(file)
-        operator = Actor(Role.OPERATOR, application.operator.name)
+        operator = Actor.for_operator(application.operator)
         workflow = _workflow(db, today)
         return workflow.declare(application, operator, case_id=case_id, idempotency_key=key).case
 
@@ -372,7 +372,7 @@ def history(
     chosen = language(lang)
     workflow = run(chosen, lambda: _workflow(db))
     entries = run(chosen, lambda: (workflow.case(case_id), workflow.history(case_id))[1])
-    report = workflow.verify(case_id)
+    report = workflow.verify_chain(case_id)
     if output is OutputFormat.JSON:
         _echo_json(
             {

@@ -20,7 +20,6 @@ the first one finished as ``skipped`` and finishes the others: no transition is 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import enum
 import io
 import json
@@ -33,7 +32,7 @@ import attrs
 
 from ._i18n import Lang, Text
 from .actors import Actor
-from .case import CollectiveDecision, ExpertOpinion, Objection, Recommendation, Revocation, State
+from .case import Revocation, State
 from .errors import (
     CaseNotFoundError,
     ConcurrencyConflictError,
@@ -41,8 +40,7 @@ from .errors import (
     TransitionRefusedError,
 )
 from .events import DeliveryFailure
-from .lifecycle import GuardFailure, Trigger, step_for
-from .serialization import structure
+from .lifecycle import RECORDS, STEPS, GuardFailure, Trigger, step_for
 from .stores import CaseQuery, Change
 from .workflow import Workflow
 
@@ -104,32 +102,15 @@ _STATUS_LABELS = {
 
 
 PAYLOAD_KINDS: dict[Trigger, type | None] = {
-    Trigger.RECOMMEND: Recommendation,
-    Trigger.DECLINE: None,
-    Trigger.PASS_REVIEW: ExpertOpinion,
-    Trigger.FAIL_REVIEW: None,
-    Trigger.PASS_INSPECTION: str,
-    Trigger.FAIL_INSPECTION: None,
-    Trigger.PUBLICIZE: dt.date,
-    Trigger.OBJECT: Objection,
-    Trigger.VERIFY: None,
-    Trigger.SUSTAIN_OBJECTION: None,
-    Trigger.CERTIFY: CollectiveDecision,
-    Trigger.EXPIRE: None,
-    Trigger.REVOKE: Revocation,
-    Trigger.WITHDRAW: None,
+    step.trigger: step.payload for step in (*STEPS, *RECORDS) if step.trigger is not Trigger.DECLARE
 }
-"""The payload each trigger takes in a bulk run (``None``: none, the reason says it all).
+"""The payload each trigger takes in a bulk run (``None``: none, the reason says it all),
+read from each step's declaration (`Step.payload <kmbase_workflow.lifecycle.Step.payload>`).
 
-``str`` is the site-inspection opinion and ``dt.date`` the first day of the public notice;
-the others are the records of `kmbase_workflow.case`. ``declare`` is not a bulk trigger
-(it creates cases; use `Workflow.declare <kmbase_workflow.workflow.Workflow.declare>`).
+``str`` is the site-inspection opinion and `NoticeAnnouncement` the announced public
+notice; the others are the records of `kmbase_workflow.case`. ``declare`` is not a bulk
+trigger (it creates cases; use `Workflow.declare <kmbase_workflow.workflow.Workflow.declare>`).
 """
-
-_PAYLOAD_KEYS: dict[Trigger, str] = {
-    Trigger.PASS_INSPECTION: "opinion",
-    Trigger.PUBLICIZE: "starts_on",
-}
 
 
 def new_run_id() -> str:
@@ -177,8 +158,9 @@ def parse_payload(trigger: Trigger | str, text: str | None) -> object:
       (``opinion``, ``authenticity_checked``, ``spot_check``);
     - ``pass_review``: an `ExpertOpinion` (optional);
     - ``pass_inspection``: the opinion, ``{"opinion": "..."}`` or a JSON string;
-    - ``publicize``: the first day of the notice, ``{"starts_on": "2025-09-26"}`` or a JSON
-      string (optional: default today);
+    - ``publicize`` / ``announce_notice``: a `NoticeAnnouncement` (``starts_on``, and
+      ``working_days`` or ``ends_on``), or the first day as a JSON string (optional: today
+      and the policy's minimum);
     - ``object``: an `Objection`;
     - ``certify``: a `CollectiveDecision`
       (``reference``, ``decided_on``);
@@ -186,20 +168,14 @@ def parse_payload(trigger: Trigger | str, text: str | None) -> object:
       ``details``);
     - every other trigger takes no payload (``InvalidInputError`` if one is given).
 
-    >>> parse_payload("publicize", '{"starts_on": "2025-09-26"}')
-    datetime.date(2025, 9, 26)
+    >>> parse_payload("publicize", '{"starts_on": "2025-09-26", "working_days": 15}')
+    NoticeAnnouncement(starts_on=datetime.date(2025, 9, 26), working_days=15, ends_on=None)
     >>> parse_payload("certify", '{"reference": "纪要〔2025〕12号", "decided_on": "2025-10-16"}')
     CollectiveDecision(reference='纪要〔2025〕12号', decided_on=datetime.date(2025, 10, 16))
     """
     chosen = bulk_trigger(trigger)
     if text is None or not text.strip():
         return None
-    kind = PAYLOAD_KINDS[chosen]
-    if kind is None:
-        raise _bad_input(
-            f"{chosen.value} 不接受 --payload，请用 --reason 说明",
-            f"{chosen.value} takes no payload; give --reason instead",
-        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -207,23 +183,7 @@ def parse_payload(trigger: Trigger | str, text: str | None) -> object:
             f"--payload 不是有效的 JSON：{error.msg}（第 {error.pos + 1} 个字符）",
             f"--payload is not valid JSON: {error.msg} (character {error.pos + 1})",
         ) from None
-    if kind is str or kind is dt.date:
-        key = _PAYLOAD_KEYS[chosen]
-        value = data.get(key) if isinstance(data, dict) and set(data) == {key} else data
-        if not isinstance(value, str):
-            raise _bad_input(
-                f'{chosen.value} 的 --payload 应为 {{"{key}": "..."}} 或 JSON 字符串',
-                f'the --payload of {chosen.value} must be {{"{key}": "..."}} or a JSON string',
-            )
-        if kind is str:
-            return value
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise _bad_input(
-                f"{key} 不是有效日期：{value!r}", f"{key} is not a valid date: {value!r}"
-            ) from None
-    return structure(data, kind, source="--payload")
+    return step_for(chosen).parse_payload(data)
 
 
 @attrs.frozen(kw_only=True)
@@ -536,8 +496,12 @@ class _Run:
     def attempt(self, case_id: str) -> BulkItem | Change:
         """A finished item (skipped, not found, refused) or the change to commit."""
         store = self.workflow.store
-        if store.command_result(self.key(case_id)) is not None:
-            return BulkItem(case_id, ItemStatus.SKIPPED, to_state=_state_of(self.workflow, case_id))
+        try:
+            replay = self.workflow.replay(self.key(case_id), self.trigger, case_id, self.payload)
+        except ConcurrencyConflictError as error:
+            return BulkItem(case_id, ItemStatus.CONFLICTED, message=error.message)
+        if replay is not None:
+            return BulkItem(case_id, ItemStatus.SKIPPED, to_state=replay.case.state)
         try:
             before = store.get(case_id)
         except CaseNotFoundError as error:
@@ -622,13 +586,6 @@ class _Run:
 
 def _before_state(change: Change) -> State | None:
     return State(change.history.from_state) if change.history.from_state else None
-
-
-def _state_of(workflow: Workflow, case_id: str) -> State | None:
-    try:
-        return workflow.store.get(case_id).state
-    except CaseNotFoundError:
-        return None
 
 
 def run_bulk(

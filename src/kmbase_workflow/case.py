@@ -14,16 +14,20 @@ import attrs
 from ._html import case_html
 from ._i18n import Text
 from .deadlines import Deadline
-from .records import Application, SpotCheck
+from .errors import unknown_choice
+from .records import Application, Operator, SpotCheck
 
 __all__ = [
     "AnnualReport",
     "Case",
     "ChangeFiling",
+    "ChangeKind",
     "CollectiveDecision",
+    "Correction",
     "DeclarationRound",
     "Evaluation",
     "ExpertOpinion",
+    "NoticeAnnouncement",
     "Objection",
     "ProvincialRecommendation",
     "Recommendation",
@@ -38,18 +42,25 @@ class State(enum.Enum):
     """Where a case stands (第九条 to 第十八条)."""
 
     DECLARED = "declared"
+    RETURNED_FOR_CORRECTION = "returned_for_correction"
     DISTRICT_RECOMMENDED = "district_recommended"
     NOT_RECOMMENDED = "not_recommended"
     EXPERT_REVIEWED = "expert_reviewed"
     SITE_INSPECTED = "site_inspected"
     REJECTED = "rejected"
+    NOTICE_ANNOUNCED = "notice_announced"
     PUBLICIZED = "publicized"
     OBJECTED = "objected"
     VERIFIED = "verified"
     CERTIFIED = "certified"
+    REVOCATION_PENDING = "revocation_pending"
     EXPIRED = "expired"
     REVOKED = "revoked"
     WITHDRAWN = "withdrawn"
+
+    @classmethod
+    def _missing_(cls, value: object) -> State:
+        raise unknown_choice(cls, value)
 
     @property
     def label(self) -> Text:
@@ -69,15 +80,20 @@ class State(enum.Enum):
 
 _STATE_LABELS = {
     State.DECLARED: Text(zh="已申报", en="declared"),
+    State.RETURNED_FOR_CORRECTION: Text(zh="退回补正", en="returned for correction"),
     State.DISTRICT_RECOMMENDED: Text(zh="县区已推荐", en="recommended by the district"),
     State.NOT_RECOMMENDED: Text(zh="县区未推荐", en="not recommended"),
     State.EXPERT_REVIEWED: Text(zh="专家评审通过", en="passed expert review"),
     State.SITE_INSPECTED: Text(zh="现场核查通过", en="passed site inspection"),
     State.REJECTED: Text(zh="未通过", en="rejected"),
+    State.NOTICE_ANNOUNCED: Text(zh="已公告待公示", en="notice announced, not yet started"),
     State.PUBLICIZED: Text(zh="公示中", en="under public notice"),
     State.OBJECTED: Text(zh="有异议待核实", en="objection under investigation"),
     State.VERIFIED: Text(zh="异议已核实无问题", en="objection investigated, no problem"),
     State.CERTIFIED: Text(zh="已认定授牌", en="certified"),
+    State.REVOCATION_PENDING: Text(
+        zh="测评不合格待取消称号", en="failed evaluation, title withdrawal pending"
+    ),
     State.EXPIRED: Text(zh="有效期满", en="expired"),
     State.REVOKED: Text(zh="已撤销称号", en="title revoked"),
     State.WITHDRAWN: Text(zh="已撤回", en="withdrawn"),
@@ -85,9 +101,11 @@ _STATE_LABELS = {
 _OPEN = frozenset(
     {
         State.DECLARED,
+        State.RETURNED_FOR_CORRECTION,
         State.DISTRICT_RECOMMENDED,
         State.EXPERT_REVIEWED,
         State.SITE_INSPECTED,
+        State.NOTICE_ANNOUNCED,
         State.PUBLICIZED,
         State.OBJECTED,
         State.VERIFIED,
@@ -112,6 +130,20 @@ class DeclarationRound:
         """Whether declarations are accepted on ``day``."""
         return self.opens_on <= day <= self.closes_on
 
+    def overlaps(self, other: DeclarationRound) -> bool:
+        """Whether the two windows share a day (第九条: one round at a time)."""
+        return self.opens_on <= other.closes_on and other.opens_on <= self.closes_on
+
+
+@attrs.frozen
+class Correction:
+    """A return for correction (退回补正, 第十条 真实性、完整性初审): what the district found
+    wanting and the day by which the operator resubmits."""
+
+    deficiencies: tuple[str, ...]
+    due: dt.date
+    returned_on: dt.date
+
 
 @attrs.frozen
 class Recommendation:
@@ -127,11 +159,16 @@ class Recommendation:
 
 @attrs.frozen
 class ExpertOpinion:
-    """One expert's review (第十一条) with a score used to select the best of the round."""
+    """One expert's review (第十一条) with a score used to select the best of the round.
+
+    ``expert`` is the expert's id (one opinion per expert per case); ``entered_by`` is the
+    id of the official who typed it in on the expert's behalf, if anyone did.
+    """
 
     expert: str
     score: float
     opinion: str
+    entered_by: str | None = None
 
 
 @attrs.frozen
@@ -142,6 +179,10 @@ class Selection:
     of: int
     selected: bool
     score: float
+    decision: int = 1
+    """Which selection of the round this is (1, 2 …): a later one supersedes an earlier."""
+    stale: bool = False
+    """An expert opinion arrived after it: the round must be selected again."""
 
 
 @attrs.frozen
@@ -154,6 +195,17 @@ class Objection:
     finding: str | None = None
     """The investigation's conclusion (调查核实), once made."""
     sustained: bool | None = None
+
+
+@attrs.frozen
+class NoticeAnnouncement:
+    """The public notice as the city bureau announces it (第十三条): the day it is first up
+    on the portal and its length, either as working days or as a last day. Neither: the
+    policy's minimum. A length below the minimum is refused."""
+
+    starts_on: dt.date | None = None
+    working_days: int | None = None
+    ends_on: dt.date | None = None
 
 
 @attrs.frozen
@@ -181,6 +233,8 @@ class Revocation:
     ground: RevocationGround
     decided_on: dt.date
     details: str
+    plaque_returned_on: dt.date | None = None
+    """When the plaque was handed back (收回牌匾, 第十八条), once it was."""
 
 
 @attrs.frozen
@@ -188,10 +242,12 @@ class AnnualReport:
     """A yearly summary and plan (第十六条 base → district, 第十七条 district → city)."""
 
     year: int
-    by_district: bool
+    by_district: bool = False
     """False: the base's report to its district; True: the district's to the city bureau."""
-    submitted_on: dt.date
-    late: bool
+    submitted_on: dt.date | None = None
+    """Set by the workflow to the day it is filed (whatever a caller passes)."""
+    late: bool = False
+    """Set by the workflow: filed after the policy's due date."""
     reference: str = ""
 
 
@@ -199,21 +255,54 @@ class AnnualReport:
 class Evaluation:
     """An evaluation by a third party or experts (第十八条)."""
 
-    evaluated_on: dt.date
     evaluator: str
     passed: bool
     report: str = ""
+    evaluated_on: dt.date | None = None
+    """Set by the workflow to the day it is recorded."""
+
+
+class ChangeKind(enum.Enum):
+    """The major changes of 第十九条 (and the address, which the forms carry)."""
+
+    NAME = "name"
+    """变更名称: the base's new name."""
+    OPERATOR = "operator"
+    """变更运营主体: a new operator (a new unified social credit code)."""
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    """变更法定代表人."""
+    ADDRESS = "address"
+    """变更地址."""
+    OTHER = "other"
+    """Another major change, described in words."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> ChangeKind:
+        raise unknown_choice(cls, value)
 
 
 @attrs.frozen
 class ChangeFiling:
-    """A major-change filing (第十九条): name, operator or legal representative changed."""
+    """A major-change filing (第十九条): name, operator or legal representative changed.
+
+    A filing of a new operator, name or legal representative carries the new values; once
+    filed, the case's `Case.operator` and `Case.base_name` follow them (the operator then acts
+    by its own credit code).
+    """
 
     change: str
     completed_on: dt.date
-    filed_on: dt.date
-    due: dt.date
-    late: bool
+    filed_on: dt.date | None = None
+    """Set by the workflow to the day it is filed."""
+    due: dt.date | None = None
+    """Set by the workflow: the last day of the policy's working-day limit."""
+    late: bool = False
+    """Set by the workflow: filed after ``due``."""
+    kind: ChangeKind = ChangeKind.OTHER
+    operator: Operator | None = None
+    """The operator after the change (kinds operator, legal_representative, address)."""
+    base_name: str | None = None
+    """The base's name after the change (kind name)."""
 
 
 @attrs.frozen
@@ -258,13 +347,28 @@ class Case:
     provincial_recommendations: tuple[ProvincialRecommendation, ...] = ()
     notified: tuple[str, ...] = ()
     """Keys of the deadline events already emitted, so a sweep never repeats one."""
+    correction: Correction | None = None
+    """The open return for correction (退回补正), while the case is returned."""
+    last_acted_on: dt.date | None = None
+    """The day of the case's newest step: within a case, time never goes backwards."""
 
     def _repr_html_(self) -> str:
         return case_html(self)
 
     @property
+    def operator(self) -> Operator:
+        """The base's operator now: as declared, or as the latest filed change (第十九条)."""
+        for filing in reversed(self.change_filings):
+            if filing.operator is not None:
+                return filing.operator
+        return self.application.operator
+
+    @property
     def base_name(self) -> str:
-        """The base's name as declared."""
+        """The base's name now: as declared, or as the latest filed change of name (第十九条)."""
+        for filing in reversed(self.change_filings):
+            if filing.base_name is not None:
+                return filing.base_name
         return self.application.base.name
 
     @property

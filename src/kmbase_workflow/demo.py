@@ -163,7 +163,7 @@ class _Round:
         return [self.workflow.case(case_id).district for case_id in self.ids]
 
     def operator(self, case_id: str) -> Actor:
-        return Actor(Role.OPERATOR, self.workflow.case(case_id).application.operator.name)
+        return Actor.for_operator(self.workflow.case(case_id).application.operator)
 
     def declare(self) -> None:
         """第九条: the round opens; five bases declare."""
@@ -174,7 +174,7 @@ class _Round:
         )
         self.at(dt.date(2025, 6, 16))
         for application in _bases():
-            outcome = workflow.declare(application, Actor(Role.OPERATOR, application.operator.name))
+            outcome = workflow.declare(application, Actor.for_operator(application.operator))
             self.names[outcome.case.id] = application.base.name
             self.ids.append(outcome.case.id)
             self.log(outcome, application.base.district)

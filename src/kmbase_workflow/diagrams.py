@@ -57,11 +57,13 @@ def _edge_label(step: Step, lang: Lang, articles: bool) -> str:
     return f"{label}（{article}）" if lang == "zh" else f"{label} ({article})"
 
 
-def _edges() -> Iterator[tuple[State | None, Step]]:
-    """Every (source, step) pair of the graph, in the order of the measures."""
+def _edges() -> Iterator[tuple[State | None, Step, State]]:
+    """Every (source, step, destination) of the graph, in the order of the measures."""
     for step in STEPS:
+        if step.destination is None:  # pragma: no cover - STEPS change state by definition
+            continue
         for source in step.sources:
-            yield source, step
+            yield source, step, step.destination
 
 
 def _mermaid_text(text: str) -> str:
@@ -83,10 +85,10 @@ def mermaid(lang: Lang = "zh", articles: bool = True) -> str:
     lines = ["stateDiagram-v2"]
     for state in State:
         lines.append(f'    state "{_mermaid_text(state.label.in_(language))}" as {state.value}')
-    for source, step in _edges():
+    for source, step, destination in _edges():
         start = _START if source is None else source.value
         label = _mermaid_text(_edge_label(step, language, articles))
-        lines.append(f"    {start} --> {step.destination.value}: {label}")
+        lines.append(f"    {start} --> {destination.value}: {label}")
     lines.extend(f"    {state.value} --> {_START}" for state in State if state.is_final)
     return "\n".join(lines) + "\n"
 
@@ -122,12 +124,12 @@ def dot(lang: Lang = "zh", articles: bool = True) -> str:
         lines.append(
             f"    {_dot_quote(state.value)} [label={_dot_quote(state.label.in_(language))}{extra}];"
         )
-    for source, step in _edges():
+    for source, step, destination in _edges():
         start = _DOT_START if source is None else source.value
         edge_id = f"{start}--{step.trigger.value}"
         label = _edge_label(step, language, articles)
         lines.append(
-            f"    {_dot_quote(start)} -> {_dot_quote(step.destination.value)}"
+            f"    {_dot_quote(start)} -> {_dot_quote(destination.value)}"
             f" [label={_dot_quote(label)}, id={_dot_quote(edge_id)}];"
         )
     lines.append("}")

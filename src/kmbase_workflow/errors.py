@@ -13,6 +13,7 @@ Each error says what was wrong, where, and what to do, in Chinese and English::
     │   └── CalendarDataConflictError           a loaded notice contradicts known data
     ├── TransitionRefusedError                  guards failed; lists each with its article  exit 1
     ├── ConcurrencyConflictError                a stale version was written               exit 4
+    │   └── IdempotencyKeyReusedError           a key already ran a different command
     ├── CaseNotFoundError (LookupError)         no case with that id
     └── StoreError                              the store cannot do what was asked
         └── SchemaVersionError                  the database has a newer schema than this library
@@ -20,6 +21,7 @@ Each error says what was wrong, where, and what to do, in Chinese and English::
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,7 @@ __all__ = [
     "CaseNotFoundError",
     "ConcurrencyConflictError",
     "FieldValueError",
+    "IdempotencyKeyReusedError",
     "InvalidInputError",
     "KmbaseError",
     "PolicyFormatError",
@@ -43,6 +46,7 @@ __all__ = [
     "SchemaVersionError",
     "StoreError",
     "TransitionRefusedError",
+    "unknown_choice",
 ]
 
 
@@ -199,3 +203,24 @@ class SchemaVersionError(StoreError):
     """The database was created by a newer version of this library."""
 
     exit_code = 2
+
+
+class IdempotencyKeyReusedError(ConcurrencyConflictError):
+    """An idempotency key already ran a different command (another case, step or payload).
+
+    Nothing was written: a retried script never silently skips a command it did not run.
+    """
+
+
+def unknown_choice(kind: type[enum.Enum], value: object) -> InvalidInputError:
+    """The library error for a value that names no member of ``kind`` (the enums raise it
+    from ``_missing_``: an `InvalidInputError`, so still a ``ValueError``, listing the
+    choices in both languages)."""
+    names = ", ".join(str(member.value) for member in kind)
+    return InvalidInputError(
+        Text(
+            zh=f"{value!r} 不是有效的 {kind.__name__}",
+            en=f"{value!r} is not a valid {kind.__name__}",
+        ),
+        hint=Text(zh=f"可选：{names}", en=f"choose one of: {names}"),
+    )

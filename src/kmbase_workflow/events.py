@@ -36,8 +36,10 @@ __all__ = [
     "AnnualReportOverdue",
     "Certified",
     "ChangeFiled",
+    "CorrectionRequested",
     "Declared",
     "DeliveryFailure",
+    "EvaluationFailed",
     "EvaluationRecorded",
     "Event",
     "EventBus",
@@ -47,6 +49,7 @@ __all__ = [
     "InspectionFailed",
     "InspectionPassed",
     "NotRecommended",
+    "NoticeAnnounced",
     "NoticePeriodEnded",
     "ObjectionRaised",
     "ObjectionSustained",
@@ -54,6 +57,7 @@ __all__ = [
     "ProvinciallyRecommended",
     "Publicized",
     "Recommended",
+    "Resubmitted",
     "ReviewFailed",
     "ReviewPassed",
     "Revoked",
@@ -102,6 +106,26 @@ class Declared(TransitionEvent):
 
     type: ClassVar[str] = "declared"
     description: ClassVar[Text] = Text(zh="已申报（第九条）", en="declared (Art. 9)")
+
+
+@attrs.frozen(kw_only=True)
+class CorrectionRequested(TransitionEvent):
+    """退回补正（第十条） / returned for correction (Art. 10)."""
+
+    type: ClassVar[str] = "correction_requested"
+    description: ClassVar[Text] = Text(
+        zh="退回补正（第十条）", en="returned for correction (Art. 10)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Resubmitted(TransitionEvent):
+    """补正后重新提交（第十条） / resubmitted after correction (Art. 10)."""
+
+    type: ClassVar[str] = "resubmitted"
+    description: ClassVar[Text] = Text(
+        zh="补正后重新提交（第十条）", en="resubmitted after correction (Art. 10)"
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -163,6 +187,16 @@ class InspectionFailed(TransitionEvent):
 
 
 @attrs.frozen(kw_only=True)
+class NoticeAnnounced(TransitionEvent):
+    """发布公示公告（第十三条） / public notice announced (Art. 13)."""
+
+    type: ClassVar[str] = "notice_announced"
+    description: ClassVar[Text] = Text(
+        zh="发布公示公告（第十三条）", en="public notice announced (Art. 13)"
+    )
+
+
+@attrs.frozen(kw_only=True)
 class Publicized(TransitionEvent):
     """开始公示（第十三条） / public notice started (Art. 13)."""
 
@@ -216,6 +250,17 @@ class Expired(TransitionEvent):
 
     type: ClassVar[str] = "expired"
     description: ClassVar[Text] = Text(zh="有效期满（第十五条）", en="validity ended (Art. 15)")
+
+
+@attrs.frozen(kw_only=True)
+class EvaluationFailed(TransitionEvent):
+    """测评不合格，待取消称号、收回牌匾（第十八条） / evaluation failed, title to be withdrawn (Art. 18)."""
+
+    type: ClassVar[str] = "evaluation_failed"
+    description: ClassVar[Text] = Text(
+        zh="测评不合格，待取消称号、收回牌匾（第十八条）",
+        en="evaluation failed, title and plaque to be withdrawn (Art. 18)",
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -331,9 +376,10 @@ class AnnualReportOverdue(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
-        Declared, Recommended, NotRecommended, ReviewPassed, ReviewFailed, InspectionPassed,
-        InspectionFailed, Publicized, ObjectionRaised, ObjectionVerified, ObjectionSustained,
-        Certified, Expired, Revoked, Withdrawn, ExpertOpinionRecorded, RoundSelected,
+        Declared, CorrectionRequested, Resubmitted, Recommended, NotRecommended, ReviewPassed,
+        ReviewFailed, InspectionPassed, InspectionFailed, NoticeAnnounced, Publicized,
+        ObjectionRaised, ObjectionVerified, ObjectionSustained, Certified, Expired,
+        EvaluationFailed, Revoked, Withdrawn, ExpertOpinionRecorded, RoundSelected,
         AnnualReportFiled, EvaluationRecorded, ChangeFiled, ProvinciallyRecommended,
         NoticePeriodEnded, ValidityEndingSoon, AnnualReportOverdue,
     )

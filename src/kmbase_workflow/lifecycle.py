@@ -1,56 +1,56 @@
-"""The certification lifecycle: states, triggers, who may fire them, and their guards.
+"""The certification lifecycle: every step, declared once.
 
-The state graph is declared once, with ``transitions``, and shared by every case: a case is
-plain data (`Case`), never a ``Machine`` of its own. Guards are
-plain functions of a `GuardContext`; all of a trigger's guards run, so a refusal names
-every failed guard with its article, in Chinese and English.
+A `Step` says all that one trigger means: the states it leaves and the one it reaches (none
+for a *record*, which changes no state), who may fire it, its article and label, the type of
+its payload, its guards, its effect on the case and the event it emits. `STEPS` (the state
+changes) and `RECORDS` (expert opinions, selection, reports, filings …) hold them all;
+everything else derives from them: the ``transitions`` graph (`MACHINE`), the bulk runner's
+and the command line's payloads, the diagrams, the table of `lifecycle_table` that
+docs/lifecycle.md shows, and the workflow's one write path.
 
-====================  =========================================  =====================  ==========
-trigger               from → to                                  who                    article
-====================  =========================================  =====================  ==========
-declare               (new) → declared                           operator               第八条 第九条 第十五条
-recommend             declared → district_recommended            district authority     第六条 第七条 第十条
-decline               declared → not_recommended                 district authority     第十条
-pass_review           district_recommended → expert_reviewed     city bureau            第十一条
-fail_review           district_recommended → rejected            city bureau            第十一条
-pass_inspection       expert_reviewed → site_inspected           city bureau            第十二条
-fail_inspection       expert_reviewed → rejected                 city bureau            第十二条
-publicize             site_inspected → publicized                city bureau            第十三条
-object                publicized, verified → objected            anyone                 第十三条
-verify                objected → verified                        city bureau            第十三条
-sustain_objection     objected → rejected                        city bureau            第十三条
-certify               publicized, verified → certified           city bureau            第十四条 第十五条
-expire                certified → expired                        system                 第十五条
-revoke                certified → revoked                        city bureau            第十五条 第十八条
-withdraw              any open state → withdrawn                 operator               —
-====================  =========================================  =====================  ==========
+A case is plain data (`Case`), never a ``Machine`` of its own: ``transitions`` declares the
+graph once and the graph is read back into a dictionary, so firing a trigger is a look-up.
+Guards are plain functions of a `GuardContext`; all of a step's guards run, so a refusal
+names every failed guard with its article, in Chinese and English. Who may act is the
+`Authorization` the workflow is given (default: `regulation_roles`, the roles of 第四条).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 from transitions import Machine
 
-from ._i18n import Text
+from ._i18n import Lang, Text
 from .actors import Actor, Role
 from .calendar import WorkingDayCalendar
 from .case import (
+    AnnualReport,
     Case,
+    ChangeFiling,
+    ChangeKind,
     CollectiveDecision,
+    Correction,
     DeclarationRound,
+    Evaluation,
     ExpertOpinion,
+    NoticeAnnouncement,
     Objection,
+    ProvincialRecommendation,
     Recommendation,
     Revocation,
     RevocationGround,
+    Selection,
     State,
 )
 from .deadlines import (
+    annual_report_deadlines,
+    change_filing_deadline,
     earliest_certification_date,
     in_public_notice,
     public_notice_deadline,
@@ -58,155 +58,115 @@ from .deadlines import (
     validity_deadline,
 )
 from .eligibility import Status, evaluate, judge_spot_check
-from .errors import TransitionRefusedError
+from .errors import InvalidInputError, TransitionRefusedError, unknown_choice
+from .events import (
+    EVENT_TYPES,
+    AnnualReportFiled,
+    Certified,
+    ChangeFiled,
+    CorrectionRequested,
+    Declared,
+    EvaluationFailed,
+    EvaluationRecorded,
+    Event,
+    ExpertOpinionRecorded,
+    Expired,
+    InspectionFailed,
+    InspectionPassed,
+    NoticeAnnounced,
+    NoticePeriodEnded,
+    NotRecommended,
+    ObjectionRaised,
+    ObjectionSustained,
+    ObjectionVerified,
+    ProvinciallyRecommended,
+    Publicized,
+    Recommended,
+    Resubmitted,
+    ReviewFailed,
+    ReviewPassed,
+    Revoked,
+    RoundSelected,
+    Withdrawn,
+)
 from .policy import Policy
+from .records import Application
+from .serialization import structure
 
 __all__ = [
     "MACHINE",
+    "RECORDS",
     "STEPS",
+    "Authorization",
     "GuardContext",
     "GuardFailure",
     "Step",
     "Trigger",
-    "actor_failures",
+    "all_of",
     "apply_trigger",
     "check_guards",
+    "check_payload_type",
+    "completed",
+    "event_details",
+    "lifecycle_table",
     "next_state",
     "refusal",
+    "regulation_roles",
     "step_for",
 ]
 
 
 class Trigger(enum.Enum):
-    """What can happen to a case."""
+    """What can happen to a case: the state changes of `STEPS` and the records of `RECORDS`.
+
+    An unknown name is an `InvalidInputError` (a ``ValueError``) listing the choices.
+    """
 
     DECLARE = "declare"
+    RETURN_FOR_CORRECTION = "return_for_correction"
+    RESUBMIT = "resubmit"
     RECOMMEND = "recommend"
     DECLINE = "decline"
     PASS_REVIEW = "pass_review"
     FAIL_REVIEW = "fail_review"
     PASS_INSPECTION = "pass_inspection"
     FAIL_INSPECTION = "fail_inspection"
+    ANNOUNCE_NOTICE = "announce_notice"
+    START_NOTICE = "start_notice"
     PUBLICIZE = "publicize"
     OBJECT = "object"
     VERIFY = "verify"
     SUSTAIN_OBJECTION = "sustain_objection"
     CERTIFY = "certify"
     EXPIRE = "expire"
+    FAIL_EVALUATION = "fail_evaluation"
     REVOKE = "revoke"
     WITHDRAW = "withdraw"
+    EXPERT_OPINION = "expert_opinion"
+    SELECTION = "selection"
+    ANNUAL_REPORT = "annual_report"
+    EVALUATION = "evaluation"
+    CHANGE_FILING = "change_filing"
+    PROVINCIAL_RECOMMENDATION = "provincial_recommendation"
+    NOTIFY = "notify"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Trigger:
+        raise unknown_choice(cls, value)
 
     @property
     def label(self) -> Text:
         """The trigger's name in both languages."""
         return step_for(self).label
 
+    @property
+    def changes_state(self) -> bool:
+        """False for a record (the case keeps its state)."""
+        return step_for(self).destination is not None
+
 
 NEW = "new"
 """The pseudo-state before ``declare``."""
-
-
-def _article(zh: str, en: str) -> Text:
-    return Text(zh=zh, en=en)
-
-
-@attrs.frozen
-class Step:
-    """One trigger of the graph: its sources, its destination, who may fire it, its article."""
-
-    trigger: Trigger
-    sources: tuple[State | None, ...]
-    """``None`` stands for a case not yet declared."""
-    destination: State
-    roles: frozenset[Role]
-    article: Text
-    label: Text
-
-
-_ANYONE = frozenset(Role) - {Role.SYSTEM}
-_OPEN_STATES = tuple(state for state in State if state.is_open)
-
-STEPS: tuple[Step, ...] = (
-    Step(Trigger.DECLARE, (None,), State.DECLARED, frozenset({Role.OPERATOR}),
-         _article("第九条", "Art. 9"), Text(zh="申报", en="declare")),
-    Step(Trigger.RECOMMEND, (State.DECLARED,), State.DISTRICT_RECOMMENDED,
-         frozenset({Role.DISTRICT_AUTHORITY}), _article("第十条", "Art. 10"),
-         Text(zh="初审推荐", en="recommend")),
-    Step(Trigger.DECLINE, (State.DECLARED,), State.NOT_RECOMMENDED,
-         frozenset({Role.DISTRICT_AUTHORITY}), _article("第十条", "Art. 10"),
-         Text(zh="不予推荐", en="decline")),
-    Step(Trigger.PASS_REVIEW, (State.DISTRICT_RECOMMENDED,), State.EXPERT_REVIEWED,
-         frozenset({Role.CITY_BUREAU}), _article("第十一条", "Art. 11"),
-         Text(zh="专家评审通过", en="pass expert review")),
-    Step(Trigger.FAIL_REVIEW, (State.DISTRICT_RECOMMENDED,), State.REJECTED,
-         frozenset({Role.CITY_BUREAU}), _article("第十一条", "Art. 11"),
-         Text(zh="专家评审未通过", en="fail expert review")),
-    Step(Trigger.PASS_INSPECTION, (State.EXPERT_REVIEWED,), State.SITE_INSPECTED,
-         frozenset({Role.CITY_BUREAU}), _article("第十二条", "Art. 12"),
-         Text(zh="现场核查通过", en="pass site inspection")),
-    Step(Trigger.FAIL_INSPECTION, (State.EXPERT_REVIEWED,), State.REJECTED,
-         frozenset({Role.CITY_BUREAU}), _article("第十二条", "Art. 12"),
-         Text(zh="现场核查未通过", en="fail site inspection")),
-    Step(Trigger.PUBLICIZE, (State.SITE_INSPECTED,), State.PUBLICIZED,
-         frozenset({Role.CITY_BUREAU}), _article("第十三条", "Art. 13"),
-         Text(zh="社会公示", en="publicize")),
-    Step(Trigger.OBJECT, (State.PUBLICIZED, State.VERIFIED), State.OBJECTED, _ANYONE,
-         _article("第十三条", "Art. 13"), Text(zh="提出异议", en="object")),
-    Step(Trigger.VERIFY, (State.OBJECTED,), State.VERIFIED, frozenset({Role.CITY_BUREAU}),
-         _article("第十三条", "Art. 13"), Text(zh="核实无问题", en="verify")),
-    Step(Trigger.SUSTAIN_OBJECTION, (State.OBJECTED,), State.REJECTED,
-         frozenset({Role.CITY_BUREAU}), _article("第十三条", "Art. 13"),
-         Text(zh="异议成立", en="sustain objection")),
-    Step(Trigger.CERTIFY, (State.PUBLICIZED, State.VERIFIED), State.CERTIFIED,
-         frozenset({Role.CITY_BUREAU}), _article("第十四条", "Art. 14"),
-         Text(zh="认定授牌", en="certify")),
-    Step(Trigger.EXPIRE, (State.CERTIFIED,), State.EXPIRED, frozenset({Role.SYSTEM}),
-         _article("第十五条", "Art. 15"), Text(zh="有效期满", en="expire")),
-    Step(Trigger.REVOKE, (State.CERTIFIED,), State.REVOKED, frozenset({Role.CITY_BUREAU}),
-         _article("第十五条、第十八条", "Art. 15, 18"), Text(zh="撤销称号", en="revoke")),
-    Step(Trigger.WITHDRAW, _OPEN_STATES, State.WITHDRAWN, frozenset({Role.OPERATOR}),
-         _article("—", "—"), Text(zh="撤回申报", en="withdraw")),
-)  # fmt: skip
-"""Every trigger of the lifecycle, in the order of the measures."""
-
-MACHINE = Machine(
-    model=None,
-    states=[NEW, *(state.value for state in State)],
-    transitions=[
-        {
-            "trigger": step.trigger.value,
-            "source": [NEW if source is None else source.value for source in step.sources],
-            "dest": step.destination.value,
-        }
-        for step in STEPS
-    ],
-    initial=NEW,
-    auto_transitions=False,
-    send_event=False,
-)
-"""The one ``transitions`` machine that declares the graph; it holds no cases."""
-
-# The graph read back from the machine once, so firing a trigger is a dictionary look-up.
-_NEXT: dict[tuple[str, str], State] = {
-    (transition.source, trigger): State(transition.dest)
-    for trigger, event in MACHINE.events.items()
-    for transitions in event.transitions.values()
-    for transition in transitions
-}
-_STEP = {step.trigger: step for step in STEPS}
-
-
-def step_for(trigger: Trigger) -> Step:
-    """The step a trigger fires."""
-    return _STEP[trigger]
-
-
-def next_state(state: State | None, trigger: Trigger) -> State | None:
-    """Where ``trigger`` takes a case in ``state`` (``None``: not allowed from there)."""
-    return _NEXT.get((NEW if state is None else state.value, trigger.value))
-
-
-# -- guards ---------------------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -220,7 +180,7 @@ class GuardFailure:
 
 @attrs.frozen(kw_only=True)
 class GuardContext:
-    """Everything a guard may look at. Guards read, never write."""
+    """Everything a guard or an effect may look at. Guards read, never write."""
 
     case: Case
     trigger: Trigger
@@ -231,81 +191,201 @@ class GuardContext:
     allow_provisional: bool
     reason: str = ""
     payload: object = None
+    authorization: Authorization | None = None
+    """Who may act (default `regulation_roles`)."""
     round: DeclarationRound | None = None
-    """The declaration round open today (declare only)."""
+    """The declaration round of the case (declare: the round open today)."""
     other_cases: Sequence[Case] = ()
     """The base's other cases (declare only), for 第十五条 and one open case per round."""
 
+    @property
+    def step(self) -> Step:
+        """The step being fired."""
+        return step_for(self.trigger)
+
 
 Guard = Callable[[GuardContext], Iterator[GuardFailure]]
+Effect = Callable[[GuardContext], Mapping[str, Any]]
+"""The fields of the case a step sets (besides state, version and the day of the step)."""
+Details = Callable[[Case], Mapping[str, Any]]
+"""What a step's event tells subscribers beyond the base, district and round."""
+Authorization = Callable[[Actor, "Step", Case], Iterable[GuardFailure]]
+"""Who may fire a step on a case: the failures of an attempt (none: allowed)."""
+
+
+@attrs.frozen(kw_only=True)
+class Step:
+    """Everything one trigger means, in one place."""
+
+    trigger: Trigger
+    sources: tuple[State | None, ...]
+    """The states it may be fired from (``None``: a case not yet declared)."""
+    destination: State | None
+    """Where it takes the case (``None``: a record, the case keeps its state)."""
+    roles: frozenset[Role]
+    article: Text
+    label: Text
+    event: type[Event]
+    payload: type | None = None
+    """The payload's type (``None``: none; the reason says it all)."""
+    payload_key: str | None = None
+    """For a scalar payload, its key in JSON (``{"opinion": "…"}``)."""
+    guards: tuple[Guard, ...] = ()
+    effect: Effect | None = None
+    details: Details | None = None
+    on_own_behalf: bool = True
+    """False when anyone in the roles may act, not only the case's own parties (objections)."""
+    choose_event: Callable[[object], type[Event]] | None = None
+    """For a step whose event depends on its payload (the sweep's notices): which one."""
+    complete: Callable[[GuardContext], object] | None = None
+    """Fills the fields of the payload the library decides (the day of filing, lateness),
+    whatever a caller passed, before the guards run; the history records the result."""
+
+    def event_for(self, payload: object) -> type[Event]:
+        """The event class this step emits with ``payload``."""
+        return self.event if self.choose_event is None else self.choose_event(payload)
+
+    def parse_payload(self, data: object) -> object:
+        """The payload from JSON-ready ``data`` (``None``: no payload), typed as `payload`.
+
+        ``InvalidInputError`` for data of the wrong shape, or for a payload given to a step
+        that takes none.
+        """
+        if data is None:
+            return None
+        if self.payload is None:
+            raise InvalidInputError(
+                Text(
+                    zh=f"{self.trigger.value} 不接受附带数据，请用理由说明",
+                    en=f"{self.trigger.value} takes no payload; give a reason instead",
+                )
+            )
+        if self.payload is str:
+            key = self.payload_key or "value"
+            value = data.get(key) if isinstance(data, dict) and set(data) == {key} else data
+            if not isinstance(value, str):
+                raise InvalidInputError(
+                    Text(
+                        zh=f'{self.trigger.value} 的附带数据应为 {{"{key}": "..."}} 或字符串',
+                        en=f'the payload of {self.trigger.value} must be {{"{key}": "..."}} or a string',
+                    )
+                )
+            return value
+        if self.payload is NoticeAnnouncement and isinstance(data, str):
+            data = {"starts_on": data}  # a bare date: the first day of the notice
+        return structure(data, self.payload, source="payload")
+
+
+_ANYONE = frozenset(Role) - {Role.SYSTEM}
+_OPEN_STATES = tuple(state for state in State if state.is_open)
+
+
+def _text(zh: str, en: str) -> Text:
+    return Text(zh=zh, en=en)
 
 
 def _failure(guard: str, article: Text, zh: str, en: str) -> GuardFailure:
     return GuardFailure(guard, article, Text(zh=zh, en=en))
 
 
-def actor_failures(
-    actor: Actor, case: Case, roles: frozenset[Role], action: Text, *, on_own_behalf: bool = True
-) -> list[GuardFailure]:
-    """Whether ``actor`` may do ``action`` on ``case``: its role is one of ``roles`` (第四条);
-    a district authority acts for its own district's bases only (第四条, 第九条); an operator
-    for its own base only. ``on_own_behalf=False`` (objections, open to anyone) checks the
-    role alone."""
-    if actor.role not in roles:
-        allowed_zh = "、".join(sorted(role.label.zh for role in roles))
-        allowed_en = ", ".join(sorted(role.label.en for role in roles))
+# -- authorization (第四条) -------------------------------------------------------------------
+
+
+def regulation_roles(actor: Actor, step: Step, case: Case) -> list[GuardFailure]:
+    """The roles of the measures: the step's roles (第四条); a district authority acts for
+    its own district's bases only (第四条, 第九条 属地原则); an operator for its own base only,
+    recognised by its unified social credit code (the current operator, after any filed
+    change of operator, 第十九条). Objections are open to anyone (第十三条)."""
+    if actor.role not in step.roles:
+        allowed_zh = "、".join(sorted(role.label.zh for role in step.roles))
+        allowed_en = ", ".join(sorted(role.label.en for role in step.roles))
         return [
             _failure(
                 "role",
-                Text(zh="第四条", en="Art. 4"),
-                f"{actor.role.label.zh}不能{action.zh}，只有{allowed_zh}可以",
-                f"a {actor.role.label.en} cannot {action.en}; only: {allowed_en}",
+                _text("第四条", "Art. 4"),
+                f"{actor.role.label.zh}不能{step.label.zh}，只有{allowed_zh}可以",
+                f"a {actor.role.label.en} cannot {step.label.en}; only: {allowed_en}",
             )
         ]
-    if not on_own_behalf:
+    if not step.on_own_behalf:
         return []
     if actor.role is Role.DISTRICT_AUTHORITY and actor.district != case.district:
         return [
             _failure(
                 "district",
-                Text(zh="第四条、第九条（属地原则）", en="Art. 4, 9 (locality)"),
+                _text("第四条、第九条（属地原则）", "Art. 4, 9 (locality)"),
                 f"{actor.district}主管部门不能办理{case.district}的基地",
                 f"the authority of {actor.district} cannot act on a base in {case.district}",
             )
         ]
-    operator = case.application.operator.name
-    if actor.role is Role.OPERATOR and actor.name != operator:
+    operator = case.operator
+    if actor.role is Role.OPERATOR and actor.id != operator.unified_social_credit_code:
         return [
             _failure(
                 "operator",
-                Text(zh="第九条", en="Art. 9"),
-                f"{actor.name}不是该基地的运营主体（{operator}）",
-                f"{actor.name} is not the base's operator ({operator})",
+                _text("第九条、第十九条", "Art. 9, 19"),
+                f"{actor.id}不是该基地运营主体（{operator.name}，"
+                f"统一社会信用代码 {operator.unified_social_credit_code}）",
+                f"{actor.id} is not the base's operator ({operator.name}, unified social "
+                f"credit code {operator.unified_social_credit_code})",
             )
         ]
     return []
 
 
-def _role(ctx: GuardContext) -> Iterator[GuardFailure]:
-    step = step_for(ctx.trigger)
-    # An objection may come from anyone (第十三条), not only from the base's own parties.
-    yield from actor_failures(
-        ctx.actor,
-        ctx.case,
-        step.roles,
-        step.label,
-        on_own_behalf=ctx.trigger is not Trigger.OBJECT,
-    )
+def all_of(*rules: Authorization) -> Authorization:
+    """An authorization that asks every rule and reports every refusal (a host adds its own
+    rules beside `regulation_roles`)."""
+
+    def check(actor: Actor, step: Step, case: Case) -> list[GuardFailure]:
+        return [failure for rule in rules for failure in rule(actor, step, case)]
+
+    return check
+
+
+# -- guards every step shares -------------------------------------------------------------
+
+
+def _state_allows(ctx: GuardContext) -> Iterator[GuardFailure]:
+    step = ctx.step
+    source = None if ctx.trigger is Trigger.DECLARE else ctx.case.state
+    if source not in step.sources:
+        yield _failure(
+            "state",
+            step.article,
+            f"当前状态为“{ctx.case.state.label.zh}”，不能{step.label.zh}",
+            f"cannot {step.label.en} a case that is {ctx.case.state.label.en}",
+        )
+
+
+def _authorized(ctx: GuardContext) -> Iterator[GuardFailure]:
+    rule = ctx.authorization or regulation_roles
+    yield from rule(ctx.actor, ctx.step, ctx.case)
+
+
+def _time_moves_forward(ctx: GuardContext) -> Iterator[GuardFailure]:
+    last = ctx.case.last_acted_on
+    if last is not None and ctx.today < last:
+        yield _failure(
+            "time_order",
+            _text("第二十条", "Art. 20"),
+            f"本案最近一步办理于 {last}，不能在其之前的 {ctx.today} 办理",
+            f"the case's latest step was on {last}; nothing can be done on an earlier day "
+            f"({ctx.today})",
+        )
+
+
+_COMMON_GUARDS: tuple[Guard, ...] = (_state_allows, _authorized, _time_moves_forward)
+
+
+# -- the guards of particular steps ---------------------------------------------------------
 
 
 def _reason_given(ctx: GuardContext) -> Iterator[GuardFailure]:
     if not ctx.reason.strip():
-        step = step_for(ctx.trigger)
+        step = ctx.step
         yield _failure(
-            "reason",
-            step.article,
-            f"{step.label.zh}须说明理由",
-            f"{step.label.en} needs a reason",
+            "reason", step.article, f"{step.label.zh}须说明理由", f"{step.label.en} needs a reason"
         )
 
 
@@ -320,16 +400,20 @@ def _round_open(ctx: GuardContext) -> Iterator[GuardFailure]:
         )
 
 
+def _materials_of(application: Application, ctx: GuardContext) -> Iterator[GuardFailure]:
+    provided = application.materials
+    for material in ctx.policy.materials:
+        if material.required and not provided.get(material.id, "").strip():
+            yield _failure(
+                f"materials.{material.id}",
+                material.article,
+                f"缺少申报材料：{material.name.zh}",
+                f"missing material: {material.name.en}",
+            )
+
+
 def _materials_complete(ctx: GuardContext) -> Iterator[GuardFailure]:
-    provided = ctx.case.application.materials
-    missing = [m for m in ctx.policy.materials if m.required and not provided.get(m.id, "").strip()]
-    for material in missing:
-        yield _failure(
-            f"materials.{material.id}",
-            material.article,
-            f"缺少申报材料：{material.name.zh}",
-            f"missing material: {material.name.en}",
-        )
+    yield from _materials_of(ctx.case.application, ctx)
 
 
 def _one_open_case_and_reapplication(ctx: GuardContext) -> Iterator[GuardFailure]:
@@ -357,6 +441,67 @@ def _one_open_case_and_reapplication(ctx: GuardContext) -> Iterator[GuardFailure
                 )
 
 
+def _correction(ctx: GuardContext) -> Iterator[GuardFailure]:
+    article = ctx.policy.spot_check.article
+    payload = ctx.payload
+    if not isinstance(payload, Correction) or not any(d.strip() for d in payload.deficiencies):
+        yield _failure(
+            "deficiencies",
+            article,
+            "退回补正须列明需补正的问题",
+            "a return for correction must list what is to be corrected",
+        )
+        return
+    if payload.due < ctx.today:
+        yield _failure(
+            "correction_due",
+            article,
+            f"补正期限 {payload.due} 早于今天 {ctx.today}",
+            f"the correction deadline {payload.due} is before today ({ctx.today})",
+        )
+    if ctx.round is not None and payload.due > ctx.round.closes_on:
+        yield _failure(
+            "correction_within_round",
+            ctx.policy.periods.declaration.article,
+            f"补正期限 {payload.due} 晚于本年度申报截止日 {ctx.round.closes_on}",
+            f"the correction deadline {payload.due} is after the round closes "
+            f"({ctx.round.closes_on})",
+        )
+
+
+def _resubmission(ctx: GuardContext) -> Iterator[GuardFailure]:
+    article = ctx.policy.spot_check.article
+    correction = ctx.case.correction
+    if correction is not None and ctx.today > correction.due:
+        yield _failure(
+            "correction_due",
+            article,
+            f"补正期限 {correction.due} 已过",
+            f"the correction deadline {correction.due} has passed",
+        )
+    amended = ctx.payload
+    if not isinstance(amended, Application):
+        yield _failure(
+            "amended_application",
+            article,
+            "须提交补正后的申请",
+            "the amended application is needed",
+        )
+        return
+    declared = ctx.case.application
+    if (
+        amended.operator.unified_social_credit_code != declared.operator.unified_social_credit_code
+        or amended.base.district != declared.base.district
+    ):
+        yield _failure(
+            "same_base",
+            article,
+            "补正后的申请须为同一运营主体、同一县区的同一基地",
+            "the amended application must be the same base, operator and district",
+        )
+    yield from _materials_of(amended, ctx)
+
+
 def _recommendation(ctx: GuardContext) -> Iterator[GuardFailure]:
     payload = ctx.payload
     article = ctx.policy.spot_check.article
@@ -378,7 +523,7 @@ def _recommendation(ctx: GuardContext) -> Iterator[GuardFailure]:
             "the materials have not been checked for authenticity and completeness",
         )
     for finding in judge_spot_check(payload.spot_check, ctx.policy):
-        if finding.status is not Status.PASS:
+        if finding.status is Status.FAIL:
             yield GuardFailure(finding.rule, finding.article, finding.message)
 
 
@@ -389,46 +534,165 @@ def _eligible(ctx: GuardContext) -> Iterator[GuardFailure]:
             yield GuardFailure(f"eligibility.{finding.rule}", finding.article, finding.message)
 
 
+_REVIEW = _text("第十一条", "Art. 11")
+
+
 def _expert_opinions(ctx: GuardContext) -> Iterator[GuardFailure]:
-    article = Text(zh="第十一条", en="Art. 11")
-    opinions = list(ctx.case.expert_opinions)
-    if isinstance(ctx.payload, ExpertOpinion):
-        opinions.append(ctx.payload)
-    if not opinions:
+    if not ctx.case.expert_opinions:
         yield _failure(
-            "expert_opinions",
-            article,
-            "尚无专家评审意见",
-            "no expert opinion has been recorded",
+            "expert_opinions", _REVIEW, "尚无专家评审意见", "no expert opinion has been recorded"
         )
     selection = ctx.case.selection
-    if selection is not None and not selection.selected:
+    if selection is not None and selection.stale:
+        yield _failure(
+            "selection_stale",
+            _REVIEW,
+            "择优排序后又有专家意见，须重新择优",
+            "expert opinions arrived after the round was ranked; rank it again",
+        )
+    elif selection is not None and not selection.selected:
         yield _failure(
             "selection",
-            article,
+            _REVIEW,
             f"择优排序未入选（第 {selection.rank}/{selection.of} 名）",
             f"not selected in the round's ranking (rank {selection.rank} of {selection.of})",
         )
+
+
+def _expert_opinion(ctx: GuardContext) -> Iterator[GuardFailure]:
+    opinion = ctx.payload
+    if not isinstance(opinion, ExpertOpinion):
+        yield _failure("opinion", _REVIEW, "缺少专家评审意见", "the expert opinion is missing")
+        return
+    if not math.isfinite(opinion.score):
+        yield _failure(
+            "score",
+            _REVIEW,
+            f"评分须为有限数值，收到 {opinion.score}",
+            f"the score must be a finite number, got {opinion.score}",
+        )
+    if not opinion.opinion.strip():
+        yield _failure("opinion", _REVIEW, "评审意见不能为空", "the opinion is empty")
+    if not opinion.expert.strip():
+        yield _failure(
+            "expert",
+            _REVIEW,
+            "须写明给出意见的专家",
+            "the expert who gave the opinion must be named",
+        )
+    if ctx.actor.role is Role.EXPERT and opinion.expert != ctx.actor.id:
+        yield _failure(
+            "own_opinion",
+            _REVIEW,
+            f"专家 {ctx.actor.id} 只能提交本人的意见（收到 {opinion.expert} 的）",
+            f"expert {ctx.actor.id} can give only their own opinion (got {opinion.expert}'s)",
+        )
+    if ctx.actor.role is not Role.EXPERT and opinion.entered_by != ctx.actor.id:
+        yield _failure(
+            "entered_by",
+            _REVIEW,
+            "代专家录入的意见须记录录入人",
+            "an opinion entered on an expert's behalf must record who entered it",
+        )
+    if any(o.expert == opinion.expert for o in ctx.case.expert_opinions):
+        yield _failure(
+            "one_opinion_per_expert",
+            _REVIEW,
+            f"专家 {opinion.expert} 已对本案提交过意见",
+            f"expert {opinion.expert} has already given an opinion on this case",
+        )
+
+
+def _selection(ctx: GuardContext) -> Iterator[GuardFailure]:
+    if not isinstance(ctx.payload, Selection):
+        yield _failure("selection", _REVIEW, "缺少择优结果", "the ranking is missing")
 
 
 def _inspection_opinion(ctx: GuardContext) -> Iterator[GuardFailure]:
     if not (isinstance(ctx.payload, str) and ctx.payload.strip()):
         yield _failure(
             "inspection_opinion",
-            Text(zh="第十二条", en="Art. 12"),
+            _text("第十二条", "Art. 12"),
             "缺少现场核查意见",
             "the site inspection opinion is missing",
         )
 
 
-def _notice_start(ctx: GuardContext) -> Iterator[GuardFailure]:
-    start = ctx.payload if isinstance(ctx.payload, dt.date) else ctx.today
+def _announcement(ctx: GuardContext) -> NoticeAnnouncement:
+    return ctx.payload if isinstance(ctx.payload, NoticeAnnouncement) else NoticeAnnouncement()
+
+
+def _notice_period(ctx: GuardContext) -> Iterator[GuardFailure]:
+    """The announced notice: not in the past, not shorter than the policy's minimum (第十三条);
+    ``publicize`` starts today, ``announce_notice`` on a later day."""
+    period = ctx.policy.periods.public_notice
+    announcement = _announcement(ctx)
+    start = announcement.starts_on or ctx.today
     if start < ctx.today:
         yield _failure(
             "notice_start",
-            ctx.policy.periods.public_notice.article,
+            period.article,
             f"公示开始日 {start} 早于今天 {ctx.today}",
             f"the notice cannot start in the past ({start} is before {ctx.today})",
+        )
+    if ctx.trigger is Trigger.PUBLICIZE and start > ctx.today:
+        yield _failure(
+            "notice_start",
+            period.article,
+            f"公示 {start} 才开始，今天只能发布公告（announce_notice）",
+            f"the notice starts on {start}; today it can only be announced (announce_notice)",
+        )
+    if ctx.trigger is Trigger.ANNOUNCE_NOTICE and start <= ctx.today:
+        yield _failure(
+            "notice_start",
+            period.article,
+            "今天开始的公示请直接公示（publicize）",
+            "a notice that starts today is publicized (publicize), not announced",
+        )
+    if announcement.working_days is not None and announcement.ends_on is not None:
+        yield _failure(
+            "notice_length",
+            period.article,
+            "公示期请只给出工作日数或结束日之一",
+            "give the notice's working days or its last day, not both",
+        )
+        return
+    days = _announced_working_days(ctx, start, announcement)
+    if days is not None and days < period.working_days:
+        yield _failure(
+            "notice_length",
+            period.article,
+            f"公示期不少于 {period.working_days} 个工作日，公告的只有 {days} 个",
+            f"the notice must last at least {period.working_days} working days; "
+            f"the announced one has {days}",
+        )
+
+
+def _announced_working_days(
+    ctx: GuardContext, start: dt.date, announcement: NoticeAnnouncement
+) -> int | None:
+    if announcement.working_days is not None:
+        return announcement.working_days
+    if announcement.ends_on is None:
+        return None
+    # The start day counts when it is a working day (as published notices count).
+    first = ctx.calendar.working_day_on_or_after(start, allow_provisional=ctx.allow_provisional)
+    if announcement.ends_on < first:
+        return 0
+    return 1 + ctx.calendar.count_working_days(
+        first, announcement.ends_on, allow_provisional=ctx.allow_provisional
+    )
+
+
+def _notice_started(ctx: GuardContext) -> Iterator[GuardFailure]:
+    notice = ctx.case.notice
+    if notice is None or ctx.today < notice.start:
+        start = notice.start if notice else "—"
+        yield _failure(
+            "notice_start",
+            ctx.policy.periods.public_notice.article,
+            f"公示自 {start} 开始，今天是 {ctx.today}",
+            f"the notice starts on {start}; today is {ctx.today}",
         )
 
 
@@ -457,11 +721,14 @@ def _finding_given(ctx: GuardContext) -> Iterator[GuardFailure]:
         )
 
 
+_CERTIFICATION = _text("第十四条", "Art. 14")
+
+
 def _certifiable(ctx: GuardContext) -> Iterator[GuardFailure]:
-    article = Text(zh="第十四条", en="Art. 14")
     notice = ctx.case.notice
+    earliest: dt.date | None = None
     if notice is None:
-        yield _failure("notice", article, "尚未公示", "the base has not been publicized")
+        yield _failure("notice", _CERTIFICATION, "尚未公示", "the base has not been publicized")
     else:
         earliest = earliest_certification_date(
             notice, calendar=ctx.calendar, allow_provisional=ctx.allow_provisional
@@ -469,20 +736,47 @@ def _certifiable(ctx: GuardContext) -> Iterator[GuardFailure]:
         if ctx.today < earliest:
             yield _failure(
                 "notice_over",
-                article,
+                _CERTIFICATION,
                 f"公示期至 {notice.due} 结束，{earliest} 起方可认定",
                 f"the notice runs until {notice.due}; certification is possible from {earliest}",
             )
     if ctx.case.open_objection is not None:
         yield _failure(
-            "open_objection", article, "仍有异议未核实", "an objection is still being investigated"
+            "open_objection",
+            _CERTIFICATION,
+            "仍有异议未核实",
+            "an objection is still being investigated",
         )
-    if not isinstance(ctx.payload, CollectiveDecision) or not ctx.payload.reference.strip():
+    decision = ctx.payload
+    if not isinstance(decision, CollectiveDecision) or not decision.reference.strip():
         yield _failure(
             "collective_decision",
-            article,
+            _CERTIFICATION,
             "须记录市工业和信息化局集体决策",
             "the city bureau's collective decision must be recorded",
+        )
+        return
+    yield from _decided_between(ctx, decision.decided_on, earliest, "collective_decision_date")
+
+
+def _decided_between(
+    ctx: GuardContext, decided_on: dt.date, earliest: dt.date | None, guard: str
+) -> Iterator[GuardFailure]:
+    """A decision is dated no later than today and not before the step it decides."""
+    article = ctx.step.article
+    if decided_on > ctx.today:
+        yield _failure(
+            guard,
+            article,
+            f"决定日期 {decided_on} 晚于今天 {ctx.today}",
+            f"the decision date {decided_on} is after today ({ctx.today})",
+        )
+    if earliest is not None and decided_on < earliest:
+        yield _failure(
+            guard,
+            article,
+            f"决定日期 {decided_on} 早于其可作出之日 {earliest}",
+            f"the decision date {decided_on} is before the day it could be made ({earliest})",
         )
 
 
@@ -498,12 +792,37 @@ def _validity_over(ctx: GuardContext) -> Iterator[GuardFailure]:
         )
 
 
+_EVALUATION = _text("第十八条", "Art. 18")
+
+
+def _evaluation(passed: bool) -> Guard:
+    def guard(ctx: GuardContext) -> Iterator[GuardFailure]:
+        evaluation = ctx.payload
+        if not isinstance(evaluation, Evaluation) or not evaluation.evaluator.strip():
+            yield _failure(
+                "evaluation",
+                _EVALUATION,
+                "测评须写明测评机构或专家",
+                "an evaluation needs its evaluator",
+            )
+        elif evaluation.passed is not passed:
+            other = "fail_evaluation" if passed else "evaluation"
+            yield _failure(
+                "evaluation_result",
+                _EVALUATION,
+                f"测评结果与操作不符，请用 {other}",
+                f"the evaluation's result does not fit this step; use {other}",
+            )
+
+    return guard
+
+
 def _revocation(ctx: GuardContext) -> Iterator[GuardFailure]:
     payload = ctx.payload
     if not isinstance(payload, Revocation) or not payload.details.strip():
         yield _failure(
             "revocation",
-            Text(zh="第十五条、第十八条", en="Art. 15, 18"),
+            _text("第十五条、第十八条", "Art. 15, 18"),
             "撤销须写明违法违规事实（第十五条）或测评不合格（第十八条）",
             "a revocation needs the violation (Art. 15) or the failed evaluation (Art. 18)",
         )
@@ -513,46 +832,464 @@ def _revocation(ctx: GuardContext) -> Iterator[GuardFailure]:
     ):
         yield _failure(
             "failed_evaluation",
-            Text(zh="第十八条", en="Art. 18"),
+            _EVALUATION,
             "没有记录不合格的测评",
             "no failed evaluation has been recorded",
         )
+    yield from _decided_between(ctx, payload.decided_on, ctx.case.certified_on, "revocation_date")
+    returned = payload.plaque_returned_on
+    if returned is not None and (returned > ctx.today or returned < payload.decided_on):
+        yield _failure(
+            "plaque_returned_on",
+            _EVALUATION,
+            f"牌匾收回日期 {returned} 应在决定日与今天之间",
+            f"the plaque's return ({returned}) must lie between the decision and today",
+        )
 
 
-_GUARDS: dict[Trigger, tuple[Guard, ...]] = {
-    Trigger.DECLARE: (_round_open, _materials_complete, _one_open_case_and_reapplication),
-    Trigger.RECOMMEND: (_recommendation, _eligible),
-    Trigger.DECLINE: (_reason_given,),
-    Trigger.PASS_REVIEW: (_expert_opinions,),
-    Trigger.FAIL_REVIEW: (_reason_given,),
-    Trigger.PASS_INSPECTION: (_inspection_opinion,),
-    Trigger.FAIL_INSPECTION: (_reason_given,),
-    Trigger.PUBLICIZE: (_notice_start,),
-    Trigger.OBJECT: (_inside_notice,),
-    Trigger.VERIFY: (_finding_given,),
-    Trigger.SUSTAIN_OBJECTION: (_finding_given,),
-    Trigger.CERTIFY: (_certifiable,),
-    Trigger.EXPIRE: (_validity_over,),
-    Trigger.REVOKE: (_revocation,),
-    Trigger.WITHDRAW: (),
+def _annual_report(ctx: GuardContext) -> Iterator[GuardFailure]:
+    report = ctx.payload
+    if not isinstance(report, AnnualReport):
+        yield _failure(
+            "annual_report",
+            ctx.step.article,
+            "缺少年度工作总结和计划",
+            "the annual summary and plan is missing",
+        )
+        return
+    expected = Role.DISTRICT_AUTHORITY if report.by_district else Role.OPERATOR
+    if ctx.actor.role is not expected:
+        yield _failure(
+            "reporter",
+            ctx.step.article,
+            f"该报告由{expected.label.zh}报送",
+            f"this report is filed by the {expected.label.en}",
+        )
+
+
+def _change_filing(ctx: GuardContext) -> Iterator[GuardFailure]:
+    article = ctx.policy.periods.change_filing.article
+    filing = ctx.payload
+    if not isinstance(filing, ChangeFiling) or not filing.change.strip():
+        yield _failure("change", article, "须写明变更事项", "the change must be described")
+        return
+    if filing.completed_on > ctx.today:
+        yield _failure(
+            "completed_on",
+            article,
+            f"变更完成日 {filing.completed_on} 晚于今天",
+            f"the change cannot be completed in the future ({filing.completed_on})",
+        )
+    if filing.kind is ChangeKind.OPERATOR and filing.operator is None:
+        yield _failure(
+            "new_operator",
+            article,
+            "变更运营主体须提交新运营主体的信息",
+            "a change of operator must give the new operator",
+        )
+    if filing.kind is ChangeKind.NAME and not (filing.base_name or "").strip():
+        yield _failure(
+            "new_name", article, "变更名称须提交新名称", "a change of name must give the new name"
+        )
+
+
+def _provincial(ctx: GuardContext) -> Iterator[GuardFailure]:
+    record = ctx.payload
+    if not isinstance(record, ProvincialRecommendation) or not record.programme.strip():
+        yield _failure(
+            "programme",
+            ctx.step.article,
+            "须写明推荐的省级项目",
+            "the provincial programme must be named",
+        )
+
+
+def _notice_not_sent(ctx: GuardContext) -> Iterator[GuardFailure]:
+    payload = ctx.payload
+    key = payload.get("key") if isinstance(payload, Mapping) else None
+    if not isinstance(key, str) or key in ctx.case.notified:
+        yield _failure(
+            "notified",
+            ctx.step.article,
+            f"该提醒已发送（{key}）",
+            f"this notice was already sent ({key})",
+        )
+
+
+# -- effects --------------------------------------------------------------------------------
+
+
+def _set(field: str) -> Effect:
+    return lambda ctx: {field: ctx.payload}
+
+
+def _append(field: str) -> Effect:
+    return lambda ctx: {field: (*getattr(ctx.case, field), ctx.payload)}
+
+
+def _returned_today(ctx: GuardContext) -> object:
+    payload = ctx.payload
+    return (
+        attrs.evolve(payload, returned_on=ctx.today) if isinstance(payload, Correction) else payload
+    )
+
+
+def _resubmit_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    return {"application": ctx.payload, "correction": None}
+
+
+def _expert_opinion_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    changes: dict[str, Any] = {"expert_opinions": (*ctx.case.expert_opinions, ctx.payload)}
+    if ctx.case.selection is not None:  # the ranking no longer reflects every opinion
+        changes["selection"] = attrs.evolve(ctx.case.selection, stale=True)
+    return changes
+
+
+def _notice_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    announcement = _announcement(ctx)
+    start = announcement.starts_on or ctx.today
+    period = ctx.policy.periods.public_notice
+    days = _announced_working_days(ctx, start, announcement)
+    if days is not None:
+        period = attrs.evolve(period, working_days=days)
+    notice = public_notice_deadline(
+        start,
+        attrs.evolve(ctx.policy.periods, public_notice=period),
+        calendar=ctx.calendar,
+        allow_provisional=ctx.allow_provisional,
+    )
+    return {"notice": notice}
+
+
+def _objection_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    return {"objections": (*ctx.case.objections, ctx.payload)}
+
+
+def _investigation_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    sustained = ctx.trigger is Trigger.SUSTAIN_OBJECTION
+    return {
+        "objections": tuple(
+            attrs.evolve(o, finding=ctx.reason, sustained=sustained) if o.sustained is None else o
+            for o in ctx.case.objections
+        )
+    }
+
+
+def _certify_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    return {
+        "decision": ctx.payload,
+        "certified_on": ctx.today,
+        "validity": validity_deadline(ctx.today, ctx.policy.periods.validity),
+    }
+
+
+def _evaluated_today(ctx: GuardContext) -> object:
+    payload = ctx.payload
+    if not isinstance(payload, Evaluation):
+        return payload
+    return attrs.evolve(payload, evaluated_on=ctx.today)
+
+
+def _report_filed_today(ctx: GuardContext) -> object:
+    report = ctx.payload
+    if not isinstance(report, AnnualReport):
+        return report
+    due = annual_report_due(ctx.case, ctx.policy, report.year, report.by_district, ctx.calendar)
+    return attrs.evolve(report, submitted_on=ctx.today, late=due is not None and ctx.today > due)
+
+
+def _change_filed_today(ctx: GuardContext) -> object:
+    filing = ctx.payload
+    if not isinstance(filing, ChangeFiling):
+        return filing
+    deadline = change_filing_deadline(
+        filing.completed_on,
+        ctx.policy.periods,
+        calendar=ctx.calendar,
+        allow_provisional=ctx.allow_provisional,
+    )
+    return attrs.evolve(filing, filed_on=ctx.today, due=deadline.due, late=ctx.today > deadline.due)
+
+
+def _notice_event(payload: object) -> type[Event]:
+    """A notice's event class, named by the payload's ``event`` (its ``type``)."""
+    name = payload.get("event") if isinstance(payload, Mapping) else None
+    return EVENT_TYPES.get(str(name), NoticePeriodEnded)
+
+
+def _notify_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    assert isinstance(ctx.payload, Mapping)
+    return {"notified": (*ctx.case.notified, ctx.payload["key"])}
+
+
+def annual_report_due(
+    case: Case, policy: Policy, year: int, by_district: bool, calendar: WorkingDayCalendar
+) -> dt.date | None:
+    """The due date of one year's report (第十六条, 第十七条). Other years of the validity may
+    lie beyond the official calendar, which does not matter for this one."""
+    if case.certified_on is None:
+        return None
+    kind = "district_annual_report" if by_district else "base_annual_report"
+    for deadline in annual_report_deadlines(
+        case.certified_on, policy.periods, calendar=calendar, allow_provisional=True
+    ):
+        if deadline.kind.value == kind and deadline.start.year == year:
+            return deadline.due
+    return None
+
+
+# -- what events tell -----------------------------------------------------------------------
+
+
+def _notice_details(case: Case) -> Mapping[str, Any]:
+    if case.notice is None:
+        return {}
+    return {
+        "notice_start": case.notice.start.isoformat(),
+        "notice_due": case.notice.due.isoformat(),
+        "provisional": case.notice.provisional,
+    }
+
+
+def _validity_details(case: Case) -> Mapping[str, Any]:
+    if case.validity is None:
+        return {}
+    return {
+        "valid_from": case.validity.start.isoformat(),
+        "valid_until": case.validity.due.isoformat(),
+    }
+
+
+def _revocation_details(case: Case) -> Mapping[str, Any]:
+    if case.revocation is None:
+        return {}
+    returned = case.revocation.plaque_returned_on
+    return {
+        "ground": case.revocation.ground.value,
+        "plaque_returned_on": returned.isoformat() if returned else None,
+    }
+
+
+def _operator_details(case: Case) -> Mapping[str, Any]:
+    return {
+        "operator": case.operator.unified_social_credit_code,
+        "operator_name": case.operator.name,
+        "base_name": case.base_name,
+    }
+
+
+# -- the steps ------------------------------------------------------------------------------
+
+_DISTRICT = frozenset({Role.DISTRICT_AUTHORITY})
+_BUREAU = frozenset({Role.CITY_BUREAU})
+_OPERATOR = frozenset({Role.OPERATOR})
+_SYSTEM = frozenset({Role.SYSTEM})
+_A9 = _text("第九条", "Art. 9")
+_A10 = _text("第十条", "Art. 10")
+_A12 = _text("第十二条", "Art. 12")
+_A13 = _text("第十三条", "Art. 13")
+_A15 = _text("第十五条", "Art. 15")
+_A15_18 = _text("第十五条、第十八条", "Art. 15, 18")
+_CERTIFIED = (State.CERTIFIED, State.REVOCATION_PENDING)
+
+STEPS: tuple[Step, ...] = (
+    Step(trigger=Trigger.DECLARE, sources=(None,), destination=State.DECLARED, roles=_OPERATOR,
+         article=_A9, label=_text("申报", "declare"), event=Declared, payload=Application,
+         guards=(_round_open, _materials_complete, _one_open_case_and_reapplication)),
+    Step(trigger=Trigger.RETURN_FOR_CORRECTION, sources=(State.DECLARED,),
+         destination=State.RETURNED_FOR_CORRECTION, roles=_DISTRICT, article=_A10,
+         label=_text("退回补正", "return for correction"), event=CorrectionRequested,
+         payload=Correction, complete=_returned_today, guards=(_correction,),
+         effect=_set("correction")),
+    Step(trigger=Trigger.RESUBMIT, sources=(State.RETURNED_FOR_CORRECTION,),
+         destination=State.DECLARED, roles=_OPERATOR, article=_A10,
+         label=_text("补正后重新提交", "resubmit"), event=Resubmitted, payload=Application,
+         guards=(_resubmission,), effect=_resubmit_effect),
+    Step(trigger=Trigger.RECOMMEND, sources=(State.DECLARED,),
+         destination=State.DISTRICT_RECOMMENDED, roles=_DISTRICT, article=_A10,
+         label=_text("初审推荐", "recommend"), event=Recommended, payload=Recommendation,
+         guards=(_recommendation, _eligible), effect=_set("recommendation")),
+    Step(trigger=Trigger.DECLINE, sources=(State.DECLARED,), destination=State.NOT_RECOMMENDED,
+         roles=_DISTRICT, article=_A10, label=_text("不予推荐", "decline"),
+         event=NotRecommended, guards=(_reason_given,)),
+    Step(trigger=Trigger.PASS_REVIEW, sources=(State.DISTRICT_RECOMMENDED,),
+         destination=State.EXPERT_REVIEWED, roles=_BUREAU, article=_REVIEW,
+         label=_text("专家评审通过", "pass expert review"), event=ReviewPassed,
+         guards=(_expert_opinions,)),
+    Step(trigger=Trigger.FAIL_REVIEW, sources=(State.DISTRICT_RECOMMENDED,),
+         destination=State.REJECTED, roles=_BUREAU, article=_REVIEW,
+         label=_text("专家评审未通过", "fail expert review"), event=ReviewFailed,
+         guards=(_reason_given,)),
+    Step(trigger=Trigger.PASS_INSPECTION, sources=(State.EXPERT_REVIEWED,),
+         destination=State.SITE_INSPECTED, roles=_BUREAU, article=_A12,
+         label=_text("现场核查通过", "pass site inspection"), event=InspectionPassed,
+         payload=str, payload_key="opinion", guards=(_inspection_opinion,),
+         effect=_set("inspection_opinion")),
+    Step(trigger=Trigger.FAIL_INSPECTION, sources=(State.EXPERT_REVIEWED,),
+         destination=State.REJECTED, roles=_BUREAU, article=_A12,
+         label=_text("现场核查未通过", "fail site inspection"), event=InspectionFailed,
+         guards=(_reason_given,)),
+    Step(trigger=Trigger.ANNOUNCE_NOTICE, sources=(State.SITE_INSPECTED,),
+         destination=State.NOTICE_ANNOUNCED, roles=_BUREAU, article=_A13,
+         label=_text("发布公示公告", "announce the public notice"), event=NoticeAnnounced,
+         payload=NoticeAnnouncement, guards=(_notice_period,), effect=_notice_effect,
+         details=_notice_details),
+    Step(trigger=Trigger.START_NOTICE, sources=(State.NOTICE_ANNOUNCED,),
+         destination=State.PUBLICIZED, roles=_SYSTEM | _BUREAU, article=_A13,
+         label=_text("公示开始", "start the public notice"), event=Publicized,
+         guards=(_notice_started,), details=_notice_details),
+    Step(trigger=Trigger.PUBLICIZE, sources=(State.SITE_INSPECTED,),
+         destination=State.PUBLICIZED, roles=_BUREAU, article=_A13,
+         label=_text("社会公示", "publicize"), event=Publicized, payload=NoticeAnnouncement,
+         payload_key="starts_on", guards=(_notice_period,), effect=_notice_effect,
+         details=_notice_details),
+    Step(trigger=Trigger.OBJECT,
+         sources=(State.NOTICE_ANNOUNCED, State.PUBLICIZED, State.VERIFIED),
+         destination=State.OBJECTED, roles=_ANYONE, article=_A13,
+         label=_text("提出异议", "object"), event=ObjectionRaised, payload=Objection,
+         guards=(_inside_notice,), effect=_objection_effect, on_own_behalf=False),
+    Step(trigger=Trigger.VERIFY, sources=(State.OBJECTED,), destination=State.VERIFIED,
+         roles=_BUREAU, article=_A13, label=_text("核实无问题", "verify"),
+         event=ObjectionVerified, guards=(_finding_given,), effect=_investigation_effect),
+    Step(trigger=Trigger.SUSTAIN_OBJECTION, sources=(State.OBJECTED,),
+         destination=State.REJECTED, roles=_BUREAU, article=_A13,
+         label=_text("异议成立", "sustain objection"), event=ObjectionSustained,
+         guards=(_finding_given,), effect=_investigation_effect),
+    Step(trigger=Trigger.CERTIFY, sources=(State.PUBLICIZED, State.VERIFIED),
+         destination=State.CERTIFIED, roles=_BUREAU, article=_CERTIFICATION,
+         label=_text("认定授牌", "certify"), event=Certified, payload=CollectiveDecision,
+         guards=(_certifiable,), effect=_certify_effect, details=_validity_details),
+    Step(trigger=Trigger.EXPIRE, sources=_CERTIFIED, destination=State.EXPIRED, roles=_SYSTEM,
+         article=_A15, label=_text("有效期满", "expire"), event=Expired,
+         guards=(_validity_over,)),
+    Step(trigger=Trigger.FAIL_EVALUATION, sources=(State.CERTIFIED,),
+         destination=State.REVOCATION_PENDING, roles=_BUREAU | {Role.EXPERT},
+         article=_EVALUATION, label=_text("测评不合格", "fail the evaluation"),
+         event=EvaluationFailed, payload=Evaluation, complete=_evaluated_today,
+         guards=(_evaluation(passed=False),), effect=_append("evaluations")),
+    Step(trigger=Trigger.REVOKE, sources=_CERTIFIED, destination=State.REVOKED, roles=_BUREAU,
+         article=_A15_18, label=_text("撤销称号", "revoke"), event=Revoked, payload=Revocation,
+         guards=(_revocation,), effect=_set("revocation"), details=_revocation_details),
+    Step(trigger=Trigger.WITHDRAW, sources=_OPEN_STATES, destination=State.WITHDRAWN,
+         roles=_OPERATOR, article=_text("—", "—"), label=_text("撤回申报", "withdraw"),
+         event=Withdrawn),
+)  # fmt: skip
+"""Every state change of the lifecycle, in the order of the measures."""
+
+RECORDS: tuple[Step, ...] = (
+    Step(trigger=Trigger.EXPERT_OPINION, sources=(State.DISTRICT_RECOMMENDED,),
+         destination=None, roles=frozenset({Role.EXPERT, Role.CITY_BUREAU}), article=_REVIEW,
+         label=_text("记录专家评审意见", "record an expert opinion"),
+         event=ExpertOpinionRecorded, payload=ExpertOpinion, guards=(_expert_opinion,),
+         effect=_expert_opinion_effect),
+    Step(trigger=Trigger.SELECTION, sources=(State.DISTRICT_RECOMMENDED,), destination=None,
+         roles=_BUREAU, article=_REVIEW, label=_text("择优排序", "rank within the round"),
+         event=RoundSelected, payload=Selection, guards=(_selection,),
+         effect=_set("selection")),
+    Step(trigger=Trigger.ANNUAL_REPORT, sources=_CERTIFIED, destination=None,
+         roles=_OPERATOR | _DISTRICT, article=_text("第十六条、第十七条", "Art. 16, 17"),
+         label=_text("报送年度工作总结和计划", "file the annual summary and plan"),
+         event=AnnualReportFiled, payload=AnnualReport, complete=_report_filed_today,
+         guards=(_annual_report,), effect=_append("annual_reports")),
+    Step(trigger=Trigger.EVALUATION, sources=(State.CERTIFIED,), destination=None,
+         roles=_BUREAU | {Role.EXPERT}, article=_EVALUATION,
+         label=_text("记录测评结果", "record an evaluation"), event=EvaluationRecorded,
+         payload=Evaluation, complete=_evaluated_today, guards=(_evaluation(passed=True),),
+         effect=_append("evaluations")),
+    Step(trigger=Trigger.CHANGE_FILING, sources=_CERTIFIED, destination=None, roles=_OPERATOR,
+         article=_text("第十九条", "Art. 19"), label=_text("重大变更备案", "file a major change"),
+         event=ChangeFiled, payload=ChangeFiling, complete=_change_filed_today,
+         guards=(_change_filing,), effect=_append("change_filings"), details=_operator_details),
+    Step(trigger=Trigger.PROVINCIAL_RECOMMENDATION, sources=(State.CERTIFIED,),
+         destination=None, roles=_BUREAU, article=_text("第二十一条", "Art. 21"),
+         label=_text("推荐申报省级示范基地", "recommend to the province"),
+         event=ProvinciallyRecommended, payload=ProvincialRecommendation,
+         guards=(_provincial,), effect=_append("provincial_recommendations")),
+    Step(trigger=Trigger.NOTIFY, sources=tuple(State), destination=None, roles=_SYSTEM,
+         article=_text("第十三条、第十五条、第十六条、第十七条", "Art. 13, 15, 16, 17"),
+         label=_text("发送期限提醒", "send a deadline notice"), event=NoticePeriodEnded,
+         payload=dict, guards=(_notice_not_sent,), effect=_notify_effect,
+         choose_event=_notice_event),
+)  # fmt: skip
+"""Every record: a step that changes no state (the case keeps its state)."""
+
+MACHINE = Machine(
+    model=None,
+    states=[NEW, *(state.value for state in State)],
+    transitions=[
+        {
+            "trigger": step.trigger.value,
+            "source": [NEW if source is None else source.value for source in step.sources],
+            "dest": step.destination.value,
+        }
+        for step in STEPS
+        if step.destination is not None
+    ],
+    initial=NEW,
+    auto_transitions=False,
+    send_event=False,
+)
+"""The one ``transitions`` machine that declares the graph of `STEPS`; it holds no cases."""
+
+# The graph read back from the machine once, so firing a trigger is a dictionary look-up.
+_NEXT: dict[tuple[str, str], State] = {
+    (transition.source, trigger): State(transition.dest)
+    for trigger, event in MACHINE.events.items()
+    for transitions in event.transitions.values()
+    for transition in transitions
 }
+_STEP = {step.trigger: step for step in (*STEPS, *RECORDS)}
+
+
+def step_for(trigger: Trigger) -> Step:
+    """The step a trigger fires."""
+    return _STEP[trigger]
+
+
+def next_state(state: State | None, trigger: Trigger) -> State | None:
+    """Where ``trigger`` takes a case in ``state`` (``None``: not allowed from there; a record
+    leaves the case where it is)."""
+    step = _STEP[trigger]
+    if step.destination is None:
+        return state if state in step.sources else None
+    return _NEXT.get((NEW if state is None else state.value, trigger.value))
+
+
+def check_payload_type(trigger: Trigger, payload: object) -> None:
+    """A payload of the wrong type is a programming mistake, not a refusal: raise
+    `InvalidInputError` saying which type the step takes."""
+    step = step_for(trigger)
+    if payload is None:
+        return
+    expected = step.payload
+    if expected is None or not isinstance(payload, expected):
+        wanted = expected.__name__ if expected is not None else "None"
+        raise InvalidInputError(
+            Text(
+                zh=f"编程错误：{trigger.value} 的附带数据应为 {wanted}，收到 {type(payload).__name__}",
+                en=f"programming error: the payload of {trigger.value} must be a {wanted}, "
+                f"got {type(payload).__name__}",
+            ),
+            hint=Text(
+                zh="请按 Step.payload 传入类型化的记录（JSON 请先用 Step.parse_payload 解析）",
+                en="pass the typed record of Step.payload (parse JSON with Step.parse_payload)",
+            ),
+        )
+
+
+def completed(ctx: GuardContext) -> GuardContext:
+    """The context with the payload as the step records it (`Step.complete`)."""
+    complete = ctx.step.complete
+    return ctx if complete is None else attrs.evolve(ctx, payload=complete(ctx))
 
 
 def check_guards(ctx: GuardContext) -> list[GuardFailure]:
-    """Every failed guard of firing ``ctx.trigger`` on ``ctx.case`` (empty: allowed)."""
-    source = None if ctx.trigger is Trigger.DECLARE else ctx.case.state
-    if next_state(source, ctx.trigger) is None:
-        step = step_for(ctx.trigger)
-        return [
-            _failure(
-                "state",
-                step.article,
-                f"当前状态为“{ctx.case.state.label.zh}”，不能{step.label.zh}",
-                f"cannot {step.label.en} a case that is {ctx.case.state.label.en}",
-            )
-        ]
-    failures = list(_role(ctx))
-    for guard in _GUARDS[ctx.trigger]:
+    """Every failed guard of firing ``ctx.trigger`` on ``ctx.case`` (empty: allowed). A
+    step not allowed from the case's state fails on that alone."""
+    failures = list(_state_allows(ctx))
+    if failures:
+        return failures
+    for guard in (*_COMMON_GUARDS[1:], *ctx.step.guards):
         failures.extend(guard(ctx))
     return failures
 
@@ -560,8 +1297,8 @@ def check_guards(ctx: GuardContext) -> list[GuardFailure]:
 def refusal(
     case_id: str, action: Trigger | Text, failures: Sequence[GuardFailure]
 ) -> TransitionRefusedError:
-    """The error for a refused trigger (or a record named by ``action``'s label), listing
-    every failed guard and its article."""
+    """The error for a refused step (or an action named by ``action``'s label), listing every
+    failed guard and its article."""
     label = step_for(action).label if isinstance(action, Trigger) else action
     zh = "\n".join(f"  - [{f.article.zh}] {f.message.zh}" for f in failures)
     en = "\n".join(f"  - [{f.article.en}] {f.message.en}" for f in failures)
@@ -578,47 +1315,61 @@ def refusal(
     )
 
 
-# -- effects ----------------------------------------------------------------------------------
+_CLOSING = frozenset({State.NOT_RECOMMENDED, State.REJECTED, State.WITHDRAWN})
 
 
 def apply_trigger(ctx: GuardContext) -> Case:
-    """The case after ``ctx.trigger`` (guards must have passed): new state, version + 1, and
-    what the step records."""
+    """The case after ``ctx.trigger`` (guards must have passed): new state, version + 1, the
+    day of the step, and what the step's effect records."""
+    step = ctx.step
     case = ctx.case
-    destination = next_state(None if ctx.trigger is Trigger.DECLARE else case.state, ctx.trigger)
-    if destination is None:  # pragma: no cover - check_guards refuses first
-        raise refusal(case.id, ctx.trigger, check_guards(ctx))
-    changes: dict[str, Any] = {"state": destination, "version": case.version + 1}
-    payload = ctx.payload
-    trigger = ctx.trigger
-    if trigger is Trigger.RECOMMEND and isinstance(payload, Recommendation):
-        changes["recommendation"] = payload
-    elif trigger is Trigger.PASS_REVIEW and isinstance(payload, ExpertOpinion):
-        changes["expert_opinions"] = (*case.expert_opinions, payload)
-    elif trigger is Trigger.PASS_INSPECTION and isinstance(payload, str):
-        changes["inspection_opinion"] = payload
-    elif trigger is Trigger.PUBLICIZE:
-        start = payload if isinstance(payload, dt.date) else ctx.today
-        changes["notice"] = public_notice_deadline(
-            start,
-            ctx.policy.periods,
-            calendar=ctx.calendar,
-            allow_provisional=ctx.allow_provisional,
-        )
-    elif trigger is Trigger.OBJECT and isinstance(payload, Objection):
-        changes["objections"] = (*case.objections, payload)
-    elif trigger in (Trigger.VERIFY, Trigger.SUSTAIN_OBJECTION):
-        sustained = trigger is Trigger.SUSTAIN_OBJECTION
-        changes["objections"] = tuple(
-            attrs.evolve(o, finding=ctx.reason, sustained=sustained) if o.sustained is None else o
-            for o in case.objections
-        )
-    elif trigger is Trigger.CERTIFY and isinstance(payload, CollectiveDecision):
-        changes["decision"] = payload
-        changes["certified_on"] = ctx.today
-        changes["validity"] = validity_deadline(ctx.today, ctx.policy.periods.validity)
-    elif trigger is Trigger.REVOKE and isinstance(payload, Revocation):
-        changes["revocation"] = payload
-    if destination in (State.NOT_RECOMMENDED, State.REJECTED, State.WITHDRAWN):
+    destination = step.destination or case.state
+    changes: dict[str, Any] = {
+        "state": destination,
+        "version": case.version + 1,
+        "last_acted_on": ctx.today,
+    }
+    if step.effect is not None:
+        changes.update(step.effect(ctx))
+    if destination in _CLOSING:
         changes["closing_reason"] = ctx.reason
     return attrs.evolve(case, **changes)
+
+
+def event_details(trigger: Trigger, case: Case) -> dict[str, Any]:
+    """What a step's event tells subscribers about the case after it, without loading it."""
+    details: dict[str, Any] = {
+        "base_name": case.base_name,
+        "district": case.district,
+        "round_year": case.round_year,
+    }
+    step = step_for(trigger)
+    if step.details is not None:
+        details.update(step.details(case))
+    return details
+
+
+def lifecycle_table(lang: Lang = "en") -> str:
+    """The lifecycle as a Markdown table, drawn from `STEPS` and `RECORDS` (docs/lifecycle.md
+    shows it; a test keeps the two equal)."""
+    header = (
+        "| trigger | from → to | who | article | payload |",
+        "|---|---|---|---|---|",
+    )
+    rows = []
+    for step in (*STEPS, *RECORDS):
+        sources = ", ".join("(new)" if s is None else s.value for s in step.sources)
+        if len(step.sources) == len(State):
+            sources = "any"
+        elif step.sources == _OPEN_STATES:
+            sources = "any open state"
+        to = step.destination.value if step.destination is not None else "(unchanged)"
+        roles = ", ".join(sorted(role.label.in_(lang) for role in step.roles))
+        if step.roles == _ANYONE:
+            roles = "anyone" if lang == "en" else "任何人"
+        payload = f"`{step.payload.__name__}`" if step.payload is not None else "—"
+        rows.append(
+            f"| `{step.trigger.value}` | {sources} → {to} | {roles} | "
+            f"{step.article.in_(lang)} | {payload} |"
+        )
+    return "\n".join((*header, *rows))

@@ -1,15 +1,21 @@
-"""The workflow service: load a case, fire a trigger, save state + history + events in one
+"""The workflow service: load a case, fire a step, save state + history + events in one
 transaction, then publish.
+
+Every change goes through one path: `Workflow.prepare` checks a step's guards and builds the
+change (new case, sealed history entry, events) without writing; `Workflow.commit` writes a
+list of changes in one transaction and publishes their events. `declare`, `fire`, the named
+steps, the records, `select_round` (one transaction for the whole ranking), bulk runs and the
+sweep are all that path.
 
 >>> import datetime as dt
 >>> from kmbase_workflow import Actor, FixedClock, Role, Workflow
 >>> from kmbase_workflow.examples import eligible_application
 >>> workflow = Workflow("memory://", clock=FixedClock(dt.date(2025, 6, 20)))
->>> bureau = Actor(Role.CITY_BUREAU, "市工业和信息化局")
+>>> bureau = Actor(Role.CITY_BUREAU, "bureau-01", name="市工业和信息化局")
 >>> workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), bureau).year
 2025
->>> operator = Actor(Role.OPERATOR, "昆明春城数字科技发展有限公司")
->>> outcome = workflow.declare(eligible_application(), operator)
+>>> application = eligible_application()
+>>> outcome = workflow.declare(application, Actor.for_operator(application.operator))
 >>> outcome.case.state.value, outcome.case.version
 ('declared', 1)
 """
@@ -17,8 +23,10 @@ transaction, then publish.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
 from typing import Any
 
 import attrs
@@ -30,10 +38,13 @@ from .case import (
     AnnualReport,
     Case,
     ChangeFiling,
+    ChangeKind,
     CollectiveDecision,
+    Correction,
     DeclarationRound,
     Evaluation,
     ExpertOpinion,
+    NoticeAnnouncement,
     Objection,
     ProvincialRecommendation,
     Recommendation,
@@ -45,49 +56,37 @@ from .clock import Clock, SystemClock, today
 from .deadlines import (
     DEFAULT_REMINDER_LEAD_DAYS,
     annual_report_deadlines,
-    change_filing_deadline,
     expiry_reminders,
 )
-from .errors import InvalidInputError, TransitionRefusedError
+from .errors import (
+    ConcurrencyConflictError,
+    IdempotencyKeyReusedError,
+    InvalidInputError,
+    TransitionRefusedError,
+)
 from .events import (
-    AnnualReportFiled,
     AnnualReportOverdue,
-    Certified,
-    ChangeFiled,
-    Declared,
     DeliveryFailure,
-    EvaluationRecorded,
     Event,
     EventBus,
-    ExpertOpinionRecorded,
-    Expired,
-    InspectionFailed,
-    InspectionPassed,
     NoticePeriodEnded,
-    NotRecommended,
-    ObjectionRaised,
-    ObjectionSustained,
-    ObjectionVerified,
-    ProvinciallyRecommended,
-    Publicized,
-    Recommended,
-    ReviewFailed,
-    ReviewPassed,
-    Revoked,
-    RoundSelected,
     TransitionEvent,
     ValidityEndingSoon,
-    Withdrawn,
 )
 from .history import GENESIS_HASH, ChainReport, HistoryEntry, verify_history
 from .lifecycle import (
+    Authorization,
     GuardContext,
     GuardFailure,
     Trigger,
-    actor_failures,
     apply_trigger,
     check_guards,
+    check_payload_type,
+    completed,
+    event_details,
     refusal,
+    regulation_roles,
+    step_for,
 )
 from .policy import Policy, bundled_policies, policy_in_force
 from .records import Application
@@ -97,32 +96,14 @@ from .stores.memory import conflict
 
 __all__ = ["Outcome", "SweepReport", "Workflow"]
 
-_TRANSITION_EVENTS: dict[Trigger, type[TransitionEvent]] = {
-    Trigger.DECLARE: Declared,
-    Trigger.RECOMMEND: Recommended,
-    Trigger.DECLINE: NotRecommended,
-    Trigger.PASS_REVIEW: ReviewPassed,
-    Trigger.FAIL_REVIEW: ReviewFailed,
-    Trigger.PASS_INSPECTION: InspectionPassed,
-    Trigger.FAIL_INSPECTION: InspectionFailed,
-    Trigger.PUBLICIZE: Publicized,
-    Trigger.OBJECT: ObjectionRaised,
-    Trigger.VERIFY: ObjectionVerified,
-    Trigger.SUSTAIN_OBJECTION: ObjectionSustained,
-    Trigger.CERTIFY: Certified,
-    Trigger.EXPIRE: Expired,
-    Trigger.REVOKE: Revoked,
-    Trigger.WITHDRAW: Withdrawn,
-}
-
 
 @attrs.frozen
 class Outcome:
     """What one command did: the case after it, its history entry and its events.
 
-    ``replayed`` is true when an idempotency key had already run: nothing new was written
-    and ``entry`` is the one the first run wrote. ``delivery_failures`` lists subscribers
-    that raised (the change stays committed).
+    ``replayed`` is true when an idempotency key had already run the same command: nothing
+    new was written, ``entry`` is the one the first run wrote and ``case`` is the case now.
+    ``delivery_failures`` lists subscribers that raised (the change stays committed).
     """
 
     case: Case
@@ -140,6 +121,12 @@ class SweepReport:
     expired: tuple[str, ...]
     events: tuple[Event, ...]
     refused: tuple[tuple[str, TransitionRefusedError], ...] = ()
+    started: tuple[str, ...] = ()
+    """Cases whose announced public notice began (``start_notice``)."""
+
+
+_SWEEP_RETRIES = 5
+"""How often the sweep reloads a case another writer changed under it."""
 
 
 class Workflow:
@@ -151,7 +138,13 @@ class Workflow:
     default); ``policies`` are the versions of the measures to choose from by declaration
     date (default: the bundled ones); ``calendar`` counts working days; ``bus`` delivers
     events after each commit; ``allow_provisional`` lets deadlines fall in years without an
-    official holiday notice (marked provisional) instead of refusing.
+    official holiday notice (marked provisional) instead of refusing; ``authorization`` says
+    who may fire a step (default `regulation_roles`; add a host's own rules with
+    `all_of <kmbase_workflow.lifecycle.all_of>`).
+
+    One workflow may be shared by the threads of a web server: it keeps no per-request
+    state, and the stores serialise their own connections. ``close()`` (or ``with``)
+    releases the store.
     """
 
     def __init__(
@@ -164,6 +157,7 @@ class Workflow:
         bus: EventBus | None = None,
         allow_provisional: bool = False,
         new_id: Callable[[], str] | None = None,
+        authorization: Authorization = regulation_roles,
     ) -> None:
         self.store: CaseStore = (
             store if store is not None and not isinstance(store, str) else open_store(store)
@@ -173,7 +167,24 @@ class Workflow:
         self.calendar = calendar or default_calendar()
         self.bus = bus or EventBus()
         self.allow_provisional = allow_provisional
+        self.authorization = authorization
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
+        self._rounds_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the store (its connection)."""
+        self.store.close()
+
+    def __enter__(self) -> Workflow:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -198,7 +209,7 @@ class Workflow:
         """A case's history, oldest first."""
         return self.store.history(case_id)
 
-    def verify(self, case_id: str) -> ChainReport:
+    def verify_chain(self, case_id: str) -> ChainReport:
         """Check a case's hash-chained history (第二十条 audit trail) and that it ends where
         the case stands: the chain alone cannot show that its newest entries were cut off."""
         history = self.store.history(case_id)
@@ -232,40 +243,57 @@ class Workflow:
     def open_round(
         self, year: int, opens_on: dt.date, closes_on: dt.date, actor: Actor, notice: str = ""
     ) -> DeclarationRound:
-        """Open the year's declaration round (the city bureau, 第九条: one round a year)."""
+        """Open the year's declaration round (the city bureau, 第九条: one round a year, and
+        no two rounds' windows overlap, so a declaration's round is never ambiguous)."""
         policy = policy_in_force(self.policies, opens_on)
         article = policy.periods.declaration.article
-        problems: list[Text] = []
-        if actor.role is not Role.CITY_BUREAU:
-            problems.append(
-                Text(zh="只有市工业和信息化局可以组织申报", en="only the city bureau opens a round")
-            )
-        if closes_on < opens_on or opens_on.year != year:
-            problems.append(
-                Text(
-                    zh=f"申报期 {opens_on}–{closes_on} 应在 {year} 年内且开始不晚于结束",
-                    en=f"the window {opens_on}–{closes_on} must lie in {year} and not end before it starts",
-                )
-            )
-        existing = [r for r in self.store.rounds() if r.year == year]
-        if len(existing) >= policy.periods.declaration.rounds_per_year:
-            problems.append(
-                Text(
-                    zh=f"{year} 年已组织过申报（每年 {policy.periods.declaration.rounds_per_year} 次）",
-                    en=f"{year} already has its round ({policy.periods.declaration.rounds_per_year} a year)",
-                )
-            )
-        if problems:
-            failures = [GuardFailure("round", article, problem) for problem in problems]
-            raise TransitionRefusedError(
-                Text(
-                    zh="不能组织申报：" + "；".join(p.zh for p in problems),
-                    en="cannot open the round: " + "; ".join(p.en for p in problems),
-                ),
-                failures=failures,
-            )
         declaration_round = DeclarationRound(year, opens_on, closes_on, notice)
-        self.store.save_round(declaration_round)
+        with self._rounds_lock:
+            problems: list[Text] = []
+            if actor.role is not Role.CITY_BUREAU:
+                problems.append(
+                    Text(
+                        zh="只有市工业和信息化局可以组织申报",
+                        en="only the city bureau opens a round",
+                    )
+                )
+            if closes_on < opens_on or opens_on.year != year:
+                problems.append(
+                    Text(
+                        zh=f"申报期 {opens_on}–{closes_on} 应在 {year} 年内开始且开始不晚于结束",
+                        en=f"the window {opens_on}–{closes_on} must open in {year} and not end "
+                        "before it starts",
+                    )
+                )
+            rounds = self.store.rounds()
+            per_year = policy.periods.declaration.rounds_per_year
+            if len([r for r in rounds if r.year == year]) >= per_year:
+                problems.append(
+                    Text(
+                        zh=f"{year} 年已组织过申报（每年 {per_year} 次）",
+                        en=f"{year} already has its round ({per_year} a year)",
+                    )
+                )
+            for other in rounds:
+                if other.year != year and other.overlaps(declaration_round):
+                    problems.append(
+                        Text(
+                            zh=f"申报期与 {other.year} 年度的申报期（{other.opens_on}–"
+                            f"{other.closes_on}）重叠",
+                            en=f"the window overlaps round {other.year} ({other.opens_on}–"
+                            f"{other.closes_on})",
+                        )
+                    )
+            if problems:
+                failures = [GuardFailure("round", article, problem) for problem in problems]
+                raise TransitionRefusedError(
+                    Text(
+                        zh="不能组织申报：" + "；".join(p.zh for p in problems),
+                        en="cannot open the round: " + "; ".join(p.en for p in problems),
+                    ),
+                    failures=failures,
+                )
+            self.store.save_round(declaration_round)
         return declaration_round
 
     def _round_open_on(self, day: dt.date) -> DeclarationRound | None:
@@ -274,58 +302,177 @@ class Workflow:
                 return declaration_round
         return None
 
+    def _round_of(self, year: int) -> DeclarationRound | None:
+        return next((r for r in self.store.rounds() if r.year == year), None)
+
     # -- the one write path ----------------------------------------------------------------
 
-    def _replayed(self, idempotency_key: str | None) -> Outcome | None:
+    def replay(
+        self,
+        idempotency_key: str | None,
+        trigger: Trigger,
+        case_id: str | None,
+        payload: object = None,
+    ) -> Outcome | None:
+        """The first outcome of a keyed command, if it already ran (``None``: it did not, or
+        no key); a key that ran another command (another case, step or payload) raises
+        `IdempotencyKeyReusedError`. ``case_id`` ``None``: a declaration."""
         if idempotency_key is None:
             return None
         result = self.store.command_result(idempotency_key)
         if result is None:
             return None
         entry = self.store.history(result.case_id)[result.version - 1]
+        same_case = case_id is None or case_id == result.case_id
+        same_payload = trigger is Trigger.DECLARE or entry.payload == _plain(payload)
+        if entry.action != trigger.value or not same_case or not same_payload:
+            raise IdempotencyKeyReusedError(
+                Text(
+                    zh=f"幂等键 {idempotency_key} 已用于另一命令（案件 {result.case_id} 的"
+                    f" {entry.action}）",
+                    en=f"the idempotency key {idempotency_key} was used for another command "
+                    f"({entry.action} on case {result.case_id})",
+                ),
+                hint=Text(
+                    zh="每个不同的命令使用新的幂等键",
+                    en="use a fresh key for each distinct command",
+                ),
+            )
         return Outcome(case=self.store.get(result.case_id), entry=entry, events=(), replayed=True)
+
+    def _context(self, case: Case, trigger: Trigger, actor: Actor, **extra: Any) -> GuardContext:
+        return GuardContext(
+            case=case,
+            trigger=trigger,
+            actor=actor,
+            today=self.today(),
+            policy=self.policy_for(case),
+            calendar=self.calendar,
+            allow_provisional=self.allow_provisional,
+            authorization=self.authorization,
+            **extra,
+        )
+
+    def _draft(self, application: Application, case_id: str | None, base_id: str | None) -> Case:
+        day = self.today()
+        declaration_round = self._round_open_on(day)
+        return Case(
+            id=case_id or self._new_id(),
+            base_id=base_id or Case.default_base_id(application),
+            round_year=declaration_round.year if declaration_round else day.year,
+            state=State.DECLARED,
+            version=0,
+            application=application,
+            declared_on=day,
+        )
+
+    def prepare(
+        self,
+        case_id: str,
+        trigger: Trigger | str,
+        actor: Actor,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        payload: object = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        base_id: str | None = None,
+    ) -> Change:
+        """Check every guard of ``trigger`` on a case and build the change it would write
+        (new case, sealed history entry, events), writing nothing.
+
+        For ``declare`` the payload is the `Application` and ``case_id`` the new case's id
+        (empty: a fresh one). Raises `TransitionRefusedError` as `fire` would, and
+        `InvalidInputError` for a payload of the wrong type (a programming mistake). A dry run
+        stops here; a bulk run passes a chunk of prepared changes to `commit`.
+        """
+        trigger = Trigger(trigger)
+        check_payload_type(trigger, payload)
+        extra: dict[str, Any] = {}
+        if trigger is Trigger.DECLARE:
+            if not isinstance(payload, Application):
+                raise refusal(
+                    case_id or "—",
+                    trigger,
+                    [
+                        GuardFailure(
+                            "application",
+                            step_for(trigger).article,
+                            Text(zh="申报须提交申请报告", en="a declaration needs the application"),
+                        )
+                    ],
+                )
+            before = None
+            case = self._draft(payload, case_id or None, base_id)
+            extra["round"] = self._round_open_on(case.declared_on)
+            extra["other_cases"] = list(self.store.find(CaseQuery(base_id=case.base_id)))
+        else:
+            before = case = self.store.get(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise conflict(case.id, expected_version, case.version)
+            if trigger is Trigger.RETURN_FOR_CORRECTION:
+                extra["round"] = self._round_of(case.round_year)
+        ctx = completed(
+            self._context(case, trigger, actor, reason=reason, payload=payload, **extra)
+        )
+        failures = check_guards(ctx)
+        if failures:
+            raise refusal(case.id, trigger, failures)
+        after = apply_trigger(ctx)
+        return self._build(before, after, ctx, evidence, idempotency_key)
 
     def _build(
         self,
         before: Case | None,
         after: Case,
-        *,
-        action: str,
-        actor: Actor,
-        reason: str,
+        ctx: GuardContext,
         evidence: Sequence[str],
-        payload: object,
-        events: Sequence[Callable[[str, dt.datetime], Event]],
         idempotency_key: str | None,
     ) -> Change:
         now = self.clock.now()
-        built = tuple(make(self._new_id(), now) for make in events)
+        step = ctx.step
+        recorded = _plain(ctx.payload)
+        cls = step.event_for(ctx.payload)
+        fields: dict[str, Any] = {
+            "case_id": after.id,
+            "base_id": after.base_id,
+            "occurred_at": now,
+            "actor": ctx.actor,
+            "payload": {
+                **({} if isinstance(ctx.payload, Application) else recorded),
+                **event_details(ctx.trigger, after),
+            },
+        }
+        if issubclass(cls, TransitionEvent):
+            fields.update(
+                trigger=ctx.trigger.value,
+                from_state=before.state.value if before is not None else None,
+                to_state=after.state.value,
+                reason=ctx.reason,
+            )
+        events = (cls(id=self._new_id(), **fields),)
         previous = self.store.last_hash(after.id) if before is not None else None
         entry = HistoryEntry(
             case_id=after.id,
             sequence=after.version,
-            action=action,
+            action=ctx.trigger.value,
             from_state=before.state.value if before is not None else None,
             to_state=after.state.value,
-            actor=actor,
+            actor=ctx.actor,
             at=now,
-            reason=reason,
+            reason=ctx.reason,
             evidence=tuple(evidence),
-            payload=_plain(payload),
-            event_ids=tuple(event.id for event in built),
+            payload=recorded,
+            event_ids=tuple(event.id for event in events),
         ).sealed(previous or GENESIS_HASH)
         return Change(
             case=after,
             expected_version=before.version if before is not None else 0,
             history=entry,
-            events=built,
+            events=events,
             idempotency_key=idempotency_key,
         )
-
-    def _commit(self, before: Case | None, after: Case, **build: Any) -> Outcome:
-        change = self._build(before, after, **build)
-        failures = self.commit([change])
-        return Outcome(after, change.history, change.events, delivery_failures=failures)
 
     def commit(self, changes: Sequence[Change]) -> tuple[DeliveryFailure, ...]:
         """Write prepared changes in one transaction (all or none), then publish their events.
@@ -335,27 +482,49 @@ class Workflow:
         self.store.commit_many(changes)
         return tuple(self.bus.publish(event for change in changes for event in change.events))
 
-    def _context(
+    def fire(
         self,
-        case: Case,
-        trigger: Trigger,
+        case_id: str,
+        trigger: Trigger | str,
         actor: Actor,
-        reason: str,
-        payload: object,
-        **extra: Any,
-    ) -> GuardContext:
-        return GuardContext(
-            case=case,
-            trigger=trigger,
-            actor=actor,
-            today=self.today(),
-            policy=self.policy_for(case),
-            calendar=self.calendar,
-            allow_provisional=self.allow_provisional,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        payload: object = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Fire ``trigger`` (a state change or a record) at a case: check every guard, then
+        save the new case, its history entry and its event in one transaction, then publish.
+
+        ``payload`` is the typed record the step takes (`Step.payload
+        <kmbase_workflow.lifecycle.Step.payload>`). ``expected_version``: refuse with
+        `ConcurrencyConflictError` if the case is no longer at that version (the store refuses a
+        stale write anyway). ``idempotency_key``: a second call of the same command with the
+        same key returns the first outcome and writes nothing; the key used for a different
+        command raises `IdempotencyKeyReusedError`.
+        """
+        trigger = Trigger(trigger)
+        if trigger is Trigger.DECLARE:
+            raise InvalidInputError(
+                Text(zh="申报请用 declare()", en="use declare() to declare"),
+                hint=Text(zh="declare 会新建案件", en="declare creates the case"),
+            )
+        replay = self.replay(idempotency_key, trigger, case_id, payload)
+        if replay is not None:
+            return replay
+        change = self.prepare(
+            case_id,
+            trigger,
+            actor,
             reason=reason,
+            evidence=evidence,
             payload=payload,
-            **extra,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
+        failures = self.commit([change])
+        return Outcome(change.case, change.history, change.events, delivery_failures=failures)
 
     def declare(
         self,
@@ -374,309 +543,417 @@ class Workflow:
         the base has no other open case, and a certified base's validity ends this year
         (第十五条).
         """
-        replay = self._replayed(idempotency_key)
-        if replay is not None:
-            return replay
-        day = self.today()
-        declaration_round = self._round_open_on(day)
-        resolved_base = base_id or Case.default_base_id(application)
-        draft = Case(
-            id=case_id or self._new_id(),
-            base_id=resolved_base,
-            round_year=declaration_round.year if declaration_round else day.year,
-            state=State.DECLARED,
-            version=0,
-            application=application,
-            declared_on=day,
-        )
-        ctx = self._context(
-            draft,
-            Trigger.DECLARE,
-            actor,
-            reason,
-            None,
-            round=declaration_round,
-            other_cases=list(self.store.find(CaseQuery(base_id=resolved_base))),
-        )
-        failures = check_guards(ctx)
-        if failures:
-            raise refusal(draft.id, Trigger.DECLARE, failures)
-        after = apply_trigger(ctx)
-        return self._commit(
-            None,
-            after,
-            action=Trigger.DECLARE.value,
-            actor=actor,
-            reason=reason,
-            evidence=evidence,
-            payload={"round": after.round_year, "base_id": after.base_id},
-            events=[self._transition_event(Trigger.DECLARE, None, after, actor, reason)],
-            idempotency_key=idempotency_key,
-        )
-
-    def fire(
-        self,
-        case_id: str,
-        trigger: Trigger | str,
-        actor: Actor,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        payload: object = None,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
-        """Fire ``trigger`` at a case: check every guard, then save the new state, its
-        history entry and its event in one transaction, then publish the event.
-
-        ``expected_version``: refuse with ``ConcurrencyConflictError`` if the case is no longer
-        at that version (the store refuses a stale write anyway). ``idempotency_key``: a second
-        call with the same key returns the first outcome and writes nothing.
-        """
-        replay = self._replayed(idempotency_key)
+        replay = self.replay(idempotency_key, Trigger.DECLARE, None, application)
         if replay is not None:
             return replay
         change = self.prepare(
-            case_id,
-            trigger,
+            case_id or "",
+            Trigger.DECLARE,
             actor,
             reason=reason,
             evidence=evidence,
-            payload=payload,
-            expected_version=expected_version,
+            payload=application,
             idempotency_key=idempotency_key,
+            base_id=base_id,
         )
         failures = self.commit([change])
         return Outcome(change.case, change.history, change.events, delivery_failures=failures)
 
-    def prepare(
+    # -- the steps by name -------------------------------------------------------------------
+
+    def return_for_correction(
         self,
         case_id: str,
-        trigger: Trigger | str,
         actor: Actor,
+        deficiencies: Sequence[str],
+        due: dt.date,
         *,
         reason: str = "",
         evidence: Sequence[str] = (),
-        payload: object = None,
         expected_version: int | None = None,
         idempotency_key: str | None = None,
-    ) -> Change:
-        """Check every guard of ``trigger`` on a case and build the change it would write
-        (new state, sealed history entry, events), writing nothing.
-
-        Raises ``TransitionRefusedError`` as `fire` would. A dry run stops here; a bulk
-        run passes a chunk of prepared changes to `commit`.
-        """
-        trigger = Trigger(trigger)
-        if trigger is Trigger.DECLARE:
-            raise InvalidInputError(
-                Text(zh="申报请用 declare()", en="use declare() to declare"),
-                hint=Text(zh="declare 会新建案件", en="declare creates the case"),
-            )
-        case = self.store.get(case_id)
-        if expected_version is not None and case.version != expected_version:
-            raise conflict(case.id, expected_version, case.version)
-        ctx = self._context(case, trigger, actor, reason, payload)
-        failures = check_guards(ctx)
-        if failures:
-            raise refusal(case.id, trigger, failures)
-        after = apply_trigger(ctx)
-        return self._build(
-            case,
-            after,
-            action=trigger.value,
-            actor=actor,
+    ) -> Outcome:
+        """The district returns the application for correction (退回补正, 第十条 真实性、完整性
+        初审), listing what is wanting and the day (inside the round) to resubmit by."""
+        correction = Correction(tuple(deficiencies), due, returned_on=self.today())
+        return self.fire(
+            case_id,
+            Trigger.RETURN_FOR_CORRECTION,
+            actor,
             reason=reason,
             evidence=evidence,
-            payload=payload,
-            events=[self._transition_event(trigger, case.state, after, actor, reason)],
+            payload=correction,
+            expected_version=expected_version,
             idempotency_key=idempotency_key,
         )
 
-    def _transition_event(
-        self, trigger: Trigger, before: State | None, after: Case, actor: Actor, reason: str
-    ) -> Callable[[str, dt.datetime], Event]:
-        cls = _TRANSITION_EVENTS[trigger]
-        payload = _event_payload(trigger, after)
-
-        def make(event_id: str, now: dt.datetime) -> Event:
-            return cls(
-                id=event_id,
-                case_id=after.id,
-                base_id=after.base_id,
-                occurred_at=now,
-                actor=actor,
-                payload=payload,
-                trigger=trigger.value,
-                from_state=before.value if before is not None else None,
-                to_state=after.state.value,
-                reason=reason,
-            )
-
-        return make
-
-    # -- the triggers by name ----------------------------------------------------------------
+    def resubmit(
+        self,
+        case_id: str,
+        actor: Actor,
+        application: Application,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The operator submits the amended application (the earlier one stays in the
+        history); the case is declared again, for the district to review."""
+        return self.fire(
+            case_id,
+            Trigger.RESUBMIT,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            payload=application,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
 
     def recommend(
-        self, case_id: str, actor: Actor, recommendation: Recommendation, **options: Any
+        self,
+        case_id: str,
+        actor: Actor,
+        recommendation: Recommendation,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Outcome:
         """The district recommends (第十条): eligibility passes, authenticity checked, spot check
         of at least the policy's share of residents."""
-        return self.fire(case_id, Trigger.RECOMMEND, actor, payload=recommendation, **options)
-
-    def decline(self, case_id: str, actor: Actor, reason: str, **options: Any) -> Outcome:
-        """The district does not recommend (第十条); a reason is required."""
-        return self.fire(case_id, Trigger.DECLINE, actor, reason=reason, **options)
-
-    def pass_review(
-        self, case_id: str, actor: Actor, opinion: ExpertOpinion | None = None, **options: Any
-    ) -> Outcome:
-        """The city bureau passes the expert review (第十一条)."""
-        return self.fire(case_id, Trigger.PASS_REVIEW, actor, payload=opinion, **options)
-
-    def fail_review(self, case_id: str, actor: Actor, reason: str, **options: Any) -> Outcome:
-        """The city bureau rejects after expert review (第十一条)."""
-        return self.fire(case_id, Trigger.FAIL_REVIEW, actor, reason=reason, **options)
-
-    def pass_inspection(self, case_id: str, actor: Actor, opinion: str, **options: Any) -> Outcome:
-        """The site inspection passes (第十二条), with its opinion."""
-        return self.fire(case_id, Trigger.PASS_INSPECTION, actor, payload=opinion, **options)
-
-    def fail_inspection(self, case_id: str, actor: Actor, reason: str, **options: Any) -> Outcome:
-        """The site inspection fails (第十二条)."""
-        return self.fire(case_id, Trigger.FAIL_INSPECTION, actor, reason=reason, **options)
-
-    def publicize(
-        self, case_id: str, actor: Actor, starts_on: dt.date | None = None, **options: Any
-    ) -> Outcome:
-        """Publish the public notice (第十三条) starting ``starts_on`` (default today)."""
-        return self.fire(case_id, Trigger.PUBLICIZE, actor, payload=starts_on, **options)
-
-    def raise_objection(self, case_id: str, actor: Actor, content: str, **options: Any) -> Outcome:
-        """Raise an objection during the notice (第十三条)."""
-        objection = Objection(raised_on=self.today(), raised_by=actor.name, content=content)
-        return self.fire(case_id, Trigger.OBJECT, actor, payload=objection, **options)
-
-    def verify_objection(
-        self, case_id: str, actor: Actor, finding: str, *, sustained: bool, **options: Any
-    ) -> Outcome:
-        """Conclude the investigation of an objection (第十三条): sustained → rejected,
-        otherwise → verified."""
-        trigger = Trigger.SUSTAIN_OBJECTION if sustained else Trigger.VERIFY
-        return self.fire(case_id, trigger, actor, reason=finding, **options)
-
-    def certify(
-        self, case_id: str, actor: Actor, decision: CollectiveDecision, **options: Any
-    ) -> Outcome:
-        """Award the title (第十四条) after the notice, with the collective decision; sets the
-        validity (第十五条)."""
-        return self.fire(case_id, Trigger.CERTIFY, actor, payload=decision, **options)
-
-    def revoke(self, case_id: str, actor: Actor, revocation: Revocation, **options: Any) -> Outcome:
-        """Revoke a title for a violation (第十五条) or a failed evaluation (第十八条)."""
         return self.fire(
-            case_id, Trigger.REVOKE, actor, reason=revocation.details, payload=revocation, **options
+            case_id,
+            Trigger.RECOMMEND,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            payload=recommendation,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
-    def withdraw(self, case_id: str, actor: Actor, reason: str = "", **options: Any) -> Outcome:
-        """The operator withdraws an open application."""
-        return self.fire(case_id, Trigger.WITHDRAW, actor, reason=reason, **options)
+    def decline(
+        self,
+        case_id: str,
+        actor: Actor,
+        reason: str,
+        *,
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The district does not recommend (第十条); a reason is required."""
+        return self.fire(
+            case_id,
+            Trigger.DECLINE,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
 
-    # -- records that change no state -----------------------------------------------------------
-
-    def _record(
+    def pass_review(
         self,
         case_id: str,
         actor: Actor,
         *,
-        action: str,
-        roles: frozenset[Role],
-        states: frozenset[State],
-        article: Text,
-        update: Callable[[Case], Case],
-        event: type[Event],
-        payload: object,
         reason: str = "",
         evidence: Sequence[str] = (),
+        expected_version: int | None = None,
         idempotency_key: str | None = None,
-        extra_failures: Iterable[GuardFailure] = (),
     ) -> Outcome:
-        replay = self._replayed(idempotency_key)
-        if replay is not None:
-            return replay
-        case = self.store.get(case_id)
-        failures = list(extra_failures)
-        failures.extend(actor_failures(actor, case, roles, event.description))
-        if case.state not in states:
-            failures.append(
-                GuardFailure(
-                    "state",
-                    article,
-                    Text(
-                        zh=f"案件状态为“{case.state.label.zh}”，不能办理此事项",
-                        en=f"not possible for a case that is {case.state.label.en}",
-                    ),
-                )
-            )
-        if failures:
-            raise refusal(case.id, event.description, failures)
-        after = attrs.evolve(update(case), version=case.version + 1)
-        plain = _plain(payload)
-
-        def make(event_id: str, now: dt.datetime) -> Event:
-            return event(
-                id=event_id,
-                case_id=after.id,
-                base_id=after.base_id,
-                occurred_at=now,
-                actor=actor,
-                payload=plain,
-            )
-
-        return self._commit(
-            case,
-            after,
-            action=action,
-            actor=actor,
+        """The city bureau passes the expert review (第十一条) on the experts' recorded
+        opinions (`record_expert_opinion`), and the round's selection if there was one."""
+        return self.fire(
+            case_id,
+            Trigger.PASS_REVIEW,
+            actor,
             reason=reason,
             evidence=evidence,
-            payload=payload,
-            events=[make],
+            expected_version=expected_version,
             idempotency_key=idempotency_key,
         )
 
-    def record_expert_opinion(
-        self, case_id: str, actor: Actor, score: float, opinion: str, **options: Any
+    def fail_review(
+        self,
+        case_id: str,
+        actor: Actor,
+        reason: str,
+        *,
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Outcome:
-        """An expert's review opinion and score (第十一条)."""
-        record = ExpertOpinion(expert=actor.name, score=score, opinion=opinion)
-        return self._record(
+        """The city bureau rejects after expert review (第十一条)."""
+        return self.fire(
             case_id,
+            Trigger.FAIL_REVIEW,
             actor,
-            action="expert_opinion",
-            roles=frozenset({Role.EXPERT}),
-            states=frozenset({State.DISTRICT_RECOMMENDED}),
-            article=Text(zh="第十一条", en="Art. 11"),
-            update=lambda case: attrs.evolve(case, expert_opinions=(*case.expert_opinions, record)),
-            event=ExpertOpinionRecorded,
+            reason=reason,
+            evidence=evidence,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def pass_inspection(
+        self,
+        case_id: str,
+        actor: Actor,
+        opinion: str,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The site inspection passes (第十二条), with its opinion."""
+        return self.fire(
+            case_id,
+            Trigger.PASS_INSPECTION,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            payload=opinion,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def fail_inspection(
+        self,
+        case_id: str,
+        actor: Actor,
+        reason: str,
+        *,
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The site inspection fails (第十二条)."""
+        return self.fire(
+            case_id,
+            Trigger.FAIL_INSPECTION,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def publicize(
+        self,
+        case_id: str,
+        actor: Actor,
+        starts_on: dt.date | None = None,
+        *,
+        working_days: int | None = None,
+        ends_on: dt.date | None = None,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Publish the public notice (第十三条) as announced: from ``starts_on`` (default
+        today, the day it is first up on the portal, not the day the document was signed),
+        for ``working_days`` or until ``ends_on`` (default: the policy's minimum; a shorter
+        one is refused). A notice starting on a later day is announced (``announce_notice``)
+        and starts on that day (the sweep fires ``start_notice``); objections are accepted and
+        certification waits until the announced end."""
+        announcement = NoticeAnnouncement(
+            starts_on=starts_on, working_days=working_days, ends_on=ends_on
+        )
+        later = starts_on is not None and starts_on > self.today()
+        return self.fire(
+            case_id,
+            Trigger.ANNOUNCE_NOTICE if later else Trigger.PUBLICIZE,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            payload=announcement,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def raise_objection(
+        self,
+        case_id: str,
+        actor: Actor,
+        content: str,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Raise an objection during the notice (第十三条)."""
+        objection = Objection(raised_on=self.today(), raised_by=actor.id, content=content)
+        return self.fire(
+            case_id,
+            Trigger.OBJECT,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            payload=objection,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def verify_objection(
+        self,
+        case_id: str,
+        actor: Actor,
+        finding: str,
+        *,
+        sustained: bool,
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Conclude the investigation of an objection (第十三条): sustained → rejected,
+        otherwise → verified."""
+        return self.fire(
+            case_id,
+            Trigger.SUSTAIN_OBJECTION if sustained else Trigger.VERIFY,
+            actor,
+            reason=finding,
+            evidence=evidence,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def certify(
+        self,
+        case_id: str,
+        actor: Actor,
+        decision: CollectiveDecision,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Award the title (第十四条) after the notice, with the collective decision (dated
+        after the notice and not in the future); sets the validity (第十五条)."""
+        return self.fire(
+            case_id,
+            Trigger.CERTIFY,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            payload=decision,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def revoke(
+        self,
+        case_id: str,
+        actor: Actor,
+        revocation: Revocation,
+        *,
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Revoke a title for a violation (第十五条) or withdraw it after a failed evaluation
+        (第十八条), recording the plaque's return when it happened."""
+        return self.fire(
+            case_id,
+            Trigger.REVOKE,
+            actor,
+            reason=revocation.details,
+            evidence=evidence,
+            payload=revocation,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def withdraw(
+        self,
+        case_id: str,
+        actor: Actor,
+        reason: str = "",
+        *,
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The operator withdraws an open application."""
+        return self.fire(
+            case_id,
+            Trigger.WITHDRAW,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    # -- records that change no state -----------------------------------------------------------
+
+    def record_expert_opinion(
+        self,
+        case_id: str,
+        actor: Actor,
+        score: float,
+        opinion: str,
+        *,
+        expert: str | None = None,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """An expert's review opinion and score (第十一条), one per expert per case: given by
+        the expert (``actor``), or entered by the city bureau on behalf of ``expert`` (the
+        entry records who typed it in)."""
+        on_behalf = actor.role is not Role.EXPERT
+        record = ExpertOpinion(
+            expert=(expert or "") if on_behalf else actor.id,
+            score=score,
+            opinion=opinion,
+            entered_by=actor.id if on_behalf else None,
+        )
+        return self.fire(
+            case_id,
+            Trigger.EXPERT_OPINION,
+            actor,
+            reason=reason,
+            evidence=evidence,
             payload=record,
-            **options,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
     def select_round(
-        self, round_year: int, actor: Actor, *, quota: int, **options: Any
+        self,
+        round_year: int,
+        actor: Actor,
+        *,
+        quota: int,
+        reason: str = "",
+        evidence: Sequence[str] = (),
     ) -> list[Outcome]:
-        """Rank the round's recommended cases by their experts' mean score and record who is
-        selected (择优, 第十一条): the best ``quota``. Cases without opinions rank last.
-        ``pass_review`` then refuses a case that was not selected."""
+        """Rank the round's recommended cases and record who is selected (择优, 第十一条): the
+        best ``quota`` by the experts' mean score; ties go to more opinions, then the earlier
+        declaration, then the case id. Cases without opinions rank last and are not selected.
+
+        The ranking is one decision, written in one transaction; running it again is a new
+        decision (``Selection.decision`` + 1) that supersedes the old one, which stays in the
+        history. ``pass_review`` refuses a case not selected, or whose ranking went stale
+        because an opinion arrived after it.
+        """
         if actor.role is not Role.CITY_BUREAU:
             raise refusal(
                 f"round {round_year}",
-                RoundSelected.description,
+                Trigger.SELECTION,
                 [
                     GuardFailure(
                         "role",
-                        Text(zh="第十一条", en="Art. 11"),
+                        step_for(Trigger.SELECTION).article,
                         Text(zh="只有市工业和信息化局可以择优", en="only the city bureau selects"),
                     )
                 ],
@@ -684,31 +961,41 @@ class Workflow:
         candidates = list(self.cases(state=State.DISTRICT_RECOMMENDED, round_year=round_year))
         ranked = sorted(
             candidates,
-            key=lambda case: (case.expert_score is None, -(case.expert_score or 0.0), case.id),
+            key=lambda case: (
+                case.expert_score is None,
+                -(case.expert_score or 0.0),
+                -len(case.expert_opinions),
+                case.declared_on,
+                case.id,
+            ),
         )
-        outcomes = []
-        for rank, case in enumerate(ranked, start=1):
-            selection = Selection(
-                rank=rank,
-                of=len(ranked),
-                selected=rank <= quota and case.expert_score is not None,
-                score=case.expert_score or 0.0,
+        decision = 1 + max(
+            (case.selection.decision for case in candidates if case.selection is not None),
+            default=0,
+        )
+        changes = [
+            self.prepare(
+                case.id,
+                Trigger.SELECTION,
+                actor,
+                reason=reason,
+                evidence=evidence,
+                payload=Selection(
+                    rank=rank,
+                    of=len(ranked),
+                    selected=rank <= quota and case.expert_score is not None,
+                    score=case.expert_score or 0.0,
+                    decision=decision,
+                ),
+                expected_version=case.version,
             )
-            outcomes.append(
-                self._record(
-                    case.id,
-                    actor,
-                    action="selection",
-                    roles=frozenset({Role.CITY_BUREAU}),
-                    states=frozenset({State.DISTRICT_RECOMMENDED}),
-                    article=Text(zh="第十一条", en="Art. 11"),
-                    update=_set_selection(selection),
-                    event=RoundSelected,
-                    payload=selection,
-                    **options,
-                )
-            )
-        return outcomes
+            for rank, case in enumerate(ranked, start=1)
+        ]
+        failures = self.commit(changes)
+        return [
+            Outcome(change.case, change.history, change.events, delivery_failures=failures)
+            for change in changes
+        ]
 
     def file_annual_report(
         self,
@@ -718,41 +1005,22 @@ class Workflow:
         *,
         by_district: bool = False,
         reference: str = "",
-        **options: Any,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Outcome:
         """A yearly summary and plan: the base's to its district (第十六条) or the district's to
         the city bureau (第十七条). Flagged late after the policy's due date."""
-        case = self.store.get(case_id)
-        policy = self.policy_for(case)
-        period = (
-            policy.periods.district_annual_report
-            if by_district
-            else policy.periods.base_annual_report
-        )
-        day = self.today()
-
-        # Only this year's due date matters; later years may lie beyond the official calendar.
-        due = _annual_due(
-            case, policy=policy, year=year, by_district=by_district, calendar=self.calendar
-        )
-        report = AnnualReport(
-            year=year,
-            by_district=by_district,
-            submitted_on=day,
-            late=due is not None and day > due,
-            reference=reference,
-        )
-        return self._record(
+        return self.fire(
             case_id,
+            Trigger.ANNUAL_REPORT,
             actor,
-            action="annual_report",
-            roles=frozenset({Role.DISTRICT_AUTHORITY if by_district else Role.OPERATOR}),
-            states=frozenset({State.CERTIFIED}),
-            article=period.article,
-            update=lambda c: attrs.evolve(c, annual_reports=(*c.annual_reports, report)),
-            event=AnnualReportFiled,
-            payload=report,
-            **options,
+            reason=reason,
+            evidence=evidence,
+            payload=AnnualReport(year=year, by_district=by_district, reference=reference),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
     def record_evaluation(
@@ -763,127 +1031,166 @@ class Workflow:
         passed: bool,
         evaluator: str,
         report: str = "",
-        **options: Any,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Outcome:
-        """An evaluation by a third party or experts (第十八条); a failed one allows revocation
-        on that ground."""
-        evaluation = Evaluation(
-            evaluated_on=self.today(), evaluator=evaluator, passed=passed, report=report
-        )
-        return self._record(
+        """An evaluation by a third party or experts (第十八条). A failed one starts the
+        withdrawal of the title (测评不合格的，将取消称号、收回牌匾): the case awaits the city
+        bureau's `revoke` on that ground, which records the plaque's return."""
+        return self.fire(
             case_id,
+            Trigger.EVALUATION if passed else Trigger.FAIL_EVALUATION,
             actor,
-            action="evaluation",
-            roles=frozenset({Role.CITY_BUREAU, Role.EXPERT}),
-            states=frozenset({State.CERTIFIED}),
-            article=Text(zh="第十八条", en="Art. 18"),
-            update=lambda c: attrs.evolve(c, evaluations=(*c.evaluations, evaluation)),
-            event=EvaluationRecorded,
-            payload=evaluation,
-            **options,
+            reason=reason,
+            evidence=evidence,
+            payload=Evaluation(evaluator=evaluator, passed=passed, report=report),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
     def file_change(
-        self, case_id: str, actor: Actor, change: str, completed_on: dt.date, **options: Any
+        self,
+        case_id: str,
+        actor: Actor,
+        change: str,
+        completed_on: dt.date,
+        *,
+        kind: ChangeKind = ChangeKind.OTHER,
+        operator: Any = None,
+        base_name: str | None = None,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Outcome:
         """A major-change filing (第十九条: name, operator, legal representative), flagged late
-        after the policy's working-day limit."""
-        case = self.store.get(case_id)
-        policy = self.policy_for(case)
-        deadline = change_filing_deadline(
-            completed_on,
-            policy.periods,
-            calendar=self.calendar,
-            allow_provisional=self.allow_provisional,
-        )
-        day = self.today()
-        filing = ChangeFiling(
-            change=change,
-            completed_on=completed_on,
-            filed_on=day,
-            due=deadline.due,
-            late=day > deadline.due,
-        )
-        problems = []
-        if completed_on > day:
-            problems.append(
-                GuardFailure(
-                    "completed_on",
-                    policy.periods.change_filing.article,
-                    Text(
-                        zh=f"变更完成日 {completed_on} 晚于今天",
-                        en=f"the change cannot be completed in the future ({completed_on})",
-                    ),
-                )
-            )
-        return self._record(
+        after the policy's working-day limit. A new ``operator`` (an `Operator`) or
+        ``base_name`` becomes the case's from then on: the new operator acts by its own
+        unified social credit code."""
+        return self.fire(
             case_id,
+            Trigger.CHANGE_FILING,
             actor,
-            action="change_filing",
-            roles=frozenset({Role.OPERATOR}),
-            states=frozenset({State.CERTIFIED}),
-            article=policy.periods.change_filing.article,
-            update=lambda c: attrs.evolve(c, change_filings=(*c.change_filings, filing)),
-            event=ChangeFiled,
-            payload=filing,
-            extra_failures=problems,
-            **options,
+            reason=reason,
+            evidence=evidence,
+            payload=ChangeFiling(
+                change=change,
+                completed_on=completed_on,
+                kind=kind,
+                operator=operator,
+                base_name=base_name,
+            ),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
     def recommend_to_province(
-        self, case_id: str, actor: Actor, programme: str, **options: Any
+        self,
+        case_id: str,
+        actor: Actor,
+        programme: str,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Outcome:
         """Recommend a certified base to the provincial level (第四条, 第二十一条)."""
-        record = ProvincialRecommendation(recommended_on=self.today(), programme=programme)
-        return self._record(
+        return self.fire(
             case_id,
+            Trigger.PROVINCIAL_RECOMMENDATION,
             actor,
-            action="provincial_recommendation",
-            roles=frozenset({Role.CITY_BUREAU}),
-            states=frozenset({State.CERTIFIED}),
-            article=Text(zh="第二十一条", en="Art. 21"),
-            update=lambda c: attrs.evolve(
-                c, provincial_recommendations=(*c.provincial_recommendations, record)
-            ),
-            event=ProvinciallyRecommended,
-            payload=record,
-            **options,
+            reason=reason,
+            evidence=evidence,
+            payload=ProvincialRecommendation(recommended_on=self.today(), programme=programme),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
 
     # -- the sweep ----------------------------------------------------------------------------
 
     def sweep(self, *, lead_days: Sequence[int] = DEFAULT_REMINDER_LEAD_DAYS) -> SweepReport:
-        """Find what is due or overdue today, fire ``expire`` where validity has ended, and emit
-        one event per deadline reached (notice ended, validity ending soon, report overdue).
+        """Find what is due or overdue today: start announced notices whose day has come,
+        fire ``expire`` where validity has ended, and emit one event per deadline reached
+        (notice ended, validity ending soon, report overdue).
 
-        Each emission is recorded on the case (``Case.notified``), so a second sweep emits
-        nothing twice.
+        Each emission is recorded on the case (``Case.notified``) in the same transaction as
+        its event, and every step is written against the version it was decided on: however
+        many sweeps run at once, a notice for one case, kind and due date is sent once.
         """
         day = self.today()
+        found = [*self.store.find(CaseQuery(state=State.NOTICE_ANNOUNCED))]
+        found.extend(self.store.deadlines_due(day))
+        report: dict[str, list[Any]] = {"expired": [], "started": [], "events": [], "refused": []}
+        for case_id in dict.fromkeys(case.id for case in found):
+            for _ in range(_SWEEP_RETRIES):
+                try:
+                    self._sweep_case(case_id, day, lead_days, report)
+                    break
+                except ConcurrencyConflictError:
+                    continue  # another writer moved the case: look again
+                except TransitionRefusedError as error:
+                    report["refused"].append((case_id, error))
+                    break
+        return SweepReport(
+            day,
+            tuple(report["expired"]),
+            tuple(report["events"]),
+            tuple(report["refused"]),
+            tuple(report["started"]),
+        )
+
+    def _sweep_case(
+        self, case_id: str, day: dt.date, lead_days: Sequence[int], report: dict[str, list[Any]]
+    ) -> None:
+        case = self.store.get(case_id)
         system = Actor.system()
-        expired: list[str] = []
-        events: list[Event] = []
-        refused: list[tuple[str, TransitionRefusedError]] = []
-        for case in list(self.store.deadlines_due(day)):
-            try:
-                if case.state is State.CERTIFIED and case.validity and day > case.validity.due:
-                    outcome = self.fire(case.id, Trigger.EXPIRE, system, reason="validity ended")
-                    expired.append(case.id)
-                    events.extend(outcome.events)
-                    continue
-                for key, event_type, payload in self._due_notices(case, day, lead_days):
-                    outcome = self._notify(case.id, key, event_type, payload)
-                    events.extend(outcome.events)
-            except TransitionRefusedError as error:
-                refused.append((case.id, error))
-        return SweepReport(day, tuple(expired), tuple(events), tuple(refused))
+        if case.state is State.NOTICE_ANNOUNCED and case.notice and case.notice.start <= day:
+            outcome = self.fire(
+                case.id, Trigger.START_NOTICE, system, expected_version=case.version
+            )
+            report["started"].append(case.id)
+            report["events"].extend(outcome.events)
+            return
+        validity = case.validity
+        if (
+            case.state in (State.CERTIFIED, State.REVOCATION_PENDING)
+            and validity
+            and day > validity.due
+        ):
+            outcome = self.fire(
+                case.id,
+                Trigger.EXPIRE,
+                system,
+                reason="validity ended",
+                expected_version=case.version,
+            )
+            report["expired"].append(case.id)
+            report["events"].extend(outcome.events)
+            return
+        for payload in self._due_notices(case, day, lead_days):
+            outcome = self.fire(
+                case.id, Trigger.NOTIFY, system, payload=payload, expected_version=case.version
+            )
+            report["events"].extend(outcome.events)
+            case = outcome.case
 
     def _due_notices(
         self, case: Case, day: dt.date, lead_days: Sequence[int]
-    ) -> Iterator[tuple[str, type[Event], dict[str, Any]]]:
+    ) -> Iterator[dict[str, Any]]:
+        """The payloads of the notices due on ``case`` today and not yet sent."""
+
+        def notice(key: str, event: type[Event], **details: Any) -> Iterator[dict[str, Any]]:
+            if key not in case.notified:
+                yield {"key": key, "event": event.type, **details}
+
         if case.state in (State.PUBLICIZED, State.VERIFIED) and case.notice is not None:
-            if case.notice.due < day and "notice_ended" not in case.notified:
-                yield "notice_ended", NoticePeriodEnded, {"notice_due": case.notice.due.isoformat()}
+            if case.notice.due < day:
+                yield from notice(
+                    "notice_ended", NoticePeriodEnded, notice_due=case.notice.due.isoformat()
+                )
             return
         if case.state is not State.CERTIFIED or case.validity is None or case.certified_on is None:
             return
@@ -891,15 +1198,12 @@ class Workflow:
             case.validity, lead_days, calendar=self.calendar, allow_provisional=True
         )
         for lead, reminder in zip(sorted(set(lead_days), reverse=True), reminders, strict=True):
-            key = f"validity_ending:{lead}"
-            if reminder.due <= day and key not in case.notified:
-                yield (
-                    key,
+            if reminder.due <= day:
+                yield from notice(
+                    f"validity_ending:{lead}",
                     ValidityEndingSoon,
-                    {
-                        "validity_due": case.validity.due.isoformat(),
-                        "lead_days": lead,
-                    },
+                    validity_due=case.validity.due.isoformat(),
+                    lead_days=lead,
                 )
         policy = self.policy_for(case)
         for deadline in annual_report_deadlines(
@@ -907,55 +1211,17 @@ class Workflow:
         ):
             by_district = deadline.kind.value == "district_annual_report"
             year = deadline.start.year
-            key = f"annual_report_overdue:{year}:{'district' if by_district else 'base'}"
             filed = any(
                 r.year == year and r.by_district == by_district for r in case.annual_reports
             )
-            if deadline.due < day and not filed and key not in case.notified:
-                yield (
-                    key,
+            if deadline.due < day and not filed:
+                yield from notice(
+                    f"annual_report_overdue:{year}:{'district' if by_district else 'base'}",
                     AnnualReportOverdue,
-                    {
-                        "year": year,
-                        "by_district": by_district,
-                        "due": deadline.due.isoformat(),
-                    },
+                    year=year,
+                    by_district=by_district,
+                    due=deadline.due.isoformat(),
                 )
-
-    def _notify(
-        self, case_id: str, key: str, event_type: type[Event], payload: dict[str, Any]
-    ) -> Outcome:
-        return self._record(
-            case_id,
-            Actor.system(),
-            action="notify",
-            roles=frozenset({Role.SYSTEM}),
-            states=frozenset(State),
-            article=event_type.description,
-            update=lambda c: attrs.evolve(c, notified=(*c.notified, key)),
-            event=event_type,
-            payload={"key": key, **payload},
-        )
-
-
-def _set_selection(selection: Selection) -> Callable[[Case], Case]:
-    return lambda case: attrs.evolve(case, selection=selection)
-
-
-def _annual_due(
-    case: Case, *, policy: Policy, year: int, by_district: bool, calendar: WorkingDayCalendar
-) -> dt.date | None:
-    """The due date of one year's report. Other years of the validity may lie beyond the
-    official calendar, which does not matter for this one (hence provisional allowed)."""
-    if case.certified_on is None:
-        return None
-    kind = "district_annual_report" if by_district else "base_annual_report"
-    for deadline in annual_report_deadlines(
-        case.certified_on, policy.periods, calendar=calendar, allow_provisional=True
-    ):
-        if deadline.kind.value == kind and deadline.start.year == year:
-            return deadline.due
-    return None
 
 
 def _plain(payload: object) -> dict[str, Any]:
@@ -975,22 +1241,3 @@ def _plain_value(value: object) -> Any:
     if attrs.has(type(value)):
         return unstructure(value)
     return value
-
-
-def _event_payload(trigger: Trigger, case: Case) -> dict[str, Any]:
-    """What subscribers need to know about a transition without loading the case."""
-    payload: dict[str, Any] = {
-        "base_name": case.base_name,
-        "district": case.district,
-        "round_year": case.round_year,
-    }
-    if trigger is Trigger.PUBLICIZE and case.notice is not None:
-        payload["notice_start"] = case.notice.start.isoformat()
-        payload["notice_due"] = case.notice.due.isoformat()
-        payload["provisional"] = case.notice.provisional
-    if trigger is Trigger.CERTIFY and case.validity is not None:
-        payload["valid_from"] = case.validity.start.isoformat()
-        payload["valid_until"] = case.validity.due.isoformat()
-    if trigger is Trigger.REVOKE and case.revocation is not None:
-        payload["ground"] = case.revocation.ground.value
-    return payload
