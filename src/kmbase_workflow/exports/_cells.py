@@ -1,20 +1,40 @@
 """What every spreadsheet file of `kmbase_workflow.exports` shares: the optional ``openpyxl``,
-paths and their errors, column letters, and how one value becomes one cell."""
+paths and their errors, column letters, and how one value becomes one cell.
+
+Data is never code. Every cell written from data goes through `put` (``.xlsx``) or
+`csv_text` (``.csv``):
+
+- in a workbook, text is always a text cell: a name such as ``=HYPERLINK(...)`` or ``#N/A``
+  is stored as the string it is, never as a formula or an error value, and text that starts
+  with ``= + - @`` is marked with Excel's quote prefix so that editing the cell keeps it text;
+  characters XML cannot hold (control characters) become U+FFFD;
+- in a CSV file, text that starts with ``= + - @``, a tab or a carriage return gets a leading
+  apostrophe (the OWASP guard against CSV injection), which `csv_unguard` takes away again
+  when the library reads its own file back.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._i18n import Text
 from ..errors import InvalidInputError
 
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
+
 __all__ = [
+    "FORMULA_TRIGGERS",
     "column_letter",
+    "csv_safe",
     "csv_text",
+    "csv_unguard",
     "openpyxl_module",
+    "put",
     "suffix_error",
     "write_error",
     "xlsx_path",
@@ -77,10 +97,52 @@ def xlsx_path(path: str | Path) -> Path:
     return target
 
 
+_Value = str | int | float | dt.date | None
+"""What the writers put into a cell (``None``: empty)."""
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""The first characters with which a spreadsheet program takes a CSV field for a formula."""
+CSV_GUARD = "'"
+"""What `csv_safe` puts before such a field (OWASP's recommendation)."""
+
+
+def csv_safe(text: str) -> str:
+    """``text`` with an apostrophe in front when it starts like a formula (see
+    `FORMULA_TRIGGERS`), so that no spreadsheet program runs it."""
+    return CSV_GUARD + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def csv_unguard(text: str) -> str:
+    """The text `csv_safe` was given: one apostrophe before a formula character removed."""
+    if text.startswith(CSV_GUARD) and text[1:2] and text[1] in FORMULA_TRIGGERS:
+        return text[1:]
+    return text
+
+
 def csv_text(value: object) -> str:
-    """A cell value as CSV text (``None``: empty; a date: ISO)."""
+    """A cell value as CSV text (``None``: empty; a date: ISO; text: `csv_safe`)."""
     if value is None:
         return ""
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, str):
+        return csv_safe(value)
     return str(value)
+
+
+def put(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
+    """Write ``value`` into a cell: text always as text (never a formula or an error value),
+    anything else (numbers, dates, ``None``) as it is. Returns the cell."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415 - optional extra
+
+    cell = cast("Cell", sheet.cell(row, column))
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        cell.value = text
+        # openpyxl takes "=..." for a formula and "#N/A" for an error: it is data, text.
+        cell.data_type = "s"
+        if text.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+    else:
+        cell.value = cast("_Value", value)
+    return cell

@@ -9,7 +9,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -17,7 +17,15 @@ from ..case import Case, State
 from ..eligibility import evaluate
 from ..policy import Policy, load_policy
 from ..records import Application, ResidentEnterprise
-from ._cells import column_letter, csv_text, openpyxl_module, suffix_error, write_error, xlsx_path
+from ._cells import (
+    column_letter,
+    csv_text,
+    openpyxl_module,
+    put,
+    suffix_error,
+    write_error,
+    xlsx_path,
+)
 from ._forms import (
     ACTIVITIES_HEADERS,
     ACTIVITIES_TABLE,
@@ -54,9 +62,6 @@ __all__ = [
     "export_staff",
     "recommendation_rows",
 ]
-
-_Cell = str | int | float | dt.date | None
-"""What the writers put into a cell (``None``: empty)."""
 
 # -- recommendation summary table (附件2) -------------------------------------------------------
 
@@ -175,17 +180,17 @@ def export_recommendation_table(
     sheet = workbook.create_sheet("推荐汇总表")
     width = len(RECOMMENDATION_HEADERS)
     _title(sheet, 1, RECOMMENDATION_TITLE, width)
-    sheet.cell(2, 1, f"推荐单位（公章）：{district if unit is None else unit}")
+    put(sheet, 2, 1, f"推荐单位（公章）：{district if unit is None else unit}")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
     _header_row(sheet, 3, RECOMMENDATION_HEADERS)
     for offset, row in enumerate(rows):
         _data_row(sheet, 4 + offset, row.cells(offset + 1))
     note_row = 4 + len(rows)
-    sheet.cell(note_row, 1, RECOMMENDATION_NOTE)
+    put(sheet, note_row, 1, RECOMMENDATION_NOTE)
     sheet.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=6)
-    sheet.cell(note_row, 7, f"填表人：{filled_by}")
+    put(sheet, note_row, 7, f"填表人：{filled_by}")
     sheet.merge_cells(start_row=note_row, start_column=7, end_row=note_row, end_column=8)
-    sheet.cell(note_row, 9, f"联系电话：{phone}")
+    put(sheet, note_row, 9, f"联系电话：{phone}")
     sheet.merge_cells(start_row=note_row, start_column=9, end_row=note_row, end_column=10)
     _widths(sheet, (6, 28, 28, 28, 10, 10, 15, 12, 10, 30))
     sheet.freeze_panes = "A4"
@@ -278,7 +283,8 @@ def _activities_sheet(workbook: Workbook, application: Application, policy: Poli
     if volume is not None:
         share = f"{volume.free_or_low_fee / volume.total:.1%}" if volume.total else "—"
         note_row = 4 + len(functions)
-        sheet.cell(
+        put(
+            sheet,
             note_row,
             1,
             f"注：上一年度服务共 {volume.total} 次，其中公益性服务或低收费服务 "
@@ -413,7 +419,7 @@ def _new_workbook() -> Workbook:
 def _title(sheet: Worksheet, row: int, text: str, width: int) -> None:
     from openpyxl.styles import Alignment, Font  # noqa: PLC0415
 
-    cell = sheet.cell(row, 1, text)
+    cell = put(sheet, row, 1, text)
     cell.font = Font(bold=True, size=14)
     cell.alignment = Alignment(horizontal="center", vertical="center")
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
@@ -424,7 +430,7 @@ def _table_heading(
     sheet: Worksheet, table: str, application: Application, width: int, *, note: str = ""
 ) -> None:
     _title(sheet, 1, table, width)
-    sheet.cell(2, 1, f"基地名称：{application.base.name}{note}")
+    put(sheet, 2, 1, f"基地名称：{application.base.name}{note}")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
 
 
@@ -438,7 +444,7 @@ def _border() -> Any:
 def _header_cell(sheet: Worksheet, row: int, column: int, text: str | None) -> None:
     from openpyxl.styles import Alignment, Font  # noqa: PLC0415
 
-    cell = sheet.cell(row, column, text)
+    cell = put(sheet, row, column, text)
     cell.font = Font(bold=True)
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     cell.border = _border()
@@ -454,7 +460,7 @@ def _data_row(sheet: Worksheet, row: int, cells: Sequence[object], *, bold: bool
 
     border = _border()
     for index, value in enumerate(cells, start=1):
-        cell = sheet.cell(row, index, cast("_Cell", value))
+        cell = put(sheet, row, index, value)
         cell.border = border
         cell.alignment = Alignment(vertical="center", wrap_text=isinstance(value, str))
         if isinstance(value, dt.date):

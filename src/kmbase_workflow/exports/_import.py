@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import math
 import re
@@ -19,7 +20,7 @@ import attrs
 from .._i18n import Text
 from ..errors import ApplicationFormatError, FieldValueError, InvalidInputError
 from ..records import Application, ResidentEnterprise, StaffMember
-from ._cells import column_letter, openpyxl_module, suffix_error
+from ._cells import column_letter, csv_unguard, openpyxl_module, suffix_error
 from ._forms import (
     EDUCATION_LABELS,
     EDUCATION_SYNONYMS,
@@ -75,7 +76,7 @@ def _normalise(header: object) -> str:
 
 def _text(value: object, text: str | None) -> object:
     if text is not None:
-        return text
+        return csv_unguard(text)
     # A phone number typed into Excel is stored as a number: read its digits back.
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -196,7 +197,8 @@ def _read_csv(path: Path) -> list[list[object]]:
                 hint=Text(zh="请以 UTF-8 保存 CSV 文件", en="save the CSV file as UTF-8"),
             ) from None
     try:
-        return [list(row) for row in csv.reader(text.splitlines())]
+        # newline=: a line break inside a quoted field is part of the field.
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
         raise InvalidInputError(
             Text(zh=f"{path} 不是有效的 CSV：{exc}", en=f"{path} is not valid CSV: {exc}"),
