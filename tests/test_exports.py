@@ -591,7 +591,7 @@ def test_every_bad_cell_of_a_csv_is_reported_with_row_and_column(tmp_path: Path)
         "入驻企业（项目）名录表 row 5, column G (上年度销售收入（万元）): must not be negative, got -1.0",
         "入驻企业（项目）名录表 row 6, column D (从业人员数（人）): required, must not be empty",
         "入驻企业（项目）名录表 row 6, column F (主营业务是否属于主导产业): required, must not be empty",
-        '入驻企业（项目）名录表 row 6, column G (上年度销售收入（万元）): expected a number, got "inf"',
+        '入驻企业（项目）名录表 row 6, column G (上年度销售收入（万元）): expected a finite number (not infinity or NaN), got "inf"',
         "入驻企业（项目）名录表 row 6, column B (企业名称): must not be empty",
     ]
 
@@ -878,3 +878,77 @@ def test_csv_leaves_ordinary_text_and_numbers_alone(tmp_path: Path) -> None:
     export_roster(APPLICATION, path)
     text = path.read_text(encoding="utf-8-sig")
     assert "'" not in text
+
+
+# -- numbers that are not numbers (issue 11) -------------------------------------------------
+
+NOT_FINITE = ["1e999", "-1e999", "1E400", "nan", "inf", "Infinity", "-inf"]
+
+
+def test_csv_cells_that_are_not_finite_numbers_are_refused_with_row_and_column(
+    tmp_path: Path,
+) -> None:
+    lines = [f"{ROSTER_CSV_HEADER},上年度销售收入（万元）"]
+    lines += [f"{n},公司{n},2020-01-02,5,电子信息,是,{text}" for n, text in enumerate(NOT_FINITE)]
+    lines.append(f"9,大公司,2020-01-02,{'9' * 5000},电子信息,是,1")
+    problems = problems_of(write(tmp_path / "r.csv", "\n".join(lines) + "\n"))
+    assert len(problems) == len(NOT_FINITE) + 1
+    for row, text in enumerate(NOT_FINITE, start=2):
+        assert problems[row - 2] == (
+            f"入驻企业（项目）名录表 row {row}, column G (上年度销售收入（万元）): "
+            f'expected a finite number (not infinity or NaN), got "{text}"'
+        )
+    assert problems[-1].startswith(
+        f"入驻企业（项目）名录表 row {len(NOT_FINITE) + 2}, column D (从业人员数（人）): "
+        "expected an integer"
+    )
+
+
+def _with_raw_numbers(path: Path, raw: dict[str, str]) -> None:
+    """Put numbers openpyxl will not write (``1e999``) into a workbook's first sheet."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = members[sheet].decode()
+    for placeholder, number in raw.items():
+        xml = xml.replace(f"<v>{placeholder}</v>", f"<v>{number}</v>")
+    members[sheet] = xml.encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+
+
+def test_xlsx_cells_that_are_not_finite_numbers_are_refused(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["姓名", "岗位", "学历", "在基地工作年限（年）"])
+    sheet.append(["张三", "主任", "本科", 111111])
+    sheet.append(["李四", "主任", "本科", "1e999"])
+    sheet.append(["王五", "主任", "本科", "nan"])
+    path = tmp_path / "staff.xlsx"
+    workbook.save(path)
+    _with_raw_numbers(path, {"111111": "1e999"})
+    problems = problems_of(path, read_staff)
+    assert [problem.split(": ", 1)[0] for problem in problems] == [
+        f"Sheet row {row}, column D (在基地工作年限（年）)" for row in (2, 3, 4)
+    ]
+    assert all("expected a finite number" in problem for problem in problems)
+
+
+def test_xlsx_number_cells_openpyxl_cannot_parse_are_a_format_error(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["姓名", "岗位", "学历", "在基地工作年限（年）"])
+    sheet.append(["张三", "主任", "本科", 1])
+    sheet.append(["李四", "主任", "本科", 222222])
+    path = tmp_path / "staff.xlsx"
+    workbook.save(path)
+    _with_raw_numbers(path, {"222222": "NaN"})
+    assert problems_of(path, read_staff) == [
+        "Sheet: a cell in row 3 or below cannot be read "
+        "(invalid literal for int() with base 10: 'NaN')"
+    ]

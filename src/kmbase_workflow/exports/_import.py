@@ -60,8 +60,20 @@ _EXPECTED: Mapping[Kind, Text] = {
 _REQUIRED = Text(zh="必填，不能为空", en="required, must not be empty")
 
 
+_FINITE = Text(
+    zh="应为有限的数字（不能是无穷大或 NaN）",
+    en="expected a finite number (not infinity or NaN)",
+)
+_NOT_FINITE_TEXT = frozenset({"nan", "inf", "infinity"})
+
+
 class _BadCellError(ValueError):
     """A cell that does not hold a value of its column's kind."""
+
+    def __init__(self, expected: Text | None = None) -> None:
+        super().__init__()
+        self.expected = expected
+        """What the cell should have held, when more precise than its column's kind."""
 
 
 def _is_empty(value: object) -> bool:
@@ -91,16 +103,25 @@ def _integer(value: object, text: str | None) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)  # Excel keeps every number as a float: 12.0 is the integer 12
     if text is not None and _INTEGER_TEXT.fullmatch(text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts (4,300): no count is that large
+            raise _BadCellError from None
     raise _BadCellError
 
 
 def _number(value: object, text: str | None) -> object:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    if text is not None and _NUMBER_TEXT.fullmatch(text):
-        return float(text)
-    raise _BadCellError
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif text is not None and _NUMBER_TEXT.fullmatch(text):
+        number = float(text)  # "1e999" is decimal text, and float() makes it infinity
+    elif text is not None and text.lower().lstrip("+-") in _NOT_FINITE_TEXT:
+        raise _BadCellError(_FINITE)
+    else:
+        raise _BadCellError
+    if not math.isfinite(number):
+        raise _BadCellError(_FINITE)
+    return number
 
 
 def _boolean(value: object, text: str | None) -> object:
@@ -236,7 +257,22 @@ def _read_xlsx(path: Path, table: str, sheet: str | None) -> tuple[str, list[lis
             )
         chosen = sheet if sheet is not None else (table if table in names else names[0])
         worksheet = workbook[chosen]
-        rows = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        rows: list[list[object]] = []
+        try:
+            rows.extend(list(row) for row in worksheet.iter_rows(values_only=True))
+        except (ValueError, TypeError, OverflowError) as exc:
+            # openpyxl cannot parse a stored value (a number cell holding "NaN" or "inf",
+            # which no spreadsheet program writes): it stops before the row it failed on.
+            at = len(rows) + 1
+            raise ApplicationFormatError(
+                str(path),
+                [
+                    Text(
+                        zh=f"{chosen}：第{at}行或其后的一个单元格无法读取（{exc}）",
+                        en=f"{chosen}: a cell in row {at} or below cannot be read ({exc})",
+                    )
+                ],
+            ) from None
     finally:
         workbook.close()
     return chosen, rows
@@ -463,8 +499,8 @@ def _read_row(
             continue
         try:
             values[column.field] = _parse(cell, column.kind)
-        except _BadCellError:
-            expected = _EXPECTED[column.kind]
+        except _BadCellError as error:
+            expected = error.expected or _EXPECTED[column.kind]
             got = _describe(cell)
             problems.append(
                 _at(
