@@ -21,7 +21,8 @@ CSV needs no extra package; the library imports without ``openpyxl`` and only as
 an ``.xlsx`` file is written or read. docs/exports.md describes every column.
 
 Inside the package: ``_forms`` holds the forms' words (tables, headers, labels), ``_excel``
-writes, ``_import`` reads, and ``_cells`` is the one place that turns a value into a cell.
+writes the workbooks and CSV files, ``_sheet`` lays a sheet out, ``_import`` reads, and
+``_cells`` is the one place that turns a value into a cell (text is never a formula).
 """
 
 from ._excel import (

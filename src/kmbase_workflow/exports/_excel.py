@@ -5,9 +5,8 @@ tables of 附件1 (`export_application_tables`), and one table alone as ``.xlsx`
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,15 +16,7 @@ from ..case import Case, State
 from ..eligibility import evaluate
 from ..policy import Policy, load_policy
 from ..records import Application, ResidentEnterprise
-from ._cells import (
-    column_letter,
-    csv_text,
-    openpyxl_module,
-    put,
-    suffix_error,
-    write_error,
-    xlsx_path,
-)
+from ._cells import csv_text, put, suffix_error, write_error, xlsx_path
 from ._forms import (
     ACTIVITIES_HEADERS,
     ACTIVITIES_TABLE,
@@ -47,6 +38,7 @@ from ._forms import (
     record_cells,
     roster_in_form_order,
 )
+from ._sheet import data_row, header_cell, header_row, new_workbook, save, title, widths
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -176,15 +168,15 @@ def export_recommendation_table(
     """
     target = xlsx_path(path)
     rows = recommendation_rows(workflow, district, round_year)
-    workbook = _new_workbook()
+    workbook = new_workbook()
     sheet = workbook.create_sheet("推荐汇总表")
     width = len(RECOMMENDATION_HEADERS)
-    _title(sheet, 1, RECOMMENDATION_TITLE, width)
+    title(sheet, 1, RECOMMENDATION_TITLE, width)
     put(sheet, 2, 1, f"推荐单位（公章）：{district if unit is None else unit}")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-    _header_row(sheet, 3, RECOMMENDATION_HEADERS)
+    header_row(sheet, 3, RECOMMENDATION_HEADERS)
     for offset, row in enumerate(rows):
-        _data_row(sheet, 4 + offset, row.cells(offset + 1))
+        data_row(sheet, 4 + offset, row.cells(offset + 1))
     note_row = 4 + len(rows)
     put(sheet, note_row, 1, RECOMMENDATION_NOTE)
     sheet.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=6)
@@ -192,9 +184,9 @@ def export_recommendation_table(
     sheet.merge_cells(start_row=note_row, start_column=7, end_row=note_row, end_column=8)
     put(sheet, note_row, 9, f"联系电话：{phone}")
     sheet.merge_cells(start_row=note_row, start_column=9, end_row=note_row, end_column=10)
-    _widths(sheet, (6, 28, 28, 28, 10, 10, 15, 12, 10, 30))
+    widths(sheet, (6, 28, 28, 28, 10, 10, 15, 12, 10, 30))
     sheet.freeze_panes = "A4"
-    _save(workbook, target)
+    save(workbook, target)
     return rows
 
 
@@ -219,18 +211,18 @@ def _grouped_header(sheet: Worksheet, row: int, columns: Sequence[Column]) -> No
     ungrouped headers merged down over both rows."""
     for index, column in enumerate(columns, start=1):
         if column.group is None:
-            _header_cell(sheet, row, index, column.header)
-            _header_cell(sheet, row + 1, index, None)
+            header_cell(sheet, row, index, column.header)
+            header_cell(sheet, row + 1, index, None)
             sheet.merge_cells(start_row=row, start_column=index, end_row=row + 1, end_column=index)
         else:
             first = next(i for i, c in enumerate(columns, start=1) if c.group == column.group)
             if first == index:
-                _header_cell(sheet, row, index, column.group)
+                header_cell(sheet, row, index, column.group)
                 last = max(i for i, c in enumerate(columns, start=1) if c.group == column.group)
                 for other in range(index + 1, last + 1):
-                    _header_cell(sheet, row, other, None)
+                    header_cell(sheet, row, other, None)
                 sheet.merge_cells(start_row=row, start_column=index, end_row=row, end_column=last)
-            _header_cell(sheet, row + 1, index, column.header)
+            header_cell(sheet, row + 1, index, column.header)
 
 
 def _staff_sheet(workbook: Workbook, application: Application) -> None:
@@ -238,8 +230,8 @@ def _staff_sheet(workbook: Workbook, application: Application) -> None:
     _table_heading(sheet, STAFF_TABLE, application, len(STAFF_COLUMNS))
     _grouped_header(sheet, 3, STAFF_COLUMNS)
     for offset, member in enumerate(application.staff):
-        _data_row(sheet, 5 + offset, record_cells(STAFF_COLUMNS, member, offset + 1))
-    _widths(sheet, [column.width for column in STAFF_COLUMNS])
+        data_row(sheet, 5 + offset, record_cells(STAFF_COLUMNS, member, offset + 1))
+    widths(sheet, [column.width for column in STAFF_COLUMNS])
     sheet.freeze_panes = "C5"
 
 
@@ -248,12 +240,12 @@ def _roster_sheet(workbook: Workbook, application: Application) -> None:
     _table_heading(
         sheet, ROSTER_TABLE, application, len(ROSTER_COLUMNS), note="（顺序按企业入驻基地年份）"
     )
-    _header_row(sheet, 3, [column.header for column in ROSTER_COLUMNS])
+    header_row(sheet, 3, [column.header for column in ROSTER_COLUMNS])
     residents = roster_in_form_order(application.residents)
     for offset, resident in enumerate(residents):
-        _data_row(sheet, 4 + offset, record_cells(ROSTER_COLUMNS, resident, offset + 1))
-    _data_row(sheet, 4 + len(residents), _roster_total(residents), bold=True)
-    _widths(sheet, [column.width for column in ROSTER_COLUMNS])
+        data_row(sheet, 4 + offset, record_cells(ROSTER_COLUMNS, resident, offset + 1))
+    data_row(sheet, 4 + len(residents), _roster_total(residents), bold=True)
+    widths(sheet, [column.width for column in ROSTER_COLUMNS])
     sheet.freeze_panes = "C4"
 
 
@@ -269,7 +261,7 @@ def _results(figures: Any) -> str:
 def _activities_sheet(workbook: Workbook, application: Application, policy: Policy) -> None:
     sheet = workbook.create_sheet(ACTIVITIES_TABLE)
     _table_heading(sheet, ACTIVITIES_TABLE, application, len(ACTIVITIES_HEADERS))
-    _header_row(sheet, 3, ACTIVITIES_HEADERS)
+    header_row(sheet, 3, ACTIVITIES_HEADERS)
     functions = policy.service_functions.functions
     for offset, function in enumerate(functions):
         figures = application.services.get(function.id)
@@ -278,7 +270,7 @@ def _activities_sheet(workbook: Workbook, application: Application, policy: Poli
             cells[2] = figures.description or None
             cells[3] = figures.activities
             cells[4] = _results(figures) or None
-        _data_row(sheet, 4 + offset, cells)
+        data_row(sheet, 4 + offset, cells)
     volume = application.service_volume
     if volume is not None:
         share = f"{volume.free_or_low_fee / volume.total:.1%}" if volume.total else "—"
@@ -296,7 +288,7 @@ def _activities_sheet(workbook: Workbook, application: Application, policy: Poli
             end_row=note_row,
             end_column=len(ACTIVITIES_HEADERS),
         )
-    _widths(sheet, (6, 16, 36, 10, 24, 20, 12))
+    widths(sheet, (6, 16, 36, 10, 24, 20, 12))
     sheet.freeze_panes = "A4"
 
 
@@ -305,14 +297,14 @@ def _satisfaction_sheet(workbook: Workbook, application: Application) -> None:
     width = len(SATISFACTION_HEADERS) + 1
     _table_heading(sheet, SATISFACTION_TABLE, application, width)
     for index, header in enumerate(SATISFACTION_HEADERS[:-1], start=1):
-        _header_cell(sheet, 3, index, header)
-        _header_cell(sheet, 4, index, None)
+        header_cell(sheet, 3, index, header)
+        header_cell(sheet, 4, index, None)
         sheet.merge_cells(start_row=3, start_column=index, end_row=4, end_column=index)
-    _header_cell(sheet, 3, width - 1, SATISFACTION_HEADERS[-1])
-    _header_cell(sheet, 3, width, None)
+    header_cell(sheet, 3, width - 1, SATISFACTION_HEADERS[-1])
+    header_cell(sheet, 3, width, None)
     sheet.merge_cells(start_row=3, start_column=width - 1, end_row=3, end_column=width)
-    _header_cell(sheet, 4, width - 1, SATISFACTION_SUBHEADERS[0])
-    _header_cell(sheet, 4, width, SATISFACTION_SUBHEADERS[1])
+    header_cell(sheet, 4, width - 1, SATISFACTION_SUBHEADERS[0])
+    header_cell(sheet, 4, width, SATISFACTION_SUBHEADERS[1])
     survey = application.satisfaction_survey
     for offset, response in enumerate(survey):
         cells: list[object] = [
@@ -324,11 +316,11 @@ def _satisfaction_sheet(workbook: Workbook, application: Application) -> None:
             TICK if response.satisfied else None,
             None if response.satisfied else TICK,
         ]
-        _data_row(sheet, 5 + offset, cells)
+        data_row(sheet, 5 + offset, cells)
     satisfied = sum(response.satisfied for response in survey)
     total: list[object] = [TOTAL, None, None, None, None, satisfied, len(survey) - satisfied]
-    _data_row(sheet, 5 + len(survey), total, bold=True)
-    _widths(sheet, (6, 30, 10, 15, 30, 8, 8))
+    data_row(sheet, 5 + len(survey), total, bold=True)
+    widths(sheet, (6, 30, 10, 15, 30, 8, 8))
     sheet.freeze_panes = "C5"
 
 
@@ -347,12 +339,12 @@ def export_application_tables(
     if isinstance(application, Case):
         application = application.application
     chosen = policy if policy is not None else load_policy(application.declared_on)
-    workbook = _new_workbook()
+    workbook = new_workbook()
     _staff_sheet(workbook, application)
     _roster_sheet(workbook, application)
     _activities_sheet(workbook, application, chosen)
     _satisfaction_sheet(workbook, application)
-    _save(workbook, target)
+    save(workbook, target)
 
 
 def _single_table(
@@ -376,9 +368,9 @@ def _single_table(
         return
     if suffix != ".xlsx":
         raise suffix_error(target, (".xlsx", ".csv"), table)
-    workbook = _new_workbook()
+    workbook = new_workbook()
     xlsx(workbook)
-    _save(workbook, target)
+    save(workbook, target)
 
 
 def export_roster(application: Application, path: str | Path) -> None:
@@ -406,76 +398,9 @@ def export_staff(application: Application, path: str | Path) -> None:
     )
 
 
-# -- writing helpers --------------------------------------------------------------------------
-
-
-def _new_workbook() -> Workbook:
-    openpyxl = openpyxl_module()
-    workbook: Workbook = openpyxl.Workbook()
-    del workbook[workbook.sheetnames[0]]
-    return workbook
-
-
-def _title(sheet: Worksheet, row: int, text: str, width: int) -> None:
-    from openpyxl.styles import Alignment, Font  # noqa: PLC0415
-
-    cell = put(sheet, row, 1, text)
-    cell.font = Font(bold=True, size=14)
-    cell.alignment = Alignment(horizontal="center", vertical="center")
-    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-    sheet.row_dimensions[row].height = 28
-
-
 def _table_heading(
     sheet: Worksheet, table: str, application: Application, width: int, *, note: str = ""
 ) -> None:
-    _title(sheet, 1, table, width)
+    title(sheet, 1, table, width)
     put(sheet, 2, 1, f"基地名称：{application.base.name}{note}")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-
-
-def _border() -> Any:
-    from openpyxl.styles import Border, Side  # noqa: PLC0415
-
-    side = Side(style="thin")
-    return Border(left=side, right=side, top=side, bottom=side)
-
-
-def _header_cell(sheet: Worksheet, row: int, column: int, text: str | None) -> None:
-    from openpyxl.styles import Alignment, Font  # noqa: PLC0415
-
-    cell = put(sheet, row, column, text)
-    cell.font = Font(bold=True)
-    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    cell.border = _border()
-
-
-def _header_row(sheet: Worksheet, row: int, headers: Iterable[str]) -> None:
-    for index, header in enumerate(headers, start=1):
-        _header_cell(sheet, row, index, header)
-
-
-def _data_row(sheet: Worksheet, row: int, cells: Sequence[object], *, bold: bool = False) -> None:
-    from openpyxl.styles import Alignment, Font  # noqa: PLC0415
-
-    border = _border()
-    for index, value in enumerate(cells, start=1):
-        cell = put(sheet, row, index, value)
-        cell.border = border
-        cell.alignment = Alignment(vertical="center", wrap_text=isinstance(value, str))
-        if isinstance(value, dt.date):
-            cell.number_format = "yyyy-mm-dd"
-        if bold:
-            cell.font = Font(bold=True)
-
-
-def _widths(sheet: Worksheet, widths: Iterable[float]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[column_letter(index)].width = width
-
-
-def _save(workbook: Workbook, target: Path) -> None:
-    try:
-        workbook.save(target)
-    except OSError as exc:
-        raise write_error(target, exc) from None
