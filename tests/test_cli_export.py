@@ -109,8 +109,14 @@ def test_export_case(db: str, tmp_path: Path) -> None:
         app, ["export", "case", "a", "--output", str(output), "--db", db, "--lang", "en"]
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"wrote {output}: 4 sheets\n"
-    assert len(openpyxl.load_workbook(output).sheetnames) == 4
+    assert result.stdout == f"wrote {output}: 5 sheets\n"
+    workbook = openpyxl.load_workbook(output)
+    assert workbook.sheetnames[0] == "申请表"
+    assert len(workbook.sheetnames) == 5
+    # The case's recommendation opinion is on the form (the command passes the case).
+    assert "同意推荐" in {
+        cell for row in workbook["申请表"].iter_rows(values_only=True) for cell in row
+    }
 
 
 def test_export_unknown_case_exits_2(db: str, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """Writing the forms as spreadsheets: 附件2 推荐汇总表 (`export_recommendation_table`), the
-tables of 附件1 (`export_application_tables`), and one table alone as ``.xlsx`` or ``.csv``
+forms of 附件1 (`export_application_tables`), and one table alone as ``.xlsx`` or ``.csv``
 (`export_roster`, `export_staff`)."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..case import Case, State
 from ..eligibility import evaluate
 from ..policy import Policy, load_policy
 from ..records import Application, ResidentEnterprise
+from ._application_form import application_form_sheet
 from ._cells import csv_text, put, suffix_error, write_error, xlsx_path
 from ._forms import (
     ACTIVITIES_HEADERS,
@@ -37,6 +38,7 @@ from ._forms import (
     Column,
     record_cells,
     roster_in_form_order,
+    service_label,
 )
 from ._sheet import data_row, header_cell, header_row, new_workbook, save, title, widths
 
@@ -258,37 +260,44 @@ def _results(figures: Any) -> str:
     return "；".join(parts)
 
 
+def _free_services(application: Application) -> str | None:
+    """公益性服务活动情况: the records keep free or low-fee services for the whole year
+    (第六条第（六）项), so one text for the whole column."""
+    volume = application.service_volume
+    if volume is None:
+        return None
+    share = f"{volume.free_or_low_fee / volume.total:.1%}" if volume.total else "—"
+    return (
+        f"上一年度服务共 {volume.total} 次，其中公益性服务或低收费服务 "
+        f"{volume.free_or_low_fee} 次，占 {share}"
+    )
+
+
 def _activities_sheet(workbook: Workbook, application: Application, policy: Policy) -> None:
     sheet = workbook.create_sheet(ACTIVITIES_TABLE)
     _table_heading(sheet, ACTIVITIES_TABLE, application, len(ACTIVITIES_HEADERS))
     header_row(sheet, 3, ACTIVITIES_HEADERS)
     functions = policy.service_functions.functions
+    free = _free_services(application)
     for offset, function in enumerate(functions):
         figures = application.services.get(function.id)
-        cells: list[object] = [offset + 1, function.name.zh, None, None, None, None, None]
+        cells: list[object] = [offset + 1, service_label(function), None, None, None, None, None]
         if figures is not None:
             cells[2] = figures.description or None
             cells[3] = figures.activities
             cells[4] = _results(figures) or None
+        if offset == 0:
+            cells[5] = free
         data_row(sheet, 4 + offset, cells)
-    volume = application.service_volume
-    if volume is not None:
-        share = f"{volume.free_or_low_fee / volume.total:.1%}" if volume.total else "—"
-        note_row = 4 + len(functions)
-        put(
-            sheet,
-            note_row,
-            1,
-            f"注：上一年度服务共 {volume.total} 次，其中公益性服务或低收费服务 "
-            f"{volume.free_or_low_fee} 次，占 {share}",
-        )
+    if functions:
+        free_column = ACTIVITIES_HEADERS.index("公益性服务活动情况") + 1
         sheet.merge_cells(
-            start_row=note_row,
-            start_column=1,
-            end_row=note_row,
-            end_column=len(ACTIVITIES_HEADERS),
+            start_row=4,
+            start_column=free_column,
+            end_row=3 + len(functions),
+            end_column=free_column,
         )
-    widths(sheet, (6, 16, 36, 10, 24, 20, 12))
+    widths(sheet, (6, 16, 36, 10, 24, 24, 12))
     sheet.freeze_panes = "A4"
 
 
@@ -326,25 +335,30 @@ def _satisfaction_sheet(workbook: Workbook, application: Application) -> None:
 
 def export_application_tables(
     application: Application | Case, path: str | Path, *, policy: Policy | None = None
-) -> None:
-    """Write the four tables of 附件1 for an application (or a case's) to ``path`` (``.xlsx``).
+) -> tuple[str, ...]:
+    """Write the forms of 附件1 for an application (or a case's) to ``path`` (``.xlsx``).
 
-    One sheet per table, named as the form names it: 管理和专职服务人员情况表,
-    入驻企业（项目）名录表 (ordered by 入驻基地时间, with a 合计 row),
-    开展服务活动情况表 (one row per service function of ``policy``, default: the policy in
-    force on the declaration date) and 入驻小微企业服务满意度评价表 (满意/不满意 ticked, with
-    a 合计 row). Row 1 holds the table's title, row 2 the base's name.
+    One sheet per form, named as the form names it: 申请表 (the application form itself,
+    laid out as the regulation prints it; for a case the district's recommendation opinion
+    fills 审查推荐意见), 管理和专职服务人员情况表, 入驻企业（项目）名录表 (ordered by
+    入驻基地时间, with a 合计 row), 开展服务活动情况表 (one row per service function of
+    ``policy``, default: the policy in force on the declaration date) and
+    入驻小微企业服务满意度评价表 (满意/不满意 ticked, with a 合计 row). On the four tables
+    row 1 holds the table's title, row 2 the base's name. Returns the sheets' names.
     """
     target = xlsx_path(path)
+    case = application if isinstance(application, Case) else None
     if isinstance(application, Case):
         application = application.application
     chosen = policy if policy is not None else load_policy(application.declared_on)
     workbook = new_workbook()
+    application_form_sheet(workbook, application, chosen, case)
     _staff_sheet(workbook, application)
     _roster_sheet(workbook, application)
     _activities_sheet(workbook, application, chosen)
     _satisfaction_sheet(workbook, application)
     save(workbook, target)
+    return tuple(workbook.sheetnames)
 
 
 def _single_table(

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from ..policy import ServiceFunction
 from ..records import Education, ResidentEnterprise
 
 RECOMMENDATION_TITLE = "昆明市小型微型企业创业创新示范基地推荐汇总表"
@@ -143,3 +144,28 @@ def record_cells(columns: Sequence[Column], record: object, number: int) -> list
 def roster_in_form_order(residents: Iterable[ResidentEnterprise]) -> list[ResidentEnterprise]:
     # 顺序按企业入驻基地年份: by the date moved in; the application's order breaks ties.
     return sorted(residents, key=lambda resident: resident.moved_in_on)
+
+
+# -- 申请表 and the service functions ------------------------------------------------------------
+
+APPLICATION_FORM_TITLE = "昆明市小型微型企业创业创新示范基地申请表"
+APPLICATION_FORM_SHEET = "申请表"
+
+SERVICE_LABELS: Mapping[str, str] = {
+    "information": "信息服务",
+    "startup_coaching": "创业辅导",
+    "innovation_support": "创新支持",
+    "training": "人员培训",
+    "marketing": "市场营销",
+    "investment_financing": "投融资服务",
+    "management_consulting": "管理咨询",
+    "professional_services": "专业服务",
+}
+"""The service functions as the forms name them (申请表 三 and 开展服务活动情况表 print
+创业辅导 where 第七条 says 创业辅导服务), by the policy's service function id. A function of
+another policy that is not listed here is written with its name in that policy."""
+
+
+def service_label(function: ServiceFunction) -> str:
+    """The form's row label of a service function of the policy."""
+    return SERVICE_LABELS.get(function.id, function.name.zh)
