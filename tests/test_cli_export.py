@@ -245,3 +245,22 @@ def test_import_bad_application_or_output_exits_2(application_file: Path, tmp_pa
     )
     assert unwritable.exit_code == 2
     assert "cannot write" in unwritable.stderr or "无法写入" in unwritable.stderr
+
+
+def test_import_refuses_a_number_that_is_infinity(application_file: Path, tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "企业名称,入驻基地时间,从业人员数（人）,所属产业类型,主营业务是否属于主导产业,"
+        "上年度销售收入（万元）\n"
+        "甲公司,2020-01-02,5,电子信息,是,1e999\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app,
+        ["import", "roster", str(application_file), str(roster), "-o", str(out), "--lang", "en"],
+    )
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "row 2, column F (上年度销售收入（万元）): expected a finite number" in result.stderr
+    assert not out.exists()
