@@ -1176,3 +1176,21 @@ def test_activities_use_the_forms_labels_and_fill_the_free_service_column(tables
     assert body[0][5] == "上一年度服务共 420 次，其中公益性服务或低收费服务 126 次，占 30.0%"
     sheet = openpyxl.load_workbook(tables)["开展服务活动情况表"]
     assert "F4:F11" in {str(merged) for merged in sheet.merged_cells.ranges}
+
+
+def test_text_that_starts_like_a_formula_carries_the_quote_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "附件1.xlsx"
+    export_application_tables(hostile_application(), path)
+    staff = openpyxl.load_workbook(path)["管理和专职服务人员情况表"]
+    cells = {cell.value: cell for row in staff.iter_rows() for cell in row if cell.value}
+    assert cells[HYPERLINK].quotePrefix
+    assert cells["+1+1"].quotePrefix
+    assert not cells["#N/A"].quotePrefix  # text all the same, but Excel would not run it
+    assert not cells["序号"].quotePrefix
+
+
+def test_control_characters_are_written_as_replacement_characters(tmp_path: Path) -> None:
+    bell = attrs.evolve(APPLICATION, base=attrs.evolve(APPLICATION.base, name="园区\x07\x00一"))
+    path = tmp_path / "附件1.xlsx"
+    export_application_tables(bell, path)
+    assert right_of(form_rows(path), "基地名称") == "园区\ufffd\ufffd一"
