@@ -390,3 +390,63 @@ def test_mounted_on_the_kmbase_app() -> None:
     )
     assert done.returncode == 0
     assert "--run-id" in done.stdout
+
+
+# -- the report is never lost, and data is never markup or a formula (issues 11, 12) -------------
+
+
+def test_markup_in_a_case_id_is_shown_as_it_is(db: str) -> None:
+    code, out, err = invoke(db, "publicize", "c0", "[/b]", "[red]x", *BUREAU_ARGS, *TODAY)
+    assert code == 2, err
+    flat = "".join(out.split())
+    assert "[/b]" in flat
+    assert "[red]x" in flat
+    assert states(db)["c0"] == "publicized"
+
+
+def test_the_csv_report_neutralises_formulas(db: str, tmp_path: Path) -> None:
+    report_file = tmp_path / "report.csv"
+    code, _, _ = invoke(
+        db, "publicize", "c0", "=HYPERLINK(1)", "@x", *BUREAU_ARGS, *TODAY,
+        "--csv", str(report_file), "--format", "json",
+    )  # fmt: skip
+    assert code == 2
+    with report_file.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["case_id"] for row in rows] == ["c0", "'=HYPERLINK(1)", "'@x"]
+    assert rows[1]["message"] == "没有编号为 =HYPERLINK(1) 的案件"  # not at the start: as it is
+
+
+@pytest.mark.parametrize("where", ["a folder", "a missing folder"])
+def test_a_csv_report_path_that_cannot_be_written_is_refused_before_any_work(
+    db: str, tmp_path: Path, where: str
+) -> None:
+    target = tmp_path if where == "a folder" else tmp_path / "missing" / "report.csv"
+    code, out, err = invoke(
+        db, "publicize", "c0", *BUREAU_ARGS, *TODAY, "--csv", str(target), "--lang", "en"
+    )
+    assert code == 2
+    assert out == ""
+    assert "--csv" in err
+    assert str(target) in err
+    assert publicize_entries(db) == dict.fromkeys(CASES, 0)
+
+
+def test_a_csv_report_that_fails_after_the_commit_still_reaches_stdout(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kmbase_workflow.bulk import BulkReport
+
+    def disk_full(self: BulkReport, target: object, lang: str = "zh") -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(BulkReport, "write_csv", disk_full)
+    code, out, err = invoke(
+        db, "publicize", "c0", *BUREAU_ARGS, *TODAY, "--csv", str(tmp_path / "r.csv"),
+        "--format", "json", "--lang", "en",
+    )  # fmt: skip
+    assert code == 2
+    assert json.loads(out)["succeeded"] == ["c0"]
+    assert "No space left on device" in err
+    assert "Traceback" not in err
+    assert states(db)["c0"] == "publicized"

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import attrs
 import pytest
 from typer.testing import CliRunner
 
@@ -207,3 +208,34 @@ def test_fire_rejects_unknown_triggers_roles_and_payloads(db: str, application: 
     not_json = _fire(db, case_id, "publicize", *bureau, "--payload", "{oops")
     assert not_json.exit_code == 2
     assert "not valid JSON" in not_json.stderr
+
+
+MARKUP = "[/b][red]园区[/] :thumbs_up:"
+"""Data that rich would take for markup (a closing tag with nothing open) and an emoji code."""
+
+
+def test_markup_in_data_is_shown_as_it_is(db: str, tmp_path: Path) -> None:
+    original = eligible_application()
+    application = tmp_path / "markup.json"
+    named = attrs.evolve(original, base=attrs.evolve(original.base, name=MARKUP))
+    application.write_text(dumps_json(named), encoding="utf-8")
+    case_id = _declare(db, application, "--case-id", "[b]c1")
+    declined = _fire(
+        db, case_id, "decline", "--actor-role", "district_authority", "--actor-name", "[/i]科员",
+        "--actor-district", "五华区", "--reason", "[/red]理由 :x:",
+    )  # fmt: skip
+    assert declined.exit_code == 0, declined.output
+    for command in ("show", "history"):
+        for lang in ("zh", "en"):
+            result = runner.invoke(
+                app, [command, case_id, "--db", db, "--lang", lang], env={"COLUMNS": "200"}
+            )
+            assert result.exit_code == 0, (command, result.output)
+            text = "".join(result.stdout.split())  # the table may wrap a long cell
+            assert "[b]c1" in text, command
+            assert "[/red]理由:x:" in text, command
+    wide = {"COLUMNS": "200"}
+    shown = runner.invoke(app, ["show", case_id, "--db", db], env=wide).stdout
+    assert MARKUP in shown
+    history = runner.invoke(app, ["history", case_id, "--db", db], env=wide).stdout
+    assert "[/i]科员" in history

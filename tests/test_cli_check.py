@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 from typer.testing import CliRunner
 
@@ -120,3 +121,17 @@ def test_demo_prints_tables_in_english(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Timeline" in result.stdout
     assert "Recommendation summary (Annex 2)" in result.stdout
+
+
+def test_markup_in_the_base_name_is_shown_as_it_is(tmp_path: Path) -> None:
+    original = ineligible_application()
+    name = "[/b][red]园区 :thumbs_up:"
+    path = tmp_path / "markup.json"
+    path.write_text(
+        dumps_json(attrs.evolve(original, base=attrs.evolve(original.base, name=name))),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["check", str(path), "--lang", "en"])
+    assert result.exit_code == 1, result.output
+    assert name in result.stdout
+    assert "not met" in result.stdout or "not eligible" in result.stdout

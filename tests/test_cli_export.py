@@ -109,8 +109,14 @@ def test_export_case(db: str, tmp_path: Path) -> None:
         app, ["export", "case", "a", "--output", str(output), "--db", db, "--lang", "en"]
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"wrote {output}: 4 sheets\n"
-    assert len(openpyxl.load_workbook(output).sheetnames) == 4
+    assert result.stdout == f"wrote {output}: 5 sheets\n"
+    workbook = openpyxl.load_workbook(output)
+    assert workbook.sheetnames[0] == "申请表"
+    assert len(workbook.sheetnames) == 5
+    # The case's recommendation opinion is on the form (the command passes the case).
+    assert "同意推荐" in {
+        cell for row in workbook["申请表"].iter_rows(values_only=True) for cell in row
+    }
 
 
 def test_export_unknown_case_exits_2(db: str, tmp_path: Path) -> None:
@@ -239,3 +245,22 @@ def test_import_bad_application_or_output_exits_2(application_file: Path, tmp_pa
     )
     assert unwritable.exit_code == 2
     assert "cannot write" in unwritable.stderr or "无法写入" in unwritable.stderr
+
+
+def test_import_refuses_a_number_that_is_infinity(application_file: Path, tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "企业名称,入驻基地时间,从业人员数（人）,所属产业类型,主营业务是否属于主导产业,"
+        "上年度销售收入（万元）\n"
+        "甲公司,2020-01-02,5,电子信息,是,1e999\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app,
+        ["import", "roster", str(application_file), str(roster), "-o", str(out), "--lang", "en"],
+    )
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "row 2, column F (上年度销售收入（万元）): expected a finite number" in result.stderr
+    assert not out.exists()

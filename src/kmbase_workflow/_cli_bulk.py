@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text as RichText
 
 from ._cli_common import (
     ActorDistrictOption,
@@ -30,11 +31,14 @@ from ._cli_common import (
     DbOption,
     LangOption,
     OutputFormat,
+    data_console,
     enum_option,
     fail,
     language,
     make_actor,
+    output_file,
     parse_date,
+    styled,
 )
 from ._i18n import Lang, Text
 from .bulk import (
@@ -53,6 +57,7 @@ from .bulk import (
 from .case import State
 from .clock import FixedClock
 from .errors import InvalidInputError, KmbaseError
+from .exports._cells import write_error
 from .workflow import Workflow
 
 __all__ = ["bulk"]
@@ -105,7 +110,7 @@ def _selection(
 
 
 def _print_report(report: BulkReport, lang: Lang) -> None:
-    console = Console(highlight=False, soft_wrap=False)
+    console = data_console()
     zh = lang == "zh"
     table = Table(title=report.summary().in_(lang), expand=False)
     table.add_column("案件" if zh else "case", no_wrap=True)
@@ -120,8 +125,8 @@ def _print_report(report: BulkReport, lang: Lang) -> None:
     console.print(table)
 
 
-def _first_row(item: BulkItem, lang: Lang) -> tuple[str, ...]:
-    status = f"[{_STATUS_STYLE[item.status]}]{item.status.label.in_(lang)}[/]"
+def _first_row(item: BulkItem, lang: Lang) -> tuple[str | RichText, ...]:
+    status = styled(item.status.label.in_(lang), _STATUS_STYLE[item.status])
     before = item.from_state.value if item.from_state else ""
     after = item.to_state.value if item.to_state else ""
     states = f"{before} → {after}" if before and after else before or after
@@ -235,6 +240,8 @@ def bulk(
         actor = make_actor(actor_role, actor_name, actor_district)
         parsed = parse_payload(resolved, payload)
         clock = FixedClock(parse_date(today, "--today")) if today is not None else None
+        if csv_file is not None:
+            output_file(csv_file, "--csv")
         workflow = Workflow(db, clock=clock)
     except KmbaseError as error:
         fail(error, chosen)
@@ -243,7 +250,7 @@ def bulk(
         zh=f"批量执行编号：{run}（中断后用 --run-id {run} 重新执行即可续完）",
         en=f"run id: {run} (if interrupted, run again with --run-id {run} to finish)",
     )
-    Console(stderr=True, highlight=False, soft_wrap=True).print(notice.in_(chosen), markup=False)
+    data_console(stderr=True, soft_wrap=True).print(notice.in_(chosen))
     show_progress = output is OutputFormat.TABLE and sys.stdout.isatty()
     bar = Progress(
         TextColumn(resolved.label.in_(chosen)),
@@ -278,7 +285,7 @@ def bulk(
             zh=f"已中断：已提交的批次保留；用 --run-id {run} 重新执行可续完",
             en=f"interrupted: committed chunks stay; run again with --run-id {run} to finish",
         )
-        Console(stderr=True, highlight=False).print(stopped.in_(chosen), markup=False)
+        data_console(stderr=True).print(stopped.in_(chosen))
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         workflow.store.close()
@@ -287,5 +294,9 @@ def bulk(
     else:
         _print_report(report, chosen)
     if csv_file is not None:
-        report.write_csv(csv_file, chosen)
+        # The report is on stdout already: a file that fails now loses nothing.
+        try:
+            report.write_csv(csv_file, chosen)
+        except OSError as exc:
+            fail(write_error(csv_file, exc), chosen)
     raise typer.Exit(report.exit_code)

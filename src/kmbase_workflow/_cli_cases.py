@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ._cli_common import (
@@ -25,6 +24,7 @@ from ._cli_common import (
     DbOption,
     LangOption,
     OutputFormat,
+    data_console,
     enum_option,
     fail,
     language,
@@ -356,7 +356,7 @@ def show(
         rows.append(("理由" if zh else "reason", case.closing_reason))
     for name, value in rows:
         table.add_row(name, value)
-    Console(highlight=False).print(table)
+    data_console().print(table)
 
 
 def history(
@@ -397,7 +397,7 @@ def history(
                 entry.reason,
                 entry.hash[:12],
             )
-        console = Console(highlight=False)
+        console = data_console()
         console.print(table)
         console.print(
             ("哈希链校验通过" if chosen == "zh" else "hash chain verified")

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text as RichText
 
 from ._i18n import Lang, Text
 from .actors import Actor, Role
@@ -33,12 +36,15 @@ __all__ = [
     "DbOption",
     "LangOption",
     "OutputFormat",
+    "data_console",
     "enum_option",
     "fail",
     "language",
     "make_actor",
+    "output_file",
     "parse_date",
     "run",
+    "styled",
 ]
 
 T = TypeVar("T")
@@ -77,10 +83,44 @@ def language(value: str) -> Lang:
     )
 
 
+def data_console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
+    """A console that prints data as it is: no rich markup (a base name ``[/b]`` is text, not
+    a closing tag), no emoji codes (``:x:``), no highlighting. Every command prints data
+    through one; styles are given as `styled` text, never as markup in a string."""
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=soft_wrap)
+
+
+def styled(text: str, style: str) -> RichText:
+    """``text`` in ``style`` (a colour), without reading ``text`` as markup."""
+    return RichText(text, style=style)
+
+
 def fail(error: KmbaseError, lang: Lang, *, exit_code: int | None = None) -> NoReturn:
     """Print an error on stderr (nothing on stdout) and exit with its documented code."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(error.describe(lang), markup=False)
+    data_console(stderr=True, soft_wrap=True).print(error.describe(lang))
     raise typer.Exit(exit_code if exit_code is not None else error.exit_code)
+
+
+def output_file(path: Path, option: str) -> Path:
+    """``path`` if a file can be written there, checked before any work starts (so that a
+    report is not lost after a commit); ``InvalidInputError`` naming ``option`` otherwise."""
+
+    def refuse(zh: str, en: str) -> NoReturn:
+        raise InvalidInputError(
+            Text(zh=f"{option} {path}：{zh}", en=f"{option} {path}: {en}"),
+            hint=Text(
+                zh="请指定一个可写目录中的文件", en="name a file in a folder you can write to"
+            ),
+        )
+
+    if path.is_dir():
+        refuse("是一个目录，不是文件", "is a folder, not a file")
+    folder = path.parent
+    if not folder.is_dir():
+        refuse(f"目录 {folder} 不存在", f"the folder {folder} does not exist")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        refuse("没有写入权限", "is not writable")
+    return path
 
 
 def run(lang: Lang, action: Callable[[], T]) -> T:

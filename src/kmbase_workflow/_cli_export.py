@@ -112,7 +112,7 @@ def export_case(
     db: DbOption = None,
     lang: LangOption = "zh",
 ) -> None:
-    """导出一个案件的附件1表格 / Write the tables of 附件1 of a case, one sheet each.
+    """导出一个案件的附件1申请表及表格 / Write the forms of 附件1 of a case, one sheet each.
 
     Exit 0 written, 2 unknown case or bad output path.
     """
@@ -124,10 +124,10 @@ def export_case(
         workflow = Workflow(db)
         try:
             case = workflow.case(case_id)
-            export_application_tables(case.application, output, policy=workflow.policy_for(case))
+            sheets = export_application_tables(case, output, policy=workflow.policy_for(case))
         finally:
             workflow.store.close()
-        return 4
+        return len(sheets)
 
     sheets = run(chosen, action)
     typer.echo(

@@ -443,14 +443,22 @@ class BulkReport:
 
     def write_csv(self, target: str | Path | IO[str], lang: Lang = "zh") -> None:
         """Write `csv_rows` with a header to a path (UTF-8 with BOM, so spreadsheet
-        programs read the Chinese) or to an open text file."""
+        programs read the Chinese) or to an open text file. A value that starts with
+        ``= + - @``, a tab or a carriage return gets a leading apostrophe, so that no
+        spreadsheet program runs it as a formula."""
         if isinstance(target, str | Path):
             with Path(target).open("w", encoding="utf-8-sig", newline="") as handle:
                 self.write_csv(handle, lang)
             return
+        from .exports._cells import csv_safe  # noqa: PLC0415 - one CSV guard, kept with the exports
+
         writer = csv.DictWriter(target, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(self.csv_rows(lang))
+        # Data is never code: a case id such as "=HYPERLINK(...)" is neutralised (OWASP).
+        writer.writerows(
+            {column: csv_safe(value) for column, value in row.items()}
+            for row in self.csv_rows(lang)
+        )
 
     def to_csv(self, lang: Lang = "zh") -> str:
         """The CSV text of `write_csv`."""

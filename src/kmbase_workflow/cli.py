@@ -12,12 +12,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text as RichText
 
 from . import diagrams
 from ._cli_bulk import bulk
 from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
-from ._cli_common import LangOption, OutputFormat, fail, language, run
+from ._cli_common import LangOption, OutputFormat, data_console, fail, language, run, styled
 from ._cli_export import export_app, import_app
 from ._i18n import Lang
 from .case import State
@@ -53,12 +54,12 @@ app.add_typer(import_app, name="import")
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}
 
 
-def _finding_rows(finding: Finding, lang: Lang, depth: int = 0) -> list[tuple[str, ...]]:
+def _finding_rows(finding: Finding, lang: Lang, depth: int = 0) -> list[tuple[str | RichText, ...]]:
     indent = "  " * depth
     status = finding.status
-    rows: list[tuple[str, ...]] = [
+    rows: list[tuple[str | RichText, ...]] = [
         (
-            f"[{_STATUS_STYLE[status]}]{status.label.in_(lang)}[/]",
+            styled(status.label.in_(lang), _STATUS_STYLE[status]),
             indent + finding.article.in_(lang),
             indent + finding.message.in_(lang),
         )
@@ -70,7 +71,7 @@ def _finding_rows(finding: Finding, lang: Lang, depth: int = 0) -> list[tuple[st
 
 
 def _print_verdict(verdict: Verdict, lang: Lang) -> None:
-    console = Console(highlight=False, soft_wrap=False)
+    console = data_console()  # the base's name is data, never markup
     table = Table(
         title=verdict.summary().in_(lang),
         caption=("政策：" if lang == "zh" else "policy: ") + verdict.policy_id,

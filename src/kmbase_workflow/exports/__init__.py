@@ -1,0 +1,53 @@
+"""Excel and CSV: the official forms as spreadsheets, and rosters read back from them.
+
+Exports (``.xlsx``, with ``openpyxl``: ``pip install 'kmbase-workflow[excel]'``):
+
+- `export_recommendation_table`: 附件2 推荐汇总表, a district's judged cases of a round;
+- `export_application_tables`: the forms of 附件1 for one application, one sheet each
+  (申请表, then the four tables: 管理和专职服务人员情况表, 入驻企业（项目）名录表,
+  开展服务活动情况表, 入驻小微企业服务满意度评价表);
+- `export_roster` and `export_staff`: one table as ``.xlsx`` or ``.csv``.
+
+Imports (``.xlsx`` or ``.csv``): `read_roster` and `read_staff` read the rows of
+入驻企业（项目）名录表 and 管理和专职服务人员情况表 under their official Chinese headers (or
+the records' English field names); `import_roster` and `import_staff` put them
+into an application. Reading is as strict as `kmbase_workflow.serialization`: a bad file
+raises one `ApplicationFormatError` listing every bad cell with
+its sheet, row and column::
+
+    入驻企业（项目）名录表 row 5, column D (从业人员数（人）): expected an integer, got "十二"
+
+CSV needs no extra package; the library imports without ``openpyxl`` and only asks for it when
+an ``.xlsx`` file is written or read. docs/exports.md describes every column.
+
+No cell from data is ever a formula, and CSV text that starts like one is guarded
+(docs/exports.md, "Data is never code").
+
+Inside the package: ``_forms`` holds the forms' words (tables, headers, labels), ``_excel``
+writes the workbooks and CSV files, ``_application_form`` writes 申请表, ``_sheet`` lays a
+sheet out, ``_import`` reads, and
+``_cells`` is the one place that turns a value into a cell (text is never a formula).
+"""
+
+from ._excel import (
+    RecommendationRow,
+    export_application_tables,
+    export_recommendation_table,
+    export_roster,
+    export_staff,
+    recommendation_rows,
+)
+from ._import import import_roster, import_staff, read_roster, read_staff
+
+__all__ = [
+    "RecommendationRow",
+    "export_application_tables",
+    "export_recommendation_table",
+    "export_roster",
+    "export_staff",
+    "import_roster",
+    "import_staff",
+    "read_roster",
+    "read_staff",
+    "recommendation_rows",
+]
