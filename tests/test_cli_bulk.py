@@ -36,7 +36,7 @@ from lifecycle_helpers import (
 )
 
 CASES = ("c0", "c1", "c2", "c3", "c4", "c5")
-BUREAU_ARGS = ["--actor-role", "city_bureau", "--actor-name", "市工业和信息化局"]
+BUREAU_ARGS = ["--actor-role", "city_bureau", "--actor-id", "市工业和信息化局"]
 TODAY = ["--today", "2025-09-26"]
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -250,9 +250,9 @@ def test_exit_3_without_calendar_data(db: str) -> None:
         (["publicize", *BUREAU_ARGS], "no cases chosen"),
         (["publicize", "c0", "--state", "site_inspected", *BUREAU_ARGS], "not both"),
         (["publicize", "--state", "inspected", *BUREAU_ARGS], "invalid --state"),
-        (["publicize", "c0", "--actor-role", "mayor", "--actor-name", "x"], "invalid --actor-role"),
-        (["publicize", "c0", "--actor-role", "city_bureau"], "--actor-name is missing"),
-        (["decline", "c0", "--actor-role", "district_authority", "--actor-name", "x"], "district"),
+        (["publicize", "c0", "--actor-role", "mayor", "--actor-id", "x"], "invalid --actor-role"),
+        (["publicize", "c0", "--actor-role", "city_bureau"], "--actor-id is missing"),
+        (["decline", "c0", "--actor-role", "district_authority", "--actor-id", "x"], "district"),
         (["decline", "c0", *BUREAU_ARGS, "--payload", '{"a": 1}'], "takes no payload"),
         (["publicize", "c0", *BUREAU_ARGS, "--payload", "{"], "not valid JSON"),
         (["publicize", "c0", *BUREAU_ARGS, "--today", "2025-02-30"], "--today"),
@@ -327,7 +327,7 @@ def test_every_option_is_declared_as_documented() -> None:
     options = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
     assert {
         "--ids-file", "--csv-column", "--state", "--round", "--district", "--base",
-        "--actor-role", "--actor-name", "--actor-district", "--reason", "--payload",
+        "--actor-role", "--actor-id", "--actor-district", "--reason", "--payload",
         "--dry-run", "--chunk-size", "--stop-on-refusal", "--run-id", "--db", "--format",
         "--csv", "--lang", "--today",
     } <= options  # fmt: skip

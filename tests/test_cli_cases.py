@@ -165,7 +165,7 @@ def _fire(db: str, case_id: str, trigger: str, *options: str) -> object:
 
 def test_fire_declines_as_the_district_and_records_the_reason(db: str, application: Path) -> None:
     case_id = _declare(db, application)
-    authority = ["--actor-role", "district_authority", "--actor-name", "五华区工信局"]
+    authority = ["--actor-role", "district_authority", "--actor-id", "五华区工信局"]
     result = _fire(
         db, case_id, "decline", *authority, "--actor-district", "五华区", "--reason", "材料不实",
         "--format", "json",
@@ -181,7 +181,7 @@ def test_fire_declines_as_the_district_and_records_the_reason(db: str, applicati
 def test_fire_refuses_another_district_with_the_article(db: str, application: Path) -> None:
     case_id = _declare(db, application)
     result = _fire(
-        db, case_id, "decline", "--actor-role", "district_authority", "--actor-name", "呈贡区工信局",
+        db, case_id, "decline", "--actor-role", "district_authority", "--actor-id", "呈贡区工信局",
         "--actor-district", "呈贡区", "--reason", "x",
     )  # fmt: skip
     assert result.exit_code == 1
@@ -192,7 +192,7 @@ def test_fire_with_a_stale_version_is_a_conflict(db: str, application: Path) -> 
     case_id = _declare(db, application)
     result = _fire(
         db, case_id, "withdraw", "--actor-role", "operator",
-        "--actor-name", eligible_application().operator.name, "--expected-version", "7",
+        "--actor-id", eligible_application().operator.unified_social_credit_code, "--expected-version", "7",
     )  # fmt: skip
     assert result.exit_code == 4
     assert "changed meanwhile" in result.stderr
@@ -200,11 +200,9 @@ def test_fire_with_a_stale_version_is_a_conflict(db: str, application: Path) -> 
 
 def test_fire_rejects_unknown_triggers_roles_and_payloads(db: str, application: Path) -> None:
     case_id = _declare(db, application)
-    bureau = ["--actor-role", "city_bureau", "--actor-name", "市工业和信息化局"]
+    bureau = ["--actor-role", "city_bureau", "--actor-id", "市工业和信息化局"]
     assert _fire(db, case_id, "approve", *bureau).exit_code == 2
-    assert (
-        _fire(db, case_id, "decline", "--actor-role", "mayor", "--actor-name", "x").exit_code == 2
-    )
+    assert _fire(db, case_id, "decline", "--actor-role", "mayor", "--actor-id", "x").exit_code == 2
     not_json = _fire(db, case_id, "publicize", *bureau, "--payload", "{oops")
     assert not_json.exit_code == 2
     assert "not valid JSON" in not_json.stderr
@@ -221,7 +219,7 @@ def test_markup_in_data_is_shown_as_it_is(db: str, tmp_path: Path) -> None:
     application.write_text(dumps_json(named), encoding="utf-8")
     case_id = _declare(db, application, "--case-id", "[b]c1")
     declined = _fire(
-        db, case_id, "decline", "--actor-role", "district_authority", "--actor-name", "[/i]科员",
+        db, case_id, "decline", "--actor-role", "district_authority", "--actor-id", "[/i]科员",
         "--actor-district", "五华区", "--reason", "[/red]理由 :x:",
     )  # fmt: skip
     assert declined.exit_code == 0, declined.output

@@ -26,6 +26,7 @@ from rich.text import Text as RichText
 
 from ._cli_common import (
     ActorDistrictOption,
+    ActorIdOption,
     ActorNameOption,
     ActorRoleOption,
     DbOption,
@@ -172,6 +173,7 @@ def bulk(
         str | None, typer.Option("--base", help="按基地编号选择 / choose by base id.")
     ] = None,
     actor_role: ActorRoleOption = "",
+    actor_id: ActorIdOption = "",
     actor_name: ActorNameOption = "",
     actor_district: ActorDistrictOption = None,
     reason: Annotated[str, typer.Option("--reason", help="理由 / the reason.")] = "",
@@ -237,7 +239,7 @@ def bulk(
             district=district,
             base=base,
         )
-        actor = make_actor(actor_role, actor_name, actor_district)
+        actor = make_actor(actor_role, actor_id, actor_district, actor_name)
         parsed = parse_payload(resolved, payload)
         clock = FixedClock(parse_date(today, "--today")) if today is not None else None
         if csv_file is not None:

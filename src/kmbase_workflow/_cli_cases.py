@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ._cli_common import (
     ActorDistrictOption,
+    ActorIdOption,
     ActorNameOption,
     ActorRoleOption,
     DbOption,
@@ -120,9 +121,12 @@ def round_open(
     year: Annotated[int, typer.Argument(help="年度 / year.")],
     opens_on: Annotated[str, typer.Argument(help="开始日期 / first day (YYYY-MM-DD).")],
     closes_on: Annotated[str, typer.Argument(help="截止日期 / last day (YYYY-MM-DD).")],
-    actor_name: Annotated[
-        str, typer.Option("--actor-name", help="经办人（市工业和信息化局） / city bureau officer.")
-    ] = "市工业和信息化局",
+    actor_id: Annotated[
+        str,
+        typer.Option(
+            "--actor-id", help="经办人编号（市工业和信息化局） / the bureau officer's id."
+        ),
+    ] = "city_bureau",
     notice: Annotated[
         str, typer.Option("--notice", help="申报通知文号 / the notice's reference.")
     ] = "",
@@ -135,7 +139,8 @@ def round_open(
     def act() -> None:
         workflow = _workflow(db)
         start, end = parse_date(opens_on, "OPENS_ON"), parse_date(closes_on, "CLOSES_ON")
-        workflow.open_round(year, start, end, Actor(Role.CITY_BUREAU, actor_name), notice)
+        officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
+        workflow.open_round(year, start, end, officer, notice)
 
     run(chosen, act)
     typer.echo(f"{year}: {opens_on} → {closes_on}")
@@ -177,7 +182,7 @@ def declare(
 
     def act() -> Case:
         application = load_application(file)
-        operator = Actor.for_operator(application.operator)
+        operator = Actor.for_operator(application.operator, via="cli")
         workflow = _workflow(db, today)
         return workflow.declare(application, operator, case_id=case_id, idempotency_key=key).case
 
@@ -227,6 +232,7 @@ def fire(
         str, typer.Argument(help="操作，如 recommend、publicize、certify / the trigger.")
     ],
     actor_role: ActorRoleOption = "",
+    actor_id: ActorIdOption = "",
     actor_name: ActorNameOption = "",
     actor_district: ActorDistrictOption = None,
     reason: Annotated[str, typer.Option("--reason", help="理由 / the reason.")] = "",
@@ -266,7 +272,7 @@ def fire(
 
     def act() -> Outcome:
         resolved = enum_option(Trigger, trigger, "TRIGGER")
-        actor = make_actor(actor_role, actor_name, actor_district)
+        actor = make_actor(actor_role, actor_id, actor_district, actor_name)
         workflow = _workflow(db, today, allow_provisional)
         return workflow.fire(
             case_id,
