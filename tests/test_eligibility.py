@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 
 import attrs
 import pytest
@@ -23,6 +24,7 @@ from kmbase_workflow.eligibility import (
     Status,
     Verdict,
     application_columns,
+    claimed_satisfaction_rate,
     evaluate,
     evaluate_population,
     judge_spot_check,
@@ -145,10 +147,27 @@ def _resident(in_leading: bool) -> ResidentEnterprise:
     )
 
 
+def _reported_total(app: Application, total: int) -> Application:
+    """Report ``total`` resident enterprises for the judged year (the share's denominator)."""
+    year = POLICY.figures.expected_year(app.declared_on)
+    yearly = tuple(
+        attrs.evolve(f, resident_enterprises=total) if f.year == year else f for f in app.yearly
+    )
+    return attrs.evolve(app, yearly=yearly)
+
+
 def _leading_share(app: Application, rule: Rule, step: int) -> Application:
     part, whole = _share(float(rule.required), step)
     residents = tuple(_resident(i < part) for i in range(whole))
-    return attrs.evolve(app, residents=residents)
+    # A complete roster: as many firms listed as reported (第六条第（四）项's denominator).
+    return _reported_total(attrs.evolve(app, residents=residents), whole)
+
+
+def _dated(app: Application, day: dt.date) -> Application:
+    """The application declared on ``day``, its figures moved to the years judged then."""
+    shift = POLICY.figures.expected_year(day) - max(f.year for f in app.yearly)
+    yearly = tuple(attrs.evolve(f, year=f.year + shift) for f in app.yearly)
+    return attrs.evolve(app, declared_on=day, yearly=yearly)
 
 
 def _required(measure: str) -> int:
@@ -368,10 +387,9 @@ def test_operating_years_at_anniversaries(
     eligible: Application, established: dt.date, declared: dt.date, expected: Status
 ) -> None:
     assert POLICY.rule("operating_years").required == 2
-    app = attrs.evolve(
-        eligible,
-        declared_on=declared,
-        base=attrs.evolve(eligible.base, established_on=established),
+    app = _dated(
+        attrs.evolve(eligible, base=attrs.evolve(eligible.base, established_on=established)),
+        declared,
     )
     _only_change(evaluate(app), "operating_years", expected)
 
@@ -478,47 +496,73 @@ def _year(year: int, value: int) -> YearFigures:
     )
 
 
+JUDGED_YEAR_RULES = ["resident_enterprises", "resident_employees", "leading_industry_share"]
+
+
 @pytest.mark.parametrize(
-    ("change", "not_assessable"),
+    ("change", "not_assessable", "failed"),
     [
-        ({"yearly": ()}, ["resident_enterprises", "resident_employees", *GROWTH]),
-        ({"yearly": (_year(2024, 1000),)}, GROWTH),  # one year only
-        ({"yearly": (_year(2022, 900), _year(2024, 1000))}, GROWTH),  # not consecutive
-        ({"yearly": (_year(2023, 0), _year(2024, 1000))}, GROWTH),  # growth from zero
-        ({"satisfaction_survey": ()}, ["satisfaction_rate"]),
-        ({"service_volume": None}, ["free_or_low_fee_share"]),
-        ({"service_volume": ServiceVolume(total=0, free_or_low_fee=0)}, ["free_or_low_fee_share"]),
-        ({"residents": ()}, ["leading_industry_share"]),
+        (
+            {"yearly": ()},
+            [*JUDGED_YEAR_RULES, "roster_complete", *GROWTH],
+            ["figures_year.yearly"],
+        ),
+        ({"yearly": (_year(2024, 1000),)}, GROWTH, []),  # one year only
+        ({"yearly": (_year(2022, 900), _year(2024, 1000))}, GROWTH, []),  # not consecutive
+        ({"satisfaction_survey": ()}, ["satisfaction_rate"], []),
+        ({"service_volume": None}, ["free_or_low_fee_share"], []),
+        (
+            {"service_volume": ServiceVolume(total=0, free_or_low_fee=0)},
+            ["free_or_low_fee_share"],
+            [],
+        ),
     ],
     ids=[
         "no_yearly_figures",
         "one_year_only",
         "years_not_consecutive",
-        "previous_year_zero",
         "empty_survey",
         "no_service_volume",
         "zero_service_volume",
-        "no_resident_roster",
     ],
 )
 def test_missing_data_is_not_assessable(
-    eligible: Application, change: dict[str, object], not_assessable: list[str]
+    eligible: Application,
+    change: dict[str, object],
+    not_assessable: list[str],
+    failed: list[str],
 ) -> None:
-    verdict = evaluate(attrs.evolve(eligible, **change))
+    app = attrs.evolve(eligible, **change)
+    if change.get("yearly"):  # 1000 reported for 2024: a roster to match
+        app = attrs.evolve(app, residents=tuple(_resident(True) for _ in range(1000)))
+    verdict = evaluate(app)
     assert sorted(f.rule for f in verdict.not_assessable()) == sorted(not_assessable)
-    assert verdict.failed() == ()
+    assert sorted(f.rule for f in verdict.failed()) == sorted(failed)
     assert not verdict.eligible
     for rule_id in not_assessable:
         finding = verdict.finding(rule_id)
         assert finding.actual is None
-        assert "data missing" in finding.message.en
-        assert "缺少数据" in finding.message.zh
+        if rule_id in GROWTH:
+            assert "growth needs the figures of the judged year 2024 and of 2023" in (
+                finding.message.en
+            )
+            assert "缺少所判年度 2024 年或其上一年度 2023 年的数据" in finding.message.zh
+        elif rule_id in (*JUDGED_YEAR_RULES, "roster_complete"):
+            assert "the figures of the judged year 2024 are missing" in finding.message.en
+            assert "缺少所判年度 2024 年的数据" in finding.message.zh
+        else:
+            assert "data missing" in finding.message.en
+            assert "缺少数据" in finding.message.zh
     assert "not eligible" in verdict.summary().en
     assert f"{len(not_assessable)} not assessable" in verdict.summary().en
 
 
-def test_growth_uses_the_latest_two_years_in_any_order(eligible: Application) -> None:
-    app = attrs.evolve(eligible, yearly=(_year(2024, 1100), _year(2022, 1), _year(2023, 1000)))
+def test_growth_uses_the_judged_years_in_any_order(eligible: Application) -> None:
+    app = attrs.evolve(
+        eligible,
+        yearly=(_year(2024, 1100), _year(2022, 1), _year(2023, 1000)),
+        residents=tuple(_resident(True) for _ in range(1100)),
+    )
     verdict = evaluate(app)
     assert verdict.finding("resident_growth").actual == pytest.approx(0.1)
     assert verdict.finding("resident_growth").status is PASS
@@ -763,6 +807,9 @@ def test_spot_check_refuses_negative() -> None:
         spot_check_sample_size(-1)
 
 
+SECOND = load_policy(path=Path(__file__).resolve().parent / "policies" / "second_jurisdiction.toml")
+
+
 @pytest.mark.parametrize(
     ("check", "size", "satisfaction"),
     [
@@ -776,17 +823,43 @@ def test_spot_check_refuses_negative() -> None:
     ],
 )
 def test_judge_spot_check(check: SpotCheck, size: Status, satisfaction: Status) -> None:
-    findings = {f.rule: f for f in judge_spot_check(check)}
+    # ``satisfaction``: the status where the sample's satisfaction is made a condition.
+    assert POLICY.spot_check.satisfaction_blocking is False  # 第十条 fixes only the sample
+    findings = {f.rule: f for f in judge_spot_check(check, claimed_rate=0.9)}
     assert set(findings) == {"spot_check.sample_size", "spot_check.satisfaction_rate"}
     sample = findings["spot_check.sample_size"]
     assert sample.status is size
     assert sample.required == spot_check_sample_size(check.resident_small_micro_enterprises)
     assert sample.actual == check.sampled
     assert sample.article.zh == "第十条"
+    # Kunming: the sample's satisfaction is evidence beside the applicant's, never a block.
     rate = findings["spot_check.satisfaction_rate"]
+    assert rate.status is PASS
+    assert rate.required is None
+    assert rate.actual == (check.satisfied / check.sampled if check.sampled else None)
+    assert rate.article.zh == "第十条"
+    assert "the applicant reports 90%" in rate.message.en
+    assert "申报单位自报 90%" in rate.message.zh
+    assert "the district decides" in rate.message.en
+    # A jurisdiction that makes it a condition (satisfaction_blocking = true).
+    assert SECOND.spot_check.satisfaction_blocking is True
+    blocking = {f.rule: f for f in judge_spot_check(check, SECOND)}
+    assert blocking["spot_check.sample_size"].status is size
+    rate = blocking["spot_check.satisfaction_rate"]
     assert rate.status is satisfaction
-    assert rate.required == POLICY.rule("satisfaction_rate").required
+    assert rate.required == SECOND.rule("satisfaction_rate").required
     assert rate.article.zh == "第六条第（六）项"
+
+
+def test_spot_check_shows_the_claimed_rate_beside_the_sample(eligible: Application) -> None:
+    claimed = claimed_satisfaction_rate(eligible)
+    assert claimed == pytest.approx(18 / 20)
+    low = judge_spot_check(SpotCheck(60, 6, 3), claimed_rate=claimed)
+    assert [f.status for f in low] == [PASS, PASS]  # 50% found: recorded, not blocking
+    assert "3 of 6 sampled satisfied (50%), the applicant reports 90%" in low[1].message.en
+    assert "抽查 6 家，满意 3 家（50%），申报单位自报 90%" in low[1].message.zh
+    unknown = judge_spot_check(SpotCheck(60, 6, 6))
+    assert "the applicant reports —" in unknown[1].message.en
 
 
 # -- one application = a population of one ----------------------------------------------------------
