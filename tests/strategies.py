@@ -99,7 +99,7 @@ def base_records() -> st.SearchStrategy[Base]:
         Base,
         name=names,
         district=names,
-        leading_industries=st.lists(names, max_size=5).map(tuple),
+        leading_industries=st.lists(names, max_size=5, unique_by=str.strip).map(tuple),
         focus=st.sampled_from(Focus),
         established_on=dates,
         site_area_m2=amounts,
@@ -409,7 +409,8 @@ def applications(draw: st.DrawFn, policy: Policy | None = None) -> Application:
     site_areas = sorted({v for r in _required(policy, "site_area_m2") for v in _near(r)})
     base = Base(
         name="示范基地",
-        district="五华区",
+        # Mostly a district of the policy (第四条), sometimes one it does not list.
+        district=draw(st.sampled_from([d.name for d in policy.districts]) | st.just("不存在的区")),
         leading_industries=tuple(f"产业{i}" for i in range(draw(st.integers(0, 5)))),
         focus=draw(st.sampled_from(Focus)),
         established_on=draw(_established_near(policy, declared_on)),
@@ -435,6 +436,12 @@ def applications(draw: st.DrawFn, policy: Policy | None = None) -> Application:
         for material in policy.materials
         if draw(st.integers(0, 5)) > 0
     }
+    # 附件1 承诺书: mostly pledged, sometimes not, sometimes missing.
+    pledges = {
+        pledge.id: draw(st.just(True) | st.booleans())
+        for pledge in policy.pledges
+        if draw(st.integers(0, 8)) > 0
+    }
     volume = draw(st.none() | service_volume_records(max_total=20) | st.just(ServiceVolume(10, 2)))
     return Application(
         base=base,
@@ -449,4 +456,8 @@ def applications(draw: st.DrawFn, policy: Policy | None = None) -> Application:
         agencies=draw(_share_list(_agency, max_size=8)),  # type: ignore[arg-type]
         materials=materials,
         declarations=declarations,
+        pledges=pledges,
+        services_year=draw(
+            st.none() | st.sampled_from([declared_on.year - 2, declared_on.year - 1])
+        ),
     )
