@@ -1304,3 +1304,9 @@ def test_an_announced_notice_shorter_than_the_minimum_is_refused(days: int, refu
         assert "at least 10 working days (Art. 13), announced 9" in problems[0].en
         assert "公示期不少于 10 个工作日（第十三条）" in problems[0].zh
     assert bool(public_notice_problems(days, SECOND)) is (days < 15)
+
+
+def test_the_notebook_view_names_the_judged_day_and_year(eligible: Application) -> None:
+    page = evaluate(eligible, judged_on=dt.date(2025, 7, 1))._repr_html_()
+    assert "judged on 判断日: 2025-07-01" in page
+    assert "figures of 数据年度: 2024" in page

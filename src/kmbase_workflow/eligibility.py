@@ -927,8 +927,7 @@ def evaluate(
     year = policy.figures.expected_year(day)
     verdict = evaluate_population(application_columns([application], policy, judged_on=day), policy)
     measures = application_measures(application, policy, judged_on=day)
-    findings: list[Finding] = [_district_finding(application, policy, verdict.status(DISTRICT, 0))]
-    findings.extend(_figures_findings(application, policy, verdict, day))
+    findings: list[Finding] = []
     for rule in policy.rules:
         if rule.applies_when and not _applies(rule, {"focus": np.array([measures["focus"]])}, 1)[0]:
             continue
@@ -960,6 +959,7 @@ def evaluate(
             )
         )
     findings.append(_service_findings(application, policy, verdict))
+    findings.extend(_figures_findings(application, policy, verdict, day))
     unknown = unknown_keys(application, policy)
     if unknown:
         shown_keys = ", ".join(unknown)
@@ -998,6 +998,7 @@ def evaluate(
             )
         )
     findings.extend(_pledge_findings(application, policy, verdict))
+    findings.append(_district_finding(application, policy, verdict.status(DISTRICT, 0)))
     return Verdict(
         policy_id=policy.id,
         base_name=application.base.name,
@@ -1176,8 +1177,9 @@ def selection_key(
     >>> import datetime as dt
     >>> cases = [("b", 90.0, 2, dt.date(2025, 6, 2)), ("a", 90.0, 3, dt.date(2025, 6, 3)),
     ...          ("c", None, 0, dt.date(2025, 6, 1)), ("d", 92.5, 1, dt.date(2025, 6, 4))]
-    >>> [c for c, *_ in sorted(cases, key=lambda c: selection_key(c[1], c[2], c[3], c[0]))]
-    ['d', 'a', 'b', 'c']
+    >>> order = sorted(cases, key=lambda case: selection_key(*case[1:], case_id=case[0]))
+    >>> "".join(case_id for case_id, *_ in order)
+    'dabc'
     """
     return (mean_score is None, -(mean_score or 0.0), -opinions, declared_on, case_id)
 
