@@ -443,13 +443,22 @@ def applications(draw: st.DrawFn, policy: Policy | None = None) -> Application:
         if draw(st.integers(0, 8)) > 0
     }
     volume = draw(st.none() | service_volume_records(max_total=20) | st.just(ServiceVolume(10, 2)))
+    yearly = draw(_yearly_near(policy, declared_on))
+    residents = draw(_share_list(_resident))
+    judged = next((f for f in yearly if f.year == policy.figures.expected_year(declared_on)), None)
+    if judged is not None and draw(st.booleans()):
+        # A roster as long as the reported total (第六条第（四）项), its share near the threshold.
+        total = judged.resident_enterprises
+        share = float(policy.rule("leading_industry_share").required)
+        leading = min(total, max(0, round(share * total) + draw(st.integers(-1, 1))))
+        residents = tuple(_resident(i < leading) for i in range(total))
     return Application(
         base=base,
         operator=operator,
         declared_on=declared_on,
-        yearly=draw(_yearly_near(policy, declared_on)),
+        yearly=yearly,
         staff=draw(staff_near),
-        residents=draw(_share_list(_resident)),  # type: ignore[arg-type]
+        residents=residents,  # type: ignore[arg-type]
         services=draw(_service_figures_near(policy)),
         service_volume=volume,
         satisfaction_survey=draw(_share_list(_response)),  # type: ignore[arg-type]
