@@ -99,7 +99,7 @@ def base_records() -> st.SearchStrategy[Base]:
         Base,
         name=names,
         district=names,
-        leading_industries=st.lists(names, max_size=5).map(tuple),
+        leading_industries=st.lists(names, max_size=5, unique_by=str.strip).map(tuple),
         focus=st.sampled_from(Focus),
         established_on=dates,
         site_area_m2=amounts,
@@ -409,7 +409,8 @@ def applications(draw: st.DrawFn, policy: Policy | None = None) -> Application:
     site_areas = sorted({v for r in _required(policy, "site_area_m2") for v in _near(r)})
     base = Base(
         name="示范基地",
-        district="五华区",
+        # Mostly a district of the policy (第四条), sometimes one it does not list.
+        district=draw(st.sampled_from([d.name for d in policy.districts]) | st.just("不存在的区")),
         leading_industries=tuple(f"产业{i}" for i in range(draw(st.integers(0, 5)))),
         focus=draw(st.sampled_from(Focus)),
         established_on=draw(_established_near(policy, declared_on)),
@@ -435,18 +436,37 @@ def applications(draw: st.DrawFn, policy: Policy | None = None) -> Application:
         for material in policy.materials
         if draw(st.integers(0, 5)) > 0
     }
+    # 附件1 承诺书: mostly pledged, sometimes not, sometimes missing.
+    pledges = {
+        pledge.id: draw(st.just(True) | st.booleans())
+        for pledge in policy.pledges
+        if draw(st.integers(0, 8)) > 0
+    }
     volume = draw(st.none() | service_volume_records(max_total=20) | st.just(ServiceVolume(10, 2)))
+    yearly = draw(_yearly_near(policy, declared_on))
+    residents = draw(_share_list(_resident))
+    judged = next((f for f in yearly if f.year == policy.figures.expected_year(declared_on)), None)
+    if judged is not None and draw(st.booleans()):
+        # A roster as long as the reported total (第六条第（四）项), its share near the threshold.
+        total = judged.resident_enterprises
+        share = float(policy.rule("leading_industry_share").required)
+        leading = min(total, max(0, round(share * total) + draw(st.integers(-1, 1))))
+        residents = tuple(_resident(i < leading) for i in range(total))
     return Application(
         base=base,
         operator=operator,
         declared_on=declared_on,
-        yearly=draw(_yearly_near(policy, declared_on)),
+        yearly=yearly,
         staff=draw(staff_near),
-        residents=draw(_share_list(_resident)),  # type: ignore[arg-type]
+        residents=residents,  # type: ignore[arg-type]
         services=draw(_service_figures_near(policy)),
         service_volume=volume,
         satisfaction_survey=draw(_share_list(_response)),  # type: ignore[arg-type]
         agencies=draw(_share_list(_agency, max_size=8)),  # type: ignore[arg-type]
         materials=materials,
         declarations=declarations,
+        pledges=pledges,
+        services_year=draw(
+            st.none() | st.sampled_from([declared_on.year - 2, declared_on.year - 1])
+        ),
     )

@@ -55,7 +55,7 @@ def test_json_output_follows_the_contract(ineligible_file: Path) -> None:
         assert finding["status"] in {"pass", "fail", "not_assessable"}
     statuses = {finding["rule"]: finding["status"] for finding in data["findings"]}
     assert statuses["resident_enterprises"] == "fail"
-    assert statuses["innovation_growth"] == "not_assessable"
+    assert statuses["good_credit"] == "not_assessable"  # declared without evidence
 
 
 def test_invalid_input_exits_2_with_the_message_on_stderr_only(tmp_path: Path) -> None:

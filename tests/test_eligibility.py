@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 
 import attrs
 import pytest
@@ -23,11 +24,18 @@ from kmbase_workflow.eligibility import (
     Status,
     Verdict,
     application_columns,
+    claimed_satisfaction_rate,
+    declaration_date_problems,
+    district_problems,
     evaluate,
     evaluate_population,
+    expert_score_problems,
     judge_spot_check,
+    public_notice_problems,
+    selection_key,
     spot_check_sample_size,
 )
+from kmbase_workflow.errors import InvalidInputError
 from kmbase_workflow.policy import Comparison, Policy, Rule, load_policy
 from kmbase_workflow.records import (
     Application,
@@ -145,10 +153,27 @@ def _resident(in_leading: bool) -> ResidentEnterprise:
     )
 
 
+def _reported_total(app: Application, total: int) -> Application:
+    """Report ``total`` resident enterprises for the judged year (the share's denominator)."""
+    year = POLICY.figures.expected_year(app.declared_on)
+    yearly = tuple(
+        attrs.evolve(f, resident_enterprises=total) if f.year == year else f for f in app.yearly
+    )
+    return attrs.evolve(app, yearly=yearly)
+
+
 def _leading_share(app: Application, rule: Rule, step: int) -> Application:
     part, whole = _share(float(rule.required), step)
     residents = tuple(_resident(i < part) for i in range(whole))
-    return attrs.evolve(app, residents=residents)
+    # A complete roster: as many firms listed as reported (第六条第（四）项's denominator).
+    return _reported_total(attrs.evolve(app, residents=residents), whole)
+
+
+def _dated(app: Application, day: dt.date) -> Application:
+    """The application declared on ``day``, its figures moved to the years judged then."""
+    shift = POLICY.figures.expected_year(day) - max(f.year for f in app.yearly)
+    yearly = tuple(attrs.evolve(f, year=f.year + shift) for f in app.yearly)
+    return attrs.evolve(app, declared_on=day, yearly=yearly)
 
 
 def _required(measure: str) -> int:
@@ -368,10 +393,9 @@ def test_operating_years_at_anniversaries(
     eligible: Application, established: dt.date, declared: dt.date, expected: Status
 ) -> None:
     assert POLICY.rule("operating_years").required == 2
-    app = attrs.evolve(
-        eligible,
-        declared_on=declared,
-        base=attrs.evolve(eligible.base, established_on=established),
+    app = _dated(
+        attrs.evolve(eligible, base=attrs.evolve(eligible.base, established_on=established)),
+        declared,
     )
     _only_change(evaluate(app), "operating_years", expected)
 
@@ -478,47 +502,73 @@ def _year(year: int, value: int) -> YearFigures:
     )
 
 
+JUDGED_YEAR_RULES = ["resident_enterprises", "resident_employees", "leading_industry_share"]
+
+
 @pytest.mark.parametrize(
-    ("change", "not_assessable"),
+    ("change", "not_assessable", "failed"),
     [
-        ({"yearly": ()}, ["resident_enterprises", "resident_employees", *GROWTH]),
-        ({"yearly": (_year(2024, 1000),)}, GROWTH),  # one year only
-        ({"yearly": (_year(2022, 900), _year(2024, 1000))}, GROWTH),  # not consecutive
-        ({"yearly": (_year(2023, 0), _year(2024, 1000))}, GROWTH),  # growth from zero
-        ({"satisfaction_survey": ()}, ["satisfaction_rate"]),
-        ({"service_volume": None}, ["free_or_low_fee_share"]),
-        ({"service_volume": ServiceVolume(total=0, free_or_low_fee=0)}, ["free_or_low_fee_share"]),
-        ({"residents": ()}, ["leading_industry_share"]),
+        (
+            {"yearly": ()},
+            [*JUDGED_YEAR_RULES, "roster_complete", *GROWTH],
+            ["figures_year.yearly"],
+        ),
+        ({"yearly": (_year(2024, 1000),)}, GROWTH, []),  # one year only
+        ({"yearly": (_year(2022, 900), _year(2024, 1000))}, GROWTH, []),  # not consecutive
+        ({"satisfaction_survey": ()}, ["satisfaction_rate"], []),
+        ({"service_volume": None}, ["free_or_low_fee_share"], []),
+        (
+            {"service_volume": ServiceVolume(total=0, free_or_low_fee=0)},
+            ["free_or_low_fee_share"],
+            [],
+        ),
     ],
     ids=[
         "no_yearly_figures",
         "one_year_only",
         "years_not_consecutive",
-        "previous_year_zero",
         "empty_survey",
         "no_service_volume",
         "zero_service_volume",
-        "no_resident_roster",
     ],
 )
 def test_missing_data_is_not_assessable(
-    eligible: Application, change: dict[str, object], not_assessable: list[str]
+    eligible: Application,
+    change: dict[str, object],
+    not_assessable: list[str],
+    failed: list[str],
 ) -> None:
-    verdict = evaluate(attrs.evolve(eligible, **change))
+    app = attrs.evolve(eligible, **change)
+    if change.get("yearly"):  # 1000 reported for 2024: a roster to match
+        app = attrs.evolve(app, residents=tuple(_resident(True) for _ in range(1000)))
+    verdict = evaluate(app)
     assert sorted(f.rule for f in verdict.not_assessable()) == sorted(not_assessable)
-    assert verdict.failed() == ()
+    assert sorted(f.rule for f in verdict.failed()) == sorted(failed)
     assert not verdict.eligible
     for rule_id in not_assessable:
         finding = verdict.finding(rule_id)
         assert finding.actual is None
-        assert "data missing" in finding.message.en
-        assert "缺少数据" in finding.message.zh
+        if rule_id in GROWTH:
+            assert "growth needs the figures of the judged year 2024 and of 2023" in (
+                finding.message.en
+            )
+            assert "缺少所判年度 2024 年或其上一年度 2023 年的数据" in finding.message.zh
+        elif rule_id in (*JUDGED_YEAR_RULES, "roster_complete"):
+            assert "the figures of the judged year 2024 are missing" in finding.message.en
+            assert "缺少所判年度 2024 年的数据" in finding.message.zh
+        else:
+            assert "data missing" in finding.message.en
+            assert "缺少数据" in finding.message.zh
     assert "not eligible" in verdict.summary().en
     assert f"{len(not_assessable)} not assessable" in verdict.summary().en
 
 
-def test_growth_uses_the_latest_two_years_in_any_order(eligible: Application) -> None:
-    app = attrs.evolve(eligible, yearly=(_year(2024, 1100), _year(2022, 1), _year(2023, 1000)))
+def test_growth_uses_the_judged_years_in_any_order(eligible: Application) -> None:
+    app = attrs.evolve(
+        eligible,
+        yearly=(_year(2024, 1100), _year(2022, 1), _year(2023, 1000)),
+        residents=tuple(_resident(True) for _ in range(1100)),
+    )
     verdict = evaluate(app)
     assert verdict.finding("resident_growth").actual == pytest.approx(0.1)
     assert verdict.finding("resident_growth").status is PASS
@@ -763,6 +813,9 @@ def test_spot_check_refuses_negative() -> None:
         spot_check_sample_size(-1)
 
 
+SECOND = load_policy(path=Path(__file__).resolve().parent / "policies" / "second_jurisdiction.toml")
+
+
 @pytest.mark.parametrize(
     ("check", "size", "satisfaction"),
     [
@@ -776,17 +829,43 @@ def test_spot_check_refuses_negative() -> None:
     ],
 )
 def test_judge_spot_check(check: SpotCheck, size: Status, satisfaction: Status) -> None:
-    findings = {f.rule: f for f in judge_spot_check(check)}
+    # ``satisfaction``: the status where the sample's satisfaction is made a condition.
+    assert POLICY.spot_check.satisfaction_blocking is False  # 第十条 fixes only the sample
+    findings = {f.rule: f for f in judge_spot_check(check, claimed_rate=0.9)}
     assert set(findings) == {"spot_check.sample_size", "spot_check.satisfaction_rate"}
     sample = findings["spot_check.sample_size"]
     assert sample.status is size
     assert sample.required == spot_check_sample_size(check.resident_small_micro_enterprises)
     assert sample.actual == check.sampled
     assert sample.article.zh == "第十条"
+    # Kunming: the sample's satisfaction is evidence beside the applicant's, never a block.
     rate = findings["spot_check.satisfaction_rate"]
+    assert rate.status is PASS
+    assert rate.required is None
+    assert rate.actual == (check.satisfied / check.sampled if check.sampled else None)
+    assert rate.article.zh == "第十条"
+    assert "the applicant reports 90%" in rate.message.en
+    assert "申报单位自报 90%" in rate.message.zh
+    assert "the district decides" in rate.message.en
+    # A jurisdiction that makes it a condition (satisfaction_blocking = true).
+    assert SECOND.spot_check.satisfaction_blocking is True
+    blocking = {f.rule: f for f in judge_spot_check(check, SECOND)}
+    assert blocking["spot_check.sample_size"].status is size
+    rate = blocking["spot_check.satisfaction_rate"]
     assert rate.status is satisfaction
-    assert rate.required == POLICY.rule("satisfaction_rate").required
+    assert rate.required == SECOND.rule("satisfaction_rate").required
     assert rate.article.zh == "第六条第（六）项"
+
+
+def test_spot_check_shows_the_claimed_rate_beside_the_sample(eligible: Application) -> None:
+    claimed = claimed_satisfaction_rate(eligible)
+    assert claimed == pytest.approx(18 / 20)
+    low = judge_spot_check(SpotCheck(60, 6, 3), claimed_rate=claimed)
+    assert [f.status for f in low] == [PASS, PASS]  # 50% found: recorded, not blocking
+    assert "3 of 6 sampled satisfied (50%), the applicant reports 90%" in low[1].message.en
+    assert "抽查 6 家，满意 3 家（50%），申报单位自报 90%" in low[1].message.zh
+    unknown = judge_spot_check(SpotCheck(60, 6, 6))
+    assert "the applicant reports —" in unknown[1].message.en
 
 
 # -- one application = a population of one ----------------------------------------------------------
@@ -810,6 +889,9 @@ def _codes_match(verdict: Verdict, population_status: Callable[[str], Status]) -
             assert verdict.finding(rule_id).status is population_status(rule_id)
         else:
             assert population_status(rule_id) is PASS
+    pledges = [f"pledge.{pledge.id}" for pledge in POLICY.pledges]
+    for rule_id in ("district", "figures_year.yearly", "figures_year.services", *pledges):
+        assert verdict.finding(rule_id).status is population_status(rule_id), rule_id
 
 
 @settings(max_examples=60, deadline=None)
@@ -865,3 +947,366 @@ def test_verdict_to_dict_with_missing_data_is_json(eligible: Application) -> Non
     statuses = {f["rule"]: f["status"] for f in data["findings"]}
     assert statuses["resident_growth"] == "not_assessable"
     assert {f["rule"]: f["actual"] for f in data["findings"]}["resident_growth"] is None
+
+
+# -- 第六条第（二）项 and every date-relative test: judged at the day the caller gives -----------------
+
+
+def _with_figures(app: Application, *years: int) -> Application:
+    """``app`` with the same figures reported for each of ``years`` (growth set per test)."""
+    latest = app.figures_for(2024)
+    assert latest is not None
+    return attrs.evolve(app, yearly=tuple(attrs.evolve(latest, year=year) for year in years))
+
+
+def test_a_file_dated_later_than_its_declaration_does_not_buy_age(eligible: Application) -> None:
+    # The case of issue 10: established 2024-06-01, the file says 2026-06-20, declared
+    # 2025-06-20. Judged at its own date it is old enough; at the real day it is not.
+    app = attrs.evolve(
+        eligible,
+        declared_on=dt.date(2026, 6, 20),
+        base=attrs.evolve(eligible.base, established_on=dt.date(2024, 6, 1)),
+    )
+    own = evaluate(app)
+    assert own.judged_on == dt.date(2026, 6, 20)
+    assert own.finding("operating_years").status is PASS
+    real = evaluate(app, judged_on=dt.date(2025, 6, 20))
+    assert real.judged_on == dt.date(2025, 6, 20)
+    assert real.finding("operating_years").status is FAIL
+    assert real.finding("operating_years").article.zh == "第六条第（二）项"
+    assert "judged on 2025-06-20" in real.summary().en
+    assert "判断日 2025-06-20" in real.summary().zh
+    assert real.to_dict()["judged_on"] == "2025-06-20"
+    assert real.to_dict()["figures_year"] == 2024
+
+
+@pytest.mark.parametrize(
+    ("judged_on", "expected"),
+    [
+        (dt.date(2026, 5, 31), FAIL),  # the day before the second anniversary
+        (dt.date(2026, 6, 1), PASS),  # 两年以上: the anniversary itself counts
+    ],
+)
+def test_age_at_the_judged_day_on_both_sides(
+    eligible: Application, judged_on: dt.date, expected: Status
+) -> None:
+    app = _with_figures(
+        attrs.evolve(
+            eligible, base=attrs.evolve(eligible.base, established_on=dt.date(2024, 6, 1))
+        ),
+        2024,
+        2025,
+    )
+    app = _years(app, resident_small_micro_enterprises=(50, 60), small_micro_employees=(800, 905))
+    app = _years(app, innovation_outputs=(40, 47))
+    app = attrs.evolve(app, services_year=2025)
+    _only_change(evaluate(app, judged_on=judged_on), "operating_years", expected)
+
+
+def test_the_default_day_is_the_applications_own(eligible: Application) -> None:
+    assert evaluate(eligible) == evaluate(eligible, judged_on=eligible.declared_on)
+    assert evaluate(eligible).judged_on == eligible.declared_on
+
+
+def test_the_population_takes_one_day_or_one_per_application(eligible: Application) -> None:
+    young = attrs.evolve(
+        eligible, base=attrs.evolve(eligible.base, established_on=dt.date(2023, 6, 21))
+    )
+    apps = [young, young]
+    own = evaluate_population(application_columns(apps))
+    assert own.rules["operating_years"].tolist() == [1, 1]  # 2023-06-21 → 2025-06-20
+    later = dt.date(2025, 6, 21)
+    scalar = evaluate_population(application_columns(apps, judged_on=later))
+    assert scalar.rules["operating_years"].tolist() == [0, 0]
+    each = evaluate_population(application_columns(apps, judged_on=[later, eligible.declared_on]))
+    assert each.rules["operating_years"].tolist() == [0, 1]
+    assert evaluate(young, judged_on=later).finding("operating_years").status is PASS
+
+
+def test_a_population_with_the_wrong_number_of_days_is_refused(eligible: Application) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        application_columns([eligible, eligible], judged_on=[eligible.declared_on])
+    assert "judged_on has 1 days for 2 applications" in info.value.message.en
+
+
+def test_declaration_date_problems(eligible: Application) -> None:
+    assert declaration_date_problems(eligible, eligible.declared_on) == []
+    problems = declaration_date_problems(eligible, dt.date(2025, 6, 19))
+    assert len(problems) == 1
+    assert "dated 2025-06-20 but declared on 2025-06-19" in problems[0].en
+    assert "填报日期 2025-06-20 与实际申报日 2025-06-19 不一致" in problems[0].zh
+
+
+# -- 第六条第（四）项: 80% of the reported resident total; the roster must list them all ------------------
+
+
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [(59, FAIL), (60, PASS), (61, FAIL)],
+    ids=["one_left_off", "complete", "one_too_many"],
+)
+def test_the_roster_must_match_the_reported_total(
+    eligible: Application, listed: int, expected: Status
+) -> None:
+    latest = eligible.figures_for(2024)
+    assert latest is not None
+    assert latest.resident_enterprises == len(eligible.residents) == 60
+    residents = tuple(_resident(True) for _ in range(listed))
+    verdict = evaluate(attrs.evolve(eligible, residents=residents))
+    _only_change(verdict, "roster_complete", expected)
+    finding = verdict.finding("roster_complete")
+    assert finding.article.zh == "第六条第（四）项"
+    assert f"the roster lists {listed}, 60 reported for 2024" in finding.message.en
+    assert f"名录列出 {listed} 家，2024 年申报入驻企业 60 户" in finding.message.zh
+
+
+def test_leaving_firms_off_the_roster_does_not_raise_the_share(eligible: Application) -> None:
+    # 48 of the 60 reported are in the leading industries: exactly 80%.
+    full = tuple(_resident(i < 48) for i in range(60))
+    verdict = evaluate(attrs.evolve(eligible, residents=full))
+    assert verdict.finding("leading_industry_share").actual == pytest.approx(0.8)
+    assert verdict.eligible
+    # 47 of 60: below, even if the other 13 are left off the roster (47 / 47 would be 100%).
+    short = tuple(_resident(True) for _ in range(47))
+    verdict = evaluate(attrs.evolve(eligible, residents=short))
+    assert verdict.finding("leading_industry_share").actual == pytest.approx(47 / 60)
+    assert verdict.finding("leading_industry_share").status is FAIL
+    assert verdict.finding("roster_complete").status is FAIL
+
+
+# -- which year's figures: the year before the judged day (第六条, 第七条, 第八条第（三）项) -------------
+
+
+def test_stale_figures_fail_and_name_the_expected_year(eligible: Application) -> None:
+    stale = _with_figures(eligible, 2019, 2020)
+    verdict = evaluate(stale)  # declared 2025-06-20: the figures of 2024 are expected
+    assert verdict.figures_year == 2024
+    finding = verdict.finding("figures_year.yearly")
+    assert finding.status is FAIL
+    assert (finding.required, finding.actual) == (2024, 2020)
+    assert finding.article.zh == "第六条、第七条、第八条第（三）项"
+    assert "the figures of 2024 are expected (form part 2), years given 2019, 2020" in (
+        finding.message.en
+    )
+    assert "应申报 2024 年度的数据（申请表 二），已申报年度 2019、2020" in finding.message.zh
+    for rule_id in ("resident_enterprises", "resident_employees", *GROWTH):
+        assert verdict.finding(rule_id).status is NA, rule_id
+        assert "2024" in verdict.finding(rule_id).message.en
+    assert not verdict.eligible
+
+
+@pytest.mark.parametrize(
+    ("judged_on", "yearly", "services"),
+    [
+        (dt.date(2024, 12, 31), FAIL, FAIL),  # expects 2023 figures; 2024's are given
+        (dt.date(2025, 1, 1), PASS, PASS),  # the first day 2024's figures are the ones
+        (dt.date(2025, 12, 31), PASS, PASS),
+        (dt.date(2026, 1, 1), FAIL, FAIL),  # now 2025's are expected
+    ],
+)
+def test_the_judged_year_turns_on_new_year(
+    eligible: Application, judged_on: dt.date, yearly: Status, services: Status
+) -> None:
+    app = attrs.evolve(eligible, yearly=(eligible.yearly[1],), services_year=2024)
+    verdict = evaluate(app, judged_on=judged_on)
+    assert verdict.finding("figures_year.yearly").status is yearly
+    assert verdict.finding("figures_year.services").status is services
+
+
+@pytest.mark.parametrize(("services_year", "expected"), [(2023, FAIL), (2024, PASS), (2025, FAIL)])
+def test_service_figures_must_be_of_the_judged_year(
+    eligible: Application, services_year: int, expected: Status
+) -> None:
+    verdict = evaluate(attrs.evolve(eligible, services_year=services_year))
+    _only_change(verdict, "figures_year.services", expected)
+    message = verdict.finding("figures_year.services").message
+    assert f"should be of 2024, they are of {services_year}" in message.en
+    assert f"应为 2024 年度，实际为 {services_year} 年度" in message.zh
+
+
+def test_service_figures_without_a_year_are_of_the_year_before_the_file(
+    eligible: Application,
+) -> None:
+    assert eligible.services_year is None
+    assert eligible.service_figures_year == 2024  # 申请表 三 reports 上一年度
+    assert evaluate(eligible).finding("figures_year.services").status is PASS
+
+
+# -- 第六条第（九）项: growth from a zero year ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("previous", "latest", "expected", "actual"),
+    [(0, 0, FAIL, 0.0), (0, 1, PASS, "0 → 1"), (0, 5, PASS, "0 → 5")],
+)
+def test_growth_from_zero(
+    eligible: Application, previous: int, latest: int, expected: Status, actual: object
+) -> None:
+    app = _years(eligible, innovation_outputs=(previous, latest))
+    verdict = evaluate(app)
+    _only_change(verdict, "innovation_growth", expected)
+    finding = verdict.finding("innovation_growth")
+    assert finding.actual == actual
+    json.dumps(verdict.to_dict())  # no Infinity: valid JSON
+    if expected is PASS:
+        assert f"from 0 in 2023 to {latest} in 2024 (growth from zero" in finding.message.en
+        assert f"由 2023 年的 0 增至 2024 年的 {latest}" in finding.message.zh
+    population = evaluate_population(application_columns([app]))
+    assert population.status("innovation_growth", 0) is expected
+
+
+# -- 附件1 承诺书: the pledge -----------------------------------------------------------------------
+
+PLEDGES = [pledge.id for pledge in POLICY.pledges]
+
+
+@pytest.mark.parametrize("pledge", PLEDGES)
+@pytest.mark.parametrize(
+    ("value", "expected"), [(True, PASS), (False, FAIL), (None, NA)], ids=["yes", "no", "missing"]
+)
+def test_each_pledge(
+    eligible: Application, pledge: str, value: bool | None, expected: Status
+) -> None:
+    pledges = dict(eligible.pledges)
+    if value is None:
+        del pledges[pledge]
+    else:
+        pledges[pledge] = value
+    verdict = evaluate(attrs.evolve(eligible, pledges=pledges))
+    _only_change(verdict, f"pledge.{pledge}", expected)
+    finding = verdict.finding(f"pledge.{pledge}")
+    assert finding.article.zh.startswith("附件1 承诺书")
+    assert finding.basis == "pledged"
+    assert finding.actual is value
+    if expected is FAIL:
+        assert finding.message.zh.endswith("申报单位不能承诺，不符合")
+        assert finding.message.en.endswith("the applicant cannot pledge it; not met")
+
+
+def test_the_pledge_covers_the_undertakings_of_annex_1() -> None:
+    assert set(PLEDGES) == {
+        "materials_truthful",
+        "no_tax_evasion",
+        "no_wage_arrears",
+        "no_social_insurance_arrears",
+        "no_major_safety_accident",
+        "no_major_environmental_incident",
+        "no_major_quality_incident",
+        "no_improper_means",
+    }
+
+
+def test_an_unknown_pledge_key_is_reported(eligible: Application) -> None:
+    app = attrs.evolve(eligible, pledges={**eligible.pledges, "no_tax_evsion": True})
+    finding = evaluate(app).finding("application.unknown_keys")
+    assert finding.status is NA
+    assert finding.actual == "pledges.no_tax_evsion"
+
+
+def test_the_ineligible_example_cannot_pledge_one(ineligible: Application) -> None:
+    assert evaluate(ineligible).finding("pledge.no_social_insurance_arrears").status is FAIL
+
+
+# -- 第四条: the districts of the policy -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("district", "expected"),
+    [
+        ("五华区", PASS),
+        ("阳宗海风景名胜区", PASS),
+        ("五华 区", FAIL),
+        ("五华区 ", FAIL),
+        ("五华", FAIL),
+    ],
+)
+def test_the_base_must_be_in_a_listed_district(
+    eligible: Application, district: str, expected: Status
+) -> None:
+    app = attrs.evolve(eligible, base=attrs.evolve(eligible.base, district=district))
+    verdict = evaluate(app)
+    _only_change(verdict, "district", expected)
+    finding = verdict.finding("district")
+    assert finding.article.zh == "第四条、第九条"
+    assert finding.actual == district
+    if expected is FAIL:
+        assert "五华区 (530102)" in finding.message.en
+        assert "阳宗海风景名胜区" in finding.message.zh
+    assert evaluate_population(application_columns([app])).status("district", 0) is expected
+
+
+def test_district_problems_list_every_district() -> None:
+    assert district_problems("安宁市") == []
+    (problem,) = district_problems("昆明市")
+    for district in POLICY.districts:
+        assert district.name in problem.zh
+        assert district.name in problem.en
+    assert '"昆明市" is not a district of kunming-2022 (Arts. 4 and 9)' in problem.en
+    assert "“昆明市”不是 kunming-2022 所列县区（第四条、第九条）" in problem.zh
+
+
+def test_the_examples_are_in_listed_districts(
+    eligible: Application, ineligible: Application
+) -> None:
+    for app in (eligible, ineligible):
+        assert district_problems(app.base.district) == []
+
+
+# -- 第十一条 expert scores and 第十三条 notice: checks the lifecycle calls ------------------------
+
+
+@pytest.mark.parametrize("score", [0, 0.0, 60.5, 100, 100.0])
+def test_scores_inside_the_scale(score: float) -> None:
+    assert expert_score_problems(score) == []
+
+
+@pytest.mark.parametrize("score", [-0.001, -5, 100.001, 150, math.nan, math.inf, -math.inf, True])
+def test_scores_outside_the_scale_or_not_finite(score: float) -> None:
+    (problem,) = expert_score_problems(score)
+    assert "between 0 and 100" in problem.en
+    assert "0 至 100" in problem.zh
+    assert "Art. 11" in problem.en
+
+
+def test_the_scale_is_the_policys() -> None:
+    assert (SECOND.expert_review.score_min, SECOND.expert_review.score_max) == (0, 10)
+    assert expert_score_problems(10, SECOND) == []
+    assert expert_score_problems(11, SECOND) != []
+
+
+def test_selection_ties_are_broken_by_opinions_then_declaration_then_id() -> None:
+    day = dt.date(2025, 6, 20)
+    keys = {
+        "best": selection_key(91.0, 1, day, "z"),
+        "more_opinions": selection_key(90.0, 3, day, "y"),
+        "earlier": selection_key(90.0, 2, day - dt.timedelta(days=1), "x"),
+        "id_a": selection_key(90.0, 2, day, "a"),
+        "id_b": selection_key(90.0, 2, day, "b"),
+        "unscored": selection_key(None, 0, day - dt.timedelta(days=30), "0"),
+    }
+    assert sorted(keys, key=keys.__getitem__) == [
+        "best",
+        "more_opinions",
+        "earlier",
+        "id_a",
+        "id_b",
+        "unscored",
+    ]
+    assert "more opinions first" in POLICY.expert_review.tie_break.en
+
+
+@pytest.mark.parametrize(("days", "refused"), [(9, True), (10, False), (15, False)])
+def test_an_announced_notice_shorter_than_the_minimum_is_refused(days: int, refused: bool) -> None:
+    assert POLICY.periods.public_notice.minimum_working_days == 10  # 第十三条 不少于10个工作日
+    problems = public_notice_problems(days)
+    assert bool(problems) is refused
+    if refused:
+        assert "at least 10 working days (Art. 13), announced 9" in problems[0].en
+        assert "公示期不少于 10 个工作日（第十三条）" in problems[0].zh
+    assert bool(public_notice_problems(days, SECOND)) is (days < 15)
+
+
+def test_the_notebook_view_names_the_judged_day_and_year(eligible: Application) -> None:
+    page = evaluate(eligible, judged_on=dt.date(2025, 7, 1))._repr_html_()
+    assert "judged on 判断日: 2025-07-01" in page
+    assert "figures of 数据年度: 2024" in page

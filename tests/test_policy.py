@@ -20,6 +20,7 @@ from kmbase_workflow.policy import (
     SERVICE_MEASURES,
     Comparison,
     Counting,
+    DistrictKind,
     Policy,
     ValidityStart,
     bundled_policies,
@@ -424,3 +425,103 @@ def test_unreadable_and_invalid_policy_files(tmp_path: Path) -> None:
         load_policy(path=invalid)
     assert info.value.message.en.startswith(f"policy file {invalid} is not valid TOML")
     assert "不是有效的 TOML" in info.value.message.zh
+
+
+# -- 第四条 districts, 附件1 承诺书, the judged year, 第十条, 第十一条, 第十三条 ------------------------
+
+# The county-level divisions of Kunming and their administrative division codes (GB/T 2260).
+KUNMING_DIVISIONS = {
+    "五华区": "530102",
+    "盘龙区": "530103",
+    "官渡区": "530111",
+    "西山区": "530112",
+    "东川区": "530113",
+    "呈贡区": "530114",
+    "晋宁区": "530115",
+    "富民县": "530124",
+    "宜良县": "530125",
+    "石林彝族自治县": "530126",
+    "嵩明县": "530127",
+    "禄劝彝族苗族自治县": "530128",
+    "寻甸回族彝族自治县": "530129",
+    "安宁市": "530181",
+}
+
+
+def test_the_districts_of_article_4(policy: Policy) -> None:
+    county = {d.name: d.code for d in policy.districts if d.kind is DistrictKind.COUNTY_LEVEL}
+    assert county == KUNMING_DIVISIONS
+    zones = [d for d in policy.districts if d.kind is DistrictKind.DEVELOPMENT_ZONE]
+    assert {d.name for d in zones} >= {
+        "昆明高新技术产业开发区",
+        "昆明经济技术开发区",
+        "滇池国家旅游度假区",
+        "阳宗海风景名胜区",
+    }
+    assert all(d.code is None for d in zones)
+    assert policy.districts_article.zh == "第四条、第九条"
+    assert policy.district("呈贡区").code == "530114"
+    with pytest.raises(KeyError):
+        policy.district("呈贡")
+
+
+def test_the_pledge_figures_year_and_review_scale(policy: Policy) -> None:
+    assert all(p.article.zh.startswith("附件1 承诺书") for p in policy.pledges)
+    assert len({p.id for p in policy.pledges}) == len(policy.pledges) == 8
+    assert policy.figures.years_before == 1  # 第八条第（三）项: 上一年度
+    assert policy.figures.expected_year(dt.date(2025, 6, 20)) == 2024
+    assert policy.figures.expected_year(dt.date(2025, 1, 1)) == 2024
+    assert policy.figures.expected_year(dt.date(2024, 12, 31)) == 2023
+    assert policy.spot_check.satisfaction_blocking is False  # 第十条 fixes only the sample
+    assert (policy.expert_review.score_min, policy.expert_review.score_max) == (0, 100)
+    assert policy.expert_review.article.zh == "第十一条"
+    assert policy.periods.public_notice.minimum_working_days == 10  # 第十三条
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            lambda d: d["districts"]["items"].append(dict(d["districts"]["items"][0])),
+            "districts.items[18].name: 五华区 is repeated",
+        ),
+        (
+            lambda d: d["districts"]["items"][0].update(code="53010"),
+            "districts.items[0].code: an administrative division code has 6 digits, got '53010'",
+        ),
+        (
+            lambda d: d["districts"]["items"][1].update(name="盘龙区 "),
+            "districts.items[1].name: a name is not empty and has no leading or trailing blanks",
+        ),
+        (lambda d: d["districts"].update(items=[]), "districts.items: list at least one district"),
+        (
+            lambda d: d["pledges"]["items"].append(dict(d["pledges"]["items"][0])),
+            "pledges.items[8].id: id materials_truthful is repeated",
+        ),
+        (
+            lambda d: d["figures"].update(years_before=-1),
+            "figures.years_before: must not be negative",
+        ),
+        (
+            lambda d: d["expert_review"].update(score_max=0),
+            "expert_review.score_max: the scale must be finite with score_min < score_max",
+        ),
+    ],
+    ids=["repeated", "bad_code", "blank", "empty", "pledge_repeated", "years_before", "scale"],
+)
+def test_broken_new_sections_are_reported(
+    kunming_data: dict[str, Any], change: Any, problem: str
+) -> None:
+    data = copy.deepcopy(kunming_data)
+    change(data)
+    assert _problems(data) == [problem]
+
+
+def test_a_policy_without_districts_is_refused(kunming_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(kunming_data)
+    del data["districts"]
+    del data["spot_check"]["satisfaction_blocking"]
+    assert sorted(_problems(data)) == [
+        "districts: required field missing",
+        "spot_check.satisfaction_blocking: required field missing",
+    ]

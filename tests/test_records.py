@@ -298,3 +298,46 @@ def test_bachelor_or_above(education: Education, bachelor_or_above: bool) -> Non
 def test_records_are_frozen(eligible: Application) -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         eligible.declared_on = dt.date(2025, 1, 1)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("industries", "repeated"),
+    [(("电子信息", "电子信息"), "电子信息"), (("电子信息", "新材料", " 电子信息 "), "电子信息")],
+)
+def test_a_leading_industry_listed_twice_is_bad_input(
+    eligible: Application, industries: tuple[str, ...], repeated: str
+) -> None:
+    # 第六条第（四）项 counts distinct industries: a repeat would count twice.
+    with pytest.raises(FieldValueError) as info:
+        attrs.evolve(eligible, base=attrs.evolve(eligible.base, leading_industries=industries))
+    assert info.value.field == "leading_industries"
+    assert info.value.problem.en == f"each item may be listed once, repeated: {repeated}"
+    assert f"重复：{repeated}" in info.value.problem.zh
+
+
+def test_distinct_leading_industries_are_accepted(eligible: Application) -> None:
+    three = ("电子信息", "新材料", "生物医药")
+    base = attrs.evolve(eligible.base, leading_industries=three)
+    assert base.leading_industries == three
+
+
+def test_a_repeated_industry_in_a_file_is_reported_with_its_path() -> None:
+    from pathlib import Path
+
+    from kmbase_workflow.errors import ApplicationFormatError
+    from kmbase_workflow.serialization import loads_application
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "eligible.json"
+    text = example.read_text(encoding="utf-8").replace('"软件及信息技术服务"', '"电子信息"', 1)
+    with pytest.raises(ApplicationFormatError) as info:
+        loads_application(text, source="eligible.json")
+    assert [p.en for p in info.value.problems] == [
+        "base.leading_industries: each item may be listed once, repeated: 电子信息"
+    ]
+
+
+def test_figures_for_and_the_service_figures_year(eligible: Application) -> None:
+    assert eligible.figures_for(2024) is eligible.yearly[1]
+    assert eligible.figures_for(2022) is None
+    assert eligible.service_figures_year == eligible.declared_on.year - 1
+    assert attrs.evolve(eligible, services_year=2023).service_figures_year == 2023

@@ -68,7 +68,9 @@ def verdict_html(verdict: Verdict) -> str:
     rows = "".join(_finding_row(finding) for finding in findings)
     return (
         f'<div><p style="color:{colour};font-weight:bold">{_e(summary.zh)}<br>{_e(summary.en)}'
-        f"</p><p><small>policy 政策: <code>{_e(verdict.policy_id)}</code></small></p>"
+        f"</p><p><small>policy 政策: <code>{_e(verdict.policy_id)}</code> · "
+        f"judged on 判断日: {_e(verdict.judged_on.isoformat())} · "
+        f"figures of 数据年度: {_e(verdict.figures_year)}</small></p>"
         f"{_TABLE}{_FINDING_HEAD}{rows}</table></div>"
     )
 

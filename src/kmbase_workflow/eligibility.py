@@ -27,8 +27,10 @@ import numpy.typing as npt
 
 from ._html import finding_html, verdict_html
 from ._i18n import Lang, Text
+from .errors import InvalidInputError
 from .policy import (
     APPLICATION_MEASURES,
+    CONSISTENCY_MEASURES,
     Comparison,
     Policy,
     Rule,
@@ -43,14 +45,29 @@ __all__ = [
     "Verdict",
     "application_columns",
     "application_measures",
+    "claimed_satisfaction_rate",
+    "declaration_date_problems",
+    "district_problems",
     "evaluate",
     "evaluate_population",
+    "expert_score_problems",
     "judge_spot_check",
+    "public_notice_problems",
+    "selection_key",
     "spot_check_sample_size",
 ]
 
 MeasureValue = float | bool | str | None
-Basis = Literal["measured", "declared", "service_functions", "materials", "spot_check"]
+Basis = Literal[
+    "measured",
+    "declared",
+    "pledged",
+    "service_functions",
+    "materials",
+    "spot_check",
+    "district",
+    "figures_year",
+]
 
 
 class Status(enum.Enum):
@@ -129,6 +146,12 @@ class Verdict:
     policy_id: str
     base_name: str
     findings: tuple[Finding, ...]
+    judged_on: dt.date
+    """The day the application was judged at: the age of 第六条第（二）项 is counted to it
+    and the figures of the year before it are judged (by default the application's own
+    填报日期; a workflow passes the case's real declaration day)."""
+    figures_year: int
+    """The year whose figures were judged (the policy's ``figures`` rule)."""
 
     def _repr_html_(self) -> str:
         return verdict_html(self)
@@ -156,11 +179,16 @@ class Verdict:
     def summary(self) -> Text:
         """One line: eligible or not, and how many rules failed or could not be judged."""
         failed, missing = len(self.failed()), len(self.not_assessable())
+        day = self.judged_on.isoformat()
         if self.eligible:
-            return Text(zh=f"{self.base_name}：符合申报条件", en=f"{self.base_name}: eligible")
+            return Text(
+                zh=f"{self.base_name}：符合申报条件（判断日 {day}）",
+                en=f"{self.base_name}: eligible (judged on {day})",
+            )
         return Text(
-            zh=f"{self.base_name}：不符合申报条件（{failed} 项不符合，{missing} 项无法判断）",
-            en=f"{self.base_name}: not eligible ({failed} not met, {missing} not assessable)",
+            zh=f"{self.base_name}：不符合申报条件（{failed} 项不符合，{missing} 项无法判断；判断日 {day}）",
+            en=f"{self.base_name}: not eligible ({failed} not met, {missing} not assessable; "
+            f"judged on {day})",
         )
 
     def to_dict(self, lang: Lang = "zh") -> dict[str, Any]:
@@ -169,6 +197,8 @@ class Verdict:
             "eligible": self.eligible,
             "policy": self.policy_id,
             "base": self.base_name,
+            "judged_on": self.judged_on.isoformat(),
+            "figures_year": self.figures_year,
             "findings": [finding.to_dict(lang) for finding in self.findings],
         }
 
@@ -181,9 +211,12 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _growth(latest: int | None, previous: int | None) -> float | None:
-    # Growth from zero is undefined, and is reported as such rather than as infinite.
-    if latest is None or previous is None or previous <= 0:
+    """Yearly growth as a fraction. From a zero year: any firm more is growth above every
+    percentage (``inf``), none more is no growth (0.0); 第六条第（九）项 reads "年增长10%以上"."""
+    if latest is None or previous is None:
         return None
+    if previous == 0:
+        return math.inf if latest > 0 else 0.0
     return (latest - previous) / previous
 
 
@@ -206,33 +239,48 @@ def _years_between(start: dt.date, end: dt.date) -> float:
     return years + (end - last).days / (following - last).days
 
 
-def application_measures(application: Application) -> dict[str, MeasureValue]:
-    """Every catalogued measure of an application (``None`` where the data is missing)."""
-    latest, previous = application.latest_years()
+def _judged_day(application: Application, judged_on: dt.date | None) -> dt.date:
+    return judged_on if judged_on is not None else application.declared_on
+
+
+def application_measures(
+    application: Application, policy: Policy | None = None, *, judged_on: dt.date | None = None
+) -> dict[str, MeasureValue]:
+    """Every catalogued measure of an application (``None`` where the data is missing).
+
+    ``judged_on`` (default: the application's ``declared_on``) is the day the age of
+    第六条第（二）项 is counted to; the figures judged are those of the year the policy's
+    ``figures`` rule names for that day (the year before), and growth compares that year
+    with the one before it.
+    """
+    day = _judged_day(application, judged_on)
+    policy = policy or load_policy(day)
+    year = policy.figures.expected_year(day)
+    latest, previous = application.figures_for(year), application.figures_for(year - 1)
     full_time = [member for member in application.staff if member.full_time_service]
     qualified = [
         m for m in full_time if m.education.bachelor_or_above or m.intermediate_title_or_above
     ]
     volume = application.service_volume
-    survey = application.satisfaction_survey
+    in_leading = sum(1 for r in application.residents if r.in_leading_industry)
     measures: dict[str, MeasureValue] = {
         "independent_legal_person": application.operator.independent_legal_person,
-        "operating_years": _years_between(application.base.established_on, application.declared_on),
+        "operating_years": _years_between(application.base.established_on, day),
         "resident_small_micro_enterprises": latest.resident_small_micro_enterprises
         if latest
         else None,
         "small_micro_employees": latest.small_micro_employees if latest else None,
         "leading_industries": len(application.base.leading_industries),
-        "leading_industry_share": _share(
-            sum(1 for r in application.residents if r.in_leading_industry),
-            len(application.residents),
-        ),
+        # 占入驻企业总数: the reported total of the judged year, not the roster's length.
+        "leading_industry_share": _share(in_leading, latest.resident_enterprises)
+        if latest
+        else None,
         "full_time_service_staff": len(full_time),
         "qualified_staff_share": _share(len(qualified), len(full_time)),
         "startup_mentors": sum(1 for member in application.staff if member.startup_mentor),
         "contracted_agencies": sum(1 for agency in application.agencies if agency.signed_agreement),
         "free_or_low_fee_share": _share(volume.free_or_low_fee, volume.total) if volume else None,
-        "satisfaction_rate": _share(sum(1 for r in survey if r.satisfied), len(survey)),
+        "satisfaction_rate": claimed_satisfaction_rate(application),
         "site_area_m2": application.base.site_area_m2,
         "resident_growth": _growth(
             latest.resident_small_micro_enterprises if latest else None,
@@ -246,9 +294,30 @@ def application_measures(application: Application) -> dict[str, MeasureValue]:
             latest.innovation_outputs if latest else None,
             previous.innovation_outputs if previous else None,
         ),
+        "roster_matches_total": len(application.residents) == latest.resident_enterprises
+        if latest
+        else None,
         "focus": application.base.focus.value,
     }
     return measures
+
+
+def claimed_satisfaction_rate(application: Application) -> float | None:
+    """The satisfaction the applicant reports (入驻小微企业服务满意度评价表): the share of
+    satisfied responses, ``None`` without responses. Shown beside a spot check's own rate."""
+    survey = application.satisfaction_survey
+    return _share(sum(1 for r in survey if r.satisfied), len(survey))
+
+
+_YEAR_MEASURES = frozenset(
+    {
+        "resident_small_micro_enterprises",
+        "small_micro_employees",
+        "leading_industry_share",
+        "roster_matches_total",
+    }
+)
+_GROWTH_MEASURES = frozenset({"resident_growth", "employee_growth", "innovation_growth"})
 
 
 def _declared_value(application: Application, key: str) -> float:
@@ -258,21 +327,65 @@ def _declared_value(application: Application, key: str) -> float:
     return 1.0 if declaration.value else 0.0
 
 
+JudgedOn = dt.date | Sequence[dt.date] | None
+"""One day for every application, one per application, or ``None`` (each its own date)."""
+
+
+def _judged_days(applications: Sequence[Application], judged_on: JudgedOn) -> list[dt.date]:
+    if judged_on is None or isinstance(judged_on, dt.date):
+        return [_judged_day(app, judged_on) for app in applications]
+    days = list(judged_on)
+    if len(days) != len(applications):
+        raise InvalidInputError(
+            Text(
+                zh=f"judged_on 有 {len(days)} 个日期，申请有 {len(applications)} 份",
+                en=f"judged_on has {len(days)} days for {len(applications)} applications",
+            ),
+            hint=Text(
+                zh="传入一个日期，或每份申请一个日期", en="pass one day, or one per application"
+            ),
+        )
+    return days
+
+
+FIGURES_YEAR = "figures_year.yearly"
+"""The finding (and column) for 申请表 二 reporting the judged year."""
+SERVICES_YEAR = "figures_year.services"
+"""The finding (and column) for 申请表 三's service figures being of the judged year."""
+DISTRICT = "district"
+"""The finding for the base's district being one the policy lists (第四条)."""
+DISTRICT_COLUMN = "district.listed"
+"""The column: 1.0 when the base's district is listed, 0.0 when not."""
+
+
 def application_columns(
-    applications: Sequence[Application], policy: Policy | None = None
+    applications: Sequence[Application],
+    policy: Policy | None = None,
+    *,
+    judged_on: JudgedOn = None,
 ) -> dict[str, npt.NDArray[Any]]:
     """The columns `evaluate_population` reads, built from records.
 
-    Column names: each measure of `APPLICATION_MEASURES`
+    ``judged_on`` is the day each application is judged at (one day, one per application,
+    or by default each application's ``declared_on``), as in `evaluate`.
+
+    Column names: each measure of `APPLICATION_MEASURES` and `CONSISTENCY_MEASURES`
     (float, NaN for missing; booleans as 1.0/0.0), ``focus`` (str),
     ``declared.<id>`` (1.0 declared true with evidence, 0.0 declared false, NaN otherwise),
-    ``service.<function>.<measure>`` (float, NaN missing) and ``material.<id>`` (bool).
+    ``pledge.<id>`` (1.0 pledged, 0.0 cannot pledge, NaN missing),
+    ``service.<function>.<measure>`` (float, NaN missing), ``material.<id>`` (bool),
+    ``figures_year.yearly`` and ``figures_year.services`` (1.0 the judged year's figures
+    are given, 0.0 not) and ``district.listed`` (1.0 the district is the policy's, 0.0 not).
     """
     policy = policy or load_policy()
-    rows = [application_measures(app) for app in applications]
+    days = _judged_days(applications, judged_on)
+    rows = [
+        application_measures(app, policy, judged_on=day)
+        for app, day in zip(applications, days, strict=True)
+    ]
     columns: dict[str, npt.NDArray[Any]] = {
         name: np.array([_as_float(row[name]) for row in rows], dtype=np.float64)
-        for name in APPLICATION_MEASURES
+        for name in (*APPLICATION_MEASURES, *CONSISTENCY_MEASURES)
     }
     columns["focus"] = np.array([row["focus"] for row in rows], dtype=object)
     for rule in policy.rules:
@@ -280,6 +393,10 @@ def application_columns(
             columns[f"declared.{rule.measure}"] = np.array(
                 [_declared_value(app, rule.measure) for app in applications], dtype=np.float64
             )
+    for pledge in policy.pledges:
+        columns[f"pledge.{pledge.id}"] = np.array(
+            [_as_float(app.pledges.get(pledge.id)) for app in applications], dtype=np.float64
+        )
     for function in policy.service_functions.functions:
         for threshold in function.thresholds:
             values = []
@@ -298,6 +415,25 @@ def application_columns(
         columns[f"material.{material.id}"] = np.array(
             [bool(app.materials.get(material.id, "").strip()) for app in applications], dtype=bool
         )
+    expected = [policy.figures.expected_year(day) for day in days]
+    columns[FIGURES_YEAR] = np.array(
+        [
+            float(app.figures_for(year) is not None)
+            for app, year in zip(applications, expected, strict=True)
+        ],
+        dtype=np.float64,
+    )
+    columns[SERVICES_YEAR] = np.array(
+        [
+            float(app.service_figures_year == year)
+            for app, year in zip(applications, expected, strict=True)
+        ],
+        dtype=np.float64,
+    )
+    listed = {district.name for district in policy.districts}
+    columns[DISTRICT_COLUMN] = np.array(
+        [float(app.base.district in listed) for app in applications], dtype=np.float64
+    )
     return columns
 
 
@@ -307,15 +443,17 @@ _ANNEX_1 = Text(zh="附件1", en="Annex 1")
 
 
 def unknown_keys(application: Application, policy: Policy) -> list[str]:
-    """Keys of ``services``, ``materials`` and ``declarations`` that ``policy`` does not know
+    """Keys of ``services``, ``materials``, ``declarations`` and ``pledges`` that ``policy`` does not know
     (``services.trainig``): a typo would otherwise read as a service not provided."""
     functions = {function.id for function in policy.service_functions.functions}
     materials = {material.id for material in policy.materials}
     declared = {rule.measure for rule in policy.rules if rule.declared}
+    pledges = {pledge.id for pledge in policy.pledges}
     return sorted(
         [f"services.{key}" for key in application.services if key not in functions]
         + [f"materials.{key}" for key in application.materials if key not in materials]
         + [f"declarations.{key}" for key in application.declarations if key not in declared]
+        + [f"pledges.{key}" for key in application.pledges if key not in pledges]
     )
 
 
@@ -407,7 +545,8 @@ class PopulationVerdict:
 def evaluate_population(
     columns: Mapping[str, npt.ArrayLike], policy: Policy | None = None
 ) -> PopulationVerdict:
-    """Judge a whole population at once, column by column (see `application_columns`).
+    """Judge a whole population at once, column by column (see `application_columns`,
+    which takes the day each application is judged at).
 
     Rules that do not apply to a row (``applies_when``) count as passed for it; a column that
     is absent makes its rule not assessable for every row.
@@ -445,6 +584,12 @@ def evaluate_population(
         results[f"material.{material.id}"] = np.where(
             provided, _PASS, _FAIL if material.required else _PASS
         ).astype(np.int8)
+    for pledge in policy.pledges:
+        key = f"pledge.{pledge.id}"
+        results[key] = _truth_codes(_column(arrays, key, size))
+    for key in (FIGURES_YEAR, SERVICES_YEAR):
+        results[key] = _truth_codes(_column(arrays, key, size))
+    results[DISTRICT] = _truth_codes(_column(arrays, DISTRICT_COLUMN, size))
     unknown_count = arrays.get(UNKNOWN_KEYS)
     if unknown_count is not None:
         results[UNKNOWN_KEYS] = np.where(np.asarray(unknown_count) > 0, _NA, _PASS).astype(np.int8)
@@ -452,6 +597,13 @@ def evaluate_population(
     deciding = (codes for key, codes in results.items() if not key.startswith("service."))
     eligible = _combine(deciding, size) == _PASS
     return PopulationVerdict(policy_id=policy.id, rules=results, eligible=eligible)
+
+
+def _truth_codes(values: FloatArray) -> CodeArray:
+    """1.0 → pass, 0.0 (or anything else) → fail, NaN → not assessable."""
+    codes = np.where(values == 1.0, _PASS, _FAIL).astype(np.int8)
+    codes[np.isnan(values)] = _NA
+    return codes
 
 
 def _column(arrays: Mapping[str, npt.NDArray[Any]], key: str, size: int) -> FloatArray:
@@ -482,10 +634,33 @@ def _unit(rule: Rule) -> tuple[str, str]:
     return rule.unit.zh, " " + rule.unit.en
 
 
-def _rule_message(rule: Rule, status: Status, actual: MeasureValue) -> Text:
+def _missing_detail(rule: Rule, year: int | None) -> Text:
+    if year is not None and rule.measure in _GROWTH_MEASURES:
+        return Text(
+            zh=f"缺少所判年度 {year} 年或其上一年度 {year - 1} 年的数据，无法计算增长率",
+            en=f"growth needs the figures of the judged year {year} and of {year - 1}",
+        )
+    if year is not None and rule.measure in _YEAR_MEASURES:
+        return Text(
+            zh=f"缺少所判年度 {year} 年的数据",
+            en=f"the figures of the judged year {year} are missing",
+        )
+    return Text(zh="缺少数据或无法计算", en="data missing or not computable")
+
+
+def _rule_message(
+    rule: Rule,
+    status: Status,
+    actual: MeasureValue,
+    *,
+    year: int | None = None,
+    shown: Text | None = None,
+) -> Text:
     unit_zh, unit_en = _unit(rule)
-    shown = _format(actual, rule)
     required = f"{rule.comparison.symbol} {_format(rule.required, rule)}"
+    if shown is None:
+        value = _format(actual, rule)
+        shown = Text(zh=f"{value}{unit_zh}", en=f"{value}{unit_en}")
     if rule.declared:
         texts = {
             Status.PASS: Text(
@@ -498,14 +673,11 @@ def _rule_message(rule: Rule, status: Status, actual: MeasureValue) -> Text:
         }
         detail = texts[status]
     elif status is Status.NOT_ASSESSABLE:
-        detail = Text(
-            zh="缺少数据或无法计算（增长率需要连续两个年度且上一年度不为0）",
-            en="data missing or not computable (growth needs two consecutive years, the first non-zero)",
-        )
+        detail = _missing_detail(rule, year)
     else:
         detail = Text(
-            zh=f"要求 {required}{unit_zh}，实际 {shown}{unit_zh}",
-            en=f"required {required}{unit_en}, actual {shown}{unit_en}",
+            zh=f"要求 {required}{unit_zh}，实际 {shown.zh}",
+            en=f"required {required}{unit_en}, actual {shown.en}",
         )
     if status is Status.NOT_ASSESSABLE:  # the detail already says so
         return Text(
@@ -578,22 +750,202 @@ def _service_findings(
     )
 
 
-def evaluate(application: Application, policy: Policy | None = None) -> Verdict:
-    """Judge one application; by default under the policy in force on its declaration date."""
-    policy = policy or load_policy(application.declared_on)
-    verdict = evaluate_population(application_columns([application], policy), policy)
-    measures = application_measures(application)
+def _growth_shown(
+    rule: Rule, application: Application, year: int, actual: MeasureValue
+) -> tuple[Text, str] | None:
+    """Growth from a zero year has no percentage: show the two counts instead."""
+    if rule.measure not in _GROWTH_MEASURES or actual != math.inf:
+        return None
+    field = {
+        "resident_growth": "resident_small_micro_enterprises",
+        "employee_growth": "small_micro_employees",
+        "innovation_growth": "innovation_outputs",
+    }[rule.measure]
+    latest, previous = application.figures_for(year), application.figures_for(year - 1)
+    new, old = getattr(latest, field), getattr(previous, field)
+    text = Text(
+        zh=f"由 {year - 1} 年的 {old} 增至 {year} 年的 {new}（自零增长，高于任何百分比）",
+        en=f"from {old} in {year - 1} to {new} in {year} (growth from zero, above any percentage)",
+    )
+    return text, f"{old} → {new}"
+
+
+def _roster_message(rule: Rule, status: Status, application: Application, year: int) -> Text:
+    figures = application.figures_for(year)
+    if figures is None:
+        return _rule_message(rule, status, None, year=year)
+    listed, reported = len(application.residents), figures.resident_enterprises
+    label = status.label
+    return Text(
+        zh=f"{rule.description.zh}：名录列出 {listed} 家，{year} 年申报入驻企业 {reported} 户，{label.zh}",
+        en=f"{rule.description.en}: the roster lists {listed}, {reported} reported for {year}; "
+        f"{label.en}",
+    )
+
+
+def _figures_findings(
+    application: Application, policy: Policy, verdict: PopulationVerdict, day: dt.date
+) -> list[Finding]:
+    rule = policy.figures
+    year = rule.expected_year(day)
+    given = sorted(figures.year for figures in application.yearly)
+    shown = "、".join(str(y) for y in given) or "—"
+    yearly_status = verdict.status(FIGURES_YEAR, 0)
+    services_status = verdict.status(SERVICES_YEAR, 0)
+    services_year = application.service_figures_year
+    return [
+        Finding(
+            rule=FIGURES_YEAR,
+            article=rule.article,
+            status=yearly_status,
+            required=year,
+            actual=given[-1] if given else None,
+            message=Text(
+                zh=f"{rule.description.zh}：判断日 {day}，应申报 {year} 年度的数据（申请表 二），"
+                f"已申报年度 {shown}，{yearly_status.label.zh}",
+                en=f"{rule.description.en}: judged on {day}, the figures of {year} are expected "
+                f"(form part 2), years given {shown.replace('、', ', ')}; {yearly_status.label.en}",
+            ),
+            basis="figures_year",
+        ),
+        Finding(
+            rule=SERVICES_YEAR,
+            article=rule.article,
+            status=services_status,
+            required=year,
+            actual=services_year,
+            message=Text(
+                zh=f"{rule.description.zh}：服务业绩（申请表 三）应为 {year} 年度，"
+                f"实际为 {services_year} 年度，{services_status.label.zh}",
+                en=f"{rule.description.en}: the service figures (form part 3) should be of "
+                f"{year}, they are of {services_year}; {services_status.label.en}",
+            ),
+            basis="figures_year",
+        ),
+    ]
+
+
+def district_problems(name: str, policy: Policy | None = None) -> list[Text]:
+    """Why ``name`` is not a district of ``policy`` (第四条: the county-level divisions and
+    development or resort zones whose SME authorities recommend bases); empty when it is.
+
+    Names must match exactly. Call it for a base's district at declaration and for a district
+    official's district; the problem lists every district of the policy.
+
+    >>> district_problems("五华区")
+    []
+    >>> print(district_problems("五华 区")[0].en)  # doctest: +ELLIPSIS
+    "五华 区" is not a district of kunming-2022 (Arts. 4 and 9); the districts are: 五华区 (530102), ...
+    """
+    policy = policy or load_policy()
+    if any(district.name == name for district in policy.districts):
+        return []
+    listed = "、".join(_district_label(d.name, d.code) for d in policy.districts)
+    return [
+        Text(
+            zh=f"“{name}”不是 {policy.id} 所列县区（{policy.districts_article.zh}）；所列县区为：{listed}",
+            en=f'"{name}" is not a district of {policy.id} ({policy.districts_article.en}); '
+            f"the districts are: {listed.replace('、', ', ')}",
+        )
+    ]
+
+
+def _district_label(name: str, code: str | None) -> str:
+    return f"{name} ({code})" if code else name
+
+
+def _district_finding(application: Application, policy: Policy, status: Status) -> Finding:
+    name = application.base.district
+    problems = district_problems(name, policy)
+    message = (
+        problems[0]
+        if problems
+        else Text(
+            zh=f"所属县区 {name} 为 {policy.id} 所列县区，{status.label.zh}",
+            en=f"the district {name} is one of {policy.id}; {status.label.en}",
+        )
+    )
+    return Finding(
+        rule=DISTRICT,
+        article=policy.districts_article,
+        status=status,
+        required=None,
+        actual=name,
+        message=message,
+        basis="district",
+    )
+
+
+def _pledge_findings(
+    application: Application, policy: Policy, verdict: PopulationVerdict
+) -> list[Finding]:
+    findings = []
+    for pledge in policy.pledges:
+        key = f"pledge.{pledge.id}"
+        status = verdict.status(key, 0)
+        value = application.pledges.get(pledge.id)
+        detail = {
+            Status.PASS: Text(zh="申报单位已承诺", en="pledged by the applicant"),
+            Status.FAIL: Text(zh="申报单位不能承诺", en="the applicant cannot pledge it"),
+            Status.NOT_ASSESSABLE: Text(zh="承诺书未载明", en="not stated in the pledge"),
+        }[status]
+        ending = (
+            Text(zh="", en="")
+            if status is Status.NOT_ASSESSABLE
+            else Text(zh=f"，{status.label.zh}", en=f"; {status.label.en}")
+        )
+        findings.append(
+            Finding(
+                rule=key,
+                article=pledge.article,
+                status=status,
+                required=True,
+                actual=value,
+                message=Text(
+                    zh=f"{pledge.description.zh}：{detail.zh}{ending.zh}",
+                    en=f"{pledge.description.en}: {detail.en}{ending.en}",
+                ),
+                basis="pledged",
+            )
+        )
+    return findings
+
+
+def evaluate(
+    application: Application, policy: Policy | None = None, *, judged_on: dt.date | None = None
+) -> Verdict:
+    """Judge one application at ``judged_on`` (default: its own ``declared_on``), by default
+    under the policy in force on that day.
+
+    The day sets the age of 第六条第（二）项 and which year's figures are judged (the
+    policy's ``figures`` rule: the year before). A workflow passes the case's real
+    declaration day, so a file's own date cannot move the judgement; the verdict records the
+    day it used (`Verdict.judged_on`).
+    """
+    day = _judged_day(application, judged_on)
+    policy = policy or load_policy(day)
+    year = policy.figures.expected_year(day)
+    verdict = evaluate_population(application_columns([application], policy, judged_on=day), policy)
+    measures = application_measures(application, policy, judged_on=day)
     findings: list[Finding] = []
     for rule in policy.rules:
         if rule.applies_when and not _applies(rule, {"focus": np.array([measures["focus"]])}, 1)[0]:
             continue
         status = verdict.status(rule.id, 0)
+        shown: Text | None = None
         if rule.declared:
             declaration = application.declarations.get(rule.measure)
             actual: MeasureValue = declaration.value if declaration else None
             evidence = (declaration.evidence.strip() or None) if declaration else None
         else:
             actual, evidence = measures[rule.measure], None
+            from_zero = _growth_shown(rule, application, year, actual)
+            if from_zero is not None:  # infinite growth is not a number JSON can carry
+                shown, actual = from_zero
+        if rule.measure == "roster_matches_total" and not rule.declared:
+            message = _roster_message(rule, status, application, year)
+        else:
+            message = _rule_message(rule, status, actual, year=year, shown=shown)
         findings.append(
             Finding(
                 rule=rule.id,
@@ -601,25 +953,26 @@ def evaluate(application: Application, policy: Policy | None = None) -> Verdict:
                 status=status,
                 required=rule.required,
                 actual=actual,
-                message=_rule_message(rule, status, actual),
+                message=message,
                 basis="declared" if rule.declared else "measured",
                 evidence=evidence,
             )
         )
     findings.append(_service_findings(application, policy, verdict))
+    findings.extend(_figures_findings(application, policy, verdict, day))
     unknown = unknown_keys(application, policy)
     if unknown:
-        shown = ", ".join(unknown)
+        shown_keys = ", ".join(unknown)
         findings.append(
             Finding(
                 rule=UNKNOWN_KEYS,
                 article=_ANNEX_1,
                 status=verdict.status(UNKNOWN_KEYS, 0),
                 required=None,
-                actual=shown,
+                actual=shown_keys,
                 message=Text(
-                    zh=f"政策 {policy.id} 中没有这些项目（拼写错误？）：{shown}",
-                    en=f"policy {policy.id} has no such items (typos?): {shown}",
+                    zh=f"政策 {policy.id} 中没有这些项目（拼写错误？）：{shown_keys}",
+                    en=f"policy {policy.id} has no such items (typos?): {shown_keys}",
                 ),
                 basis="materials",
             )
@@ -644,7 +997,35 @@ def evaluate(application: Application, policy: Policy | None = None) -> Verdict:
                 evidence=reference or None,
             )
         )
-    return Verdict(policy_id=policy.id, base_name=application.base.name, findings=tuple(findings))
+    findings.extend(_pledge_findings(application, policy, verdict))
+    findings.append(_district_finding(application, policy, verdict.status(DISTRICT, 0)))
+    return Verdict(
+        policy_id=policy.id,
+        base_name=application.base.name,
+        findings=tuple(findings),
+        judged_on=day,
+        figures_year=year,
+    )
+
+
+def declaration_date_problems(application: Application, declared_on: dt.date) -> list[Text]:
+    """How the application's own 填报日期 disagrees with the day the case is really declared
+    (empty when they agree).
+
+    A workflow that overrides (``evaluate(application, judged_on=declared_on)``) judges at
+    the real day whatever the file says; one that prefers to refuse calls this at
+    declaration. Either way a file dated after its declaration cannot buy the base age.
+    """
+    if application.declared_on == declared_on:
+        return []
+    return [
+        Text(
+            zh=f"申请报告的填报日期 {application.declared_on} 与实际申报日 {declared_on} 不一致"
+            "（第六条第（二）项的成立时间和所判年度按实际申报日计算）",
+            en=f"the application is dated {application.declared_on} but declared on "
+            f"{declared_on} (the age of Art. 6(2) and the judged year count from the real day)",
+        )
+    ]
 
 
 # -- 第十条: the district's satisfaction spot check --------------------------------------------------
@@ -659,9 +1040,20 @@ def spot_check_sample_size(resident_enterprises: int, policy: Policy | None = No
     return (policy or load_policy()).spot_check.minimum_sample(resident_enterprises)
 
 
-def judge_spot_check(spot_check: SpotCheck, policy: Policy | None = None) -> tuple[Finding, ...]:
-    """Judge a recorded spot check: the sample's size (第十条) and the satisfaction it found
-    (the satisfaction rule of 第六条第（六）项, measured by the district this time)."""
+def judge_spot_check(
+    spot_check: SpotCheck, policy: Policy | None = None, *, claimed_rate: float | None = None
+) -> tuple[Finding, ...]:
+    """Judge a recorded spot check (第十条): two findings.
+
+    ``spot_check.sample_size`` passes when at least the policy's share of the resident small
+    and micro enterprises (rounded up) was sampled, and fails otherwise: 第十条 fixes the
+    sample. ``spot_check.satisfaction_rate`` records the satisfaction the sample found,
+    beside the applicant's ``claimed_rate`` (see `claimed_satisfaction_rate`), as evidence
+    for the district's decision: it passes whatever the rate, unless the policy's
+    ``spot_check.satisfaction_blocking`` is on (off in the Kunming file), when the sample is
+    judged against the satisfaction rule of 第六条第（六）项. So every finding that is not a
+    pass blocks the recommendation.
+    """
     policy = policy or load_policy()
     rule = policy.spot_check
     minimum = rule.minimum_sample(spot_check.resident_small_micro_enterprises)
@@ -681,11 +1073,26 @@ def judge_spot_check(spot_check: SpotCheck, policy: Policy | None = None) -> tup
             basis="spot_check",
         )
     ]
+    rate = _share(spot_check.satisfied, spot_check.sampled)
+    claimed = Text(
+        zh="申报单位自报 " + (_percent(claimed_rate) if claimed_rate is not None else "—"),
+        en="the applicant reports " + (_percent(claimed_rate) if claimed_rate is not None else "—"),
+    )
+    found = Text(
+        zh=f"抽查 {spot_check.sampled} 家，满意 {spot_check.satisfied} 家（"
+        + (_percent(rate) if rate is not None else "—")
+        + f"），{claimed.zh}",
+        en=f"{spot_check.satisfied} of {spot_check.sampled} sampled satisfied ("
+        + (_percent(rate) if rate is not None else "—")
+        + f"), {claimed.en}",
+    )
     satisfaction = next((r for r in policy.rules if r.measure == "satisfaction_rate"), None)
-    if satisfaction is not None:
-        rate = _share(spot_check.satisfied, spot_check.sampled)
+    if rule.satisfaction_blocking and satisfaction is not None:
         code = _compare(satisfaction, np.array([_as_float(rate)]))[0]
         status = _CODE_STATUS[int(code)]
+        required = (
+            f"{satisfaction.comparison.symbol} {_format(satisfaction.required, satisfaction)}"
+        )
         findings.append(
             Finding(
                 rule="spot_check.satisfaction_rate",
@@ -693,8 +1100,105 @@ def judge_spot_check(spot_check: SpotCheck, policy: Policy | None = None) -> tup
                 status=status,
                 required=satisfaction.required,
                 actual=rate,
-                message=_rule_message(satisfaction, status, rate),
+                message=Text(
+                    zh=f"{satisfaction.description.zh}（县区抽查）：要求 {required}，{found.zh}，{status.label.zh}",
+                    en=f"{satisfaction.description.en} (district spot check): required {required}, "
+                    f"{found.en}; {status.label.en}",
+                ),
+                basis="spot_check",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                rule="spot_check.satisfaction_rate",
+                article=rule.article,
+                status=Status.PASS,
+                required=None,
+                actual=rate,
+                message=Text(
+                    zh=f"满意度随机抽查结果：{found.zh}；作为推荐依据记录，是否推荐由县区决定",
+                    en=f"Satisfaction spot check: {found.en}; recorded as evidence, the district "
+                    "decides on the recommendation",
+                ),
                 basis="spot_check",
             )
         )
     return tuple(findings)
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}%".replace(".0%", "%")
+
+
+# -- 第十一条 and 第十三条: checks the lifecycle applies -------------------------------------------
+
+
+def expert_score_problems(score: float, policy: Policy | None = None) -> list[Text]:
+    """Why an expert's score cannot be recorded (第十一条): it must be a finite number inside
+    the policy's scale (``expert_review.score_min`` to ``score_max``, ends included); empty
+    when it is fine.
+
+    >>> expert_score_problems(85), [p.en for p in expert_score_problems(150)]
+    ([], ['an expert score must lie between 0 and 100 (Art. 11), got 150'])
+    """
+    rule = (policy or load_policy()).expert_review
+    low, high = _format_number(rule.score_min), _format_number(rule.score_max)
+    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+        return [
+            Text(
+                zh=f"专家评分应为 {low} 至 {high} 之间的有限数（{rule.article.zh}），实际为 {score!r}",
+                en=f"an expert score must be a finite number between {low} and {high} "
+                f"({rule.article.en}), got {score!r}",
+            )
+        ]
+    if not rule.score_min <= score <= rule.score_max:
+        return [
+            Text(
+                zh=f"专家评分应在 {low} 至 {high} 之间（{rule.article.zh}），实际为 {_format_number(score)}",
+                en=f"an expert score must lie between {low} and {high} ({rule.article.en}), "
+                f"got {_format_number(score)}",
+            )
+        ]
+    return []
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def selection_key(
+    mean_score: float | None, opinions: int, declared_on: dt.date, case_id: str
+) -> tuple[bool, float, int, dt.date, str]:
+    """The order of 择优 (第十一条) as a sort key, best first: the higher mean expert score,
+    then more opinions, then the earlier declaration, then the case id; a case without a
+    score ranks last. The policy's ``expert_review.tie_break`` states the same rule in words.
+
+    >>> import datetime as dt
+    >>> cases = [("b", 90.0, 2, dt.date(2025, 6, 2)), ("a", 90.0, 3, dt.date(2025, 6, 3)),
+    ...          ("c", None, 0, dt.date(2025, 6, 1)), ("d", 92.5, 1, dt.date(2025, 6, 4))]
+    >>> order = sorted(cases, key=lambda case: selection_key(*case[1:], case_id=case[0]))
+    >>> "".join(case_id for case_id, *_ in order)
+    'dabc'
+    """
+    return (mean_score is None, -(mean_score or 0.0), -opinions, declared_on, case_id)
+
+
+def public_notice_problems(working_days: int, policy: Policy | None = None) -> list[Text]:
+    """Why an announced public notice of ``working_days`` working days is too short
+    (第十三条: 公示期不少于 the policy's minimum); empty when it is long enough.
+
+    >>> public_notice_problems(10), [p.en for p in public_notice_problems(9)]
+    ([], ['the public notice must last at least 10 working days (Art. 13), announced 9'])
+    """
+    period = (policy or load_policy()).periods.public_notice
+    minimum = period.minimum_working_days
+    if working_days >= minimum:
+        return []
+    return [
+        Text(
+            zh=f"公示期不少于 {minimum} 个工作日（{period.article.zh}），公布的公示期为 {working_days} 个工作日",
+            en=f"the public notice must last at least {minimum} working days "
+            f"({period.article.en}), announced {working_days}",
+        )
+    ]

@@ -122,6 +122,16 @@ _DECLARED = [
     "development_plans",
     "management_rules",
 ]
+_PLEDGES = (
+    "materials_truthful",
+    "no_tax_evasion",
+    "no_wage_arrears",
+    "no_social_insurance_arrears",
+    "no_major_safety_accident",
+    "no_major_environmental_incident",
+    "no_major_quality_incident",
+    "no_improper_means",
+)
 _MATERIALS = {
     "application_report": "申请报告.pdf",
     "licences_and_titles": "证照复印件.pdf",
@@ -134,7 +144,8 @@ _MATERIALS = {
 
 
 def eligible_application() -> Application:
-    """A production-services base in 五华区 that meets every article of the 2022 measures."""
+    """A production-services base in 五华区 that meets every article of the 2022 measures and
+    signs every undertaking of 附件1 承诺书."""
     return Application(
         base=Base(
             name="春城数字经济创业创新园",
@@ -174,7 +185,7 @@ def eligible_application() -> Application:
             ),
             YearFigures(
                 year=2024,
-                resident_enterprises=66,
+                resident_enterprises=60,
                 resident_small_micro_enterprises=60,
                 small_micro_employees=905,
                 innovation_outputs=47,
@@ -220,6 +231,7 @@ def eligible_application() -> Application:
             k: Declaration(value=True, evidence=f"佐证材料第{i + 3}册")
             for i, k in enumerate(_DECLARED)
         },
+        pledges=dict.fromkeys(_PLEDGES, True),
         revenue_last_year_10k_yuan=1860.0,
         fee_reductions_10k_yuan=96.5,
         qualifications="国家级科技企业孵化器",
@@ -229,7 +241,8 @@ def eligible_application() -> Application:
 
 
 def ineligible_application() -> Application:
-    """A manufacturing base in 呈贡区 that fails many articles and lacks two materials."""
+    """A manufacturing base in 呈贡区 that fails many articles, lacks two materials and cannot
+    pledge one undertaking of 附件1 承诺书."""
     good = eligible_application()
     return attrs.evolve(
         good,
@@ -287,4 +300,6 @@ def ineligible_application() -> Application:
             },
             "good_credit": Declaration(value=True, evidence=""),
         },
+        # 附件1 承诺书: it cannot pledge that it owes no social-insurance contributions.
+        pledges={**dict.fromkeys(_PLEDGES, True), "no_social_insurance_arrears": False},
     )

@@ -55,6 +55,20 @@ def _credit_code(_instance: object, attribute: attrs.Attribute[str], value: str)
         raise FieldValueError(attribute.name, problem)
 
 
+def _distinct(_instance: object, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    seen: list[str] = []
+    for item in value:
+        if item.strip() in seen:
+            raise FieldValueError(
+                attribute.name,
+                Text(
+                    zh=f"每项只能列出一次，重复：{item.strip()}",
+                    en=f"each item may be listed once, repeated: {item.strip()}",
+                ),
+            )
+        seen.append(item.strip())
+
+
 class Focus(enum.Enum):
     """The base's main line (第六条第（七）项): manufacturing or production services."""
 
@@ -104,8 +118,8 @@ class Base:
     name: str = attrs.field(validator=_non_empty)
     district: str = attrs.field(validator=_non_empty)
     """所属县区: the county, district or development zone whose SME authority recommends it."""
-    leading_industries: tuple[str, ...]
-    """主导产业 (第六条第（四）项: at most 3)."""
+    leading_industries: tuple[str, ...] = attrs.field(validator=_distinct)
+    """主导产业 (第六条第（四）项: at most 3), each listed once (a repeat is bad input)."""
     focus: Focus
     """以制造业为主 or 以生产服务业为主 (第六条第（七）项)."""
     established_on: dt.date
@@ -319,6 +333,12 @@ class Application:
     agencies: tuple[ContractedAgency, ...] = ()
     materials: Mapping[str, str] = attrs.field(factory=dict)
     declarations: Mapping[str, Declaration] = attrs.field(factory=dict)
+    pledges: Mapping[str, bool] = attrs.field(factory=dict)
+    """附件1 承诺书: each undertaking of the policy's pledge, ``true`` when the applicant
+    pledges it, ``false`` when it cannot (a missing one is not assessable)."""
+    services_year: int | None = None
+    """The year of 申请表 三's service figures and ``service_volume``; ``None``: the year
+    before ``declared_on`` (the form reports 上一年度)."""
     revenue_last_year_10k_yuan: float | None = attrs.field(default=None, validator=_non_negative)
     """上一年度营业收入 (万元)."""
     fee_reductions_10k_yuan: float | None = attrs.field(default=None, validator=_non_negative)
@@ -329,6 +349,16 @@ class Application:
     """得到政府扶持的情况."""
     honours: str = ""
     """各级政府或省级行业协会授予称号、荣誉."""
+
+    def figures_for(self, year: int) -> YearFigures | None:
+        """The figures of ``year`` in ``yearly`` (``None`` if the application has none)."""
+        return next((figures for figures in self.yearly if figures.year == year), None)
+
+    @property
+    def service_figures_year(self) -> int:
+        """The year the service figures describe: ``services_year``, or else the year
+        before the declaration (申请表 三 reports 上一年度)."""
+        return self.services_year if self.services_year is not None else self.declared_on.year - 1
 
     def latest_years(self) -> tuple[YearFigures | None, YearFigures | None]:
         """The latest year's figures and the year before it (``None`` where missing)."""

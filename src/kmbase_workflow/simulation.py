@@ -46,14 +46,26 @@ from . import _plots
 from ._i18n import Lang, Text
 from .calendar import WorkingDayCalendar, default_calendar
 from .eligibility import (
+    DISTRICT_COLUMN,
+    FIGURES_YEAR,
+    SERVICES_YEAR,
     UNKNOWN_KEYS,
+    JudgedOn,
     PopulationVerdict,
     Status,
     application_columns,
     evaluate_population,
 )
 from .errors import InvalidInputError
-from .policy import APPLICATION_MEASURES, Comparison, Counting, Policy, Rule, load_policy
+from .policy import (
+    APPLICATION_MEASURES,
+    CONSISTENCY_MEASURES,
+    Comparison,
+    Counting,
+    Policy,
+    Rule,
+    load_policy,
+)
 from .records import Application, Focus
 
 __all__ = [
@@ -121,8 +133,12 @@ def frame_columns(policy: Policy | None = None) -> tuple[str, ...]:
     1.0/0.0; missing as NaN or ``pd.NA``), ``focus`` (``manufacturing`` /
     ``production_services``), ``declared.<measure>`` for each declared rule (1.0 declared with
     evidence, 0.0 declared false, missing otherwise), ``service.<function>.<measure>`` for each
-    threshold of 第七条 (0 when the function is not claimed), ``material.<id>`` (bool) and
-    ``application.unknown_keys`` (how many keys the policy does not know; optional).
+    threshold of 第七条 (0 when the function is not claimed), ``material.<id>`` (bool),
+    ``application.unknown_keys`` (how many keys the policy does not know; optional), each
+    measure of `CONSISTENCY_MEASURES` (1.0 agrees, 0.0 not), ``pledge.<id>`` (附件1 承诺书:
+    1.0 pledged, 0.0 cannot pledge, missing otherwise), ``figures_year.yearly`` and
+    ``figures_year.services`` (1.0 the judged year's figures are given) and
+    ``district.listed`` (1.0 the base's district is one of the policy's).
     """
     policy = policy or load_policy()
     names = [*APPLICATION_MEASURES, "focus"]
@@ -134,17 +150,26 @@ def frame_columns(policy: Policy | None = None) -> tuple[str, ...]:
     ]
     names += [UNKNOWN_KEYS]
     names += [f"material.{material.id}" for material in policy.materials]
+    names += [*CONSISTENCY_MEASURES]
+    names += [f"pledge.{pledge.id}" for pledge in policy.pledges]
+    names += [FIGURES_YEAR, SERVICES_YEAR, DISTRICT_COLUMN]
     return tuple(names)
 
 
-def to_frame(applications: Sequence[Application], policy: Policy | None = None) -> Frame:
+def to_frame(
+    applications: Sequence[Application],
+    policy: Policy | None = None,
+    *,
+    judged_on: JudgedOn = None,
+) -> Frame:
     """One row per application with the columns of `frame_columns`, indexed by the
     base's name (index name ``base``). Built on
     `application_columns`, so it measures exactly what
-    `evaluate` measures."""
+    `evaluate` measures; ``judged_on`` (one day, one per application, or each
+    application's own date) is the day each is judged at, as in `evaluate`."""
     pd = _pandas()
     policy = policy or load_policy()
-    columns = application_columns(applications, policy)
+    columns = application_columns(applications, policy, judged_on=judged_on)
     index = pd.Index([app.base.name for app in applications], name="base")
     return pd.DataFrame({name: columns[name] for name in frame_columns(policy)}, index=index)
 
@@ -688,6 +713,12 @@ def generate_columns(
     columns[UNKNOWN_KEYS] = np.zeros(size)
     for material in policy.materials:
         columns[f"material.{material.id}"] = rng.random(size) < spec.material_provided
+    # Drawn after everything else so that a seed gives the same population as before: a
+    # synthetic application is coherent, current, in a listed district and pledges all.
+    for name in (*CONSISTENCY_MEASURES, FIGURES_YEAR, SERVICES_YEAR, DISTRICT_COLUMN):
+        columns[name] = np.ones(size)
+    for pledge in policy.pledges:
+        columns[f"pledge.{pledge.id}"] = np.ones(size)
     return columns
 
 

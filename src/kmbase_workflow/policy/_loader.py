@@ -8,6 +8,7 @@ converter, so a broken file gets the same precise, path-by-path report as an app
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -22,6 +23,7 @@ from ._measures import (
     APPLICATION_MEASURES,
     CATEGORICAL_MEASURES,
     CATEGORICAL_VALUES,
+    CONSISTENCY_MEASURES,
     SERVICE_MEASURES,
 )
 from ._model import (
@@ -29,9 +31,14 @@ from ._model import (
     Comparison,
     Counting,
     DeclarationWindow,
+    District,
+    DistrictKind,
     EndOfPeriodRule,
+    ExpertReviewRule,
+    FiguresYearRule,
     Material,
     Periods,
+    Pledge,
     Policy,
     PublicNoticePeriod,
     Rule,
@@ -129,8 +136,59 @@ class _SpotCheck:
     article_zh: str
     article_en: str
     minimum_share: float
+    satisfaction_blocking: bool
     zh: str
     en: str
+
+
+@attrs.frozen
+class _District:
+    name: str
+    kind: DistrictKind
+    code: str | None = None
+
+
+@attrs.frozen
+class _Districts:
+    article_zh: str
+    article_en: str
+    items: tuple[_District, ...]
+
+
+@attrs.frozen
+class _Pledge:
+    id: str
+    article_zh: str
+    article_en: str
+    zh: str
+    en: str
+
+
+@attrs.frozen
+class _Pledges:
+    items: tuple[_Pledge, ...]
+
+
+@attrs.frozen
+class _Figures:
+    id: str
+    article_zh: str
+    article_en: str
+    years_before: int
+    zh: str
+    en: str
+
+
+@attrs.frozen
+class _ExpertReview:
+    article_zh: str
+    article_en: str
+    score_min: float
+    score_max: float
+    zh: str
+    en: str
+    tie_break_zh: str
+    tie_break_en: str
 
 
 @attrs.frozen
@@ -192,13 +250,26 @@ class _PolicyFile:
     materials: _Materials
     spot_check: _SpotCheck
     periods: _Periods
+    districts: _Districts
+    pledges: _Pledges
+    figures: _Figures
+    expert_review: _ExpertReview
 
 
 # -- from the file's shape to the model ----------------------------------------------------
 
 
 def _article(
-    part: _Rule | _Function | _Material | _Materials | _SpotCheck | _ServiceFunctions,
+    part: _Rule
+    | _Function
+    | _Material
+    | _Materials
+    | _SpotCheck
+    | _ServiceFunctions
+    | _Districts
+    | _Pledge
+    | _Figures
+    | _ExpertReview,
 ) -> Text:
     return Text(zh=part.article_zh, en=part.article_en)
 
@@ -287,8 +358,9 @@ def _rule_problems(rules: tuple[_Rule, ...]) -> list[Text]:
                 _problem(f"{path}.id", f"规则编号 {rule.id} 重复", f"rule id {rule.id} is repeated")
             )
         seen.add(rule.id)
-        if not rule.declared and rule.measure not in APPLICATION_MEASURES:
-            known = ", ".join(sorted(APPLICATION_MEASURES))
+        measures = {**APPLICATION_MEASURES, **CONSISTENCY_MEASURES}
+        if not rule.declared and rule.measure not in measures:
+            known = ", ".join(sorted(measures))
             problems.append(
                 _problem(
                     f"{path}.measure",
@@ -360,6 +432,38 @@ def _service_function_problems(raw: _ServiceFunctions) -> list[Text]:
     return problems
 
 
+def _district_problems(raw: _Districts) -> list[Text]:
+    problems: list[Text] = []
+    if not raw.items:
+        problems.append(
+            _problem("districts.items", "至少列出一个县区", "list at least one district")
+        )
+    names = [item.name for item in raw.items]
+    for index, item in enumerate(raw.items):
+        path = f"districts.items[{index}]"
+        if not item.name.strip() or item.name != item.name.strip():
+            problems.append(
+                _problem(
+                    f"{path}.name",
+                    "名称不能为空，也不能以空白开头或结尾",
+                    "a name is not empty and has no leading or trailing blanks",
+                )
+            )
+        if item.name in names[:index]:
+            problems.append(
+                _problem(f"{path}.name", f"县区 {item.name} 重复", f"{item.name} is repeated")
+            )
+        if item.code is not None and not (len(item.code) == 6 and item.code.isdigit()):
+            problems.append(
+                _problem(
+                    f"{path}.code",
+                    f"行政区划代码应为 6 位数字，实际为 {item.code!r}",
+                    f"an administrative division code has 6 digits, got {item.code!r}",
+                )
+            )
+    return problems
+
+
 def _consistency_problems(raw: _PolicyFile) -> list[Text]:
     """What the file's shape cannot say: unknown measures, repeated ids, impossible numbers."""
     problems = _rule_problems(raw.rules) + _service_function_problems(raw.service_functions)
@@ -370,6 +474,21 @@ def _consistency_problems(raw: _PolicyFile) -> list[Text]:
                 "format",
                 f"本库只读取第 {FORMAT_VERSION} 版格式",
                 f"this library reads format {FORMAT_VERSION} only",
+            )
+        )
+    problems.extend(_district_problems(raw.districts))
+    problems.extend(_repeated_ids("pledges.items", [item.id for item in raw.pledges.items]))
+    if raw.figures.years_before < 0:
+        problems.append(_problem("figures.years_before", "不能为负数", "must not be negative"))
+    review = raw.expert_review
+    if not (math.isfinite(review.score_min) and math.isfinite(review.score_max)) or not (
+        review.score_min < review.score_max
+    ):
+        problems.append(
+            _problem(
+                "expert_review.score_max",
+                "分值范围应为有限数且 score_min < score_max",
+                "the scale must be finite with score_min < score_max",
             )
         )
     if not 0 < raw.spot_check.minimum_share <= 1:
@@ -430,8 +549,30 @@ def read_policy(data: Mapping[str, object], *, source: str = "policy") -> Policy
             article=_article(raw.spot_check),
             minimum_share=raw.spot_check.minimum_share,
             description=Text(zh=raw.spot_check.zh, en=raw.spot_check.en),
+            satisfaction_blocking=raw.spot_check.satisfaction_blocking,
         ),
         periods=_periods(raw.periods),
+        districts=tuple(
+            District(name=item.name, kind=item.kind, code=item.code) for item in raw.districts.items
+        ),
+        districts_article=_article(raw.districts),
+        pledges=tuple(
+            Pledge(id=item.id, article=_article(item), description=Text(zh=item.zh, en=item.en))
+            for item in raw.pledges.items
+        ),
+        figures=FiguresYearRule(
+            id=raw.figures.id,
+            article=_article(raw.figures),
+            years_before=raw.figures.years_before,
+            description=Text(zh=raw.figures.zh, en=raw.figures.en),
+        ),
+        expert_review=ExpertReviewRule(
+            article=_article(raw.expert_review),
+            score_min=raw.expert_review.score_min,
+            score_max=raw.expert_review.score_max,
+            description=Text(zh=raw.expert_review.zh, en=raw.expert_review.en),
+            tie_break=Text(zh=raw.expert_review.tie_break_zh, en=raw.expert_review.tie_break_en),
+        ),
     )
 
 

@@ -14,20 +14,22 @@ APPLICATION_MEASURES: dict[str, Text] = {
         zh="运营主体具有独立法人资格", en="operator is an independent legal person"
     ),
     "operating_years": Text(
-        zh="基地成立年限（至填报日期）",
-        en="years since the base was established (to the declaration date)",
+        zh="基地成立年限（至判断日，默认填报日期）",
+        en="years since the base was established (to the judged day, by default the "
+        "declaration date)",
     ),
     "resident_small_micro_enterprises": Text(
-        zh="最近年度入驻小微企业户数", en="resident small and micro enterprises, latest year"
+        zh="所判年度入驻小微企业户数", en="resident small and micro enterprises, judged year"
     ),
     "small_micro_employees": Text(
-        zh="最近年度小微企业从业人员",
-        en="employees of resident small and micro enterprises, latest year",
+        zh="所判年度小微企业从业人员",
+        en="employees of resident small and micro enterprises, judged year",
     ),
     "leading_industries": Text(zh="主导产业个数", en="number of leading industries"),
     "leading_industry_share": Text(
-        zh="名录中主营业务属于主导产业的入驻企业占比",
-        en="share of rostered resident enterprises in the leading industries",
+        zh="名录中主营业务属于主导产业的企业数占所判年度申报的入驻企业户数的比例",
+        en="rostered enterprises in the leading industries as a share of the judged year's "
+        "reported resident enterprises",
     ),
     "full_time_service_staff": Text(zh="专职服务人员人数", en="full-time service staff"),
     "qualified_staff_share": Text(
@@ -54,6 +56,16 @@ APPLICATION_MEASURES: dict[str, Text] = {
     "innovation_growth": Text(zh="创新成果年增长率", en="yearly growth of innovation outputs"),
 }
 """Measures of a whole application, by name."""
+
+CONSISTENCY_MEASURES: dict[str, Text] = {
+    "roster_matches_total": Text(
+        zh="入驻企业名录的企业数等于所判年度申报的入驻企业户数（1 一致，0 不一致）",
+        en="the roster lists as many enterprises as the judged year's reported resident total "
+        "(1 matches, 0 does not)",
+    ),
+}
+"""Checks that the parts of an application agree, as 1.0 (agree) / 0.0 (do not): a rule
+compares them with ``is_true``. A synthetic population agrees everywhere."""
 
 CATEGORICAL_MEASURES: dict[str, Text] = {
     "focus": Text(

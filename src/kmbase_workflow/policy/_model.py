@@ -21,9 +21,14 @@ __all__ = [
     "Comparison",
     "Counting",
     "DeclarationWindow",
+    "District",
+    "DistrictKind",
     "EndOfPeriodRule",
+    "ExpertReviewRule",
+    "FiguresYearRule",
     "Material",
     "Periods",
+    "Pledge",
     "Policy",
     "PublicNoticePeriod",
     "Rule",
@@ -127,11 +132,18 @@ class Material:
 @attrs.frozen
 class SpotCheckRule:
     """The satisfaction spot check of 第十条: sample at least ``minimum_share`` of the
-    resident small and micro enterprises, rounded up."""
+    resident small and micro enterprises, rounded up.
+
+    第十条 fixes the sample size, not a satisfaction the sample must reach: the satisfaction
+    found is evidence for the district's recommendation. ``satisfaction_blocking`` (off in
+    the Kunming file) makes it a condition for a jurisdiction that wants one: the sample is
+    then judged against the satisfaction rule of 第六条第（六）项.
+    """
 
     article: Text
     minimum_share: float
     description: Text
+    satisfaction_blocking: bool = False
 
     def minimum_sample(self, resident_enterprises: int) -> int:
         """Smallest allowed sample for ``resident_enterprises`` residents (rounded up)."""
@@ -140,6 +152,66 @@ class SpotCheckRule:
             raise ValueError(msg)
         # Round the product first so that 10% of 30 is 3, not 3.0000000000000004 → 4.
         return math.ceil(round(resident_enterprises * self.minimum_share, 9))
+
+
+class DistrictKind(enum.Enum):
+    """The two kinds of authority 第四条 names: 县（市）区 and 开发（度假）区."""
+
+    COUNTY_LEVEL = "county_level"
+    """A county-level division (区, 县, 县级市, 自治县), with its administrative division code."""
+    DEVELOPMENT_ZONE = "development_zone"
+    """A development or resort zone (开发区, 度假区, 风景名胜区) with its own SME authority."""
+
+
+@attrs.frozen
+class District:
+    """A district whose SME authority reviews and recommends bases (第四条, 第九条)."""
+
+    name: str
+    """The name exactly as applications and officials write it (``五华区``)."""
+    kind: DistrictKind
+    code: str | None = None
+    """The administrative division code (行政区划代码, GB/T 2260), where it has one."""
+
+
+@attrs.frozen
+class Pledge:
+    """One undertaking of the pledge (附件1 承诺书) the applicant signs."""
+
+    id: str
+    article: Text
+    description: Text
+
+
+@attrs.frozen
+class FiguresYearRule:
+    """Which year's figures are judged (第六条, 第七条, 第八条第（三）项).
+
+    The conditions speak of the base as it is, and 第八条第（三）项 asks for the previous
+    year's audit: the figures judged are those of ``years_before`` years before the year of
+    the judged day (1: the year before).
+    """
+
+    id: str
+    article: Text
+    years_before: int
+    description: Text
+
+    def expected_year(self, judged_on: dt.date) -> int:
+        """The year whose figures an application judged on ``judged_on`` must report."""
+        return judged_on.year - self.years_before
+
+
+@attrs.frozen
+class ExpertReviewRule:
+    """The expert review and selection of 第十一条: the score scale and the tie-break."""
+
+    article: Text
+    score_min: float
+    score_max: float
+    description: Text
+    tie_break: Text
+    """How cases with equal mean scores are ordered (documented, applied by the selection)."""
 
 
 class Counting(enum.Enum):
@@ -187,7 +259,13 @@ class WorkingDayPeriod:
 
 @attrs.frozen
 class PublicNoticePeriod(WorkingDayPeriod):
-    """The public notice (社会公示) of 第十三条."""
+    """The public notice (社会公示) of 第十三条: 公示期不少于 ``working_days`` 个工作日. The
+    bureau may announce a longer notice, never a shorter one."""
+
+    @property
+    def minimum_working_days(self) -> int:
+        """The least number of working days an announced notice may last (不少于)."""
+        return self.working_days
 
 
 @attrs.frozen
@@ -250,6 +328,20 @@ class Policy:
     materials_article: Text
     spot_check: SpotCheckRule
     periods: Periods
+    districts: tuple[District, ...]
+    """The authorities of 第四条: every district an application or an official may name."""
+    districts_article: Text
+    pledges: tuple[Pledge, ...]
+    """The undertakings of 附件1 承诺书."""
+    figures: FiguresYearRule
+    expert_review: ExpertReviewRule
+
+    def district(self, name: str) -> District:
+        """The district with exactly this name (``KeyError`` if the policy lists none)."""
+        for district in self.districts:
+            if district.name == name:
+                return district
+        raise KeyError(name)
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id (``KeyError`` if the policy has none)."""
