@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -57,7 +56,15 @@ from .deadlines import (
     reapplication_year,
     validity_deadline,
 )
-from .eligibility import Status, evaluate, judge_spot_check
+from .eligibility import (
+    Status,
+    claimed_satisfaction_rate,
+    district_problems,
+    evaluate,
+    expert_score_problems,
+    judge_spot_check,
+    public_notice_problems,
+)
 from .errors import InvalidInputError, TransitionRefusedError, unknown_choice
 from .events import (
     EVENT_TYPES,
@@ -375,7 +382,20 @@ def _time_moves_forward(ctx: GuardContext) -> Iterator[GuardFailure]:
         )
 
 
-_COMMON_GUARDS: tuple[Guard, ...] = (_state_allows, _authorized, _time_moves_forward)
+def _known_district(ctx: GuardContext) -> Iterator[GuardFailure]:
+    """A district authority names one of the policy's districts (第四条), so a typo never
+    creates a district of its own."""
+    if ctx.actor.role is Role.DISTRICT_AUTHORITY:
+        for problem in district_problems(ctx.actor.district or "", ctx.policy):
+            yield GuardFailure("actor_district", _text("第四条", "Art. 4"), problem)
+
+
+_COMMON_GUARDS: tuple[Guard, ...] = (
+    _state_allows,
+    _authorized,
+    _known_district,
+    _time_moves_forward,
+)
 
 
 # -- the guards of particular steps ---------------------------------------------------------
@@ -414,6 +434,12 @@ def _materials_of(application: Application, ctx: GuardContext) -> Iterator[Guard
 
 def _materials_complete(ctx: GuardContext) -> Iterator[GuardFailure]:
     yield from _materials_of(ctx.case.application, ctx)
+
+
+def _district_listed(ctx: GuardContext) -> Iterator[GuardFailure]:
+    """The base lies in one of the policy's districts (第四条, 第九条 属地原则)."""
+    for problem in district_problems(ctx.case.district, ctx.policy):
+        yield GuardFailure("district_listed", _text("第四条、第九条", "Art. 4, 9"), problem)
 
 
 def _one_open_case_and_reapplication(ctx: GuardContext) -> Iterator[GuardFailure]:
@@ -522,13 +548,15 @@ def _recommendation(ctx: GuardContext) -> Iterator[GuardFailure]:
             "尚未完成申报材料真实性、完整性初审",
             "the materials have not been checked for authenticity and completeness",
         )
-    for finding in judge_spot_check(payload.spot_check, ctx.policy):
+    claimed = claimed_satisfaction_rate(ctx.case.application)
+    for finding in judge_spot_check(payload.spot_check, ctx.policy, claimed_rate=claimed):
         if finding.status is Status.FAIL:
             yield GuardFailure(finding.rule, finding.article, finding.message)
 
 
 def _eligible(ctx: GuardContext) -> Iterator[GuardFailure]:
-    verdict = evaluate(ctx.case.application, ctx.policy)
+    # Judged as of the day the case was really declared, whatever date the file carries.
+    verdict = evaluate(ctx.case.application, ctx.policy, judged_on=ctx.case.declared_on)
     for finding in verdict.findings:
         if finding.status is not Status.PASS:
             yield GuardFailure(f"eligibility.{finding.rule}", finding.article, finding.message)
@@ -564,13 +592,8 @@ def _expert_opinion(ctx: GuardContext) -> Iterator[GuardFailure]:
     if not isinstance(opinion, ExpertOpinion):
         yield _failure("opinion", _REVIEW, "缺少专家评审意见", "the expert opinion is missing")
         return
-    if not math.isfinite(opinion.score):
-        yield _failure(
-            "score",
-            _REVIEW,
-            f"评分须为有限数值，收到 {opinion.score}",
-            f"the score must be a finite number, got {opinion.score}",
-        )
+    for problem in expert_score_problems(opinion.score, ctx.policy):
+        yield GuardFailure("score", _REVIEW, problem)
     if not opinion.opinion.strip():
         yield _failure("opinion", _REVIEW, "评审意见不能为空", "the opinion is empty")
     if not opinion.expert.strip():
@@ -658,14 +681,9 @@ def _notice_period(ctx: GuardContext) -> Iterator[GuardFailure]:
         )
         return
     days = _announced_working_days(ctx, start, announcement)
-    if days is not None and days < period.working_days:
-        yield _failure(
-            "notice_length",
-            period.article,
-            f"公示期不少于 {period.working_days} 个工作日，公告的只有 {days} 个",
-            f"the notice must last at least {period.working_days} working days; "
-            f"the announced one has {days}",
-        )
+    if days is not None:
+        for problem in public_notice_problems(days, ctx.policy):
+            yield GuardFailure("notice_length", period.article, problem)
 
 
 def _announced_working_days(
@@ -1095,7 +1113,8 @@ _CERTIFIED = (State.CERTIFIED, State.REVOCATION_PENDING)
 STEPS: tuple[Step, ...] = (
     Step(trigger=Trigger.DECLARE, sources=(None,), destination=State.DECLARED, roles=_OPERATOR,
          article=_A9, label=_text("申报", "declare"), event=Declared, payload=Application,
-         guards=(_round_open, _materials_complete, _one_open_case_and_reapplication)),
+         guards=(_round_open, _district_listed, _materials_complete,
+                 _one_open_case_and_reapplication)),
     Step(trigger=Trigger.RETURN_FOR_CORRECTION, sources=(State.DECLARED,),
          destination=State.RETURNED_FOR_CORRECTION, roles=_DISTRICT, article=_A10,
          label=_text("退回补正", "return for correction"), event=CorrectionRequested,

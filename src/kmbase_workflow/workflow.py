@@ -58,6 +58,7 @@ from .deadlines import (
     annual_report_deadlines,
     expiry_reminders,
 )
+from .eligibility import selection_key
 from .errors import (
     ConcurrencyConflictError,
     IdempotencyKeyReusedError,
@@ -961,12 +962,8 @@ class Workflow:
         candidates = list(self.cases(state=State.DISTRICT_RECOMMENDED, round_year=round_year))
         ranked = sorted(
             candidates,
-            key=lambda case: (
-                case.expert_score is None,
-                -(case.expert_score or 0.0),
-                -len(case.expert_opinions),
-                case.declared_on,
-                case.id,
+            key=lambda case: selection_key(
+                case.expert_score, len(case.expert_opinions), case.declared_on, case.id
             ),
         )
         decision = 1 + max(
