@@ -27,6 +27,7 @@ from ._cli_common import (
     OutputFormat,
     data_console,
     enum_option,
+    existing_database,
     fail,
     language,
     make_actor,
@@ -82,8 +83,16 @@ def _clock(today: str | None) -> Clock:
     return FixedClock(dt.datetime(day.year, day.month, day.day, 9, 0))
 
 
-def _workflow(db: str | None, today: str | None = None, provisional: bool = False) -> Workflow:
-    return Workflow(open_store(db), clock=_clock(today), allow_provisional=provisional)
+def _workflow(
+    db: str | None,
+    today: str | None = None,
+    provisional: bool = False,
+    *,
+    create: bool = False,
+) -> Workflow:
+    """The workflow over ``--db``; a missing SQLite file is refused unless ``create``."""
+    store = open_store(db if create else existing_database(db))
+    return Workflow(store, clock=_clock(today), allow_provisional=provisional)
 
 
 def _echo_json(data: object) -> None:
@@ -137,7 +146,7 @@ def round_open(
     chosen = language(lang)
 
     def act() -> None:
-        workflow = _workflow(db)
+        workflow = _workflow(db, create=True)
         start, end = parse_date(opens_on, "OPENS_ON"), parse_date(closes_on, "CLOSES_ON")
         officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
         workflow.open_round(year, start, end, officer, notice)
@@ -147,9 +156,11 @@ def round_open(
 
 
 @round_app.command("list")
-def round_list(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+def round_list(
+    db: DbOption = None, output: FormatOption = OutputFormat.TABLE, lang: LangOption = "zh"
+) -> None:
     """列出各年度申报 / List the declaration rounds."""
-    rounds = _workflow(db).store.rounds()
+    rounds = run(language(lang), lambda: _workflow(db).store.rounds())
     if output is OutputFormat.JSON:
         _echo_json([converter.unstructure(r) for r in rounds])
         return
@@ -183,7 +194,7 @@ def declare(
     def act() -> Case:
         application = load_application(file)
         operator = Actor.for_operator(application.operator, via="cli")
-        workflow = _workflow(db, today)
+        workflow = _workflow(db, today, create=True)
         return workflow.declare(application, operator, case_id=case_id, idempotency_key=key).case
 
     case = run(chosen, act)
@@ -491,7 +502,7 @@ def follow(
             ),
             chosen,
         )
-    store = run(chosen, lambda: open_store(db))
+    store = run(chosen, lambda: open_store(existing_database(db)))
     try:
         while True:
             position = store.consumer_position(consumer)

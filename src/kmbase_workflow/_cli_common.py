@@ -70,6 +70,26 @@ DB_HELP = (
 DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP, envvar="KMBASE_DB")]
 
 
+def existing_database(db: str | None) -> str | None:
+    """``db`` when it names a database that exists; an SQLite file that does not exist is bad
+    input (exit 2), so a mistyped path never creates an empty database behind a read.
+    Only ``kmbase db init``, ``round open`` and ``declare`` create one."""
+    from .stores import DEFAULT_URL, URL_ENVIRONMENT_VARIABLE  # noqa: PLC0415 - CLI start-up
+
+    url = db or os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        path = Path(url.removeprefix("sqlite://").removeprefix("/"))
+        if not path.is_file():
+            raise InvalidInputError(
+                Text(zh=f"数据库文件不存在：{path}", en=f"no database file at {path}"),
+                hint=Text(
+                    zh="检查 --db 的路径，或先用 kmbase db init 创建",
+                    en="check the --db path, or create it with kmbase db init",
+                ),
+            )
+    return db
+
+
 def language(value: str) -> Lang:
     """The message language, or exit 2 for an unknown one."""
     if value in ("zh", "en"):
