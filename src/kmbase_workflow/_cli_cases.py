@@ -160,7 +160,8 @@ def round_list(
     db: DbOption = None, output: FormatOption = OutputFormat.TABLE, lang: LangOption = "zh"
 ) -> None:
     """列出各年度申报 / List the declaration rounds."""
-    rounds = run(language(lang), lambda: _workflow(db).store.rounds())
+    workflow = run(language(lang), lambda: _workflow(db))
+    rounds = workflow.store.rounds()
     if output is OutputFormat.JSON:
         _echo_json([converter.unstructure(r) for r in rounds])
         return
