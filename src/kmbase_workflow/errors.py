@@ -46,7 +46,6 @@ __all__ = [
     "SchemaVersionError",
     "StoreError",
     "TransitionRefusedError",
-    "unknown_choice",
 ]
 
 
