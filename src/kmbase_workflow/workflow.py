@@ -48,7 +48,7 @@ from .deadlines import (
     change_filing_deadline,
     expiry_reminders,
 )
-from .errors import InvalidInputError, TransitionRefusedError
+from .errors import ConcurrencyConflictError, InvalidInputError, TransitionRefusedError
 from .events import (
     AnnualReportFiled,
     AnnualReportOverdue,
@@ -93,7 +93,6 @@ from .policy import Policy, bundled_policies, policy_in_force
 from .records import Application
 from .serialization import unstructure
 from .stores import CaseQuery, CaseStore, Change, open_store
-from .stores.memory import conflict
 
 __all__ = ["Outcome", "SweepReport", "Workflow"]
 
@@ -475,7 +474,7 @@ class Workflow:
             )
         case = self.store.get(case_id)
         if expected_version is not None and case.version != expected_version:
-            raise conflict(case.id, expected_version, case.version)
+            raise ConcurrencyConflictError.stale_version(case.id, expected_version, case.version)
         ctx = self._context(case, trigger, actor, reason, payload)
         failures = check_guards(ctx)
         if failures:

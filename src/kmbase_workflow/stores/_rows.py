@@ -8,26 +8,125 @@ is written once to its own table.
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from .._i18n import Text
 from ..case import Case
+from ..errors import FieldValueError
 from ..events import EVENT_TYPES, Event
 from ..history import HistoryEntry
 from ..records import Application
 from ..serialization import converter
 
+if TYPE_CHECKING:
+    from ._protocol import Change
+
 __all__ = [
+    "INDEXED_TEXT_LIMIT",
     "application_data",
     "case_columns",
     "case_from_json",
+    "check_text",
     "dumps",
     "event_data",
     "event_from_json",
     "history_columns",
     "history_from_row",
+    "refuse_unstorable",
+    "storable_key",
 ]
+
+
+INDEXED_TEXT_LIMIT = 1024
+"""The longest text (in UTF-8 bytes) a store keeps in an indexed column: case ids, base ids,
+districts, idempotency keys, event ids and consumer names. PostgreSQL cannot index a row of
+more than about 2,700 bytes; every store refuses the same, longer, values."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no store can keep in text: NUL (PostgreSQL refuses it in text and JSON) and lone
+surrogates (not Unicode text: they cannot be encoded as UTF-8)."""
+
+
+def _char_problem(value: str) -> Text | None:
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    code = f"U+{ord(found.group()):04X}"
+    if found.group() == "\x00":
+        return Text(
+            zh=f"含有空字符（{code}），数据库无法保存",
+            en=f"contains a NUL character ({code}), which no store can keep",
+        )
+    return Text(
+        zh=f"含有孤立的代理字符（{code}），不是有效的 Unicode 文本",
+        en=f"contains a lone surrogate ({code}), which is not valid Unicode text",
+    )
+
+
+def check_text(field: str, value: str, *, indexed: bool = False) -> None:
+    """Refuse (`FieldValueError` naming ``field``) text that some store cannot keep: NUL,
+    lone surrogates and, in an indexed column, more than `INDEXED_TEXT_LIMIT` bytes."""
+    problem = _char_problem(value)
+    if problem is None and indexed:
+        size = len(value.encode("utf-8"))
+        if size > INDEXED_TEXT_LIMIT:
+            problem = Text(
+                zh=f"长 {size} 字节（UTF-8），索引列最多 {INDEXED_TEXT_LIMIT} 字节",
+                en=f"is {size:,} bytes long (UTF-8); an indexed column holds at most "
+                f"{INDEXED_TEXT_LIMIT:,}",
+            )
+    if problem is not None:
+        raise FieldValueError(field, problem)
+
+
+def storable_key(value: str) -> bool:
+    """Whether ``value`` could be a stored key (a read with any other finds nothing)."""
+    return _UNSTORABLE.search(value) is None and len(value.encode("utf-8")) <= INDEXED_TEXT_LIMIT
+
+
+def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
+    """Every string inside a record (attrs classes, mappings, sequences), with its path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield f"{path}.{key}", key
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+    elif attrs.has(kind := type(value)):
+        for field in attrs.fields(kind):
+            yield from _strings(getattr(value, field.name), f"{path}.{field.name}")
+
+
+def refuse_unstorable(change: Change) -> None:
+    """Refuse, before anything is written, a change some store could not keep, naming the
+    field: every store calls this, so all of them accept and refuse the same changes."""
+    case = change.case
+    check_text("case.id", case.id, indexed=True)
+    check_text("case.base_id", case.base_id, indexed=True)
+    check_text("case.district", case.district, indexed=True)
+    if change.idempotency_key is not None:
+        check_text("idempotency_key", change.idempotency_key, indexed=True)
+    for index, event in enumerate(change.events):
+        check_text(f"events[{index}].id", event.id, indexed=True)
+    for field in attrs.fields(Case):
+        # The application is written once, with the new case; later changes never rewrite it.
+        if field.name != "application" or change.expected_version == 0:
+            for path, text in _strings(getattr(case, field.name), f"case.{field.name}"):
+                check_text(path, text)
+    for path, text in _strings(change.history, "history"):
+        check_text(path, text)
+    for index, event in enumerate(change.events):
+        for path, text in _strings(event, f"events[{index}]"):
+            check_text(path, text)
 
 
 # Built once; the data are plain trees (no cycles to check), as the converter produces them.
