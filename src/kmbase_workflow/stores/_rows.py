@@ -7,9 +7,10 @@ is written once to its own table.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -106,9 +107,54 @@ def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(getattr(value, field.name), f"{path}.{field.name}")
 
 
-def refuse_unstorable(change: Change) -> None:
+_LEAVES = frozenset({bool, int, float, type(None), dt.date, dt.datetime})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _all_strings(value: object) -> list[str]:
+    """Every string inside a record, without paths: the fast pass every write makes."""
+    found: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            found.append(item)
+        elif kind in _LEAVES:
+            continue
+        elif kind is tuple or kind is list:
+            stack.extend(item)
+        elif kind is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        else:
+            names = _FIELD_NAMES.get(kind)
+            if names is None and attrs.has(kind):
+                names = _FIELD_NAMES[kind] = tuple(field.name for field in attrs.fields(kind))
+            if names is not None:
+                stack.extend(getattr(item, name) for name in names)
+            elif isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, Mapping):
+                stack.extend(item)
+                stack.extend(item.values())
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                stack.extend(item)
+    return found
+
+
+_SUSPECT_JSON = re.compile(r"\\u0000|[\ud800-\udfff]")
+"""What a NUL (always escaped by JSON) or a lone surrogate (kept raw by ``dumps``) looks like
+in encoded JSON; a literal backslash-u0000 in a text matches too, and the walk clears it."""
+
+
+def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> None:
     """Refuse, before anything is written, a change some store could not keep, naming the
-    field: every store calls this, so all of them accept and refuse the same changes."""
+    field: every store calls this, so all of them accept and refuse the same changes.
+
+    ``encoded``: the change's JSON texts as the store will write them (by `dumps`), when it
+    has them: one search over them then replaces the walk over the records, which only a
+    hit pays for (it names the field)."""
     case = change.case
     check_text("case.id", case.id, indexed=True)
     check_text("case.base_id", case.base_id, indexed=True)
@@ -117,16 +163,23 @@ def refuse_unstorable(change: Change) -> None:
         check_text("idempotency_key", change.idempotency_key, indexed=True)
     for index, event in enumerate(change.events):
         check_text(f"events[{index}].id", event.id, indexed=True)
-    for field in attrs.fields(Case):
-        # The application is written once, with the new case; later changes never rewrite it.
-        if field.name != "application" or change.expected_version == 0:
-            for path, text in _strings(getattr(case, field.name), f"case.{field.name}"):
-                check_text(path, text)
-    for path, text in _strings(change.history, "history"):
-        check_text(path, text)
-    for index, event in enumerate(change.events):
-        for path, text in _strings(event, f"events[{index}]"):
-            check_text(path, text)
+    # The application is written once, with the new case; later changes never rewrite it.
+    parts: list[tuple[str, object]] = [
+        (f"case.{field.name}", getattr(case, field.name))
+        for field in attrs.fields(Case)
+        if field.name != "application" or change.expected_version == 0
+    ]
+    parts.append(("history", change.history))
+    parts.extend((f"events[{index}]", event) for index, event in enumerate(change.events))
+    # One search over every string at once; only a hit pays for the walk that names the field.
+    if encoded is not None:
+        if not any(_SUSPECT_JSON.search(text) for text in encoded):
+            return
+    elif _UNSTORABLE.search("".join(_all_strings([value for _, value in parts]))) is None:
+        return
+    for path, value in parts:
+        for field, text in _strings(value, path):
+            check_text(field, text)
 
 
 # Built once; the data are plain trees (no cycles to check), as the converter produces them.

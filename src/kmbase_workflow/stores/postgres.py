@@ -32,11 +32,11 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import attrs
 import psycopg
 import psycopg_pool
 from psycopg import sql
 from psycopg.pq import TransactionStatus
-from psycopg.types.json import Jsonb
 
 from .._i18n import Text
 from ..case import Case, State
@@ -54,6 +54,7 @@ from ._rows import (
     application_data,
     case_columns,
     case_from_json,
+    dumps,
     event_data,
     history_columns,
     refuse_unstorable,
@@ -111,6 +112,35 @@ def translate(error: psycopg.Error, where: str) -> KmbaseError:
     )
 
 
+@attrs.frozen
+class _Rows:
+    """One change's rows, its JSON encoded once (by ``dumps``) before the transaction."""
+
+    case: dict[str, Any]
+    application: str | None
+    history: dict[str, Any]
+    events: list[str]
+
+    @classmethod
+    def encode(cls, change: Change) -> _Rows:
+        """Encode ``change``, refusing (before anything is written) one no store keeps."""
+        case = case_columns(change.case)
+        case["data"] = dumps(case["data"])
+        application = (
+            dumps(application_data(change.case.application))
+            if change.expected_version == 0
+            else None
+        )
+        history = history_columns(change.history)
+        history["data"] = dumps(history["data"])
+        events = [dumps(event_data(event)) for event in change.events]
+        texts = [case["data"], history["data"], *events]
+        if application is not None:
+            texts.append(application)
+        refuse_unstorable(change, texts)
+        return cls(case, application, history, events)
+
+
 class PostgresStore(SQLStoreBase):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
@@ -161,13 +191,11 @@ class PostgresStore(SQLStoreBase):
             max_size=max_connections,
             timeout=pool_timeout,
             kwargs={"autocommit": True, "connect_timeout": connect_timeout},
-            configure=self._configure,
+            configure=_search_path(schema),
             name=f"kmbase-{schema}",
+            num_workers=2,
             open=True,
         )
-
-    def _configure(self, connection: psycopg.Connection[Any]) -> None:
-        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
 
     def _migrate(self, connection: psycopg.Connection[Any]) -> None:
         with connection.transaction():
@@ -177,7 +205,7 @@ class PostgresStore(SQLStoreBase):
             connection.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
             )
-            self._configure(connection)
+            _search_path(self.schema)(connection)
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
                 "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
@@ -283,16 +311,15 @@ class PostgresStore(SQLStoreBase):
         """
         if not changes:
             return
-        for change in changes:
-            refuse_unstorable(change)
+        rows = [_Rows.encode(change) for change in changes]
         attempts = 1 if self._bound.get() is not None else _ATTEMPTS
         with self._connection() as connection:
             for attempt in range(1, attempts + 1):
                 try:
                     with connection.transaction():
                         connection.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK,))
-                        for change in changes:
-                            self._write(connection, change)
+                        for change, encoded in zip(changes, rows, strict=True):
+                            self._write(connection, change, encoded)
                         self._checkpoint("before_commit")
                     return
                 except psycopg.Error as error:
@@ -306,33 +333,31 @@ class PostgresStore(SQLStoreBase):
         row = connection.execute("SELECT version FROM cases WHERE id = %s", (case_id,)).fetchone()
         return int(row[0]) if row else 0
 
-    def _write(self, connection: psycopg.Connection[Any], change: Change) -> None:
+    def _write(self, connection: psycopg.Connection[Any], change: Change, rows: _Rows) -> None:
         case = change.case
-        columns = case_columns(case)
-        columns["data"] = Jsonb(columns["data"])
         execute = connection.execute
         if change.expected_version == 0:
             cursor = execute(
                 "INSERT INTO cases (id, base_id, round_year, district, state, version, declared_on, "
                 "notice_due, validity_due, data) VALUES (%(id)s, %(base_id)s, %(round_year)s, "
                 "%(district)s, %(state)s, %(version)s, %(declared_on)s, %(notice_due)s, "
-                "%(validity_due)s, %(data)s) ON CONFLICT (id) DO NOTHING",
-                columns,
+                "%(validity_due)s, %(data)s::jsonb) ON CONFLICT (id) DO NOTHING",
+                rows.case,
             )
             if cursor.rowcount != 1:
                 raise ConcurrencyConflictError.stale_version(
                     case.id, 0, self._version_in(connection, case.id)
                 )
             execute(
-                "INSERT INTO applications (case_id, data) VALUES (%s, %s)",
-                (case.id, Jsonb(application_data(case.application))),
+                "INSERT INTO applications (case_id, data) VALUES (%s, %s::jsonb)",
+                (case.id, rows.application),
             )
         else:
             cursor = execute(
                 "UPDATE cases SET state = %(state)s, version = %(version)s, "
-                "notice_due = %(notice_due)s, validity_due = %(validity_due)s, data = %(data)s "
-                "WHERE id = %(id)s AND version = %(expected)s",
-                {**columns, "expected": change.expected_version},
+                "notice_due = %(notice_due)s, validity_due = %(validity_due)s, "
+                "data = %(data)s::jsonb WHERE id = %(id)s AND version = %(expected)s",
+                {**rows.case, "expected": change.expected_version},
             )
             if cursor.rowcount != 1:
                 actual = self._version_in(connection, case.id)
@@ -342,23 +367,21 @@ class PostgresStore(SQLStoreBase):
                     case.id, change.expected_version, actual
                 )
         self._checkpoint("case")
-        history = history_columns(change.history)
-        history["data"] = Jsonb(history["data"])
         execute(
             "INSERT INTO history (case_id, sequence, action, from_state, to_state, at, "
             "previous_hash, hash, data) VALUES (%(case_id)s, %(sequence)s, %(action)s, "
-            "%(from_state)s, %(to_state)s, %(at)s, %(previous_hash)s, %(hash)s, %(data)s)",
-            history,
+            "%(from_state)s, %(to_state)s, %(at)s, %(previous_hash)s, %(hash)s, %(data)s::jsonb)",
+            rows.history,
         )
         self._checkpoint("history")
         if change.events:
             with connection.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO outbox (id, type, case_id, occurred_at, data) "
-                    "VALUES (%s, %s, %s, %s, %s)",
+                    "VALUES (%s, %s, %s, %s, %s::jsonb)",
                     [
-                        (e.id, e.type, e.case_id, e.occurred_at, Jsonb(event_data(e)))
-                        for e in change.events
+                        (e.id, e.type, e.case_id, e.occurred_at, data)
+                        for e, data in zip(change.events, rows.events, strict=True)
                     ],
                 )
         self._checkpoint("outbox")
@@ -434,6 +457,16 @@ class PostgresStore(SQLStoreBase):
             ),
             [State.PUBLICIZED.value, State.VERIFIED.value, before, State.CERTIFIED.value],
         )
+
+
+def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
+    """Sets a pooled connection's search path to ``schema`` (a function of the name only,
+    so the pool holds no reference back to the store)."""
+
+    def configure(connection: psycopg.Connection[Any]) -> None:
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+
+    return configure
 
 
 def _redact(url: str) -> str:

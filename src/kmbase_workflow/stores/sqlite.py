@@ -83,23 +83,31 @@ class _Batch:
 
     @classmethod
     def encode(cls, changes: Sequence[Change]) -> _Batch:
+        """Encode every change, refusing (before anything is written) one no store keeps."""
         batch = cls([], [], [], [], [], [])
         for change in changes:
             case = change.case
             columns = case_columns(case)
             columns["data"] = dumps(columns["data"])
+            texts = [columns["data"]]
             if change.expected_version == 0:
+                application = dumps(application_data(case.application))
+                texts.append(application)
                 batch.inserts.append(columns)
-                batch.applications.append((case.id, dumps(application_data(case.application))))
+                batch.applications.append((case.id, application))
             else:
                 batch.updates.append({**columns, "expected": change.expected_version})
             history = history_columns(change.history)
             history["data"] = dumps(history["data"])
+            texts.append(history["data"])
             batch.history.append(history)
-            batch.outbox.extend(
+            events = [
                 (e.id, e.type, e.case_id, e.occurred_at.isoformat(), dumps(event_data(e)))
                 for e in change.events
-            )
+            ]
+            texts.extend(event[4] for event in events)
+            refuse_unstorable(change, texts)
+            batch.outbox.extend(events)
             if change.idempotency_key is not None:
                 batch.commands.append((change.idempotency_key, case.id, case.version))
         return batch
@@ -268,8 +276,6 @@ class SQLiteStore(SQLStoreBase):
         """
         if not changes:
             return
-        for change in changes:
-            refuse_unstorable(change)
         batch = _Batch.encode(changes)
         with self._connection() as connection:
             connection.execute("BEGIN IMMEDIATE")
