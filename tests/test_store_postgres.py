@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -280,3 +281,17 @@ def test_the_pool_is_sized_from_the_url(schema: str) -> None:  # noqa: F811
     assert isinstance(store, PostgresStore)
     assert store.max_connections == 3
     store.close()
+
+
+def test_servers_opening_a_new_schema_at_once_all_succeed(schema: str) -> None:  # noqa: F811
+    servers = 8
+    barrier = threading.Barrier(servers)
+
+    def start(_: int) -> tuple[str, ...]:
+        barrier.wait(30)
+        with PostgresStore(URL, schema=schema, max_connections=1) as store:
+            return store.schema_version
+
+    with ThreadPoolExecutor(servers) as pool:
+        versions = list(pool.map(start, range(servers)))
+    assert versions == [("m001_initial",)] * servers
