@@ -63,7 +63,7 @@ from ._rows import (
 from ._schema import MIGRATION_NAMES, POSTGRES_M001, check_known
 from ._sql import SQLStoreBase
 
-__all__ = ["PostgresStore", "translate"]
+__all__ = ["PostgresStore"]
 
 _PAGE = 500
 _OUTBOX_LOCK = 0x6B6D6261  # "kmba": one advisory lock id for the order of every write
@@ -76,7 +76,7 @@ _BUSY = ("55P03", "57014")  # lock_not_available, query_canceled (lock or statem
 _UNAVAILABLE = ("08", "53", "57P01", "57P02", "57P03")  # connection, resources, shutdown
 
 
-def translate(error: psycopg.Error, where: str) -> KmbaseError:
+def _translate(error: psycopg.Error, where: str) -> KmbaseError:
     """The library error for a ``psycopg`` error: whether a retry helps, in both languages."""
     state = error.sqlstate or ""
     detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -184,7 +184,7 @@ class PostgresStore(SQLStoreBase):
             with psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout) as conn:
                 self._migrate(conn)
         except psycopg.Error as error:
-            raise translate(error, self._where) from None
+            raise _translate(error, self._where) from None
         self._pool: psycopg_pool.ConnectionPool[Any] | None = psycopg_pool.ConnectionPool(
             url,
             min_size=1,
@@ -250,7 +250,7 @@ class PostgresStore(SQLStoreBase):
                 ),
             ) from None
         except psycopg.Error as error:
-            raise translate(error, self._where) from error
+            raise _translate(error, self._where) from error
 
     @contextlib.contextmanager
     def _host_connection(
@@ -269,7 +269,7 @@ class PostgresStore(SQLStoreBase):
                     previous = row[0] if row else "public"
                     connection.execute("SELECT set_config('search_path', %s, false)", (previous,))
         except psycopg.Error as error:
-            raise translate(error, self._where) from error
+            raise _translate(error, self._where) from error
 
     @contextlib.contextmanager
     def using(self, connection: psycopg.Connection[Any]) -> Iterator[PostgresStore]:

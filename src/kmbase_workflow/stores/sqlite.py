@@ -113,7 +113,7 @@ class _Batch:
         return batch
 
 
-def translate(error: sqlite3.Error, path: str) -> KmbaseError:
+def _translate(error: sqlite3.Error, path: str) -> KmbaseError:
     """The library error for a ``sqlite3`` error: whether a retry helps, in both languages."""
     name = getattr(error, "sqlite_errorname", "") or ""
     detail = str(error)
@@ -187,7 +187,7 @@ class SQLiteStore(SQLStoreBase):
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as error:
-            raise translate(error, self.path) from error
+            raise _translate(error, self.path) from error
         self.db = sqlite_utils.Database(self._conn)
         try:
             with self._connection() as connection:
@@ -212,7 +212,7 @@ class SQLiteStore(SQLStoreBase):
             try:
                 yield self._conn
             except sqlite3.Error as error:
-                raise translate(error, self.path) from error
+                raise _translate(error, self.path) from error
 
     def _enable_wal(self) -> None:
         # Switching a new file to WAL takes an exclusive lock for a moment, and SQLite does
