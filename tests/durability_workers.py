@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from typing import Any
 
 import attrs
 
@@ -54,3 +55,15 @@ def crash_at(url: str, case_id: str, point: str) -> None:
     store.commit(next_change(store, case_id, f"crash-{point}"))  # type: ignore[arg-type]
     if point == "after_commit":
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def open_many_times(folder: str, rounds: int, barrier: Any, failures: Any) -> None:
+    """Open (create and migrate) ``rounds`` new SQLite files, each at the same moment as the
+    other processes; record every failure instead of dying on the first."""
+    for index in range(rounds):
+        barrier.wait()
+        try:
+            store = open_store(f"sqlite:///{folder}/new-{index}.db")
+            store.close()
+        except Exception as error:
+            failures.append(f"{index}: {type(error).__name__}: {error}")

@@ -33,11 +33,10 @@ from kmbase_workflow.case import (
     State,
 )
 from kmbase_workflow.clock import FixedClock
-from kmbase_workflow.errors import InvalidInputError
+from kmbase_workflow.errors import ConcurrencyConflictError, InvalidInputError
 from kmbase_workflow.lifecycle import Trigger
 from kmbase_workflow.records import SpotCheck
 from kmbase_workflow.stores import Change, MemoryStore
-from kmbase_workflow.stores.memory import conflict
 from kmbase_workflow.workflow import Workflow
 from lifecycle_helpers import (
     BUREAU,
@@ -69,10 +68,12 @@ class SpyStore(MemoryStore):
             raise KeyboardInterrupt
         if self.conflicts_left:
             self.conflicts_left -= 1
-            raise conflict(ids[0], changes[0].expected_version, changes[0].expected_version + 1)
+            raise ConcurrencyConflictError.stale_version(
+                ids[0], changes[0].expected_version, changes[0].expected_version + 1
+            )
         stale = self.always_conflicting.intersection(ids)
         if stale:
-            raise conflict(sorted(stale)[0], 0, 1)
+            raise ConcurrencyConflictError.stale_version(sorted(stale)[0], 0, 1)
         super().commit_many(changes)
         self.transactions.append(ids)
 

@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from kmbase_workflow._cli_bulk import bulk
 from kmbase_workflow.case import State
 from kmbase_workflow.clock import FixedClock
+from kmbase_workflow.errors import ConcurrencyConflictError
 from kmbase_workflow.stores import Change, open_store
-from kmbase_workflow.stores.memory import conflict
 from kmbase_workflow.workflow import Workflow
 from lifecycle_helpers import (
     BUREAU,
@@ -218,7 +218,9 @@ def test_exit_4_when_a_case_conflicts_and_a_rerun_finishes(
 
     def busy_c1(self: SQLiteStore, changes: Sequence[Change]) -> None:
         if any(change.case.id == "c1" for change in changes):
-            raise conflict("c1", changes[0].expected_version, changes[0].expected_version + 1)
+            raise ConcurrencyConflictError.stale_version(
+                "c1", changes[0].expected_version, changes[0].expected_version + 1
+            )
         original(self, changes)
 
     monkeypatch.setattr(SQLiteStore, "commit_many", busy_c1)

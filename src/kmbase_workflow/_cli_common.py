@@ -8,6 +8,8 @@ Exit codes (one table for every command; docs/cli.md repeats it):
 2     bad input (message on stderr, nothing else)
 3     working-day calendar data missing for a year
 4     conflict: the case changed meanwhile
+5     the database is unreachable, locked or busy: try again later
+6     the store failed in a way a retry will not mend (a corrupt or read-only file …)
 ====  ==========================================================
 """
 

@@ -12,11 +12,31 @@ Each error says what was wrong, where, and what to do, in Chinese and English::
     │   ├── CalendarDataMissingError            no official holiday notice for a year  CLI exit 3
     │   └── CalendarDataConflictError           a loaded notice contradicts known data
     ├── TransitionRefusedError                  guards failed; lists each with its article  exit 1
-    ├── ConcurrencyConflictError                a stale version was written               exit 4
+    ├── ConcurrencyConflictError                a stale version was written, a deadlock     exit 4
+    │   │                                       that persisted
     │   └── IdempotencyKeyReusedError           a key already ran a different command
-    ├── CaseNotFoundError (LookupError)         no case with that id
-    └── StoreError                              the store cannot do what was asked
-        └── SchemaVersionError                  the database has a newer schema than this library
+    ├── CaseNotFoundError (LookupError)         no case with that id                      exit 2
+    └── StoreError                              the store failed; a retry will not help   exit 6
+        ├── StoreBusyError                      locked or busy beyond the timeout; retryable  exit 5
+        ├── StoreUnavailableError               the database cannot be reached; retryable     exit 5
+        └── SchemaVersionError                  the database has a newer schema than this   exit 2
+                                                library; not retryable
+
+``error.retryable`` says whether the same call may succeed if tried again later (true only
+for `StoreBusyError` and `StoreUnavailableError`). Driver errors (``sqlite3``, ``psycopg``)
+never leave a store: each is translated into one of the classes above.
+
+Exit codes of the command line (``kmbase``), one table for every command:
+
+====  ==========================================================
+0     success; for ``check``: eligible
+1     refused, or not eligible
+2     bad input
+3     working-day calendar data missing for a year
+4     conflict: the case changed meanwhile (or a key was reused)
+5     the database is unreachable, locked or busy: try again later
+6     the store failed in a way a retry will not mend (a corrupt or read-only file …)
+====  ==========================================================
 """
 
 from __future__ import annotations
@@ -44,7 +64,9 @@ __all__ = [
     "PolicyFormatError",
     "PolicyNotFoundError",
     "SchemaVersionError",
+    "StoreBusyError",
     "StoreError",
+    "StoreUnavailableError",
     "TransitionRefusedError",
 ]
 
@@ -57,6 +79,8 @@ class KmbaseError(Exception):
     """
 
     exit_code: int = 1
+    retryable: bool = False
+    """Whether the same call may succeed if tried again later, unchanged."""
 
     def __init__(self, message: Text, *, hint: Text | None = None) -> None:
         self.message = message
@@ -187,15 +211,79 @@ class ConcurrencyConflictError(KmbaseError):
 
     exit_code = 4
 
+    @classmethod
+    def stale_version(cls, case_id: str, expected: int, actual: int) -> ConcurrencyConflictError:
+        """The error every store raises for a stale write."""
+        return cls(
+            Text(
+                zh=f"案件 {case_id} 已被他人修改（当前版本 {actual}，你持有的版本 {expected}），"
+                "未写入任何内容",
+                en=f"case {case_id} changed meanwhile (now version {actual}, you held {expected}); "
+                "nothing was written",
+            ),
+            hint=Text(zh="请重新读取案件后再操作", en="reload the case and try again"),
+        )
+
+    @classmethod
+    def key_taken(cls, key: str) -> ConcurrencyConflictError:
+        """The error every store raises when an idempotency key was already used."""
+        return cls(
+            Text(
+                zh=f"幂等键 {key} 已被另一次执行使用，未写入任何内容",
+                en=f"idempotency key {key} was used by another run; nothing was written",
+            ),
+            hint=Text(zh="重新执行会返回首次结果", en="run again to get the first result"),
+        )
+
+    @classmethod
+    def lock_cycle(cls, attempts: int) -> ConcurrencyConflictError:
+        """Concurrent writers kept blocking each other (deadlock or serialization failure)."""
+        return cls(
+            Text(
+                zh=f"与其他写入者的锁冲突（死锁或串行化失败），已尝试 {attempts} 次，未写入任何内容",
+                en=f"concurrent writers kept blocking each other (deadlock or serialization "
+                f"failure) over {attempts} attempt(s); nothing was written",
+            ),
+            hint=Text(zh="请重新读取案件后再操作", en="reload the case and try again"),
+        )
+
 
 class CaseNotFoundError(KmbaseError, LookupError):
     """No case with the given id in the store."""
 
     exit_code = 2
 
+    @classmethod
+    def no_case(cls, case_id: str) -> CaseNotFoundError:
+        """The error every store raises for an unknown case id."""
+        return cls(
+            Text(zh=f"没有编号为 {case_id} 的案件", en=f"no case with id {case_id}"),
+            hint=Text(zh="请检查案件编号", en="check the case id"),
+        )
+
 
 class StoreError(KmbaseError):
-    """The store cannot do what was asked."""
+    """The store cannot do what was asked, and trying again will not change that
+    (a corrupt, read-only or full database; a driver error the library did not expect)."""
+
+    exit_code = 6
+
+
+class StoreBusyError(StoreError):
+    """The database stayed locked or busy beyond the store's timeout. Nothing was written;
+    the same call may succeed later."""
+
+    exit_code = 5
+    retryable = True
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached (server down, connection lost, file cannot be opened).
+    Nothing was written, unless the connection was lost during a commit; the same call may
+    succeed later (an idempotency key makes retrying a write safe)."""
+
+    exit_code = 5
+    retryable = True
 
 
 class SchemaVersionError(StoreError):

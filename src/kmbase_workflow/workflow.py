@@ -93,7 +93,6 @@ from .policy import Policy, bundled_policies, policy_in_force
 from .records import Application
 from .serialization import unstructure
 from .stores import CaseQuery, CaseStore, Change, open_store
-from .stores.memory import conflict
 
 __all__ = ["Outcome", "SweepReport", "Workflow"]
 
@@ -411,7 +410,9 @@ class Workflow:
         else:
             before = case = self.store.get(case_id)
             if expected_version is not None and case.version != expected_version:
-                raise conflict(case.id, expected_version, case.version)
+                raise ConcurrencyConflictError.stale_version(
+                    case.id, expected_version, case.version
+                )
             if trigger is Trigger.RETURN_FOR_CORRECTION:
                 extra["round"] = self._round_of(case.round_year)
         ctx = completed(

@@ -8,10 +8,12 @@ Backends live in their own modules so their drivers are imported only when used:
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord
+from ._rows import INDEXED_TEXT_LIMIT
 from .memory import MemoryStore
 
 DEFAULT_URL = "sqlite:///kmbase.db"
@@ -25,9 +27,11 @@ def open_store(url: str | None = None) -> CaseStore:
     """A store chosen by URL (default: ``$KMBASE_DB``, else `DEFAULT_URL`).
 
     - ``memory://``: in memory, gone when the process ends;
-    - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``;
+    - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
+      (``?timeout=SECONDS``: how long a writer waits for the lock, default 30);
     - ``postgresql://user@host:5432/database`` (``?schema=name`` picks the PostgreSQL
-      schema, default ``kmbase``); needs the ``postgres`` extra.
+      schema, default ``kmbase``; ``?max_connections=N`` sizes the connection pool, default
+      10); needs the ``postgres`` extra.
     """
     url = url or os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL
     if url == "memory://":
@@ -35,8 +39,11 @@ def open_store(url: str | None = None) -> CaseStore:
     if url.startswith("sqlite://"):
         from .sqlite import SQLiteStore  # noqa: PLC0415 - drivers load only when chosen
 
-        path = url.removeprefix("sqlite://")
-        return SQLiteStore(":memory:" if path == ":memory:" else path.removeprefix("/"))
+        path, _, query = url.removeprefix("sqlite://").partition("?")
+        options = _options(query)
+        timeout = _number(options.pop("timeout", "30"), "timeout", float)
+        path = ":memory:" if path == ":memory:" else path.removeprefix("/")
+        return SQLiteStore(path, timeout=timeout)
     if url.startswith(("postgresql://", "postgres://")):
         try:
             from .postgres import PostgresStore  # noqa: PLC0415
@@ -52,10 +59,13 @@ def open_store(url: str | None = None) -> CaseStore:
                 ),
             ) from None
         base, _, query = url.partition("?")
-        options = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+        options = _options(query)
         schema = options.pop("schema", "kmbase")
+        size = _number(options.pop("max_connections", "10"), "max_connections", int)
         rest = "&".join(f"{key}={value}" for key, value in options.items())
-        return PostgresStore(base + (f"?{rest}" if rest else ""), schema=schema)
+        return PostgresStore(
+            base + (f"?{rest}" if rest else ""), schema=schema, max_connections=size
+        )
     raise InvalidInputError(
         Text(zh=f"不支持的存储地址 {url}", en=f"unsupported store URL {url}"),
         hint=Text(
@@ -65,8 +75,29 @@ def open_store(url: str | None = None) -> CaseStore:
     )
 
 
+def _options(query: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+
+
+def _number(value: str, name: str, kind: type[float] | type[int]) -> Any:
+    try:
+        number = kind(value)
+    except ValueError:
+        number = 0
+    if not number > 0:
+        raise InvalidInputError(
+            Text(
+                zh=f"存储地址中的 {name} 无效：{value}",
+                en=f"invalid {name} in the store URL: {value}",
+            ),
+            hint=Text(zh=f"{name} 须为正数", en=f"{name} must be a positive number"),
+        )
+    return number
+
+
 __all__ = [
     "DEFAULT_URL",
+    "INDEXED_TEXT_LIMIT",
     "URL_ENVIRONMENT_VARIABLE",
     "CaseQuery",
     "CaseStore",

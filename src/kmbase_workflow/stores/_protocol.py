@@ -5,13 +5,21 @@ A store keeps cases, their hash-chained history and the outbox of events. Its on
 idempotency key are all written, or none is. A commit whose ``expected_version`` is not the
 stored version raises `ConcurrencyConflictError` and writes
 nothing.
+
+Every store refuses, before writing anything, what one of them could not keep (NUL
+characters, lone surrogates, indexed text over `INDEXED_TEXT_LIMIT` bytes), with a
+`FieldValueError` naming the field; and translates its driver's errors into the library's
+(`StoreBusyError`, `StoreUnavailableError`, `StoreError`, `ConcurrencyConflictError`), so a
+caller never needs to import ``sqlite3`` or ``psycopg``. Every bundled store may be shared by
+the threads of a process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -129,5 +137,18 @@ class CaseStore(Protocol):
         ...
 
     def close(self) -> None:
-        """Release the store's resources."""
+        """Release the store's resources (its connection or pool); closing twice is harmless."""
+        ...
+
+    def __enter__(self) -> Self:
+        """``with open_store(url) as store:`` closes the store when the block ends."""
+        ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
         ...

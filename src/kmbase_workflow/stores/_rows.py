@@ -7,27 +7,179 @@ is written once to its own table.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Any
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from .._i18n import Text
 from ..case import Case
+from ..errors import FieldValueError
 from ..events import EVENT_TYPES, Event
 from ..history import HistoryEntry
 from ..records import Application
 from ..serialization import converter
 
+if TYPE_CHECKING:
+    from ._protocol import Change
+
 __all__ = [
+    "INDEXED_TEXT_LIMIT",
     "application_data",
     "case_columns",
     "case_from_json",
+    "check_text",
     "dumps",
     "event_data",
     "event_from_json",
     "history_columns",
     "history_from_row",
+    "refuse_unstorable",
+    "storable_key",
 ]
+
+
+INDEXED_TEXT_LIMIT = 1024
+"""The longest text (in UTF-8 bytes) a store keeps in an indexed column: case ids, base ids,
+districts, idempotency keys, event ids and consumer names. PostgreSQL cannot index a row of
+more than about 2,700 bytes; every store refuses the same, longer, values."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no store can keep in text: NUL (PostgreSQL refuses it in text and JSON) and lone
+surrogates (not Unicode text: they cannot be encoded as UTF-8)."""
+
+
+def _char_problem(value: str) -> Text | None:
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    code = f"U+{ord(found.group()):04X}"
+    if found.group() == "\x00":
+        return Text(
+            zh=f"含有空字符（{code}），数据库无法保存",
+            en=f"contains a NUL character ({code}), which no store can keep",
+        )
+    return Text(
+        zh=f"含有孤立的代理字符（{code}），不是有效的 Unicode 文本",
+        en=f"contains a lone surrogate ({code}), which is not valid Unicode text",
+    )
+
+
+def check_text(field: str, value: str, *, indexed: bool = False) -> None:
+    """Refuse (`FieldValueError` naming ``field``) text that some store cannot keep: NUL,
+    lone surrogates and, in an indexed column, more than `INDEXED_TEXT_LIMIT` bytes."""
+    problem = _char_problem(value)
+    if problem is None and indexed:
+        size = len(value.encode("utf-8"))
+        if size > INDEXED_TEXT_LIMIT:
+            problem = Text(
+                zh=f"长 {size} 字节（UTF-8），索引列最多 {INDEXED_TEXT_LIMIT} 字节",
+                en=f"is {size:,} bytes long (UTF-8); an indexed column holds at most "
+                f"{INDEXED_TEXT_LIMIT:,}",
+            )
+    if problem is not None:
+        raise FieldValueError(field, problem)
+
+
+def storable_key(value: str) -> bool:
+    """Whether ``value`` could be a stored key (a read with any other finds nothing)."""
+    return _UNSTORABLE.search(value) is None and len(value.encode("utf-8")) <= INDEXED_TEXT_LIMIT
+
+
+def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
+    """Every string inside a record (attrs classes, mappings, sequences), with its path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield f"{path}.{key}", key
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+    elif attrs.has(kind := type(value)):
+        for field in attrs.fields(kind):
+            yield from _strings(getattr(value, field.name), f"{path}.{field.name}")
+
+
+_LEAVES = frozenset({bool, int, float, type(None), dt.date, dt.datetime})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _all_strings(value: object) -> list[str]:
+    """Every string inside a record, without paths: the fast pass every write makes."""
+    found: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            found.append(item)
+        elif kind in _LEAVES:
+            continue
+        elif kind is tuple or kind is list:
+            stack.extend(item)
+        elif kind is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        else:
+            names = _FIELD_NAMES.get(kind)
+            if names is None and attrs.has(kind):
+                names = _FIELD_NAMES[kind] = tuple(field.name for field in attrs.fields(kind))
+            if names is not None:
+                stack.extend(getattr(item, name) for name in names)
+            elif isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, Mapping):
+                stack.extend(item)
+                stack.extend(item.values())
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                stack.extend(item)
+    return found
+
+
+_SUSPECT_JSON = re.compile(r"\\u0000|[\ud800-\udfff]")
+"""What a NUL (always escaped by JSON) or a lone surrogate (kept raw by ``dumps``) looks like
+in encoded JSON; a literal backslash-u0000 in a text matches too, and the walk clears it."""
+
+
+def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> None:
+    """Refuse, before anything is written, a change some store could not keep, naming the
+    field: every store calls this, so all of them accept and refuse the same changes.
+
+    ``encoded``: the change's JSON texts as the store will write them (by `dumps`), when it
+    has them: one search over them then replaces the walk over the records, which only a
+    hit pays for (it names the field)."""
+    case = change.case
+    check_text("case.id", case.id, indexed=True)
+    check_text("case.base_id", case.base_id, indexed=True)
+    check_text("case.district", case.district, indexed=True)
+    if change.idempotency_key is not None:
+        check_text("idempotency_key", change.idempotency_key, indexed=True)
+    for index, event in enumerate(change.events):
+        check_text(f"events[{index}].id", event.id, indexed=True)
+    # The application is written once, with the new case; later changes never rewrite it.
+    parts: list[tuple[str, object]] = [
+        (f"case.{field.name}", getattr(case, field.name))
+        for field in attrs.fields(Case)
+        if field.name != "application" or change.expected_version == 0
+    ]
+    parts.append(("history", change.history))
+    parts.extend((f"events[{index}]", event) for index, event in enumerate(change.events))
+    # One search over every string at once; only a hit pays for the walk that names the field.
+    if encoded is not None:
+        if not any(_SUSPECT_JSON.search(text) for text in encoded):
+            return
+    elif _UNSTORABLE.search("".join(_all_strings([value for _, value in parts]))) is None:
+        return
+    for path, value in parts:
+        for field, text in _strings(value, path):
+            check_text(field, text)
 
 
 # Built once; the data are plain trees (no cycles to check), as the converter produces them.

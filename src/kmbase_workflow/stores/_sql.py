@@ -6,15 +6,16 @@ Statements are written once with ``?`` placeholders; a dialect translates them (
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from ..case import DeclarationRound
 from ..history import HistoryEntry
-from ._protocol import Change, CommandResult, OutboxRecord
-from ._rows import event_from_json, history_from_row
+from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
+from ._rows import check_text, event_from_json, history_from_row, storable_key
 
 
 class SQLStoreBase:
@@ -24,24 +25,32 @@ class SQLStoreBase:
     GREATEST = "MAX"
     """SQLite's two-argument ``MAX`` is PostgreSQL's ``GREATEST``."""
 
-    _conn: Any
-    _lock: threading.RLock
     on_checkpoint: Callable[[str], None] | None
+
+    def _connection(self) -> contextlib.AbstractContextManager[Any]:  # pragma: no cover
+        """A connection for one statement or transaction, for this thread alone while the
+        block runs; the driver's errors raised in the block leave it as library errors."""
+        raise NotImplementedError
 
     def _sql(self, statement: str) -> str:
         return statement if self.PLACEHOLDER == "?" else statement.replace("?", self.PLACEHOLDER)
 
     def _one(self, statement: str, params: Sequence[Any]) -> Any:
-        with self._lock:
-            return self._conn.execute(self._sql(statement), tuple(params)).fetchone()
+        with self._connection() as connection:
+            return connection.execute(self._sql(statement), tuple(params)).fetchone()
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            return list(self._conn.execute(self._sql(statement), tuple(params)).fetchall())
+        with self._connection() as connection:
+            return list(connection.execute(self._sql(statement), tuple(params)).fetchall())
 
     def _run(self, statement: str, params: Sequence[Any]) -> None:
-        with self._lock:
-            self._conn.execute(self._sql(statement), tuple(params))
+        with self._connection() as connection:
+            connection.execute(self._sql(statement), tuple(params))
+
+    @staticmethod
+    def _findable(query: CaseQuery) -> bool:
+        """Whether a query's keys could match anything stored (a NUL cannot, for instance)."""
+        return all(key is None or storable_key(key) for key in (query.base_id, query.district))
 
     def _date_param(self, day: dt.date) -> object:
         """How a date is passed to the database (SQLite: ISO text)."""
@@ -68,11 +77,15 @@ class SQLStoreBase:
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """A case's history, oldest first."""
+        if not storable_key(case_id):
+            return []
         rows = self._all("SELECT data FROM history WHERE case_id = ? ORDER BY sequence", (case_id,))
         return [history_from_row(row[0]) for row in rows]
 
     def last_hash(self, case_id: str) -> str | None:
         """The hash of the newest history entry."""
+        if not storable_key(case_id):
+            return None
         row = self._one(
             "SELECT hash FROM history WHERE case_id = ? ORDER BY sequence DESC LIMIT 1", (case_id,)
         )
@@ -80,6 +93,8 @@ class SQLStoreBase:
 
     def command_result(self, idempotency_key: str) -> CommandResult | None:
         """What a keyed command wrote the first time."""
+        if not storable_key(idempotency_key):
+            return None
         row = self._one("SELECT case_id, version FROM commands WHERE key = ?", (idempotency_key,))
         return CommandResult(str(row[0]), int(row[1])) if row else None
 
@@ -93,11 +108,14 @@ class SQLStoreBase:
 
     def consumer_position(self, consumer: str) -> int:
         """A named consumer's cursor."""
+        if not storable_key(consumer):
+            return 0
         row = self._one("SELECT position FROM consumers WHERE name = ?", (consumer,))
         return int(row[0]) if row else 0
 
     def acknowledge(self, consumer: str, position: int) -> None:
         """Advance a consumer's cursor (never backwards)."""
+        check_text("consumer", consumer, indexed=True)
         self._run(
             "INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
             f"SET position = {self.GREATEST}(consumers.position, excluded.position)",
@@ -106,6 +124,7 @@ class SQLStoreBase:
 
     def save_round(self, declaration_round: DeclarationRound) -> None:
         """Record a declaration round (replacing that year's)."""
+        check_text("declaration_round.notice", declaration_round.notice)
         self._run(
             "INSERT INTO rounds (year, opens_on, closes_on, notice) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (year) DO UPDATE SET opens_on = excluded.opens_on, "
@@ -128,7 +147,16 @@ class SQLStoreBase:
             for row in rows
         ]
 
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
+    def close(self) -> None:  # pragma: no cover - each store's
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,50 +1,23 @@
 """The in-memory store: a real backend (same contract as SQLite and PostgreSQL), kept in
-dictionaries behind one lock. For tests, simulations and scripts that need no durability."""
+dictionaries behind one lock. For tests, simulations and scripts that need no durability.
+
+It refuses what the database stores refuse (text no database keeps, over-long keys), so a
+test against it says what production will do."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
+from types import TracebackType
 
-from .._i18n import Text
 from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
+from ._rows import check_text, refuse_unstorable
 
 __all__ = ["MemoryStore"]
-
-
-def conflict(case_id: str, expected: int, actual: int) -> ConcurrencyConflictError:
-    """The error every store raises for a stale write."""
-    return ConcurrencyConflictError(
-        Text(
-            zh=f"案件 {case_id} 已被他人修改（当前版本 {actual}，你持有的版本 {expected}），未写入任何内容",
-            en=f"case {case_id} changed meanwhile (now version {actual}, you held {expected}); "
-            "nothing was written",
-        ),
-        hint=Text(zh="请重新读取案件后再操作", en="reload the case and try again"),
-    )
-
-
-def key_taken(key: str) -> ConcurrencyConflictError:
-    """The error every store raises when an idempotency key was already used."""
-    return ConcurrencyConflictError(
-        Text(
-            zh=f"幂等键 {key} 已被另一次执行使用，未写入任何内容",
-            en=f"idempotency key {key} was used by another run; nothing was written",
-        ),
-        hint=Text(zh="重新执行会返回首次结果", en="run again to get the first result"),
-    )
-
-
-def not_found(case_id: str) -> CaseNotFoundError:
-    """The error every store raises for an unknown case id."""
-    return CaseNotFoundError(
-        Text(zh=f"没有编号为 {case_id} 的案件", en=f"no case with id {case_id}"),
-        hint=Text(zh="请检查案件编号", en="check the case id"),
-    )
 
 
 class MemoryStore:
@@ -67,6 +40,8 @@ class MemoryStore:
 
     def commit_many(self, changes: Sequence[Change]) -> None:
         """Write several changes atomically: every check passes before anything is written."""
+        for change in changes:
+            refuse_unstorable(change)
         with self._lock:
             versions: dict[str, int] = {}
             keys: set[str] = set()
@@ -76,11 +51,13 @@ class MemoryStore:
                 actual = versions.get(case.id, current.version if current is not None else 0)
                 if actual != change.expected_version:
                     if actual == 0 and change.expected_version:
-                        raise not_found(case.id)
-                    raise conflict(case.id, change.expected_version, actual)
+                        raise CaseNotFoundError.no_case(case.id)
+                    raise ConcurrencyConflictError.stale_version(
+                        case.id, change.expected_version, actual
+                    )
                 key = change.idempotency_key
                 if key is not None and (key in self._keys or key in keys):
-                    raise key_taken(key)
+                    raise ConcurrencyConflictError.key_taken(key)
                 versions[case.id] = case.version
                 if key is not None:
                     keys.add(key)
@@ -106,7 +83,7 @@ class MemoryStore:
             try:
                 return self._cases[case_id]
             except KeyError:
-                raise not_found(case_id) from None
+                raise CaseNotFoundError.no_case(case_id) from None
 
     def find(self, query: CaseQuery) -> Iterator[Case]:
         """Cases matching ``query``, in declaration order."""
@@ -145,11 +122,13 @@ class MemoryStore:
 
     def acknowledge(self, consumer: str, position: int) -> None:
         """Advance a consumer's cursor (never backwards)."""
+        check_text("consumer", consumer, indexed=True)
         with self._lock:
             self._consumers[consumer] = max(self._consumers.get(consumer, 0), position)
 
     def save_round(self, declaration_round: DeclarationRound) -> None:
         """Record a declaration round."""
+        check_text("declaration_round.notice", declaration_round.notice)
         with self._lock:
             self._rounds[declaration_round.year] = declaration_round
 
@@ -171,3 +150,14 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -7,19 +7,25 @@ Settings, and why:
 - ``synchronous=FULL``: every commit reaches the disk before it returns. An audit trail
   (第二十条) must not lose a committed step on power loss; WAL keeps this cheap.
 - ``busy_timeout`` (``timeout``, default 30 s): a second process waits for the write lock
-  instead of failing at once.
+  instead of failing at once; past it, `StoreBusyError` (retryable).
 - ``BEGIN IMMEDIATE`` for every write: the write lock is taken before anything is read, so
   two writers never deadlock on a lock upgrade; the loser of a race gets a clean version
   conflict.
+- migrations run under ``BEGIN IMMEDIATE`` and are re-read once the lock is held, so many
+  processes opening a new file at once migrate it exactly once;
+- one connection per store, used by one thread at a time (a lock): a store may be shared by
+  the threads of a web server; SQLite runs one writer at a time anyway.
 - ``foreign_keys=ON`` and triggers that refuse ``UPDATE``/``DELETE`` on the history table:
   the audit trail is append-only in the database itself, not only in this library.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +35,14 @@ import sqlite_utils
 
 from .._i18n import Text
 from ..case import Case, State
-from ..errors import StoreError
+from ..errors import (
+    CaseNotFoundError,
+    ConcurrencyConflictError,
+    KmbaseError,
+    StoreBusyError,
+    StoreError,
+    StoreUnavailableError,
+)
 from ._protocol import CaseQuery, Change
 from ._rows import (
     application_data,
@@ -38,10 +51,11 @@ from ._rows import (
     dumps,
     event_data,
     history_columns,
+    refuse_unstorable,
+    storable_key,
 )
 from ._schema import MIGRATION_SET, SQLITE_M001, check_known
 from ._sql import SQLStoreBase
-from .memory import conflict, key_taken, not_found
 
 __all__ = ["SQLiteStore"]
 
@@ -69,26 +83,85 @@ class _Batch:
 
     @classmethod
     def encode(cls, changes: Sequence[Change]) -> _Batch:
+        """Encode every change, refusing (before anything is written) one no store keeps."""
         batch = cls([], [], [], [], [], [])
         for change in changes:
             case = change.case
             columns = case_columns(case)
             columns["data"] = dumps(columns["data"])
+            texts = [columns["data"]]
             if change.expected_version == 0:
+                application = dumps(application_data(case.application))
+                texts.append(application)
                 batch.inserts.append(columns)
-                batch.applications.append((case.id, dumps(application_data(case.application))))
+                batch.applications.append((case.id, application))
             else:
                 batch.updates.append({**columns, "expected": change.expected_version})
             history = history_columns(change.history)
             history["data"] = dumps(history["data"])
+            texts.append(history["data"])
             batch.history.append(history)
-            batch.outbox.extend(
+            events = [
                 (e.id, e.type, e.case_id, e.occurred_at.isoformat(), dumps(event_data(e)))
                 for e in change.events
-            )
+            ]
+            texts.extend(event[4] for event in events)
+            refuse_unstorable(change, texts)
+            batch.outbox.extend(events)
             if change.idempotency_key is not None:
                 batch.commands.append((change.idempotency_key, case.id, case.version))
         return batch
+
+
+def _translate(error: sqlite3.Error, path: str) -> KmbaseError:
+    """The library error for a ``sqlite3`` error: whether a retry helps, in both languages."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    detail = str(error)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in detail:
+        return StoreBusyError(
+            Text(
+                zh=f"数据库 {path} 被另一写入者锁定，超过等待时限，未写入任何内容",
+                en=f"database {path} stayed locked by another writer beyond the timeout; "
+                "nothing was written",
+            ),
+            hint=Text(
+                zh="稍后重试（可在地址中加 ?timeout=秒 延长等待）",
+                en="try again later (add ?timeout=SECONDS to the URL to wait longer)",
+            ),
+        )
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in detail:
+        return StoreUnavailableError(
+            Text(
+                zh=f"无法打开数据库 {path}：{detail}", en=f"cannot open database {path}: {detail}"
+            ),
+            hint=Text(
+                zh="请检查路径、所在目录与权限", en="check the path, its folder and permissions"
+            ),
+        )
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or (
+        isinstance(error, sqlite3.DatabaseError) and "not a database" in detail
+    ):
+        problem = Text(
+            zh=f"{path} 不是可用的数据库文件（{detail}）",
+            en=f"{path} is not a usable database file ({detail})",
+        )
+        hint = Text(
+            zh="请检查路径，或从备份恢复", en="check the path, or restore the file from a backup"
+        )
+    elif name.startswith("SQLITE_READONLY"):
+        problem = Text(
+            zh=f"数据库 {path} 只读：{detail}", en=f"database {path} is read-only: {detail}"
+        )
+        hint = Text(
+            zh="请检查文件与目录的写权限", en="check write permission on the file and folder"
+        )
+    elif name.startswith("SQLITE_FULL"):
+        problem = Text(zh=f"磁盘已满，无法写入 {path}", en=f"the disk holding {path} is full")
+        hint = Text(zh="请释放磁盘空间后重试", en="free some disk space and try again")
+    else:
+        problem = Text(zh=f"数据库 {path} 出错：{detail}", en=f"database {path} failed: {detail}")
+        hint = Text(zh="请将此消息报告给维护者", en="report this message to the maintainers")
+    return StoreError(problem, hint=hint)
 
 
 def _statements(script: str) -> list[str]:
@@ -104,34 +177,56 @@ class SQLiteStore(SQLStoreBase):
 
     def __init__(self, path: str | Path = "kmbase.db", *, timeout: float = 30.0) -> None:
         self.path = str(path)
+        self.timeout = timeout
         self.on_checkpoint: Callable[[str], None] | None = None
         """Called at named points inside a write (``"case"``, ``"history"``, ``"outbox"``,
         ``"before_commit"``): a seam for crash tests, ``None`` in production."""
+        self._lock = threading.RLock()
         try:
-            connection = sqlite3.connect(
+            self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as error:
-            raise StoreError(
-                Text(
-                    zh=f"无法打开数据库 {self.path}：{error}",
-                    en=f"cannot open database {self.path}: {error}",
-                ),
-                hint=Text(zh="请检查路径与权限", en="check the path and permissions"),
-            ) from None
-        self._lock = threading.RLock()
-        self._conn = connection
-        self.db = sqlite_utils.Database(connection)
+            raise _translate(error, self.path) from error
+        self.db = sqlite_utils.Database(self._conn)
         try:
-            connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            if self.path != ":memory:":
-                self.db.enable_wal()
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            with self._connection() as connection:
+                connection.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+                if self.path != ":memory:":
+                    self._enable_wal()
+                connection.execute("PRAGMA synchronous=FULL")
+                connection.execute("PRAGMA foreign_keys=ON")
+                self._migrate()
         except BaseException:
-            connection.close()
+            self.close()
             raise
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._conn is None:
+                raise StoreError(
+                    Text(zh=f"数据库 {self.path} 已关闭", en=f"database {self.path} is closed"),
+                    hint=Text(zh="请重新打开存储", en="open the store again"),
+                )
+            try:
+                yield self._conn
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from error
+
+    def _enable_wal(self) -> None:
+        # Switching a new file to WAL takes an exclusive lock for a moment, and SQLite does
+        # not wait for it through busy_timeout: several processes opening the same new file
+        # retry until the first switch is done (the mode is kept in the file).
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self.db.enable_wal()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         migrations = sqlite_utils.Migrations(MIGRATION_SET)
@@ -141,14 +236,36 @@ class SQLiteStore(SQLStoreBase):
             for statement in _statements(SQLITE_M001):
                 db.execute(statement)
 
-        check_known((m.name for m in migrations.applied(self.db)), self.path)
-        migrations.apply(self.db)
+        applied = [m.name for m in migrations.applied(self.db)]
+        check_known(applied, self.path)
+        if not migrations.pending(self.db):
+            return
+        # Several processes may open a new file at once: the write lock first, then read
+        # again what is applied, so exactly one of them migrates.
+        connection = self.db.conn
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            check_known((m.name for m in migrations.applied(self.db)), self.path)
+            migrations.apply(self.db)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
 
     @property
     def schema_version(self) -> tuple[str, ...]:
         """The migrations applied to this database, oldest first."""
         migrations = sqlite_utils.Migrations(MIGRATION_SET)
-        return tuple(m.name for m in migrations.applied(self.db))
+        with self._connection():
+            return tuple(m.name for m in migrations.applied(self.db))
+
+    def close(self) -> None:
+        """Close the database connection (closing twice is harmless)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def commit_many(self, changes: Sequence[Change]) -> None:
         """Write several changes in one transaction: all of them, or none.
@@ -160,22 +277,23 @@ class SQLiteStore(SQLStoreBase):
         if not changes:
             return
         batch = _Batch.encode(changes)
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with self._connection() as connection:
+            connection.execute("BEGIN IMMEDIATE")
             try:
-                self._write_batch(batch)
+                self._write_batch(connection, batch)
                 self._checkpoint("before_commit")
-                self._conn.execute("COMMIT")
+                connection.execute("COMMIT")
             except _BatchRefusedError:
-                self._conn.execute("ROLLBACK")
-                self._explain_refusal(changes)
+                connection.execute("ROLLBACK")
+                self._explain_refusal(connection, changes)
                 raise  # pragma: no cover - _explain_refusal always raises
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
 
-    def _write_batch(self, batch: _Batch) -> None:
-        many = self._conn.executemany
+    def _write_batch(self, connection: sqlite3.Connection, batch: _Batch) -> None:
+        many = connection.executemany
         try:
             many(
                 "INSERT INTO cases (id, base_id, round_year, district, state, version, "
@@ -213,24 +331,24 @@ class SQLiteStore(SQLStoreBase):
         except sqlite3.IntegrityError:
             raise _BatchRefusedError from None
 
-    def _explain_refusal(self, changes: Sequence[Change]) -> None:
+    def _explain_refusal(self, connection: sqlite3.Connection, changes: Sequence[Change]) -> None:
         """Replay a refused batch change by change to raise the precise error."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        connection.execute("BEGIN IMMEDIATE")
         try:
             for change in changes:
-                self._write(change)
+                self._write(connection, change)
         finally:
-            self._conn.execute("ROLLBACK")
+            connection.execute("ROLLBACK")
         raise StoreError(  # pragma: no cover - a refused batch refuses again when replayed
             Text(zh="批量写入被拒绝", en="the batch was refused"),
             hint=Text(zh="请重试", en="try again"),
         )
 
-    def _write(self, change: Change) -> None:
+    def _write(self, connection: sqlite3.Connection, change: Change) -> None:
         case = change.case
         columns = case_columns(case)
         columns["data"] = dumps(columns["data"])
-        execute = self._conn.execute
+        execute = connection.execute
         if change.expected_version == 0:
             try:
                 execute(
@@ -241,7 +359,9 @@ class SQLiteStore(SQLStoreBase):
                     columns,
                 )
             except sqlite3.IntegrityError:
-                raise conflict(case.id, 0, self._version(case.id)) from None
+                raise ConcurrencyConflictError.stale_version(
+                    case.id, 0, self._version(case.id)
+                ) from None
             execute(
                 "INSERT INTO applications (case_id, data) VALUES (?, ?)",
                 (case.id, dumps(application_data(case.application))),
@@ -255,8 +375,10 @@ class SQLiteStore(SQLStoreBase):
             if cursor.rowcount != 1:
                 actual = self._version(case.id)
                 if actual == 0:
-                    raise not_found(case.id)
-                raise conflict(case.id, change.expected_version, actual)
+                    raise CaseNotFoundError.no_case(case.id)
+                raise ConcurrencyConflictError.stale_version(
+                    case.id, change.expected_version, actual
+                )
         self._checkpoint("case")
         history = history_columns(change.history)
         execute(
@@ -266,7 +388,7 @@ class SQLiteStore(SQLStoreBase):
             {**history, "data": dumps(history["data"])},
         )
         self._checkpoint("history")
-        self._conn.executemany(
+        connection.executemany(
             "INSERT INTO outbox (id, type, case_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
             [
                 (e.id, e.type, e.case_id, e.occurred_at.isoformat(), dumps(event_data(e)))
@@ -281,22 +403,24 @@ class SQLiteStore(SQLStoreBase):
                     (change.idempotency_key, case.id, case.version),
                 )
             except sqlite3.IntegrityError:
-                raise key_taken(change.idempotency_key) from None
+                raise ConcurrencyConflictError.key_taken(change.idempotency_key) from None
 
     def get(self, case_id: str) -> Case:
         """The case with this id."""
-        with self._lock:
-            row = self._conn.execute(f"{_CASE_SELECT} WHERE c.id = ?", (case_id,)).fetchone()
+        row = None
+        if storable_key(case_id):
+            with self._connection() as connection:
+                row = connection.execute(f"{_CASE_SELECT} WHERE c.id = ?", (case_id,)).fetchone()
         if row is None:
-            raise not_found(case_id)
+            raise CaseNotFoundError.no_case(case_id)
         return case_from_json(row[1], row[2])
 
     def _pages(self, where: str, params: Sequence[Any]) -> Iterator[Case]:
         # Page by rowid so a long iteration holds no cursor or lock between pages.
         last = 0
         while True:
-            with self._lock:
-                rows = self._conn.execute(
+            with self._connection() as connection:
+                rows = connection.execute(
                     f"{_CASE_SELECT} WHERE c.rowid > ? AND ({where}) ORDER BY c.rowid LIMIT {_PAGE}",
                     (last, *params),
                 ).fetchall()
@@ -308,6 +432,8 @@ class SQLiteStore(SQLStoreBase):
 
     def find(self, query: CaseQuery) -> Iterator[Case]:
         """Cases matching ``query`` (filtered in SQL), in declaration order."""
+        if not self._findable(query):
+            return iter(())
         clauses: list[str] = []
         params: list[Any] = []
         if query.state is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import pendulum
@@ -17,11 +18,11 @@ import pytest
 
 from ..actors import Actor, Role
 from ..case import Case, DeclarationRound, State
-from ..errors import CaseNotFoundError, ConcurrencyConflictError
+from ..errors import CaseNotFoundError, ConcurrencyConflictError, FieldValueError
 from ..events import Declared, Recommended, TransitionEvent
 from ..examples import eligible_application
 from ..history import GENESIS_HASH, HistoryEntry, verify_history
-from ..stores import CaseQuery, CaseStore, Change
+from ..stores import INDEXED_TEXT_LIMIT, CaseQuery, CaseStore, Change
 
 __all__ = ["StoreContract", "sample_case", "sample_change"]
 
@@ -298,3 +299,79 @@ class StoreContract:
         moved = attrs.evolve(first, closes_on=dt.date(2025, 8, 15))
         store.save_round(moved)
         assert store.rounds() == [moved, later]
+
+    # -- validated at the edge: what one store cannot keep, no store accepts --------------------
+
+    def _assert_refused(self, store: CaseStore, change: Change, field: str) -> None:
+        with pytest.raises(FieldValueError) as info:
+            store.commit(change)
+        assert info.value.field == field
+        assert info.value.describe("zh") != info.value.describe("en")
+        with pytest.raises(CaseNotFoundError):
+            store.get(change.case.id)
+        assert store.history(change.case.id) == []
+        assert store.read_outbox(0, 1000) == []
+
+    def test_a_nul_character_anywhere_is_refused_naming_the_field(self, store: CaseStore) -> None:
+        case = sample_case("case-1")
+        base = attrs.evolve(case.application.base, name="春城\x00基地")
+        bad = attrs.evolve(case, application=attrs.evolve(case.application, base=base))
+        self._assert_refused(store, sample_change(bad, None), "case.application.base.name")
+        change = sample_change(sample_case("case-1"), None)
+        history = attrs.evolve(change.history, reason="理由\x00")
+        self._assert_refused(store, attrs.evolve(change, history=history), "history.reason")
+
+    def test_a_lone_surrogate_anywhere_is_refused_naming_the_field(self, store: CaseStore) -> None:
+        change = sample_change(sample_case("case-1"), None)
+        event = attrs.evolve(change.events[0], payload={"note": "\ud800"})
+        self._assert_refused(store, attrs.evolve(change, events=(event,)), "events[0].payload.note")
+
+    def test_an_indexed_text_too_long_for_an_index_is_refused(self, store: CaseStore) -> None:
+        # A 1,000-character Chinese name is 3,000 bytes: past PostgreSQL's btree row limit.
+        long_base = sample_case("case-1", base_id="基" * 1000)
+        self._assert_refused(store, sample_change(long_base, None), "case.base_id")
+        change = sample_change(sample_case("case-1"), None, key="k" * (INDEXED_TEXT_LIMIT + 1))
+        self._assert_refused(store, change, "idempotency_key")
+        at_limit = sample_case("case-1", base_id="b" * INDEXED_TEXT_LIMIT)
+        store.commit(sample_change(at_limit, None))
+        assert [c.id for c in store.find(CaseQuery(base_id="b" * INDEXED_TEXT_LIMIT))] == ["case-1"]
+
+    def test_a_key_no_store_can_hold_is_simply_not_there(self, store: CaseStore) -> None:
+        self._declare(store, "case-1")
+        for key in ("case\x001", "case-\ud800", "c" * (INDEXED_TEXT_LIMIT * 4)):
+            with pytest.raises(CaseNotFoundError):
+                store.get(key)
+            assert store.history(key) == []
+            assert store.last_hash(key) is None
+            assert store.command_result(key) is None
+            assert store.consumer_position(key) == 0
+            assert list(store.find(CaseQuery(base_id=key))) == []
+            assert list(store.find(CaseQuery(district=key))) == []
+
+    def test_a_consumer_name_no_store_can_hold_is_refused(self, store: CaseStore) -> None:
+        with pytest.raises(FieldValueError) as info:
+            store.acknowledge("archive\x00", 3)
+        assert info.value.field == "consumer"
+
+    # -- sharing and closing -------------------------------------------------------------------
+
+    def test_a_store_is_a_context_manager_that_closes(self) -> None:
+        with self.make_store() as store:
+            self._declare(store, "case-1")
+            assert store.get("case-1").id == "case-1"
+        store.close()  # closing twice is harmless
+
+    def test_threads_may_share_one_store(self, store: CaseStore) -> None:
+        threads = 16
+
+        def work(index: int) -> int:
+            change = self._declare(store, f"case-{index}")
+            self._advance(store, change)
+            return store.get(f"case-{index}").version
+
+        with ThreadPoolExecutor(threads) as pool:
+            versions = list(pool.map(work, range(threads)))
+        assert versions == [2] * threads
+        records = store.read_outbox(0, 1000)
+        assert len(records) == 2 * threads
+        assert len({record.position for record in records}) == 2 * threads
