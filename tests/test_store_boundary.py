@@ -162,7 +162,7 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def test_one_workflow_serves_forty_threads_at_once(shared_url: str) -> None:
     bureau = Actor(Role.CITY_BUREAU, "市工业和信息化局")
     application = eligible_application()
-    operator = Actor(Role.OPERATOR, application.operator.name)
+    operator = Actor.for_operator(application.operator)
     workflow = Workflow(open_store(shared_url), clock=FixedClock(dt.date(2025, 6, 20)))
     with workflow.store:
         workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), bureau)

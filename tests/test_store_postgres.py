@@ -234,7 +234,7 @@ def test_a_host_transaction_keeps_its_rows_and_the_case_together(schema: str) ->
     bureau = Actor(Role.CITY_BUREAU, "市工业和信息化局")
     workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), bureau)
     application = eligible_application()
-    operator = Actor(Role.OPERATOR, application.operator.name)
+    operator = Actor.for_operator(application.operator)
     host = psycopg.connect(URL)  # the portal's connection, not in autocommit
     host.execute(f"CREATE TABLE public.uploads_{schema} (case_id TEXT, file TEXT)")
     host.commit()
