@@ -7,6 +7,7 @@ import pytest
 
 from kmbase_workflow import SchemaVersionError, open_store
 from kmbase_workflow.stores import CaseStore
+from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import StoreContract, sample_case, sample_change
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
@@ -45,7 +46,7 @@ def test_stores_are_chosen_by_url(schema: str) -> None:  # noqa: F811
     store = open_store(f"{URL}?schema={schema}")
     assert isinstance(store, PostgresStore)
     assert store.schema == schema
-    assert store.schema_version == ("m001_initial",)
+    assert store.schema_version == MIGRATION_NAMES
     store.close()
 
 

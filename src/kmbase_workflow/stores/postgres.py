@@ -37,7 +37,7 @@ from ._rows import (
     event_data,
     history_columns,
 )
-from ._schema import MIGRATION_NAMES, POSTGRES_M001, check_known
+from ._schema import MIGRATION_NAMES, POSTGRES_M001, POSTGRES_M002, check_known
 from ._sql import SQLStoreBase
 from .memory import conflict, key_taken, not_found
 
@@ -46,7 +46,7 @@ __all__ = ["PostgresStore"]
 _PAGE = 500
 _OUTBOX_LOCK = 0x6B6D6261  # "kmba": one advisory lock id for the outbox's commit order
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_MIGRATIONS = {"m001_initial": POSTGRES_M001}
+_MIGRATIONS = {"m001_initial": POSTGRES_M001, "m002_append_only": POSTGRES_M002}
 
 
 class PostgresStore(SQLStoreBase):
@@ -103,7 +103,7 @@ class PostgresStore(SQLStoreBase):
             applied = [
                 row[0]
                 for row in self._conn.execute(
-                    "SELECT name FROM schema_migrations ORDER BY applied_at"
+                    "SELECT name FROM schema_migrations ORDER BY applied_at, name"
                 )
             ]
             check_known(applied, f"PostgreSQL schema {self.schema}")
@@ -119,7 +119,7 @@ class PostgresStore(SQLStoreBase):
             return tuple(
                 row[0]
                 for row in self._conn.execute(
-                    "SELECT name FROM schema_migrations ORDER BY applied_at"
+                    "SELECT name FROM schema_migrations ORDER BY applied_at, name"
                 )
             )
 

@@ -39,7 +39,7 @@ from ._rows import (
     event_data,
     history_columns,
 )
-from ._schema import MIGRATION_SET, SQLITE_M001, check_known
+from ._schema import MIGRATION_SET, SQLITE_M001, SQLITE_M002, check_known
 from ._sql import SQLStoreBase
 from .memory import conflict, key_taken, not_found
 
@@ -139,6 +139,11 @@ class SQLiteStore(SQLStoreBase):
         @migrations(name="m001_initial")
         def _initial(db: sqlite_utils.Database) -> None:
             for statement in _statements(SQLITE_M001):
+                db.execute(statement)
+
+        @migrations(name="m002_append_only")
+        def _append_only(db: sqlite_utils.Database) -> None:
+            for statement in _statements(SQLITE_M002):
                 db.execute(statement)
 
         check_known((m.name for m in migrations.applied(self.db)), self.path)
