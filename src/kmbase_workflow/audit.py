@@ -318,7 +318,7 @@ def _case_findings(
             )
         return history, findings, first_bad or len(history)
     newest = history[-1] if history else None
-    if len(history) != case.version or (newest and newest.to_state != case.state.value):
+    if len(history) != case.version:
         findings.append(
             AuditFinding(
                 case_id,
@@ -327,10 +327,16 @@ def _case_findings(
                     zh=f"案件为第 {case.version} 版，历史只有 {len(history)} 条：最新的记录缺失",
                     en=f"the case is at version {case.version} but its history has "
                     f"{len(history)} entries: the newest are missing",
+                )
+                if len(history) < case.version
+                else Text(
+                    zh=f"案件为第 {case.version} 版，历史却有 {len(history)} 条：案件被回退",
+                    en=f"the case is at version {case.version} but its history has "
+                    f"{len(history)} entries: the case was rolled back",
                 ),
             )
         )
-        first_bad = first_bad or len(history) + 1
+        first_bad = first_bad or min(len(history), case.version) + 1
     elif newest is not None and newest.format >= 2 and newest.case_hash != stored_digest:
         findings.append(
             AuditFinding(
@@ -341,6 +347,19 @@ def _case_findings(
                     "决定或申请）被改动",
                     en=f"the stored case differs from the case entry {newest.sequence} recorded: "
                     "the case (its state, validity, decisions or application) was altered",
+                ),
+            )
+        )
+        first_bad = first_bad or len(history)
+    elif newest is not None and newest.to_state != case.state.value:
+        findings.append(
+            AuditFinding(
+                case_id,
+                "case",
+                Text(
+                    zh=f"案件状态为 {case.state.value}，最新记录却为 {newest.to_state}：状态被改动",
+                    en=f"the case is {case.state.value} but its newest entry says "
+                    f"{newest.to_state}: the state was altered",
                 ),
             )
         )
