@@ -4,8 +4,9 @@ anchor the chains outside the database with signed checkpoints.
 What is bound to the chain (see ``docs/audit.md`` for the threat model):
 
 - each history entry (format 2) carries `case_digest` of the case after its step: the whole
-  case in canonical JSON, with the application bound by `application_digest`; so the stored
-  case must match the newest entry (its state, validity, decisions, application);
+  case in canonical JSON but its application, which the declaration binds once by
+  `application_digest` (it never changes after); so the stored case must match the newest
+  entry (its state, validity, decisions) and the stored application the declaration;
 - each entry carries `event_digest` of every event it emitted, so an outbox event that was
   edited, deleted, or inserted without an entry (or whose entry was cut) shows;
 - stores that expose their rows as stored (`RawRowStore`, the SQL stores) have every
@@ -88,22 +89,21 @@ def _data_digest(data: Any, format: int) -> str:
 
 
 def application_digest(application: Application, format: int = HISTORY_FORMAT) -> str:
-    """SHA-256 of an application's canonical JSON: how a case binds its application."""
+    """SHA-256 of an application's canonical JSON: what the declaration's
+    ``application_hash`` holds (the application never changes after)."""
     return _data_digest(converter.unstructure(application), format)
 
 
-def _case_data_digest(case_data: Mapping[str, Any], application: str, format: int) -> str:
-    data = {key: value for key, value in case_data.items() if key != "application"}
-    data["application"] = application
-    return _data_digest(data, format)
+def _case_data_digest(case_data: Mapping[str, Any], format: int) -> str:
+    return _data_digest(
+        {key: value for key, value in case_data.items() if key != "application"}, format
+    )
 
 
 def case_digest(case: Case, format: int = HISTORY_FORMAT) -> str:
-    """SHA-256 of the whole case in canonical JSON, its application replaced by
-    `application_digest`: what a history entry's ``case_hash`` holds."""
-    return _case_data_digest(
-        _case_without_application(case), application_digest(case.application, format), format
-    )
+    """SHA-256 of the case in canonical JSON without its application (bound once, by the
+    declaration's ``application_hash``): what a history entry's ``case_hash`` holds."""
+    return _case_data_digest(_case_without_application(case), format)
 
 
 def event_digest(event: Event, format: int = HISTORY_FORMAT) -> str:
@@ -295,15 +295,17 @@ def _case_findings(
     raw = source.raw
     case: Case | None = None
     stored_digest: str | None = None
+    application: str | None = None
     if raw is None:
         try:
             case = store.get(case_id)
         except CaseNotFoundError:
             case = None
-        if case is not None and history and history[-1].format >= 2:
+        if case is not None and history:
             stored_digest = case_digest(case, history[-1].format)
+            application = application_digest(case.application, history[0].format)
     else:
-        case, stored_digest = _raw_case(raw, case_id, history, findings)
+        case, stored_digest, application = _raw_case(raw, case_id, history, findings)
     if case is None:
         if not any(f.kind == "case" for f in findings):
             findings.append(
@@ -317,9 +319,33 @@ def _case_findings(
                 )
             )
         return history, findings, first_bad or len(history)
+    found = _stored_case_findings(case, history, stored_digest, application)
+    findings.extend(found)
+    if found and first_bad is None:
+        first_bad = (
+            min(len(history), case.version) + 1 if len(history) != case.version else len(history)
+        )
+    if raw is not None:
+        findings.extend(_history_column_findings(raw, case_id, history))
+    findings.extend(_event_findings(case_id, history, events))
+    if first_bad is None and any(f.kind in ("column", "event") for f in findings):
+        first_bad = len(history)
+    return history, findings, first_bad
+
+
+def _stored_case_findings(
+    case: Case,
+    history: Sequence[HistoryEntry],
+    stored_digest: str | None,
+    application: str | None,
+) -> list[AuditFinding]:
+    """The stored case against its history: version, newest entry's digest, state; the
+    stored application against the declaration's digest."""
+    found: list[AuditFinding] = []
+    case_id = case.id
     newest = history[-1] if history else None
     if len(history) != case.version:
-        findings.append(
+        found.append(
             AuditFinding(
                 case_id,
                 "case",
@@ -336,23 +362,21 @@ def _case_findings(
                 ),
             )
         )
-        first_bad = first_bad or min(len(history), case.version) + 1
     elif newest is not None and newest.format >= 2 and newest.case_hash != stored_digest:
-        findings.append(
+        found.append(
             AuditFinding(
                 case_id,
                 "case",
                 Text(
-                    zh=f"存储的案件与第 {newest.sequence} 条记录所记的案件不符：案件（状态、有效期、"
-                    "决定或申请）被改动",
+                    zh=f"存储的案件与第 {newest.sequence} 条记录所记的案件不符：案件（状态、有效期"
+                    "或决定）被改动",
                     en=f"the stored case differs from the case entry {newest.sequence} recorded: "
-                    "the case (its state, validity, decisions or application) was altered",
+                    "the case (its state, validity or decisions) was altered",
                 ),
             )
         )
-        first_bad = first_bad or len(history)
     elif newest is not None and newest.to_state != case.state.value:
-        findings.append(
+        found.append(
             AuditFinding(
                 case_id,
                 "case",
@@ -363,22 +387,35 @@ def _case_findings(
                 ),
             )
         )
-        first_bad = first_bad or len(history)
-    if raw is not None:
-        findings.extend(_history_column_findings(raw, case_id, history))
-    findings.extend(_event_findings(case_id, history, events))
-    if first_bad is None and any(f.kind in ("column", "event") for f in findings):
-        first_bad = len(history)
-    return history, findings, first_bad
+    declaration = history[0] if history else None
+    if (
+        declaration is not None
+        and declaration.format >= 2
+        and declaration.application_hash != application
+    ):
+        found.append(
+            AuditFinding(
+                case_id,
+                "case",
+                Text(
+                    zh="存储的申请报告与申报时记录的不符：申请报告被改动",
+                    en="the stored application differs from the one the declaration recorded: "
+                    "it was altered",
+                ),
+            )
+        )
+    return found
 
 
 def _raw_case(
     raw: RawRowStore, case_id: str, history: Sequence[HistoryEntry], findings: list[AuditFinding]
-) -> tuple[Case | None, str | None]:
+) -> tuple[Case | None, str | None, str | None]:
+    """The stored case, its digest and its application's, read from the rows (the digests
+    of the data as stored), with a finding for every column that disagrees."""
     rows = raw.raw_rows("cases", case_id)
     applications = raw.raw_rows("applications", case_id)
     if not rows:
-        return None, None
+        return None, None, None
     row = rows[0]
     if not applications:
         findings.append(
@@ -390,7 +427,7 @@ def _raw_case(
                 ),
             )
         )
-        return None, None
+        return None, None, None
     application = applications[0]["data"]
     try:
         case = case_from_json(dict(row["data"]), dict(application))
@@ -404,14 +441,14 @@ def _raw_case(
                 ),
             )
         )
-        return None, None
+        return None, None, None
     expected = case_columns(case)
     for column, value in expected.items():
         if column != "data" and not _same(row.get(column), value):
             findings.append(_column_problem(case_id, "cases", column, row.get(column), value))
-    newest_format = history[-1].format if history else HISTORY_FORMAT
-    digest = _case_data_digest(row["data"], _data_digest(application, newest_format), newest_format)
-    return case, digest
+    newest = history[-1].format if history else HISTORY_FORMAT
+    first = history[0].format if history else HISTORY_FORMAT
+    return case, _case_data_digest(row["data"], newest), _data_digest(application, first)
 
 
 def _history_column_findings(

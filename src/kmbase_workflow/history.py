@@ -11,8 +11,9 @@ later version adds fields:
 - format 1 (entries written before formats were numbered; their JSON has no ``format``):
   every field of that version in canonical JSON (keys sorted, compact, UTF-8), nulls kept;
 - format 2: format 1's fields plus ``format``, ``case_hash`` (the digest of the case after
-  the step, see `kmbase_workflow.audit.case_digest`) and ``event_digests`` (one per event
-  the step emitted), in canonical JSON without null or empty values (so a record that later
+  the step, see `kmbase_workflow.audit.case_digest`), ``application_hash`` (on the
+  declaration: the digest of the application, which never changes after) and
+  ``event_digests`` (one per event the step emitted), in canonical JSON without null or empty values (so a record that later
   gains an optional field keeps its hash) and with integral floats written as integers
   (``85.0`` and ``85`` are one number, whichever way a database returns it).
 """
@@ -63,21 +64,35 @@ _FORMAT_1_FIELDS = (
 _FORMAT_1_ACTOR_FIELDS = ("role", "name", "district")
 _FORMAT_FIELDS: dict[int, tuple[str, ...]] = {
     1: _FORMAT_1_FIELDS,
-    2: (*_FORMAT_1_FIELDS, "format", "case_hash", "event_digests"),
+    2: (*_FORMAT_1_FIELDS, "format", "case_hash", "application_hash", "event_digests"),
 }
 """Which fields each format hashes: a later format lists more, never fewer."""
 
 
 def _pruned(value: Any) -> Any:
     """``value`` without null or empty members, integral floats as integers (format ≥ 2)."""
-    if isinstance(value, Mapping):
-        pruned = {str(key): _pruned(item) for key, item in value.items()}
-        return {key: item for key, item in pruned.items() if item not in (None, [], {})}
-    if isinstance(value, list | tuple):
-        return [_pruned(item) for item in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+    kind = type(value)
+    if kind is dict:
+        pruned = {}
+        for key, member in value.items():
+            if member is None:
+                continue
+            item = _pruned(member) if type(member) in _CONTAINERS else member
+            if not item and type(item) in _EMPTIABLE:
+                continue
+            pruned[str(key)] = item
+        return pruned
+    if kind is list or kind is tuple:
+        return [_pruned(item) if type(item) in _CONTAINERS else item for item in value]
+    if kind is float and value.is_integer() and abs(value) < 2**53:
         return int(value)
+    if isinstance(value, Mapping):
+        return _pruned(dict(value))
     return value
+
+
+_CONTAINERS = frozenset({dict, list, tuple, float})
+_EMPTIABLE = frozenset({dict, list})
 
 
 def canonical_json(data: Any, format: int = HISTORY_FORMAT) -> str:
@@ -98,9 +113,9 @@ class HistoryEntry:
 
     ``sequence`` is the case's version after the step (1 for the declaration).
     ``action`` is the trigger (``certify``) or the record (``annual_report``) that was made.
-    ``case_hash`` binds the case as it stood after the step (its state, validity, decisions
-    and application) and ``event_digests`` the events the step emitted, so what the library
-    later acts on is under the chain. ``format`` says which canonical form is hashed.
+    ``case_hash`` binds the case as it stood after the step (its state, validity, decisions),
+    ``application_hash`` (on the declaration) the application, and ``event_digests`` the
+    events the step emitted, so what the library later acts on is under the chain. ``format`` says which canonical form is hashed.
     """
 
     case_id: str
@@ -116,7 +131,11 @@ class HistoryEntry:
     event_ids: tuple[str, ...] = ()
     format: int = HISTORY_FORMAT
     case_hash: str = ""
-    """SHA-256 of the case after this step (``kmbase_workflow.audit.case_digest``)."""
+    """SHA-256 of the case after this step, without its application
+    (``kmbase_workflow.audit.case_digest``)."""
+    application_hash: str = ""
+    """On the declaration only: SHA-256 of the application as declared
+    (``kmbase_workflow.audit.application_digest``); it never changes after."""
     event_digests: tuple[str, ...] = ()
     """SHA-256 of each event in ``event_ids``, in the same order."""
     previous_hash: str = GENESIS_HASH

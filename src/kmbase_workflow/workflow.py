@@ -25,7 +25,7 @@ import attrs
 
 from ._i18n import Text
 from .actors import Actor, Role
-from .audit import case_digest, event_digest, verify_case
+from .audit import application_digest, case_digest, event_digest, verify_case
 from .calendar import WorkingDayCalendar, default_calendar
 from .case import (
     AnnualReport,
@@ -301,6 +301,7 @@ class Workflow:
             payload=_plain(payload),
             event_ids=tuple(event.id for event in built),
             case_hash=case_digest(after),
+            application_hash=application_digest(after.application) if before is None else "",
             event_digests=tuple(event_digest(event) for event in built),
         ).sealed(previous or GENESIS_HASH)
         return Change(

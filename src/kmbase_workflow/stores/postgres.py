@@ -83,9 +83,11 @@ class PostgresStore(SQLStoreBase):
             ) from None
         self._lock = threading.RLock()
         try:
-            self._conn.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-            )
+            # Only when missing: a least-privileged role may not CREATE, even IF NOT EXISTS.
+            if self._conn.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone() == (None,):
+                self._conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                )
             self._conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
             self._migrate()
         except BaseException:
@@ -96,10 +98,11 @@ class PostgresStore(SQLStoreBase):
         with self._lock, self._conn.transaction():
             # One migrator at a time, even with several servers starting together.
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK + 1,))
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-            )
+            if self._conn.execute("SELECT to_regclass('schema_migrations')").fetchone() == (None,):
+                self._conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
             applied = [
                 row[0]
                 for row in self._conn.execute(
