@@ -353,3 +353,11 @@ def test_kmbase_audit_verify_without_a_key_is_bad_input(db: Path, tmp_path: Path
     )
     assert result.exit_code == 2
     assert "--key-file" in result.output
+
+
+def test_kmbase_history_prints_a_problem_quoting_markup_like_data(db: Path) -> None:
+    _, target = _open(db)
+    _raw(db).execute("UPDATE cases SET district = '[/b]伪造区' WHERE id = ?", (target.id,))
+    result = runner.invoke(app, ["history", target.id, "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 1
+    assert "[/b]伪造区" in result.stdout
