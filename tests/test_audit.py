@@ -20,6 +20,7 @@ from kmbase_workflow.audit import (
     checkpoint,
     load_key,
     verify_case,
+    verify_event,
     verify_store,
 )
 from kmbase_workflow.case import Case, State
@@ -27,6 +28,7 @@ from kmbase_workflow.cli import app
 from kmbase_workflow.clock import FixedClock
 from kmbase_workflow.demo import run_demo
 from kmbase_workflow.errors import CaseNotFoundError, InvalidInputError
+from kmbase_workflow.history import HistoryEntry
 from kmbase_workflow.stores import CaseQuery, MemoryStore
 from kmbase_workflow.stores._rows import case_columns, dumps, history_columns
 from kmbase_workflow.stores.sqlite import SQLiteStore
@@ -361,3 +363,44 @@ def test_kmbase_history_prints_a_problem_quoting_markup_like_data(db: Path) -> N
     result = runner.invoke(app, ["history", target.id, "--db", f"sqlite:///{db}"])
     assert result.exit_code == 1
     assert "[/b]伪造区" in result.stdout
+
+
+def test_a_follower_checks_each_event_it_receives() -> None:
+    store = MemoryStore()
+    run_demo(store)
+    records = store.read_outbox(0, 1000)
+    assert all(verify_event(store, record.event).ok for record in records)
+    event = records[3].event
+    altered = attrs.evolve(event, payload={**event.payload, "forged": True})
+    report = verify_event(store, altered)
+    assert not report.ok
+    assert report.problem is not None
+    assert "altered" in report.problem.en
+    forged = verify_event(store, attrs.evolve(event, id="forged-event"))
+    assert not forged.ok
+    assert forged.problem is not None
+    assert "comes from no history entry" in forged.problem.en
+
+
+class _RacingStore(MemoryStore):
+    """Its first history read misses the newest entry, as a read racing a commit would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raced = False
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        entries = super().history(case_id)
+        if not self.raced and len(entries) > 1:
+            self.raced = True
+            return entries[:-1]
+        return entries
+
+
+def test_a_step_committed_during_verification_is_not_reported_as_tampering() -> None:
+    store = _RacingStore()
+    run_demo(store)
+    target = max(store.find(_all()), key=lambda case: case.version)
+    store.raced = False
+    assert verify_case(store, target.id).ok
+    assert store.raced
