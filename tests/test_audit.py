@@ -404,3 +404,11 @@ def test_a_step_committed_during_verification_is_not_reported_as_tampering() -> 
     store.raced = False
     assert verify_case(store, target.id).ok
     assert store.raced
+
+
+def test_a_checkpoint_of_an_unknown_format_is_bad_input(db: Path) -> None:
+    workflow, _ = _open(db)
+    data = json.loads(checkpoint(workflow.store, KEY, clock=CLOCK).to_json())
+    data["format"] = 2
+    with pytest.raises(InvalidInputError):
+        Checkpoint.from_json(json.dumps(data))

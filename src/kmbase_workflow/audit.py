@@ -644,7 +644,9 @@ class Checkpoint:
         """A checkpoint from `to_json`'s text (``InvalidInputError`` if it is not one)."""
         try:
             data = json.loads(text)
-            return converter.structure(data, cls)
+            saved = converter.structure(data, cls)
+            if saved.format != CHECKPOINT_FORMAT:
+                raise ValueError(f"unknown checkpoint format {saved.format}")
         except Exception as error:
             raise InvalidInputError(
                 Text(
@@ -656,6 +658,7 @@ class Checkpoint:
                     en="use a file written by kmbase audit checkpoint",
                 ),
             ) from None
+        return saved
 
 
 def load_key(path: str | Path | None = None, *, environ: Mapping[str, str] | None = None) -> bytes:
