@@ -13,6 +13,7 @@ import pytest
 
 from kmbase_workflow.audit import verify_store
 from kmbase_workflow.demo import run_demo
+from kmbase_workflow.stores._schema import MIGRATION_NAMES, POSTGRES_M001
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import sample_case, sample_change
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
@@ -79,4 +80,24 @@ def test_a_round_on_postgresql_verifies(schema: str) -> None:  # noqa: F811
     report = verify_store(store)
     assert report.ok, [f.problem.en for f in report.findings]
     assert (report.cases, report.entries, report.events) == (5, 57, 57)
+    store.close()
+
+
+def test_a_schema_at_m001_is_upgraded_and_then_refuses_truncate(schema: str) -> None:  # noqa: F811
+    with psycopg.connect(URL, autocommit=True) as owner:
+        owner.execute(f"CREATE SCHEMA {schema}")  # type: ignore[arg-type]
+        owner.execute(f"SET search_path TO {schema}")  # type: ignore[arg-type]
+        owner.execute(POSTGRES_M001)  # type: ignore[arg-type]
+        owner.execute(
+            "CREATE TABLE schema_migrations "
+            "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        owner.execute("INSERT INTO schema_migrations (name) VALUES ('m001_initial')")
+        owner.execute("TRUNCATE history")  # m001 let this through
+    store = PostgresStore(URL, schema=schema)
+    assert store.schema_version == MIGRATION_NAMES
+    store.commit(sample_change(sample_case("case-1"), None))
+    for table in ("history", "outbox", "applications"):
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            store._conn.execute(f"TRUNCATE {table}")  # type: ignore[arg-type]
     store.close()
