@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from kmbase_workflow import dumps_json
 from kmbase_workflow.cli import app
 from kmbase_workflow.examples import eligible_application, ineligible_application
+from kmbase_workflow.stores._schema import MIGRATION_NAMES
 
 runner = CliRunner()
 
@@ -44,9 +45,9 @@ def _declare(db: str, application: Path, *extra: str) -> str:
 def test_db_init_reports_the_schema(tmp_path: Path) -> None:
     result = runner.invoke(app, ["db", "init", "--db", f"sqlite:///{tmp_path}/new.db"])
     assert result.exit_code == 0
-    assert result.stdout.strip() == "m001_initial"
+    assert result.stdout.strip() == " ".join(MIGRATION_NAMES)
     upgraded = runner.invoke(app, ["db", "upgrade", "--db", f"sqlite:///{tmp_path}/new.db"])
-    assert upgraded.stdout.strip() == "m001_initial"
+    assert upgraded.stdout.strip() == " ".join(MIGRATION_NAMES)
 
 
 def test_a_newer_database_is_refused_with_exit_2(tmp_path: Path) -> None:

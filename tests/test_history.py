@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
+import json
+import shutil
+from pathlib import Path
 
 import attrs
 import pytest
 
+from kmbase_workflow.audit import Checkpoint, verify_store
 from kmbase_workflow.case import State
-from kmbase_workflow.history import GENESIS_HASH, HistoryEntry, verify_history
+from kmbase_workflow.history import (
+    _FORMAT_FIELDS,
+    GENESIS_HASH,
+    HISTORY_FORMAT,
+    HistoryEntry,
+    canonical_json,
+    verify_history,
+)
+from kmbase_workflow.serialization import converter
+from kmbase_workflow.stores import CaseQuery
+from kmbase_workflow.stores._schema import MIGRATION_NAMES
+from kmbase_workflow.stores.sqlite import SQLiteStore
+from kmbase_workflow.workflow import Workflow
 from lifecycle_helpers import (
     APPLICATION,
     BUREAU,
@@ -20,6 +37,10 @@ from lifecycle_helpers import (
     harness,
     walk_to,
 )
+
+DATA = Path(__file__).resolve().parent / "data"
+DATA_KEY = b"kmbase-test-data-checkpoint-key"
+"""The key tests/data/audit-format2-m002.checkpoint.json is signed with (a test key)."""
 
 
 def _history() -> list[HistoryEntry]:
@@ -151,3 +172,104 @@ def test_the_time_comes_from_the_injected_clock_even_when_given_in_another_zone(
     assert outcome.entry.at == dt.datetime(2025, 6, 20, 2, 0, tzinfo=dt.UTC)
     assert outcome.entry.at.hour == 10
     assert outcome.case.declared_on == dt.date(2025, 6, 20)
+
+
+# -- the versioned canonical form ------------------------------------------------------------------
+
+
+def test_new_entries_are_hashed_in_the_current_format() -> None:
+    entry = _history()[0]
+    assert entry.format == HISTORY_FORMAT == 2
+    assert '"format":2' in entry.canonical()
+    assert len(entry.case_hash) == 64
+    assert verify_history([attrs.evolve(entry, format=1)]).first_bad_position == 1
+
+
+def test_an_unknown_format_is_reported_not_raised() -> None:
+    history = _history()
+    history[0] = attrs.evolve(history[0], format=99)
+    report = verify_history(history)
+    assert report.first_bad_position == 1
+    assert report.problem is not None
+    assert "unknown format 99" in report.problem.en
+    assert "格式 99" in report.problem.zh
+
+
+def test_a_chain_is_never_downgraded_to_an_older_format() -> None:
+    history = _history()
+    history[1] = attrs.evolve(history[1], format=1, case_hash="").sealed(history[0].hash)
+    report = verify_history(history[:2])
+    assert report.first_bad_position == 2
+    assert report.problem is not None
+    assert "older than the entries before it" in report.problem.en
+
+
+def test_an_optional_field_added_later_keeps_the_hash() -> None:
+    """A later version may give a record (the actor, say) a field that defaults to null or
+    empty: the canonical form leaves null and empty values out, so old hashes still hold."""
+    entry = _history()[2]
+    data = converter.unstructure(entry)
+    hashed = {name: data[name] for name in _FORMAT_FIELDS[2]}
+    hashed["actor"] = {**hashed["actor"], "organisation_id": None, "aliases": []}
+    assert canonical_json(hashed) == entry.canonical()
+    assert canonical_json({"score": 85.0}) == canonical_json({"score": 85})
+
+
+def test_entries_without_a_format_are_format_1_and_keep_their_hash() -> None:
+    """Format 1 is what entries were before formats were numbered: their JSON has no
+    ``format`` and hashes every field of that version, nulls included."""
+    entry = _history()[0]
+    data = converter.unstructure(entry)
+    for name in ("format", "case_hash", "application_hash", "event_digests", "hash"):
+        del data[name]
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    data["hash"] = hashlib.sha256(canonical.encode()).hexdigest()
+    old = converter.structure(data, HistoryEntry)
+    assert old.format == 1
+    assert verify_history([old]).ok
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    path = tmp_path / name
+    shutil.copy(DATA / name, path)
+    return path
+
+
+def test_a_database_written_before_formats_verifies_and_upgrades(tmp_path: Path) -> None:
+    """tests/data/audit-format1-m001.db: written by the version before this one (schema
+    m001, entries without a format). This and every later version must verify it."""
+    path = _copy("audit-format1-m001.db", tmp_path)
+    store = SQLiteStore(path)
+    assert store.schema_version == MIGRATION_NAMES
+    report = verify_store(store)
+    assert report.ok, [f.problem.en for f in report.findings]
+    assert report.entries == 57
+    for case in store.find(CaseQuery()):
+        assert {entry.format for entry in store.history(case.id)} == {1}
+        assert Workflow(store).verify_chain(case.id).ok
+    store.close()
+
+
+def test_a_database_written_by_this_version_verifies_with_its_checkpoint(tmp_path: Path) -> None:
+    """tests/data/audit-format2-m002.db and its checkpoint, signed with the test key: an
+    auditor's check from the exported checkpoint and the database alone."""
+    path = _copy("audit-format2-m002.db", tmp_path)
+    saved = Checkpoint.from_json((DATA / "audit-format2-m002.checkpoint.json").read_text())
+    store = SQLiteStore(path)
+    assert store.schema_version == MIGRATION_NAMES
+    report = verify_store(store, saved, DATA_KEY)
+    assert report.ok, [f.problem.en for f in report.findings]
+    assert report.checkpoint
+    assert len(saved.heads) == report.cases == 5
+    for case in store.find(CaseQuery()):
+        assert {entry.format for entry in store.history(case.id)} == {2}
+    store.close()
+
+
+def test_format_1_entries_may_be_followed_by_format_2() -> None:
+    history = _history()
+    old = [attrs.evolve(e, format=1, case_hash="", event_digests=()) for e in history[:3]]
+    chain: list[HistoryEntry] = []
+    for entry in [*old, *history[3:]]:
+        chain.append(entry.sealed(chain[-1].hash if chain else GENESIS_HASH))
+    assert verify_history(chain).ok

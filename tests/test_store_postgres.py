@@ -22,6 +22,7 @@ from kmbase_workflow.errors import (
 )
 from kmbase_workflow.examples import eligible_application
 from kmbase_workflow.stores import CaseStore, Change
+from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import StoreContract, sample_case, sample_change
 from postgres_server import URL, require_server, schema  # noqa: F401 - the fixture is used by name
@@ -60,7 +61,7 @@ def test_stores_are_chosen_by_url(schema: str) -> None:  # noqa: F811
     store = open_store(f"{URL}?schema={schema}")
     assert isinstance(store, PostgresStore)
     assert store.schema == schema
-    assert store.schema_version == ("m001_initial",)
+    assert store.schema_version == MIGRATION_NAMES
     store.close()
 
 

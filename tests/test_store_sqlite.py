@@ -9,6 +9,7 @@ import pytest
 
 from kmbase_workflow import SchemaVersionError, open_store
 from kmbase_workflow.stores import CaseStore
+from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.sqlite import SQLiteStore
 from kmbase_workflow.testing import StoreContract, sample_case, sample_change
 
@@ -46,7 +47,7 @@ def test_reopening_keeps_everything_and_migrates_once(tmp_path: Path) -> None:
     first.close()
     again = SQLiteStore(path)
     assert again.get("case-1") == change.case
-    assert again.schema_version == ("m001_initial",)
+    assert again.schema_version == MIGRATION_NAMES
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -420,7 +420,8 @@ def history(
         console.print(
             ("哈希链校验通过" if chosen == "zh" else "hash chain verified")
             if report.ok
-            else (report.problem.in_(chosen) if report.problem else "")
+            else (report.problem.in_(chosen) if report.problem else ""),
+            markup=False,  # the problem may quote stored values
         )
     if not report.ok:
         raise typer.Exit(1)

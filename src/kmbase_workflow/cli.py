@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from . import diagrams
+from ._cli_audit import audit_app
 from ._cli_bulk import bulk
 from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
@@ -49,6 +50,7 @@ app.command("follow")(follow)
 app.command("bulk")(bulk)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}

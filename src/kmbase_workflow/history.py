@@ -3,6 +3,19 @@
 Each entry holds the SHA-256 of the entry before it, and its own hash covers every field
 but itself, so altering, removing or reordering any entry breaks the chain from that point:
 `verify_history` reports the first entry where it breaks.
+
+The hashed form is versioned (``format``, `HISTORY_FORMAT` for new entries). Each format
+names the fields it hashes, so an entry written by an older version keeps its hash when a
+later version adds fields:
+
+- format 1 (entries written before formats were numbered; their JSON has no ``format``):
+  every field of that version in canonical JSON (keys sorted, compact, UTF-8), nulls kept;
+- format 2: format 1's fields plus ``format``, ``case_hash`` (the digest of the case after
+  the step, see `kmbase_workflow.audit.case_digest`), ``application_hash`` (on the
+  declaration: the digest of the application, which never changes after) and
+  ``event_digests`` (one per event the step emitted), in canonical JSON without null or empty values (so a record that later
+  gains an optional field keeps its hash) and with integral floats written as integers
+  (``85.0`` and ``85`` are one number, whichever way a database returns it).
 """
 
 from __future__ import annotations
@@ -19,10 +32,79 @@ from ._i18n import Text
 from .actors import Actor
 from .serialization import converter
 
-__all__ = ["GENESIS_HASH", "ChainReport", "HistoryEntry", "verify_history"]
+__all__ = [
+    "GENESIS_HASH",
+    "HISTORY_FORMAT",
+    "ChainReport",
+    "HistoryEntry",
+    "canonical_json",
+    "verify_history",
+]
 
 GENESIS_HASH = "0" * 64
 """The ``previous_hash`` of a case's first entry."""
+
+HISTORY_FORMAT = 2
+"""The canonical form this version hashes new entries in (see the module doc)."""
+
+_FORMAT_1_FIELDS = (
+    "case_id",
+    "sequence",
+    "action",
+    "from_state",
+    "to_state",
+    "actor",
+    "at",
+    "reason",
+    "evidence",
+    "payload",
+    "event_ids",
+    "previous_hash",
+)
+_FORMAT_1_ACTOR_FIELDS = ("role", "name", "district")
+_FORMAT_FIELDS: dict[int, tuple[str, ...]] = {
+    1: _FORMAT_1_FIELDS,
+    2: (*_FORMAT_1_FIELDS, "format", "case_hash", "application_hash", "event_digests"),
+}
+"""Which fields each format hashes: a later format lists more, never fewer."""
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without null or empty members, integral floats as integers (format ≥ 2)."""
+    kind = type(value)
+    if kind is dict:
+        pruned = {}
+        for key, member in value.items():
+            if member is None:
+                continue
+            item = _pruned(member) if type(member) in _CONTAINERS else member
+            if not item and type(item) in _EMPTIABLE:
+                continue
+            pruned[str(key)] = item
+        return pruned
+    if kind is list or kind is tuple:
+        return [_pruned(item) if type(item) in _CONTAINERS else item for item in value]
+    if kind is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, Mapping):
+        return _pruned(dict(value))
+    return value
+
+
+_CONTAINERS = frozenset({dict, list, tuple, float})
+_EMPTIABLE = frozenset({dict, list})
+
+
+def canonical_json(data: Any, format: int = HISTORY_FORMAT) -> str:
+    """The canonical JSON of plain data in ``format``: the text the audit hashes."""
+    if format >= 2:
+        data = _pruned(data)
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256(text: str) -> str:
+    """The hex SHA-256 of ``text`` in UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @attrs.frozen(kw_only=True)
@@ -31,6 +113,9 @@ class HistoryEntry:
 
     ``sequence`` is the case's version after the step (1 for the declaration).
     ``action`` is the trigger (``certify``) or the record (``annual_report``) that was made.
+    ``case_hash`` binds the case as it stood after the step (its state, validity, decisions),
+    ``application_hash`` (on the declaration) the application, and ``event_digests`` the
+    events the step emitted, so what the library later acts on is under the chain. ``format`` says which canonical form is hashed.
     """
 
     case_id: str
@@ -44,15 +129,33 @@ class HistoryEntry:
     evidence: tuple[str, ...] = ()
     payload: Mapping[str, Any] = attrs.field(factory=dict)
     event_ids: tuple[str, ...] = ()
+    format: int = HISTORY_FORMAT
+    case_hash: str = ""
+    """SHA-256 of the case after this step, without its application
+    (``kmbase_workflow.audit.case_digest``)."""
+    application_hash: str = ""
+    """On the declaration only: SHA-256 of the application as declared
+    (``kmbase_workflow.audit.application_digest``); it never changes after."""
+    event_digests: tuple[str, ...] = ()
+    """SHA-256 of each event in ``event_ids``, in the same order."""
     previous_hash: str = GENESIS_HASH
     hash: str = ""
 
-    def content_hash(self) -> str:
-        """SHA-256 over every field but ``hash``, in canonical JSON."""
+    def canonical(self) -> str:
+        """The text ``hash`` is the SHA-256 of: this entry's fields in its ``format``."""
+        fields = _FORMAT_FIELDS.get(self.format)
+        if fields is None:
+            raise ValueError(f"unknown history format {self.format}")
         data = converter.unstructure(self)
-        data.pop("hash")
-        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        hashed = {name: data[name] for name in fields}
+        if self.format == 1:
+            actor = hashed["actor"]
+            hashed["actor"] = {name: actor.get(name) for name in _FORMAT_1_ACTOR_FIELDS}
+        return canonical_json(hashed, self.format)
+
+    def content_hash(self) -> str:
+        """SHA-256 over every field but ``hash``, in this entry's canonical form."""
+        return sha256(self.canonical())
 
     def sealed(self, previous_hash: str) -> HistoryEntry:
         """This entry chained to ``previous_hash``, with its own hash filled in."""
@@ -60,38 +163,76 @@ class HistoryEntry:
         return attrs.evolve(chained, hash=chained.content_hash())
 
 
+_structure_entry = converter.get_structure_hook(HistoryEntry)
+
+
+def _structure_history_entry(data: Any, _type: type) -> HistoryEntry:
+    # JSON written before formats were numbered has no "format": it is format 1.
+    if isinstance(data, Mapping) and "format" not in data:
+        data = {**data, "format": 1}
+    entry: HistoryEntry = _structure_entry(data, HistoryEntry)
+    return entry
+
+
+converter.register_structure_hook(HistoryEntry, _structure_history_entry)
+
+
 @attrs.frozen
 class ChainReport:
-    """The result of `verify_history`."""
+    """The result of `verify_history` and of the audit (`kmbase_workflow.audit`).
+
+    ``problem`` is the first problem found; ``problems`` every one (the audit keeps looking
+    after the first).
+    """
 
     ok: bool
     entries: int
     first_bad_position: int | None = None
     """1-based position, in the order given, of the first entry that does not verify."""
     problem: Text | None = None
+    problems: tuple[Text, ...] = ()
+
+
+def _entry_problem(position: int, entry: HistoryEntry, previous: str) -> Text | None:
+    if entry.sequence != position:
+        return Text(
+            zh=f"第 {position} 条记录的序号为 {entry.sequence}：有记录被删除或调换",
+            en=f"entry {position} has sequence {entry.sequence}: an entry was removed or reordered",
+        )
+    if entry.previous_hash != previous:
+        return Text(
+            zh=f"第 {position} 条记录与前一条的链接不符：前一条被改动、删除或调换",
+            en=f"entry {position} does not link to the one before: that one was altered, removed or reordered",
+        )
+    if entry.format not in _FORMAT_FIELDS:
+        return Text(
+            zh=f"第 {position} 条记录的格式 {entry.format} 未知：由更新版本写入或被改动",
+            en=f"entry {position} has an unknown format {entry.format}: written by a newer "
+            "version, or altered",
+        )
+    if entry.content_hash() != entry.hash:
+        return Text(
+            zh=f"第 {position} 条记录的内容与其哈希不符：记录被改动",
+            en=f"entry {position} does not match its hash: it was altered",
+        )
+    return None
 
 
 def verify_history(entries: Sequence[HistoryEntry]) -> ChainReport:
-    """Check a case's history: sequence 1, 2, 3 …, each hash right, each link right."""
+    """Check a case's history: sequence 1, 2, 3 …, each hash right, each link right, and no
+    entry in an older format after one in a newer (a chain is never downgraded)."""
     previous = GENESIS_HASH
+    newest_format = 1
     for position, entry in enumerate(entries, start=1):
-        problem: Text | None = None
-        if entry.sequence != position:
+        problem = _entry_problem(position, entry, previous)
+        if problem is None and entry.format < newest_format:
             problem = Text(
-                zh=f"第 {position} 条记录的序号为 {entry.sequence}：有记录被删除或调换",
-                en=f"entry {position} has sequence {entry.sequence}: an entry was removed or reordered",
-            )
-        elif entry.previous_hash != previous:
-            problem = Text(
-                zh=f"第 {position} 条记录与前一条的链接不符：前一条被改动、删除或调换",
-                en=f"entry {position} does not link to the one before: that one was altered, removed or reordered",
-            )
-        elif entry.content_hash() != entry.hash:
-            problem = Text(
-                zh=f"第 {position} 条记录的内容与其哈希不符：记录被改动",
-                en=f"entry {position} does not match its hash: it was altered",
+                zh=f"第 {position} 条记录的格式 {entry.format} 旧于之前的记录：链被改写",
+                en=f"entry {position} has format {entry.format}, older than the entries "
+                "before it: the chain was rewritten",
             )
         if problem is not None:
-            return ChainReport(False, len(entries), position, problem)
+            return ChainReport(False, len(entries), position, problem, (problem,))
         previous = entry.hash
+        newest_format = max(newest_format, entry.format)
     return ChainReport(True, len(entries))

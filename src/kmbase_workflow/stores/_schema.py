@@ -15,7 +15,7 @@ from ..errors import SchemaVersionError
 MIGRATION_SET = "kmbase_workflow"
 """The name of the library's migration set (sqlite-utils ``Migrations`` name)."""
 
-MIGRATION_NAMES: tuple[str, ...] = ("m001_initial",)
+MIGRATION_NAMES: tuple[str, ...] = ("m001_initial", "m002_append_only")
 """Every migration this version of the library knows, oldest first."""
 
 SQLITE_M001 = """
@@ -145,6 +145,50 @@ CREATE TABLE rounds (
     notice TEXT NOT NULL
 );
 """
+
+
+SQLITE_M002 = """
+CREATE TRIGGER history_no_replace BEFORE INSERT ON history
+WHEN EXISTS (SELECT 1 FROM history WHERE case_id = NEW.case_id AND sequence = NEW.sequence)
+BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox
+BEGIN SELECT RAISE(ABORT, 'outbox is append-only'); END;
+CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+BEGIN SELECT RAISE(ABORT, 'outbox is append-only'); END;
+CREATE TRIGGER outbox_no_replace BEFORE INSERT ON outbox
+WHEN EXISTS (SELECT 1 FROM outbox WHERE position = NEW.position OR id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'outbox is append-only'); END;
+CREATE TRIGGER applications_no_update BEFORE UPDATE ON applications
+BEGIN SELECT RAISE(ABORT, 'applications are written once'); END;
+CREATE TRIGGER applications_no_delete BEFORE DELETE ON applications
+BEGIN SELECT RAISE(ABORT, 'applications are written once'); END;
+CREATE TRIGGER applications_no_replace BEFORE INSERT ON applications
+WHEN EXISTS (SELECT 1 FROM applications WHERE case_id = NEW.case_id)
+BEGIN SELECT RAISE(ABORT, 'applications are written once'); END;
+CREATE INDEX outbox_case ON outbox (case_id);
+"""
+"""Closes what m001's triggers left open (第二十条): ``INSERT OR REPLACE`` deletes the row it
+replaces without firing a DELETE trigger, so each append-only table refuses an insert onto an
+existing key; the outbox and the applications become append-only as the history is. The
+index serves the audit's per-case event reads."""
+
+POSTGRES_M002 = """
+CREATE FUNCTION kmbase_append_only() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql;
+CREATE TRIGGER history_no_truncate BEFORE TRUNCATE ON history
+FOR EACH STATEMENT EXECUTE FUNCTION kmbase_append_only();
+CREATE TRIGGER outbox_append_only BEFORE UPDATE OR DELETE ON outbox
+FOR EACH ROW EXECUTE FUNCTION kmbase_append_only();
+CREATE TRIGGER outbox_no_truncate BEFORE TRUNCATE ON outbox
+FOR EACH STATEMENT EXECUTE FUNCTION kmbase_append_only();
+CREATE TRIGGER applications_append_only BEFORE UPDATE OR DELETE ON applications
+FOR EACH ROW EXECUTE FUNCTION kmbase_append_only();
+CREATE TRIGGER applications_no_truncate BEFORE TRUNCATE ON applications
+FOR EACH STATEMENT EXECUTE FUNCTION kmbase_append_only();
+CREATE INDEX outbox_case ON outbox (case_id);
+"""
+"""Closes ``TRUNCATE``, which row triggers do not see (第二十条), and makes the outbox and
+the applications append-only as the history is."""
 
 
 def check_known(applied: Iterable[str], where: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -16,6 +17,51 @@ from ..case import DeclarationRound
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import check_text, event_from_json, history_from_row, storable_key
+
+_RAW_TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "cases": (
+        (
+            "id",
+            "base_id",
+            "round_year",
+            "district",
+            "state",
+            "version",
+            "declared_on",
+            "notice_due",
+            "validity_due",
+            "data",
+        ),
+        "id",
+        "id",
+    ),
+    "applications": (("case_id", "data"), "case_id", "case_id"),
+    "history": (
+        (
+            "case_id",
+            "sequence",
+            "action",
+            "from_state",
+            "to_state",
+            "at",
+            "previous_hash",
+            "hash",
+            "data",
+        ),
+        "case_id",
+        "case_id, sequence",
+    ),
+    "outbox": (("position", "id", "type", "case_id", "occurred_at", "data"), "case_id", "position"),
+}
+"""For `SQLStoreBase.raw_rows`: each table's columns, the case column, the order."""
+
+
+def _raw_value(column: str, value: Any) -> Any:
+    if column == "data" and isinstance(value, str | bytes):
+        return json.loads(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 class SQLStoreBase:
@@ -144,6 +190,21 @@ class SQLStoreBase:
             DeclarationRound(
                 int(row[0]), self._date_value(row[1]), self._date_value(row[2]), str(row[3])
             )
+            for row in rows
+        ]
+
+    def raw_rows(self, table: str, case_id: str | None = None) -> list[dict[str, Any]]:
+        """Rows of ``cases``, ``applications``, ``history`` or ``outbox`` as stored (of one
+        case, or all): every column, ``data`` decoded, dates and times as ISO text. The audit
+        (`kmbase_workflow.audit.RawRowStore`) checks the columns against the data."""
+        columns, key, order = _RAW_TABLES[table]
+        where = f" WHERE {key} = ?" if case_id is not None else ""
+        rows = self._all(
+            f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {order}",
+            () if case_id is None else (case_id,),
+        )
+        return [
+            {name: _raw_value(name, value) for name, value in zip(columns, row, strict=True)}
             for row in rows
         ]
 

@@ -10,6 +10,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
 from types import TracebackType
+from typing import Self
 
 from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError
@@ -151,7 +152,7 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to release."""
 
-    def __enter__(self) -> MemoryStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

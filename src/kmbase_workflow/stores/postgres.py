@@ -60,7 +60,7 @@ from ._rows import (
     refuse_unstorable,
     storable_key,
 )
-from ._schema import MIGRATION_NAMES, POSTGRES_M001, check_known
+from ._schema import MIGRATION_NAMES, POSTGRES_M001, POSTGRES_M002, check_known
 from ._sql import SQLStoreBase
 
 __all__ = ["PostgresStore"]
@@ -68,7 +68,7 @@ __all__ = ["PostgresStore"]
 _PAGE = 500
 _OUTBOX_LOCK = 0x6B6D6261  # "kmba": one advisory lock id for the order of every write
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_MIGRATIONS = {"m001_initial": POSTGRES_M001}
+_MIGRATIONS = {"m001_initial": POSTGRES_M001, "m002_append_only": POSTGRES_M002}
 _ATTEMPTS = 3
 """Tries of one write that meets a deadlock or serialization failure."""
 _LOCK_CYCLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
@@ -202,18 +202,25 @@ class PostgresStore(SQLStoreBase):
             # One migrator at a time, even with several servers starting together (the schema
             # too: two concurrent CREATE SCHEMA IF NOT EXISTS can collide).
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK + 1,))
-            connection.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
-            )
+            # Only when missing: a least-privileged role may not CREATE, even IF NOT EXISTS.
+            missing = (None,)
+            if (
+                connection.execute("SELECT to_regnamespace(%s)", (self.schema,)).fetchone()
+                == missing
+            ):
+                connection.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
             _search_path(self.schema)(connection)
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-            )
+            if connection.execute("SELECT to_regclass('schema_migrations')").fetchone() == missing:
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
             applied = [
                 row[0]
                 for row in connection.execute(
-                    "SELECT name FROM schema_migrations ORDER BY applied_at"
+                    "SELECT name FROM schema_migrations ORDER BY applied_at, name"
                 )
             ]
             check_known(applied, f"PostgreSQL schema {self.schema}")
@@ -293,7 +300,7 @@ class PostgresStore(SQLStoreBase):
     @property
     def schema_version(self) -> tuple[str, ...]:
         """The migrations applied to this schema, oldest first."""
-        rows = self._all("SELECT name FROM schema_migrations ORDER BY applied_at")
+        rows = self._all("SELECT name FROM schema_migrations ORDER BY applied_at, name")
         return tuple(row[0] for row in rows)
 
     def close(self) -> None:

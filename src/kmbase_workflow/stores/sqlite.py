@@ -54,7 +54,7 @@ from ._rows import (
     refuse_unstorable,
     storable_key,
 )
-from ._schema import MIGRATION_SET, SQLITE_M001, check_known
+from ._schema import MIGRATION_SET, SQLITE_M001, SQLITE_M002, check_known
 from ._sql import SQLStoreBase
 
 __all__ = ["SQLiteStore"]
@@ -234,6 +234,11 @@ class SQLiteStore(SQLStoreBase):
         @migrations(name="m001_initial")
         def _initial(db: sqlite_utils.Database) -> None:
             for statement in _statements(SQLITE_M001):
+                db.execute(statement)
+
+        @migrations(name="m002_append_only")
+        def _append_only(db: sqlite_utils.Database) -> None:
+            for statement in _statements(SQLITE_M002):
                 db.execute(statement)
 
         applied = [m.name for m in migrations.applied(self.db)]

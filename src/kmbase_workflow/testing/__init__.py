@@ -8,6 +8,9 @@ A host that writes its own store proves it with the same suite the bundled store
     class TestMyStore(StoreContract):
         def make_store(self):
             return MyStore(...)
+
+and that tampering with its database is prevented or detected with `TamperSuite`
+(``kmbase_workflow.testing.tamper``).
 """
 
 from __future__ import annotations
@@ -15,5 +18,23 @@ from __future__ import annotations
 from ..clock import FixedClock
 from .events import EventRecorder
 from .store_contract import StoreContract, sample_case, sample_change
+from .tamper import (
+    PostgresDatabase,
+    SQLiteDatabase,
+    TamperReport,
+    TamperSuite,
+    run_tamper_suite,
+)
 
-__all__ = ["EventRecorder", "FixedClock", "StoreContract", "sample_case", "sample_change"]
+__all__ = [
+    "EventRecorder",
+    "FixedClock",
+    "PostgresDatabase",
+    "SQLiteDatabase",
+    "StoreContract",
+    "TamperReport",
+    "TamperSuite",
+    "run_tamper_suite",
+    "sample_case",
+    "sample_change",
+]

@@ -1,0 +1,188 @@
+"""``kmbase audit checkpoint`` and ``kmbase audit verify``: the audit of a whole store, and
+the signed checkpoints that anchor its hash chains outside the database (第二十条).
+
+The checkpoint key comes from ``--key-file`` or ``$KMBASE_AUDIT_KEY`` (at least 16 bytes);
+keep it where the database administrator cannot read it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text as RichText
+
+from ._cli_common import DbOption, LangOption, OutputFormat, language, run
+from ._i18n import Text
+from .audit import (
+    AUDIT_KEY_ENVIRONMENT_VARIABLE,
+    AuditReport,
+    Checkpoint,
+    checkpoint,
+    load_key,
+    verify_store,
+)
+from .errors import InvalidInputError
+from .stores import open_store
+
+__all__ = ["audit_app"]
+
+audit_app = typer.Typer(
+    name="audit",
+    help="审计：核验全部案件、导出签名检查点（第二十条） / Audit every case; export signed "
+    "checkpoints (Art. 20).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help=f"检查点密钥文件（默认 ${AUDIT_KEY_ENVIRONMENT_VARIABLE}） / the checkpoint key's "
+        f"file (default: ${AUDIT_KEY_ENVIRONMENT_VARIABLE}).",
+    ),
+]
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", help="写入文件（默认标准输出） / write to a file (default: stdout)."
+        ),
+    ] = None,
+    key_file: KeyFileOption = None,
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """导出所有哈希链头的签名检查点 / Export a signed checkpoint of every chain head.
+
+    Exit 0 written, 2 bad input (no key, unreadable store).
+    """
+    chosen = language(lang)
+
+    def act() -> Checkpoint:
+        key = load_key(key_file)
+        store = open_store(db)
+        try:
+            return checkpoint(store, key)
+        finally:
+            store.close()
+
+    saved = run(chosen, act)
+    text = saved.to_json() + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    run(chosen, lambda: _write(output, text))
+    typer.echo(
+        ("已写入检查点：" if chosen == "zh" else "checkpoint written: ")
+        + f"{output} ({len(saved.heads)})"
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInputError(
+            Text(
+                zh=f"无法写入 {path}：{error.strerror}", en=f"cannot write {path}: {error.strerror}"
+            ),
+            hint=Text(zh="请检查路径与权限", en="check the path and permissions"),
+        ) from None
+
+
+def _read_checkpoint(path: Path) -> Checkpoint:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise InvalidInputError(
+            Text(
+                zh=f"无法读取检查点文件 {path}：{reason}",
+                en=f"cannot read the checkpoint file {path}: {reason}",
+            ),
+            hint=Text(zh="请检查路径", en="check the path"),
+        ) from None
+    return Checkpoint.from_json(text)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    checkpoint_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint", help="核对的检查点文件 / a checkpoint file to verify against."
+        ),
+    ] = None,
+    key_file: KeyFileOption = None,
+    db: DbOption = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
+    ] = OutputFormat.TABLE,
+    lang: LangOption = "zh",
+) -> None:
+    """核验全部案件（可核对检查点） / Verify every case, and optionally a checkpoint.
+
+    Checks every hash chain, that each stored case and its indexed columns are what its
+    newest entry recorded, every outbox event, and, with ``--checkpoint``, that every head
+    the checkpoint saw is still on its chain. Exit 0 verified, 1 problems found (each one
+    listed), 2 bad input.
+    """
+    chosen = language(lang)
+
+    def act() -> AuditReport:
+        saved = None if checkpoint_file is None else _read_checkpoint(checkpoint_file)
+        key = None if saved is None else load_key(key_file)
+        store = open_store(db)
+        try:
+            return verify_store(store, saved, key)
+        finally:
+            store.close()
+
+    report = run(chosen, act)
+    if output is OutputFormat.JSON:
+        typer.echo(
+            json.dumps(
+                {
+                    "verified": report.ok,
+                    "checkpoint": report.checkpoint,
+                    "cases": report.cases,
+                    "entries": report.entries,
+                    "events": report.events,
+                    "findings": [
+                        {"case": f.case_id, "kind": f.kind, "problem": f.problem.in_(chosen)}
+                        for f in report.findings
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        console = Console(highlight=False)
+        if report.findings:
+            table = Table(title=report.summary().in_(chosen))
+            for header in (
+                ("案件", "类别", "问题") if chosen == "zh" else ("case", "kind", "problem")
+            ):
+                table.add_column(header, overflow="fold")
+            for finding in report.findings:
+                table.add_row(
+                    RichText(finding.case_id or "—"),
+                    finding.kind,
+                    RichText(finding.problem.in_(chosen)),
+                )
+            console.print(table)
+        else:
+            console.print(report.summary().in_(chosen), markup=False)
+    if not report.ok:
+        raise typer.Exit(1)
