@@ -69,8 +69,8 @@ def test_the_documented_grants_work_and_refuse_alterations(
     store = PostgresStore(url, schema=schema)
     store.commit(sample_change(sample_case("case-1"), None))
     assert store.get("case-1").id == "case-1"
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        store._conn.execute(statement)
+    with store._connection() as connection, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        connection.execute(statement)  # type: ignore[arg-type]
     store.close()
 
 
@@ -98,6 +98,9 @@ def test_a_schema_at_m001_is_upgraded_and_then_refuses_truncate(schema: str) -> 
     assert store.schema_version == MIGRATION_NAMES
     store.commit(sample_change(sample_case("case-1"), None))
     for table in ("history", "outbox", "applications"):
-        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
-            store._conn.execute(f"TRUNCATE {table}")  # type: ignore[arg-type]
+        with (
+            store._connection() as connection,
+            pytest.raises(psycopg.errors.RaiseException, match="append-only"),
+        ):
+            connection.execute(f"TRUNCATE {table}")  # type: ignore[arg-type]
     store.close()

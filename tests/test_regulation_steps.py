@@ -353,3 +353,37 @@ def test_a_base_or_an_official_naming_an_unknown_district_is_refused() -> None:
     assert "actor_district" in refused(
         lambda: h.workflow.recommend("c1", clerk, GOOD_RECOMMENDATION)
     )
+
+
+def test_an_amended_application_is_kept_and_bound_on_every_store(tmp_path: object) -> None:
+    """The amended application survives a reopen of an SQLite file, the chain binds it, and
+    an edit of it is found."""
+    import json
+    import sqlite3
+    from pathlib import Path
+
+    from kmbase_workflow import Workflow
+    from kmbase_workflow.clock import FixedClock
+    from kmbase_workflow.stores import open_store
+
+    assert isinstance(tmp_path, Path)
+    db = tmp_path / "amended.db"
+    clock = FixedClock(dt.date(2025, 6, 20))
+    with Workflow(open_store(f"sqlite:///{db}"), clock=clock) as workflow:
+        workflow.open_round(2025, dt.date(2025, 6, 1), ROUND_CLOSES, BUREAU)
+        workflow.declare(APPLICATION, OPERATOR, case_id="c1")
+        workflow.return_for_correction("c1", DISTRICT, ["补充审计报告"], dt.date(2025, 7, 1))
+        first = next(iter(APPLICATION.materials))
+        amended = attrs.evolve(APPLICATION, materials={**APPLICATION.materials, first: "补正版"})
+        workflow.resubmit("c1", OPERATOR, amended)
+    with Workflow(open_store(f"sqlite:///{db}"), clock=clock) as workflow:
+        assert workflow.case("c1").application == amended
+        assert workflow.verify_chain("c1").ok
+    with sqlite3.connect(db) as connection:
+        connection.execute("DROP TRIGGER IF EXISTS cases_no_update")
+        (data,) = connection.execute("SELECT data FROM cases WHERE id = 'c1'").fetchone()
+        changed = json.loads(data)
+        changed["application"]["materials"][first] = "偷改"
+        connection.execute("UPDATE cases SET data = ? WHERE id = 'c1'", (json.dumps(changed),))
+    with Workflow(open_store(f"sqlite:///{db}"), clock=clock) as workflow:
+        assert not workflow.verify_chain("c1").ok

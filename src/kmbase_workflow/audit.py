@@ -408,11 +408,13 @@ def _stored_case_findings(
                 ),
             )
         )
+    # The application as declared, or as last amended (退回补正): the newest entry binding one.
+    binding = next((entry for entry in reversed(history) if entry.application_hash), None)
     declaration = history[0] if history else None
     if (
         declaration is not None
         and declaration.format >= 2
-        and declaration.application_hash != application
+        and (binding.application_hash if binding else "") != application
     ):
         found.append(
             AuditFinding(
@@ -449,7 +451,7 @@ def _raw_case(
             )
         )
         return None, None, None
-    application = applications[0]["data"]
+    application = row["data"].get("application") or applications[0]["data"]  # amended first
     try:
         case = case_from_json(dict(row["data"]), dict(application))
     except Exception:  # any unreadable data is a finding

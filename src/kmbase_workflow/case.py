@@ -351,6 +351,9 @@ class Case:
     """The open return for correction (退回补正), while the case is returned."""
     last_acted_on: dt.date | None = None
     """The day of the case's newest step: within a case, time never goes backwards."""
+    amended_on: dt.date | None = None
+    """The day of the latest resubmission (退回补正): ``application`` is then the amended
+    one; every version stays in the history."""
 
     def _repr_html_(self) -> str:
         return case_html(self)

@@ -149,7 +149,8 @@ class HistoryEntry:
         data = converter.unstructure(self)
         hashed = {name: data[name] for name in fields}
         if self.format == 1:
-            actor = hashed["actor"]
+            # Format 1 knew an actor by its name alone: that name is now the actor's id.
+            actor = {**hashed["actor"], "name": hashed["actor"].get("id")}
             hashed["actor"] = {name: actor.get(name) for name in _FORMAT_1_ACTOR_FIELDS}
         return canonical_json(hashed, self.format)
 
@@ -162,6 +163,19 @@ class HistoryEntry:
         chained = attrs.evolve(self, previous_hash=previous_hash, hash="")
         return attrs.evolve(chained, hash=chained.content_hash())
 
+
+_structure_actor = converter.get_structure_hook(Actor)
+
+
+def _structure_actor_of_any_format(data: Any, _type: type) -> Actor:
+    # Entries and events written before actors had ids named them only: the name is the id.
+    if isinstance(data, Mapping) and "id" not in data and "name" in data:
+        data = {key: value for key, value in data.items() if key != "name"} | {"id": data["name"]}
+    actor: Actor = _structure_actor(data, Actor)
+    return actor
+
+
+converter.register_structure_hook(Actor, _structure_actor_of_any_format)
 
 _structure_entry = converter.get_structure_hook(HistoryEntry)
 

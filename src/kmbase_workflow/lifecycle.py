@@ -953,7 +953,7 @@ def _returned_today(ctx: GuardContext) -> object:
 
 
 def _resubmit_effect(ctx: GuardContext) -> Mapping[str, Any]:
-    return {"application": ctx.payload, "correction": None}
+    return {"application": ctx.payload, "correction": None, "amended_on": ctx.today}
 
 
 def _expert_opinion_effect(ctx: GuardContext) -> Mapping[str, Any]:

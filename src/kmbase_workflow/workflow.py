@@ -455,7 +455,12 @@ class Workflow:
             payload=recorded,
             event_ids=tuple(event.id for event in events),
             case_hash=case_digest(after),
-            application_hash=application_digest(after.application) if before is None else "",
+            # the application is bound when it is declared, and again when it is amended
+            application_hash=(
+                application_digest(after.application)
+                if before is None or ctx.trigger is Trigger.RESUBMIT
+                else ""
+            ),
             event_digests=tuple(event_digest(event) for event in events),
         ).sealed(previous or GENESIS_HASH)
         return Change(

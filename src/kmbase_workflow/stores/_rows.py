@@ -205,8 +205,12 @@ _case_without_application = make_dict_unstructure_fn(
 
 
 def case_columns(case: Case) -> dict[str, Any]:
-    """The columns of a case row (``data``, plain data, leaves the application out)."""
+    """The columns of a case row (``data``, plain data, leaves the application out: the
+    declared one is written once to its own table; an amended one, after a resubmission,
+    travels in ``data``)."""
     data = _case_without_application(case)
+    if case.amended_on is not None:
+        data["application"] = application_data(case.application)
     return {
         "id": case.id,
         "base_id": case.base_id,
@@ -224,9 +228,10 @@ def case_columns(case: Case) -> dict[str, Any]:
 def case_from_json(data: str | dict[str, Any], application: str | dict[str, Any]) -> Case:
     """A case from its stored JSON and its application's."""
     case_data = json.loads(data) if isinstance(data, str) else dict(data)
-    case_data["application"] = (
-        json.loads(application) if isinstance(application, str) else application
-    )
+    if "application" not in case_data:  # not amended: the application as declared
+        case_data["application"] = (
+            json.loads(application) if isinstance(application, str) else application
+        )
     return converter.structure(case_data, Case)
 
 
