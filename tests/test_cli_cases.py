@@ -258,3 +258,28 @@ def test_a_mistyped_database_path_is_refused_not_created(
     assert result.exit_code == 2, result.output
     assert "no database file" in result.output or "数据库文件不存在" in result.output
     assert not missing.exists()
+
+
+def test_the_command_lines_today_is_recorded_back_dating(tmp_path: Path) -> None:
+    """--today claims a day; the history records when the step was really entered, and a day
+    that has not come is refused (exit 2)."""
+    db = f"sqlite:///{tmp_path / 'dated.db'}"
+    assert (
+        runner.invoke(
+            app, ["round", "open", "2025", "2025-06-01", "2025-07-31", "--db", db]
+        ).exit_code
+        == 0
+    )
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "eligible.json"
+    declared = runner.invoke(
+        app, ["declare", str(example), "--db", db, "--today", "2025-06-20", "--case-id", "c1"]
+    )
+    assert declared.exit_code == 0, declared.output
+    shown = runner.invoke(app, ["history", "c1", "--db", db, "--format", "json"])
+    assert '"entered_at"' in shown.output
+    future = runner.invoke(
+        app,
+        ["fire", "c1", "withdraw", "--db", db, "--today", "2999-01-01", "--actor-role", "operator",
+         "--actor-id", eligible_application().operator.unified_social_credit_code],
+    )  # fmt: skip
+    assert future.exit_code == 2, future.output

@@ -387,3 +387,28 @@ def test_an_amended_application_is_kept_and_bound_on_every_store(tmp_path: objec
         connection.execute("UPDATE cases SET data = ? WHERE id = 'c1'", (json.dumps(changed),))
     with Workflow(open_store(f"sqlite:///{db}"), clock=clock) as workflow:
         assert not workflow.verify_chain("c1").ok
+
+
+def test_back_dating_is_recorded_and_forward_dating_refused() -> None:
+    """第二十条: entering last year's paper records is allowed, never silent: each entry
+    records when it was really entered; a day that has not come is refused."""
+    from kmbase_workflow import Workflow
+    from kmbase_workflow.clock import FixedClock
+    from kmbase_workflow.errors import InvalidInputError
+    from kmbase_workflow.history import verify_history
+
+    real = FixedClock(dt.datetime(2026, 11, 29, 15, 30))
+    claimed = FixedClock(dt.date(2025, 6, 20))
+    workflow = Workflow("memory://", clock=claimed, entry_clock=real)
+    workflow.open_round(2025, dt.date(2025, 6, 1), ROUND_CLOSES, BUREAU)
+    entry = workflow.declare(APPLICATION, OPERATOR, case_id="c1").entry
+    assert entry.at.date() == dt.date(2025, 6, 20)  # the day it claims
+    assert entry.entered_at == real.now()  # and when it was entered
+    assert verify_history([attrs.evolve(entry, entered_at=None)]).ok is False  # under the hash
+    same_day = Workflow("memory://", clock=real, entry_clock=real)
+    same_day.open_round(2026, dt.date(2026, 11, 1), dt.date(2026, 12, 31), BUREAU)
+    late = attrs.evolve(APPLICATION, declared_on=dt.date(2026, 11, 29))
+    assert same_day.declare(late, OPERATOR).entry.entered_at is None  # nothing to record
+    future = Workflow("memory://", clock=FixedClock(dt.date(2028, 10, 20)), entry_clock=real)
+    with pytest.raises(InvalidInputError, match="has not come"):
+        future.withdraw("c1", OPERATOR)

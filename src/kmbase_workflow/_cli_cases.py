@@ -92,7 +92,11 @@ def _workflow(
 ) -> Workflow:
     """The workflow over ``--db``; a missing SQLite file is refused unless ``create``."""
     store = open_store(db if create else existing_database(db))
-    return Workflow(store, clock=_clock(today), allow_provisional=provisional)
+    # A claimed day (--today, --now) is back-dating: each entry records the real time.
+    entry_clock = SystemClock() if today is not None else None
+    return Workflow(
+        store, clock=_clock(today), allow_provisional=provisional, entry_clock=entry_clock
+    )
 
 
 def _echo_json(data: object) -> None:

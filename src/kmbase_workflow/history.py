@@ -64,7 +64,15 @@ _FORMAT_1_FIELDS = (
 _FORMAT_1_ACTOR_FIELDS = ("role", "name", "district")
 _FORMAT_FIELDS: dict[int, tuple[str, ...]] = {
     1: _FORMAT_1_FIELDS,
-    2: (*_FORMAT_1_FIELDS, "format", "case_hash", "application_hash", "event_digests"),
+    # entered_at joined format 2 later: absent (null) it is pruned, so older hashes hold
+    2: (
+        *_FORMAT_1_FIELDS,
+        "format",
+        "case_hash",
+        "application_hash",
+        "event_digests",
+        "entered_at",
+    ),
 }
 """Which fields each format hashes: a later format lists more, never fewer."""
 
@@ -134,10 +142,13 @@ class HistoryEntry:
     """SHA-256 of the case after this step, without its application
     (``kmbase_workflow.audit.case_digest``)."""
     application_hash: str = ""
-    """On the declaration only: SHA-256 of the application as declared
-    (``kmbase_workflow.audit.application_digest``); it never changes after."""
+    """On the declaration and on a resubmission (退回补正): SHA-256 of the application as
+    declared or amended (``kmbase_workflow.audit.application_digest``)."""
     event_digests: tuple[str, ...] = ()
     """SHA-256 of each event in ``event_ids``, in the same order."""
+    entered_at: dt.datetime | None = None
+    """When the step was really entered, if that was not on the day ``at`` claims (a paper
+    record entered later: back-dating is recorded, never silent). ``None``: entered at ``at``."""
     previous_hash: str = GENESIS_HASH
     hash: str = ""
 

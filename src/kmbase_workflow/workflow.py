@@ -141,7 +141,10 @@ class Workflow:
     events after each commit; ``allow_provisional`` lets deadlines fall in years without an
     official holiday notice (marked provisional) instead of refusing; ``authorization`` says
     who may fire a step (default `regulation_roles`; add a host's own rules with
-    `all_of <kmbase_workflow.lifecycle.all_of>`).
+    `all_of <kmbase_workflow.lifecycle.all_of>`). ``entry_clock`` is the real time when
+    ``clock`` claims another day (entering last year's paper records): each entry then
+    records when it was really entered (``HistoryEntry.entered_at``), and a day after the
+    real one is refused.
 
     One workflow may be shared by the threads of a web server: it keeps no per-request
     state, and the stores serialise their own connections. ``close()`` (or ``with``)
@@ -159,6 +162,7 @@ class Workflow:
         allow_provisional: bool = False,
         new_id: Callable[[], str] | None = None,
         authorization: Authorization = regulation_roles,
+        entry_clock: Clock | None = None,
     ) -> None:
         self.store: CaseStore = (
             store if store is not None and not isinstance(store, str) else open_store(store)
@@ -169,6 +173,7 @@ class Workflow:
         self.bus = bus or EventBus()
         self.allow_provisional = allow_provisional
         self.authorization = authorization
+        self.entry_clock = entry_clock
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
         self._rounds_lock = threading.Lock()
 
@@ -376,6 +381,7 @@ class Workflow:
         """
         trigger = Trigger(trigger)
         check_payload_type(trigger, payload)
+        self._check_claimed_day()
         extra: dict[str, Any] = {}
         if trigger is Trigger.DECLARE:
             if not isinstance(payload, Application):
@@ -410,6 +416,29 @@ class Workflow:
             raise refusal(case.id, trigger, failures)
         after = apply_trigger(ctx)
         return self._build(before, after, ctx, evidence, idempotency_key)
+
+    def _entered_at(self) -> dt.datetime | None:
+        """The real instant of entry when the clock claims another day (back-dating)."""
+        if self.entry_clock is None:
+            return None
+        real = self.entry_clock.now()
+        return real if today(self.entry_clock) != self.today() else None
+
+    def _check_claimed_day(self) -> None:
+        """Back-dating is recorded; acting on a day that has not come is refused."""
+        if self.entry_clock is not None and self.today() > today(self.entry_clock):
+            raise InvalidInputError(
+                Text(
+                    zh=f"不能以尚未到来的日期 {self.today()} 办理（今天是 {today(self.entry_clock)}）",
+                    en=f"cannot act on a day that has not come ({self.today()}; today is "
+                    f"{today(self.entry_clock)})",
+                ),
+                hint=Text(
+                    zh="补录以往纸质记录时可用过去的日期，并会记录实际录入时间",
+                    en="a past day may be claimed to enter old paper records; the real time "
+                    "of entry is recorded",
+                ),
+            )
 
     def _build(
         self,
@@ -462,6 +491,7 @@ class Workflow:
                 else ""
             ),
             event_digests=tuple(event_digest(event) for event in events),
+            entered_at=self._entered_at(),
         ).sealed(previous or GENESIS_HASH)
         return Change(
             case=after,
