@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -283,3 +284,27 @@ def test_the_command_lines_today_is_recorded_back_dating(tmp_path: Path) -> None
          "--actor-id", eligible_application().operator.unified_social_credit_code],
     )  # fmt: skip
     assert future.exit_code == 2, future.output
+
+
+def test_round_select_ranks_and_records_one_decision(db: str) -> None:
+    """Every action of the library has its command: 择优 (第十一条) from the command line."""
+    from kmbase_workflow import Actor, FixedClock, Role, Workflow
+    from kmbase_workflow.case import Recommendation
+    from kmbase_workflow.records import SpotCheck
+    from kmbase_workflow.stores import open_store
+
+    application = eligible_application()
+    with Workflow(open_store(db), clock=FixedClock(dt.date(2025, 6, 20))) as workflow:
+        workflow.declare(application, Actor.for_operator(application.operator), case_id="r1")
+        district = Actor(Role.DISTRICT_AUTHORITY, "wh-1", district=application.base.district)
+        workflow.recommend("r1", district, Recommendation("同意", True, SpotCheck(60, 6, 6)))
+        workflow.record_expert_opinion("r1", Actor(Role.EXPERT, "e-1"), 88, "好")
+    result = runner.invoke(
+        app,
+        ["round", "select", "2025", "--quota", "1", "--db", db, "--today", "2025-06-21",
+         "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [
+        {"case": "r1", "rank": 1, "score": 88.0, "selected": True, "decision": 1}
+    ]

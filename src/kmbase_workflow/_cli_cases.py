@@ -173,6 +173,52 @@ def round_list(
         typer.echo(f"{r.year}\t{r.opens_on}\t{r.closes_on}\t{r.notice}")
 
 
+@round_app.command("select")
+def round_select(
+    year: Annotated[int, typer.Argument(help="年度 / the round's year.")],
+    quota: Annotated[int, typer.Option("--quota", help="择优名额 / how many to select.")],
+    actor_id: Annotated[
+        str,
+        typer.Option(
+            "--actor-id", help="经办人编号（市工业和信息化局） / the bureau officer's id."
+        ),
+    ] = "city_bureau",
+    reason: Annotated[str, typer.Option("--reason", help="说明 / a note for the record.")] = "",
+    db: DbOption = None,
+    today: TodayOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    lang: LangOption = "zh",
+) -> None:
+    """择优排序（第十一条） / Rank the round's recommended cases and record who is selected.
+
+    One decision, in one transaction; running it again supersedes it. Exit 0 done, 1 refused.
+    """
+    chosen = language(lang)
+
+    def act() -> list[Outcome]:
+        officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
+        return _workflow(db, today).select_round(year, officer, quota=quota, reason=reason)
+
+    outcomes = run(chosen, act)
+    ranking = [
+        {
+            "case": o.case.id,
+            "rank": o.case.selection.rank,
+            "score": o.case.selection.score,
+            "selected": o.case.selection.selected,
+            "decision": o.case.selection.decision,
+        }
+        for o in outcomes
+        if o.case.selection is not None
+    ]
+    if output is OutputFormat.JSON:
+        _echo_json(ranking)
+        return
+    for row in ranking:
+        mark = ("入选" if chosen == "zh" else "selected") if row["selected"] else "—"
+        typer.echo(f"{row['rank']}\t{row['case']}\t{row['score']:.1f}\t{mark}")
+
+
 # -- cases -----------------------------------------------------------------------------------------
 
 
