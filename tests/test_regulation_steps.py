@@ -412,3 +412,19 @@ def test_back_dating_is_recorded_and_forward_dating_refused() -> None:
     future = Workflow("memory://", clock=FixedClock(dt.date(2028, 10, 20)), entry_clock=real)
     with pytest.raises(InvalidInputError, match="has not come"):
         future.withdraw("c1", OPERATOR)
+
+
+def test_the_review_needs_the_opinions_the_policy_asks_for() -> None:
+    """第十一条 专家评审: the policy says how many opinions the review needs (Kunming: one)."""
+    from kmbase_workflow import Workflow
+    from kmbase_workflow.policy import load_policy
+
+    panel = load_policy()
+    panel = attrs.evolve(panel, expert_review=attrs.evolve(panel.expert_review, minimum_opinions=2))
+    h = harness()
+    h.workflow = Workflow(h.store, clock=h.clock, policies=[panel])
+    walk_to(h, State.DISTRICT_RECOMMENDED)
+    h.workflow.record_expert_opinion("c1", EXPERT, 80, "同意")
+    assert refused(lambda: h.workflow.pass_review("c1", BUREAU)) == {"expert_opinions": "第十一条"}
+    h.workflow.record_expert_opinion("c1", Actor(Role.EXPERT, "专家乙"), 84, "同意")
+    assert h.workflow.pass_review("c1", BUREAU).case.state is State.EXPERT_REVIEWED

@@ -566,9 +566,14 @@ _REVIEW = _text("第十一条", "Art. 11")
 
 
 def _expert_opinions(ctx: GuardContext) -> Iterator[GuardFailure]:
-    if not ctx.case.expert_opinions:
+    needed = ctx.policy.expert_review.minimum_opinions
+    given = len(ctx.case.expert_opinions)
+    if given < needed:
         yield _failure(
-            "expert_opinions", _REVIEW, "尚无专家评审意见", "no expert opinion has been recorded"
+            "expert_opinions",
+            _REVIEW,
+            f"专家评审意见不足：需 {needed} 份，已有 {given} 份",
+            f"not enough expert opinions: {needed} needed, {given} recorded",
         )
     selection = ctx.case.selection
     if selection is not None and selection.stale:

@@ -189,6 +189,7 @@ class _ExpertReview:
     en: str
     tie_break_zh: str
     tie_break_en: str
+    minimum_opinions: int = 1
 
 
 @attrs.frozen
@@ -481,6 +482,14 @@ def _consistency_problems(raw: _PolicyFile) -> list[Text]:
     if raw.figures.years_before < 0:
         problems.append(_problem("figures.years_before", "不能为负数", "must not be negative"))
     review = raw.expert_review
+    if review.minimum_opinions < 1:
+        problems.append(
+            _problem(
+                "expert_review.minimum_opinions",
+                "至少须有 1 份专家意见",
+                "at least one expert opinion is required",
+            )
+        )
     if not (math.isfinite(review.score_min) and math.isfinite(review.score_max)) or not (
         review.score_min < review.score_max
     ):
@@ -572,6 +581,7 @@ def read_policy(data: Mapping[str, object], *, source: str = "policy") -> Policy
             score_max=raw.expert_review.score_max,
             description=Text(zh=raw.expert_review.zh, en=raw.expert_review.en),
             tie_break=Text(zh=raw.expert_review.tie_break_zh, en=raw.expert_review.tie_break_en),
+            minimum_opinions=raw.expert_review.minimum_opinions,
         ),
     )
 

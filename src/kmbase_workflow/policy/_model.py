@@ -212,6 +212,8 @@ class ExpertReviewRule:
     description: Text
     tie_break: Text
     """How cases with equal mean scores are ordered (documented, applied by the selection)."""
+    minimum_opinions: int = 1
+    """How many expert opinions the review needs before it can pass (第十一条 专家评审)."""
 
 
 class Counting(enum.Enum):
