@@ -744,3 +744,10 @@ def test_toml_is_held_to_the_same_limits(old: str, new: str, en: str) -> None:
 def test_a_long_value_is_quoted_short(example: dict[str, Any]) -> None:
     problems = _problems(_set(example, ("declared_on",), "x" * 100_000))
     assert problems[0].en == f'declared_on: expected a date (YYYY-MM-DD), got "{"x" * 80}…"'
+
+
+@pytest.mark.parametrize(("levels", "where"), [(40, "a" + "[0]" * 31), (5000, "(root)")])
+def test_deep_toml_is_refused(levels: int, where: str) -> None:
+    """TOML's parser recurses too; a document too deep for it is refused as a whole."""
+    problems = _raw_problems("a = " + "[" * levels + "]" * levels, fmt="toml")
+    assert [p.en for p in problems] == [f"{where}: nested more than 32 levels deep"]
