@@ -13,7 +13,7 @@ report can take, and each occurrence is reported with its path the same way:
   can write but UTF-8 cannot) in any string or key;
 - an integer outside the 64-bit range the stores keep (|n| < 2⁶³; a JSON integer of
   thousands of digits included);
-- nesting deeper than `MAX_DEPTH` levels (an application needs four).
+- nesting deeper than `MAX_DEPTH` levels of lists and tables (an application needs three).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ __all__ = [
 T = TypeVar("T")
 
 MAX_DEPTH = 32
-"""The deepest nesting of lists and tables a document may have (an application needs four)."""
+"""The deepest nesting of lists and tables a document may have (an application needs three)."""
 
 MAX_INTEGER = 2**63 - 1
 """The largest magnitude of an integer in a document: what SQLite and PostgreSQL keep."""
@@ -422,7 +422,10 @@ def _too_deep_json(text: str) -> str:
         elif lexeme == ":":
             expecting_key = False
         elif expecting_key:
-            path[-1] = str(json.loads(lexeme))
+            try:
+                path[-1] = str(json.loads(lexeme))
+            except ValueError:  # a bad escape: the key as written
+                path[-1] = lexeme[1:-1]
     where = ""
     for key in path:  # where the level too many opens
         where = _join(where, key)
