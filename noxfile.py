@@ -1,7 +1,8 @@
 """Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``, ``demo``.
 
-Every dependency comes from ``pyproject.toml`` (the project's dependency groups and extras),
-so a fresh machine needs nothing but ``pip install nox``.
+Every dependency comes from ``pyproject.toml`` (the project's dependency groups and extras).
+On a fresh machine ``python3 tools/dev.py SESSION`` makes ``.venv``, installs nox there and
+runs the session: nothing needs to be installed first.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
-nox.options.default_venv_backend = "venv"
+# virtualenv (a dependency of nox) brings its own pip: a Python without ensurepip (Debian
+# without python3-venv) can still make the sessions' environments.
+nox.options.default_venv_backend = "virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -34,15 +37,15 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting check."""
     _install(session, "lint")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "tools", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "tools", "noxfile.py")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the library and its typed usage file."""
     _install(session, "typecheck", extras="postgres")
-    session.run("mypy", "src", "tests/typing_usage.py")
+    session.run("mypy", "src", "tests/typing_usage.py", "tools/dev.py")
 
 
 @nox.session

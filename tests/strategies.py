@@ -69,9 +69,12 @@ def credit_codes(draw: st.DrawFn) -> str:
 
 # -- scalars ------------------------------------------------------------------------------------
 
-names = st.text(min_size=1, max_size=12).filter(lambda s: s.strip() != "")
+# Any text a document can hold: no NUL (U+0000) nor lone surrogates, which serialization
+# refuses.
+_characters = st.characters(codec="utf-8", exclude_characters="\x00")
+names = st.text(_characters, min_size=1, max_size=12).filter(lambda s: s.strip() != "")
 """Text for fields that must not be blank."""
-free_text = st.text(max_size=12)
+free_text = st.text(_characters, max_size=12)
 dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2035, 12, 31))
 counts = st.integers(min_value=0, max_value=100_000)
 amounts = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)

@@ -608,3 +608,146 @@ def test_wrong_shape_for_a_record_is_explained_in_both_languages(
     assert len(problems) == 1
     assert "expected an object (a table of keys)" in problems[0].en
     assert "应为对象（键值表）" in problems[0].zh
+
+
+# -- what no record can hold, anywhere in a document ------------------------------------------
+# Each of these once ended in a traceback (RecursionError, ValueError from int conversion,
+# UnicodeEncodeError when the command printed) or in a PostgreSQL driver error (NUL).
+
+NUL_EN = "contains a NUL character (U+0000)"
+NUL_ZH = "含有 NUL 字符（U+0000）"
+SURROGATE_EN = "contains a lone surrogate (U+D800 to U+DFFF), which is not a Unicode character"
+RANGE_EN = "integer out of range (its magnitude must not exceed 2⁶³ − 1 = 9223372036854775807)"
+
+
+def _raw_problems(text: str, fmt: str = "json") -> tuple[Text, ...]:
+    with pytest.raises(ApplicationFormatError) as info:
+        loads_application(text, fmt=fmt, source="app.json")
+    for lang in ("zh", "en"):  # every message can be printed
+        info.value.describe(lang).encode("utf-8")
+    return info.value.problems
+
+
+def _splice(example: dict[str, Any], where: tuple[str | int, ...], raw: str) -> str:
+    return json.dumps(_set(example, where, "@@RAW@@")).replace('"@@RAW@@"', raw)
+
+
+@pytest.mark.parametrize(
+    ("where", "raw"),
+    [
+        (("base", "name"), r'"春城\u0000园"'),
+        (("staff", 1, "name"), r'"\u0000"'),
+        (("materials", "application_report"), r'"申请报告\u0000.pdf"'),
+    ],
+)
+def test_a_nul_character_is_refused_with_its_path(
+    example: dict[str, Any], where: tuple[str | int, ...], raw: str
+) -> None:
+    """PostgreSQL cannot store U+0000 in text or jsonb; SQLite can: refused for every store."""
+    path = ".".join(map(str, where)).replace(".1.", "[1].")
+    problems = _raw_problems(_splice(example, where, raw))
+    assert [p.en for p in problems] == [f"{path}: {NUL_EN}"]
+    assert [p.zh for p in problems] == [f"{path}：{NUL_ZH}"]
+
+
+@pytest.mark.parametrize("raw", [r'"\ud800"', r'"园\udfff"', r'"\ude00\ud83d"'])
+def test_a_lone_surrogate_is_refused_with_its_path(example: dict[str, Any], raw: str) -> None:
+    problems = _raw_problems(_splice(example, ("base", "district"), raw))
+    assert [p.en for p in problems] == [f"base.district: {SURROGATE_EN}"]
+    assert "不成对的代理码位" in problems[0].zh
+
+
+def test_a_surrogate_pair_is_one_character_and_welcome(example: dict[str, Any]) -> None:
+    text = _splice(example, ("base", "facilities"), r'"路演厅\ud83d\ude00"')
+    assert loads_application(text).base.facilities == "路演厅😀"
+
+
+def test_a_bad_key_is_refused_and_shown_escaped(example: dict[str, Any]) -> None:
+    text = json.dumps(example).replace('"facilities"', r'"facil\u0000ities"', 1)
+    problems = _raw_problems(text)
+    assert [p.en for p in problems] == [rf"base.facil\u0000ities: the key {NUL_EN}"]
+    assert problems[0].zh == rf"base.facil\u0000ities：字段名{NUL_ZH}"
+
+
+def test_a_str_handed_over_with_surrogates_is_refused(example: dict[str, Any]) -> None:
+    """A host may pass any str (undecodable bytes escaped as surrogates)."""
+    text = json.dumps(_set(example, ("operator", "nature"), "有限\udcff公司"), ensure_ascii=False)
+    problems = _raw_problems(text)
+    assert [p.en for p in problems] == [f"operator.nature: {SURROGATE_EN}"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "en"),
+    [
+        ("9" * 5000, f"{RANGE_EN} (5000 digits)"),
+        ("-" + "7" * 4400, f"{RANGE_EN} (4400 digits)"),
+        ("1" + "0" * 30, f"{RANGE_EN} (31 digits)"),
+        (str(2**63), RANGE_EN),
+        (str(-(2**63)), RANGE_EN),
+    ],
+)
+def test_an_integer_beyond_64_bits_is_refused(example: dict[str, Any], raw: str, en: str) -> None:
+    """Python refuses to convert integers of more than 4300 digits; no store keeps more than
+    64 bits."""
+    problems = _raw_problems(_splice(example, ("yearly", 0, "resident_enterprises"), raw))
+    assert [p.en for p in problems] == [f"yearly[0].resident_enterprises: {en}"]
+    assert problems[0].zh.startswith("yearly[0].resident_enterprises：整数超出范围")
+
+
+def test_the_largest_64_bit_integer_is_read_as_an_integer(example: dict[str, Any]) -> None:
+    text = _splice(example, ("yearly", 0, "patents_held"), str(2**63 - 1))
+    assert loads_application(text).yearly[0].patents_held == 2**63 - 1
+
+
+@pytest.mark.parametrize("levels", [33, 200, 5000])
+def test_nesting_deeper_than_the_limit_is_refused_with_its_path(
+    example: dict[str, Any], levels: int
+) -> None:
+    """5000 levels is deeper than Python's parser can go (RecursionError): the path is found
+    without parsing."""
+    raw = "[" * levels + "]" * levels
+    problems = _raw_problems(_splice(example, ("base", "leading_industries"), raw))
+    path = "base.leading_industries" + "[0]" * 30
+    assert [p.en for p in problems] == [f"{path}: nested more than 32 levels deep"]
+    assert [p.zh for p in problems] == [f"{path}：嵌套超过 32 层"]
+
+
+def test_deep_objects_are_refused_with_their_keys(example: dict[str, Any]) -> None:
+    raw = '{"a": [1, {"b": ' * 3000 + "{}" + "}]}" * 3000
+    problems = _raw_problems(_splice(example, ("declarations", "good_credit"), raw))
+    assert problems[0].en.startswith("declarations.good_credit.a[1].b.a[1].b")
+    assert problems[0].en.endswith(": nested more than 32 levels deep")
+
+
+def test_thirty_two_levels_are_read(example: dict[str, Any]) -> None:
+    """The limit is on nesting, not on ordinary records: 32 levels reach the field check."""
+    raw = "[" * 30 + "]" * 30
+    problems = _raw_problems(_splice(example, ("base", "leading_industries"), raw))
+    got = "[" * 29 + "]" * 29
+    assert [p.en for p in problems] == [f"base.leading_industries[0]: expected a string, got {got}"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "en"),
+    [
+        ('name = "滇池创业园"', 'name = "滇池\\u0000创业园"', f"base.name: {NUL_EN}"),
+        ("year = 2024", "year = " + "9" * 5000, f"(root): an {RANGE_EN}"),
+        ("year = 2024", "year = 9223372036854775808", f"yearly[0].year: {RANGE_EN}"),
+    ],
+)
+def test_toml_is_held_to_the_same_limits(old: str, new: str, en: str) -> None:
+    assert old in TOML_APPLICATION
+    problems = _raw_problems(TOML_APPLICATION.replace(old, new, 1), fmt="toml")
+    assert [p.en for p in problems] == [en]
+
+
+def test_a_long_value_is_quoted_short(example: dict[str, Any]) -> None:
+    problems = _problems(_set(example, ("declared_on",), "x" * 100_000))
+    assert problems[0].en == f'declared_on: expected a date (YYYY-MM-DD), got "{"x" * 80}…"'
+
+
+@pytest.mark.parametrize(("levels", "where"), [(40, "a" + "[0]" * 31), (5000, "(root)")])
+def test_deep_toml_is_refused(levels: int, where: str) -> None:
+    """TOML's parser recurses too; a document too deep for it is refused as a whole."""
+    problems = _raw_problems("a = " + "[" * levels + "]" * levels, fmt="toml")
+    assert [p.en for p in problems] == [f"{where}: nested more than 32 levels deep"]

@@ -8,6 +8,11 @@ same names grouped by concern (``records``, ``policy``, ``eligibility``, ``calen
 
 from __future__ import annotations
 
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+from ._html import case_html, deadline_html, finding_html, verdict_html
 from ._i18n import Lang, Text
 from .actors import Actor, Role
 from .bulk import BulkReport, CaseSelection, ItemStatus, run_bulk
@@ -123,6 +128,26 @@ from .serialization import dump_json, dumps_json, load_application, loads_applic
 from .stores import CaseQuery, CaseStore, MemoryStore, open_store
 from .workflow import Outcome, SweepReport, Workflow
 
+
+def _version() -> str:
+    """The installed distribution's version; from a checkout that is not installed, the
+    version ``pyproject.toml`` gives."""
+    try:
+        return metadata.version("kmbase-workflow")
+    except metadata.PackageNotFoundError:
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "0+unknown"
+        if project.get("name") != "kmbase-workflow":  # another project's file
+            return "0+unknown"
+        return str(project.get("version", "0+unknown"))
+
+
+__version__: str = _version()
+"""This library's version (PEP 440), e.g. ``"0.1.0"``."""
+
 __all__ = [
     "TIMEZONE",
     "Actor",
@@ -228,7 +253,9 @@ __all__ = [
     "annual_report_deadlines",
     "application_columns",
     "application_measures",
+    "case_html",
     "change_filing_deadline",
+    "deadline_html",
     "default_calendar",
     "dump_json",
     "dumps_json",
@@ -236,6 +263,7 @@ __all__ = [
     "evaluate",
     "evaluate_population",
     "expiry_reminders",
+    "finding_html",
     "in_public_notice",
     "judge_spot_check",
     "load_application",
@@ -249,5 +277,6 @@ __all__ = [
     "spot_check_sample_size",
     "today",
     "validity_deadline",
+    "verdict_html",
     "verify_history",
 ]

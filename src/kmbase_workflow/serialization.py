@@ -5,6 +5,15 @@ are refused (they are usually typos). A file with problems raises one
 `ApplicationFormatError` listing every problem with its path::
 
     services.training.person_times: expected an integer, got "abc"
+
+Before any field is read, the whole document is checked for what no store, terminal or
+report can take, and each occurrence is reported with its path the same way:
+
+- a NUL character (U+0000) or a lone surrogate (U+D800 to U+DFFF, which JSON's ``\\ud800``
+  can write but UTF-8 cannot) in any string or key;
+- an integer outside the 64-bit range the stores keep (|n| < 2⁶³; a JSON integer of
+  thousands of digits included);
+- nesting deeper than `MAX_DEPTH` levels of lists and tables (an application needs three).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import datetime as dt
 import enum
 import json
 import math
+import re
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,6 +51,8 @@ from .errors import ApplicationFormatError, FieldValueError, InvalidInputError
 from .records import Application
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_INTEGER",
     "converter",
     "dump_json",
     "dumps_json",
@@ -51,6 +63,12 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+MAX_DEPTH = 32
+"""The deepest nesting of lists and tables a document may have (an application needs three)."""
+
+MAX_INTEGER = 2**63 - 1
+"""The largest magnitude of an integer in a document: what SQLite and PostgreSQL keep."""
 
 
 class _WrongTypeError(TypeError):
@@ -191,14 +209,107 @@ converter: cattrs.Converter = _make_converter()
 """The converter every record goes through (strict scalars, extra keys refused)."""
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_SHOWN = 80  # characters of a value quoted in a message
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters and lone surrogates as ``\\uXXXX`` escapes, so that a
+    message quoting it can always be written (UTF-8, a terminal, a log)."""
+    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def _describe_value(value: object) -> str:
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        shown = value if len(value) <= _SHOWN else value[:_SHOWN] + "…"
+        return _printable(json.dumps(shown, ensure_ascii=False))
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    shown = repr(value)
+    return _printable(shown if len(shown) <= _SHOWN else shown[:_SHOWN] + "…")
+
+
+class _HugeInteger:
+    """A JSON integer with more digits than any field holds, kept unconverted (Python refuses
+    to convert integers of thousands of digits, and no field could hold one)."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _parse_json_int(digits: str) -> int | _HugeInteger:
+    return int(digits) if len(digits) <= len(str(MAX_INTEGER)) + 1 else _HugeInteger(digits)
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{_printable(key)}" if path else _printable(key)
+
+
+_NUL = Text(zh="含有 NUL 字符（U+0000）", en="contains a NUL character (U+0000)")
+_SURROGATE = Text(
+    zh="含有不成对的代理码位（U+D800 至 U+DFFF），不是有效的 Unicode 字符",
+    en="contains a lone surrogate (U+D800 to U+DFFF), which is not a Unicode character",
+)
+_TOO_DEEP = Text(zh=f"嵌套超过 {MAX_DEPTH} 层", en=f"nested more than {MAX_DEPTH} levels deep")
+_INTEGER_RANGE = Text(
+    zh=f"整数超出范围（绝对值应小于 2⁶³，即不超过 {MAX_INTEGER}）",
+    en=f"integer out of range (its magnitude must not exceed 2⁶³ − 1 = {MAX_INTEGER})",
+)
+
+
+def _string_problem(text: str) -> Text | None:
+    if "\x00" in text:
+        return _NUL
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return _SURROGATE
+    return None
+
+
+def _problem(where: str, what: Text) -> Text:
+    where = where or "(root)"
+    return Text(zh=f"{where}：{what.zh}", en=f"{where}: {what.en}")
+
+
+def _unreadable_values(data: object) -> list[Text]:
+    """Every NUL, lone surrogate, out-of-range integer and too deep nesting in plain data,
+    each with its path. Iterative, so any depth is safe to walk."""
+    problems: list[Text] = []
+    stack: list[tuple[object, str, int]] = [(data, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict | list | tuple) and depth >= MAX_DEPTH:
+            problems.append(_problem(path, _TOO_DEEP))
+            continue
+        if isinstance(value, dict):
+            children: list[tuple[object, str, int]] = []
+            for key, child in value.items():
+                where = _join(path, key if isinstance(key, str) else str(key))
+                if isinstance(key, str) and (problem := _string_problem(key)) is not None:
+                    key_problem = Text(zh="字段名" + problem.zh, en="the key " + problem.en)
+                    problems.append(_problem(where, key_problem))
+                    continue
+                children.append((child, where, depth + 1))
+            stack.extend(reversed(children))
+        elif isinstance(value, list | tuple):
+            items = list(enumerate(value))
+            stack.extend((child, _join(path, index), depth + 1) for index, child in reversed(items))
+        elif isinstance(value, str):
+            if (problem := _string_problem(value)) is not None:
+                problems.append(_problem(path, problem))
+        elif isinstance(value, _HugeInteger):
+            digits = len(value.digits.lstrip("-"))
+            what = Text(
+                zh=f"{_INTEGER_RANGE.zh}（{digits} 位）",
+                en=f"{_INTEGER_RANGE.en} ({digits} digits)",
+            )
+            problems.append(_problem(path, what))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            problems.append(_problem(path, _INTEGER_RANGE))
+    return problems
 
 
 def _leaf_problems(exc: BaseException, path: str) -> Iterator[Text]:
@@ -243,12 +354,18 @@ def _leaf_problems(exc: BaseException, path: str) -> Iterator[Text]:
 def structure(data: object, type_: type[T], *, source: str = "input") -> T:
     """Build a record of ``type_`` from plain data (as parsed from JSON or TOML).
 
-    Raises `ApplicationFormatError` listing every problem with its path.
+    Raises `ApplicationFormatError` listing every problem with its path: first what no
+    record can hold anywhere in ``data`` (NUL characters, lone surrogates, integers beyond
+    `MAX_INTEGER`, nesting beyond `MAX_DEPTH`), else every field that does not fit.
     """
+    source = _printable(source)
     if not isinstance(data, dict):
         raise ApplicationFormatError(
             source, [Text(zh=f"(root)：{_OBJECT.zh}", en=f"(root): {_OBJECT.en}")]
         )
+    unreadable = _unreadable_values(data)
+    if unreadable:
+        raise ApplicationFormatError(source, unreadable)
     try:
         return converter.structure(data, type_)
     except (ClassValidationError, IterableValidationError) as exc:
@@ -276,22 +393,76 @@ def dump_json(record: object, path: str | Path) -> None:
     Path(path).write_text(dumps_json(record) + "\n", encoding="utf-8")
 
 
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[][{},:]')
+
+
+def _too_deep_json(text: str) -> str:
+    """The path at which ``text`` nests deeper than `MAX_DEPTH` (for a document too deep for
+    the parser itself: it is never parsed)."""
+    path: list[str | int] = []
+    kinds: list[str] = []
+    expecting_key = False
+    for token in _JSON_TOKEN.finditer(text):
+        lexeme = token.group()
+        if lexeme in "{[":
+            if len(kinds) >= MAX_DEPTH:
+                break
+            kinds.append(lexeme)
+            path.append("" if lexeme == "{" else 0)
+            expecting_key = lexeme == "{"
+        elif lexeme in "}]":
+            if kinds:
+                kinds.pop()
+                path.pop()
+            expecting_key = False
+        elif lexeme == ",":
+            if kinds and kinds[-1] == "[":
+                path[-1] = int(path[-1]) + 1
+            expecting_key = bool(kinds) and kinds[-1] == "{"
+        elif lexeme == ":":
+            expecting_key = False
+        elif expecting_key:
+            try:
+                path[-1] = str(json.loads(lexeme))
+            except ValueError:  # a bad escape: the key as written
+                path[-1] = lexeme[1:-1]
+    where = ""
+    for key in path:  # where the level too many opens
+        where = _join(where, key)
+    return where
+
+
 def _parse(text: str, fmt: str, source: str) -> object:
-    parsers: dict[str, Callable[[str], object]] = {"json": json.loads, "toml": tomllib.loads}
     try:
-        return parsers[fmt](text)
+        if fmt == "json":
+            return json.loads(text, parse_int=_parse_json_int)
+        return tomllib.loads(text)
+    except RecursionError:
+        where = _too_deep_json(text) if fmt == "json" else ""
+        raise ApplicationFormatError(source, [_problem(where, _TOO_DEEP)]) from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInputError(
             Text(
-                zh=f"{source} 不是有效的 {fmt.upper()}：{exc}",
-                en=f"{source} is not valid {fmt.upper()}: {exc}",
+                zh=f"{source} 不是有效的 {fmt.upper()}：{_printable(str(exc))}",
+                en=f"{source} is not valid {fmt.upper()}: {_printable(str(exc))}",
             ),
             hint=Text(zh="请检查文件语法", en="check the file's syntax"),
+        ) from None
+    except ValueError:
+        # tomllib converts every integer, and Python refuses those of thousands of digits.
+        raise ApplicationFormatError(
+            source, [_problem("", Text(zh=f"有{_INTEGER_RANGE.zh}", en=f"an {_INTEGER_RANGE.en}"))]
         ) from None
 
 
 def loads_application(text: str, *, fmt: str = "json", source: str = "input") -> Application:
-    """Read an application from JSON (``fmt="json"``) or TOML (``fmt="toml"``) text."""
+    """Read an application from JSON (``fmt="json"``) or TOML (``fmt="toml"``) text.
+
+    Raises `InvalidInputError` for text that is not JSON (or TOML), and
+    `ApplicationFormatError` listing every problem with its path otherwise (see the module's
+    description for what is refused wherever it appears).
+    """
+    source = _printable(source)
     if fmt not in ("json", "toml"):
         raise InvalidInputError(
             Text(zh=f"不支持的格式 {fmt}", en=f"unsupported format {fmt}"),
@@ -303,17 +474,18 @@ def loads_application(text: str, *, fmt: str = "json", source: str = "input") ->
 def load_application(path: str | Path) -> Application:
     """Read an application from a ``.json`` or ``.toml`` file."""
     file = Path(path)
+    shown = _printable(str(file))
     fmt = "toml" if file.suffix.lower() == ".toml" else "json"
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInputError(
-            Text(zh=f"无法读取 {file}：{exc.strerror}", en=f"cannot read {file}: {exc.strerror}"),
+            Text(zh=f"无法读取 {shown}：{exc.strerror}", en=f"cannot read {shown}: {exc.strerror}"),
             hint=Text(zh="请检查路径", en="check the path"),
         ) from None
     except UnicodeDecodeError:
         raise InvalidInputError(
-            Text(zh=f"{file} 不是 UTF-8 文本", en=f"{file} is not UTF-8 text"),
+            Text(zh=f"{shown} 不是 UTF-8 文本", en=f"{shown} is not UTF-8 text"),
             hint=Text(zh="请以 UTF-8 保存文件", en="save the file as UTF-8"),
         ) from None
-    return loads_application(text, fmt=fmt, source=str(file))
+    return loads_application(text, fmt=fmt, source=shown)
