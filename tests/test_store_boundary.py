@@ -27,6 +27,7 @@ from kmbase_workflow.errors import (
 )
 from kmbase_workflow.examples import eligible_application
 from kmbase_workflow.stores import open_store
+from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.sqlite import SQLiteStore
 from kmbase_workflow.testing import sample_case, sample_change
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
@@ -141,7 +142,7 @@ def test_many_processes_opening_a_new_file_at_once_all_succeed(tmp_path: Path) -
         assert list(failures) == []
     for index in range(ROUNDS):
         store = SQLiteStore(tmp_path / f"new-{index}.db")
-        assert store.schema_version == ("m001_initial",)
+        assert store.schema_version == MIGRATION_NAMES
         store.close()
 
 
