@@ -308,3 +308,11 @@ def test_round_select_ranks_and_records_one_decision(db: str) -> None:
     assert json.loads(result.output) == [
         {"case": "r1", "rank": 1, "score": 88.0, "selected": True, "decision": 1}
     ]
+
+
+def test_the_version_is_printed() -> None:
+    import kmbase_workflow
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"kmbase {kmbase_workflow.__version__}"

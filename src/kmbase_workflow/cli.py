@@ -37,6 +37,29 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__  # noqa: PLC0415 - the package imports this module
+
+        typer.echo(f"kmbase {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="显示版本并退出 / print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """昆明市小微企业创业创新示范基地认定 / Kunming demonstration base certification."""
+
+
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(deadline_app, name="deadline")
 app.add_typer(db_app, name="db")
