@@ -4,6 +4,7 @@ and in real processes — one killed mid-run and resumed with the run id it prin
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import re
@@ -237,7 +238,13 @@ def test_exit_4_when_a_case_conflicts_and_a_rerun_finishes(
     assert publicize_entries(db)["c1"] == 1
 
 
-def test_exit_3_without_calendar_data(db: str) -> None:
+def test_exit_3_without_calendar_data(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a machine in 2031 whose holiday data stops earlier (a claimed day after the real one
+    # would be refused with exit 2 before the calendar is asked)
+    import kmbase_workflow._cli_bulk as cli_bulk
+    from kmbase_workflow.clock import FixedClock
+
+    monkeypatch.setattr(cli_bulk, "SystemClock", lambda: FixedClock(dt.date(2031, 3, 3)))
     code, out, err = invoke(db, "publicize", "c0", *BUREAU_ARGS, "--today", "2031-03-03")
     assert code == 3
     assert out == ""
@@ -452,3 +459,17 @@ def test_a_csv_report_that_fails_after_the_commit_still_reaches_stdout(
     assert "No space left on device" in err
     assert "Traceback" not in err
     assert states(db)["c0"] == "publicized"
+
+
+def test_a_dry_run_does_not_tell_the_user_to_resume(db: str) -> None:
+    code, _out, err = invoke(db, "publicize", "c0", *BUREAU_ARGS, *TODAY, "--dry-run")
+    assert code == 0
+    assert "nothing is written" in err or "不写入任何内容" in err
+    assert "--run-id" not in err
+
+
+def test_bulk_refuses_a_database_that_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    code, _out, _err = invoke(f"sqlite:///{missing}", "publicize", "c0", *BUREAU_ARGS, *TODAY)
+    assert code == 2
+    assert not missing.exists()

@@ -34,6 +34,7 @@ from ._cli_common import (
     OutputFormat,
     data_console,
     enum_option,
+    existing_database,
     fail,
     language,
     make_actor,
@@ -56,7 +57,7 @@ from .bulk import (
     run_bulk,
 )
 from .case import State
-from .clock import FixedClock
+from .clock import FixedClock, SystemClock
 from .errors import InvalidInputError, KmbaseError
 from .exports._cells import write_error
 from .workflow import Workflow
@@ -244,13 +245,25 @@ def bulk(
         clock = FixedClock(parse_date(today, "--today")) if today is not None else None
         if csv_file is not None:
             output_file(csv_file, "--csv")
-        workflow = Workflow(db, clock=clock)
+        # a claimed --today is recorded back-dating, as for every command
+        workflow = Workflow(
+            existing_database(db),
+            clock=clock,
+            entry_clock=SystemClock() if clock is not None else None,
+        )
     except KmbaseError as error:
         fail(error, chosen)
     run = run_id or new_run_id()
-    notice = Text(
-        zh=f"批量执行编号：{run}（中断后用 --run-id {run} 重新执行即可续完）",
-        en=f"run id: {run} (if interrupted, run again with --run-id {run} to finish)",
+    notice = (
+        Text(
+            zh=f"试运行 {run}：只检查条件，不写入任何内容",
+            en=f"dry run {run}: conditions checked, nothing is written",
+        )
+        if dry_run
+        else Text(
+            zh=f"批量执行编号：{run}（中断后用 --run-id {run} 重新执行即可续完）",
+            en=f"run id: {run} (if interrupted, run again with --run-id {run} to finish)",
+        )
     )
     data_console(stderr=True, soft_wrap=True).print(notice.in_(chosen))
     show_progress = output is OutputFormat.TABLE and sys.stdout.isatty()
@@ -283,9 +296,13 @@ def bulk(
     except KmbaseError as error:
         fail(error, chosen)
     except KeyboardInterrupt:
-        stopped = Text(
-            zh=f"已中断：已提交的批次保留；用 --run-id {run} 重新执行可续完",
-            en=f"interrupted: committed chunks stay; run again with --run-id {run} to finish",
+        stopped = (
+            Text(zh="已中断：试运行未写入任何内容", en="interrupted: the dry run wrote nothing")
+            if dry_run
+            else Text(
+                zh=f"已中断：已提交的批次保留；用 --run-id {run} 重新执行可续完",
+                en=f"interrupted: committed chunks stay; run again with --run-id {run} to finish",
+            )
         )
         data_console(stderr=True).print(stopped.in_(chosen))
         raise typer.Exit(EXIT_INTERRUPTED) from None

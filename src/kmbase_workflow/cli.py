@@ -37,6 +37,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
 def _print_version(value: bool) -> None:
     if value:
         from . import __version__  # noqa: PLC0415 - the package imports this module
