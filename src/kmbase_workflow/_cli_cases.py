@@ -43,7 +43,7 @@ from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
 from .errors import InvalidInputError
 from .lifecycle import Trigger
 from .serialization import converter, load_application
-from .stores import open_store
+from .stores import OutboxRecord, open_store
 from .workflow import Outcome, Workflow
 
 __all__ = ["db_app", "declare", "fire", "follow", "history", "round_app", "show", "sweep"]
@@ -555,10 +555,14 @@ def follow(
             chosen,
         )
     store = run(chosen, lambda: open_store(existing_database(db)))
+
+    def batch() -> list[OutboxRecord]:
+        return store.read_outbox(store.consumer_position(consumer), limit)
+
     try:
         while True:
-            position = store.consumer_position(consumer)
-            records = store.read_outbox(position, limit)
+            # a store failure (unreachable, busy) is reported with its exit code, not a trace
+            records = run(chosen, batch)
             for record in records:
                 event = record.event
                 line = {
@@ -567,11 +571,17 @@ def follow(
                     "type": event.type,
                     "case": event.case_id,
                     "occurred_at": event.occurred_at.isoformat(),
+                    "actor": event.actor.id,
                     "payload": dict(event.payload),
                 }
                 typer.echo(json.dumps(line, ensure_ascii=False, default=str))
             if records:
-                store.acknowledge(consumer, records[-1].position)
+                last = records[-1].position
+
+                def acknowledge(last: int = last) -> None:
+                    store.acknowledge(consumer, last)
+
+                run(chosen, acknowledge)
                 continue
             if wait <= 0:
                 return
