@@ -178,8 +178,8 @@ VARIANTS = [
 ]
 """Payload variants; each step reads those it knows and takes the others as ``good``."""
 
-SCORES = [60.0, 75.0, 75.5, 90.0]
-"""Scores whose means tie (75 alone, 60 and 90) and do not (75.5)."""
+SCORES = [60.0, 75.0, 90.0]
+"""Few scores, so that means tie (75 alone, 60 and 90) and the tie-breaks decide."""
 INVALID = frozenset({"<InvalidInputError>"})
 """Expected failures of a call that is a programming mistake (a payload of the wrong type)."""
 
@@ -479,13 +479,21 @@ class WorkflowModel(RuleBasedStateMachine):
         if attempt.effect is not None:
             attempt.effect()
         assert outcome.case.state.value == case.state
-        note(f"reached {case.state}")
+        note(f"reached {case.state}" if destination else f"recorded {event}")
         return True
 
-    @initialize(bases=st.lists(st.sampled_from(sorted(BASES)), min_size=1, max_size=3))
-    def declare_first(self, bases: list[str]) -> None:
-        """Start with cases, declared by their own operators inside the 2025 round."""
-        for base in bases:
+    @initialize(
+        bases=st.lists(
+            st.tuples(st.sampled_from(sorted(BASES)), st.sampled_from([0, 0, 1, 3])),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    def declare_first(self, bases: list[tuple[str, int]]) -> None:
+        """Start with cases, declared by their own operators inside the 2025 round, on the
+        same day or a few days apart."""
+        for base, days_later in bases:
+            self.clock.set(self.today + dt.timedelta(days=days_later))
             self.declare(base, OPERATORS[base], "complete")
 
     @rule(base=st.sampled_from(sorted(BASES)))
@@ -947,7 +955,7 @@ class WorkflowModel(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         right_actor=st.sampled_from([True, True, True, False]),
-        variant=st.sampled_from(["good", "good", "later", "earliest"]),
+        variant=st.sampled_from(["good", "good", "good", "later", "earliest", "early"]),
         hurry=st.booleans(),
     )
     def fire_a_likely_step(
@@ -1177,6 +1185,21 @@ class WorkflowModel(RuleBasedStateMachine):
     def select(self, actor: Actor, quota: int, years_ago: int) -> None:
         self._select(self.today.year - years_ago, actor, quota)
 
+    @precondition(
+        lambda self: any(
+            n > 1
+            for n in collections.Counter(
+                c.round_year for c in self.cases.values() if c.state == R
+            ).values()
+        )
+    )
+    @rule(data=st.data(), quota=st.sampled_from([1, 2]))
+    def rank_a_round(self, data: st.DataObject, quota: int) -> None:
+        """The bureau ranks a round with several recommended cases (ties break by more
+        opinions, the earlier declaration, the case id)."""
+        years = sorted({c.round_year for c in self.cases.values() if c.state == R})
+        self._select(data.draw(st.sampled_from(years)), BUREAU, quota)
+
     def _select(self, year: int, actor: Actor, quota: int) -> None:
         """择优 (第十一条): rank a round's recommended cases by mean expert score, then more
         opinions, then the earlier declaration, then the case id; one decision, all or none."""
@@ -1193,6 +1216,7 @@ class WorkflowModel(RuleBasedStateMachine):
         )
         if expected:
             return
+        note(f"ranked {min(len(candidates), 3)}+ cases" if candidates else "ranked none")
 
         def key(c: Model) -> tuple[bool, float, int, dt.date, str]:
             mean = c.mean
