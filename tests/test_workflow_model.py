@@ -971,7 +971,7 @@ class WorkflowModel(RuleBasedStateMachine):
             self._opinion(case, expert, data.draw(st.sampled_from(SCORES)), "同意推荐", None)
             return
         ranked = case.ranked
-        if case.state == R and hurry and ranked and (ranked.stale or not ranked.selected):
+        if case.state == R and hurry and (not ranked or ranked.stale or not ranked.selected):
             self._select(case.round_year, BUREAU, 2)
             return
         triggers = [t for t in PROGRESS if case.state in TABLE[t][0]] or [Trigger.WITHDRAW]
