@@ -1410,3 +1410,27 @@ def test_a_rounds_second_ranking_is_its_second_decision() -> None:
     wf.record_expert_opinion("c", EXPERT, 80, "同意")
     (second,) = wf.select_round(2025, BUREAU, quota=1)
     assert second.case.selection.decision == 2
+
+
+def test_ranking_ties_break_by_more_opinions_then_earlier_declaration_then_id() -> None:
+    """第十一条 择优: equal mean scores rank by more opinions, then the earlier declaration,
+    then the case id (the model draws such ties too rarely to rely on it alone)."""
+    h = harness(dt.date(2025, 6, 19))
+    wf = h.workflow
+    applications = {
+        "z": other_base("盘龙乙园"),
+        "a": APPLICATION,
+        "b": other_base("盘龙甲园"),
+        "c": other_base("盘龙丙园"),
+    }
+    for case_id, application in applications.items():
+        wf.declare(application, Actor.for_operator(application.operator), case_id=case_id)
+        h.set(dt.date(2025, 6, 20))  # z alone is declared a day earlier
+    for case_id in applications:
+        wf.recommend(case_id, DISTRICT, GOOD_RECOMMENDATION)
+        wf.record_expert_opinion(case_id, EXPERT, 60 if case_id == "b" else 75, "同意")
+    wf.record_expert_opinion("b", EXPERT2, 90, "同意")  # mean 75 too, from two opinions
+    outcomes = wf.select_round(2025, BUREAU, quota=2)
+    ranking = sorted(outcomes, key=lambda o: o.case.selection.rank)
+    assert [o.case.id for o in ranking] == ["b", "z", "a", "c"]
+    assert [o.case.selection.selected for o in ranking] == [True, True, False, False]
