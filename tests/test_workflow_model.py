@@ -11,10 +11,9 @@ chain verifies; the events delivered are the ones the model expects (type and co
 
 ``KMBASE_MODEL_EXAMPLES`` sets how many runs (default 100; ``nox -s model`` runs long).
 
-Two known library gaps are modelled as the library behaves, each behind a switch
-(`SWEEP_EXPIRES_REVOCATION_PENDING`, `DECISIONS_NUMBERED_PER_ROUND`) and pinned by a strict
-xfail test at the end of this file: when the library is fixed, the xfail fails, and the
-switch is to be turned on.
+Two rules this model found broken (and that are now mended) are kept behind switches
+(`SWEEP_EXPIRES_REVOCATION_PENDING`, `DECISIONS_NUMBERED_PER_ROUND`), each also pinned by
+an example test at the end of this file.
 """
 
 from __future__ import annotations
@@ -189,19 +188,16 @@ START = dt.date(2025, 6, 20)
 END = dt.date(2030, 12, 31)
 NOTICE_DAYS = 10
 """第十三条: the public notice lasts at least 10 working days."""
-SWEEP_EXPIRES_REVOCATION_PENDING = False
+SWEEP_EXPIRES_REVOCATION_PENDING = True
 """The rule: the sweep expires a case whose validity ended, also one awaiting withdrawal
-(``expire`` is allowed from both). The stores' ``deadlines_due`` do not return
-``revocation_pending`` cases, so the sweep never sees them: a known library gap, pinned by
-`test_sweep_expires_a_case_awaiting_withdrawal` (strict xfail). Set this to True when the
-stores are fixed."""
+(``expire`` is allowed from both); pinned by `test_sweep_expires_a_case_awaiting_withdrawal`.
+(The stores' ``deadlines_due`` once skipped ``revocation_pending`` cases.)"""
 
-DECISIONS_NUMBERED_PER_ROUND = False
-"""The rule: each ranking of a round is the next decision (``Selection.decision`` + 1). The
-library numbers it from the cases still ranked, so once every ranked case has moved on
-(review passed or failed), the round's next ranking is decision 1 again: a known library
-gap, pinned by `test_a_rounds_second_ranking_is_its_second_decision` (strict xfail). Set
-this to True when it is fixed."""
+DECISIONS_NUMBERED_PER_ROUND = True
+"""The rule: each ranking of a round is the next decision (``Selection.decision`` + 1),
+whatever became of the cases ranked before; pinned by
+`test_a_rounds_second_ranking_is_its_second_decision`. (``select_round`` once numbered from
+the cases still ranked only.)"""
 
 
 def _credit_code(first_17: str) -> str:
@@ -221,6 +217,14 @@ BASES: dict[str, Application] = {
     "weak": complete_but_ineligible(),  # 呈贡区, materials complete, fails 第六条/第七条
 }
 ELIGIBLE = {"home": True, "away": True, "weak": False}
+
+
+def eligible(case: Any) -> bool:
+    """第六条/第七条 as judged at the real declaration day: the base's figures must also be of
+    the year before it (`[figures] years_before`), so an eligible base declared a year later
+    with the same figures is not."""
+    latest = max(year.year for year in BASES[case.base].yearly)
+    return ELIGIBLE[case.base] and case.declared_on.year - 1 == latest
 NEW_OPERATOR = attrs.evolve(
     APPLICATION.operator,
     name="昆明接手园区运营有限公司",
@@ -676,7 +680,7 @@ class WorkflowModel(RuleBasedStateMachine):
 
             return Attempt(lambda: wf.resubmit(cid, actor, app), frozenset(failures), resubmitted)
         if trigger is Trigger.RECOMMEND:
-            failures = set() if ELIGIBLE[case.base] else {"eligibility"}
+            failures = set() if eligible(case) else {"eligibility"}
             if variant == "none":
                 return Attempt(
                     lambda: wf.fire(cid, trigger, actor, payload=None),
@@ -977,7 +981,7 @@ class WorkflowModel(RuleBasedStateMachine):
             self._select(case.round_year, BUREAU, 2)
             return
         triggers = [t for t in PROGRESS if case.state in TABLE[t][0]] or [Trigger.WITHDRAW]
-        if case.state == D and not ELIGIBLE[case.base]:
+        if case.state == D and not eligible(case):
             triggers = [Trigger.RETURN_FOR_CORRECTION, Trigger.DECLINE]
         trigger = data.draw(st.sampled_from(triggers))
         if right_actor:
@@ -1376,11 +1380,6 @@ def _selection(outcome: Outcome) -> Selection:
     return selection
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library gap: the stores' deadlines_due skip revocation_pending cases, so the "
-    "sweep never expires one whose validity ended (see SWEEP_EXPIRES_REVOCATION_PENDING)",
-)
 def test_sweep_expires_a_case_awaiting_withdrawal() -> None:
     """第十五条: validity ends for a title whose withdrawal is pending too; ``expire`` is
     allowed from ``revocation_pending`` and the sweep fires it where validity has ended."""
@@ -1392,12 +1391,6 @@ def test_sweep_expires_a_case_awaiting_withdrawal() -> None:
     assert h.workflow.case("c1").state is State.EXPIRED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library gap: select_round numbers a decision from the cases still ranked, so a "
-    "round's second ranking is decision 1 again once the first's cases moved on "
-    "(see DECISIONS_NUMBERED_PER_ROUND)",
-)
 def test_a_rounds_second_ranking_is_its_second_decision() -> None:
     """第十一条: each ranking of a round is a new decision that supersedes the earlier one;
     ``Selection.decision`` counts them, whatever became of the cases ranked before."""

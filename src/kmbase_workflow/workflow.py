@@ -992,8 +992,14 @@ class Workflow:
                 case.expert_score, len(case.expert_opinions), case.declared_on, case.id
             ),
         )
+        # the round's decisions are numbered across every case it ranked, even those that
+        # have since moved on
         decision = 1 + max(
-            (case.selection.decision for case in candidates if case.selection is not None),
+            (
+                case.selection.decision
+                for case in self.cases(round_year=round_year)
+                if case.selection is not None
+            ),
             default=0,
         )
         changes = [

@@ -21,6 +21,9 @@ from ._rows import check_text, refuse_unstorable
 __all__ = ["MemoryStore"]
 
 
+_TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
+
+
 class MemoryStore:
     """Cases, history and outbox in memory; thread-safe; lost when the process ends."""
 
@@ -139,15 +142,16 @@ class MemoryStore:
             return [self._rounds[year] for year in sorted(self._rounds)]
 
     def deadlines_due(self, before: dt.date) -> Iterator[Case]:
-        """Cases whose notice or validity ends before ``before``."""
+        """Cases whose notice ended before ``before``, and cases holding a title (certified,
+        or awaiting its withdrawal after a failed evaluation)."""
         with self._lock:
             cases = list(self._cases.values())
         for case in cases:
             if case.state in (State.PUBLICIZED, State.VERIFIED) and case.notice is not None:
                 if case.notice.due < before:
                     yield case
-            elif case.state is State.CERTIFIED and case.validity is not None:
-                yield case  # reminders and reports fall due throughout the validity
+            elif case.state in _TITLE_HELD and case.validity is not None:
+                yield case  # reminders, reports and expiry fall due throughout the validity
 
     def close(self) -> None:
         """Nothing to release."""

@@ -456,13 +456,20 @@ class PostgresStore(SQLStoreBase):
         return self._pages(where, params)
 
     def deadlines_due(self, before: dt.date) -> Iterator[Case]:
-        """Cases whose notice ended before ``before``, and certified cases."""
+        """Cases whose notice ended before ``before``, and cases holding a title (certified,
+        or awaiting its withdrawal)."""
         return self._pages(
             sql.SQL(
                 "(c.state IN (%s, %s) AND c.notice_due < %s) "
-                "OR (c.state = %s AND c.validity_due IS NOT NULL)"
+                "OR (c.state IN (%s, %s) AND c.validity_due IS NOT NULL)"
             ),
-            [State.PUBLICIZED.value, State.VERIFIED.value, before, State.CERTIFIED.value],
+            [
+                State.PUBLICIZED.value,
+                State.VERIFIED.value,
+                before,
+                State.CERTIFIED.value,
+                State.REVOCATION_PENDING.value,
+            ],
         )
 
 

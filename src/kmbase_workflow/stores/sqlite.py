@@ -458,14 +458,17 @@ class SQLiteStore(SQLStoreBase):
         return self._pages(" AND ".join(clauses) or "1", params)
 
     def deadlines_due(self, before: dt.date) -> Iterator[Case]:
-        """Cases whose notice ended before ``before``, and certified cases (their reminders,
-        reports and expiry fall due throughout validity)."""
+        """Cases whose notice ended before ``before``, and cases holding a title (certified,
+        or awaiting its withdrawal): their reminders, reports and expiry fall due throughout
+        validity."""
         return self._pages(
-            "(c.state IN (?, ?) AND c.notice_due < ?) OR (c.state = ? AND c.validity_due IS NOT NULL)",
+            "(c.state IN (?, ?) AND c.notice_due < ?) "
+            "OR (c.state IN (?, ?) AND c.validity_due IS NOT NULL)",
             [
                 State.PUBLICIZED.value,
                 State.VERIFIED.value,
                 before.isoformat(),
                 State.CERTIFIED.value,
+                State.REVOCATION_PENDING.value,
             ],
         )
