@@ -434,3 +434,51 @@ def test_html_of_records() -> None:
     assert "公示中" in page
     assert "&lt;script&gt;" in page
     assert "<script>" not in page
+
+
+PUBLIC_NAMES = [
+    "OUTCOMES", "STATUS_CATEGORIES", "TIMELINE_STEPS", "Bernoulli", "Beta", "Choice",
+    "LogNormal", "Normal", "PopulationSpec", "RoundTimeline", "Stage", "TimelineComparison",
+    "TimelineSpec", "VariantComparison", "compare", "compare_timelines", "evaluate_frame",
+    "frame_columns", "generate_columns", "generate_population", "simulate_round", "to_frame",
+    "variant_keys", "vary",
+]  # fmt: skip
+
+
+def test_the_public_surface_is_pinned_and_steps_does_not_shadow_the_lifecycle() -> None:
+    from kmbase_workflow import simulation
+    from kmbase_workflow.lifecycle import STEPS as LIFECYCLE_STEPS
+
+    assert simulation.__all__ == PUBLIC_NAMES
+    assert all(hasattr(simulation, name) for name in PUBLIC_NAMES)
+    assert not hasattr(simulation, "STEPS")  # lifecycle.STEPS is the graph; this is not
+    assert [step for step, _ in simulation.TIMELINE_STEPS][-1] == "certified"
+    assert LIFECYCLE_STEPS
+
+
+def test_the_simulation_package_has_no_import_cycle() -> None:
+    """Each module of the package imports only modules before it (TYPE_CHECKING aside)."""
+    import ast
+    from pathlib import Path
+
+    from kmbase_workflow import simulation
+
+    folder = Path(simulation.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        targets: set[str] = set()
+        for node in tree.body:  # module level only: lazy imports inside functions are fine
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                targets |= {node.module} if node.module else {a.name for a in node.names}
+        graph[path.stem] = {t for t in targets if (folder / f"{t}.py").exists()}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(
+            nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+            for nxt in graph.get(start, ())
+        )
+
+    assert graph["_plots"]
+    assert graph["_timeline"]
+    assert [module for module in graph if reaches(module, module, set())] == []

@@ -9,17 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import simulation as _sim
-from ._i18n import Lang
+from .._i18n import Lang
+from ._deps import _optional
+from ._steps import TIMELINE_STEPS
 
 if TYPE_CHECKING:
-    from .simulation import RoundTimeline, VariantComparison
+    from ._timeline import RoundTimeline
+    from ._variants import VariantComparison
 
 
 def _axes(ax: Any, size: tuple[float, float]) -> Any:
     if ax is not None:
         return ax
-    plt = _sim._optional("matplotlib.pyplot")
+    plt = _optional("matplotlib.pyplot")
     _, created = plt.subplots(figsize=size)
     return created
 
@@ -62,7 +64,7 @@ def plot_pass_rates(
 def plot_funnel(timeline: RoundTimeline, *, ax: Any = None, lang: Lang = "en") -> Any:
     """Horizontal bars narrowing from declared to certified."""
     counts = timeline.funnel()
-    labels = {step: text.in_(lang) for step, text in _sim.STEPS}
+    labels = {step: text.in_(lang) for step, text in TIMELINE_STEPS}
     steps = list(counts)
     ax = _axes(ax, (7, 3.5))
     widths = np.array([counts[step] for step in steps], dtype=float)
@@ -94,7 +96,7 @@ def plot_timeline(
 ) -> Any:
     """A Gantt chart of one replication: one row per case, one colour per stage; objections
     and their investigation drawn as black bars; provisional cases hatched."""
-    mdates = _sim._optional("matplotlib.dates")
+    mdates = _optional("matplotlib.dates")
     rows = np.flatnonzero(timeline.replication == replication)
     ax = _axes(ax, (9, 0.22 * rows.size + 1.5))
     labelled: set[str] = set()
