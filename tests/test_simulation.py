@@ -482,3 +482,93 @@ def test_the_simulation_package_has_no_import_cycle() -> None:
     assert graph["_plots"]
     assert graph["_timeline"]
     assert [module for module in graph if reaches(module, module, set())] == []
+
+
+def _figure_texts(ax: object) -> list[str]:
+    from matplotlib.text import Text as MplText
+
+    return [text.get_text() for text in ax.figure.findobj(match=MplText) if text.get_text()]  # type: ignore[attr-defined]
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def _charts(policy: Policy, lang: str) -> list[object]:
+    comparison = compare(generate_population(300, seed=1), {"2022": policy, "variant": VARIANT})
+    timeline = simulate_round(NATIONAL_DAY_WEEK, cases=8, replications=5, name="round")
+    return [
+        comparison.plot_pass_rates(lang=lang),
+        timeline.plot(lang=lang),
+        timeline.plot_funnel(lang=lang),
+        compare_timelines(timeline, timeline).plot(lang=lang),
+    ]
+
+
+def test_english_charts_carry_no_chinese_text_and_name_rules_in_english(policy: Policy) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    charts = _charts(policy, "en")
+    for ax in charts:
+        texts = _figure_texts(ax)
+        assert texts
+        assert [text for text in texts if _has_cjk(text)] == []
+    rules = [label.get_text() for label in charts[0].get_yticklabels()]  # type: ignore[attr-defined]
+    assert "resident_enterprises" not in rules  # a rule's name, not its id
+    assert any("resident" in rule.lower() for rule in rules)
+    plt.close("all")
+
+
+def test_chinese_charts_label_in_chinese_with_a_cjk_font(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from kmbase_workflow.simulation import _plots
+
+    monkeypatch.setattr(_plots, "find_cjk_font", lambda: "DejaVu Sans")  # stands in for one
+    charts = _charts(policy, "zh")
+    pass_rates = charts[0]
+    rules = [label.get_text() for label in pass_rates.get_yticklabels()]  # type: ignore[attr-defined]
+    assert all(_has_cjk(rule) for rule in rules), rules
+    assert pass_rates.get_title() == "各条件通过率（按政策变体）"  # type: ignore[attr-defined]
+    for ax in charts:
+        assert _has_cjk(ax.get_title() + ax.get_xlabel() + ax.get_ylabel())  # type: ignore[attr-defined]
+        assert ax.title.get_fontfamily()[0] == "DejaVu Sans"  # type: ignore[attr-defined]
+    plt.close("all")
+
+
+def test_chinese_charts_without_a_cjk_font_warn_how_to_install_one(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from kmbase_workflow.simulation import _plots
+
+    monkeypatch.setattr(_plots, "find_cjk_font", lambda: None)
+    timeline = simulate_round(NATIONAL_DAY_WEEK, cases=4, replications=2)
+    with pytest.warns(_plots.MissingCJKFontWarning, match="fonts-noto-cjk") as caught:
+        ax = timeline.plot_funnel(lang="zh")
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "未找到中文字体" in message
+    assert "No font with Chinese glyphs" in message
+    assert ax.get_title() == "认定流程漏斗"  # falls back: still drawn, still Chinese
+    assert issubclass(_plots.MissingCJKFontWarning, UserWarning)
+    plt.close("all")
+
+
+def test_the_cjk_font_finder_reads_matplotlibs_font_manager(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    font_manager = pytest.importorskip("matplotlib.font_manager")
+    from kmbase_workflow.simulation import _plots
+
+    fonts = [font_manager.FontEntry(name="DejaVu Sans"), font_manager.FontEntry(name="SimHei")]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", fonts)
+    assert _plots.find_cjk_font() == "SimHei"
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", fonts[:1])
+    assert _plots.find_cjk_font() is None
