@@ -1,8 +1,9 @@
 """The example notebook runs from start to finish in a real Jupyter kernel (docs/notebooks/).
 
 The kernel is this interpreter (a kernel spec written to a temporary ``JUPYTER_PATH``, so
-whatever kernels the machine has registered do not matter), the matplotlib backend is Agg,
-and the figures go to a temporary folder instead of docs/images/.
+whatever kernels the machine has registered do not matter). The matplotlib backend is the
+notebook's own (inline), so the executed notebook carries its charts as PNG display data, as an
+analyst sees them; the figures are also saved to a temporary folder instead of docs/images/.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def test_the_example_notebook_runs_end_to_end(
 ) -> None:
     kernel = _register_this_interpreter(tmp_path / "jupyter")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the notebook chooses inline itself
     monkeypatch.setenv("KMBASE_FIGURES", str(tmp_path / "figures"))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
@@ -64,6 +65,14 @@ def test_the_example_notebook_runs_end_to_end(
     assert "政策变体比较" in text  # the comparison's HTML
     assert "认定时间模拟" in text  # the timelines' HTML
     assert "不符合申报条件" in text  # a verdict's HTML
+    images = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.get("output_type") == "display_data" and "image/png" in output.get("data", {})
+    ]
+    assert len(images) >= len(FIGURES)  # every chart is shown inline, none only saved
     for name in FIGURES:
         figure = tmp_path / "figures" / name
         assert figure.stat().st_size > 1000, name

@@ -434,3 +434,141 @@ def test_html_of_records() -> None:
     assert "公示中" in page
     assert "&lt;script&gt;" in page
     assert "<script>" not in page
+
+
+PUBLIC_NAMES = [
+    "OUTCOMES", "STATUS_CATEGORIES", "TIMELINE_STEPS", "Bernoulli", "Beta", "Choice",
+    "LogNormal", "Normal", "PopulationSpec", "RoundTimeline", "Stage", "TimelineComparison",
+    "TimelineSpec", "VariantComparison", "compare", "compare_timelines", "evaluate_frame",
+    "frame_columns", "generate_columns", "generate_population", "simulate_round", "to_frame",
+    "variant_keys", "vary",
+]  # fmt: skip
+
+
+def test_the_public_surface_is_pinned_and_steps_does_not_shadow_the_lifecycle() -> None:
+    from kmbase_workflow import simulation
+    from kmbase_workflow.lifecycle import STEPS as LIFECYCLE_STEPS
+
+    assert simulation.__all__ == PUBLIC_NAMES
+    assert all(hasattr(simulation, name) for name in PUBLIC_NAMES)
+    assert not hasattr(simulation, "STEPS")  # lifecycle.STEPS is the graph; this is not
+    assert [step for step, _ in simulation.TIMELINE_STEPS][-1] == "certified"
+    assert LIFECYCLE_STEPS
+
+
+def test_the_simulation_package_has_no_import_cycle() -> None:
+    """Each module of the package imports only modules before it (TYPE_CHECKING aside)."""
+    import ast
+    from pathlib import Path
+
+    from kmbase_workflow import simulation
+
+    folder = Path(simulation.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        targets: set[str] = set()
+        for node in tree.body:  # module level only: lazy imports inside functions are fine
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                targets |= {node.module} if node.module else {a.name for a in node.names}
+        graph[path.stem] = {t for t in targets if (folder / f"{t}.py").exists()}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(
+            nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+            for nxt in graph.get(start, ())
+        )
+
+    assert graph["_plots"]
+    assert graph["_timeline"]
+    assert [module for module in graph if reaches(module, module, set())] == []
+
+
+def _figure_texts(ax: object) -> list[str]:
+    from matplotlib.text import Text as MplText
+
+    return [text.get_text() for text in ax.figure.findobj(match=MplText) if text.get_text()]  # type: ignore[attr-defined]
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def _charts(policy: Policy, lang: str) -> list[object]:
+    comparison = compare(generate_population(300, seed=1), {"2022": policy, "variant": VARIANT})
+    timeline = simulate_round(NATIONAL_DAY_WEEK, cases=8, replications=5, name="round")
+    return [
+        comparison.plot_pass_rates(lang=lang),
+        timeline.plot(lang=lang),
+        timeline.plot_funnel(lang=lang),
+        compare_timelines(timeline, timeline).plot(lang=lang),
+    ]
+
+
+def test_english_charts_carry_no_chinese_text_and_name_rules_in_english(policy: Policy) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    charts = _charts(policy, "en")
+    for ax in charts:
+        texts = _figure_texts(ax)
+        assert texts
+        assert [text for text in texts if _has_cjk(text)] == []
+    rules = [label.get_text() for label in charts[0].get_yticklabels()]  # type: ignore[attr-defined]
+    assert "resident_enterprises" not in rules  # a rule's name, not its id
+    assert any("resident" in rule.lower() for rule in rules)
+    plt.close("all")
+
+
+def test_chinese_charts_label_in_chinese_with_a_cjk_font(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from kmbase_workflow.simulation import _plots
+
+    monkeypatch.setattr(_plots, "find_cjk_font", lambda: "DejaVu Sans")  # stands in for one
+    charts = _charts(policy, "zh")
+    pass_rates = charts[0]
+    rules = [label.get_text() for label in pass_rates.get_yticklabels()]  # type: ignore[attr-defined]
+    assert all(_has_cjk(rule) for rule in rules), rules
+    assert pass_rates.get_title() == "各条件通过率（按政策变体）"  # type: ignore[attr-defined]
+    for ax in charts:
+        assert _has_cjk(ax.get_title() + ax.get_xlabel() + ax.get_ylabel())  # type: ignore[attr-defined]
+        assert ax.title.get_fontfamily()[0] == "DejaVu Sans"  # type: ignore[attr-defined]
+    plt.close("all")
+
+
+def test_chinese_charts_without_a_cjk_font_warn_how_to_install_one(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from kmbase_workflow.simulation import _plots
+
+    monkeypatch.setattr(_plots, "find_cjk_font", lambda: None)
+    timeline = simulate_round(NATIONAL_DAY_WEEK, cases=4, replications=2)
+    with pytest.warns(_plots.MissingCJKFontWarning, match="fonts-noto-cjk") as caught:
+        ax = timeline.plot_funnel(lang="zh")
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "未找到中文字体" in message
+    assert "No font with Chinese glyphs" in message
+    assert ax.get_title() == "认定流程漏斗"  # falls back: still drawn, still Chinese
+    assert issubclass(_plots.MissingCJKFontWarning, UserWarning)
+    plt.close("all")
+
+
+def test_the_cjk_font_finder_reads_matplotlibs_font_manager(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    font_manager = pytest.importorskip("matplotlib.font_manager")
+    from kmbase_workflow.simulation import _plots
+
+    fonts = [font_manager.FontEntry(name="DejaVu Sans"), font_manager.FontEntry(name="SimHei")]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", fonts)
+    assert _plots.find_cjk_font() == "SimHei"
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", fonts[:1])
+    assert _plots.find_cjk_font() is None

@@ -1,25 +1,114 @@
-"""matplotlib charts for `kmbase_workflow.simulation` (imported lazily: no matplotlib at
-import time). Labels are rule ids and English words by default; ``lang="zh"`` labels steps in
-Chinese and needs a CJK font configured in matplotlib."""
+"""matplotlib charts for `kmbase_workflow.simulation` (matplotlib is imported lazily, when a
+chart is drawn). Every label (titles, axes, steps, rule names from the policy's descriptions)
+is in the chosen language; ``lang="zh"`` draws with an installed CJK font (`find_cjk_font`)
+and, when there is none, warns once how to install one (`MissingCJKFontWarning`)."""
 
 from __future__ import annotations
 
+import textwrap
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import simulation as _sim
-from ._i18n import Lang
+from .._i18n import Lang, Text
+from ._deps import _optional
+from ._steps import TIMELINE_STEPS
 
 if TYPE_CHECKING:
-    from .simulation import RoundTimeline, VariantComparison
+    from ..policy import Policy
+    from ._timeline import RoundTimeline
+    from ._variants import VariantComparison
+
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Source Han Sans",
+    "AR PL UMing CN",
+    "Droid Sans Fallback",
+)
+"""Fonts with Chinese glyphs, in order of preference (simplified Chinese first)."""
+
+
+class MissingCJKFontWarning(UserWarning):
+    """A Chinese chart is drawn but no installed font has Chinese glyphs (they show as boxes)."""
+
+
+_NO_CJK_FONT = Text(
+    zh="未找到中文字体，图中的中文将显示为方框。请安装一种中文字体，例如 "
+    "Debian/Ubuntu：sudo apt-get install fonts-noto-cjk（或 fonts-wqy-zenhei），"
+    '然后删除 matplotlib 的字体缓存（~/.cache/matplotlib）并重启内核；或改用 lang="en"。',
+    en="No font with Chinese glyphs was found: Chinese labels will show as boxes. Install one, "
+    "e.g. on Debian/Ubuntu: sudo apt-get install fonts-noto-cjk (or fonts-wqy-zenhei), then "
+    "delete matplotlib's font cache (~/.cache/matplotlib) and restart the kernel; or use "
+    'lang="en".',
+)
+
+
+def find_cjk_font() -> str | None:
+    """The first font of `CJK_FONTS` that matplotlib's font manager knows, or ``None``."""
+    font_manager = _optional("matplotlib.font_manager")
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _localise(ax: Any, lang: Lang) -> Any:
+    """Give every text of ``ax`` a CJK font (falling back to the default per glyph) when
+    ``lang`` is Chinese; warn once, in both languages, when no such font is installed."""
+    if lang != "zh":
+        return ax
+    font = find_cjk_font()
+    if font is None:
+        warnings.warn(f"{_NO_CJK_FONT.zh}\n{_NO_CJK_FONT.en}", MissingCJKFontWarning, stacklevel=4)
+        return ax
+    text_type = _optional("matplotlib.text").Text
+    for text in ax.findobj(match=text_type):
+        text.set_fontfamily([font, "sans-serif"])
+    return ax
+
+
+_OTHER_LABELS = {
+    "figures_year.yearly": Text(zh="申报年度数据", en="figures of the judged year"),
+    "figures_year.services": Text(zh="申报年度服务数据", en="service figures of the judged year"),
+    "district": Text(zh="所在县区在认定范围内", en="district is listed"),
+    "application.unknown_keys": Text(zh="无未知字段", en="no unknown keys"),
+    "eligible": Text(zh="符合申报条件", en="eligible"),
+}
+
+
+def _rule_labels(policy: Policy) -> dict[str, Text]:
+    """A short name for each rule key of a verdict, from the policy's descriptions."""
+    labels: dict[str, Text] = {rule.id: rule.description for rule in policy.rules}
+    requirement = policy.service_functions
+    labels[requirement.id] = requirement.description
+    labels |= {f"service.{f.id}": f.name for f in requirement.functions}
+    labels |= {f"material.{m.id}": m.name for m in policy.materials}
+    labels |= {f"pledge.{p.id}": p.description for p in policy.pledges}
+    return labels | _OTHER_LABELS
+
+
+def _short(text: str, lang: Lang) -> str:
+    if lang == "zh":
+        return text if len(text) <= 20 else text[:19] + "…"
+    return textwrap.shorten(text, 48, placeholder="…")
 
 
 def _axes(ax: Any, size: tuple[float, float]) -> Any:
     if ax is not None:
         return ax
-    plt = _sim._optional("matplotlib.pyplot")
+    plt = _optional("matplotlib.pyplot")
     _, created = plt.subplots(figsize=size)
     return created
 
@@ -50,19 +139,20 @@ def plot_pass_rates(
     y = np.arange(len(shown), dtype=float)
     for i, name in enumerate(names):
         ax.barh(y + i * height, [rules[rule][i] for rule in shown], height=height, label=name)
+    labels = _rule_labels(comparison.policies[names[0]])
     ax.set_yticks(y + height * (len(names) - 1) / 2)
-    ax.set_yticklabels(shown)
+    ax.set_yticklabels([_short(labels[r].in_(lang), lang) if r in labels else r for r in shown])
     ax.set_xlim(0, 1)
     ax.set_xlabel("通过率" if lang == "zh" else "pass rate")
     ax.set_title("各条件通过率（按政策变体）" if lang == "zh" else "Pass rate per rule, by variant")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small", ncols=2)
-    return ax
+    return _localise(ax, lang)
 
 
 def plot_funnel(timeline: RoundTimeline, *, ax: Any = None, lang: Lang = "en") -> Any:
     """Horizontal bars narrowing from declared to certified."""
     counts = timeline.funnel()
-    labels = {step: text.in_(lang) for step, text in _sim.STEPS}
+    labels = {step: text.in_(lang) for step, text in TIMELINE_STEPS}
     steps = list(counts)
     ax = _axes(ax, (7, 3.5))
     widths = np.array([counts[step] for step in steps], dtype=float)
@@ -76,7 +166,7 @@ def plot_funnel(timeline: RoundTimeline, *, ax: Any = None, lang: Lang = "en") -
     ax.set_yticklabels([labels[step] for step in steps])
     ax.set_xticks([])
     ax.set_title("认定流程漏斗" if lang == "zh" else "Funnel through the lifecycle")
-    return ax
+    return _localise(ax, lang)
 
 
 _SEGMENTS = (
@@ -94,7 +184,7 @@ def plot_timeline(
 ) -> Any:
     """A Gantt chart of one replication: one row per case, one colour per stage; objections
     and their investigation drawn as black bars; provisional cases hatched."""
-    mdates = _sim._optional("matplotlib.dates")
+    mdates = _optional("matplotlib.dates")
     rows = np.flatnonzero(timeline.replication == replication)
     ax = _axes(ax, (9, 0.22 * rows.size + 1.5))
     labelled: set[str] = set()
@@ -135,7 +225,7 @@ def plot_timeline(
         else f"{timeline.name}: round {replication + 1}"
     )
     ax.legend(loc="upper left", fontsize="x-small", ncols=2)
-    return ax
+    return _localise(ax, lang)
 
 
 def plot_days_to_certification(
@@ -153,4 +243,4 @@ def plot_days_to_certification(
         if lang == "zh"
         else "calendar days from the start to certification"
     )
-    return ax
+    return _localise(ax, lang)
