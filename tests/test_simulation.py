@@ -438,8 +438,8 @@ def test_html_of_records() -> None:
 
 PUBLIC_NAMES = [
     "OUTCOMES", "STATUS_CATEGORIES", "TIMELINE_STEPS", "Bernoulli", "Beta", "Choice",
-    "LogNormal", "Normal", "PopulationSpec", "RoundTimeline", "Stage", "TimelineComparison",
-    "TimelineSpec", "VariantComparison", "compare", "compare_timelines", "evaluate_frame",
+    "LogNormal", "MissingCJKFontWarning", "Normal", "PopulationSpec", "RoundTimeline", "Stage", "TimelineComparison",
+    "TimelineSpec", "VariantComparison", "compare", "compare_timelines", "evaluate_frame", "find_cjk_font",
     "frame_columns", "generate_columns", "generate_population", "simulate_round", "to_frame",
     "variant_keys", "vary",
 ]  # fmt: skip

@@ -225,6 +225,8 @@ def eligible(case: Any) -> bool:
     with the same figures is not."""
     latest = max(year.year for year in BASES[case.base].yearly)
     return ELIGIBLE[case.base] and case.declared_on.year - 1 == latest
+
+
 NEW_OPERATOR = attrs.evolve(
     APPLICATION.operator,
     name="昆明接手园区运营有限公司",

@@ -29,6 +29,7 @@ function (`generate_columns`, `simulate_round`'s arrays) works without them.
 ('kunming-2022+resident_enterprises=30', 30)
 """
 
+from ._plots import MissingCJKFontWarning, find_cjk_font
 from ._population import (
     STATUS_CATEGORIES,
     Bernoulli,
@@ -62,6 +63,7 @@ __all__ = [
     "Beta",
     "Choice",
     "LogNormal",
+    "MissingCJKFontWarning",
     "Normal",
     "PopulationSpec",
     "RoundTimeline",
@@ -72,6 +74,7 @@ __all__ = [
     "compare",
     "compare_timelines",
     "evaluate_frame",
+    "find_cjk_font",
     "frame_columns",
     "generate_columns",
     "generate_population",
