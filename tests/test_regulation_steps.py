@@ -428,3 +428,15 @@ def test_the_review_needs_the_opinions_the_policy_asks_for() -> None:
     assert refused(lambda: h.workflow.pass_review("c1", BUREAU)) == {"expert_opinions": "第十一条"}
     h.workflow.record_expert_opinion("c1", Actor(Role.EXPERT, "专家乙"), 84, "同意")
     assert h.workflow.pass_review("c1", BUREAU).case.state is State.EXPERT_REVIEWED
+
+
+def test_a_title_awaiting_withdrawal_still_bars_an_early_reapplication() -> None:
+    """第十五条: a base applies again only in the year its validity ends; a title whose
+    withdrawal is pending (第十八条) is still held, so the same rule applies."""
+    h = harness()
+    walk_to(h, State.REVOCATION_PENDING)
+    h.workflow.open_round(2026, dt.date(2026, 6, 1), dt.date(2026, 7, 31), BUREAU)
+    h.set(dt.date(2026, 6, 10))
+    assert refused(lambda: h.workflow.declare(APPLICATION, OPERATOR, case_id="again")) == {
+        "reapplication_year": "第十五条"
+    }

@@ -600,7 +600,7 @@ class WorkflowModel(RuleBasedStateMachine):
         if any(c.state in OPEN for c in same_base):
             expected.add("one_open_case")
         if any(
-            c.state == CT
+            c.state in (CT, RP)  # a title held, also while its withdrawal is pending
             and c.certified_on is not None
             and validity_due(c.certified_on).year > (round_year or today.year)
             for c in same_base

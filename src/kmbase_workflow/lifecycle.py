@@ -284,6 +284,8 @@ class Step:
 
 
 _ANYONE = frozenset(Role) - {Role.SYSTEM}
+_TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
+"""A title held: certified, or awaiting its withdrawal after a failed evaluation."""
 _OPEN_STATES = tuple(state for state in State if state.is_open)
 
 
@@ -455,7 +457,7 @@ def _one_open_case_and_reapplication(ctx: GuardContext) -> Iterator[GuardFailure
                 f"the base already has an open application ({other.id}, round {other.round_year}, "
                 f"{other.state.label.en})",
             )
-        elif other.state is State.CERTIFIED and other.validity is not None:
+        elif other.state in _TITLE_HELD and other.validity is not None:
             allowed = reapplication_year(other.validity, ctx.policy.periods.validity)
             if ctx.case.round_year < allowed:
                 yield _failure(
@@ -1113,7 +1115,7 @@ _A12 = _text("第十二条", "Art. 12")
 _A13 = _text("第十三条", "Art. 13")
 _A15 = _text("第十五条", "Art. 15")
 _A15_18 = _text("第十五条、第十八条", "Art. 15, 18")
-_CERTIFIED = (State.CERTIFIED, State.REVOCATION_PENDING)
+_CERTIFIED = _TITLE_HELD
 
 STEPS: tuple[Step, ...] = (
     Step(trigger=Trigger.DECLARE, sources=(None,), destination=State.DECLARED, roles=_OPERATOR,
