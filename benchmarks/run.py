@@ -1,4 +1,5 @@
-"""Run every benchmark of the project (``nox -s bench``): figures and ratios, no assertions."""
+"""Run every benchmark of the project (``python3 tools/dev.py bench``): figures and ratios, no
+assertions."""
 
 from __future__ import annotations
 
