@@ -358,7 +358,9 @@ class Model:
 RECOMMENDATIONS: dict[str, tuple[SpotCheck, set[str]]] = {
     "unchecked": (SpotCheck(60, 6, 6), {"authenticity_checked"}),
     "small": (SpotCheck(60, 5, 5), {"spot_check.sample_size"}),
-    "unhappy": (SpotCheck(60, 6, 4), {"spot_check.satisfaction_rate"}),
+    # 第十条 fixes the sample, not a satisfaction it must reach: evidence, never a refusal
+    # in the Kunming policy (`satisfaction_blocking = false`)
+    "unhappy": (SpotCheck(60, 6, 4), set()),
 }
 
 
