@@ -1019,7 +1019,7 @@ def _report_filed_today(ctx: GuardContext) -> object:
     report = ctx.payload
     if not isinstance(report, AnnualReport):
         return report
-    due = annual_report_due(ctx.case, ctx.policy, report.year, report.by_district, ctx.calendar)
+    due = _annual_report_due(ctx.case, ctx.policy, report.year, report.by_district, ctx.calendar)
     return attrs.evolve(report, submitted_on=ctx.today, late=due is not None and ctx.today > due)
 
 
@@ -1047,7 +1047,7 @@ def _notify_effect(ctx: GuardContext) -> Mapping[str, Any]:
     return {"notified": (*ctx.case.notified, ctx.payload["key"])}
 
 
-def annual_report_due(
+def _annual_report_due(
     case: Case, policy: Policy, year: int, by_district: bool, calendar: WorkingDayCalendar
 ) -> dt.date | None:
     """The due date of one year's report (第十六条, 第十七条). Other years of the validity may

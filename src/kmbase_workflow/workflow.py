@@ -91,7 +91,7 @@ from .lifecycle import (
     step_for,
 )
 from .policy import Policy, bundled_policies, policy_in_force
-from .records import Application
+from .records import Application, Operator
 from .serialization import unstructure
 from .stores import CaseQuery, CaseStore, Change, open_store
 
@@ -1087,7 +1087,7 @@ class Workflow:
         completed_on: dt.date,
         *,
         kind: ChangeKind = ChangeKind.OTHER,
-        operator: Any = None,
+        operator: Operator | None = None,
         base_name: str | None = None,
         reason: str = "",
         evidence: Sequence[str] = (),
