@@ -20,7 +20,7 @@ def judge(path: str) -> tuple[bool, list[str]]:
 
 def policy_numbers() -> tuple[float | bool, int]:
     policy: kb.Policy = kb.load_policy(dt.date(2025, 1, 1))
-    return policy.rule("resident_enterprises").required, policy.periods.public_notice.working_days
+    return policy.rule("resident_enterprises").required, policy.periods.notice.working_days
 
 
 def messages(error: kb.KmbaseError) -> tuple[str, str]:

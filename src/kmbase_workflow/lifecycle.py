@@ -51,8 +51,8 @@ from .deadlines import (
     annual_report_deadlines,
     change_filing_deadline,
     earliest_certification_date,
-    in_public_notice,
-    public_notice_deadline,
+    in_notice,
+    notice_deadline,
     reapplication_year,
     validity_deadline,
 )
@@ -63,7 +63,7 @@ from .eligibility import (
     evaluate,
     expert_score_problems,
     judge_spot_check,
-    public_notice_problems,
+    notice_problems,
 )
 from .errors import InvalidInputError, TransitionRefusedError, unknown_choice
 from .events import (
@@ -655,7 +655,7 @@ def _announcement(ctx: GuardContext) -> NoticeAnnouncement:
 def _notice_period(ctx: GuardContext) -> Iterator[GuardFailure]:
     """The announced notice: not in the past, not shorter than the policy's minimum (第十三条);
     ``publicize`` starts today, ``announce_notice`` on a later day."""
-    period = ctx.policy.periods.public_notice
+    period = ctx.policy.periods.notice
     announcement = _announcement(ctx)
     start = announcement.starts_on or ctx.today
     if start < ctx.today:
@@ -689,7 +689,7 @@ def _notice_period(ctx: GuardContext) -> Iterator[GuardFailure]:
         return
     days = _announced_working_days(ctx, start, announcement)
     if days is not None:
-        for problem in public_notice_problems(days, ctx.policy):
+        for problem in notice_problems(days, ctx.policy):
             yield GuardFailure("notice_length", period.article, problem)
 
 
@@ -715,18 +715,18 @@ def _notice_started(ctx: GuardContext) -> Iterator[GuardFailure]:
         start = notice.start if notice else "—"
         yield _failure(
             "notice_start",
-            ctx.policy.periods.public_notice.article,
+            ctx.policy.periods.notice.article,
             f"公示自 {start} 开始，今天是 {ctx.today}",
             f"the notice starts on {start}; today is {ctx.today}",
         )
 
 
 def _inside_notice(ctx: GuardContext) -> Iterator[GuardFailure]:
-    article = ctx.policy.periods.public_notice.article
+    article = ctx.policy.periods.notice.article
     notice = ctx.case.notice
     if not isinstance(ctx.payload, Objection) or not ctx.payload.content.strip():
         yield _failure("objection", article, "异议须写明内容", "an objection needs its content")
-    if notice is None or not in_public_notice(notice, ctx.today):
+    if notice is None or not in_notice(notice, ctx.today):
         period = f"{notice.start}–{notice.due}" if notice else "—"
         yield _failure(
             "inside_notice",
@@ -740,7 +740,7 @@ def _finding_given(ctx: GuardContext) -> Iterator[GuardFailure]:
     if not ctx.reason.strip():
         yield _failure(
             "investigation",
-            ctx.policy.periods.public_notice.article,
+            ctx.policy.periods.notice.article,
             "须写明调查核实结论",
             "the investigation's conclusion is needed",
         )
@@ -973,13 +973,13 @@ def _expert_opinion_effect(ctx: GuardContext) -> Mapping[str, Any]:
 def _notice_effect(ctx: GuardContext) -> Mapping[str, Any]:
     announcement = _announcement(ctx)
     start = announcement.starts_on or ctx.today
-    period = ctx.policy.periods.public_notice
+    period = ctx.policy.periods.notice
     days = _announced_working_days(ctx, start, announcement)
     if days is not None:
         period = attrs.evolve(period, working_days=days)
-    notice = public_notice_deadline(
+    notice = notice_deadline(
         start,
-        attrs.evolve(ctx.policy.periods, public_notice=period),
+        attrs.evolve(ctx.policy.periods, notice=period),
         calendar=ctx.calendar,
         allow_provisional=ctx.allow_provisional,
     )
