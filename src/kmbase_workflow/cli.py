@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +18,21 @@ from ._cli_audit import audit_app
 from ._cli_bulk import bulk
 from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
-from ._cli_common import LangOption, OutputFormat, data_console, fail, language, run, styled
+from ._cli_common import (
+    FormatOption,
+    JsonOption,
+    KmbaseGroup,
+    LangOption,
+    OutputFormat,
+    PolicyOption,
+    data_console,
+    emit,
+    fail,
+    json_mode,
+    language,
+    run,
+    styled,
+)
 from ._cli_export import export_app, import_app
 from ._i18n import Lang
 from .case import State
@@ -33,7 +46,7 @@ app = typer.Typer(
     name="kmbase",
     help="昆明市小微企业创业创新示范基地认定 / Kunming demonstration base certification.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=KmbaseGroup,
     rich_markup_mode=None,
 )
 
@@ -116,16 +129,15 @@ def _print_verdict(verdict: Verdict, lang: Lang) -> None:
 @app.command()
 def check(
     file: Annotated[
-        Path, typer.Argument(help="申请报告 JSON 或 TOML 文件 / application file (JSON or TOML).")
+        Path,
+        typer.Argument(
+            help="申请报告 JSON 或 TOML 文件 / application file (JSON or TOML).", metavar="FILE"
+        ),
     ],
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
-    ] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
-    policy_file: Annotated[
-        Path | None,
-        typer.Option("--policy", help="自定义政策文件 / your own policy file (TOML)."),
-    ] = None,
+    policy_file: PolicyOption = None,
 ) -> None:
     """判断申请是否符合申报条件 / Judge an application against the policy in force.
 
@@ -138,8 +150,8 @@ def check(
         verdict = evaluate(application, policy)
     except KmbaseError as error:
         fail(error, chosen, exit_code=2)
-    if output is OutputFormat.JSON:
-        typer.echo(json.dumps(verdict.to_dict(chosen), ensure_ascii=False, indent=2))
+    if json_mode():
+        emit(verdict.to_dict(chosen))
     else:
         _print_verdict(verdict, chosen)
     raise typer.Exit(0 if verdict.eligible else 1)
@@ -153,11 +165,14 @@ DEMO_DATABASE = "kmbase-demo.db"
 def demo(
     db: Annotated[
         Path,
-        typer.Option("--db", help="演示数据库（每次重建） / the demo's SQLite file (recreated)."),
+        typer.Option(
+            "--db",
+            help="演示数据库（每次重建） / the demo's SQLite file (recreated).",
+            metavar="FILE",
+        ),
     ] = Path(DEMO_DATABASE),
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
-    ] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """演示一个完整的年度认定 / Run a realistic annual round on a fresh SQLite database.
@@ -173,11 +188,11 @@ def demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     result = run(chosen, lambda: run_demo(f"sqlite:///{db}"))
-    if output is OutputFormat.JSON:
+    if json_mode():
         data = result.to_dict(chosen)
         data["database"] = str(db)
         data["exports"] = [str(path) for path in _export_demo_tables(result, db, chosen)]
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        emit(data)
         return
     console = Console(highlight=False)
     zh = chosen == "zh"
@@ -233,7 +248,7 @@ class DiagramFormat(enum.StrEnum):
 def diagram(
     output: Annotated[
         DiagramFormat,
-        typer.Option("--format", help="图格式 mermaid|dot / diagram format mermaid|dot."),
+        typer.Option("--format", help="图格式 / diagram format.", metavar="mermaid|dot"),
     ] = DiagramFormat.MERMAID,
     lang: LangOption = "zh",
     articles: Annotated[
@@ -242,11 +257,19 @@ def diagram(
             "--articles/--no-articles", help="边上标注条款 / name the article on each edge."
         ),
     ] = True,
+    as_json: JsonOption = False,
 ) -> None:
-    """输出认定生命周期状态图 / Print the lifecycle's state diagram (Mermaid or Graphviz DOT)."""
+    """输出认定生命周期状态图 / Print the lifecycle's state diagram (Mermaid or Graphviz DOT).
+
+    ``--json``: ``format`` and the diagram's text as ``diagram``.
+    """
     chosen = language(lang)
     render = diagrams.dot if output is DiagramFormat.DOT else diagrams.mermaid
-    typer.echo(render(lang=chosen, articles=articles), nl=False)
+    text = render(lang=chosen, articles=articles)
+    if json_mode():
+        emit({"format": output.value, "diagram": text})
+        return
+    typer.echo(text, nl=False)
 
 
 def main() -> None:
