@@ -124,7 +124,7 @@ def test_demo_runs_a_whole_round_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert ("盘龙滇池创客港", "revoked") in steps
     assert ("滇池智造小微企业孵化园", "not_recommended") in steps
     notices = [step["note"] for step in data["timeline"] if step["step"] == "社会公示"]
-    assert notices == ["notice 2025-09-26 → 2025-10-15"] * 3  # across National Day
+    assert notices == ["公示期 2025-09-26 至 2025-10-15"] * 3  # across National Day
     assert data["events"]["certified"] == 3
     assert data["events"]["objection_verified"] == 1
     assert [row["是否同意推荐"] for row in data["recommendation_table"]].count("否") == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
@@ -194,31 +195,58 @@ def demo(
         data["exports"] = [str(path) for path in _export_demo_tables(result, db, chosen)]
         emit(data)
         return
-    console = Console(highlight=False)
-    zh = chosen == "zh"
-    timeline = Table(title="认定时间线" if zh else "Timeline", expand=False)
-    for header in ("日期 date", "基地 base", "步骤 step", "状态 state", "说明 note"):
-        timeline.add_column(header.split()[0] if zh else header.split()[1], no_wrap=True)
-    for step in result.timeline:
-        state = State(step.state).label.in_(chosen)
-        timeline.add_row(step.day.isoformat(), step.base, step.step.in_(chosen), state, step.note)
-    console.print(timeline)
-    events = Table(title="订阅者收到的事件" if zh else "Events a subscriber received")
-    events.add_column("事件" if zh else "event")
-    events.add_column("次数" if zh else "count", justify="right")
-    for name, count in sorted(result.event_counts().items()):
-        events.add_row(name, str(count))
-    console.print(events)
-    shown = ("县区", "基地名称", "是否满足各项申报条件", "是否同意推荐", "备注")
-    table = Table(title="推荐汇总表（附件2）" if zh else "Recommendation summary (Annex 2)")
-    for header in shown:
-        table.add_column(header)
-    for row in result.recommendation_rows:
-        table.add_row(*(str(row[header]) for header in shown))
-    console.print(table)
+    console = data_console()
+    print_demo(result, chosen, console)
     for path in _export_demo_tables(result, db, chosen):
-        console.print(("已导出：" if zh else "exported: ") + str(path))
-    console.print(("演示数据库：" if zh else "demo database: ") + str(db))
+        console.print(("已导出：" if chosen == "zh" else "exported: ") + str(path))
+    console.print(("演示数据库：" if chosen == "zh" else "demo database: ") + str(db))
+
+
+_TABLE_2_EN = {
+    "县区": "district",
+    "基地名称": "base",
+    "是否满足各项申报条件": "meets every condition",
+    "是否同意推荐": "recommended",
+    "备注": "remarks",
+}
+_YES_NO_EN = {"是": "yes", "否": "no"}
+
+
+def print_demo(result: DemoResult, lang: Lang, console: Console) -> None:
+    """The demo's tables, in one language, readable at 80 columns: every cell wraps rather
+    than being cut, and a day is printed once, on its first line."""
+    zh = lang == "zh"
+    timeline = Table(title="认定时间线" if zh else "Timeline", box=box.SIMPLE_HEAD)
+    timeline.add_column("日期" if zh else "date", no_wrap=True, min_width=10)
+    for header in ("基地", "步骤", "状态", "说明") if zh else ("base", "step", "state", "note"):
+        timeline.add_column(header, overflow="fold")
+    previous = None
+    for step in result.timeline:
+        day = step.day.isoformat() if step.day != previous else ""
+        previous = step.day
+        state = State(step.state).label.in_(lang)
+        timeline.add_row(day, step.base, step.step.in_(lang), state, step.note.in_(lang))
+    console.print(timeline)
+    events = Table(
+        title="订阅者收到的事件" if zh else "Events a subscriber received", box=box.SIMPLE_HEAD
+    )
+    events.add_column("事件" if zh else "event", overflow="fold")
+    events.add_column("次数" if zh else "count", justify="right")
+    described = {event.type: event.description.in_(lang) for event in result.events}
+    for name, count in sorted(result.event_counts().items()):
+        events.add_row(described[name], str(count))
+    console.print(events)
+    shown = tuple(_TABLE_2_EN)
+    table = Table(
+        title="推荐汇总表（附件2）" if zh else "Recommendation summary (Annex 2)",
+        box=box.SIMPLE_HEAD,
+    )
+    for header in shown:
+        table.add_column(header if zh else _TABLE_2_EN[header], overflow="fold")
+    for row in result.recommendation_rows:
+        cells = [str(row[header]) for header in shown]
+        table.add_row(*(cells if zh else [_YES_NO_EN.get(cell, cell) for cell in cells]))
+    console.print(table)
 
 
 def _export_demo_tables(result: DemoResult, db: Path, lang: Lang) -> list[Path]:
