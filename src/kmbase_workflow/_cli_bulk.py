@@ -285,7 +285,7 @@ def bulk(
     except KmbaseError as error:
         fail(error, chosen)
     run = run_id or new_run_id()
-    notice = (
+    opening = (
         Text(
             zh=f"试运行 {run}：只检查条件，不写入任何内容",
             en=f"dry run {run}: conditions checked, nothing is written",
@@ -296,7 +296,7 @@ def bulk(
             en=f"run id: {run} (if interrupted, run again with --run-id {run} to finish)",
         )
     )
-    data_console(stderr=True, soft_wrap=True).print(notice.in_(chosen))
+    data_console(stderr=True, soft_wrap=True).print(opening.in_(chosen))
     show_progress = not json_mode() and sys.stdout.isatty()
     bar = Progress(
         TextColumn(resolved.label.in_(chosen)),
