@@ -1,5 +1,11 @@
 """The ``kmbase`` command line: a thin face over the library (exit codes in
-``_cli_common`` and docs/cli.md)."""
+``_cli_common`` and docs/cli.md).
+
+A command module registers here with one line (``app.add_typer(worker_app, name="worker")``
+or ``app.command("serve")(serve)``). It takes its options from ``_cli_common`` (`JsonOption`
+on every command, `LangOption`, `DbOption`, `TodayOption`, `HolidaysOption`, …) and follows
+its JSON convention; tests/test_cli_json.py walks this app and holds every command to it.
+"""
 
 from __future__ import annotations
 
