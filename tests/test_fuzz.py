@@ -38,12 +38,12 @@ from kmbase_workflow import (
     InvalidInputError,
     Role,
     Workflow,
-    dumps_json,
     evaluate,
     load_application,
     loads_application,
     open_store,
 )
+from kmbase_workflow.serialization import dumps_json
 from kmbase_workflow.cli import app, check, declare
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 
