@@ -8,8 +8,8 @@ import numpy as np
 
 from kmbase_workflow import evaluate
 from kmbase_workflow.eligibility import application_columns, evaluate_population
-from kmbase_workflow.policy import load_policy
 from kmbase_workflow.examples import eligible_application, ineligible_application
+from kmbase_workflow.policy import load_policy
 
 
 def _population(size: int) -> dict[str, np.ndarray]:

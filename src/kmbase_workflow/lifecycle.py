@@ -6,7 +6,7 @@ its payload, its guards, its effect on the case and the event it emits. `STEPS` 
 changes) and `RECORDS` (expert opinions, selection, reports, filings …) hold them all;
 everything else derives from them: the ``transitions`` graph (`MACHINE`), the bulk runner's
 and the command line's payloads, the diagrams, the table of `lifecycle_table` that
-docs/lifecycle.md shows, and the workflow's one write path.
+docs/explanation/lifecycle.md shows, and the workflow's one write path.
 
 A case is plain data (`Case`), never a ``Machine`` of its own: ``transitions`` declares the
 graph once and the graph is read back into a dictionary, so firing a trigger is a look-up.
@@ -1376,7 +1376,7 @@ def event_details(trigger: Trigger, case: Case) -> dict[str, Any]:
 
 
 def lifecycle_table(lang: Lang = "en") -> str:
-    """The lifecycle as a Markdown table, drawn from `STEPS` and `RECORDS` (docs/lifecycle.md
+    """The lifecycle as a Markdown table, drawn from `STEPS` and `RECORDS` (docs/explanation/lifecycle.md
     shows it; a test keeps the two equal)."""
     header = (
         "| trigger | from → to | who | article | payload |",
