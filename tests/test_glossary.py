@@ -15,9 +15,13 @@ GLOSSARY = Path(__file__).resolve().parents[1] / "docs" / "reference" / "glossar
 @pytest.mark.parametrize("member", [*Role, *State, *Trigger], ids=str)
 def test_the_glossary_names_each_role_state_and_trigger(member: Role | State | Trigger) -> None:
     text = GLOSSARY.read_text(encoding="utf-8")
-    assert f"| {member.label.zh} |" in text and f"`{member.value}` |" in text, (
-        f"docs/reference/glossary.md: add a row for {member!r} ({member.label.zh})"
+    label = member.label
+    row = (
+        f"| {label.zh} | `{member.value}` |"
+        if isinstance(member, Role)
+        else f"| {label.zh} | {label.en} | `{member.value}` |"
     )
+    assert row in text, f"docs/reference/glossary.md: add the row {row}"
 
 
 def test_the_glossary_gives_the_naming_of_the_notice() -> None:
@@ -26,4 +30,5 @@ def test_the_glossary_gives_the_naming_of_the_notice() -> None:
     for name in ("notice_deadline", "in_notice", "periods.notice", "kmbase deadline"):
         assert f"`{name}" in text
     assert "the act is the trigger `publicize`" in text
-    assert "holiday notice" in text and "节假日安排" in text
+    assert "holiday notice" in text
+    assert "节假日安排" in text
