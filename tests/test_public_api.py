@@ -562,6 +562,26 @@ def test_the_reference_lists_the_top_level() -> None:
     assert listed == TOP_LEVEL, _diff(listed, TOP_LEVEL)
 
 
+def test_the_reference_names_each_top_level_name_s_module() -> None:
+    """Each row of the table says which module a name comes from; the name is that module's
+    object (``(the top level)``: a name whose module is private)."""
+    table = _reference().split("## The top level", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| ")]
+    checked = set()
+    for _concern, names, modules in rows[1:]:
+        homes = re.findall(r"`(\w+)`", modules)
+        for name in re.findall(r"`(\w+)`", names):
+            value = getattr(kmbase_workflow, name)
+            found = [
+                home
+                for home in homes
+                if getattr(importlib.import_module(f"kmbase_workflow.{home}"), name, None) is value
+            ]
+            assert found or (not homes and name in PRIVATE_HOMES), f"{name} is not from {homes}"
+            checked.add(name)
+    assert checked == TOP_LEVEL
+
+
 def test_every_error_derives_from_the_one_root() -> None:
     for name in errors.__all__:
         error = getattr(errors, name)
