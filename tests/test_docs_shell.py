@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from kmbase_workflow.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```console\s*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 ELLIPSIS = "..."
 
@@ -100,7 +100,11 @@ def test_the_runner_reads_sessions() -> None:
     assert not matches(("a", "d"), ["a", "b", "d"])
     assert matches(("ab...",), ["abc"])
     assert not matches(("ab...",), ["ba"])
-    assert {page for page, _, _ in BLOCKS} >= {"docs/cli.md", "docs/calendar.md", "README.md"}
+    assert {page for page, _, _ in BLOCKS} >= {
+        "docs/reference/cli.md",
+        "docs/explanation/calendar.md",
+        "README.md",
+    }
 
 
 @pytest.mark.parametrize(

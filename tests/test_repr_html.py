@@ -6,8 +6,10 @@ import datetime as dt
 
 import attrs
 
-from kmbase_workflow import evaluate, load_policy, notice_deadline
+from kmbase_workflow import evaluate
+from kmbase_workflow.deadlines import notice_deadline
 from kmbase_workflow.examples import eligible_application, ineligible_application
+from kmbase_workflow.policy import load_policy
 from kmbase_workflow.testing import sample_case
 
 

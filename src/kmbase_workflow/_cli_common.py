@@ -17,7 +17,7 @@ error object (`error_object`)::
                "message": {"zh": "…", "en": "…"}, "hint": {"zh": "…", "en": "…"},
                "failures": [{"guard": "…", "article": {…}, "message": {…}}]}}
 
-Exit codes (one table for every command; docs/cli.md repeats it):
+Exit codes (one table for every command; docs/reference/cli.md repeats it):
 
 ====  ==========================================================
 0     success; for ``check``: eligible
@@ -384,7 +384,7 @@ PayloadOption = Annotated[
     str | None,
     typer.Option(
         "--payload",
-        help="操作所需数据（JSON，见 docs/bulk.md） / the trigger's payload as JSON.",
+        help="操作所需数据（JSON，见 docs/how-to/bulk.md） / the trigger's payload as JSON.",
         metavar="JSON",
     ),
 ]

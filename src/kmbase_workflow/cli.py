@@ -1,5 +1,5 @@
 """The ``kmbase`` command line: a thin face over the library (exit codes in
-``_cli_common`` and docs/cli.md).
+``_cli_common`` and docs/reference/cli.md).
 
 A command module registers here with one line (``app.add_typer(worker_app, name="worker")``
 or ``app.command("serve")(serve)``). It takes its options from ``_cli_common`` (`JsonOption`

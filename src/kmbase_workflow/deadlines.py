@@ -3,7 +3,7 @@
 Every number and article comes from the policy's `Periods`;
 every result is a `Deadline` that carries the convention it was counted by, the
 article, the due date, whether it is provisional and which holidays or make-up working days
-moved it. Conventions (see docs/calendar.md):
+moved it. Conventions (see docs/explanation/calendar.md):
 
 - ``start_day_counts`` (`Counting`): the start day is day 1
   when it is a working day, otherwise the next working day is (public notice, 第十三条).

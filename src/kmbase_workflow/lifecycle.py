@@ -6,10 +6,12 @@ its payload, its guards, its effect on the case and the event it emits. `STEPS` 
 changes) and `RECORDS` (expert opinions, selection, reports, filings …) hold them all;
 everything else derives from them: the ``transitions`` graph (`MACHINE`), the bulk runner's
 and the command line's payloads, the diagrams, the table of `lifecycle_table` that
-docs/lifecycle.md shows, and the workflow's one write path.
+docs/explanation/lifecycle.md shows, and the workflow's one write path.
 
-A case is plain data (`Case`), never a ``Machine`` of its own: ``transitions`` declares the
-graph once and the graph is read back into a dictionary, so firing a trigger is a look-up.
+A case is plain data (`Case`), never a ``Machine`` of its own: ``transitions`` holds the
+graph once (`MACHINE`), and the graph is then read back into a dictionary, so
+firing a trigger is a look-up; ``transitions`` runs no guard, effect or callback (see
+`MACHINE`).
 Guards are plain functions of a `GuardContext`; all of a step's guards run, so a refusal
 names every failed guard with its article, in Chinese and English. Who may act is the
 `Authorization` the workflow is given (default: `regulation_roles`, the roles of 第四条).
@@ -1255,9 +1257,20 @@ MACHINE = Machine(
     auto_transitions=False,
     send_event=False,
 )
-"""The one ``transitions`` machine that declares the graph of `STEPS`; it holds no cases."""
+"""The one ``transitions`` machine that declares the graph of `STEPS`; it holds no cases.
 
-# The graph read back from the machine once, so firing a trigger is a dictionary look-up.
+What ``transitions`` does here, and what it does not: it holds the graph as declared (its
+states, and each trigger's edges), and that graph is read back once into a plain dictionary,
+``(state, trigger) -> next state``, which `next_state` looks up. Nothing fires through the
+machine: no model, no callbacks, no per-case state (a case is frozen data; a ``Machine`` per
+case would cost more than the case, see ``benchmarks/bench_lifecycle.py``). Guards, effects
+and events are the steps' own (`Step`), run by the workflow; the diagrams are drawn from
+`STEPS` (`kmbase_workflow.diagrams`), not by ``transitions``' graph extension. The machine
+does not validate the graph (it accepts an unknown destination, or two edges for one trigger
+from one state): ``tests/test_trigger_spec.py`` checks it against `STEPS`."""
+
+# Here the graph is read back from the machine (once, at import) into a dictionary: firing
+# a trigger is a look-up in it, never a call into ``transitions``.
 _NEXT: dict[tuple[str, str], State] = {
     (transition.source, trigger): State(transition.dest)
     for trigger, event in MACHINE.events.items()
@@ -1376,7 +1389,7 @@ def event_details(trigger: Trigger, case: Case) -> dict[str, Any]:
 
 
 def lifecycle_table(lang: Lang = "en") -> str:
-    """The lifecycle as a Markdown table, drawn from `STEPS` and `RECORDS` (docs/lifecycle.md
+    """The lifecycle as a Markdown table, drawn from `STEPS` and `RECORDS` (docs/explanation/lifecycle.md
     shows it; a test keeps the two equal)."""
     header = (
         "| trigger | from → to | who | article | payload |",
