@@ -364,7 +364,7 @@ def test_malformed_notices(data: dict[str, object], fragment: str) -> None:
 def test_notice_files_toml_and_json(tmp_path: Path) -> None:
     toml = tmp_path / "notice-2027.toml"
     toml.write_text(
-        'year = 2027\n[[holidays]]\ndate = 2027-10-01\nname_zh = "国庆节"\n'
+        'year = 2027\nsource = "a test"\n[[holidays]]\ndate = 2027-10-01\nname_zh = "国庆节"\n'
         'name_en = "National Day"\n[[workdays]]\ndate = 2027-09-26\n',
         encoding="utf-8",
     )
@@ -374,7 +374,7 @@ def test_notice_files_toml_and_json(tmp_path: Path) -> None:
     assert cal.is_working_day(D(2027, 9, 26))  # a Sunday made a working day
     assert cal.holiday_name(D(2027, 10, 1)) == Text(zh="国庆节", en="National Day")
 
-    data = {"year": 2028, "holidays": ["2028-01-03"], "workdays": []}
+    data = {"year": 2028, "holidays": ["2028-01-03"], "workdays": [], "source": "a test"}
     json_file = tmp_path / "notice-2028.json"
     json_file.write_text(json.dumps(data), encoding="utf-8")
     cal.load_notice(str(json_file))

@@ -238,17 +238,70 @@ def test_exit_4_when_a_case_conflicts_and_a_rerun_finishes(
     assert publicize_entries(db)["c1"] == 1
 
 
-def test_exit_3_without_calendar_data(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a machine in 2031 whose holiday data stops earlier (a claimed day after the real one
-    # would be refused with exit 2 before the calendar is asked)
-    import kmbase_workflow._cli_bulk as cli_bulk
-    from kmbase_workflow.clock import FixedClock
+@pytest.fixture
+def in_2031(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A machine in 2031, whose holiday data stops earlier (a claimed day after the real one
+    would be refused with exit 2 before the calendar is asked); the --today to claim."""
+    import kmbase_workflow.clock
 
-    monkeypatch.setattr(cli_bulk, "SystemClock", lambda: FixedClock(dt.date(2031, 3, 3)))
-    code, out, err = invoke(db, "publicize", "c0", *BUREAU_ARGS, "--today", "2031-03-03")
+    monkeypatch.setattr(
+        kmbase_workflow.clock, "SystemClock", lambda: FixedClock(dt.date(2031, 3, 3))
+    )
+    return ["--today", "2031-03-03"]
+
+
+def test_exit_3_without_calendar_data(db: str, in_2031: list[str]) -> None:
+    code, out, err = invoke(db, "publicize", "c0", *BUREAU_ARGS, *in_2031)
     assert code == 3
     assert out == ""
     assert "2031" in err
+
+
+def test_bulk_takes_allow_provisional_as_fire_does(db: str, in_2031: list[str]) -> None:
+    code, out, err = invoke(
+        db, "publicize", "c0", *BUREAU_ARGS, *in_2031, "--allow-provisional", "--json"
+    )
+    assert code == 0, out + err
+    assert json.loads(out)["succeeded"] == ["c0"]
+    assert states(db)["c0"] == "publicized"
+
+
+def test_bulk_takes_holiday_files_as_fire_does(db: str, in_2031: list[str], tmp_path: Path) -> None:
+    holidays = tmp_path / "2031.json"  # holiday-cn's format; dates invented for the test
+    holidays.write_text(
+        json.dumps(
+            {
+                "year": 2031,
+                "papers": ["https://example.org/notice-2031"],
+                "days": [{"name": "元旦", "date": "2031-01-01", "isOffDay": True}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    for case_id, option in (("c0", "--holidays"), ("c1", "--notice")):  # --notice: deprecated
+        code, out, err = invoke(
+            db, "publicize", case_id, *BUREAU_ARGS, *in_2031, option, str(holidays), "--json"
+        )
+        assert code == 0, out + err
+        assert json.loads(out)["succeeded"] == [case_id]
+
+
+def test_bulk_takes_a_policy_file_as_fire_does(db: str, tmp_path: Path) -> None:
+    import kmbase_workflow.policy
+
+    bundled = Path(kmbase_workflow.policy.__file__).parent / "data" / "kunming_2022.toml"
+    own = tmp_path / "policy.toml"
+    own.write_text(bundled.read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, err = invoke(db, "publicize", "c0", *BUREAU_ARGS, *TODAY, "--policy", str(own))
+    assert code == 0, out + err
+    broken = tmp_path / "broken.toml"
+    broken.write_text("id = 1", encoding="utf-8")
+    code, out, err = invoke(
+        db, "publicize", "c1", *BUREAU_ARGS, *TODAY, "--policy", str(broken), "--json"
+    )
+    assert code == 2
+    assert json.loads(out)["error"]["code"] == "policy_format"
+    assert states(db)["c1"] == "site_inspected"
 
 
 @pytest.mark.parametrize(
@@ -455,8 +508,9 @@ def test_a_csv_report_that_fails_after_the_commit_still_reaches_stdout(
         "--format", "json", "--lang", "en",
     )  # fmt: skip
     assert code == 2
-    assert json.loads(out)["succeeded"] == ["c0"]
-    assert "No space left on device" in err
+    report = json.loads(out)  # one JSON document: the report, with the CSV's error
+    assert report["succeeded"] == ["c0"]
+    assert "No space left on device" in report["error"]["message"]["en"]
     assert "Traceback" not in err
     assert states(db)["c0"] == "publicized"
 

@@ -70,22 +70,26 @@ def test_allow_provisional_marks_output(run: CliRunner) -> None:
 
 def test_loading_a_notice_makes_the_year_official(run: CliRunner, tmp_path: Path) -> None:
     notice = tmp_path / f"notice-{NEXT}.toml"
-    notice.write_text(f'year = {NEXT}\nholidays = ["{NEXT}-01-01"]\n', encoding="utf-8")
-    result = run.invoke(
-        app, ["calendar", "count", f"{NEXT}-01-01", f"{NEXT}-01-31", "--notice", str(notice)]
+    notice.write_text(
+        f'year = {NEXT}\nsource = "a test"\nholidays = ["{NEXT}-01-01"]\n', encoding="utf-8"
     )
-    assert result.exit_code == 0, result.output
-    assert "provisional" not in result.stdout
+    for option in ("--holidays", "--notice"):  # --notice: the old name, hidden
+        result = run.invoke(
+            app, ["calendar", "count", f"{NEXT}-01-01", f"{NEXT}-01-31", option, str(notice)]
+        )
+        assert result.exit_code == 0, result.output
+        assert "provisional" not in result.stdout
 
 
 def test_conflicting_notice_exits_2(run: CliRunner, tmp_path: Path) -> None:
     notice = tmp_path / "bad.json"
     notice.write_text(
-        f'{{"year": {NEXT}, "holidays": ["{NEXT}-01-02"], "workdays": ["{NEXT}-01-02"]}}',
+        f'{{"year": {NEXT}, "source": "a test", "holidays": ["{NEXT}-01-02"], '
+        f'"workdays": ["{NEXT}-01-02"]}}',
         encoding="utf-8",
     )
     result = run.invoke(
-        app, ["calendar", "is-working-day", "2025-01-02", "--notice", str(notice), "--lang", "en"]
+        app, ["calendar", "is-working-day", "2025-01-02", "--holidays", str(notice), "--lang", "en"]
     )
     assert result.exit_code == 2
     assert "both" in result.stderr

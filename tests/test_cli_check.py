@@ -61,10 +61,29 @@ def test_json_output_follows_the_contract(ineligible_file: Path) -> None:
 def test_invalid_input_exits_2_with_the_message_on_stderr_only(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"base": {"name": "x"}}', encoding="utf-8")
-    result = runner.invoke(app, ["check", str(bad), "--format", "json", "--lang", "en"])
+    result = runner.invoke(app, ["check", str(bad), "--lang", "en"])
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "base.district: required field missing" in result.stderr
+
+
+@pytest.mark.parametrize("flag", [["--json"], ["--format", "json"]])
+def test_invalid_input_with_json_is_an_error_object_on_stdout(
+    tmp_path: Path, flag: list[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"base": {"name": "x"}}', encoding="utf-8")
+    result = runner.invoke(app, ["check", str(bad), *flag, "--lang", "en"])
+    assert result.exit_code == 2
+    assert result.stderr == ""
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "application_format"
+    assert error["exit_code"] == 2
+    assert "base.district: required field missing" in error["message"]["en"]
+    assert "base.district：缺少必填字段" in error["message"]["zh"]
+    assert {"zh": "base.district：缺少必填字段", "en": "base.district: required field missing"} in (
+        error["problems"]
+    )
 
 
 def test_missing_file_exits_2(tmp_path: Path) -> None:
@@ -105,7 +124,7 @@ def test_demo_runs_a_whole_round_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert ("盘龙滇池创客港", "revoked") in steps
     assert ("滇池智造小微企业孵化园", "not_recommended") in steps
     notices = [step["note"] for step in data["timeline"] if step["step"] == "社会公示"]
-    assert notices == ["notice 2025-09-26 → 2025-10-15"] * 3  # across National Day
+    assert notices == ["公示期 2025-09-26 至 2025-10-15"] * 3  # across National Day
     assert data["events"]["certified"] == 3
     assert data["events"]["objection_verified"] == 1
     assert [row["是否同意推荐"] for row in data["recommendation_table"]].count("否") == 1

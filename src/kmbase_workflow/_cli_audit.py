@@ -7,7 +7,6 @@ keep it where the database administrator cannot read it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
-from ._cli_common import DbOption, LangOption, OutputFormat, language, run
+from ._cli_common import (
+    DbOption,
+    FormatOption,
+    JsonOption,
+    LangOption,
+    OutputFormat,
+    emit,
+    json_mode,
+    language,
+    run,
+)
 from ._i18n import Text
 from .audit import (
     AUDIT_KEY_ENVIRONMENT_VARIABLE,
@@ -36,7 +45,6 @@ audit_app = typer.Typer(
     help="审计：核验全部案件、导出签名检查点（第二十条） / Audit every case; export signed "
     "checkpoints (Art. 20).",
     no_args_is_help=True,
-    add_completion=False,
     rich_markup_mode=None,
 )
 
@@ -46,6 +54,7 @@ KeyFileOption = Annotated[
         "--key-file",
         help=f"检查点密钥文件（默认 ${AUDIT_KEY_ENVIRONMENT_VARIABLE}） / the checkpoint key's "
         f"file (default: ${AUDIT_KEY_ENVIRONMENT_VARIABLE}).",
+        metavar="FILE",
     ),
 ]
 
@@ -55,16 +64,20 @@ def audit_checkpoint(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", help="写入文件（默认标准输出） / write to a file (default: stdout)."
+            "--output",
+            help="写入文件（默认标准输出） / write to a file (default: stdout).",
+            metavar="FILE",
         ),
     ] = None,
     key_file: KeyFileOption = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """导出所有哈希链头的签名检查点 / Export a signed checkpoint of every chain head.
 
-    Exit 0 written, 2 bad input (no key, unreadable store).
+    Exit 0 written, 2 bad input (no key, unreadable store). The checkpoint is JSON; with
+    ``--output`` and ``--json`` the command prints ``written`` and ``heads``.
     """
     chosen = language(lang)
 
@@ -82,6 +95,9 @@ def audit_checkpoint(
         typer.echo(text, nl=False)
         return
     run(chosen, lambda: _write(output, text))
+    if json_mode():
+        emit({"written": str(output), "heads": len(saved.heads)})
+        return
     typer.echo(
         ("已写入检查点：" if chosen == "zh" else "checkpoint written: ")
         + f"{output} ({len(saved.heads)})"
@@ -120,14 +136,15 @@ def audit_verify(
     checkpoint_file: Annotated[
         Path | None,
         typer.Option(
-            "--checkpoint", help="核对的检查点文件 / a checkpoint file to verify against."
+            "--checkpoint",
+            help="核对的检查点文件 / a checkpoint file to verify against.",
+            metavar="FILE",
         ),
     ] = None,
     key_file: KeyFileOption = None,
     db: DbOption = None,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
-    ] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """核验全部案件（可核对检查点） / Verify every case, and optionally a checkpoint.
@@ -149,23 +166,19 @@ def audit_verify(
             store.close()
 
     report = run(chosen, act)
-    if output is OutputFormat.JSON:
-        typer.echo(
-            json.dumps(
-                {
-                    "verified": report.ok,
-                    "checkpoint": report.checkpoint,
-                    "cases": report.cases,
-                    "entries": report.entries,
-                    "events": report.events,
-                    "findings": [
-                        {"case": f.case_id, "kind": f.kind, "problem": f.problem.in_(chosen)}
-                        for f in report.findings
-                    ],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
+    if json_mode():
+        emit(
+            {
+                "verified": report.ok,
+                "checkpoint": report.checkpoint,
+                "cases": report.cases,
+                "entries": report.entries,
+                "events": report.events,
+                "findings": [
+                    {"case": f.case_id, "kind": f.kind, "problem": f.problem.in_(chosen)}
+                    for f in report.findings
+                ],
+            }
         )
     else:
         console = Console(highlight=False)

@@ -13,7 +13,6 @@ found) any case conflicted — re-run with the same ``--run-id``; 130 interrupte
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,21 +24,37 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from ._cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
     ActorRoleOption,
     DbOption,
+    FormatOption,
+    HolidaysOption,
+    InterruptedByUserError,
+    JsonOption,
     LangOption,
+    NoticeAliasOption,
     OutputFormat,
+    PayloadOption,
+    PolicyOption,
+    ProvisionalOption,
+    ReasonOption,
+    TodayOption,
+    complete_trigger,
     data_console,
+    emit,
     enum_option,
-    existing_database,
+    error_object,
     fail,
+    holiday_files,
+    json_mode,
     language,
     make_actor,
+    open_workflow,
     output_file,
-    parse_date,
     styled,
 )
 from ._i18n import Lang, Text
@@ -57,14 +72,10 @@ from .bulk import (
     run_bulk,
 )
 from .case import State
-from .clock import FixedClock, SystemClock
 from .errors import InvalidInputError, KmbaseError
 from .exports._cells import write_error
-from .workflow import Workflow
 
 __all__ = ["bulk"]
-
-EXIT_INTERRUPTED = 130
 
 _STATUS_STYLE = {
     ItemStatus.SUCCEEDED: "green",
@@ -111,6 +122,10 @@ def _selection(
     )
 
 
+def _complete_state(incomplete: str) -> list[str]:
+    return [str(s.value) for s in State if str(s.value).startswith(incomplete)]
+
+
 def _print_report(report: BulkReport, lang: Lang) -> None:
     console = data_console()
     zh = lang == "zh"
@@ -143,15 +158,22 @@ def bulk(
     trigger: Annotated[
         str,
         typer.Argument(
-            help="操作，如 publicize、certify、decline / the trigger, e.g. publicize, certify."
+            help="操作，如 publicize、certify、decline / the trigger, e.g. publicize, certify.",
+            metavar="TRIGGER",
+            autocompletion=complete_trigger,
         ),
     ],
     ids: Annotated[
-        list[str] | None, typer.Argument(help="案件编号 / case ids.", show_default=False)
+        list[str] | None,
+        typer.Argument(help="案件编号 / case ids.", show_default=False, metavar="[CASE_ID]..."),
     ] = None,
     ids_file: Annotated[
         Path | None,
-        typer.Option("--ids-file", help="编号文件，每行一个 / a file with one case id a line."),
+        typer.Option(
+            "--ids-file",
+            help="编号文件，每行一个 / a file with one case id a line.",
+            metavar="FILE",
+        ),
     ] = None,
     csv_column: Annotated[
         str | None,
@@ -162,33 +184,41 @@ def bulk(
         ),
     ] = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="按状态选择 / choose cases in this state.")
+        str | None,
+        typer.Option(
+            "--state",
+            help="按状态选择 / choose cases in this state.",
+            metavar="STATE",
+            autocompletion=_complete_state,
+        ),
     ] = None,
     round_year: Annotated[
-        int | None, typer.Option("--round", help="按申报年度选择 / choose by round year.")
+        int | None,
+        typer.Option("--round", help="按申报年度选择 / choose by round year.", metavar="YEAR"),
     ] = None,
     district: Annotated[
-        str | None, typer.Option("--district", help="按县区选择 / choose by district.")
+        str | None,
+        typer.Option("--district", help="按县区选择 / choose by district.", metavar="DISTRICT"),
     ] = None,
     base: Annotated[
-        str | None, typer.Option("--base", help="按基地编号选择 / choose by base id.")
+        str | None,
+        typer.Option("--base", help="按基地编号选择 / choose by base id.", metavar="BASE_ID"),
     ] = None,
     actor_role: ActorRoleOption = "",
     actor_id: ActorIdOption = "",
     actor_name: ActorNameOption = "",
     actor_district: ActorDistrictOption = None,
-    reason: Annotated[str, typer.Option("--reason", help="理由 / the reason.")] = "",
-    payload: Annotated[
-        str | None,
-        typer.Option("--payload", help="操作所需数据（JSON）/ the trigger's payload as JSON."),
-    ] = None,
+    reason: ReasonOption = "",
+    payload: PayloadOption = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="试运行：只检查，不写入 / check every case, write nothing."),
     ] = False,
     chunk_size: Annotated[
         int,
-        typer.Option("--chunk-size", help="每个事务的案件数 / cases per transaction.", min=1),
+        typer.Option(
+            "--chunk-size", help="每个事务的案件数 / cases per transaction.", min=1, metavar="N"
+        ),
     ] = DEFAULT_CHUNK_SIZE,
     stop_on_refusal: Annotated[
         bool,
@@ -202,28 +232,28 @@ def bulk(
         typer.Option(
             "--run-id",
             help="执行编号，中断后用同一编号续完 / the run id; re-run with it to finish.",
+            metavar="RUN_ID",
         ),
     ] = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
+    policy: PolicyOption = None,
+    allow_provisional: ProvisionalOption = False,
     db: DbOption = None,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
-    ] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     csv_file: Annotated[
         Path | None,
-        typer.Option("--csv", help="另将报告写入 CSV 文件 / also write the report as CSV."),
-    ] = None,
-    lang: LangOption = "zh",
-    today: Annotated[
-        str | None,
         typer.Option(
-            "--today",
-            help="以此日期为今天（补录、测试）/ take this date as today (back-dated runs, tests).",
-            metavar="DATE",
+            "--csv", help="另将报告写入 CSV 文件 / also write the report as CSV.", metavar="FILE"
         ),
     ] = None,
+    lang: LangOption = "zh",
+    today: TodayOption = None,
 ) -> None:
-    """批量执行一个操作 / Fire one trigger at many cases: dry run, chunked transactions,
-    idempotent re-runs, a report.
+    """批量执行一个操作 / Fire one trigger at many cases.
+
+    A dry run, chunked transactions, idempotent re-runs, and a report.
 
     Exit 0 all done, 1 any refused, 2 bad input or an unknown id, 3 calendar data missing,
     4 any conflicted (re-run with the same --run-id).
@@ -242,19 +272,20 @@ def bulk(
         )
         actor = make_actor(actor_role, actor_id, actor_district, actor_name)
         parsed = parse_payload(resolved, payload)
-        clock = FixedClock(parse_date(today, "--today")) if today is not None else None
         if csv_file is not None:
             output_file(csv_file, "--csv")
-        # a claimed --today is recorded back-dating, as for every command
-        workflow = Workflow(
-            existing_database(db),
-            clock=clock,
-            entry_clock=SystemClock() if clock is not None else None,
+        # the same workflow as `kmbase fire` builds: --today, --holidays, --policy, provisional
+        workflow = open_workflow(
+            db,
+            today=today,
+            allow_provisional=allow_provisional,
+            holidays=holiday_files(holidays, notice),
+            policy=policy,
         )
     except KmbaseError as error:
         fail(error, chosen)
     run = run_id or new_run_id()
-    notice = (
+    opening = (
         Text(
             zh=f"试运行 {run}：只检查条件，不写入任何内容",
             en=f"dry run {run}: conditions checked, nothing is written",
@@ -265,8 +296,8 @@ def bulk(
             en=f"run id: {run} (if interrupted, run again with --run-id {run} to finish)",
         )
     )
-    data_console(stderr=True, soft_wrap=True).print(notice.in_(chosen))
-    show_progress = output is OutputFormat.TABLE and sys.stdout.isatty()
+    data_console(stderr=True, soft_wrap=True).print(opening.in_(chosen))
+    show_progress = not json_mode() and sys.stdout.isatty()
     bar = Progress(
         TextColumn(resolved.label.in_(chosen)),
         BarColumn(),
@@ -304,18 +335,31 @@ def bulk(
                 en=f"interrupted: committed chunks stay; run again with --run-id {run} to finish",
             )
         )
-        data_console(stderr=True).print(stopped.in_(chosen))
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        fail(InterruptedByUserError(stopped), chosen, exit_code=EXIT_INTERRUPTED)
     finally:
         workflow.store.close()
-    if output is OutputFormat.JSON:
-        typer.echo(json.dumps(report.to_dict(chosen), ensure_ascii=False, indent=2))
-    else:
-        _print_report(report, chosen)
-    if csv_file is not None:
-        # The report is on stdout already: a file that fails now loses nothing.
-        try:
-            report.write_csv(csv_file, chosen)
-        except OSError as exc:
-            fail(write_error(csv_file, exc), chosen)
+    if json_mode():
+        # one JSON document: a CSV that cannot be written is the report's "error"
+        data = report.to_dict(chosen)
+        failed = _write_csv(report, csv_file, chosen)
+        if failed is not None:
+            data.update(error_object(failed))
+        emit(data)
+        raise typer.Exit(EXIT_BAD_INPUT if failed is not None else report.exit_code)
+    _print_report(report, chosen)
+    # The report is on stdout already: a file that fails now loses nothing.
+    failed = _write_csv(report, csv_file, chosen)
+    if failed is not None:
+        fail(failed, chosen)
     raise typer.Exit(report.exit_code)
+
+
+def _write_csv(report: BulkReport, csv_file: Path | None, lang: Lang) -> KmbaseError | None:
+    """Write the CSV report if asked; the error, if the file cannot be written."""
+    if csv_file is None:
+        return None
+    try:
+        report.write_csv(csv_file, lang)
+    except OSError as exc:
+        return write_error(csv_file, exc)
+    return None

@@ -1,17 +1,30 @@
 """``kmbase calendar ...`` and ``kmbase deadline ...``: working days and deadlines on the
 command line. Dates are ISO (``2025-09-26``). Exit codes: 0 done, 2 bad input or conflicting
-notice data, 3 a date in a year without an official holiday notice (unless
+holiday data, 3 a date in a year without official holiday data (unless
 ``--allow-provisional``, which marks the answer ``(provisional)``).
 """
 
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ._cli_common import language, parse_date, run
+from ._cli_common import (
+    HolidaysOption,
+    JsonOption,
+    LangOption,
+    NoticeAliasOption,
+    PolicyOption,
+    ProvisionalOption,
+    emit,
+    holiday_files,
+    json_mode,
+    language,
+    parse_date,
+    run,
+)
 from .calendar import WorkingDayCalendar
 from .deadlines import Deadline, change_filing_deadline, notice_deadline
 from .policy._model import Periods
@@ -22,36 +35,17 @@ calendar_app = typer.Typer(
     name="calendar",
     help="中国工作日历（含调休） / China's working-day calendar (with make-up working days).",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,
 )
 deadline_app = typer.Typer(
     name="deadline",
     help="《办法》规定的期限 / The deadlines of the measures.",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,
 )
 
-LangOption = Annotated[str, typer.Option("--lang", help="消息语言 zh|en / message language zh|en.")]
-ProvisionalOption = Annotated[
-    bool,
-    typer.Option(
-        "--allow-provisional",
-        help="无官方通知的年份给出临时结果 / answer for years without an official notice, "
-        "marked (provisional).",
-    ),
-]
-NoticeOption = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--notice",
-        help="先载入某年的节假日通知（TOML/JSON，可重复） / load a year's holiday notice first "
-        "(TOML/JSON, repeatable).",
-    ),
-]
-PolicyOption = Annotated[
-    Path | None,
-    typer.Option("--policy", help="政策文件（默认按日期选取） / policy file (default: by date)."),
-]
+DateArgument = Annotated[str, typer.Argument(help="日期 / date (YYYY-MM-DD).", metavar="DATE")]
+ExplainOption = Annotated[bool, typer.Option("--explain", help="说明计算过程 / explain the count.")]
 
 T = TypeVar("T")
 
@@ -60,75 +54,97 @@ def _run(lang: str, action: Callable[[], T]) -> T:
     return run(language(lang), action)
 
 
-def _date(value: str, what: str) -> dt.date:
-    return parse_date(value, what)
+def _calendar(holidays: list[Path] | None, notice: list[Path] | None) -> WorkingDayCalendar:
+    return WorkingDayCalendar(notices=holiday_files(holidays, notice))
 
 
-def _calendar(notices: list[Path] | None) -> WorkingDayCalendar:
-    return WorkingDayCalendar(notices=notices or ())
-
-
-def _mark(text: str, provisional: bool) -> str:
-    return text + (" (provisional)" if provisional else "")
+def _answer(text: str, provisional: bool, data: dict[str, Any]) -> None:
+    """Print the answer: plain (marked ``(provisional)`` if so) or, with ``--json``, as data."""
+    if json_mode():
+        emit({**data, "provisional": provisional})
+    else:
+        typer.echo(text + (" (provisional)" if provisional else ""))
 
 
 @calendar_app.command("is-working-day")
 def is_working_day(
-    date: Annotated[str, typer.Argument(help="日期 / date (YYYY-MM-DD)")],
+    date: DateArgument,
     allow_provisional: ProvisionalOption = False,
-    notice: NoticeOption = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """是否工作日：打印 true/false / Whether DATE is a working day: prints true or false."""
+    """是否工作日：打印 true/false / Whether DATE is a working day: prints true or false.
 
-    def action() -> str:
-        day = _date(date, "DATE")
-        cal = _calendar(notice)
+    ``--json``: ``date``, ``working_day``, ``provisional``.
+    """
+
+    def action() -> tuple[dt.date, bool, bool]:
+        day = parse_date(date, "DATE")
+        cal = _calendar(holidays, notice)
         working = cal.is_working_day(day, allow_provisional=allow_provisional)
-        return _mark("true" if working else "false", not cal.is_official_span(day, day))
+        return day, working, not cal.is_official_span(day, day)
 
-    typer.echo(_run(lang, action))
+    day, working, provisional = _run(lang, action)
+    _answer("true" if working else "false", provisional, {"date": day, "working_day": working})
 
 
 @calendar_app.command("add")
 def add(
-    date: Annotated[str, typer.Argument(help="日期 / date (YYYY-MM-DD)")],
+    date: DateArgument,
     n: Annotated[
         int,
-        typer.Argument(help="工作日数；负数前加 -- / working days; put -- before a negative N"),
+        typer.Argument(
+            help="工作日数；负数前加 -- / working days; put -- before a negative N.", metavar="N"
+        ),
     ],
     allow_provisional: ProvisionalOption = False,
-    notice: NoticeOption = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """DATE 之后第 N 个工作日（DATE 不计） / The N-th working day after DATE (DATE not counted)."""
+    """DATE 之后第 N 个工作日（DATE 不计） / The N-th working day after DATE (DATE not counted).
 
-    def action() -> str:
-        day = _date(date, "DATE")
-        cal = _calendar(notice)
+    ``--json``: ``date``, ``n``, ``result``, ``provisional``.
+    """
+
+    def action() -> tuple[dt.date, dt.date, bool]:
+        day = parse_date(date, "DATE")
+        cal = _calendar(holidays, notice)
         result = cal.add_working_days(day, n, allow_provisional=allow_provisional)
-        return _mark(result.isoformat(), not cal.is_official_span(day, result))
+        return day, result, not cal.is_official_span(day, result)
 
-    typer.echo(_run(lang, action))
+    day, result, provisional = _run(lang, action)
+    _answer(result.isoformat(), provisional, {"date": day, "n": n, "result": result})
 
 
 @calendar_app.command("count")
 def count(
-    start: Annotated[str, typer.Argument(help="起日（不计） / start (not counted)")],
-    end: Annotated[str, typer.Argument(help="止日（计入） / end (counted)")],
+    start: Annotated[
+        str, typer.Argument(help="起日（不计） / start (not counted).", metavar="START")
+    ],
+    end: Annotated[str, typer.Argument(help="止日（计入） / end (counted).", metavar="END")],
     allow_provisional: ProvisionalOption = False,
-    notice: NoticeOption = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """(START, END] 内的工作日数 / Working days in (START, END]."""
+    """(START, END] 内的工作日数 / Working days in (START, END].
 
-    def action() -> str:
-        first, last = _date(start, "START"), _date(end, "END")
-        cal = _calendar(notice)
+    ``--json``: ``start``, ``end``, ``working_days``, ``provisional``.
+    """
+
+    def action() -> tuple[dt.date, dt.date, int, bool]:
+        first, last = parse_date(start, "START"), parse_date(end, "END")
+        cal = _calendar(holidays, notice)
         total = cal.count_working_days(first, last, allow_provisional=allow_provisional)
-        return _mark(str(total), not cal.is_official_span(first, last))
+        return first, last, total, not cal.is_official_span(first, last)
 
-    typer.echo(_run(lang, action))
+    first, last, total, provisional = _run(lang, action)
+    _answer(str(total), provisional, {"start": first, "end": last, "working_days": total})
 
 
 def _periods(policy: Path | None, on: dt.date) -> Periods:
@@ -140,38 +156,51 @@ def _periods(policy: Path | None, on: dt.date) -> Periods:
 
 @deadline_app.command("notice")
 def notice_end(
-    start: Annotated[str, typer.Argument(help="公示发布日 / day the notice is published")],
+    start: Annotated[
+        str, typer.Argument(help="公示发布日 / day the notice is published.", metavar="START")
+    ],
     *,
     allow_provisional: ProvisionalOption = False,
-    notice: NoticeOption = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
     policy: PolicyOption = None,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="说明计算过程 / explain the count")
-    ] = False,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """公示期最后一天（第十三条） / Last day of the public notice (Art. 13)."""
+    """公示期最后一天（第十三条） / Last day of the public notice (Art. 13).
+
+    ``--json``: the deadline (``kind``, ``start``, ``due``, ``provisional``, ``article``,
+    ``convention``, ``explanation``).
+    """
     _print_deadline(
-        notice_deadline, start, "START", allow_provisional, notice, policy, explain, lang
-    )
+        notice_deadline, start, "START", allow_provisional, holiday_files(holidays, notice),
+        policy, explain, lang,
+    )  # fmt: skip
 
 
 @deadline_app.command("change-filing")
 def change_filing(
-    date: Annotated[str, typer.Argument(help="变更完成日 / day the change was completed")],
+    date: Annotated[
+        str, typer.Argument(help="变更完成日 / day the change was completed.", metavar="DATE")
+    ],
     *,
     allow_provisional: ProvisionalOption = False,
-    notice: NoticeOption = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
     policy: PolicyOption = None,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="说明计算过程 / explain the count")
-    ] = False,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """重大变更备案的最后一天（第十九条） / Last day to file a major change (Art. 19)."""
+    """重大变更备案的最后一天（第十九条） / Last day to file a major change (Art. 19).
+
+    ``--json``: the deadline, as for ``kmbase deadline notice``.
+    """
     _print_deadline(
-        change_filing_deadline, date, "DATE", allow_provisional, notice, policy, explain, lang
-    )
+        change_filing_deadline, date, "DATE", allow_provisional, holiday_files(holidays, notice),
+        policy, explain, lang,
+    )  # fmt: skip
 
 
 def _print_deadline(
@@ -179,7 +208,7 @@ def _print_deadline(
     value: str,
     what: str,
     allow_provisional: bool,
-    notice: list[Path] | None,
+    holidays: list[Path],
     policy: Path | None,
     explain: bool,
     lang: str,
@@ -187,16 +216,29 @@ def _print_deadline(
     """Print a deadline's due date (marked provisional if so) and, asked, its reasons."""
 
     def action() -> Deadline:
-        day = _date(value, what)
+        day = parse_date(value, what)
         return compute(
             day,
             _periods(policy, day),
-            calendar=_calendar(notice),
+            calendar=WorkingDayCalendar(notices=holidays),
             allow_provisional=allow_provisional,
         )
 
     deadline = _run(lang, action)
+    chosen = language(lang)
+    if json_mode():
+        emit(
+            {
+                "kind": deadline.kind.value,
+                "start": deadline.start,
+                "due": deadline.due,
+                "provisional": deadline.provisional,
+                "article": deadline.article.in_(chosen),
+                "convention": deadline.convention,
+                "explanation": deadline.explanation.in_(chosen),
+            }
+        )
+        return
     typer.echo(deadline.label())
     if explain:
-        chosen = language(lang)
         typer.echo(f"{deadline.article.in_(chosen)}: {deadline.explanation.in_(chosen)}")

@@ -1,14 +1,13 @@
 """``kmbase db``, ``round``, ``declare``, ``show``, ``history``, ``sweep`` and ``follow``:
 cases on a store, from the command line.
 
-Every command takes ``--db`` (or ``$KMBASE_DB``; default ``sqlite:///kmbase.db``) and, where
-a script would parse the output, ``--format json``. ``--today`` sets the date the command
+Every command takes ``--db`` (or ``$KMBASE_DB``; default ``sqlite:///kmbase.db``) and
+``--json`` (the JSON convention of ``_cli_common``). ``--today`` sets the date the command
 acts on (the clock of the workflow; default: today in Asia/Shanghai).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -23,14 +22,28 @@ from ._cli_common import (
     ActorNameOption,
     ActorRoleOption,
     DbOption,
+    FormatOption,
+    HolidaysOption,
+    JsonOption,
     LangOption,
+    NoticeAliasOption,
     OutputFormat,
+    PayloadOption,
+    PolicyOption,
+    ProvisionalOption,
+    ReasonOption,
+    TodayOption,
+    complete_trigger,
     data_console,
+    emit,
     enum_option,
     existing_database,
     fail,
+    holiday_files,
+    json_mode,
     language,
     make_actor,
+    open_workflow,
     parse_date,
     run,
 )
@@ -38,7 +51,6 @@ from ._i18n import Lang, Text
 from .actors import Actor, Role
 from .bulk import parse_payload
 from .case import Case
-from .clock import Clock, FixedClock, SystemClock
 from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
 from .errors import InvalidInputError
 from .lifecycle import Trigger
@@ -52,78 +64,57 @@ db_app = typer.Typer(
     name="db",
     help="创建或升级数据库 / Create or upgrade the database.",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,
 )
 round_app = typer.Typer(
     name="round",
     help="年度申报（第九条） / The yearly declaration round (Art. 9).",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,
 )
 
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="输出格式 / output format.")]
-TodayOption = Annotated[
+CaseIdArgument = Annotated[str, typer.Argument(help="案件编号 / case id.", metavar="CASE_ID")]
+KeyOption = Annotated[
     str | None,
-    typer.Option("--today", help="办理日期（默认今天） / the date to act on (default: today)."),
+    typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).", metavar="KEY"),
 ]
-ProvisionalOption = Annotated[
-    bool,
+BureauOfficerOption = Annotated[
+    str,
     typer.Option(
-        "--allow-provisional",
-        help="无官方节假日通知的年份给出临时期限 / allow provisional deadlines in years without "
-        "an official holiday notice.",
+        "--actor-id",
+        help="经办人编号（市工业和信息化局） / the bureau officer's id.",
+        metavar="ID",
     ),
 ]
-
-
-def _clock(today: str | None) -> Clock:
-    if today is None:
-        return SystemClock()
-    day = parse_date(today, "--today")
-    return FixedClock(dt.datetime(day.year, day.month, day.day, 9, 0))
-
-
-def _workflow(
-    db: str | None,
-    today: str | None = None,
-    provisional: bool = False,
-    *,
-    create: bool = False,
-) -> Workflow:
-    """The workflow over ``--db``; a missing SQLite file is refused unless ``create``."""
-    store = open_store(db if create else existing_database(db))
-    # A claimed day (--today, --now) is back-dating: each entry records the real time.
-    entry_clock = SystemClock() if today is not None else None
-    return Workflow(
-        store, clock=_clock(today), allow_provisional=provisional, entry_clock=entry_clock
-    )
-
-
-def _echo_json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 # -- db -------------------------------------------------------------------------------------------
 
 
 @db_app.command("init")
-def db_init(db: DbOption = None, lang: LangOption = "zh") -> None:
-    """创建数据库并应用迁移 / Create the database and apply every migration."""
+def db_init(db: DbOption = None, as_json: JsonOption = False, lang: LangOption = "zh") -> None:
+    """创建数据库并应用迁移 / Create the database and apply every migration.
+
+    Prints the applied migrations (``--json``: ``migrations``).
+    """
     chosen = language(lang)
     store = run(chosen, lambda: open_store(db))
-    version = getattr(store, "schema_version", ())
+    version = tuple(getattr(store, "schema_version", ()))
     store.close()
+    if json_mode():
+        emit({"migrations": list(version)})
+        return
     typer.echo(" ".join(version) if version else "memory")
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOption = None, lang: LangOption = "zh") -> None:
+def db_upgrade(db: DbOption = None, as_json: JsonOption = False, lang: LangOption = "zh") -> None:
     """升级数据库到本库的结构版本 / Upgrade the database to this library's schema.
 
     Opening a store applies pending migrations; a database with a newer schema is refused
     (exit 2).
     """
-    db_init(db, lang)
+    db_init(db, as_json, lang)
 
 
 # -- rounds ----------------------------------------------------------------------------------------
@@ -131,43 +122,63 @@ def db_upgrade(db: DbOption = None, lang: LangOption = "zh") -> None:
 
 @round_app.command("open")
 def round_open(
-    year: Annotated[int, typer.Argument(help="年度 / year.")],
-    opens_on: Annotated[str, typer.Argument(help="开始日期 / first day (YYYY-MM-DD).")],
-    closes_on: Annotated[str, typer.Argument(help="截止日期 / last day (YYYY-MM-DD).")],
-    actor_id: Annotated[
+    year: Annotated[int, typer.Argument(help="年度 / year.", metavar="YEAR")],
+    opens_on: Annotated[
+        str, typer.Argument(help="开始日期 / first day (YYYY-MM-DD).", metavar="OPENS_ON")
+    ],
+    closes_on: Annotated[
+        str, typer.Argument(help="截止日期 / last day (YYYY-MM-DD).", metavar="CLOSES_ON")
+    ],
+    actor_id: BureauOfficerOption = "city_bureau",
+    reference: Annotated[
         str,
         typer.Option(
-            "--actor-id", help="经办人编号（市工业和信息化局） / the bureau officer's id."
+            "--reference", help="申报通知文号 / the call's reference number.", metavar="REF"
         ),
-    ] = "city_bureau",
-    notice: Annotated[
-        str, typer.Option("--notice", help="申报通知文号 / the notice's reference.")
     ] = "",
+    notice: Annotated[
+        str | None,
+        typer.Option("--notice", hidden=True, help="已弃用：同 --reference / deprecated."),
+    ] = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """组织年度申报 / Open the year's declaration round (the city bureau)."""
     chosen = language(lang)
 
     def act() -> None:
-        workflow = _workflow(db, create=True)
+        workflow = open_workflow(db, create=True)
         start, end = parse_date(opens_on, "OPENS_ON"), parse_date(closes_on, "CLOSES_ON")
         officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
-        workflow.open_round(year, start, end, officer, notice)
+        workflow.open_round(year, start, end, officer, reference or notice or "")
 
     run(chosen, act)
+    if json_mode():
+        emit(
+            {
+                "year": year,
+                "opens_on": opens_on,
+                "closes_on": closes_on,
+                "reference": reference or notice or "",
+            }
+        )
+        return
     typer.echo(f"{year}: {opens_on} → {closes_on}")
 
 
 @round_app.command("list")
 def round_list(
-    db: DbOption = None, output: FormatOption = OutputFormat.TABLE, lang: LangOption = "zh"
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
+    lang: LangOption = "zh",
 ) -> None:
     """列出各年度申报 / List the declaration rounds."""
-    workflow = run(language(lang), lambda: _workflow(db))
+    workflow = run(language(lang), lambda: open_workflow(db))
     rounds = workflow.store.rounds()
-    if output is OutputFormat.JSON:
-        _echo_json([converter.unstructure(r) for r in rounds])
+    if json_mode():
+        emit([converter.unstructure(r) for r in rounds])
         return
     for r in rounds:
         typer.echo(f"{r.year}\t{r.opens_on}\t{r.closes_on}\t{r.notice}")
@@ -175,18 +186,16 @@ def round_list(
 
 @round_app.command("select")
 def round_select(
-    year: Annotated[int, typer.Argument(help="年度 / the round's year.")],
-    quota: Annotated[int, typer.Option("--quota", help="择优名额 / how many to select.")],
-    actor_id: Annotated[
-        str,
-        typer.Option(
-            "--actor-id", help="经办人编号（市工业和信息化局） / the bureau officer's id."
-        ),
-    ] = "city_bureau",
-    reason: Annotated[str, typer.Option("--reason", help="说明 / a note for the record.")] = "",
+    year: Annotated[int, typer.Argument(help="年度 / the round's year.", metavar="YEAR")],
+    quota: Annotated[
+        int, typer.Option("--quota", help="择优名额 / how many to select.", metavar="N")
+    ],
+    actor_id: BureauOfficerOption = "city_bureau",
+    reason: ReasonOption = "",
     db: DbOption = None,
     today: TodayOption = None,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """择优排序（第十一条） / Rank the round's recommended cases and record who is selected.
@@ -197,7 +206,8 @@ def round_select(
 
     def act() -> list[Outcome]:
         officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
-        return _workflow(db, today).select_round(year, officer, quota=quota, reason=reason)
+        workflow = open_workflow(db, today=today)
+        return workflow.select_round(year, officer, quota=quota, reason=reason)
 
     outcomes = run(chosen, act)
     ranking = [
@@ -211,8 +221,8 @@ def round_select(
         for o in outcomes
         if o.case.selection is not None
     ]
-    if output is OutputFormat.JSON:
-        _echo_json(ranking)
+    if json_mode():
+        emit(ranking)
         return
     for row in ranking:
         mark = ("入选" if chosen == "zh" else "selected") if row["selected"] else "—"
@@ -224,15 +234,23 @@ def round_select(
 
 def declare(
     file: Annotated[
-        Path, typer.Argument(help="申请报告 JSON/TOML / application file (JSON or TOML).")
+        Path,
+        typer.Argument(
+            help="申请报告 JSON/TOML / application file (JSON or TOML).", metavar="FILE"
+        ),
     ],
-    case_id: Annotated[str | None, typer.Option("--case-id", help="案件编号 / case id.")] = None,
-    key: Annotated[
-        str | None, typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).")
+    case_id: Annotated[
+        str | None, typer.Option("--case-id", help="案件编号 / case id.", metavar="CASE_ID")
     ] = None,
+    key: KeyOption = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
+    policy: PolicyOption = None,
+    allow_provisional: ProvisionalOption = False,
     db: DbOption = None,
     today: TodayOption = None,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """申报（第九条） / Declare an application in today's round, as its operator.
@@ -245,12 +263,19 @@ def declare(
     def act() -> Case:
         application = load_application(file)
         operator = Actor.for_operator(application.operator, via="cli")
-        workflow = _workflow(db, today, create=True)
+        workflow = open_workflow(
+            db,
+            today=today,
+            allow_provisional=allow_provisional,
+            holidays=holiday_files(holidays, notice),
+            policy=policy,
+            create=True,
+        )
         return workflow.declare(application, operator, case_id=case_id, idempotency_key=key).case
 
     case = run(chosen, act)
-    if output is OutputFormat.JSON:
-        _echo_json({"case": case.id, "state": case.state.value, "round": case.round_year})
+    if json_mode():
+        emit({"case": case.id, "state": case.state.value, "round": case.round_year})
     else:
         typer.echo(case.id)
 
@@ -289,40 +314,42 @@ def _case_summary(case: Case, workflow: Workflow, lang: Lang) -> dict[str, Any]:
 
 
 def fire(
-    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.")],
+    case_id: CaseIdArgument,
     trigger: Annotated[
-        str, typer.Argument(help="操作，如 recommend、publicize、certify / the trigger.")
+        str,
+        typer.Argument(
+            help="操作，如 recommend、publicize、certify / the trigger.",
+            metavar="TRIGGER",
+            autocompletion=complete_trigger,
+        ),
     ],
     actor_role: ActorRoleOption = "",
     actor_id: ActorIdOption = "",
     actor_name: ActorNameOption = "",
     actor_district: ActorDistrictOption = None,
-    reason: Annotated[str, typer.Option("--reason", help="理由 / the reason.")] = "",
+    reason: ReasonOption = "",
     evidence: Annotated[
         list[str] | None,
-        typer.Option("--evidence", help="佐证材料（可重复） / evidence reference."),
+        typer.Option("--evidence", help="佐证材料（可重复） / evidence reference.", metavar="REF"),
     ] = None,
-    payload: Annotated[
-        str | None,
-        typer.Option(
-            "--payload",
-            help="操作所需数据（JSON，见 kmbase bulk） / the trigger's payload as JSON.",
-        ),
-    ] = None,
+    payload: PayloadOption = None,
     expected_version: Annotated[
         int | None,
         typer.Option(
             "--expected-version",
             help="仅当案件仍为该版本时执行 / only if the case is at this version.",
+            metavar="N",
         ),
     ] = None,
-    key: Annotated[
-        str | None, typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).")
-    ] = None,
+    key: KeyOption = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
+    policy: PolicyOption = None,
     allow_provisional: ProvisionalOption = False,
     db: DbOption = None,
     today: TodayOption = None,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """对一个案件执行一个操作 / Fire one trigger at one case.
@@ -335,7 +362,13 @@ def fire(
     def act() -> Outcome:
         resolved = enum_option(Trigger, trigger, "TRIGGER")
         actor = make_actor(actor_role, actor_id, actor_district, actor_name)
-        workflow = _workflow(db, today, allow_provisional)
+        workflow = open_workflow(
+            db,
+            today=today,
+            allow_provisional=allow_provisional,
+            holidays=holiday_files(holidays, notice),
+            policy=policy,
+        )
         return workflow.fire(
             case_id,
             resolved,
@@ -349,8 +382,8 @@ def fire(
 
     outcome = run(chosen, act)
     case = outcome.case
-    if output is OutputFormat.JSON:
-        _echo_json(
+    if json_mode():
+        emit(
             {
                 "case": case.id,
                 "state": case.state.value,
@@ -364,18 +397,19 @@ def fire(
 
 
 def show(
-    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.")],
+    case_id: CaseIdArgument,
     db: DbOption = None,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """查看案件：状态、期限、义务 / Show a case: state, deadlines, obligations."""
     chosen = language(lang)
-    workflow = run(chosen, lambda: _workflow(db))
+    workflow = run(chosen, lambda: open_workflow(db))
     case = run(chosen, lambda: workflow.case(case_id))
     summary = _case_summary(case, workflow, chosen)
-    if output is OutputFormat.JSON:
-        _echo_json(summary)
+    if json_mode():
+        emit(summary)
         return
     table = Table(title=f"{case.base_name}（{case.id}）", show_header=False)
     table.add_column()
@@ -428,9 +462,10 @@ def show(
 
 
 def history(
-    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.")],
+    case_id: CaseIdArgument,
     db: DbOption = None,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """案件历史及哈希链校验（第二十条） / A case's history, with its hash chain verified.
@@ -438,11 +473,11 @@ def history(
     Exit 0 when the chain verifies, 1 when it does not (the first bad entry is named).
     """
     chosen = language(lang)
-    workflow = run(chosen, lambda: _workflow(db))
+    workflow = run(chosen, lambda: open_workflow(db))
     entries = run(chosen, lambda: (workflow.case(case_id), workflow.history(case_id))[1])
     report = workflow.verify_chain(case_id)
-    if output is OutputFormat.JSON:
-        _echo_json(
+    if json_mode():
+        emit(
             {
                 "case": case_id,
                 "verified": report.ok,
@@ -478,16 +513,25 @@ def history(
 
 
 def sweep(
+    today: TodayOption = None,
     now: Annotated[
-        str | None, typer.Option("--now", help="以该日期为今天 / the date the sweep runs on.")
+        str | None, typer.Option("--now", hidden=True, help="已弃用：同 --today / deprecated.")
     ] = None,
     lead_days: Annotated[
         list[int] | None,
-        typer.Option("--lead-days", help="有效期届满前提醒天数（可重复） / reminder lead times."),
+        typer.Option(
+            "--lead-days",
+            help="有效期届满前提醒天数（可重复） / reminder lead times (repeatable).",
+            metavar="DAYS",
+        ),
     ] = None,
+    holidays: HolidaysOption = None,
+    notice: NoticeAliasOption = None,
+    policy: PolicyOption = None,
     allow_provisional: ProvisionalOption = False,
     db: DbOption = None,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """到期与逾期检查 / Find what is due or overdue, expire ended validities, emit events.
@@ -495,12 +539,21 @@ def sweep(
     Running it twice emits nothing twice.
     """
     chosen = language(lang)
-    workflow = run(chosen, lambda: _workflow(db, now, allow_provisional))
+    workflow = run(
+        chosen,
+        lambda: open_workflow(
+            db,
+            today=today or now,
+            allow_provisional=allow_provisional,
+            holidays=holiday_files(holidays, notice),
+            policy=policy,
+        ),
+    )
     report = run(
         chosen, lambda: workflow.sweep(lead_days=tuple(lead_days or DEFAULT_REMINDER_LEAD_DAYS))
     )
-    if output is OutputFormat.JSON:
-        _echo_json(
+    if json_mode():
+        emit(
             {
                 "as_of": report.as_of,
                 "expired": list(report.expired),
@@ -527,23 +580,29 @@ def sweep(
 
 
 def follow(
-    consumer: Annotated[str, typer.Argument(help="消费者名称 / consumer name (its cursor).")],
-    limit: Annotated[int, typer.Option("--limit", help="每批条数 / events per batch.")] = 100,
+    consumer: Annotated[
+        str, typer.Argument(help="消费者名称 / consumer name (its cursor).", metavar="CONSUMER")
+    ],
+    limit: Annotated[
+        int, typer.Option("--limit", help="每批条数 / events per batch.", metavar="N")
+    ] = 100,
     wait: Annotated[
         float,
         typer.Option(
             "--wait",
             help="无新事件时等待秒数，0 为读完即退出 / poll interval; 0: exit when caught up.",
+            metavar="SECONDS",
         ),
     ] = 0.0,
     db: DbOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """以命名消费者读取事件（发件箱） / Follow the outbox as a named consumer.
 
-    Prints one JSON object per line (position, id, type, case, time, payload) after the
-    consumer's cursor and advances the cursor after each batch is printed: delivery is at
-    least once; deduplicate on ``id``.
+    Streams: one JSON object per line (position, id, type, case, time, payload) after the
+    consumer's cursor, always; the cursor advances after each batch is printed: delivery is
+    at least once; deduplicate on ``id``. ``--json`` makes an error a JSON line too.
     """
     chosen = language(lang)
     if limit < 1:

@@ -1,4 +1,21 @@
-"""What every ``kmbase`` command shares: options, language, errors and exit codes, the store.
+"""What every ``kmbase`` command shares: options, language, errors and exit codes, the store,
+and the JSON convention.
+
+A command module written later (``serve``, ``worker`` …) takes its options from here
+(`LangOption`, `JsonOption`, `DbOption`, `TodayOption`, `HolidaysOption`, …), reports a library
+error with `fail` (or lets it propagate: the root group reports it) and prints data with
+`emit`. Registered on the app with one line, it is then covered by the tests that walk
+the command tree (tests/test_cli_json.py).
+
+**JSON convention.** Every command takes ``--json`` (``--format json`` where it also has a
+table: the same thing). With it, everything a script needs is one JSON document on stdout,
+and stderr can be ignored: the result, or, on any error, refusal, usage error or Ctrl-C, an
+error object (`error_object`)::
+
+    {"error": {"code": "transition_refused", "type": "TransitionRefusedError",
+               "exit_code": 1, "retryable": false,
+               "message": {"zh": "…", "en": "…"}, "hint": {"zh": "…", "en": "…"},
+               "failures": [{"guard": "…", "article": {…}, "message": {…}}]}}
 
 Exit codes (one table for every command; docs/reference/cli.md repeats it):
 
@@ -10,48 +27,75 @@ Exit codes (one table for every command; docs/reference/cli.md repeats it):
 4     conflict: the case changed meanwhile
 5     the database is unreachable, locked or busy: try again later
 6     the store failed in a way a retry will not mend (a corrupt or read-only file …)
+130   interrupted (Ctrl-C)
 ====  ==========================================================
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import enum
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.text import Text as RichText
 
 from ._i18n import Lang, Text
 from .actors import Actor, Role
-from .errors import InvalidInputError, KmbaseError
+from .errors import InvalidInputError, KmbaseError, TransitionRefusedError
+
+if TYPE_CHECKING:
+    from .workflow import Workflow
 
 __all__ = [
     "DB_HELP",
+    "EXIT_INTERRUPTED",
     "ActorDistrictOption",
     "ActorNameOption",
     "ActorRoleOption",
     "DbOption",
+    "FormatOption",
+    "HolidaysOption",
+    "InterruptedByUserError",
+    "JsonOption",
+    "KmbaseGroup",
     "LangOption",
+    "NoticeAliasOption",
     "OutputFormat",
+    "PayloadOption",
+    "PolicyOption",
+    "ProvisionalOption",
+    "ReasonOption",
+    "TodayOption",
+    "complete_trigger",
     "data_console",
+    "emit",
     "enum_option",
+    "error_object",
     "fail",
+    "holiday_files",
+    "json_mode",
     "language",
     "make_actor",
+    "open_workflow",
     "output_file",
     "parse_date",
     "run",
     "styled",
+    "summary",
 ]
 
 T = TypeVar("T")
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT, EXIT_CALENDAR, EXIT_CONFLICT = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 
 
 class OutputFormat(enum.StrEnum):
@@ -61,15 +105,306 @@ class OutputFormat(enum.StrEnum):
     JSON = "json"
 
 
+# -- the JSON convention -------------------------------------------------------------------------
+
+_JSON_MODE: contextvars.ContextVar[bool] = contextvars.ContextVar("kmbase_json", default=False)
+
+
+def json_mode() -> bool:
+    """Whether the running command was asked for JSON (``--json`` or ``--format json``)."""
+    return _JSON_MODE.get()
+
+
+def _want_json(ctx: typer.Context) -> None:
+    token = _JSON_MODE.set(True)
+    ctx.call_on_close(lambda: _JSON_MODE.reset(token))
+
+
+def _json_callback(ctx: typer.Context, value: bool) -> bool:
+    if value:
+        _want_json(ctx)
+    return value
+
+
+def _format_callback(ctx: typer.Context, value: OutputFormat) -> OutputFormat:
+    if value is OutputFormat.JSON:
+        _want_json(ctx)
+    return value
+
+
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="结果或错误均以 JSON 输出到标准输出 / print the result, or the error, as JSON on "
+        "stdout.",
+        callback=_json_callback,
+        is_eager=True,
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        help="输出格式（json 同 --json） / output format (json: the same as --json).",
+        metavar="table|json",
+        callback=_format_callback,
+        is_eager=True,
+    ),
+]
+
+
+def emit(data: object) -> None:
+    """Print ``data`` as one JSON document on stdout (dates and paths as strings)."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _bilingual(text: Text | None) -> dict[str, str] | None:
+    return None if text is None else {"zh": text.zh, "en": text.en}
+
+
+def error_code(error: KmbaseError) -> str:
+    """The stable name of an error's kind: its class without ``Error``, in snake case
+    (``TransitionRefusedError`` → ``transition_refused``)."""
+    name = type(error).__name__.removesuffix("Error")
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def error_object(error: KmbaseError, exit_code: int | None = None) -> dict[str, Any]:
+    """The JSON error object of the convention: code, type, exit code, retryable, message
+    and hint in both languages, and the failed rules (``failures``) or the problems of a
+    file (``problems``) where the error has them."""
+    body: dict[str, Any] = {
+        "code": error_code(error),
+        "type": type(error).__name__,
+        "exit_code": error.exit_code if exit_code is None else exit_code,
+        "retryable": error.retryable,
+        "message": _bilingual(error.message),
+        "hint": _bilingual(error.hint),
+    }
+    if isinstance(error, TransitionRefusedError) and error.failures:
+        body["failures"] = [
+            {
+                "guard": failure.guard,
+                "article": _bilingual(failure.article),
+                "message": _bilingual(failure.message),
+            }
+            for failure in error.failures
+        ]
+    problems: Sequence[Text] = getattr(error, "problems", ())
+    if problems:
+        body["problems"] = [_bilingual(problem) for problem in problems]
+    return {"error": body}
+
+
+class InterruptedByUserError(KmbaseError):
+    """The user pressed Ctrl-C: the command stopped (exit 130)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+def interrupted() -> InterruptedByUserError:
+    """The error a command reports when interrupted."""
+    return InterruptedByUserError(
+        Text(zh="已中断（Ctrl-C）", en="interrupted (Ctrl-C)"),
+        hint=Text(
+            zh="每个操作要么全部写入要么未写入；用 kmbase show 查看后再重新执行（带 --key 可安全重试）",
+            en="each step is written whole or not at all; check with kmbase show before running "
+            "it again (with --key a re-run is safe)",
+        ),
+    )
+
+
+def _scan(args: Sequence[str]) -> tuple[bool, Lang]:
+    """Whether the command line asks for JSON, and its --lang, read before parsing (so that
+    an error in parsing itself is reported as the user asked)."""
+    wants, lang = False, "zh"
+    words = list(args)
+    if "--" in words:
+        words = words[: words.index("--")]
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if word in {"--json", "--format=json"} or (word, following) == ("--format", "json"):
+            wants = True
+        if word == "--lang" and following in ("zh", "en"):
+            lang = following
+        elif word in ("--lang=zh", "--lang=en"):
+            lang = word.removeprefix("--lang=")
+    return wants, "en" if lang == "en" else "zh"
+
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """The exception classes of command-line usage errors: typer's own (it vendors click
+    from 0.20 on) and click's (older typer)."""
+    kinds: list[type[BaseException]] = [typer.TyperException]
+    try:
+        import click  # noqa: PLC0415 - only with an older typer
+
+        kinds.append(click.ClickException)
+    except ImportError:  # pragma: no cover - typer no longer needs click
+        pass
+    return tuple(kinds)
+
+
+def summary(help_text: str | None) -> str:
+    """A command's summary: the first line of its help, whole."""
+    return (help_text or "").strip().split("\n", 1)[0].strip()
+
+
+def _plain_arguments(command: Any) -> None:
+    # typer 0.2x shows an argument as "FILE <Path>" and "{FILE}"; every placeholder of
+    # kmbase is its metavar alone (FILE, DATE, CASE_ID), in help and usage, as click does.
+    for param in getattr(command, "params", ()):
+        kind = type(param)
+        if getattr(param, "param_type_name", "") != "argument" or kind.__name__.startswith("_"):
+            continue
+        if not hasattr(kind, "display_type_rich") or not hasattr(kind, "_usage_display_name"):
+            continue  # an older typer prints arguments as click does
+
+        class _PlainArgument(kind):  # type: ignore[valid-type,misc]
+            def display_type_rich(self, ctx: Any) -> str | None:
+                return None
+
+            def _usage_display_name(self) -> str:
+                name = str(self.metavar or self.name.upper())
+                suffix = "..." if self.nargs != 1 and not name.endswith("...") else ""
+                return name + suffix if self.required else f"[{name}{suffix}]"
+
+        param.__class__ = _PlainArgument
+
+
+def _tidy(command: Any) -> None:
+    # click cuts a summary at 45 columns or at the first ". " ("(Art." of "(Art. 9)"); the
+    # first line of each help is written to be the summary, so it is shown whole.
+    _plain_arguments(command)
+    for sub in getattr(command, "commands", {}).values():
+        if not sub.short_help and sub.help:
+            sub.short_help = summary(sub.help)
+        _tidy(sub)
+
+
+class KmbaseGroup(typer.core.TyperGroup):
+    """The root group of ``kmbase``: it reports, for every command (those written later
+    too), a library error that reached it, a usage error and Ctrl-C in the way the command
+    line asked: an error object on stdout with ``--json``, a message on stderr otherwise;
+    and it lists every command under its whole summary (the first line of its help)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _tidy(self)
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        # the words after the group's own options (click keeps the first one "protected")
+        protected = getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", [])
+        wants, lang = _scan([*protected, *ctx.args])
+        token = _JSON_MODE.set(wants)
+        try:
+            return super().invoke(ctx)
+        except KmbaseError as error:
+            fail(error, lang)
+        except KeyboardInterrupt:
+            fail(interrupted(), lang)
+        except _usage_error_types() as usage_error:
+            if not wants:
+                raise
+            formatter = getattr(usage_error, "format_message", None)
+            message = formatter() if callable(formatter) else str(usage_error)
+            code = int(getattr(usage_error, "exit_code", EXIT_BAD_INPUT))
+            usage = {
+                "code": "usage",
+                "type": type(usage_error).__name__,
+                "exit_code": code,
+                "retryable": False,
+                "message": {"zh": f"命令行用法错误：{message}", "en": message},
+                "hint": {"zh": "用 --help 查看用法", "en": "see --help for the usage"},
+            }
+            typer.echo(json.dumps({"error": usage}, ensure_ascii=False))
+            raise typer.Exit(code) from None
+        finally:
+            _JSON_MODE.reset(token)
+
+
+# -- options every command shares ----------------------------------------------------------------
+
+
+def _complete_lang() -> list[str]:
+    return ["zh", "en"]
+
+
 LangOption = Annotated[
-    str, typer.Option("--lang", help="消息语言 zh|en / message language zh|en.", metavar="zh|en")
+    str,
+    typer.Option(
+        "--lang",
+        help="消息语言 zh|en / message language zh|en.",
+        metavar="zh|en",
+        autocompletion=_complete_lang,
+    ),
 ]
 
 DB_HELP = (
     "存储地址（默认 $KMBASE_DB，否则 sqlite:///kmbase.db） / store URL (default: $KMBASE_DB, "
     "else sqlite:///kmbase.db): sqlite:///path.db, postgresql://..., memory://"
 )
-DbOption = Annotated[str | None, typer.Option("--db", help=DB_HELP, envvar="KMBASE_DB")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help=DB_HELP, envvar="KMBASE_DB", metavar="URL")
+]
+TodayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        help="以此日期为今天（补录；默认今天） / act as of DATE (back-dating; default: today).",
+        metavar="DATE",
+    ),
+]
+ProvisionalOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-provisional",
+        help="无官方节假日数据的年份给出临时结果 / answer in years without official holiday "
+        "data, marked (provisional).",
+    ),
+]
+HolidaysOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--holidays",
+        help="先载入某年的节假日安排（本库 TOML/JSON 或 holiday-cn JSON，可重复） / load a "
+        "year's holiday arrangements first (TOML/JSON, or holiday-cn JSON; repeatable).",
+        metavar="FILE",
+    ),
+]
+NoticeAliasOption = Annotated[
+    list[Path] | None,
+    typer.Option("--notice", hidden=True, help="已弃用：同 --holidays / deprecated: --holidays."),
+]
+ReasonOption = Annotated[
+    str, typer.Option("--reason", help="理由 / the reason, for the record.", metavar="TEXT")
+]
+PayloadOption = Annotated[
+    str | None,
+    typer.Option(
+        "--payload",
+        help="操作所需数据（JSON，见 docs/how-to/bulk.md） / the trigger's payload as JSON.",
+        metavar="JSON",
+    ),
+]
+
+
+def complete_trigger(incomplete: str) -> list[str]:
+    """Shell completion of a trigger's name."""
+    from .lifecycle import Trigger  # noqa: PLC0415 - CLI start-up
+
+    return [str(t.value) for t in Trigger if str(t.value).startswith(incomplete)]
+
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="政策文件（默认按日期选取） / your own policy file (default: by date).",
+        metavar="FILE",
+    ),
+]
 
 
 def existing_database(db: str | None) -> str | None:
@@ -118,9 +453,15 @@ def styled(text: str, style: str) -> RichText:
 
 
 def fail(error: KmbaseError, lang: Lang, *, exit_code: int | None = None) -> NoReturn:
-    """Print an error on stderr (nothing on stdout) and exit with its documented code."""
-    data_console(stderr=True, soft_wrap=True).print(error.describe(lang))
-    raise typer.Exit(exit_code if exit_code is not None else error.exit_code)
+    """Report an error and exit with its documented code: in JSON mode its error object on
+    stdout, otherwise its message on stderr (nothing on stdout)."""
+    code = exit_code if exit_code is not None else error.exit_code
+    if json_mode():
+        # one line: a streaming command's error is one more JSON line
+        typer.echo(json.dumps(error_object(error, code), ensure_ascii=False))
+    else:
+        data_console(stderr=True, soft_wrap=True).print(error.describe(lang))
+    raise typer.Exit(code)
 
 
 def output_file(path: Path, option: str) -> Path:
@@ -181,12 +522,18 @@ def enum_option(kind: type[E], value: str, option: str) -> E:
         ) from None
 
 
+def _complete_role(incomplete: str) -> list[str]:
+    return [str(r.value) for r in Role if str(r.value).startswith(incomplete)]
+
+
 ActorRoleOption = Annotated[
     str,
     typer.Option(
         "--actor-role",
         help="执行者角色 / the actor's role: city_bureau, district_authority, operator, "
         "expert, public, system.",
+        metavar="ROLE",
+        autocompletion=_complete_role,
     ),
 ]
 ActorIdOption = Annotated[
@@ -195,15 +542,21 @@ ActorIdOption = Annotated[
         "--actor-id",
         help="执行者身份标识（运营主体为统一社会信用代码，工作人员为其用户编号） / who acts: an "
         "operator's unified social credit code, an official's or expert's user id.",
+        metavar="ID",
     ),
 ]
 ActorNameOption = Annotated[
-    str, typer.Option("--actor-name", help="执行者显示名称（可选） / a display name (optional).")
+    str,
+    typer.Option(
+        "--actor-name", help="执行者显示名称（可选） / a display name (optional).", metavar="NAME"
+    ),
 ]
 ActorDistrictOption = Annotated[
     str | None,
     typer.Option(
-        "--actor-district", help="县区主管部门所属县区 / a district authority's district."
+        "--actor-district",
+        help="县区主管部门所属县区 / a district authority's district.",
+        metavar="DISTRICT",
     ),
 ]
 
@@ -222,4 +575,46 @@ def make_actor(role: str, actor_id: str, district: str | None, name: str = "") -
         )
     return Actor(
         enum_option(Role, role, "--actor-role"), actor_id, district=district, name=name, via="cli"
+    )
+
+
+def holiday_files(holidays: list[Path] | None, notice: list[Path] | None = None) -> list[Path]:
+    """The files of ``--holidays`` and of its deprecated alias ``--notice``."""
+    return [*(holidays or ()), *(notice or ())]
+
+
+def open_workflow(
+    db: str | None,
+    *,
+    today: str | None = None,
+    allow_provisional: bool = False,
+    holidays: Sequence[Path] = (),
+    policy: Path | None = None,
+    create: bool = False,
+) -> Workflow:
+    """The workflow a command acts with: the store of ``--db`` (a missing SQLite file is
+    refused unless ``create``), the day of ``--today``, the holiday files of ``--holidays``,
+    the policy file of ``--policy`` and ``--allow-provisional``: the same for every command
+    that fires a step, one or many."""
+    from .calendar import WorkingDayCalendar  # noqa: PLC0415 - CLI start-up
+    from .clock import FixedClock, SystemClock  # noqa: PLC0415
+    from .policy import load_policy_file  # noqa: PLC0415
+    from .stores import open_store  # noqa: PLC0415
+    from .workflow import Workflow  # noqa: PLC0415
+
+    clock = None
+    if today is not None:
+        day = parse_date(today, "--today")
+        clock = FixedClock(dt.datetime(day.year, day.month, day.day, 9, 0))
+    calendar = WorkingDayCalendar(notices=holidays) if holidays else None
+    policies = (load_policy_file(policy),) if policy is not None else None
+    store = open_store(db if create else existing_database(db))
+    # A claimed day (--today) is back-dating: each entry also records the real time.
+    return Workflow(
+        store,
+        clock=clock or SystemClock(),
+        policies=policies,
+        calendar=calendar,
+        allow_provisional=allow_provisional,
+        entry_clock=SystemClock() if clock is not None else None,
     )

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from ._cli_common import DbOption, LangOption, language, run
+from ._cli_common import DbOption, JsonOption, LangOption, emit, json_mode, language, run
 from ._i18n import Lang, Text
 from .errors import InvalidInputError
 from .exports import (
@@ -35,7 +35,6 @@ export_app = typer.Typer(
     name="export",
     help="导出 Excel 表格 / Export the official forms as Excel workbooks.",
     no_args_is_help=True,
-    add_completion=False,
     rich_markup_mode=None,
 )
 
@@ -43,16 +42,21 @@ import_app = typer.Typer(
     name="import",
     help="从 Excel 或 CSV 导入表格 / Import tables from Excel or CSV into an application.",
     no_args_is_help=True,
-    add_completion=False,
     rich_markup_mode=None,
 )
 
 OutputOption = Annotated[
-    Path, typer.Option("--output", "-o", help="输出文件 / the file to write.", show_default=False)
+    Path,
+    typer.Option(
+        "--output", "-o", help="输出文件 / the file to write.", show_default=False, metavar="FILE"
+    ),
 ]
 
 
 def _written(path: Path, rows: int, what: Text, lang: Lang) -> None:
+    if json_mode():
+        emit({"written": str(path), "rows": rows})
+        return
     message = Text(
         zh=f"已写入 {path}：{what.zh} {rows} 行", en=f"wrote {path}: {rows} {what.en} row(s)"
     )
@@ -62,23 +66,34 @@ def _written(path: Path, rows: int, what: Text, lang: Lang) -> None:
 @export_app.command("recommendations")
 def export_recommendations(
     district: Annotated[
-        str, typer.Option("--district", help="县（市）区 / the district.", show_default=False)
+        str,
+        typer.Option(
+            "--district", help="县（市）区 / the district.", show_default=False, metavar="DISTRICT"
+        ),
     ],
     round_year: Annotated[
-        int, typer.Option("--round", help="申报年度 / the round's year.", show_default=False)
+        int,
+        typer.Option(
+            "--round", help="申报年度 / the round's year.", show_default=False, metavar="YEAR"
+        ),
     ],
     output: OutputOption,
     db: DbOption = None,
     filled_by: Annotated[
-        str, typer.Option("--filled-by", help="填表人 / who filled in the table.")
+        str, typer.Option("--filled-by", help="填表人 / who filled in the table.", metavar="NAME")
     ] = "",
-    phone: Annotated[str, typer.Option("--phone", help="填表人联系电话 / their phone.")] = "",
+    phone: Annotated[
+        str, typer.Option("--phone", help="填表人联系电话 / their phone.", metavar="PHONE")
+    ] = "",
     unit: Annotated[
         str | None,
         typer.Option(
-            "--unit", help="推荐单位（默认：县区名） / the recommending unit (default: district)."
+            "--unit",
+            help="推荐单位（默认：县区名） / the recommending unit (default: district).",
+            metavar="UNIT",
         ),
     ] = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """导出推荐汇总表（附件2） / Write a district's recommendation summary table for a round.
@@ -110,6 +125,7 @@ def export_case(
     ],
     output: OutputOption,
     db: DbOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """导出一个案件的附件1申请表及表格 / Write the forms of 附件1 of a case, one sheet each.
@@ -130,6 +146,9 @@ def export_case(
         return len(sheets)
 
     sheets = run(chosen, action)
+    if json_mode():
+        emit({"written": str(output), "sheets": sheets})
+        return
     typer.echo(
         Text(zh=f"已写入 {output}：{sheets} 张表", en=f"wrote {output}: {sheets} sheets").in_(
             chosen
@@ -171,7 +190,7 @@ ApplicationArgument = Annotated[
 ]
 SheetOption = Annotated[
     str | None,
-    typer.Option("--sheet", help="工作表名（.xlsx） / the sheet to read (.xlsx)."),
+    typer.Option("--sheet", help="工作表名（.xlsx） / the sheet to read (.xlsx).", metavar="NAME"),
 ]
 
 
@@ -188,6 +207,7 @@ def import_roster_command(
     ],
     output: OutputOption,
     sheet: SheetOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """导入入驻企业名录 / Replace an application's resident enterprises with a roster file.
@@ -220,6 +240,7 @@ def import_staff_command(
     ],
     output: OutputOption,
     sheet: SheetOption = None,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """导入管理和专职服务人员 / Replace an application's staff with a staff table file.

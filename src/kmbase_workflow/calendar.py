@@ -204,6 +204,9 @@ class HolidayNotice:
     holidays: tuple[NoticeDay, ...]
     workdays: tuple[NoticeDay, ...]
     source: str = "<mapping>"
+    references: tuple[str, ...] = ()
+    """Where the data comes from: the State Council notices it transcribes (a file's
+    ``source``, or the ``papers`` of a holiday-cn file)."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<mapping>") -> HolidayNotice:
@@ -273,7 +276,14 @@ class HolidayNotice:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> HolidayNotice:
-        """Read a notice from a ``.toml`` or ``.json`` file."""
+        """Read a notice from a ``.toml`` or ``.json`` file: this library's format, or a
+        yearly file of holiday-cn (``{"year", "papers", "days": [{"name", "date",
+        "isOffDay"}]}``, https://github.com/NateScarlet/holiday-cn).
+
+        A file must list at least one day and name its source (``source``; holiday-cn:
+        ``papers``): an empty placeholder for a coming year is refused (`InvalidInputError`),
+        never loaded as a year without holidays.
+        """
         file = Path(path)
         source = str(file)
         try:
@@ -299,7 +309,106 @@ class HolidayNotice:
             raise _bad_notice(
                 source, Text(zh=f"格式错误：{exc}", en=f"cannot be parsed: {exc}")
             ) from exc
-        return cls.from_mapping(data, source=source)
+        except RecursionError:
+            raise _bad_notice(
+                source, Text(zh="嵌套过深，无法解析", en="cannot be parsed: nested too deeply")
+            ) from None
+        if isinstance(data, Mapping) and ("days" in data or "papers" in data):
+            data = _from_holiday_cn(data, source)
+        if not isinstance(data, Mapping):
+            raise _bad_notice(source, Text(zh="内容应为表", en="the notice must be a table"))
+        notice = cls.from_mapping(data, source=source)
+        if not notice.holidays and not notice.workdays:
+            raise _bad_notice(
+                source,
+                Text(
+                    zh=f"未列出 {notice.year} 年的任何放假日或调休上班日（可能是尚未公布的占位文件）",
+                    en=f"lists no day off and no working day for {notice.year} (a placeholder "
+                    "for a year whose notice is not out yet?)",
+                ),
+            )
+        return attrs.evolve(notice, references=_references(data.get("source"), source))
+
+
+_HOLIDAY_NAMES_EN = {
+    "元旦": "New Year's Day",
+    "春节": "Spring Festival",
+    "清明节": "Tomb-sweeping Day",
+    "劳动节": "Labour Day",
+    "端午节": "Dragon Boat Festival",
+    "中秋节": "Mid-autumn Festival",
+    "国庆节": "National Day",
+}
+
+
+def _name_en(name: str) -> str:
+    """holiday-cn names days in Chinese only; the usual English names, else the Chinese."""
+    parts = [part.strip('“”"') for part in name.replace("、", ",").split(",")]
+    found = [next((en for zh, en in _HOLIDAY_NAMES_EN.items() if zh in p), "") for p in parts]
+    return " and ".join(found) if all(found) else name
+
+
+def _references(value: object, source: str) -> tuple[str, ...]:
+    """The source a notice file names (a text, or a list of texts), which it must."""
+    items = value if isinstance(value, list) else [value]
+    texts = tuple(item.strip() for item in items if isinstance(item, str) and item.strip())
+    if not texts or len(texts) != len(items):
+        raise _bad_notice(
+            source,
+            Text(
+                zh="未注明数据来源（source，holiday-cn 文件为 papers：国务院通知的网址）",
+                en="names no source (source; in a holiday-cn file, papers: the URLs of the "
+                "State Council's notices)",
+            ),
+        )
+    return texts
+
+
+def _from_holiday_cn(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """A holiday-cn file as this library's mapping (``days`` split by ``isOffDay``)."""
+    unknown = sorted(set(data) - {"$schema", "$id", "year", "papers", "days"})
+    if unknown:
+        raise _bad_notice(
+            source,
+            Text(zh=f"未知字段 {', '.join(unknown)}", en=f"unknown fields {', '.join(unknown)}"),
+        )
+    days = data.get("days")
+    if not isinstance(days, list):
+        raise _bad_notice(source, Text(zh="days 应为列表", en="days must be a list"))
+    holidays: list[dict[str, object]] = []
+    workdays: list[dict[str, object]] = []
+    for index, day in enumerate(days):
+        where = f"days[{index}]"
+        if not isinstance(day, Mapping) or not isinstance(day.get("isOffDay"), bool):
+            raise _bad_notice(
+                source,
+                Text(
+                    zh=f"{where} 应含 date、name 与布尔字段 isOffDay",
+                    en=f"{where} must have a date, a name and a true/false isOffDay",
+                ),
+            )
+        name = day.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _bad_notice(
+                source, Text(zh=f"{where} 的 name 应为文字", en=f"{where}: name must be text")
+            )
+        en = _name_en(name)
+        if day["isOffDay"]:
+            holidays.append({"date": day.get("date"), "name_zh": name, "name_en": en})
+        else:
+            workdays.append(
+                {
+                    "date": day.get("date"),
+                    "name_zh": f"{name}调休上班",
+                    "name_en": f"make-up working day ({en})",
+                }
+            )
+    return {
+        "year": data.get("year"),
+        "holidays": holidays,
+        "workdays": workdays,
+        "source": data.get("papers"),
+    }
 
 
 DateArray = npt.NDArray[np.datetime64]

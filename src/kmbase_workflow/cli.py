@@ -1,15 +1,21 @@
 """The ``kmbase`` command line: a thin face over the library (exit codes in
-``_cli_common`` and docs/reference/cli.md)."""
+``_cli_common`` and docs/reference/cli.md).
+
+A command module registers here with one line (``app.add_typer(worker_app, name="worker")``
+or ``app.command("serve")(serve)``). It takes its options from ``_cli_common`` (`JsonOption`
+on every command, `LangOption`, `DbOption`, `TodayOption`, `HolidaysOption`, …) and follows
+its JSON convention; tests/test_cli_json.py walks this app and holds every command to it.
+"""
 
 from __future__ import annotations
 
 import enum
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
@@ -19,7 +25,21 @@ from ._cli_audit import audit_app
 from ._cli_bulk import bulk
 from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
-from ._cli_common import LangOption, OutputFormat, data_console, fail, language, run, styled
+from ._cli_common import (
+    FormatOption,
+    JsonOption,
+    KmbaseGroup,
+    LangOption,
+    OutputFormat,
+    PolicyOption,
+    data_console,
+    emit,
+    fail,
+    json_mode,
+    language,
+    run,
+    styled,
+)
 from ._cli_export import export_app, import_app
 from ._i18n import Lang
 from .case import State
@@ -33,7 +53,7 @@ app = typer.Typer(
     name="kmbase",
     help="昆明市小微企业创业创新示范基地认定 / Kunming demonstration base certification.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=KmbaseGroup,
     rich_markup_mode=None,
 )
 
@@ -116,16 +136,15 @@ def _print_verdict(verdict: Verdict, lang: Lang) -> None:
 @app.command()
 def check(
     file: Annotated[
-        Path, typer.Argument(help="申请报告 JSON 或 TOML 文件 / application file (JSON or TOML).")
+        Path,
+        typer.Argument(
+            help="申请报告 JSON 或 TOML 文件 / application file (JSON or TOML).", metavar="FILE"
+        ),
     ],
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
-    ] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
-    policy_file: Annotated[
-        Path | None,
-        typer.Option("--policy", help="自定义政策文件 / your own policy file (TOML)."),
-    ] = None,
+    policy_file: PolicyOption = None,
 ) -> None:
     """判断申请是否符合申报条件 / Judge an application against the policy in force.
 
@@ -138,8 +157,8 @@ def check(
         verdict = evaluate(application, policy)
     except KmbaseError as error:
         fail(error, chosen, exit_code=2)
-    if output is OutputFormat.JSON:
-        typer.echo(json.dumps(verdict.to_dict(chosen), ensure_ascii=False, indent=2))
+    if json_mode():
+        emit(verdict.to_dict(chosen))
     else:
         _print_verdict(verdict, chosen)
     raise typer.Exit(0 if verdict.eligible else 1)
@@ -153,11 +172,14 @@ DEMO_DATABASE = "kmbase-demo.db"
 def demo(
     db: Annotated[
         Path,
-        typer.Option("--db", help="演示数据库（每次重建） / the demo's SQLite file (recreated)."),
+        typer.Option(
+            "--db",
+            help="演示数据库（每次重建） / the demo's SQLite file (recreated).",
+            metavar="FILE",
+        ),
     ] = Path(DEMO_DATABASE),
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="输出格式 / output format.")
-    ] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """演示一个完整的年度认定 / Run a realistic annual round on a fresh SQLite database.
@@ -173,37 +195,64 @@ def demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     result = run(chosen, lambda: run_demo(f"sqlite:///{db}"))
-    if output is OutputFormat.JSON:
+    if json_mode():
         data = result.to_dict(chosen)
         data["database"] = str(db)
         data["exports"] = [str(path) for path in _export_demo_tables(result, db, chosen)]
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        emit(data)
         return
-    console = Console(highlight=False)
-    zh = chosen == "zh"
-    timeline = Table(title="认定时间线" if zh else "Timeline", expand=False)
-    for header in ("日期 date", "基地 base", "步骤 step", "状态 state", "说明 note"):
-        timeline.add_column(header.split()[0] if zh else header.split()[1], no_wrap=True)
-    for step in result.timeline:
-        state = State(step.state).label.in_(chosen)
-        timeline.add_row(step.day.isoformat(), step.base, step.step.in_(chosen), state, step.note)
-    console.print(timeline)
-    events = Table(title="订阅者收到的事件" if zh else "Events a subscriber received")
-    events.add_column("事件" if zh else "event")
-    events.add_column("次数" if zh else "count", justify="right")
-    for name, count in sorted(result.event_counts().items()):
-        events.add_row(name, str(count))
-    console.print(events)
-    shown = ("县区", "基地名称", "是否满足各项申报条件", "是否同意推荐", "备注")
-    table = Table(title="推荐汇总表（附件2）" if zh else "Recommendation summary (Annex 2)")
-    for header in shown:
-        table.add_column(header)
-    for row in result.recommendation_rows:
-        table.add_row(*(str(row[header]) for header in shown))
-    console.print(table)
+    console = data_console()
+    print_demo(result, chosen, console)
     for path in _export_demo_tables(result, db, chosen):
-        console.print(("已导出：" if zh else "exported: ") + str(path))
-    console.print(("演示数据库：" if zh else "demo database: ") + str(db))
+        console.print(("已导出：" if chosen == "zh" else "exported: ") + str(path))
+    console.print(("演示数据库：" if chosen == "zh" else "demo database: ") + str(db))
+
+
+_TABLE_2_EN = {
+    "县区": "district",
+    "基地名称": "base",
+    "是否满足各项申报条件": "meets every condition",
+    "是否同意推荐": "recommended",
+    "备注": "remarks",
+}
+_YES_NO_EN = {"是": "yes", "否": "no"}
+
+
+def print_demo(result: DemoResult, lang: Lang, console: Console) -> None:
+    """The demo's tables, in one language, readable at 80 columns: every cell wraps rather
+    than being cut, and a day is printed once, on its first line."""
+    zh = lang == "zh"
+    timeline = Table(title="认定时间线" if zh else "Timeline", box=box.SIMPLE_HEAD)
+    timeline.add_column("日期" if zh else "date", no_wrap=True, min_width=10)
+    for header in ("基地", "步骤", "状态", "说明") if zh else ("base", "step", "state", "note"):
+        timeline.add_column(header, overflow="fold")
+    previous = None
+    for step in result.timeline:
+        day = step.day.isoformat() if step.day != previous else ""
+        previous = step.day
+        state = State(step.state).label.in_(lang)
+        timeline.add_row(day, step.base, step.step.in_(lang), state, step.note.in_(lang))
+    console.print(timeline)
+    events = Table(
+        title="订阅者收到的事件" if zh else "Events a subscriber received", box=box.SIMPLE_HEAD
+    )
+    events.add_column("事件" if zh else "event", overflow="fold")
+    events.add_column("次数" if zh else "count", justify="right")
+    described = {event.type: event.description.in_(lang) for event in result.events}
+    for name, count in sorted(result.event_counts().items()):
+        events.add_row(described[name], str(count))
+    console.print(events)
+    shown = tuple(_TABLE_2_EN)
+    table = Table(
+        title="推荐汇总表（附件2）" if zh else "Recommendation summary (Annex 2)",
+        box=box.SIMPLE_HEAD,
+    )
+    for header in shown:
+        table.add_column(header if zh else _TABLE_2_EN[header], overflow="fold")
+    for row in result.recommendation_rows:
+        cells = [str(row[header]) for header in shown]
+        table.add_row(*(cells if zh else [_YES_NO_EN.get(cell, cell) for cell in cells]))
+    console.print(table)
 
 
 def _export_demo_tables(result: DemoResult, db: Path, lang: Lang) -> list[Path]:
@@ -233,7 +282,7 @@ class DiagramFormat(enum.StrEnum):
 def diagram(
     output: Annotated[
         DiagramFormat,
-        typer.Option("--format", help="图格式 mermaid|dot / diagram format mermaid|dot."),
+        typer.Option("--format", help="图格式 / diagram format.", metavar="mermaid|dot"),
     ] = DiagramFormat.MERMAID,
     lang: LangOption = "zh",
     articles: Annotated[
@@ -242,11 +291,19 @@ def diagram(
             "--articles/--no-articles", help="边上标注条款 / name the article on each edge."
         ),
     ] = True,
+    as_json: JsonOption = False,
 ) -> None:
-    """输出认定生命周期状态图 / Print the lifecycle's state diagram (Mermaid or Graphviz DOT)."""
+    """输出认定生命周期状态图 / Print the lifecycle's state diagram (Mermaid or Graphviz DOT).
+
+    ``--json``: ``format`` and the diagram's text as ``diagram``.
+    """
     chosen = language(lang)
     render = diagrams.dot if output is DiagramFormat.DOT else diagrams.mermaid
-    typer.echo(render(lang=chosen, articles=articles), nl=False)
+    text = render(lang=chosen, articles=articles)
+    if json_mode():
+        emit({"format": output.value, "diagram": text})
+        return
+    typer.echo(text, nl=False)
 
 
 def main() -> None:

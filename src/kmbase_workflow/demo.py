@@ -27,6 +27,7 @@ from ._i18n import Lang, Text
 from .actors import Actor, Role
 from .case import CollectiveDecision, Recommendation, Revocation, RevocationGround
 from .clock import FixedClock
+from .deadlines import Deadline
 from .eligibility import evaluate
 from .events import Event
 from .examples import eligible_application, ineligible_application
@@ -42,6 +43,10 @@ BUREAU = Actor(Role.CITY_BUREAU, "昆明市工业和信息化局")
 SYSTEM = Actor.system()
 
 
+NO_NOTE = Text(zh="", en="")
+"""The note of a timeline line that needs none."""
+
+
 @attrs.frozen
 class DemoStep:
     """One line of the demo's timeline."""
@@ -50,7 +55,8 @@ class DemoStep:
     base: str
     step: Text
     state: str
-    note: str = ""
+    note: Text = NO_NOTE
+    """What the step's line adds, in both languages (a deadline, a reason)."""
 
 
 @attrs.frozen
@@ -76,7 +82,7 @@ class DemoResult:
                     "base": step.base,
                     "step": step.step.in_(lang),
                     "state": step.state,
-                    "note": step.note,
+                    "note": step.note.in_(lang),
                 }
                 for step in self.timeline
             ],
@@ -111,6 +117,15 @@ def _bases() -> list[Application]:
     ]
 
 
+def _period(zh: str, en: str, deadline: Deadline | None) -> Text:
+    """``公示期 2025-09-26 至 2025-10-15`` / ``notice 2025-09-26 → 2025-10-15``."""
+    if deadline is None:
+        return NO_NOTE
+    return Text(
+        zh=f"{zh} {deadline.start} 至 {deadline.due}", en=f"{en} {deadline.start} → {deadline.due}"
+    )
+
+
 class _Round:
     """The demo's round, one method per stage of the measures."""
 
@@ -134,7 +149,7 @@ class _Round:
         if self.on_step is not None:
             self.on_step(step)
 
-    def log(self, outcome: Outcome, note: str = "") -> None:
+    def log(self, outcome: Outcome, note: Text = NO_NOTE) -> None:
         entry = outcome.entry
         triggers = {trigger.value: trigger for trigger in Trigger}
         label = (
@@ -177,7 +192,8 @@ class _Round:
             outcome = workflow.declare(application, Actor.for_operator(application.operator))
             self.names[outcome.case.id] = application.base.name
             self.ids.append(outcome.case.id)
-            self.log(outcome, application.base.district)
+            district = application.base.district
+            self.log(outcome, Text(zh=district, en=district))
 
     def review_in_districts(self) -> None:
         """第十条: each district reviews its own base; 呈贡区 declines."""
@@ -196,7 +212,8 @@ class _Round:
         authority = Actor(Role.DISTRICT_AUTHORITY, "呈贡区工信局", "呈贡区")
         failed = len(evaluate(workflow.case(chenggong).application).failed())
         reason = f"不符合申报条件（{failed} 项）"
-        self.log(workflow.decline(chenggong, authority, reason), f"{failed} rules not met")
+        note = Text(zh=f"{failed} 项条件不满足", en=f"{failed} rules not met")
+        self.log(workflow.decline(chenggong, authority, reason), note)
 
     def review_by_experts(self) -> None:
         """第十一条 and 第十二条: opinions, selection of the best, site inspection."""
@@ -208,9 +225,12 @@ class _Round:
                 workflow.record_expert_opinion(
                     case_id, Actor(Role.EXPERT, expert), score, "服务功能完善，示范作用明显"
                 )
-        workflow.select_round(2025, BUREAU, quota=3)
+        ranked = workflow.select_round(2025, BUREAU, quota=3)
         self.at(dt.date(2025, 9, 2))
-        self.log(workflow.fail_review(guandu, BUREAU, "择优排序未入选"), "rank 4 of 4")
+        selection = workflow.case(guandu).selection
+        rank = selection.rank if selection is not None else 0
+        note = Text(zh=f"排名第 {rank}（共 {len(ranked)} 个）", en=f"rank {rank} of {len(ranked)}")
+        self.log(workflow.fail_review(guandu, BUREAU, "择优排序未入选"), note)
         for case_id in (wuhua, panlong, xishan):
             self.log(workflow.pass_review(case_id, BUREAU))
         self.at(dt.date(2025, 9, 16))
@@ -225,7 +245,7 @@ class _Round:
         for case_id in (wuhua, panlong, xishan):
             outcome = workflow.publicize(case_id, BUREAU)
             notice = outcome.case.notice
-            self.log(outcome, f"notice {notice.start} → {notice.due}" if notice else "")
+            self.log(outcome, _period("公示期", "notice", notice))
         self.at(dt.date(2025, 10, 9))
         objection = "入驻企业数量不实"
         self.log(workflow.raise_objection(panlong, Actor(Role.PUBLIC, "群众来信"), objection))
@@ -237,7 +257,7 @@ class _Round:
         for case_id in (wuhua, panlong, xishan):
             outcome = workflow.certify(case_id, BUREAU, decision)
             validity = outcome.case.validity
-            self.log(outcome, f"valid {validity.start} → {validity.due}" if validity else "")
+            self.log(outcome, _period("有效期", "valid", validity))
 
     def years_pass(self) -> None:
         """第十五条 to 第十九条: reports, a late change filing, a failed evaluation, expiry."""
@@ -273,7 +293,11 @@ class _Round:
             xishan, self.operator(xishan), "法定代表人变更", dt.date(2026, 2, 24)
         )
         filing = outcome.case.change_filings[-1]
-        self.log(outcome, f"due {filing.due}, late: {filing.late}")
+        note = Text(
+            zh=f"应于 {filing.due} 前备案，{'逾期' if filing.late else '按期'}",
+            en=f"due {filing.due}, {'late' if filing.late else 'on time'}",
+        )
+        self.log(outcome, note)
         self.at(dt.date(2026, 6, 10))
         self.log(
             workflow.record_evaluation(panlong, BUREAU, passed=False, evaluator="第三方测评机构")
