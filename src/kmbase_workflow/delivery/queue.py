@@ -136,13 +136,13 @@ class DeliveryQueue:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _sql(self, statement: str) -> str:
-        return self.store._sql(statement.replace("{now}", self._now))  # noqa: SLF001
+        return self.store._sql(statement.replace("{now}", self._now))
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Any]:
         """One transaction on a connection of the store's; the store's own reads and writes
         inside the block (``read_outbox``, ``acknowledge``) take part in it."""
-        with self.store._connection() as connection:  # noqa: SLF001 - the library's own store
+        with self.store._connection() as connection:
             if self.postgres:
                 with connection.transaction(), self.store.using(connection):  # type: ignore[attr-defined]
                     yield connection
@@ -157,7 +157,7 @@ class DeliveryQueue:
                 raise
 
     def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self.store._connection() as connection:  # noqa: SLF001
+        with self.store._connection() as connection:
             return list(connection.execute(self._sql(statement), tuple(params)).fetchall())
 
     # -- consumers --------------------------------------------------------------------------
@@ -196,7 +196,9 @@ class DeliveryQueue:
         with self._transaction() as connection:
             if self.postgres:
                 held = connection.execute(
-                    self._sql("SELECT name FROM delivery_consumers WHERE name = ?" + self._skip_locked),
+                    self._sql(
+                        "SELECT name FROM delivery_consumers WHERE name = ?" + self._skip_locked
+                    ),
                     (consumer,),
                 ).fetchone()
                 if held is None:
@@ -249,7 +251,9 @@ class DeliveryQueue:
                 self._sql(statement), (lease, worker, consumer, consumer, limit)
             ).fetchall()
         deliveries = [
-            Delivery(consumer, OutboxRecord(int(row[0]), event_from_json(_json(row[1]))), int(row[2]))
+            Delivery(
+                consumer, OutboxRecord(int(row[0]), event_from_json(_json(row[1]))), int(row[2])
+            )
             for row in rows
         ]
         return sorted(deliveries, key=lambda delivery: delivery.record.position)
