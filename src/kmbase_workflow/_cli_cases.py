@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,6 +39,7 @@ from .bulk import parse_payload
 from .case import Case
 from .clock import Clock, FixedClock, SystemClock
 from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
+from .delivery import Waiter
 from .errors import InvalidInputError
 from .lifecycle import Trigger
 from .serialization import converter, load_application
@@ -533,7 +533,8 @@ def follow(
         float,
         typer.Option(
             "--wait",
-            help="无新事件时等待秒数，0 为读完即退出 / poll interval; 0: exit when caught up.",
+            help="无新事件时等待秒数（PostgreSQL 提交即唤醒），0 为读完即退出 / seconds to wait "
+            "for new events (PostgreSQL: woken at each commit); 0: exit when caught up.",
         ),
     ] = 0.0,
     db: DbOption = None,
@@ -555,6 +556,7 @@ def follow(
             chosen,
         )
     store = run(chosen, lambda: open_store(existing_database(db)))
+    waiter = Waiter(store) if wait > 0 else None
 
     def batch() -> list[OutboxRecord]:
         return store.read_outbox(store.consumer_position(consumer), limit)
@@ -583,8 +585,10 @@ def follow(
 
                 run(chosen, acknowledge)
                 continue
-            if wait <= 0:
+            if waiter is None:
                 return
-            time.sleep(wait)
+            waiter.wait(wait)
     finally:
+        if waiter is not None:
+            waiter.close()
         store.close()

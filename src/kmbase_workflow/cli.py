@@ -21,6 +21,7 @@ from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
 from ._cli_common import LangOption, OutputFormat, data_console, fail, language, run, styled
 from ._cli_export import export_app, import_app
+from ._cli_worker import worker_app
 from ._i18n import Lang
 from .case import State
 from .demo import DemoResult, run_demo
@@ -75,6 +76,7 @@ app.command("bulk")(bulk)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+app.add_typer(worker_app, name="worker")
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}
