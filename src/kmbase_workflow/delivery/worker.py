@@ -341,9 +341,7 @@ class Worker:
         self._next_sweep = 0.0
         self._next_status = 0.0
         self._rng = random.Random()
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=concurrency, thread_name_prefix="kmbase-delivery"
-        )
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         for consumer in self.consumers:
             self.queue.register(consumer.name)
 
@@ -389,7 +387,9 @@ class Worker:
                     waiter.wait(self.poll, self._stop)
         finally:
             waiter.close()
-            self._pool.shutdown(wait=True)
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=True)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             logger.info(
@@ -465,6 +465,10 @@ class Worker:
         deliveries = self.queue.claim(consumer.name, self.name, limit=self.batch, lease=self.lease)
         if not deliveries:
             return 0
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="kmbase-delivery"
+            )
         futures = {self._pool.submit(self._handle, consumer, d): d for d in deliveries}
         released: list[Delivery] = []
         for future, delivery in futures.items():
