@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from durability_workers import next_change
 from kmbase_workflow import FixedClock, Workflow
-from kmbase_workflow.case import State
 from kmbase_workflow.delivery import (
     Backoff,
     Consumer,
@@ -34,9 +33,10 @@ from kmbase_workflow.delivery import (
 from kmbase_workflow.errors import InvalidInputError
 from kmbase_workflow.stores import CaseStore, MemoryStore, OutboxRecord, open_store
 from kmbase_workflow.testing import sample_case, sample_change
-from lifecycle_helpers import BUREAU, NOTICE_DUE, harness, other_base, walk_to
+from lifecycle_helpers import NOTICE_DUE
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 from webhook_receiver import SECRET, receiving
+from worker_processes import publicized_cases
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -368,19 +368,8 @@ def test_a_sqlite_waiter_polls(tmp_path: Path) -> None:
         assert waiter.wait(0.01) is False
 
 
-def _publicized(url: str, count: int) -> None:
-    clock = FixedClock(dt.date(2025, 6, 20))
-    with Workflow(open_store(url), clock=clock) as workflow:
-        h = harness()
-        h.workflow, h.clock = workflow, clock
-        workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
-        for index in range(count):
-            walk_to(h, State.PUBLICIZED, f"c{index}", application=other_base(f"第{index}创业园"))
-            clock.set(dt.date(2025, 6, 20))
-
-
 def test_one_worker_runs_a_days_sweep(url: str) -> None:
-    _publicized(url, 2)
+    publicized_cases(url, 2)
     clock = FixedClock(NOTICE_DUE + dt.timedelta(days=2))  # at midnight
     workers = [Worker(Workflow(open_store(url), clock=clock)) for _ in range(3)]
     assert not any(worker.run_sweep_if_due() for worker in workers)  # before --sweep-at

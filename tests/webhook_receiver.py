@@ -17,11 +17,12 @@ SECRET = "test-secret"
 
 
 class Receiver:
-    """What the server received: ``received`` (event id, position, arrival time) in order;
+    """What the server received: ``received`` (event id, case id, position, arrival time) in
+    order;
     ``failing``: answer 503 while true; ``bad_signatures`` counts refused requests."""
 
     def __init__(self) -> None:
-        self.received: list[tuple[str, int, float]] = []
+        self.received: list[tuple[str, str, int, float]] = []
         self.failing = False
         self.refused = 0
         self.bad_signatures = 0
@@ -31,7 +32,7 @@ class Receiver:
     def ids(self) -> set[str]:
         """The ids of the events received (at least once)."""
         with self.lock:
-            return {event_id for event_id, _, _ in self.received}
+            return {received[0] for received in self.received}
 
 
 @contextmanager
@@ -53,8 +54,9 @@ def receiving() -> Iterator[Receiver]:
             else:
                 data: dict[str, Any] = json.loads(body)
                 with receiver.lock:
+                    event = data["event"]
                     receiver.received.append(
-                        (data["event"]["id"], int(data["position"]), time.perf_counter())
+                        (event["id"], event["case_id"], int(data["position"]), time.perf_counter())
                     )
                 self.send_response(204)
             self.end_headers()
