@@ -258,13 +258,18 @@ class DeliveryQueue:
         ]
         return sorted(deliveries, key=lambda delivery: delivery.record.position)
 
-    def complete(self, delivery: Delivery) -> None:
-        """The event was handled: forget it."""
+    def complete(self, deliveries: Sequence[Delivery]) -> None:
+        """The events were handled: forget them (one transaction)."""
+        if not deliveries:
+            return
+        statement = self._sql("DELETE FROM delivery_queue WHERE consumer = ? AND position = ?")
+        rows = [(delivery.consumer, delivery.record.position) for delivery in deliveries]
         with self._transaction() as connection:
-            connection.execute(
-                self._sql("DELETE FROM delivery_queue WHERE consumer = ? AND position = ?"),
-                (delivery.consumer, delivery.record.position),
-            )
+            if self.postgres:
+                with connection.cursor() as cursor:
+                    cursor.executemany(statement, rows)
+            else:
+                connection.executemany(statement, rows)
 
     def fail(self, delivery: Delivery, worker: str, error: str, *, retry_in: float | None) -> None:
         """The event failed: try again in ``retry_in`` seconds, or (``None``) move it to the

@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import FrameType
 from typing import Any
 
@@ -471,15 +471,23 @@ class Worker:
             )
         futures = {self._pool.submit(self._handle, consumer, d): d for d in deliveries}
         released: list[Delivery] = []
-        for future, delivery in futures.items():
-            if self._stop.is_set() and future.cancel():
-                released.append(delivery)
-                continue
-            future.result()
-        self.queue.release(released, self.name)
+        handled: list[Delivery] = []
+        try:
+            for future, delivery in futures.items():
+                if self._stop.is_set() and future.cancel():
+                    released.append(delivery)
+                elif future.result():
+                    handled.append(delivery)
+        finally:
+            # one transaction for the batch's successes (on SQLite, one disk sync)
+            self.queue.complete(handled)
+            self.queue.release(released, self.name)
+        if self.metrics is not None and handled:
+            self.metrics.deliveries.labels(consumer.name, "delivered").inc(len(handled))
         return len(deliveries) - len(released)
 
-    def _handle(self, consumer: Consumer, delivery: Delivery) -> None:
+    def _handle(self, consumer: Consumer, delivery: Delivery) -> bool:
+        """Hand one event to its consumer: true if handled, false if failed (recorded)."""
         record = delivery.record
         context = {
             "worker": self.name, "consumer": consumer.name, "position": record.position,
@@ -499,17 +507,11 @@ class Worker:
                 extra={"kmbase": {"event": f"delivery_{outcome}", **context, "error": reason,
                                   "retry_in": retry_in}},
             )  # fmt: skip
-        else:
-            self.queue.complete(delivery)
-            outcome = "delivered"
-            logger.debug(
-                "%s handled %s", consumer.name, record.position,
-                extra={"kmbase": {"event": "delivered", **context}},
-            )  # fmt: skip
-        if self.metrics is not None:
-            self.metrics.deliveries.labels(consumer.name, outcome).inc()
-
-
-def types_filter(types: Collection[str] | None) -> frozenset[str] | None:
-    """``types`` as a consumer's filter (``None`` or empty: every event)."""
-    return frozenset(types) if types else None
+            if self.metrics is not None:
+                self.metrics.deliveries.labels(consumer.name, outcome).inc()
+            return False
+        logger.debug(
+            "%s handled %s", consumer.name, record.position,
+            extra={"kmbase": {"event": "delivered", **context}},
+        )  # fmt: skip
+        return True
