@@ -153,3 +153,16 @@ def test_worker_run_options_exit_with_a_documented_code(
     assert result.exit_code in (0, 2), (flat, result.output, result.exception)
     if result.exit_code == 2:
         assert result.stdout == ""
+
+
+@given(consumer=st.text(max_size=30), positions=st.lists(st.integers(-(2**70), 2**70), max_size=3))
+@settings(max_examples=40, deadline=None)
+def test_dead_letters_and_redrive_take_any_consumer_name(
+    tmp_path_factory: pytest.TempPathFactory, consumer: str, positions: list[int]
+) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'w.db'}"
+    open_store(url).close()
+    flat = [part for position in positions for part in ("--position", str(position))]
+    for command in (["dead-letters", consumer], ["redrive", consumer, *flat]):
+        result = runner.invoke(app, ["worker", *command, "--db", url])
+        assert result.exit_code in (0, 2), (command, result.output, result.exception)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from durability_workers import next_change
 from kmbase_workflow import FixedClock, Workflow
+from kmbase_workflow._i18n import Text
 from kmbase_workflow.delivery import (
     Backoff,
     Consumer,
@@ -427,4 +428,19 @@ def test_the_old_events_keep_their_shape_through_the_queue(url: str) -> None:
     assert [attrs.asdict(r.event) for r in seen] == [
         attrs.asdict(r.event) for r in store.read_outbox(0, 100)
     ]
+    store.close()
+
+
+def test_a_failing_sweep_does_not_stop_the_deliveries(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    _write(store, cases=1, steps=0)
+    seen: list[OutboxRecord] = []
+    worker = Worker(Workflow(store), consumers=[Consumer("c", seen.append)], sweep_every=0.0)
+
+    def broken(**_: object) -> None:
+        raise InvalidInputError(Text(zh="日历缺失", en="calendar missing"))
+
+    worker.workflow.sweep = broken  # type: ignore[method-assign, assignment]
+    worker.run_once()
+    assert len(seen) == 1
     store.close()

@@ -37,11 +37,13 @@ import attrs
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ..stores import CaseStore, OutboxRecord
-from ..stores._rows import check_text, dumps, event_data, event_from_json
+from ..stores._rows import check_text, dumps, event_data, event_from_json, storable_key
 from ..stores._sql import SQLStoreBase
 
 __all__ = ["ConsumerStatus", "DeadLetter", "Delivery", "DeliveryQueue", "QueueStatus"]
 
+_MAX_POSITION = 2**63
+"""Positions are 64-bit integers in both databases."""
 RELAY_BATCH = 500
 """Events relayed to one consumer per transaction."""
 
@@ -232,6 +234,8 @@ class DeliveryQueue:
     ) -> list[Delivery]:
         """Lease up to ``limit`` due events of ``consumer`` to ``worker`` for ``lease``
         seconds: the oldest first, at most one per case (the case's oldest queued)."""
+        if not storable_key(consumer):
+            return []
         if not (isinstance(limit, int) and limit > 0 and lease > 0):
             raise InvalidInputError(
                 Text(zh="批量和租期须为正数", en="the batch size and the lease must be positive"),
@@ -316,6 +320,8 @@ class DeliveryQueue:
 
     def dead_letters(self, consumer: str | None = None, *, limit: int = 1000) -> list[DeadLetter]:
         """The dead letters (of one consumer, or all), oldest event first."""
+        if consumer is not None and not storable_key(consumer):
+            return []  # no consumer could have such a name
         where, params = ("WHERE consumer = ? ", [consumer]) if consumer is not None else ("", [])
         rows = self._rows(
             "SELECT consumer, position, case_id, event_id, data, attempts, failed_at, last_error "
@@ -333,9 +339,12 @@ class DeliveryQueue:
     def redrive(self, consumer: str, positions: Collection[int] | None = None) -> int:
         """Put a consumer's dead letters (all, or those at ``positions``) back in its queue,
         due now with no attempts counted; returns how many moved."""
+        if not storable_key(consumer):
+            return 0
         where = "WHERE consumer = ?"
         params: list[Any] = [consumer]
         if positions is not None:
+            positions = {int(p) for p in positions if 0 < int(p) < _MAX_POSITION}
             if not positions:
                 return 0
             where += f" AND position IN ({', '.join('?' for _ in positions)})"

@@ -406,7 +406,14 @@ class Worker:
         Returns how many events were relayed or handled (0: nothing to do)."""
         done = 0
         if self.sweep:
-            self.run_sweep_if_due()
+            try:
+                self.run_sweep_if_due()
+            except KmbaseError as error:  # a failed sweep must not hold the deliveries back
+                logger.warning(
+                    "sweep failed: %s", error.describe("en"),
+                    extra={"kmbase": {"event": "sweep_failed", "worker": self.name,
+                                      "error": error.describe("en")}},
+                )  # fmt: skip
         for consumer in self.consumers:
             if self._stop.is_set():
                 break
