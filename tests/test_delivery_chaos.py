@@ -20,7 +20,7 @@ from kmbase_workflow.stores import open_store
 from lifecycle_helpers import NOTICE_DUE
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 from webhook_receiver import SECRET, receiving
-from worker_processes import publicized_cases, start_worker, start_writer
+from worker_processes import publicized_cases, start_worker, start_writer, started
 
 WRITING = 4.0
 """Seconds the writers write."""
@@ -44,9 +44,11 @@ def _chaos(db: str, workers: int, writers: int, logs: Path) -> None:
         options = ("--webhook", f"portal={receiver.url}", *_OPTIONS)
         receiver.failing = True  # the receiver is down when the run starts
         running = [
-            start_worker(db, *options, secret=SECRET, log=logs / f"worker-{n}.log")
+            start_worker(db, *options, secret=SECRET, log=logs / f"worker-{n}.log", wait=False)
             for n in range(workers)
         ]
+        for n, worker in enumerate(running):
+            started(worker, logs / f"worker-{n}.log")
         writing = [start_writer(db, f"w{n}", WRITING) for n in range(writers)]
         _until(lambda: receiver.refused >= 5)  # workers met the failing receiver
         receiver.failing = False

@@ -38,10 +38,12 @@ def environment(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, **extra}
 
 
-def start_worker(db: str, *options: str, secret: str, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    db: str, *options: str, secret: str, log: Path, wait: bool = True
+) -> subprocess.Popen[bytes]:
     """``kmbase worker run --db db options…`` with the webhook secret in its environment,
-    its (JSON) log written to ``log``; returns once the worker has started (so that a
-    signal finds its handlers in place)."""
+    its (JSON) log written to ``log``; with ``wait``, returns once the worker has started
+    (so that a signal finds its handlers in place)."""
     command = [sys.executable, "-c", "from kmbase_workflow.cli import main; main()"]
     with log.open("wb") as stderr:
         worker = subprocess.Popen(
@@ -50,12 +52,18 @@ def start_worker(db: str, *options: str, secret: str, log: Path) -> subprocess.P
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
+    if wait:
+        started(worker, log)
+    return worker
+
+
+def started(worker: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until ``worker`` logged that it started (or ended, or two minutes passed)."""
     deadline = time.monotonic() + 120
     while b"worker_started" not in log.read_bytes() and worker.poll() is None:
         if time.monotonic() > deadline:  # pragma: no cover - a broken worker
             break
         time.sleep(0.05)
-    return worker
 
 
 def start_writer(db: str, prefix: str, seconds: float) -> subprocess.Popen[bytes]:
