@@ -306,8 +306,9 @@ class Worker:
     ) -> None:
         self.workflow = workflow
         self.queue = DeliveryQueue(workflow.store)
+        hooks = tuple(webhooks)
         self.consumers: tuple[Consumer, ...] = (
-            *(Consumer.of(webhook) for webhook in webhooks),
+            *(Consumer.of(webhook) for webhook in hooks),
             *consumers,
         )
         names = [consumer.name for consumer in self.consumers]
@@ -324,6 +325,14 @@ class Worker:
                 ),
                 hint=Text(zh="例如 batch=20, lease=60, concurrency=4", en="e.g. 20, 60, 4"),
             )
+        slowest = max((hook.timeout for hook in hooks), default=0.0)
+        if slowest * -(-batch // concurrency) >= lease:
+            # the last event of a batch could still wait its turn when the lease ends, and
+            # another worker would take it meanwhile (delivered twice, still at least once)
+            logger.warning(
+                "lease %s s is shorter than a batch of %s timed-out requests (%s s each, %s at "
+                "once): lengthen --lease or shorten --batch", lease, batch, slowest, concurrency,
+            )  # fmt: skip
         self.backoff = backoff or Backoff()
         self.sweep, self.sweep_at, self.sweep_every = sweep, sweep_at, sweep_every
         self.lead_days = tuple(lead_days)
