@@ -29,7 +29,7 @@ def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (including the executable examples in docs/)."""
-    _install(session, "tests", extras="postgres,notebook,excel")
+    _install(session, "tests", extras="postgres,notebook,excel,metrics")
     session.run("pytest", *session.posargs)
 
 

@@ -59,3 +59,21 @@ def host_actor(application: kb.Application) -> tuple[kb.Actor, kb.Actor]:
     operator = kb.Actor.for_operator(application.operator)
     official = kb.Actor(kb.Role.DISTRICT_AUTHORITY, "u-1024", district="五华区", name="张三")
     return operator, official
+
+
+def deliver(workflow: kb.Workflow, url: str, secret: str) -> None:
+    from kmbase_workflow.delivery import Backoff, Consumer, Webhook, Worker
+    from kmbase_workflow.stores import OutboxRecord
+
+    def archive(record: OutboxRecord) -> None:
+        print(record.position, record.event.type)
+
+    worker = Worker(
+        workflow,
+        webhooks=[Webhook("portal", url, secret, types=frozenset({"certified"}))],
+        consumers=[Consumer("archive", archive)],
+        backoff=Backoff(base=1.0, max_attempts=5),
+    )
+    lags: list[int] = [consumer.lag for consumer in worker.queue.status().consumers]
+    print(lags)
+    worker.run(until=lambda: True)

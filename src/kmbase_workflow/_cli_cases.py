@@ -9,7 +9,6 @@ acts on (the clock of the workflow; default: today in Asia/Shanghai).
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,6 +51,7 @@ from .actors import Actor, Role
 from .bulk import parse_payload
 from .case import Case
 from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
+from .delivery import Waiter
 from .errors import InvalidInputError
 from .lifecycle import Trigger
 from .serialization import converter, load_application
@@ -590,7 +590,8 @@ def follow(
         float,
         typer.Option(
             "--wait",
-            help="无新事件时等待秒数，0 为读完即退出 / poll interval; 0: exit when caught up.",
+            help="无新事件时等待秒数（PostgreSQL 提交即唤醒），0 为读完即退出 / seconds to wait "
+            "for new events (PostgreSQL: woken at each commit); 0: exit when caught up.",
             metavar="SECONDS",
         ),
     ] = 0.0,
@@ -614,6 +615,7 @@ def follow(
             chosen,
         )
     store = run(chosen, lambda: open_store(existing_database(db)))
+    waiter = Waiter(store) if wait > 0 else None
 
     def batch() -> list[OutboxRecord]:
         return store.read_outbox(store.consumer_position(consumer), limit)
@@ -642,8 +644,10 @@ def follow(
 
                 run(chosen, acknowledge)
                 continue
-            if wait <= 0:
+            if waiter is None:
                 return
-            time.sleep(wait)
+            waiter.wait(wait)
     finally:
+        if waiter is not None:
+            waiter.close()
         store.close()

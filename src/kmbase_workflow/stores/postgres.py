@@ -226,7 +226,7 @@ class PostgresStore(SQLStoreBase):
             check_known(applied, f"PostgreSQL schema {self.schema}")
             for name in MIGRATION_NAMES:
                 if name not in applied:
-                    connection.execute(_MIGRATIONS[name])
+                    connection.execute(_migration(name))
                     connection.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
 
     @contextlib.contextmanager
@@ -471,6 +471,14 @@ class PostgresStore(SQLStoreBase):
                 State.REVOCATION_PENDING.value,
             ],
         )
+
+
+def _migration(name: str) -> str:
+    if name == "m005_delivery":
+        from ..delivery._schema import POSTGRES_M005  # noqa: PLC0415 - the delivery's own
+
+        return POSTGRES_M005
+    return _MIGRATIONS[name]
 
 
 def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:

@@ -241,6 +241,13 @@ class SQLiteStore(SQLStoreBase):
             for statement in _statements(SQLITE_M002):
                 db.execute(statement)
 
+        @migrations(name="m005_delivery")
+        def _delivery(db: sqlite_utils.Database) -> None:
+            from ..delivery._schema import SQLITE_M005  # noqa: PLC0415 - the delivery's own
+
+            for statement in _statements(SQLITE_M005):
+                db.execute(statement)
+
         applied = [m.name for m in migrations.applied(self.db)]
         check_known(applied, self.path)
         if not migrations.pending(self.db):

@@ -1,0 +1,442 @@
+"""Durable subscriptions: named consumers, each with its own queue over the outbox.
+
+A consumer's events travel in two steps, each at least once:
+
+1. **relay** (`DeliveryQueue.relay`): in one transaction, the consumer's cursor (the
+   store's own, `CaseStore.consumer_position`), the events after it (the store's
+   `CaseStore.read_outbox`, so an event committed late with a lower position is never
+   skipped), their rows in ``delivery_queue`` and the cursor moved past them
+   (`CaseStore.acknowledge`). On PostgreSQL the consumer's row is locked ``FOR UPDATE SKIP
+   LOCKED`` first: one relay per consumer at a time, the others go on delivering.
+2. **claim** (`DeliveryQueue.claim`), then `complete` or `fail`: a worker leases a batch
+   of rows: ``available_at`` moves to the end of the lease, so a worker that dies loses its
+   lease when it ends and another worker takes the rows again. On PostgreSQL the batch is
+   chosen ``FOR UPDATE SKIP LOCKED`` (as PostgreSQL job queues such as pgmq and
+   procrastinate do): concurrent workers take different rows without waiting on each
+   other. A row is taken only if no earlier event *of the same case* is still queued for
+   this consumer (procrastinate's "lock" rule): a case's events are handled one at a time,
+   in order, while different cases go in parallel.
+
+A handled event's row is deleted; a failed one waits (back-off) and is tried again, and
+after ``max_attempts`` it moves to ``delivery_dead``, out of the way of the case's later
+events, until an operator re-drives it (`DeliveryQueue.redrive`).
+
+On SQLite every claim runs under ``BEGIN IMMEDIATE`` (one writer at a time), so leases
+hold between processes too; the deployment it is meant for is one worker process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from .._i18n import Text
+from ..errors import InvalidInputError
+from ..stores import CaseStore, OutboxRecord
+from ..stores._rows import check_text, dumps, event_data, event_from_json, storable_key
+from ..stores._sql import SQLStoreBase
+
+__all__ = ["ConsumerStatus", "DeadLetter", "Delivery", "DeliveryQueue", "QueueStatus"]
+
+_MAX_POSITION = 2**63
+"""Positions are 64-bit integers in both databases."""
+RELAY_BATCH = 500
+"""Events relayed to one consumer per transaction."""
+
+
+@attrs.frozen
+class Delivery:
+    """An event leased to a worker for one consumer (``attempts`` counts this one)."""
+
+    consumer: str
+    record: OutboxRecord
+    attempts: int
+
+
+@attrs.frozen
+class DeadLetter:
+    """An event a consumer failed ``attempts`` times, kept until it is re-driven."""
+
+    consumer: str
+    position: int
+    case_id: str
+    event_id: str
+    event_type: str
+    attempts: int
+    failed_at: float
+    """Seconds since the epoch (database clock)."""
+    last_error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class ConsumerStatus:
+    """Where one consumer stands: ``lag`` is how many committed events it has not handled
+    (not yet relayed, plus queued), ``dead`` how many wait for an operator."""
+
+    name: str
+    position: int
+    queued: int
+    dead: int
+    lag: int
+
+
+@attrs.frozen
+class QueueStatus:
+    """The outbox head, every consumer, and the last sweep that finished."""
+
+    head: int
+    consumers: tuple[ConsumerStatus, ...]
+    last_sweep_day: str | None
+    last_sweep_at: float | None
+    """Seconds since the epoch (database clock) of the last finished sweep."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return attrs.asdict(self)
+
+
+class DeliveryQueue:
+    """The delivery tables of one SQL store (SQLite or PostgreSQL).
+
+    >>> from kmbase_workflow.stores.sqlite import SQLiteStore
+    >>> queue = DeliveryQueue(SQLiteStore(":memory:"))
+    >>> queue.relay("archive"), queue.claim("archive", "worker-1")
+    (0, [])
+    """
+
+    def __init__(self, store: CaseStore) -> None:
+        if not isinstance(store, SQLStoreBase):
+            raise InvalidInputError(
+                Text(
+                    zh="投递需要 SQLite 或 PostgreSQL 存储（内存存储不跨进程保存）",
+                    en="delivery needs a SQLite or PostgreSQL store (a memory store keeps "
+                    "nothing across processes)",
+                ),
+                hint=Text(
+                    zh="用 sqlite:///路径 或 postgresql://… 打开存储",
+                    en="open the store with sqlite:///path or postgresql://...",
+                ),
+            )
+        self.store: SQLStoreBase = store
+        self.postgres = store.PLACEHOLDER != "?"
+        self._now = (
+            "EXTRACT(EPOCH FROM clock_timestamp())::double precision"
+            if self.postgres
+            else "((julianday('now') - 2440587.5) * 86400.0)"
+        )
+        self._skip_locked = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        self._registered: set[str] = set()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _sql(self, statement: str) -> str:
+        return self.store._sql(statement.replace("{now}", self._now))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """One transaction on a connection of the store's; the store's own reads and writes
+        inside the block (``read_outbox``, ``acknowledge``) take part in it."""
+        with self.store._connection() as connection:
+            if self.postgres:
+                with connection.transaction(), self.store.using(connection):  # type: ignore[attr-defined]
+                    yield connection
+                return
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.store._connection() as connection:
+            return list(connection.execute(self._sql(statement), tuple(params)).fetchall())
+
+    # -- consumers --------------------------------------------------------------------------
+
+    def register(self, consumer: str) -> None:
+        """Make ``consumer`` known (its cursor starts at the beginning of the outbox)."""
+        check_text("consumer", consumer, indexed=True)
+        if not consumer.strip():
+            raise InvalidInputError(
+                Text(zh="消费者名称为空", en="the consumer's name is empty"),
+                hint=Text(zh="例如 portal 或 webhook:portal", en="e.g. portal or webhook:portal"),
+            )
+        if consumer in self._registered:
+            return
+        with self._transaction() as connection:
+            connection.execute(
+                self._sql(
+                    "INSERT INTO delivery_consumers (name, created_at) VALUES (?, {now}) "
+                    "ON CONFLICT (name) DO NOTHING"
+                ),
+                (consumer,),
+            )
+        self._registered.add(consumer)
+
+    def consumers(self) -> list[str]:
+        """Every registered consumer, by name."""
+        return [str(row[0]) for row in self._rows("SELECT name FROM delivery_consumers ORDER BY 1")]
+
+    def relay(
+        self, consumer: str, *, types: Collection[str] | None = None, limit: int = RELAY_BATCH
+    ) -> int:
+        """Copy the events after the consumer's cursor into its queue (only ``types``, if
+        given) and move the cursor past them, in one transaction. Returns how many events
+        were read (0: caught up, or another worker is relaying this consumer now)."""
+        self.register(consumer)
+        with self._transaction() as connection:
+            if self.postgres:
+                held = connection.execute(
+                    self._sql(
+                        "SELECT name FROM delivery_consumers WHERE name = ?" + self._skip_locked
+                    ),
+                    (consumer,),
+                ).fetchone()
+                if held is None:
+                    return 0
+            records = self.store.read_outbox(self.store.consumer_position(consumer), limit)
+            if not records:
+                return 0
+            rows = [
+                (consumer, r.position, r.event.case_id, r.event.id, dumps(event_data(r.event)))
+                for r in records
+                if types is None or r.event.type in types
+            ]
+            if rows:
+                statement = self._sql(
+                    "INSERT INTO delivery_queue (consumer, position, case_id, event_id, data, "
+                    "attempts, available_at) VALUES (?, ?, ?, ?, ?, 0, {now}) "
+                    "ON CONFLICT (consumer, position) DO NOTHING"
+                )
+                if self.postgres:
+                    with connection.cursor() as cursor:
+                        cursor.executemany(statement, rows)
+                else:
+                    connection.executemany(statement, rows)
+            self.store.acknowledge(consumer, records[-1].position)
+        return len(records)
+
+    # -- leases -----------------------------------------------------------------------------
+
+    def claim(
+        self, consumer: str, worker: str, *, limit: int = 20, lease: float = 60.0
+    ) -> list[Delivery]:
+        """Lease up to ``limit`` due events of ``consumer`` to ``worker`` for ``lease``
+        seconds: the oldest first, at most one per case (the case's oldest queued)."""
+        if not storable_key(consumer):
+            return []
+        if not (isinstance(limit, int) and limit > 0 and lease > 0):
+            raise InvalidInputError(
+                Text(zh="批量和租期须为正数", en="the batch size and the lease must be positive"),
+                hint=Text(zh="例如 limit=20, lease=60", en="e.g. limit=20, lease=60"),
+            )
+        statement = (
+            "UPDATE delivery_queue SET available_at = {now} + ?, leased_by = ?, "
+            "attempts = attempts + 1 WHERE consumer = ? AND position IN ("
+            "SELECT q.position FROM delivery_queue q WHERE q.consumer = ? "
+            "AND q.available_at <= {now} AND NOT EXISTS (SELECT 1 FROM delivery_queue e "
+            "WHERE e.consumer = q.consumer AND e.case_id = q.case_id AND e.position < q.position) "
+            f"ORDER BY q.position LIMIT ?{self._skip_locked}) "
+            "RETURNING position, data, attempts"
+        )
+        with self._transaction() as connection:
+            rows = connection.execute(
+                self._sql(statement), (lease, worker, consumer, consumer, limit)
+            ).fetchall()
+        deliveries = [
+            Delivery(
+                consumer, OutboxRecord(int(row[0]), event_from_json(_json(row[1]))), int(row[2])
+            )
+            for row in rows
+        ]
+        return sorted(deliveries, key=lambda delivery: delivery.record.position)
+
+    def complete(self, deliveries: Sequence[Delivery]) -> None:
+        """The events were handled: forget them (one transaction)."""
+        if not deliveries:
+            return
+        statement = self._sql("DELETE FROM delivery_queue WHERE consumer = ? AND position = ?")
+        rows = [(delivery.consumer, delivery.record.position) for delivery in deliveries]
+        with self._transaction() as connection:
+            if self.postgres:
+                with connection.cursor() as cursor:
+                    cursor.executemany(statement, rows)
+            else:
+                connection.executemany(statement, rows)
+
+    def fail(self, delivery: Delivery, worker: str, error: str, *, retry_in: float | None) -> None:
+        """The event failed: try again in ``retry_in`` seconds, or (``None``) move it to the
+        dead letters. Nothing happens if ``worker`` no longer holds the lease."""
+        key = (delivery.consumer, delivery.record.position, worker)
+        where = "WHERE consumer = ? AND position = ? AND leased_by = ?"
+        with self._transaction() as connection:
+            if retry_in is not None:
+                connection.execute(
+                    self._sql(
+                        "UPDATE delivery_queue SET available_at = {now} + ?, leased_by = NULL, "
+                        f"last_error = ? {where}"
+                    ),
+                    (retry_in, error, *key),
+                )
+                return
+            connection.execute(
+                self._sql(
+                    "INSERT INTO delivery_dead (consumer, position, case_id, event_id, data, "
+                    "attempts, failed_at, last_error) SELECT consumer, position, case_id, "
+                    f"event_id, data, attempts, {{now}}, ? FROM delivery_queue {where} "
+                    "ON CONFLICT (consumer, position) DO NOTHING"
+                ),
+                (error, *key),
+            )
+            connection.execute(self._sql(f"DELETE FROM delivery_queue {where}"), key)
+
+    def release(self, deliveries: Sequence[Delivery], worker: str) -> None:
+        """Give leased events back untried (a worker stopping): due now, attempt not counted."""
+        if not deliveries:
+            return
+        with self._transaction() as connection:
+            for delivery in deliveries:
+                connection.execute(
+                    self._sql(
+                        "UPDATE delivery_queue SET available_at = {now}, leased_by = NULL, "
+                        "attempts = attempts - 1 WHERE consumer = ? AND position = ? "
+                        "AND leased_by = ?"
+                    ),
+                    (delivery.consumer, delivery.record.position, worker),
+                )
+
+    # -- dead letters -----------------------------------------------------------------------
+
+    def dead_letters(self, consumer: str | None = None, *, limit: int = 1000) -> list[DeadLetter]:
+        """The dead letters (of one consumer, or all), oldest event first."""
+        if consumer is not None and not storable_key(consumer):
+            return []  # no consumer could have such a name
+        where, params = ("WHERE consumer = ? ", [consumer]) if consumer is not None else ("", [])
+        rows = self._rows(
+            "SELECT consumer, position, case_id, event_id, data, attempts, failed_at, last_error "
+            f"FROM delivery_dead {where}ORDER BY consumer, position LIMIT ?",
+            [*params, limit],
+        )
+        return [
+            DeadLetter(
+                str(row[0]), int(row[1]), str(row[2]), str(row[3]), str(_json(row[4])["type"]),
+                int(row[5]), float(row[6]), str(row[7]),
+            )
+            for row in rows
+        ]  # fmt: skip
+
+    def redrive(self, consumer: str, positions: Collection[int] | None = None) -> int:
+        """Put a consumer's dead letters (all, or those at ``positions``) back in its queue,
+        due now with no attempts counted; returns how many moved."""
+        if not storable_key(consumer):
+            return 0
+        where = "WHERE consumer = ?"
+        params: list[Any] = [consumer]
+        if positions is not None:
+            positions = {int(p) for p in positions if 0 < int(p) < _MAX_POSITION}
+            if not positions:
+                return 0
+            where += f" AND position IN ({', '.join('?' for _ in positions)})"
+            params.extend(int(position) for position in positions)
+        with self._transaction() as connection:
+            connection.execute(
+                self._sql(
+                    "INSERT INTO delivery_queue (consumer, position, case_id, event_id, data, "
+                    "attempts, available_at, last_error) SELECT consumer, position, case_id, "
+                    f"event_id, data, 0, {{now}}, last_error FROM delivery_dead {where} "
+                    "ON CONFLICT (consumer, position) DO NOTHING"
+                ),
+                params,
+            )
+            cursor = connection.execute(self._sql(f"DELETE FROM delivery_dead {where}"), params)
+            return int(cursor.rowcount)
+
+    # -- the sweep's day --------------------------------------------------------------------
+
+    def claim_sweep(self, day: str, worker: str, *, lease: float = 600.0) -> bool:
+        """Whether ``worker`` may run the sweep of ``day``: no one finished it, and no one
+        else holds it (a holder that died loses it when its lease ends)."""
+        with self._transaction() as connection:
+            row = connection.execute(
+                self._sql(
+                    "INSERT INTO delivery_sweeps (day, leased_by, lease_until) "
+                    "VALUES (?, ?, {now} + ?) ON CONFLICT (day) DO UPDATE SET "
+                    "leased_by = excluded.leased_by, lease_until = excluded.lease_until "
+                    "WHERE delivery_sweeps.finished_at IS NULL "
+                    "AND delivery_sweeps.lease_until < {now} RETURNING day"
+                ),
+                (day, worker, lease),
+            ).fetchone()
+        return row is not None
+
+    def finish_sweep(self, day: str, worker: str, events: int) -> None:
+        """Record that ``worker`` finished the sweep of ``day``, emitting ``events``."""
+        with self._transaction() as connection:
+            connection.execute(
+                self._sql(
+                    "INSERT INTO delivery_sweeps (day, leased_by, lease_until, finished_at, "
+                    "events) VALUES (?, ?, {now}, {now}, ?) ON CONFLICT (day) DO UPDATE SET "
+                    "leased_by = excluded.leased_by, finished_at = excluded.finished_at, "
+                    "events = delivery_sweeps.events + excluded.events"
+                ),
+                (day, worker, events),
+            )
+
+    def sweep_finished(self, day: str) -> bool:
+        """Whether the sweep of ``day`` finished."""
+        rows = self._rows(
+            "SELECT 1 FROM delivery_sweeps WHERE day = ? AND finished_at IS NOT NULL", [day]
+        )
+        return bool(rows)
+
+    # -- health -----------------------------------------------------------------------------
+
+    def status(self) -> QueueStatus:
+        """The outbox head, each consumer's cursor, queue, dead letters and lag."""
+        head_row = self._rows("SELECT COALESCE(MAX(position), 0) FROM outbox")
+        head = int(head_row[0][0])
+        counts = {
+            (str(row[0]), str(row[1])): int(row[2])
+            for row in self._rows(
+                "SELECT 'queued', consumer, COUNT(*) FROM delivery_queue GROUP BY consumer "
+                "UNION ALL SELECT 'dead', consumer, COUNT(*) FROM delivery_dead GROUP BY consumer"
+            )
+        }
+        consumers = []
+        for name in self.consumers():
+            position = self.store.consumer_position(name)
+            queued = counts.get(("queued", name), 0)
+            consumers.append(
+                ConsumerStatus(
+                    name=name,
+                    position=position,
+                    queued=queued,
+                    dead=counts.get(("dead", name), 0),
+                    lag=max(head - position, 0) + queued,
+                )
+            )
+        sweep = self._rows(
+            "SELECT day, finished_at FROM delivery_sweeps WHERE finished_at IS NOT NULL "
+            "ORDER BY finished_at DESC LIMIT 1"
+        )
+        return QueueStatus(
+            head=head,
+            consumers=tuple(consumers),
+            last_sweep_day=str(sweep[0][0]) if sweep else None,
+            last_sweep_at=float(sweep[0][1]) if sweep else None,
+        )
+
+
+def _json(value: str | dict[str, Any]) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else dict(value)
