@@ -1,0 +1,42 @@
+"""The HTTP service (``kmbase serve``): the workflow over HTTP, for offices whose systems do
+not speak Python. Needs the ``service`` extra (FastAPI and uvicorn).
+
+`create_app` builds the ASGI application (a host may mount it in its own server);
+`TokenAuthenticator` and `GatewayAuthenticator` say who is calling. docs/service.md shows how
+to run it, docs/service-auth.md how authentication works, docs/reference/openapi.json is its
+OpenAPI document.
+"""
+
+from ._app import (
+    ERRORS,
+    ActorParam,
+    WorkflowParam,
+    application_schema,
+    command_schema,
+    create_app,
+    iter_trigger_routes,
+    json_response,
+    trigger_path,
+)
+from ._auth import Authenticator, GatewayAuthenticator, TokenAuthenticator, sign_identity
+from ._errors import STATUSES, ServiceError, error_body, status_of
+
+__all__ = [
+    "ERRORS",
+    "STATUSES",
+    "ActorParam",
+    "Authenticator",
+    "GatewayAuthenticator",
+    "ServiceError",
+    "TokenAuthenticator",
+    "WorkflowParam",
+    "application_schema",
+    "command_schema",
+    "create_app",
+    "error_body",
+    "iter_trigger_routes",
+    "json_response",
+    "sign_identity",
+    "status_of",
+    "trigger_path",
+]

@@ -1,0 +1,1056 @@
+"""The HTTP service: an ASGI application (FastAPI) over one `Workflow`.
+
+Every write goes through the workflow's one write path and records the authenticated actor
+(``via="http"``); every request body is read by the library's own reader, so a bad document
+gets the same error, with the same paths, as from Python or the command line.
+
+A route over a Python function is one small function: take the actor and the workflow as
+parameters typed `ActorParam` and `WorkflowParam`, return `json_response(...)` of plain data
+or records, and let library errors propagate (they become their HTTP status here)::
+
+    @router.get("/queues/mine", responses=ERRORS)
+    def my_queue(actor: ActorParam, workflow: WorkflowParam) -> Response:
+        return json_response(queues.inbox(workflow, actor))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import json
+import tempfile
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import attrs
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from .._i18n import Text
+from ..actors import Actor, Role
+from ..case import Case, DeclarationRound
+from ..deadlines import (
+    Deadline,
+    change_filing_deadline,
+    earliest_certification_date,
+    notice_deadline,
+)
+from ..errors import InvalidInputError, KmbaseError
+from ..lifecycle import RECORDS, STEPS, Step, Trigger
+from ..policy import policy_in_force
+from ..serialization import _parse, loads_application, structure, unstructure
+from ..stores._rows import event_data
+from ..stores.tokens import token_store
+from ..workflow import Outcome, Workflow
+from ._auth import Authenticator, TokenAuthenticator
+from ._errors import RETRY_AFTER_SECONDS, ServiceError, error_body, status_of
+
+__all__ = [
+    "ERRORS",
+    "ActorParam",
+    "WorkflowParam",
+    "create_app",
+    "json_response",
+]
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""The largest request body read (an application with hundreds of residents is ~200 kB)."""
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error_response("Not authenticated (no token, a revoked one, a bad signature)"),
+    403: _error_response("The actor may not see this"),
+    404: _error_response("No such case (CaseNotFoundError)"),
+    409: _error_response(
+        "Refused by the rules (TransitionRefusedError, every failed rule with its article), or "
+        "a conflict (ConcurrencyConflictError, IdempotencyKeyReusedError)"
+    ),
+    422: _error_response("Bad input (InvalidInputError, ApplicationFormatError …)"),
+    503: _error_response("The store is busy or unreachable: retry after Retry-After seconds"),
+}
+"""The error responses every route documents (each an ``ErrorResponse``)."""
+
+
+def _ok(schema: dict[str, Any], description: str = "OK", status: int = 200) -> dict[int | str, Any]:
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": schema}}}
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_response(
+    data: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """``data`` (plain data, a record, or a list of records) as a JSON response."""
+    return JSONResponse(_plain(data), status_code=status, headers=headers)
+
+
+def _plain(data: object) -> Any:
+    if attrs.has(type(data)):
+        return unstructure(data)
+    if isinstance(data, list | tuple):
+        return [_plain(item) for item in data]
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
+
+
+# -- dependencies ---------------------------------------------------------------------------
+
+
+def _workflow(request: Request) -> Workflow:
+    workflow: Workflow = request.app.state.workflow
+    return workflow
+
+
+def _actor(request: Request) -> Actor:
+    authenticate: Authenticator = request.app.state.authenticate
+    client = request.client.host if request.client is not None else None
+    return authenticate(request.headers, client)
+
+
+WorkflowParam = Annotated[Workflow, Depends(_workflow)]
+"""The workflow the service runs over."""
+ActorParam = Annotated[Actor, Depends(_actor)]
+"""The authenticated actor of the request (never a role the client claims)."""
+
+
+async def _body_text(request: Request) -> str:
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            Text(zh="请求正文不是 UTF-8 文本", en="the request body is not UTF-8 text"),
+            hint=Text(zh="请以 UTF-8 编码发送 JSON", en="send JSON encoded as UTF-8"),
+        ) from None
+
+
+def _too_large() -> ServiceError:
+    return ServiceError(
+        413,
+        Text(zh="请求正文过大", en="the request body is too large"),
+        hint=Text(zh=f"上限 {MAX_BODY_BYTES} 字节", en=f"at most {MAX_BODY_BYTES:,} bytes"),
+    )
+
+
+BodyText = Annotated[str, Depends(_body_text)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Run a write at most once: a retry with the same key returns the first "
+        "outcome (replayed: true); the same key for another command is a 409. Keys are the "
+        "caller's own (scoped to the authenticated actor).",
+        max_length=200,
+    ),
+]
+
+
+def _scoped_key(actor: Actor, key: str | None) -> str | None:
+    """An idempotency key of this actor's (another caller's key can neither replay nor block
+    it)."""
+    return None if key is None else f"http:{actor.role.value}:{actor.id}:{key}"
+
+
+def _document(text: str, source: str) -> dict[str, Any]:
+    """A JSON object from a request body, read by the library's strict reader."""
+    data = _parse(text, "json", source) if text.strip() else {}
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            Text(zh=f"{source} 应为 JSON 对象", en=f"{source} must be a JSON object"),
+            hint=Text(zh='例如 {"reason": "…"}', en='for example {"reason": "..."}'),
+        )
+    return data
+
+
+@attrs.frozen(kw_only=True)
+class Command:
+    """The body of a trigger: its reason, evidence and payload."""
+
+    reason: str = ""
+    """Why (a refusal's reason is required by the steps that close a case)."""
+    evidence: tuple[str, ...] = ()
+    """References of the supporting documents."""
+    payload: Any = None
+    """The step's record (see the step's schema); none for a step that takes none."""
+    expected_version: int | None = None
+    """Act only if the case is still at this version (else 409)."""
+
+
+# -- reading rights -------------------------------------------------------------------------
+
+_SEE_ALL = frozenset({Role.CITY_BUREAU, Role.EXPERT, Role.SYSTEM})
+
+
+def _may_read(actor: Actor, case: Case) -> bool:
+    """The bureau, experts and the system read every case; a district its own district's; an
+    operator its own base's (by its credit code, as declared or after a change of operator)."""
+    if actor.role in _SEE_ALL:
+        return True
+    if actor.role is Role.DISTRICT_AUTHORITY:
+        return actor.district == case.district
+    if actor.role is Role.OPERATOR:
+        return actor.id in (
+            case.operator.unified_social_credit_code,
+            case.application.operator.unified_social_credit_code,
+        )
+    return False
+
+
+def _forbidden(what: Text) -> ServiceError:
+    return ServiceError(
+        403,
+        Text(zh=f"无权查看{what.zh}", en=f"you may not see {what.en}"),
+        hint=Text(
+            zh="县区只能查看本县区的案件，运营主体只能查看本基地的案件",
+            en="a district sees its own district's cases, an operator its own base's",
+        ),
+    )
+
+
+def _readable_case(workflow: Workflow, actor: Actor, case_id: str) -> Case:
+    case = workflow.case(case_id)
+    if not _may_read(actor, case):
+        raise _forbidden(Text(zh=f"案件 {case_id}", en=f"case {case_id}"))
+    return case
+
+
+def _outcome(outcome: Outcome, status: int = 200) -> Response:
+    return json_response(
+        {
+            "case": outcome.case,
+            "entry": outcome.entry,
+            "events": [event_data(event) for event in outcome.events],
+            "replayed": outcome.replayed,
+        },
+        status=200 if outcome.replayed else status,
+        headers={"Location": f"/cases/{urllib.parse.quote(outcome.case.id, safe='')}"},
+    )
+
+
+def _date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            Text(
+                zh=f"{name} 不是有效日期：{value[:40]!r}",
+                en=f"{name} is not a valid date: {value[:40]!r}",
+            ),
+            hint=Text(zh="请用 YYYY-MM-DD", en="use YYYY-MM-DD"),
+        ) from None
+
+
+def _deadline(deadline: Deadline) -> dict[str, Any]:
+    return {**unstructure(deadline), "label": deadline.label()}
+
+
+# -- the routes -----------------------------------------------------------------------------
+
+router = APIRouter(responses=ERRORS)
+
+
+@router.get("/health", tags=["service"], responses=_ok({"type": "object"}))
+def health(workflow: WorkflowParam) -> Response:
+    """Whether the service can reach its store (503 if not). No authentication."""
+    workflow.store.rounds()
+    return json_response({"status": "ok", "version": __version__})
+
+
+@router.get("/me", tags=["service"], responses=_ok(_ref("Actor")))
+def me(actor: ActorParam) -> Response:
+    """Who the service takes you for (the actor every write of yours records)."""
+    return json_response(actor)
+
+
+@router.get(
+    "/rounds", tags=["rounds"], responses=_ok({"type": "array", "items": _ref("DeclarationRound")})
+)
+def rounds(actor: ActorParam, workflow: WorkflowParam) -> Response:
+    """Every declaration round (第九条)."""
+    return json_response(workflow.store.rounds())
+
+
+@router.post(
+    "/rounds",
+    tags=["rounds"],
+    status_code=201,
+    responses=_ok(_ref("DeclarationRound"), "Opened", 201),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ref("DeclarationRound")}},
+        }
+    },
+)
+def open_round(actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Response:
+    """Open the year's declaration round (the city bureau, 第九条)."""
+    wanted = structure(_document(body, "round"), DeclarationRound, source="round")
+    opened = workflow.open_round(
+        wanted.year, wanted.opens_on, wanted.closes_on, actor, wanted.notice
+    )
+    return json_response(opened, status=201)
+
+
+@router.post(
+    "/rounds/{year}/selection",
+    tags=["rounds"],
+    responses=_ok({"type": "array", "items": _ref("Outcome")}),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["quota"],
+                        "properties": {
+                            "quota": {"type": "integer", "minimum": 0},
+                            "reason": {"type": "string"},
+                        },
+                        "additionalProperties": False,
+                    }
+                }
+            },
+        }
+    },
+)
+def select_round(year: int, actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Response:
+    """Rank the round's recommended cases and select the best ``quota`` (择优, 第十一条)."""
+    data = _document(body, "selection")
+    selection = structure(data, _Selection, source="selection")
+    outcomes = workflow.select_round(year, actor, quota=selection.quota, reason=selection.reason)
+    return json_response(
+        [
+            {
+                "case": o.case,
+                "entry": o.entry,
+                "events": [event_data(e) for e in o.events],
+                "replayed": False,
+            }
+            for o in outcomes
+        ]
+    )
+
+
+@attrs.frozen
+class _Selection:
+    quota: int
+    reason: str = ""
+
+
+@router.post(
+    "/cases",
+    tags=["cases"],
+    status_code=201,
+    responses=_ok(_ref("Outcome"), "Declared (200 when an idempotency key replayed it)", 201),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ref("Application")}},
+        }
+    },
+)
+def declare(
+    actor: ActorParam,
+    workflow: WorkflowParam,
+    body: BodyText,
+    idempotency_key: IdempotencyKey = None,
+    case_id: Annotated[
+        str | None, Query(max_length=200, description="The new case's id (default: a fresh one)")
+    ] = None,
+    base_id: Annotated[
+        str | None,
+        Query(max_length=200, description="The base's id (default: from its credit code)"),
+    ] = None,
+) -> Response:
+    """Declare an application (第九条): the body is the application, in the format of
+    docs/application-format.md (its JSON Schema: /schema/application.json)."""
+    application = loads_application(body, source="application")
+    outcome = workflow.declare(
+        application,
+        actor,
+        case_id=case_id,
+        base_id=base_id,
+        idempotency_key=_scoped_key(actor, idempotency_key),
+    )
+    return _outcome(outcome, status=201)
+
+
+CaseFilter = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get(
+    "/cases", tags=["cases"], responses=_ok({"type": "array", "items": _ref("CaseSummary")})
+)
+def cases(
+    actor: ActorParam,
+    workflow: WorkflowParam,
+    state: CaseFilter = None,
+    round_year: Annotated[int | None, Query(ge=0, le=9999)] = None,
+    district: CaseFilter = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Response:
+    """The cases you may see, in declaration order, filtered and paged."""
+    from ..case import State  # noqa: PLC0415 - one use
+
+    if actor.role is Role.PUBLIC:
+        raise _forbidden(Text(zh="案件列表", en="the list of cases"))
+    if actor.role is Role.DISTRICT_AUTHORITY:
+        if district is not None and district != actor.district:
+            raise _forbidden(Text(zh=f"{district}的案件", en=f"the cases of {district}"))
+        district = actor.district
+    found = workflow.cases(
+        state=State(state) if state else None, round_year=round_year, district=district
+    )
+    visible = (case for case in found if _may_read(actor, case))
+    page = itertools.islice(visible, offset, offset + limit)
+    return json_response([_summary(case) for case in page])
+
+
+def _summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "base_id": case.base_id,
+        "base_name": case.base_name,
+        "district": case.district,
+        "round_year": case.round_year,
+        "state": case.state.value,
+        "version": case.version,
+        "declared_on": case.declared_on.isoformat(),
+    }
+
+
+@router.get("/cases/{case_id}", tags=["cases"], responses=_ok(_ref("Case")))
+def show(case_id: str, actor: ActorParam, workflow: WorkflowParam) -> Response:
+    """A case as it stands (with its application)."""
+    return json_response(_readable_case(workflow, actor, case_id))
+
+
+@router.get(
+    "/cases/{case_id}/history",
+    tags=["cases"],
+    responses=_ok({"type": "array", "items": _ref("HistoryEntry")}),
+)
+def history(case_id: str, actor: ActorParam, workflow: WorkflowParam) -> Response:
+    """Every step of a case, oldest first: who, when, why, on what evidence (第二十条)."""
+    _readable_case(workflow, actor, case_id)
+    return json_response(workflow.history(case_id))
+
+
+@router.get("/cases/{case_id}/verification", tags=["cases"], responses=_ok(_ref("ChainReport")))
+def verification(case_id: str, actor: ActorParam, workflow: WorkflowParam) -> Response:
+    """Check the case against its hash-chained history (`Workflow.verify_chain`)."""
+    _readable_case(workflow, actor, case_id)
+    return json_response(workflow.verify_chain(case_id))
+
+
+@router.get(
+    "/cases/{case_id}/application-tables.xlsx",
+    tags=["exports"],
+    response_class=Response,
+    responses={200: {"description": "附件1 as a workbook", "content": {XLSX: {}}}},
+)
+def application_tables(case_id: str, actor: ActorParam, workflow: WorkflowParam) -> Response:
+    """The forms of 附件1 for the case's application (申请表 and its four tables)."""
+    from ..exports import export_application_tables  # noqa: PLC0415 - needs openpyxl
+
+    case = _readable_case(workflow, actor, case_id)
+    policy = workflow.policy_for(case)
+    return _workbook(
+        lambda path: export_application_tables(case, path, policy=policy), f"附件1-{case.id}.xlsx"
+    )
+
+
+@router.get(
+    "/rounds/{year}/districts/{district}/recommendation-table.xlsx",
+    tags=["exports"],
+    response_class=Response,
+    responses={200: {"description": "附件2 as a workbook", "content": {XLSX: {}}}},
+)
+def recommendation_table(
+    year: int, district: str, actor: ActorParam, workflow: WorkflowParam
+) -> Response:
+    """A district's 推荐汇总表 (附件2) for a round: the bureau's, or the district's own."""
+    from ..exports import export_recommendation_table  # noqa: PLC0415 - needs openpyxl
+
+    if actor.role is not Role.CITY_BUREAU and not (
+        actor.role is Role.DISTRICT_AUTHORITY and actor.district == district
+    ):
+        raise _forbidden(
+            Text(zh=f"{district}的推荐汇总表", en=f"the recommendation table of {district}")
+        )
+    return _workbook(
+        lambda path: export_recommendation_table(workflow, district, year, path),
+        f"附件2-推荐汇总表-{district}-{year}.xlsx",
+    )
+
+
+def _workbook(write: Callable[[Path], object], filename: str) -> Response:
+    with tempfile.TemporaryDirectory(prefix="kmbase-") as folder:
+        path = Path(folder) / "export.xlsx"
+        write(path)
+        content = path.read_bytes()
+    quoted = urllib.parse.quote(filename)
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f"attachment; filename=export.xlsx; filename*=UTF-8''{quoted}"
+        },
+    )
+
+
+# -- calendar and deadlines -----------------------------------------------------------------
+
+DateParam = Annotated[str, Query(max_length=40, description="YYYY-MM-DD")]
+Provisional = Annotated[
+    bool,
+    Query(description="Answer for years without an official holiday notice (marked provisional)"),
+]
+
+
+@router.get("/calendar/working-day", tags=["calendar"], responses=_ok({"type": "object"}))
+def working_day(
+    actor: ActorParam,
+    workflow: WorkflowParam,
+    date: DateParam,
+    allow_provisional: Provisional = False,
+) -> Response:
+    """Whether a day is a working day in China (with make-up working days)."""
+    day = _date(date, "date")
+    calendar = workflow.calendar
+    working = calendar.is_working_day(day, allow_provisional=allow_provisional)
+    holiday = calendar.holiday_name(day)
+    return json_response(
+        {
+            "date": day,
+            "working_day": working,
+            "holiday": None if holiday is None else {"zh": holiday.zh, "en": holiday.en},
+            "provisional": not calendar.is_official_span(day, day),
+        }
+    )
+
+
+@router.get("/calendar/add", tags=["calendar"], responses=_ok({"type": "object"}))
+def add_working_days(
+    actor: ActorParam,
+    workflow: WorkflowParam,
+    date: DateParam,
+    days: Annotated[int, Query(ge=-100_000, le=100_000)],
+    allow_provisional: Provisional = False,
+) -> Response:
+    """The ``days``-th working day after ``date`` (``date`` not counted; negative: before)."""
+    day = _date(date, "date")
+    result = workflow.calendar.add_working_days(day, days, allow_provisional=allow_provisional)
+    return json_response(
+        {
+            "date": day,
+            "days": days,
+            "result": result,
+            "provisional": not workflow.calendar.is_official_span(
+                min(day, result), max(day, result)
+            ),
+        }
+    )
+
+
+@router.get("/calendar/count", tags=["calendar"], responses=_ok({"type": "object"}))
+def count_working_days(
+    actor: ActorParam,
+    workflow: WorkflowParam,
+    start: DateParam,
+    end: DateParam,
+    allow_provisional: Provisional = False,
+) -> Response:
+    """The working days in (start, end]."""
+    first, last = _date(start, "start"), _date(end, "end")
+    total = workflow.calendar.count_working_days(first, last, allow_provisional=allow_provisional)
+    return json_response(
+        {
+            "start": first,
+            "end": last,
+            "working_days": total,
+            "provisional": not workflow.calendar.is_official_span(
+                min(first, last), max(first, last)
+            ),
+        }
+    )
+
+
+@router.get("/deadlines/notice", tags=["calendar"], responses=_ok(_ref("Deadline")))
+def notice_end(
+    actor: ActorParam,
+    workflow: WorkflowParam,
+    published: DateParam,
+    allow_provisional: Provisional = False,
+) -> Response:
+    """The last day of a public notice published on ``published`` (第十三条), and the earliest
+    day to certify after it (第十四条)."""
+    day = _date(published, "published")
+    periods = policy_in_force(workflow.policies, day).periods
+    deadline = notice_deadline(
+        day, periods, calendar=workflow.calendar, allow_provisional=allow_provisional
+    )
+    earliest = earliest_certification_date(
+        deadline, calendar=workflow.calendar, allow_provisional=allow_provisional
+    )
+    return json_response({**_deadline(deadline), "earliest_certification": earliest})
+
+
+@router.get("/deadlines/change-filing", tags=["calendar"], responses=_ok(_ref("Deadline")))
+def change_filing(
+    actor: ActorParam,
+    workflow: WorkflowParam,
+    completed: DateParam,
+    allow_provisional: Provisional = False,
+) -> Response:
+    """The last day to file a major change completed on ``completed`` (第十九条)."""
+    day = _date(completed, "completed")
+    periods = policy_in_force(workflow.policies, day).periods
+    deadline = change_filing_deadline(
+        day, periods, calendar=workflow.calendar, allow_provisional=allow_provisional
+    )
+    return json_response(_deadline(deadline))
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+def _may_follow(actor: Actor) -> None:
+    if actor.role not in (Role.CITY_BUREAU, Role.SYSTEM, Role.DISTRICT_AUTHORITY):
+        raise _forbidden(Text(zh="事件流", en="the event stream"))
+
+
+def _visible(actor: Actor, data: dict[str, Any]) -> bool:
+    if actor.role is not Role.DISTRICT_AUTHORITY:
+        return True
+    payload = data.get("payload") or {}
+    return isinstance(payload, dict) and payload.get("district") == actor.district
+
+
+@router.get(
+    "/events",
+    tags=["events"],
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-sent events: `id` is the outbox position, `event` the type, `data` the event's JSON",
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def events(
+    request: Request,
+    actor: ActorParam,
+    workflow: WorkflowParam,
+    after: Annotated[
+        int, Query(ge=0, le=2**62, description="Start after this outbox position")
+    ] = 0,
+    follow: Annotated[
+        bool, Query(description="Keep the stream open for new events (false: end when caught up)")
+    ] = True,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
+) -> Response:
+    """The outbox as a stream of server-sent events, oldest first: resume after a broken
+    connection with ``Last-Event-ID`` (browsers' EventSource sends it) or ``?after=``.
+    Delivery is at least once: deduplicate on the event's ``id``. The bureau sees every
+    event, a district its own district's."""
+    _may_follow(actor)
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        after = int(last_event_id.strip())
+    interval: float = request.app.state.poll_interval
+    store = workflow.store
+    first = await run_in_threadpool(store.read_outbox, after, 100)  # errors answered as such
+
+    async def stream() -> AsyncIterator[str]:
+        position, batch = after, first
+        yield f"retry: {int(interval * 1000)}\n\n"
+        idle = 0.0
+        while True:
+            for record in batch:
+                position = record.position
+                data = event_data(record.event)
+                if _visible(actor, data):
+                    text = json.dumps(data, ensure_ascii=False, default=str)
+                    yield f"id: {record.position}\nevent: {record.event.type}\ndata: {text}\n\n"
+            if batch:
+                idle = 0.0
+            else:
+                if not follow or await request.is_disconnected():
+                    return
+                await anyio.sleep(interval)
+                idle += interval
+                if idle >= 15:
+                    idle = 0.0
+                    yield ": keep-alive\n\n"
+            try:
+                batch = await run_in_threadpool(store.read_outbox, position, 100)
+            except KmbaseError as error:
+                yield f"event: error\ndata: {json.dumps(error_body(error), ensure_ascii=False)}\n\n"
+                return
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
+# -- the triggers, one route each, derived from the lifecycle ---------------------------------
+
+
+def trigger_path(trigger: Trigger) -> str:
+    """The route that fires ``trigger`` at a case."""
+    return f"/cases/{{case_id}}/{trigger.value}"
+
+
+def _fire_route(step: Step) -> Callable[..., Response]:
+    def fire(
+        case_id: str,
+        actor: ActorParam,
+        workflow: WorkflowParam,
+        body: BodyText,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
+        source = f"{step.trigger.value} body"
+        command = structure(_document(body, source), Command, source=source)
+        outcome = workflow.fire(
+            case_id,
+            step.trigger,
+            actor,
+            reason=command.reason,
+            evidence=command.evidence,
+            payload=step.parse_payload(command.payload),
+            expected_version=command.expected_version,
+            idempotency_key=_scoped_key(actor, idempotency_key),
+        )
+        return _outcome(outcome)
+
+    fire.__name__ = f"fire_{step.trigger.value}"
+    return fire
+
+
+def _describe(step: Step) -> str:
+    sources = ", ".join("(new)" if s is None else s.value for s in step.sources)
+    to = step.destination.value if step.destination is not None else "(unchanged: a record)"
+    roles = ", ".join(sorted(role.value for role in step.roles))
+    return (
+        f"{step.label.zh} / {step.label.en} ({step.article.zh}, {step.article.en}).\n\n"
+        f"From: {sources}. To: {to}. Who: {roles}."
+    )
+
+
+def _payload_schema(step: Step) -> dict[str, Any] | None:
+    if step.payload is None:
+        return None
+    if step.payload is str:
+        key = step.payload_key or "value"
+        return {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {key: {"type": "string"}},
+                    "required": [key],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    if step.payload is dict:
+        return {"type": "object"}
+    name = step.payload.__name__
+    if name == "NoticeAnnouncement":
+        return {
+            "anyOf": [
+                _ref(name),
+                {"type": "string", "format": "date", "description": "the first day"},
+            ]
+        }
+    return _ref(name)
+
+
+def command_schema(step: Step) -> dict[str, Any]:
+    """The JSON Schema of a trigger's body (`Command` with the step's payload)."""
+    properties: dict[str, Any] = {
+        "reason": {
+            "type": "string",
+            "description": "Why (required by the steps that close a case)",
+        },
+        "evidence": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "References of the evidence",
+        },
+        "expected_version": {
+            "anyOf": [{"type": "integer"}, {"type": "null"}],
+            "description": "Act only if the case is still at this version (else 409)",
+        },
+    }
+    payload = _payload_schema(step)
+    if payload is not None:
+        properties["payload"] = payload
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _unknown_trigger(case_id: str, name: str, actor: ActorParam) -> Response:
+    """An unknown trigger (or ``declare``, which has its own route): 422 naming the choices."""
+    trigger = Trigger(name)  # an unknown name: InvalidInputError listing the choices
+    raise InvalidInputError(
+        Text(zh=f"{trigger.value} 请用 POST /cases", en=f"{trigger.value}: use POST /cases"),
+        hint=Text(zh="申报会新建案件", en="a declaration creates the case"),
+    )
+
+
+def _add_trigger_routes(app_router: APIRouter) -> None:
+    for step in (*STEPS, *RECORDS):
+        if step.trigger is Trigger.DECLARE:
+            continue
+        app_router.add_api_route(
+            trigger_path(step.trigger),
+            _fire_route(step),
+            methods=["POST"],
+            name=step.trigger.value,
+            operation_id=f"fire_{step.trigger.value}",
+            summary=step.label.en,
+            description=_describe(step),
+            tags=["triggers" if step.destination is not None else "records"],
+            responses=_ok(_ref("Outcome")),
+            openapi_extra={
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": command_schema(step)}},
+                }
+            },
+        )
+    app_router.add_api_route(
+        "/cases/{case_id}/{name}", _unknown_trigger, methods=["POST"], include_in_schema=False
+    )
+
+
+_add_trigger_routes(router)
+
+
+# -- the application ------------------------------------------------------------------------
+
+
+def _library_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, KmbaseError)
+    status = status_of(error)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="kmbase"'}
+    return JSONResponse(error_body(error), status_code=status, headers=headers)
+
+
+def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        Text(
+            zh=f"{'.'.join(str(p) for p in problem.get('loc', ()))}：{problem.get('msg', '')}",
+            en=f"{'.'.join(str(p) for p in problem.get('loc', ()))}: {problem.get('msg', '')}",
+        )
+        for problem in error.errors()
+    ]
+    from ..errors import ApplicationFormatError  # noqa: PLC0415
+
+    return _library_error(request, ApplicationFormatError("request", problems))
+
+
+def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    text = Text(
+        zh=f"HTTP {error.status_code}：{error.detail}",
+        en=f"HTTP {error.status_code}: {error.detail}",
+    )
+    if error.status_code == 404:
+        text = Text(zh=f"没有这个地址：{request.url.path}", en=f"no such route: {request.url.path}")
+    hint = Text(zh="接口见 /openapi.json", en="see /openapi.json for the routes")
+    return _library_error(request, ServiceError(error.status_code, text, hint=hint))
+
+
+def create_app(
+    workflow: Workflow | str | None = None,
+    *,
+    auth: Authenticator | None = None,
+    poll_interval: float = 1.0,
+) -> FastAPI:
+    """The HTTP service over ``workflow`` (a `Workflow`, or a store URL for a workflow on the
+    system clock; default ``$KMBASE_DB``): an ASGI application to run under uvicorn or to
+    mount in a host's own application.
+
+    ``auth`` says who is calling (default: the API tokens kept in the workflow's store,
+    `TokenAuthenticator`; behind an SSO gateway, `GatewayAuthenticator`). ``poll_interval``:
+    how often the event stream looks at the outbox (seconds). A workflow made here from a
+    URL is closed when the application shuts down; one passed in is the caller's.
+    """
+    owned = not isinstance(workflow, Workflow)
+    flow = workflow if isinstance(workflow, Workflow) else Workflow(workflow)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            flow.close()
+
+    app = FastAPI(
+        title="kmbase workflow",
+        summary="昆明市小微企业创业创新示范基地认定 / Kunming demonstration base certification",
+        description=(
+            "The certification workflow of 昆工信规〔2022〕1号 over HTTP. Authenticate with "
+            "`Authorization: Bearer <token>` (`kmbase token issue`) or through the SSO gateway. "
+            "Errors carry the library's error code, both languages and every failed rule."
+        ),
+        version=__version__,
+        lifespan=lifespan,
+    )
+    app.state.workflow = flow
+    app.state.authenticate = (
+        auth if auth is not None else TokenAuthenticator(token_store(flow.store))
+    )
+    app.state.poll_interval = poll_interval
+    app.add_exception_handler(KmbaseError, _library_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(router)
+    app.add_api_route(
+        "/schema/application.json",
+        lambda: JSONResponse(application_schema()),
+        methods=["GET"],
+        tags=["service"],
+        summary="The JSON Schema of the application format",
+    )
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    from fastapi.openapi.utils import get_openapi  # noqa: PLC0415
+
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+        )
+        document.setdefault("components", {}).setdefault("schemas", {}).update(component_schemas())
+        document["components"]["securitySchemes"] = {
+            "token": {"type": "http", "scheme": "bearer", "description": "kmbase token issue"},
+            "gateway": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Kmbase-Identity",
+                "description": "signed by the SSO gateway (docs/service-auth.md)",
+            },
+        }
+        document["security"] = [{"token": []}, {"gateway": []}]
+        app.openapi_schema = document
+    return app.openapi_schema
+
+
+def component_schemas() -> dict[str, Any]:
+    """The records the routes read and write, as OpenAPI component schemas."""
+    from ..history import ChainReport, HistoryEntry  # noqa: PLC0415
+    from ..records import Application  # noqa: PLC0415
+    from ._errors import ERROR_SCHEMA  # noqa: PLC0415
+    from ._schema import SchemaBuilder  # noqa: PLC0415
+
+    builder = SchemaBuilder("#/components/schemas/")
+    for record in (Application, Case, HistoryEntry, ChainReport, DeclarationRound, Actor, Deadline):
+        builder.of(record)
+    for step in (*STEPS, *RECORDS):
+        if step.payload is not None and attrs.has(step.payload):
+            builder.of(step.payload)
+    schemas = dict(sorted(builder.definitions.items()))
+    schemas["ErrorResponse"] = ERROR_SCHEMA
+    schemas["Outcome"] = {
+        "title": "Outcome",
+        "description": "What a write did: the case after it, its history entry, its events.",
+        "type": "object",
+        "required": ["case", "entry", "events", "replayed"],
+        "properties": {
+            "case": _ref("Case"),
+            "entry": _ref("HistoryEntry"),
+            "events": {"type": "array", "items": {"type": "object"}},
+            "replayed": {
+                "type": "boolean",
+                "description": "An idempotency key's first outcome, nothing written",
+            },
+        },
+    }
+    schemas["CaseSummary"] = {
+        "title": "CaseSummary",
+        "type": "object",
+        "properties": {
+            name: {"type": "integer"} if name in ("round_year", "version") else {"type": "string"}
+            for name in (
+                "id",
+                "base_id",
+                "base_name",
+                "district",
+                "round_year",
+                "state",
+                "version",
+                "declared_on",
+            )
+        },
+    }
+    return schemas
+
+
+def application_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of the application format, from the records."""
+    from ..records import Application  # noqa: PLC0415
+    from ._schema import SchemaBuilder  # noqa: PLC0415
+
+    builder = SchemaBuilder("#/$defs/")
+    builder.of(Application)
+    root = builder.definitions.pop("Application")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://kmbase-workflow.example/application.schema.json",
+        **root,
+        "$defs": dict(sorted(builder.definitions.items())),
+    }
+
+
+def iter_trigger_routes() -> Iterator[tuple[Trigger, str]]:
+    """Each trigger with a route and its path (every trigger but ``declare``, which is
+    ``POST /cases``)."""
+    for step in (*STEPS, *RECORDS):
+        yield (
+            step.trigger,
+            "/cases" if step.trigger is Trigger.DECLARE else trigger_path(step.trigger),
+        )
