@@ -21,6 +21,7 @@ from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
 from ._cli_common import LangOption, OutputFormat, data_console, fail, language, run, styled
 from ._cli_export import export_app, import_app
+from ._cli_serve import serve, token_app
 from ._i18n import Lang
 from .case import State
 from .demo import DemoResult, run_demo
@@ -75,6 +76,8 @@ app.command("bulk")(bulk)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+app.command("serve")(serve)
+app.add_typer(token_app, name="token")
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}

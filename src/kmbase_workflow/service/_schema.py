@@ -17,6 +17,7 @@ import datetime as dt
 import enum
 import functools
 import inspect
+import itertools
 import textwrap
 import types
 import typing
@@ -40,7 +41,7 @@ def _field_docs(cls: type) -> dict[str, str]:
         return {}
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
     docs: dict[str, str] = {}
-    for field, after in zip(body, body[1:], strict=False):
+    for field, after in itertools.pairwise(body):
         if (
             isinstance(field, ast.AnnAssign)
             and isinstance(field.target, ast.Name)
@@ -109,12 +110,12 @@ class SchemaBuilder:
         return {"$ref": self.prefix + cls.__name__}
 
     @staticmethod
-    def _enum(cls: type[enum.Enum]) -> Schema:
+    def _enum(kind: type[enum.Enum]) -> Schema:
         return {
-            "title": cls.__name__,
-            "description": _summary(cls),
+            "title": kind.__name__,
+            "description": _summary(kind),
             "type": "string",
-            "enum": [member.value for member in cls],
+            "enum": [member.value for member in kind],
         }
 
     def _record(self, cls: type) -> Schema:
