@@ -16,6 +16,7 @@ from ._app import (
     create_app,
     iter_trigger_routes,
     json_response,
+    reference_documents,
     trigger_path,
 )
 from ._auth import Authenticator, GatewayAuthenticator, TokenAuthenticator, sign_identity
@@ -36,6 +37,7 @@ __all__ = [
     "error_body",
     "iter_trigger_routes",
     "json_response",
+    "reference_documents",
     "sign_identity",
     "status_of",
     "trigger_path",

@@ -82,6 +82,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "a conflict (ConcurrencyConflictError, IdempotencyKeyReusedError)"
     ),
     422: _error_response("Bad input (InvalidInputError, ApplicationFormatError …)"),
+    413: _error_response("The request body is too large"),
     503: _error_response("The store is busy or unreachable: retry after Retry-After seconds"),
 }
 """The error responses every route documents (each an ``ErrorResponse``)."""
@@ -272,10 +273,6 @@ def _date(value: str, name: str) -> dt.date:
         ) from None
 
 
-def _deadline(deadline: Deadline) -> dict[str, Any]:
-    return {**unstructure(deadline), "label": deadline.label()}
-
-
 # -- the routes -----------------------------------------------------------------------------
 
 router = APIRouter(responses=ERRORS)
@@ -374,7 +371,10 @@ class _Selection:
     "/cases",
     tags=["cases"],
     status_code=201,
-    responses=_ok(_ref("Outcome"), "Declared (200 when an idempotency key replayed it)", 201),
+    responses={
+        **_ok(_ref("Outcome"), "Declared", 201),
+        **_ok(_ref("Outcome"), "Replayed: the idempotency key's first outcome"),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -610,7 +610,17 @@ def count_working_days(
     )
 
 
-@router.get("/deadlines/notice", tags=["calendar"], responses=_ok(_ref("Deadline")))
+_NOTICE_ANSWER = {
+    "type": "object",
+    "required": ["deadline", "earliest_certification"],
+    "properties": {
+        "deadline": _ref("Deadline"),
+        "earliest_certification": {"type": "string", "format": "date"},
+    },
+}
+
+
+@router.get("/deadlines/notice", tags=["calendar"], responses=_ok(_NOTICE_ANSWER))
 def notice_end(
     actor: ActorParam,
     workflow: WorkflowParam,
@@ -627,10 +637,16 @@ def notice_end(
     earliest = earliest_certification_date(
         deadline, calendar=workflow.calendar, allow_provisional=allow_provisional
     )
-    return json_response({**_deadline(deadline), "earliest_certification": earliest})
+    return json_response({"deadline": deadline, "earliest_certification": earliest})
 
 
-@router.get("/deadlines/change-filing", tags=["calendar"], responses=_ok(_ref("Deadline")))
+@router.get(
+    "/deadlines/change-filing",
+    tags=["calendar"],
+    responses=_ok(
+        {"type": "object", "required": ["deadline"], "properties": {"deadline": _ref("Deadline")}}
+    ),
+)
 def change_filing(
     actor: ActorParam,
     workflow: WorkflowParam,
@@ -643,7 +659,7 @@ def change_filing(
     deadline = change_filing_deadline(
         day, periods, calendar=workflow.calendar, allow_provisional=allow_provisional
     )
-    return json_response(_deadline(deadline))
+    return json_response({"deadline": deadline})
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -933,6 +949,9 @@ def create_app(
         ),
         version=__version__,
         lifespan=lifespan,
+        # operation ids are the routes' names (declare, show, fire_certify …): what a
+        # client generated from the document calls its methods
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.workflow = flow
     app.state.authenticate = (
@@ -947,6 +966,7 @@ def create_app(
         "/schema/application.json",
         lambda: JSONResponse(application_schema()),
         methods=["GET"],
+        name="application_schema",
         tags=["service"],
         summary="The JSON Schema of the application format",
     )
@@ -1043,6 +1063,20 @@ def application_schema() -> dict[str, Any]:
         "$id": "https://kmbase-workflow.example/application.schema.json",
         **root,
         "$defs": dict(sorted(builder.definitions.items())),
+    }
+
+
+def reference_documents() -> dict[str, str]:
+    """The published documents (docs/reference/): the OpenAPI document and the JSON Schema of
+    the application format, as the files hold them."""
+
+    def text(data: object) -> str:
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    app = create_app(Workflow("memory://"))
+    return {
+        "openapi.json": text(app.openapi()),
+        "application.schema.json": text(application_schema()),
     }
 
 
