@@ -10,6 +10,11 @@ from pathlib import Path
 
 import attrs
 from fastapi.testclient import TestClient
+
+from kmbase_workflow import FixedClock, Workflow
+from kmbase_workflow.serialization import unstructure
+from kmbase_workflow.service import create_app
+from kmbase_workflow.stores.tokens import token_store
 from lifecycle_helpers import (
     ACTORS,
     CERTIFIED_ON,
@@ -19,11 +24,6 @@ from lifecycle_helpers import (
     PUBLISHED_ON,
 )
 from openapi_client import OpenAPIClient
-
-from kmbase_workflow import FixedClock, Workflow
-from kmbase_workflow.serialization import unstructure
-from kmbase_workflow.service import create_app
-from kmbase_workflow.stores.tokens import token_store
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "eligible.json"
 APPLICATION_JSON = EXAMPLE.read_text(encoding="utf-8")

@@ -14,17 +14,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 from fastapi.testclient import TestClient
-from lifecycle_helpers import BUREAU, CERTIFIED_ON, OPERATOR
-from postgres_server import URL as POSTGRES_URL
-from postgres_server import schema  # noqa: F401 - the fixture
-from service_helpers import (
-    APPLICATION_JSON,
-    Service,
-    ok,
-    service,
-    sse_events,
-    walk_to_certification,
-)
 
 from kmbase_workflow import FixedClock, Workflow
 from kmbase_workflow.actors import Actor, Role
@@ -40,6 +29,17 @@ from kmbase_workflow.service import (
     sign_identity,
 )
 from kmbase_workflow.stores.tokens import token_store
+from lifecycle_helpers import BUREAU, CERTIFIED_ON, OPERATOR
+from postgres_server import URL as POSTGRES_URL
+from postgres_server import schema  # noqa: F401 - the fixture
+from service_helpers import (
+    APPLICATION_JSON,
+    Service,
+    ok,
+    service,
+    sse_events,
+    walk_to_certification,
+)
 
 REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference"
 
@@ -116,7 +116,8 @@ def test_errors_carry_the_code_both_languages_and_the_failed_rules(memory_svc: S
     error = refused.json()["error"]
     assert error["code"] == "TransitionRefusedError"
     assert error["failures"][0]["article"] == {"zh": "第九条", "en": "Art. 9"}
-    assert "不能组织申报" in error["zh"] and "cannot open the round" in error["en"]
+    assert "不能组织申报" in error["zh"]
+    assert "cannot open the round" in error["en"]
     # a bad application: every problem with its path, as the library reports it
     data = json.loads(APPLICATION_JSON)
     data["operator"]["registered_on"] = "yesterday"
@@ -126,7 +127,8 @@ def test_errors_carry_the_code_both_languages_and_the_failed_rules(memory_svc: S
     body = bad.json()["error"]
     assert body["code"] == "ApplicationFormatError"
     paths = " ".join(problem["en"] for problem in body["problems"])
-    assert "operator.registered_on" in paths and "typo" in paths
+    assert "operator.registered_on" in paths
+    assert "typo" in paths
     missing = svc.client.show(case_id="nope")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "CaseNotFoundError"
@@ -300,7 +302,7 @@ def test_events_stream_and_resume_after_the_last_event_id(memory_svc: Service) -
     stream = bureau.events(params={"follow": False})
     assert stream.headers["content-type"].startswith("text/event-stream")
     events = sse_events(stream.text)
-    assert [e["event"] for e in events][0] == "declared"
+    assert next(e["event"] for e in events) == "declared"
     assert events[-1]["event"] == "certified"
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     resumed = sse_events(
@@ -339,9 +341,44 @@ def test_the_published_documents_are_generated_from_the_records() -> None:
 
 
 def test_the_application_schema_accepts_the_example_and_refuses_a_typo() -> None:
-    schema = json.loads((REFERENCE / "application.schema.json").read_text(encoding="utf-8"))
+    published = json.loads((REFERENCE / "application.schema.json").read_text(encoding="utf-8"))
     document = json.loads(APPLICATION_JSON)
-    jsonschema.Draft202012Validator(schema).validate(document)
+    jsonschema.Draft202012Validator(published).validate(document)
     document["operater"] = {}
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(schema).validate(document)
+        jsonschema.Draft202012Validator(published).validate(document)
+
+
+def test_the_api_reference_page_lists_every_route() -> None:
+    document = json.loads((REFERENCE / "openapi.json").read_text(encoding="utf-8"))
+    page = (REFERENCE.parent / "service-api.md").read_text(encoding="utf-8")
+    missing = [
+        f"{method.upper()} {path}"
+        for path, methods in document["paths"].items()
+        for method in methods
+        if f"| {method.upper()} | `{path}` |" not in page
+    ]
+    assert not missing, f"docs/service-api.md: list {missing}"
+
+
+def test_a_host_mounts_the_service_and_brings_its_own_authenticator() -> None:
+    from fastapi import FastAPI
+
+    from kmbase_workflow._i18n import Text
+    from kmbase_workflow.service import ServiceError
+
+    sessions = {"s-1": Actor(Role.EXPERT, "e-1", name="王五", via="http")}
+
+    def from_my_session(headers: object, client: str | None) -> Actor:
+        actor = sessions.get(headers.get("x-session", ""))
+        if actor is None:
+            raise ServiceError(401, Text(zh="未登录", en="not signed in"))
+        return actor
+
+    host = FastAPI()
+    host.mount("/kmbase", create_app(Workflow("memory://"), auth=from_my_session))
+    with TestClient(host) as http:
+        assert http.get("/kmbase/me", headers={"x-session": "s-1"}).json()["name"] == "王五"
+        refused = http.get("/kmbase/me", headers={"x-session": "forged"})
+        assert refused.status_code == 401
+        assert refused.json()["error"]["en"] == "not signed in"

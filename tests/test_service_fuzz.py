@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lifecycle_helpers import ACTORS, harness, walk_to
 
 from kmbase_workflow.case import State
 from kmbase_workflow.lifecycle import Trigger
 from kmbase_workflow.service import create_app
 from kmbase_workflow.stores.tokens import token_store
+from lifecycle_helpers import ACTORS, harness, walk_to
 
 FUZZ = settings(
     max_examples=60,
@@ -39,7 +39,7 @@ json_values = st.recursive(
     max_leaves=20,
 )
 raw_bodies = st.one_of(
-    json_values.map(lambda value: json.dumps(value)),
+    json_values.map(json.dumps),
     st.text(max_size=60),
     st.sampled_from(
         ["", "{", "[" * 5000 + "]" * 5000, '{"a": 1e999}', '{"n": ' + "9" * 5000 + "}", "\ud800"]
@@ -65,7 +65,9 @@ def _check(response: object) -> None:
     assert status < 500, response.text
     if status >= 400:
         error = response.json()["error"]
-        assert error["zh"] and error["en"] and error["code"]
+        assert error["zh"]
+        assert error["en"]
+        assert error["code"]
 
 
 @FUZZ
@@ -92,6 +94,7 @@ def test_declare_takes_any_body(
 )
 def test_every_trigger_takes_any_body(
     client: tuple[TestClient, dict[str, str]],
+    *,
     trigger: str,
     body: object,
     who: str,

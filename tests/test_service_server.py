@@ -16,6 +16,10 @@ from pathlib import Path
 
 import httpx2
 import pytest
+
+from kmbase_workflow import FixedClock, Workflow
+from kmbase_workflow.case import State
+from kmbase_workflow.serialization import unstructure
 from lifecycle_helpers import (
     BUREAU,
     CERTIFIED_ON,
@@ -30,10 +34,6 @@ from openapi_client import OpenAPIClient
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import schema  # noqa: F401 - the fixture
 from service_helpers import ok, sse_events
-
-from kmbase_workflow import FixedClock, Workflow
-from kmbase_workflow.case import State
-from kmbase_workflow.serialization import unstructure
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 KMBASE = [
@@ -134,7 +134,8 @@ def test_a_running_server_certifies_streams_and_refuses_a_revoked_token(
         body = {"payload": unstructure(DECISION)}
         first = ok(client.fire_certify(case_id="c1", json=body, headers=key))
         again = ok(client.fire_certify(case_id="c1", json=body, headers=key))
-        assert again["replayed"] is True and again["entry"] == first["entry"]
+        assert again["replayed"] is True
+        assert again["entry"] == first["entry"]
         assert ok(client.show(case_id="c1"))["state"] == "certified"
         entry = ok(client.history(case_id="c1"))[-1]
         assert entry["actor"] == {
@@ -161,7 +162,8 @@ def test_a_running_server_certifies_streams_and_refuses_a_revoked_token(
                     break
         assert sse_events("\n".join(lines) + "\n\n") == events[-1:]
         table = client.recommendation_table(year="2025", district="五华区")
-        assert table.status_code == 200 and table.content[:2] == b"PK"
+        assert table.status_code == 200
+        assert table.content[:2] == b"PK"
         revoked = kmbase("token", "revoke", token["id"], "--db", db)
         assert revoked.returncode == 0, revoked.stderr
         assert client.me().status_code == 401
