@@ -19,7 +19,7 @@ from kmbase_workflow import FixedClock, Workflow
 from kmbase_workflow.actors import Actor, Role
 from kmbase_workflow.case import State
 from kmbase_workflow.deadlines import notice_deadline
-from kmbase_workflow.errors import StoreUnavailableError
+from kmbase_workflow.errors import InvalidInputError, StoreUnavailableError
 from kmbase_workflow.lifecycle import RECORDS, STEPS, Trigger
 from kmbase_workflow.policy import load_policy
 from kmbase_workflow.service import (
@@ -207,6 +207,11 @@ def test_the_gateway_mode_takes_only_signed_fresh_identities() -> None:
     for refused in (forged, stale, claimed, {}):
         with pytest.raises(Exception, match="not authenticated"):
             gateway(refused, "10.0.0.1")
+    not_an_object = {k.lower(): v for k, v in sign_identity(secret, {}, now).items()}
+    with pytest.raises(Exception, match="malformed"):
+        gateway(not_an_object, "10.0.0.1")
+    with pytest.raises(InvalidInputError, match="too short"):
+        GatewayAuthenticator(b"short")
     behind = GatewayAuthenticator(secret, trusted_proxies=["10.0.0.0/24"], now=lambda: now)
     assert behind(headers, "10.0.0.9").id == "u-7"
     for client in ("192.168.1.1", None, "testclient"):

@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from .._i18n import Text
 from ..actors import Actor, Role
-from ..case import Case, DeclarationRound
+from ..case import Case, DeclarationRound, State
 from ..deadlines import (
     Deadline,
     change_filing_deadline,
@@ -181,7 +181,8 @@ IdempotencyKey = Annotated[
 def _scoped_key(actor: Actor, key: str | None) -> str | None:
     """An idempotency key of this actor's (another caller's key can neither replay nor block
     it)."""
-    return None if key is None else f"http:{actor.role.value}:{actor.id}:{key}"
+    # the id's length keeps the prefix unambiguous whatever the id and the key contain
+    return None if key is None else f"http:{actor.role.value}:{len(actor.id)}:{actor.id}:{key}"
 
 
 def _document(text: str, source: str) -> dict[str, Any]:
@@ -278,7 +279,9 @@ def _date(value: str, name: str) -> dt.date:
 router = APIRouter(responses=ERRORS)
 
 
-@router.get("/health", tags=["service"], responses=_ok({"type": "object"}))
+@router.get(
+    "/health", tags=["service"], responses=_ok({"type": "object"}), openapi_extra={"security": []}
+)
 def health(workflow: WorkflowParam) -> Response:
     """Whether the service can reach its store (503 if not). No authentication."""
     workflow.store.rounds()
@@ -424,8 +427,6 @@ def cases(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
     """The cases you may see, in declaration order, filtered and paged."""
-    from ..case import State  # noqa: PLC0415 - one use
-
     if actor.role is Role.PUBLIC:
         raise _forbidden(Text(zh="案件列表", en="the list of cases"))
     if actor.role is Role.DISTRICT_AUTHORITY:
@@ -1060,7 +1061,6 @@ def application_schema() -> dict[str, Any]:
     root = builder.definitions.pop("Application")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://kmbase-workflow.example/application.schema.json",
         **root,
         "$defs": dict(sorted(builder.definitions.items())),
     }

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from .._i18n import Text
 from ..actors import Actor, Role
-from ..errors import KmbaseError
+from ..errors import InvalidInputError, KmbaseError
 from ..stores.tokens import Tokens
 from ._errors import ServiceError
 
@@ -118,8 +118,7 @@ class GatewayAuthenticator:
         now: Callable[[], float] = time.time,
     ) -> None:
         if len(secret) < 32:
-            raise ServiceError(
-                500,
+            raise InvalidInputError(
                 Text(zh="网关共享密钥过短", en="the gateway's shared secret is too short"),
                 hint=Text(zh="至少 32 字节随机数据", en="use at least 32 random bytes"),
             )
@@ -162,7 +161,7 @@ class GatewayAuthenticator:
                 name=data.get("name") or "",
                 via="http",
             )
-        except (ValueError, KeyError, TypeError, binascii.Error, KmbaseError):
+        except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, KmbaseError):
             raise unauthenticated(
                 "网关身份格式无效", "the gateway's identity is malformed"
             ) from None
