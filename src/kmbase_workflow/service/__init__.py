@@ -8,19 +8,16 @@ OpenAPI document.
 """
 
 from ._app import (
-    ERRORS,
-    ActorParam,
-    WorkflowParam,
     application_schema,
     command_schema,
     create_app,
     iter_trigger_routes,
-    json_response,
     reference_documents,
     trigger_path,
 )
 from ._auth import Authenticator, GatewayAuthenticator, TokenAuthenticator, sign_identity
 from ._errors import STATUSES, ServiceError, error_body, status_of
+from ._routing import ERRORS, ActorParam, WorkflowParam, json_response
 
 __all__ = [
     "ERRORS",

@@ -4,19 +4,14 @@ Every write goes through the workflow's one write path and records the authentic
 (``via="http"``); every request body is read by the library's own reader, so a bad document
 gets the same error, with the same paths, as from Python or the command line.
 
-A route over a Python function is one small function: take the actor and the workflow as
-parameters typed `ActorParam` and `WorkflowParam`, return `json_response(...)` of plain data
-or records, and let library errors propagate (they become their HTTP status here)::
-
-    @router.get("/queues/mine", responses=ERRORS)
-    def my_queue(actor: ActorParam, workflow: WorkflowParam) -> Response:
-        return json_response(queues.inbox(workflow, actor))
+Routes are built from `kmbase_workflow.service._routing` (the actor and the workflow as
+parameters, JSON answers, the documented errors); the triggers' routes are derived from the
+lifecycle's declaration, one per step.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import itertools
 import json
 import tempfile
@@ -27,7 +22,7 @@ from typing import Annotated, Any
 
 import anyio
 import attrs
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -46,233 +41,42 @@ from ..deadlines import (
 from ..errors import InvalidInputError, KmbaseError
 from ..lifecycle import RECORDS, STEPS, Step, Trigger
 from ..policy import policy_in_force
-from ..serialization import _parse, loads_application, structure, unstructure
+from ..serialization import loads_application, structure
 from ..stores._rows import event_data
 from ..stores.tokens import token_store
-from ..workflow import Outcome, Workflow
+from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
 from ._errors import RETRY_AFTER_SECONDS, ServiceError, error_body, status_of
+from ._routing import (
+    ERRORS,
+    ActorParam,
+    BodyText,
+    Command,
+    IdempotencyKey,
+    WorkflowParam,
+    forbidden,
+    json_object,
+    json_response,
+    may_read,
+    ok_response,
+    outcome_response,
+    parse_date,
+    readable_case,
+    schema_ref,
+    scoped_key,
+)
 
 __all__ = [
-    "ERRORS",
-    "ActorParam",
-    "WorkflowParam",
+    "ROUTERS",
+    "application_schema",
+    "command_schema",
     "create_app",
-    "json_response",
+    "iter_trigger_routes",
+    "reference_documents",
+    "trigger_path",
 ]
 
-MAX_BODY_BYTES = 4 * 1024 * 1024
-"""The largest request body read (an application with hundreds of residents is ~200 kB)."""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
-    }
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _error_response("Not authenticated (no token, a revoked one, a bad signature)"),
-    403: _error_response("The actor may not see this"),
-    404: _error_response("No such case (CaseNotFoundError)"),
-    409: _error_response(
-        "Refused by the rules (TransitionRefusedError, every failed rule with its article), or "
-        "a conflict (ConcurrencyConflictError, IdempotencyKeyReusedError)"
-    ),
-    422: _error_response("Bad input (InvalidInputError, ApplicationFormatError …)"),
-    413: _error_response("The request body is too large"),
-    503: _error_response("The store is busy or unreachable: retry after Retry-After seconds"),
-}
-"""The error responses every route documents (each an ``ErrorResponse``)."""
-
-
-def _ok(schema: dict[str, Any], description: str = "OK", status: int = 200) -> dict[int | str, Any]:
-    return {
-        status: {"description": description, "content": {"application/json": {"schema": schema}}}
-    }
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def json_response(
-    data: object, status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """``data`` (plain data, a record, or a list of records) as a JSON response."""
-    return JSONResponse(_plain(data), status_code=status, headers=headers)
-
-
-def _plain(data: object) -> Any:
-    if attrs.has(type(data)):
-        return unstructure(data)
-    if isinstance(data, list | tuple):
-        return [_plain(item) for item in data]
-    if isinstance(data, dict):
-        return {key: _plain(value) for key, value in data.items()}
-    if isinstance(data, dt.date):
-        return data.isoformat()
-    return data
-
-
-# -- dependencies ---------------------------------------------------------------------------
-
-
-def _workflow(request: Request) -> Workflow:
-    workflow: Workflow = request.app.state.workflow
-    return workflow
-
-
-def _actor(request: Request) -> Actor:
-    authenticate: Authenticator = request.app.state.authenticate
-    client = request.client.host if request.client is not None else None
-    return authenticate(request.headers, client)
-
-
-WorkflowParam = Annotated[Workflow, Depends(_workflow)]
-"""The workflow the service runs over."""
-ActorParam = Annotated[Actor, Depends(_actor)]
-"""The authenticated actor of the request (never a role the client claims)."""
-
-
-async def _body_text(request: Request) -> str:
-    declared = request.headers.get("content-length", "0")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    try:
-        return b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError(
-            Text(zh="请求正文不是 UTF-8 文本", en="the request body is not UTF-8 text"),
-            hint=Text(zh="请以 UTF-8 编码发送 JSON", en="send JSON encoded as UTF-8"),
-        ) from None
-
-
-def _too_large() -> ServiceError:
-    return ServiceError(
-        413,
-        Text(zh="请求正文过大", en="the request body is too large"),
-        hint=Text(zh=f"上限 {MAX_BODY_BYTES} 字节", en=f"at most {MAX_BODY_BYTES:,} bytes"),
-    )
-
-
-BodyText = Annotated[str, Depends(_body_text)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Run a write at most once: a retry with the same key returns the first "
-        "outcome (replayed: true); the same key for another command is a 409. Keys are the "
-        "caller's own (scoped to the authenticated actor).",
-        max_length=200,
-    ),
-]
-
-
-def _scoped_key(actor: Actor, key: str | None) -> str | None:
-    """An idempotency key of this actor's (another caller's key can neither replay nor block
-    it)."""
-    # the id's length keeps the prefix unambiguous whatever the id and the key contain
-    return None if key is None else f"http:{actor.role.value}:{len(actor.id)}:{actor.id}:{key}"
-
-
-def _document(text: str, source: str) -> dict[str, Any]:
-    """A JSON object from a request body, read by the library's strict reader."""
-    data = _parse(text, "json", source) if text.strip() else {}
-    if not isinstance(data, dict):
-        raise InvalidInputError(
-            Text(zh=f"{source} 应为 JSON 对象", en=f"{source} must be a JSON object"),
-            hint=Text(zh='例如 {"reason": "…"}', en='for example {"reason": "..."}'),
-        )
-    return data
-
-
-@attrs.frozen(kw_only=True)
-class Command:
-    """The body of a trigger: its reason, evidence and payload."""
-
-    reason: str = ""
-    """Why (a refusal's reason is required by the steps that close a case)."""
-    evidence: tuple[str, ...] = ()
-    """References of the supporting documents."""
-    payload: Any = None
-    """The step's record (see the step's schema); none for a step that takes none."""
-    expected_version: int | None = None
-    """Act only if the case is still at this version (else 409)."""
-
-
-# -- reading rights -------------------------------------------------------------------------
-
-_SEE_ALL = frozenset({Role.CITY_BUREAU, Role.EXPERT, Role.SYSTEM})
-
-
-def _may_read(actor: Actor, case: Case) -> bool:
-    """The bureau, experts and the system read every case; a district its own district's; an
-    operator its own base's (by its credit code, as declared or after a change of operator)."""
-    if actor.role in _SEE_ALL:
-        return True
-    if actor.role is Role.DISTRICT_AUTHORITY:
-        return actor.district == case.district
-    if actor.role is Role.OPERATOR:
-        return actor.id in (
-            case.operator.unified_social_credit_code,
-            case.application.operator.unified_social_credit_code,
-        )
-    return False
-
-
-def _forbidden(what: Text) -> ServiceError:
-    return ServiceError(
-        403,
-        Text(zh=f"无权查看{what.zh}", en=f"you may not see {what.en}"),
-        hint=Text(
-            zh="县区只能查看本县区的案件，运营主体只能查看本基地的案件",
-            en="a district sees its own district's cases, an operator its own base's",
-        ),
-    )
-
-
-def _readable_case(workflow: Workflow, actor: Actor, case_id: str) -> Case:
-    case = workflow.case(case_id)
-    if not _may_read(actor, case):
-        raise _forbidden(Text(zh=f"案件 {case_id}", en=f"case {case_id}"))
-    return case
-
-
-def _outcome(outcome: Outcome, status: int = 200) -> Response:
-    return json_response(
-        {
-            "case": outcome.case,
-            "entry": outcome.entry,
-            "events": [event_data(event) for event in outcome.events],
-            "replayed": outcome.replayed,
-        },
-        status=200 if outcome.replayed else status,
-        headers={"Location": f"/cases/{urllib.parse.quote(outcome.case.id, safe='')}"},
-    )
-
-
-def _date(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(
-            Text(
-                zh=f"{name} 不是有效日期：{value[:40]!r}",
-                en=f"{name} is not a valid date: {value[:40]!r}",
-            ),
-            hint=Text(zh="请用 YYYY-MM-DD", en="use YYYY-MM-DD"),
-        ) from None
-
 
 # -- the routes -----------------------------------------------------------------------------
 
@@ -280,7 +84,10 @@ router = APIRouter(responses=ERRORS)
 
 
 @router.get(
-    "/health", tags=["service"], responses=_ok({"type": "object"}), openapi_extra={"security": []}
+    "/health",
+    tags=["service"],
+    responses=ok_response({"type": "object"}),
+    openapi_extra={"security": []},
 )
 def health(workflow: WorkflowParam) -> Response:
     """Whether the service can reach its store (503 if not). No authentication."""
@@ -288,14 +95,16 @@ def health(workflow: WorkflowParam) -> Response:
     return json_response({"status": "ok", "version": __version__})
 
 
-@router.get("/me", tags=["service"], responses=_ok(_ref("Actor")))
+@router.get("/me", tags=["service"], responses=ok_response(schema_ref("Actor")))
 def me(actor: ActorParam) -> Response:
     """Who the service takes you for (the actor every write of yours records)."""
     return json_response(actor)
 
 
 @router.get(
-    "/rounds", tags=["rounds"], responses=_ok({"type": "array", "items": _ref("DeclarationRound")})
+    "/rounds",
+    tags=["rounds"],
+    responses=ok_response({"type": "array", "items": schema_ref("DeclarationRound")}),
 )
 def rounds(actor: ActorParam, workflow: WorkflowParam) -> Response:
     """Every declaration round (第九条)."""
@@ -306,17 +115,17 @@ def rounds(actor: ActorParam, workflow: WorkflowParam) -> Response:
     "/rounds",
     tags=["rounds"],
     status_code=201,
-    responses=_ok(_ref("DeclarationRound"), "Opened", 201),
+    responses=ok_response(schema_ref("DeclarationRound"), "Opened", 201),
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": _ref("DeclarationRound")}},
+            "content": {"application/json": {"schema": schema_ref("DeclarationRound")}},
         }
     },
 )
 def open_round(actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Response:
     """Open the year's declaration round (the city bureau, 第九条)."""
-    wanted = structure(_document(body, "round"), DeclarationRound, source="round")
+    wanted = structure(json_object(body, "round"), DeclarationRound, source="round")
     opened = workflow.open_round(
         wanted.year, wanted.opens_on, wanted.closes_on, actor, wanted.notice
     )
@@ -326,7 +135,7 @@ def open_round(actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Re
 @router.post(
     "/rounds/{year}/selection",
     tags=["rounds"],
-    responses=_ok({"type": "array", "items": _ref("Outcome")}),
+    responses=ok_response({"type": "array", "items": schema_ref("Outcome")}),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -348,7 +157,7 @@ def open_round(actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Re
 )
 def select_round(year: int, actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Response:
     """Rank the round's recommended cases and select the best ``quota`` (择优, 第十一条)."""
-    data = _document(body, "selection")
+    data = json_object(body, "selection")
     selection = structure(data, _Selection, source="selection")
     outcomes = workflow.select_round(year, actor, quota=selection.quota, reason=selection.reason)
     return json_response(
@@ -375,13 +184,13 @@ class _Selection:
     tags=["cases"],
     status_code=201,
     responses={
-        **_ok(_ref("Outcome"), "Declared", 201),
-        **_ok(_ref("Outcome"), "Replayed: the idempotency key's first outcome"),
+        **ok_response(schema_ref("Outcome"), "Declared", 201),
+        **ok_response(schema_ref("Outcome"), "Replayed: the idempotency key's first outcome"),
     },
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": _ref("Application")}},
+            "content": {"application/json": {"schema": schema_ref("Application")}},
         }
     },
 )
@@ -406,16 +215,18 @@ def declare(
         actor,
         case_id=case_id,
         base_id=base_id,
-        idempotency_key=_scoped_key(actor, idempotency_key),
+        idempotency_key=scoped_key(actor, idempotency_key),
     )
-    return _outcome(outcome, status=201)
+    return outcome_response(outcome, status=201)
 
 
 CaseFilter = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get(
-    "/cases", tags=["cases"], responses=_ok({"type": "array", "items": _ref("CaseSummary")})
+    "/cases",
+    tags=["cases"],
+    responses=ok_response({"type": "array", "items": schema_ref("CaseSummary")}),
 )
 def cases(
     actor: ActorParam,
@@ -428,15 +239,15 @@ def cases(
 ) -> Response:
     """The cases you may see, in declaration order, filtered and paged."""
     if actor.role is Role.PUBLIC:
-        raise _forbidden(Text(zh="案件列表", en="the list of cases"))
+        raise forbidden(Text(zh="案件列表", en="the list of cases"))
     if actor.role is Role.DISTRICT_AUTHORITY:
         if district is not None and district != actor.district:
-            raise _forbidden(Text(zh=f"{district}的案件", en=f"the cases of {district}"))
+            raise forbidden(Text(zh=f"{district}的案件", en=f"the cases of {district}"))
         district = actor.district
     found = workflow.cases(
         state=State(state) if state else None, round_year=round_year, district=district
     )
-    visible = (case for case in found if _may_read(actor, case))
+    visible = (case for case in found if may_read(actor, case))
     page = itertools.islice(visible, offset, offset + limit)
     return json_response([_summary(case) for case in page])
 
@@ -454,27 +265,31 @@ def _summary(case: Case) -> dict[str, Any]:
     }
 
 
-@router.get("/cases/{case_id}", tags=["cases"], responses=_ok(_ref("Case")))
+@router.get("/cases/{case_id}", tags=["cases"], responses=ok_response(schema_ref("Case")))
 def show(case_id: str, actor: ActorParam, workflow: WorkflowParam) -> Response:
     """A case as it stands (with its application)."""
-    return json_response(_readable_case(workflow, actor, case_id))
+    return json_response(readable_case(workflow, actor, case_id))
 
 
 @router.get(
     "/cases/{case_id}/history",
     tags=["cases"],
-    responses=_ok({"type": "array", "items": _ref("HistoryEntry")}),
+    responses=ok_response({"type": "array", "items": schema_ref("HistoryEntry")}),
 )
 def history(case_id: str, actor: ActorParam, workflow: WorkflowParam) -> Response:
     """Every step of a case, oldest first: who, when, why, on what evidence (第二十条)."""
-    _readable_case(workflow, actor, case_id)
+    readable_case(workflow, actor, case_id)
     return json_response(workflow.history(case_id))
 
 
-@router.get("/cases/{case_id}/verification", tags=["cases"], responses=_ok(_ref("ChainReport")))
+@router.get(
+    "/cases/{case_id}/verification",
+    tags=["cases"],
+    responses=ok_response(schema_ref("ChainReport")),
+)
 def verification(case_id: str, actor: ActorParam, workflow: WorkflowParam) -> Response:
     """Check the case against its hash-chained history (`Workflow.verify_chain`)."""
-    _readable_case(workflow, actor, case_id)
+    readable_case(workflow, actor, case_id)
     return json_response(workflow.verify_chain(case_id))
 
 
@@ -488,7 +303,7 @@ def application_tables(case_id: str, actor: ActorParam, workflow: WorkflowParam)
     """The forms of 附件1 for the case's application (申请表 and its four tables)."""
     from ..exports import export_application_tables  # noqa: PLC0415 - needs openpyxl
 
-    case = _readable_case(workflow, actor, case_id)
+    case = readable_case(workflow, actor, case_id)
     policy = workflow.policy_for(case)
     return _workbook(
         lambda path: export_application_tables(case, path, policy=policy), f"附件1-{case.id}.xlsx"
@@ -510,7 +325,7 @@ def recommendation_table(
     if actor.role is not Role.CITY_BUREAU and not (
         actor.role is Role.DISTRICT_AUTHORITY and actor.district == district
     ):
-        raise _forbidden(
+        raise forbidden(
             Text(zh=f"{district}的推荐汇总表", en=f"the recommendation table of {district}")
         )
     return _workbook(
@@ -543,7 +358,7 @@ Provisional = Annotated[
 ]
 
 
-@router.get("/calendar/working-day", tags=["calendar"], responses=_ok({"type": "object"}))
+@router.get("/calendar/working-day", tags=["calendar"], responses=ok_response({"type": "object"}))
 def working_day(
     actor: ActorParam,
     workflow: WorkflowParam,
@@ -551,7 +366,7 @@ def working_day(
     allow_provisional: Provisional = False,
 ) -> Response:
     """Whether a day is a working day in China (with make-up working days)."""
-    day = _date(date, "date")
+    day = parse_date(date, "date")
     calendar = workflow.calendar
     working = calendar.is_working_day(day, allow_provisional=allow_provisional)
     holiday = calendar.holiday_name(day)
@@ -565,7 +380,7 @@ def working_day(
     )
 
 
-@router.get("/calendar/add", tags=["calendar"], responses=_ok({"type": "object"}))
+@router.get("/calendar/add", tags=["calendar"], responses=ok_response({"type": "object"}))
 def add_working_days(
     actor: ActorParam,
     workflow: WorkflowParam,
@@ -574,7 +389,7 @@ def add_working_days(
     allow_provisional: Provisional = False,
 ) -> Response:
     """The ``days``-th working day after ``date`` (``date`` not counted; negative: before)."""
-    day = _date(date, "date")
+    day = parse_date(date, "date")
     result = workflow.calendar.add_working_days(day, days, allow_provisional=allow_provisional)
     return json_response(
         {
@@ -588,7 +403,7 @@ def add_working_days(
     )
 
 
-@router.get("/calendar/count", tags=["calendar"], responses=_ok({"type": "object"}))
+@router.get("/calendar/count", tags=["calendar"], responses=ok_response({"type": "object"}))
 def count_working_days(
     actor: ActorParam,
     workflow: WorkflowParam,
@@ -597,7 +412,7 @@ def count_working_days(
     allow_provisional: Provisional = False,
 ) -> Response:
     """The working days in (start, end]."""
-    first, last = _date(start, "start"), _date(end, "end")
+    first, last = parse_date(start, "start"), parse_date(end, "end")
     total = workflow.calendar.count_working_days(first, last, allow_provisional=allow_provisional)
     return json_response(
         {
@@ -615,13 +430,13 @@ _NOTICE_ANSWER = {
     "type": "object",
     "required": ["deadline", "earliest_certification"],
     "properties": {
-        "deadline": _ref("Deadline"),
+        "deadline": schema_ref("Deadline"),
         "earliest_certification": {"type": "string", "format": "date"},
     },
 }
 
 
-@router.get("/deadlines/notice", tags=["calendar"], responses=_ok(_NOTICE_ANSWER))
+@router.get("/deadlines/notice", tags=["calendar"], responses=ok_response(_NOTICE_ANSWER))
 def notice_end(
     actor: ActorParam,
     workflow: WorkflowParam,
@@ -630,7 +445,7 @@ def notice_end(
 ) -> Response:
     """The last day of a public notice published on ``published`` (第十三条), and the earliest
     day to certify after it (第十四条)."""
-    day = _date(published, "published")
+    day = parse_date(published, "published")
     periods = policy_in_force(workflow.policies, day).periods
     deadline = notice_deadline(
         day, periods, calendar=workflow.calendar, allow_provisional=allow_provisional
@@ -644,8 +459,12 @@ def notice_end(
 @router.get(
     "/deadlines/change-filing",
     tags=["calendar"],
-    responses=_ok(
-        {"type": "object", "required": ["deadline"], "properties": {"deadline": _ref("Deadline")}}
+    responses=ok_response(
+        {
+            "type": "object",
+            "required": ["deadline"],
+            "properties": {"deadline": schema_ref("Deadline")},
+        }
     ),
 )
 def change_filing(
@@ -655,7 +474,7 @@ def change_filing(
     allow_provisional: Provisional = False,
 ) -> Response:
     """The last day to file a major change completed on ``completed`` (第十九条)."""
-    day = _date(completed, "completed")
+    day = parse_date(completed, "completed")
     periods = policy_in_force(workflow.policies, day).periods
     deadline = change_filing_deadline(
         day, periods, calendar=workflow.calendar, allow_provisional=allow_provisional
@@ -668,7 +487,7 @@ def change_filing(
 
 def _may_follow(actor: Actor) -> None:
     if actor.role not in (Role.CITY_BUREAU, Role.SYSTEM, Role.DISTRICT_AUTHORITY):
-        raise _forbidden(Text(zh="事件流", en="the event stream"))
+        raise forbidden(Text(zh="事件流", en="the event stream"))
 
 
 def _visible(actor: Actor, data: dict[str, Any]) -> bool:
@@ -761,7 +580,7 @@ def _fire_route(step: Step) -> Callable[..., Response]:
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         source = f"{step.trigger.value} body"
-        command = structure(_document(body, source), Command, source=source)
+        command = structure(json_object(body, source), Command, source=source)
         outcome = workflow.fire(
             case_id,
             step.trigger,
@@ -770,9 +589,9 @@ def _fire_route(step: Step) -> Callable[..., Response]:
             evidence=command.evidence,
             payload=step.parse_payload(command.payload),
             expected_version=command.expected_version,
-            idempotency_key=_scoped_key(actor, idempotency_key),
+            idempotency_key=scoped_key(actor, idempotency_key),
         )
-        return _outcome(outcome)
+        return outcome_response(outcome)
 
     fire.__name__ = f"fire_{step.trigger.value}"
     return fire
@@ -810,11 +629,11 @@ def _payload_schema(step: Step) -> dict[str, Any] | None:
     if name == "NoticeAnnouncement":
         return {
             "anyOf": [
-                _ref(name),
+                schema_ref(name),
                 {"type": "string", "format": "date", "description": "the first day"},
             ]
         }
-    return _ref(name)
+    return schema_ref(name)
 
 
 def command_schema(step: Step) -> dict[str, Any]:
@@ -862,7 +681,7 @@ def _add_trigger_routes(app_router: APIRouter) -> None:
             summary=step.label.en,
             description=_describe(step),
             tags=["triggers" if step.destination is not None else "records"],
-            responses=_ok(_ref("Outcome")),
+            responses=ok_response(schema_ref("Outcome")),
             openapi_extra={
                 "requestBody": {
                     "required": False,
@@ -876,6 +695,9 @@ def _add_trigger_routes(app_router: APIRouter) -> None:
 
 
 _add_trigger_routes(router)
+
+ROUTERS: list[APIRouter] = [router]
+"""The routers `create_app` includes: a new group of routes adds its own here."""
 
 
 # -- the application ------------------------------------------------------------------------
@@ -962,7 +784,8 @@ def create_app(
     app.add_exception_handler(KmbaseError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.include_router(router)
+    for routes in ROUTERS:
+        app.include_router(routes)
     app.add_api_route(
         "/schema/application.json",
         lambda: JSONResponse(application_schema()),
@@ -1022,8 +845,8 @@ def component_schemas() -> dict[str, Any]:
         "type": "object",
         "required": ["case", "entry", "events", "replayed"],
         "properties": {
-            "case": _ref("Case"),
-            "entry": _ref("HistoryEntry"),
+            "case": schema_ref("Case"),
+            "entry": schema_ref("HistoryEntry"),
             "events": {"type": "array", "items": {"type": "object"}},
             "replayed": {
                 "type": "boolean",
