@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
@@ -147,7 +148,7 @@ class GatewayAuthenticator:
         signature = headers.get(SIGNATURE_HEADER.lower(), "")
         if not (encoded and stamp and signature):
             raise unauthenticated("缺少网关身份头", "no identity headers from the gateway")
-        if not stamp.isdigit() or abs(self.now() - int(stamp)) > self.max_age:
+        if not re.fullmatch("[0-9]{1,12}", stamp) or abs(self.now() - int(stamp)) > self.max_age:
             raise unauthenticated("身份签名已过期", "the identity's signature is stale")
         expected = hmac.new(self.secret, f"{stamp}\n{encoded}".encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
