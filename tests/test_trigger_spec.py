@@ -42,8 +42,15 @@ from kmbase_workflow.lifecycle import (
 )
 from kmbase_workflow.records import SpotCheck
 from kmbase_workflow.serialization import unstructure
+from kmbase_workflow.service import command_schema, create_app, iter_trigger_routes
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+SERVICE = create_app(Workflow("memory://"))
+
+
+def _http_route(trigger: Trigger) -> str:
+    return dict(iter_trigger_routes())[trigger]
+
 
 EXAMPLE_PAYLOADS: dict[Trigger, object] = {
     Trigger.DECLARE: eligible_application(),
@@ -142,6 +149,11 @@ def test_every_trigger_is_complete(trigger: Trigger) -> None:
     if trigger is not Trigger.DECLARE:
         assert bulk_trigger(trigger.value) is trigger
         assert PAYLOAD_KINDS[trigger] is step.payload
+    # the HTTP service has its route, whose body takes the step's payload
+    assert "post" in SERVICE.openapi()["paths"][_http_route(trigger)]
+    if trigger is not Trigger.DECLARE:
+        body = command_schema(step)
+        assert ("payload" in body["properties"]) is (step.payload is not None)
 
 
 def test_the_docs_table_is_the_declared_table() -> None:

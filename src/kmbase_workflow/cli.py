@@ -41,6 +41,7 @@ from ._cli_common import (
     styled,
 )
 from ._cli_export import export_app, import_app
+from ._cli_serve import serve, token_app
 from ._cli_worker import worker_app
 from ._i18n import Lang
 from .case import State
@@ -97,6 +98,8 @@ app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 app.add_typer(worker_app, name="worker")
+app.command("serve")(serve)
+app.add_typer(token_app, name="token")
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}

@@ -62,13 +62,18 @@ from ._rows import (
 )
 from ._schema import MIGRATION_NAMES, POSTGRES_M001, POSTGRES_M002, check_known
 from ._sql import SQLStoreBase
+from .tokens import POSTGRES_M006
 
 __all__ = ["PostgresStore"]
 
 _PAGE = 500
 _OUTBOX_LOCK = 0x6B6D6261  # "kmba": one advisory lock id for the order of every write
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_MIGRATIONS = {"m001_initial": POSTGRES_M001, "m002_append_only": POSTGRES_M002}
+_MIGRATIONS = {
+    "m001_initial": POSTGRES_M001,
+    "m002_append_only": POSTGRES_M002,
+    "m006_api_tokens": POSTGRES_M006,  # the HTTP service's tokens (stores/tokens.py)
+}
 _ATTEMPTS = 3
 """Tries of one write that meets a deadlock or serialization failure."""
 _LOCK_CYCLE = ("40001", "40P01")  # serialization_failure, deadlock_detected

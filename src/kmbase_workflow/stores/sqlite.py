@@ -56,6 +56,7 @@ from ._rows import (
 )
 from ._schema import MIGRATION_SET, SQLITE_M001, SQLITE_M002, check_known
 from ._sql import SQLStoreBase
+from .tokens import SQLITE_M006
 
 __all__ = ["SQLiteStore"]
 
@@ -247,6 +248,10 @@ class SQLiteStore(SQLStoreBase):
 
             for statement in _statements(SQLITE_M005):
                 db.execute(statement)
+
+        @migrations(name="m006_api_tokens")
+        def _api_tokens(db: sqlite_utils.Database) -> None:
+            db.execute(SQLITE_M006)  # the HTTP service's tokens (stores/tokens.py)
 
         applied = [m.name for m in migrations.applied(self.db)]
         check_known(applied, self.path)

@@ -1,0 +1,275 @@
+"""``kmbase serve`` and ``kmbase token …``: the HTTP service and its API tokens.
+
+``serve`` runs the service (`kmbase_workflow.service`) under uvicorn; ``token issue`` gives an
+office's user a token naming its role, id and district (the secret is shown once; the
+database keeps its SHA-256), ``token list`` shows who holds one, ``token revoke`` ends one.
+Exit codes as for every command (``_cli_common``): 0 done, 2 bad input, 5 store unavailable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._cli_common import (
+    ActorDistrictOption,
+    ActorIdOption,
+    ActorNameOption,
+    ActorRoleOption,
+    DbOption,
+    FormatOption,
+    HolidaysOption,
+    JsonOption,
+    LangOption,
+    OutputFormat,
+    PolicyOption,
+    ProvisionalOption,
+    TodayOption,
+    data_console,
+    emit,
+    existing_database,
+    json_mode,
+    language,
+    make_actor,
+    open_workflow,
+    run,
+)
+from ._i18n import Text
+from .errors import InvalidInputError
+from .stores import CaseStore, open_store
+from .stores.tokens import ApiToken, Tokens, token_store
+
+__all__ = ["serve", "token_app"]
+
+token_app = typer.Typer(
+    name="token",
+    help="HTTP 服务的 API 令牌 / API tokens of the HTTP service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+GATEWAY_SECRET_VARIABLE = "KMBASE_GATEWAY_SECRET"
+"""The environment variable holding the secret the SSO gateway signs identities with."""
+
+
+def _missing_extra(error: ImportError) -> InvalidInputError:
+    return InvalidInputError(
+        Text(
+            zh=f"未安装 HTTP 服务所需的包：{error.name}", en=f"the HTTP service needs {error.name}"
+        ),
+        hint=Text(
+            zh="pip install 'kmbase-workflow[service]'", en="pip install 'kmbase-workflow[service]'"
+        ),
+    )
+
+
+def _gateway_secret(path: Path | None) -> bytes:
+    if path is not None:
+        try:
+            secret = path.read_bytes().strip()
+        except OSError as error:
+            raise InvalidInputError(
+                Text(zh=f"无法读取密钥文件 {path}：{error}", en=f"cannot read {path}: {error}"),
+                hint=Text(zh="检查 --gateway-secret-file", en="check --gateway-secret-file"),
+            ) from None
+    else:
+        secret = os.environ.get(GATEWAY_SECRET_VARIABLE, "").encode("utf-8")
+    if len(secret) < 32:
+        raise InvalidInputError(
+            Text(
+                zh="网关认证需要至少 32 字节的共享密钥",
+                en="gateway authentication needs a shared secret of at least 32 bytes",
+            ),
+            hint=Text(
+                zh=f"用 --gateway-secret-file 或环境变量 {GATEWAY_SECRET_VARIABLE} 提供",
+                en=f"give it with --gateway-secret-file or ${GATEWAY_SECRET_VARIABLE}",
+            ),
+        )
+    return secret
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="监听地址 / address to listen on.", metavar="ADDR")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口 / port.", metavar="PORT")] = 8000,
+    auth: Annotated[
+        str,
+        typer.Option(
+            "--auth",
+            help="认证方式 token|gateway / authentication: token (kmbase token issue) or gateway "
+            "(identity signed by an SSO gateway).",
+            metavar="token|gateway",
+        ),
+    ] = "token",
+    gateway_secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--gateway-secret-file",
+            help=f"网关共享密钥文件（或 ${GATEWAY_SECRET_VARIABLE}） / the gateway's shared "
+            f"secret (or ${GATEWAY_SECRET_VARIABLE}).",
+            metavar="FILE",
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="只接受来自这些地址的网关请求（可重复） / accept gateway requests only from "
+            "these addresses or networks (repeatable).",
+            metavar="NET",
+        ),
+    ] = None,
+    today: TodayOption = None,
+    allow_provisional: ProvisionalOption = False,
+    holidays: HolidaysOption = None,
+    policy: PolicyOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = "zh",
+) -> None:
+    """启动 HTTP 服务 / Run the HTTP service (OpenAPI at /docs and /openapi.json)."""
+    chosen = language(lang)
+
+    def start() -> None:
+        try:
+            import uvicorn  # noqa: PLC0415 - the service extra
+
+            from .service import GatewayAuthenticator, create_app  # noqa: PLC0415
+        except ImportError as error:
+            raise _missing_extra(error) from None
+        if auth not in ("token", "gateway"):
+            raise InvalidInputError(
+                Text(zh=f"未知的认证方式 {auth}", en=f"unknown authentication {auth}"),
+                hint=Text(zh="可用：token、gateway", en="use token or gateway"),
+            )
+        gateway = (
+            GatewayAuthenticator(
+                _gateway_secret(gateway_secret_file), trusted_proxies=trusted_proxy or ()
+            )
+            if auth == "gateway"
+            else None
+        )
+        workflow = open_workflow(
+            db,
+            today=today,
+            allow_provisional=allow_provisional,
+            holidays=holidays or (),
+            policy=policy,
+            create=True,
+        )
+        try:
+            uvicorn.run(create_app(workflow, auth=gateway), host=host, port=port, log_level="info")
+        finally:
+            workflow.close()
+
+    run(chosen, start)
+
+
+def _tokens(db: str | None, *, create: bool = False) -> tuple[Tokens, CaseStore]:
+    store = open_store(db if create else existing_database(db))
+    return token_store(store), store
+
+
+def _row(token: ApiToken) -> dict[str, object]:
+    actor = token.actor
+    return {
+        "id": token.id,
+        "role": actor.role.value,
+        "actor_id": actor.id,
+        "district": actor.district,
+        "name": actor.name,
+        "created_at": token.created_at.isoformat(),
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
+
+
+@token_app.command("issue")
+def token_issue(
+    role: ActorRoleOption,
+    actor_id: ActorIdOption,
+    district: ActorDistrictOption = None,
+    name: ActorNameOption = "",
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
+    lang: LangOption = "zh",
+) -> None:
+    """签发令牌（只显示一次） / Issue a token (its secret is shown once)."""
+    chosen = language(lang)
+
+    def issue() -> tuple[ApiToken, str]:
+        tokens, store = _tokens(db, create=True)
+        actor = make_actor(role, actor_id, district, name)
+        try:
+            return tokens.issue(actor, now=dt.datetime.now(dt.UTC))
+        finally:
+            store.close()
+
+    token, secret = run(chosen, issue)
+    if json_mode():
+        emit({**_row(token), "token": secret})
+        return
+    typer.echo(secret)
+    data_console(stderr=True).print(
+        f"令牌 {token.id}：{token.actor.describe().zh}（只显示这一次，请妥善保存）"
+        if chosen == "zh"
+        else f"token {token.id}: {token.actor.describe().en} (shown this once: keep it safe)"
+    )
+
+
+@token_app.command("list")
+def token_list(
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
+    lang: LangOption = "zh",
+) -> None:
+    """列出已签发的令牌（不含密钥） / List the tokens issued (never their secrets)."""
+    chosen = language(lang)
+
+    def listed() -> list[ApiToken]:
+        tokens, store = _tokens(db)
+        try:
+            return tokens.list()
+        finally:
+            store.close()
+
+    rows = [_row(token) for token in run(chosen, listed)]
+    if json_mode():
+        emit(rows)
+        return
+    for row in rows:
+        state = "revoked" if row["revoked_at"] else "active"
+        typer.echo(
+            f"{row['id']}\t{row['role']}\t{row['actor_id']}\t{row['district'] or ''}\t"
+            f"{row['name']}\t{state}"
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="令牌编号 / the token's id.", metavar="TOKEN_ID")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = "zh",
+) -> None:
+    """吊销令牌（立即生效） / Revoke a token (at once)."""
+    chosen = language(lang)
+
+    def revoke() -> ApiToken:
+        tokens, store = _tokens(db)
+        try:
+            return tokens.revoke(token_id, now=dt.datetime.now(dt.UTC))
+        finally:
+            store.close()
+
+    token = run(chosen, revoke)
+    if json_mode():
+        emit(_row(token))
+        return
+    typer.echo(f"{token.id}\trevoked")

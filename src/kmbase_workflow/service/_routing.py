@@ -1,0 +1,269 @@
+"""What every route of the HTTP service is built from: the authenticated actor and the
+workflow as parameters, bodies read by the library's reader, answers as JSON, the documented
+errors, and who may read what.
+
+A route over a Python function is one small function: take the actor and the workflow as
+parameters typed `ActorParam` and `WorkflowParam`, return `json_response` of plain data or
+records, and let library errors propagate (the application answers them with their HTTP
+status). A new group of routes lives in a module of its own with its own ``APIRouter``, which
+`create_app` includes (``ROUTERS`` in ``_app``)::
+
+    router = APIRouter(responses=ERRORS)
+
+    @router.get("/queues/mine", tags=["queues"], responses=ok_response({"type": "array"}))
+    def my_queue(actor: ActorParam, workflow: WorkflowParam) -> Response:
+        return json_response(queues.inbox(workflow, actor))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.parse
+from typing import Annotated, Any
+
+import attrs
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse, Response
+
+from .._i18n import Text
+from ..actors import Actor, Role
+from ..case import Case
+from ..errors import InvalidInputError
+from ..serialization import _parse, unstructure
+from ..stores._rows import event_data
+from ..workflow import Outcome, Workflow
+from ._auth import Authenticator
+from ._errors import ServiceError
+
+__all__ = [
+    "ERRORS",
+    "MAX_BODY_BYTES",
+    "ActorParam",
+    "BodyText",
+    "Command",
+    "IdempotencyKey",
+    "WorkflowParam",
+    "forbidden",
+    "json_object",
+    "json_response",
+    "may_read",
+    "ok_response",
+    "outcome_response",
+    "parse_date",
+    "readable_case",
+    "schema_ref",
+    "scoped_key",
+]
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""The largest request body read (an application with hundreds of residents is ~200 kB)."""
+
+
+def error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_response("Not authenticated (no token, a revoked one, a bad signature)"),
+    403: error_response("The actor may not see this"),
+    404: error_response("No such case (CaseNotFoundError)"),
+    409: error_response(
+        "Refused by the rules (TransitionRefusedError, every failed rule with its article), or "
+        "a conflict (ConcurrencyConflictError, IdempotencyKeyReusedError)"
+    ),
+    422: error_response("Bad input (InvalidInputError, ApplicationFormatError …)"),
+    413: error_response("The request body is too large"),
+    503: error_response("The store is busy or unreachable: retry after Retry-After seconds"),
+}
+"""The error responses every route documents (each an ``ErrorResponse``)."""
+
+
+def ok_response(
+    schema: dict[str, Any], description: str = "OK", status: int = 200
+) -> dict[int | str, Any]:
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": schema}}}
+    }
+
+
+def schema_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_response(
+    data: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """``data`` (plain data, a record, or a list of records) as a JSON response."""
+    return JSONResponse(_plain(data), status_code=status, headers=headers)
+
+
+def _plain(data: object) -> Any:
+    if attrs.has(type(data)):
+        return unstructure(data)
+    if isinstance(data, list | tuple):
+        return [_plain(item) for item in data]
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
+
+
+# -- dependencies ---------------------------------------------------------------------------
+
+
+def _workflow(request: Request) -> Workflow:
+    workflow: Workflow = request.app.state.workflow
+    return workflow
+
+
+def _actor(request: Request) -> Actor:
+    authenticate: Authenticator = request.app.state.authenticate
+    client = request.client.host if request.client is not None else None
+    return authenticate(request.headers, client)
+
+
+WorkflowParam = Annotated[Workflow, Depends(_workflow)]
+"""The workflow the service runs over."""
+ActorParam = Annotated[Actor, Depends(_actor)]
+"""The authenticated actor of the request (never a role the client claims)."""
+
+
+async def _body_text(request: Request) -> str:
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            Text(zh="请求正文不是 UTF-8 文本", en="the request body is not UTF-8 text"),
+            hint=Text(zh="请以 UTF-8 编码发送 JSON", en="send JSON encoded as UTF-8"),
+        ) from None
+
+
+def _too_large() -> ServiceError:
+    return ServiceError(
+        413,
+        Text(zh="请求正文过大", en="the request body is too large"),
+        hint=Text(zh=f"上限 {MAX_BODY_BYTES} 字节", en=f"at most {MAX_BODY_BYTES:,} bytes"),
+    )
+
+
+BodyText = Annotated[str, Depends(_body_text)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Run a write at most once: a retry with the same key returns the first "
+        "outcome (replayed: true); the same key for another command is a 409. Keys are the "
+        "caller's own (scoped to the authenticated actor).",
+        max_length=200,
+    ),
+]
+
+
+def scoped_key(actor: Actor, key: str | None) -> str | None:
+    """An idempotency key of this actor's (another caller's key can neither replay nor block
+    it)."""
+    # the id's length keeps the prefix unambiguous whatever the id and the key contain
+    return None if key is None else f"http:{actor.role.value}:{len(actor.id)}:{actor.id}:{key}"
+
+
+def json_object(text: str, source: str) -> dict[str, Any]:
+    """A JSON object from a request body, read by the library's strict reader."""
+    data = _parse(text, "json", source) if text.strip() else {}
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            Text(zh=f"{source} 应为 JSON 对象", en=f"{source} must be a JSON object"),
+            hint=Text(zh='例如 {"reason": "…"}', en='for example {"reason": "..."}'),
+        )
+    return data
+
+
+@attrs.frozen(kw_only=True)
+class Command:
+    """The body of a trigger: its reason, evidence and payload."""
+
+    reason: str = ""
+    """Why (a refusal's reason is required by the steps that close a case)."""
+    evidence: tuple[str, ...] = ()
+    """References of the supporting documents."""
+    payload: Any = None
+    """The step's record (see the step's schema); none for a step that takes none."""
+    expected_version: int | None = None
+    """Act only if the case is still at this version (else 409)."""
+
+
+# -- reading rights -------------------------------------------------------------------------
+
+_SEE_ALL = frozenset({Role.CITY_BUREAU, Role.EXPERT, Role.SYSTEM})
+
+
+def may_read(actor: Actor, case: Case) -> bool:
+    """The bureau, experts and the system read every case; a district its own district's; an
+    operator its own base's (by its credit code, as declared or after a change of operator)."""
+    if actor.role in _SEE_ALL:
+        return True
+    if actor.role is Role.DISTRICT_AUTHORITY:
+        return actor.district == case.district
+    if actor.role is Role.OPERATOR:
+        return actor.id in (
+            case.operator.unified_social_credit_code,
+            case.application.operator.unified_social_credit_code,
+        )
+    return False
+
+
+def forbidden(what: Text) -> ServiceError:
+    return ServiceError(
+        403,
+        Text(zh=f"无权查看{what.zh}", en=f"you may not see {what.en}"),
+        hint=Text(
+            zh="县区只能查看本县区的案件，运营主体只能查看本基地的案件",
+            en="a district sees its own district's cases, an operator its own base's",
+        ),
+    )
+
+
+def readable_case(workflow: Workflow, actor: Actor, case_id: str) -> Case:
+    case = workflow.case(case_id)
+    if not may_read(actor, case):
+        raise forbidden(Text(zh=f"案件 {case_id}", en=f"case {case_id}"))
+    return case
+
+
+def outcome_response(outcome: Outcome, status: int = 200) -> Response:
+    return json_response(
+        {
+            "case": outcome.case,
+            "entry": outcome.entry,
+            "events": [event_data(event) for event in outcome.events],
+            "replayed": outcome.replayed,
+        },
+        status=200 if outcome.replayed else status,
+        headers={"Location": f"/cases/{urllib.parse.quote(outcome.case.id, safe='')}"},
+    )
+
+
+def parse_date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            Text(
+                zh=f"{name} 不是有效日期：{value[:40]!r}",
+                en=f"{name} is not a valid date: {value[:40]!r}",
+            ),
+            hint=Text(zh="请用 YYYY-MM-DD", en="use YYYY-MM-DD"),
+        ) from None
