@@ -41,6 +41,7 @@ from .case import Case
 from .clock import Clock, FixedClock, SystemClock
 from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
 from .errors import InvalidInputError
+from .events import event_document
 from .lifecycle import Trigger
 from .serialization import converter, load_application
 from .stores import OutboxRecord, open_store
@@ -541,8 +542,8 @@ def follow(
 ) -> None:
     """以命名消费者读取事件（发件箱） / Follow the outbox as a named consumer.
 
-    Prints one JSON object per line (position, id, type, case, time, payload) after the
-    consumer's cursor and advances the cursor after each batch is printed: delivery is at
+    Prints one JSON object per line (its position, and the event document: id, type, who
+    acted, trigger, the states before and after, deadlines, payload) after the consumer's cursor and advances the cursor after each batch is printed: delivery is at
     least once; deduplicate on ``id``.
     """
     chosen = language(lang)
@@ -564,15 +565,11 @@ def follow(
             # a store failure (unreachable, busy) is reported with its exit code, not a trace
             records = run(chosen, batch)
             for record in records:
-                event = record.event
+                # the event document (docs/schemas/events.schema.json): who acted, the states
                 line = {
                     "position": record.position,
-                    "id": event.id,
-                    "type": event.type,
-                    "case": event.case_id,
-                    "occurred_at": event.occurred_at.isoformat(),
-                    "actor": event.actor.id,
-                    "payload": dict(event.payload),
+                    "case": record.event.case_id,
+                    **event_document(record.event),
                 }
                 typer.echo(json.dumps(line, ensure_ascii=False, default=str))
             if records:
