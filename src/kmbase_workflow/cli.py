@@ -21,6 +21,7 @@ from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
 from ._cli_common import LangOption, OutputFormat, data_console, fail, language, run, styled
 from ._cli_export import export_app, import_app
+from ._cli_relay import relay
 from ._i18n import Lang
 from .case import State
 from .demo import DemoResult, run_demo
@@ -71,6 +72,7 @@ app.command("show")(show)
 app.command("history")(history)
 app.command("sweep")(sweep)
 app.command("follow")(follow)
+app.command("relay")(relay)
 app.command("bulk")(bulk)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
