@@ -121,9 +121,9 @@ def bad_url(url: str, problem: Text) -> InvalidInputError:
             zh=f"消息代理地址无效 {shown}：{problem.zh}", en=f"bad broker URL {shown}: {problem.en}"
         ),
         hint=Text(
-            zh="例如 amqp://guest:guest@127.0.0.1:5672/%2F、nats://127.0.0.1:4222、"
+            zh="例如 amqp://用户:密码@127.0.0.1:5672/%2F、nats://127.0.0.1:4222、"
             "redis://127.0.0.1:6379/0",
-            en="for example amqp://guest:guest@127.0.0.1:5672/%2F, nats://127.0.0.1:4222, "
+            en="for example amqp://user:password@127.0.0.1:5672/%2F, nats://127.0.0.1:4222, "
             "redis://127.0.0.1:6379/0",
         ),
     )

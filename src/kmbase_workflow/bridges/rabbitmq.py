@@ -104,6 +104,9 @@ class RabbitMQSink:
         except _UNREACHABLE as error:
             self.close()
             raise unavailable(self.url, error) from None
+        except ValueError as error:  # a host name no resolver takes (UnicodeError …)
+            self.close()
+            raise bad_url(self.url, Text(zh=str(error), en=str(error))) from None
         self._channel = channel
         return channel
 

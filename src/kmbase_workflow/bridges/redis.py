@@ -61,6 +61,8 @@ class RedisStreamSink:
             raise unavailable(self.url, error) from None
         except redis.exceptions.RedisError as error:
             raise _refused(self.url, error) from None
+        except ValueError as error:  # a host name no resolver takes (UnicodeError …)
+            raise bad_url(self.url, Text(zh=str(error), en=str(error))) from None
 
     def last_position(self) -> int:
         """The outbox position of the stream's newest entry ever (0: none yet); entries
