@@ -34,7 +34,7 @@ from .events import (
 
 __all__ = ["SCHEMA_ID", "json_schema", "render"]
 
-SCHEMA_ID = "https://kmbase-workflow.readthedocs.io/schemas/events.schema.json"
+SCHEMA_ID = "urn:kmbase-workflow:schema:events"
 """The schema's ``$id`` (stable across versions; ``x-schema-version`` names the version)."""
 
 _RECORDS: dict[type, str] = {Actor: "Actor", Text: "Text", EventDeadlines: "EventDeadlines"}
