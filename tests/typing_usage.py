@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 import kmbase_workflow as kb
+from kmbase_workflow.bridges import RelayReport, open_sink, relay
+from kmbase_workflow.events import event_document, event_from_document
 
 
 def judge(path: str) -> tuple[bool, list[str]]:
@@ -53,3 +55,17 @@ def host_actor(application: kb.Application) -> tuple[kb.Actor, kb.Actor]:
     operator = kb.Actor.for_operator(application.operator)
     official = kb.Actor(kb.Role.DISTRICT_AUTHORITY, "u-1024", district="五华区", name="张三")
     return operator, official
+
+
+def event_consumer(document: dict[str, object]) -> tuple[int, str | None, dt.date | None]:
+    # a consumer of the event document: who acted, the states, the version
+    event: kb.Event = event_from_document(document)
+    again: dict[str, object] = event_document(event)
+    assert again["id"] == event.id
+    return event.schema_version, event.to_state, event.deadlines.notice_end
+
+
+def relay_to_broker(store: kb.CaseStore, url: str) -> int:
+    with open_sink(url, stream="KMBASE_EVENTS") as sink:
+        report: RelayReport = relay(store, sink, consumer="nats", until_caught_up=True)
+    return report.position

@@ -69,6 +69,8 @@ from .eligibility import (
 )
 from .errors import (
     ApplicationFormatError,
+    BrokerError,
+    BrokerUnavailableError,
     CalendarDataConflictError,
     CalendarDataMissingError,
     CalendarError,
@@ -169,6 +171,8 @@ __all__ = [
     "Application",
     "ApplicationFormatError",
     "Base",
+    "BrokerError",
+    "BrokerUnavailableError",
     "BulkReport",
     "CalendarDataConflictError",
     "CalendarDataMissingError",

@@ -492,8 +492,7 @@ def _writer(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
         data: dict[str, Any] = inner(event)
         if event.schema_version == 1:  # written back exactly as stored (its digest holds)
             data = {key: value for key, value in data.items() if key not in version_1}
-        data["type"] = event.type
-        return data
+        return {"type": event.type, **data}  # the type first: what a reader looks at first
 
     return write
 
