@@ -29,6 +29,7 @@ URL                 bridge                                  extra
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import logging
@@ -155,6 +156,21 @@ def unavailable(url: str, error: BaseException) -> BrokerUnavailableError:
             "(nothing unconfirmed was acknowledged, so it is sent again)",
         ),
     )
+
+
+def _shut_down(loop: asyncio.AbstractEventLoop) -> None:
+    """Close an async driver's private event loop, letting its background tasks (readers,
+    heartbeats) finish first, so nothing is left pending or unawaited."""
+
+    async def finish() -> None:
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await loop.shutdown_asyncgens()
+
+    loop.run_until_complete(finish())
+    loop.close()
 
 
 def open_sink(url: str, **options: str | int | float) -> Sink:

@@ -4,8 +4,9 @@ Each event is published to the subject ``<subject>.<type>`` (default prefix
 ``kmbase.events``: ``kmbase.events.certified`` …) of a JetStream stream (default
 ``KMBASE_EVENTS``, created with the subjects ``<subject>.>`` if it does not exist), with the
 header ``Nats-Msg-Id`` set to the event id and the headers of
-`kmbase_workflow.bridges.message_headers`. `NatsSink.publish` returns once JetStream has
-acknowledged (``PubAck``) every message, i.e. stored it in the stream.
+`kmbase_workflow.bridges.message_headers`. `NatsSink.publish` writes the batch in order and
+returns once JetStream has acknowledged (``PubAck``) every message, i.e. stored it in the
+stream.
 
 JetStream drops a message whose ``Nats-Msg-Id`` it has already stored within the stream's
 duplicate window (two minutes by default): a batch re-sent after a crash within the window is
@@ -28,11 +29,12 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
 
 from .._i18n import Text
 from ..errors import BrokerError
 from ..stores import OutboxRecord
-from . import bad_url, hide_password, message_body, message_headers, unavailable
+from . import _shut_down, bad_url, hide_password, message_body, message_headers, unavailable
 
 __all__ = ["DEFAULT_STREAM", "DEFAULT_SUBJECT", "NatsSink", "connect"]
 
@@ -49,7 +51,7 @@ async def _quiet(_error: Exception) -> None:
 
 
 class NatsSink:
-    """Publishes outbox records to a JetStream stream, each acknowledged before the next."""
+    """Publishes outbox records to a JetStream stream, a batch acknowledged at once."""
 
     def __init__(
         self,
@@ -122,19 +124,32 @@ class NatsSink:
         self._jetstream = jetstream
         return jetstream
 
-    def publish(self, records: Sequence[OutboxRecord]) -> None:
-        """Publish ``records`` in order, each acknowledged by JetStream before the next."""
-        jetstream = self._open()
+    async def _publish(self, jetstream: JetStreamContext, records: Sequence[OutboxRecord]) -> None:
+        # Written one after the other (so in outbox order), acknowledged all at once: waiting
+        # for each PubAck would cost a round trip per event.
+        pending: list[asyncio.Future[PubAck]] = []
         try:
             for record in records:
-                self._run(
-                    jetstream.publish(
+                pending.append(
+                    await jetstream.publish_async(
                         f"{self.subject}.{record.event.type}",
                         message_body(record),
-                        timeout=self.timeout,
+                        wait_stall=self.timeout,
                         headers={"Nats-Msg-Id": record.event.id, **message_headers(record)},
                     )
                 )
+            await asyncio.gather(*pending)
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def publish(self, records: Sequence[OutboxRecord]) -> None:
+        """Publish ``records`` in order; return once JetStream acknowledged every one."""
+        if not records:
+            return
+        jetstream = self._open()
+        try:
+            self._run(self._publish(jetstream, records))
         except (nats.js.errors.APIError, nats.js.errors.NoStreamResponseError) as error:
             raise _refused(self.url, error) from None
         except (OSError, TimeoutError, nats.errors.Error) as error:
@@ -152,7 +167,7 @@ class NatsSink:
         if self._loop.is_closed():
             return
         self._drop()
-        self._loop.close()
+        _shut_down(self._loop)
 
     def __enter__(self) -> Self:
         return self
