@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -465,8 +466,21 @@ def event_from_document(data: Mapping[str, Any]) -> Event:
             Text(zh=f"未知的事件类型：{kind!r}", en=f"unknown event type: {kind!r}"),
             hint=Text(zh=f"可用：{names}", en=f"one of: {names}"),
         )
-    known = {field.name for field in attrs.fields(cls)}
-    return structure({k: v for k, v in data.items() if k in known}, cls, source="event")
+    return structure(_known(data, cls), cls, source="event")
+
+
+def _known(data: Mapping[str, Any], cls: type) -> dict[str, Any]:
+    """``data`` without the keys ``cls`` (an attrs class) does not know, in nested records too
+    (the actor, the article, the deadlines): what a later minor version may have added."""
+    fields = attrs.fields_dict(attrs.resolve_types(cls))
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None:
+            continue
+        nested = [kind for kind in (field.type, *typing.get_args(field.type)) if attrs.has(kind)]
+        kept[key] = _known(value, nested[0]) if nested and isinstance(value, Mapping) else value
+    return kept
 
 
 def _reader(cls: type[Event]) -> Callable[[Any, Any], Event]:
