@@ -6,8 +6,10 @@ import time
 
 import numpy as np
 
-from kmbase_workflow import application_columns, evaluate, evaluate_population, load_policy
+from kmbase_workflow import evaluate
+from kmbase_workflow.eligibility import application_columns, evaluate_population
 from kmbase_workflow.examples import eligible_application, ineligible_application
+from kmbase_workflow.policy import load_policy
 
 
 def _population(size: int) -> dict[str, np.ndarray]:

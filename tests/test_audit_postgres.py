@@ -1,4 +1,4 @@
-"""The PostgreSQL side of the audit: the privileges docs/audit.md grants the application's
+"""The PostgreSQL side of the audit: the privileges docs/explanation/audit.md grants the application's
 role are enough to work and too few to alter the record; the audit reads JSONB and dates."""
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import sample_case, sample_change
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "audit.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "explanation" / "audit.md"
 
 
 def _grants(schema_name: str, role: str) -> list[str]:
     block = re.search(r"```sql\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
-    assert block is not None, "docs/audit.md lost its GRANT block"
+    assert block is not None, "docs/explanation/audit.md lost its GRANT block"
     text = block.group(1).replace("kmbase_app", role).replace("kmbase.", f"{schema_name}.")
     text = text.replace("SCHEMA kmbase ", f"SCHEMA {schema_name} ")
     return [line for line in text.splitlines() if line.strip()]

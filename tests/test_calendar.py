@@ -358,7 +358,7 @@ def test_malformed_notices(data: dict[str, object], fragment: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         cal.load_notice(data)
     assert fragment in info.value.describe("en")
-    assert "docs/calendar.md" in info.value.describe("zh")
+    assert "docs/explanation/calendar.md" in info.value.describe("zh")
 
 
 def test_notice_files_toml_and_json(tmp_path: Path) -> None:

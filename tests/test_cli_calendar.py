@@ -31,8 +31,8 @@ def run() -> CliRunner:
         (["calendar", "add", "2023-09-28", "1"], "2023-10-07"),
         (["calendar", "add", "--", "2023-10-07", "-1"], "2023-09-28"),  # "--" before negatives
         (["calendar", "count", "2025-09-26", "2025-10-10"], "5"),
-        (["deadline", "publicity", "2023-11-06"], "2023-11-17"),
-        (["deadline", "publicity", "2025-09-26"], "2025-10-15"),
+        (["deadline", "notice", "2023-11-06"], "2023-11-17"),
+        (["deadline", "notice", "2025-09-26"], "2025-10-15"),
         (["deadline", "change-filing", "2025-09-25"], "2025-10-15"),
     ],
 )
@@ -48,7 +48,7 @@ def test_missing_year_exits_3_with_bilingual_message(run: CliRunner) -> None:
     assert str(NEXT) in result.stderr
     assert "--allow-provisional" in result.stderr
     assert result.stdout == ""
-    zh = run.invoke(app, ["deadline", "publicity", f"{NEXT}-01-04"])
+    zh = run.invoke(app, ["deadline", "notice", f"{NEXT}-01-04"])
     assert zh.exit_code == 3
     assert "尚未载入" in zh.stderr
 
@@ -60,7 +60,7 @@ def test_allow_provisional_marks_output(run: CliRunner) -> None:
     for args in (
         ["calendar", "is-working-day", f"{NEXT}-03-03"],
         ["calendar", "count", f"{NEXT - 1}-12-01", f"{NEXT}-01-10"],
-        ["deadline", "publicity", f"{NEXT - 1}-12-24"],
+        ["deadline", "notice", f"{NEXT - 1}-12-24"],
         ["deadline", "change-filing", f"{NEXT - 1}-12-24"],
     ):
         result = run.invoke(app, [*args, "--allow-provisional"])
@@ -97,7 +97,7 @@ def test_conflicting_notice_exits_2(run: CliRunner, tmp_path: Path) -> None:
         ["calendar", "is-working-day", "2025-13-01"],
         ["calendar", "add", "yesterday", "3"],
         ["calendar", "count", "2025-01-01", "soon"],
-        ["deadline", "publicity", "26/09/2025"],
+        ["deadline", "notice", "26/09/2025"],
         ["deadline", "change-filing", ""],
         ["calendar", "is-working-day", "2025-01-02", "--lang", "fr"],
     ],
@@ -115,7 +115,7 @@ def test_bad_count_is_a_usage_error(run: CliRunner) -> None:
 
 
 def test_explain_names_article_and_holidays(run: CliRunner) -> None:
-    result = run.invoke(app, ["deadline", "publicity", "2025-09-26", "--explain", "--lang", "en"])
+    result = run.invoke(app, ["deadline", "notice", "2025-09-26", "--explain", "--lang", "en"])
     assert result.exit_code == 0
     assert "Art. 13" in result.stdout
     assert "National Day" in result.stdout

@@ -11,9 +11,9 @@ import attrs
 import pytest
 from typer.testing import CliRunner
 
-from kmbase_workflow import dumps_json
 from kmbase_workflow.cli import app
 from kmbase_workflow.examples import eligible_application, ineligible_application
+from kmbase_workflow.serialization import dumps_json
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 
 runner = CliRunner()

@@ -11,11 +11,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kmbase_workflow import dumps_json
 from kmbase_workflow._cli_export import export_app, import_app
 from kmbase_workflow.examples import eligible_application
 from kmbase_workflow.exports import export_roster, export_staff
-from kmbase_workflow.serialization import load_application
+from kmbase_workflow.serialization import dumps_json, load_application
 from kmbase_workflow.workflow import Workflow
 from lifecycle_helpers import BUREAU, ROUND_CLOSES, ROUND_OPENS, Harness, harness
 from test_exports import district_round, in_form_order

@@ -19,8 +19,8 @@ from kmbase_workflow.deadlines import (
     change_filing_deadline,
     earliest_certification_date,
     expiry_reminders,
-    in_public_notice,
-    public_notice_deadline,
+    in_notice,
+    notice_deadline,
     reapplication_year,
     validity_deadline,
 )
@@ -30,8 +30,8 @@ from kmbase_workflow.policy._model import (
     Counting,
     DeclarationWindow,
     EndOfPeriodRule,
+    NoticePeriod,
     Periods,
-    PublicNoticePeriod,
     ValidityPeriod,
     ValidityStart,
     WorkingDayPeriod,
@@ -45,7 +45,7 @@ def _text(zh: str, en: str) -> Text:
 
 
 PERIODS = Periods(
-    public_notice=PublicNoticePeriod(
+    notice=NoticePeriod(
         _text("第十三条", "Art. 13"), 10, Counting.START_DAY_COUNTS, _text("公示", "notice")
     ),
     change_filing=WorkingDayPeriod(
@@ -79,10 +79,10 @@ def cal() -> WorkingDayCalendar:
     return WorkingDayCalendar()
 
 
-def test_public_notice_regulation_example(cal: WorkingDayCalendar) -> None:
-    notice = public_notice_deadline(D(2023, 11, 6), PERIODS, calendar=cal)
+def test_notice_regulation_example(cal: WorkingDayCalendar) -> None:
+    notice = notice_deadline(D(2023, 11, 6), PERIODS, calendar=cal)
     assert notice.due == D(2023, 11, 17)
-    assert notice.kind is DeadlineKind.PUBLIC_NOTICE
+    assert notice.kind is DeadlineKind.NOTICE
     assert notice.article == Text(zh="第十三条", en="Art. 13")
     assert notice.convention == "start_day_counts"
     assert not notice.provisional
@@ -90,36 +90,36 @@ def test_public_notice_regulation_example(cal: WorkingDayCalendar) -> None:
     assert earliest_certification_date(notice, calendar=cal) == D(2023, 11, 20)
 
 
-def test_public_notice_across_national_day_2025(cal: WorkingDayCalendar) -> None:
+def test_notice_across_national_day_2025(cal: WorkingDayCalendar) -> None:
     # Fri 26, Sun 28 (worked), Mon 29, Tue 30 Sep; 1-8 Oct off; Thu 9, Fri 10, Sat 11 (worked),
     # Mon 13, Tue 14, Wed 15 Oct.
-    notice = public_notice_deadline(D(2025, 9, 26), PERIODS, calendar=cal)
+    notice = notice_deadline(D(2025, 9, 26), PERIODS, calendar=cal)
     assert notice.due == D(2025, 10, 15)
     assert "2025-09-28" in notice.explanation.en
     assert "国庆节" in notice.explanation.zh
     assert earliest_certification_date(notice, calendar=cal) == D(2025, 10, 16)
-    assert in_public_notice(notice, D(2025, 10, 3))
-    assert in_public_notice(notice, D(2025, 10, 15))
-    assert not in_public_notice(notice, D(2025, 10, 16))
-    assert not in_public_notice(notice, D(2025, 9, 25))
+    assert in_notice(notice, D(2025, 10, 3))
+    assert in_notice(notice, D(2025, 10, 15))
+    assert not in_notice(notice, D(2025, 10, 16))
+    assert not in_notice(notice, D(2025, 9, 25))
 
 
-def test_public_notice_published_on_a_holiday_2026(cal: WorkingDayCalendar) -> None:
+def test_notice_published_on_a_holiday_2026(cal: WorkingDayCalendar) -> None:
     # 25 Sep 2026 is Mid-Autumn: day 1 is Mon 28 Sep; 1-7 Oct off; Sat 10 Oct worked.
-    notice = public_notice_deadline(D(2026, 9, 25), PERIODS, calendar=cal)
+    notice = notice_deadline(D(2026, 9, 25), PERIODS, calendar=cal)
     assert notice.due == D(2026, 10, 15)
     assert not notice.provisional
 
 
-def test_public_notice_across_spring_festival_2024(cal: WorkingDayCalendar) -> None:
+def test_notice_across_spring_festival_2024(cal: WorkingDayCalendar) -> None:
     # Thu 1, Fri 2, Sun 4 (worked), Mon 5 .. Fri 9 Feb (8 days), 10-17 off, Sun 18 (worked) = 9,
     # Mon 19 = 10.
-    assert public_notice_deadline(D(2024, 2, 1), PERIODS, calendar=cal).due == D(2024, 2, 19)
+    assert notice_deadline(D(2024, 2, 1), PERIODS, calendar=cal).due == D(2024, 2, 19)
 
 
 def test_naive_weekday_count_would_be_wrong(cal: WorkingDayCalendar) -> None:
     naive_due = D(2025, 10, 9)  # 10 Mon-Fri days from Fri 26 Sep ignoring holidays
-    assert public_notice_deadline(D(2025, 9, 26), PERIODS, calendar=cal).due != naive_due
+    assert notice_deadline(D(2025, 9, 26), PERIODS, calendar=cal).due != naive_due
 
 
 def test_change_filing_excludes_completion_day(cal: WorkingDayCalendar) -> None:
@@ -145,14 +145,14 @@ def test_counting_convention_comes_from_the_period(cal: WorkingDayCalendar) -> N
 def test_provisional_and_missing(cal: WorkingDayCalendar) -> None:
     late = D(cal.official_through, 12, 24)
     with pytest.raises(CalendarDataMissingError) as info:
-        public_notice_deadline(late, PERIODS, calendar=cal)
+        notice_deadline(late, PERIODS, calendar=cal)
     assert info.value.exit_code == 3
-    notice = public_notice_deadline(late, PERIODS, calendar=cal, allow_provisional=True)
+    notice = notice_deadline(late, PERIODS, calendar=cal, allow_provisional=True)
     assert notice.provisional
     assert notice.label().endswith(" (provisional)")
     assert "Provisional" in notice.explanation.en
     assert "临时" in notice.explanation.zh
-    early = public_notice_deadline(D(2023, 11, 6), PERIODS, calendar=cal, allow_provisional=True)
+    early = notice_deadline(D(2023, 11, 6), PERIODS, calendar=cal, allow_provisional=True)
     assert not early.provisional
     assert early.label() == "2023-11-17"
 
@@ -239,29 +239,29 @@ def test_expiry_reminders(cal: WorkingDayCalendar) -> None:
     assert moved[0].convention == "previous_working_day"
     with pytest.raises(InvalidInputError):
         expiry_reminders(validity, (0,), calendar=cal)
-    notice = public_notice_deadline(D(2023, 11, 6), PERIODS, calendar=cal)
+    notice = notice_deadline(D(2023, 11, 6), PERIODS, calendar=cal)
     with pytest.raises(InvalidInputError):
         expiry_reminders(notice, calendar=cal)
     with pytest.raises(InvalidInputError):
         reapplication_year(notice, PERIODS.validity)
     with pytest.raises(InvalidInputError):
-        in_public_notice(validity, D(2024, 1, 1))
+        in_notice(validity, D(2024, 1, 1))
 
 
 def test_bad_inputs(cal: WorkingDayCalendar) -> None:
     with pytest.raises(InvalidInputError):
-        public_notice_deadline("2025-09-26", PERIODS, calendar=cal)  # type: ignore[arg-type]
+        notice_deadline("2025-09-26", PERIODS, calendar=cal)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
         validity_deadline(dt.datetime(2025, 1, 1), PERIODS.validity)
-    zero = attrs.evolve(PERIODS, public_notice=attrs.evolve(PERIODS.public_notice, working_days=0))
+    zero = attrs.evolve(PERIODS, notice=attrs.evolve(PERIODS.notice, working_days=0))
     with pytest.raises(InvalidInputError):
-        public_notice_deadline(D(2025, 9, 26), zero, calendar=cal)
+        notice_deadline(D(2025, 9, 26), zero, calendar=cal)
     with pytest.raises(InvalidInputError):
         validity_deadline(D(2025, 1, 1), attrs.evolve(PERIODS.validity, years=0))
 
 
 def test_deadline_is_frozen(cal: WorkingDayCalendar) -> None:
-    notice = public_notice_deadline(D(2023, 11, 6), PERIODS, calendar=cal)
+    notice = notice_deadline(D(2023, 11, 6), PERIODS, calendar=cal)
     assert isinstance(notice, Deadline)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         notice.due = D(2000, 1, 1)  # type: ignore[misc]
@@ -270,7 +270,7 @@ def test_deadline_is_frozen(cal: WorkingDayCalendar) -> None:
 @settings(max_examples=200, deadline=None)
 @given(day=st.dates(min_value=D(2002, 1, 1), max_value=D(2026, 6, 1)))
 def test_notice_lasts_exactly_ten_working_days(cal: WorkingDayCalendar, day: D) -> None:
-    notice = public_notice_deadline(day, PERIODS, calendar=cal)
+    notice = notice_deadline(day, PERIODS, calendar=cal)
     counted = cal.count_working_days(day - dt.timedelta(days=1), notice.due)
     assert counted == 10
     assert cal.is_working_day(notice.due)

@@ -57,7 +57,7 @@ def test_ci_runs_exactly_the_test_command_readme_gives() -> None:
 
 
 def test_getting_started_gives_the_same_commands() -> None:
-    text = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "tutorials" / "getting-started.md").read_text(encoding="utf-8")
     for command in _readme_commands():
         assert command in text
     assert "pip install nox" not in text

@@ -1,5 +1,5 @@
 """The lifecycle diagrams: drawn from ``lifecycle.STEPS``, complete, well-formed, bilingual,
-the same through ``kmbase diagram``, and the copy in docs/lifecycle.md never stale."""
+the same through ``kmbase diagram``, and the copy in docs/explanation/lifecycle.md never stale."""
 
 from __future__ import annotations
 
@@ -159,26 +159,26 @@ def test_cli_bad_option_exits_2_with_nothing_on_stdout(args: list[str]) -> None:
 
 
 def test_the_lifecycle_page_embeds_the_current_diagram() -> None:
-    text = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    text = (DOCS / "explanation" / "lifecycle.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```mermaid\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
-    assert blocks, "docs/lifecycle.md: embed the ```mermaid block of diagrams.mermaid()"
+    assert blocks, "docs/explanation/lifecycle.md: embed the ```mermaid block of diagrams.mermaid()"
     assert blocks[0] == diagrams.mermaid(), (
-        "docs/lifecycle.md is stale: paste the output of `kmbase diagram` into its mermaid block"
+        "docs/explanation/lifecycle.md is stale: paste the output of `kmbase diagram` into its mermaid block"
     )
 
 
 def test_the_lifecycle_page_names_every_state_and_trigger() -> None:
-    text = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    text = (DOCS / "explanation" / "lifecycle.md").read_text(encoding="utf-8")
     missing = [f"`{s.value}`" for s in State if f"| `{s.value}` | {s.label.zh} |" not in text]
     missing += [f"`{t.value}`" for t in Trigger if f"| `{t.value}` |" not in text]
-    assert not missing, f"docs/lifecycle.md: add rows for {missing}"
+    assert not missing, f"docs/explanation/lifecycle.md: add rows for {missing}"
 
 
 def test_the_events_page_lists_every_event_type() -> None:
-    text = (DOCS / "events.md").read_text(encoding="utf-8")
+    text = (DOCS / "reference" / "events.md").read_text(encoding="utf-8")
     missing = [
         name
         for name, cls in EVENT_TYPES.items()
         if f"| `{name}` | `{cls.__name__}` | {cls.description.zh} |" not in text
     ]
-    assert not missing, f"docs/events.md: add the event types {missing}"
+    assert not missing, f"docs/reference/events.md: add the event types {missing}"

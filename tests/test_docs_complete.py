@@ -24,7 +24,7 @@ from kmbase_workflow.policy import (
     load_policy,
 )
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "reference"
 
 
 def _page(name: str) -> str:
@@ -57,7 +57,9 @@ def test_every_record_field_is_documented(record: str) -> None:
     section = _section(_page("application-format.md"), record)
     fields = [field.name for field in attrs.fields(getattr(records, record))]
     missing = [name for name in fields if f"`{name}`" not in section]
-    assert not missing, f"docs/application-format.md, section {record}: document {missing}"
+    assert not missing, (
+        f"docs/reference/application-format.md, section {record}: document {missing}"
+    )
 
 
 def test_every_policy_id_is_mapped_to_its_article() -> None:
@@ -68,7 +70,7 @@ def test_every_policy_id_is_mapped_to_its_article() -> None:
     ids += [material.id for material in policy.materials]
     text = _page("articles.md")
     missing = [identifier for identifier in ids if f"`{identifier}`" not in text]
-    assert not missing, f"docs/articles.md: map {missing}"
+    assert not missing, f"docs/reference/articles.md: map {missing}"
     assert "spot_check" in text
 
 
@@ -86,7 +88,7 @@ def test_every_article_is_in_the_articles_table() -> None:
     wanted = [_article_number(n) for n in range(1, 24)] + ["附件1", "附件2"]
     # Each article opens a table row or a heading of its own.
     missing = [name for name in wanted if not re.search(rf"^(\| |#+ ){name}", text, re.MULTILINE)]
-    assert not missing, f"docs/articles.md: add rows for {missing}"
+    assert not missing, f"docs/reference/articles.md: add rows for {missing}"
 
 
 def test_application_keys_are_documented() -> None:
@@ -96,7 +98,7 @@ def test_application_keys_are_documented() -> None:
     keys += [rule.measure for rule in policy.rules if rule.declared]
     text = _page("application-format.md")
     missing = [key for key in keys if f"`{key}`" not in text]
-    assert not missing, f"docs/application-format.md: document the keys {missing}"
+    assert not missing, f"docs/reference/application-format.md: document the keys {missing}"
 
 
 def test_policy_page_lists_every_measure_and_rule() -> None:
@@ -105,7 +107,7 @@ def test_policy_page_lists_every_measure_and_rule() -> None:
     names += [rule.id for rule in policy.rules]
     text = _page("policy.md")
     missing = [name for name in names if f"`{name}`" not in text]
-    assert not missing, f"docs/policy.md: document {missing}"
+    assert not missing, f"docs/reference/policy.md: document {missing}"
 
 
 def _commands(command: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -122,7 +124,7 @@ COMMANDS = dict(_commands(typer.main.get_command(app), "kmbase"))
 @pytest.mark.parametrize("path", sorted(COMMANDS))
 def test_every_command_is_documented(path: str) -> None:
     text = _page("cli.md")
-    assert path in text, f"docs/cli.md: document `{path}`"
+    assert path in text, f"docs/reference/cli.md: document `{path}`"
     command = COMMANDS[path]
     options = [
         option
@@ -131,7 +133,7 @@ def test_every_command_is_documented(path: str) -> None:
         for option in param.opts
     ]
     missing = [option for option in options if option != "--help" and f"`{option}" not in text]
-    assert not missing, f"docs/cli.md: document the options {missing} of `{path}`"
+    assert not missing, f"docs/reference/cli.md: document the options {missing} of `{path}`"
 
 
 def test_the_command_walk_sees_subcommands() -> None:

@@ -31,7 +31,7 @@ from kmbase_workflow.eligibility import (
     evaluate_population,
     expert_score_problems,
     judge_spot_check,
-    public_notice_problems,
+    notice_problems,
     selection_key,
     spot_check_sample_size,
 )
@@ -1297,13 +1297,13 @@ def test_selection_ties_are_broken_by_opinions_then_declaration_then_id() -> Non
 
 @pytest.mark.parametrize(("days", "refused"), [(9, True), (10, False), (15, False)])
 def test_an_announced_notice_shorter_than_the_minimum_is_refused(days: int, refused: bool) -> None:
-    assert POLICY.periods.public_notice.minimum_working_days == 10  # 第十三条 不少于10个工作日
-    problems = public_notice_problems(days)
+    assert POLICY.periods.notice.minimum_working_days == 10  # 第十三条 不少于10个工作日
+    problems = notice_problems(days)
     assert bool(problems) is refused
     if refused:
         assert "at least 10 working days (Art. 13), announced 9" in problems[0].en
         assert "公示期不少于 10 个工作日（第十三条）" in problems[0].zh
-    assert bool(public_notice_problems(days, SECOND)) is (days < 15)
+    assert bool(notice_problems(days, SECOND)) is (days < 15)
 
 
 def test_the_notebook_view_names_the_judged_day_and_year(eligible: Application) -> None:

@@ -8,7 +8,7 @@ goes through the same entry points a host and a script use: `loads_application`,
 `load_application` (the loader of ``kmbase check`` and ``kmbase declare``), and the two
 commands themselves on a SQLite file. Only the documented outcomes are accepted: a record,
 or `ApplicationFormatError` / `InvalidInputError` whose message can be written in UTF-8;
-for the commands, the exit codes of docs/cli.md with no exception.
+for the commands, the exit codes of docs/reference/cli.md with no exception.
 
 ``KMBASE_FUZZ_EXAMPLES`` sets how many documents each command test tries (default 50, and
 three and two times as many through the two loaders: 350 documents, about 20 s on a shared
@@ -38,13 +38,13 @@ from kmbase_workflow import (
     InvalidInputError,
     Role,
     Workflow,
-    dumps_json,
     evaluate,
     load_application,
     loads_application,
     open_store,
 )
 from kmbase_workflow.cli import app, check, declare
+from kmbase_workflow.serialization import dumps_json
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 
 EXAMPLE_FILE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "eligible.json"

@@ -1,4 +1,4 @@
-"""The host-application example of docs/host-application.md, run as a portal would run it:
+"""The host-application example of docs/how-to/host-application.md, run as a portal would run it:
 one `Workflow` shared by the threads of a web server, 40 requests at once, on SQLite and on
 PostgreSQL."""
 

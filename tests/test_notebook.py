@@ -1,4 +1,4 @@
-"""The example notebook runs from start to finish in a real Jupyter kernel (docs/notebooks/).
+"""The example notebook runs from start to finish in a real Jupyter kernel (docs/tutorials/).
 
 The kernel is this interpreter (a kernel spec written to a temporary ``JUPYTER_PATH``, so
 whatever kernels the machine has registered do not matter). The matplotlib backend is the
@@ -20,7 +20,7 @@ pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 pytest.importorskip("pandas")
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "policy-simulation.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "tutorials" / "policy-simulation.ipynb"
 FIGURES = ("pass-rates.png", "timeline.png", "funnel.png", "days-to-certification.png")
 
 

@@ -148,8 +148,8 @@ def test_spot_check_and_periods(policy: Policy) -> None:
     assert policy.spot_check.article.zh == "第十条"
     assert policy.spot_check.minimum_share == 0.1
     periods = policy.periods
-    assert periods.public_notice.working_days == 10  # 第十三条
-    assert periods.public_notice.counting is Counting.START_DAY_COUNTS
+    assert periods.notice.working_days == 10  # 第十三条
+    assert periods.notice.counting is Counting.START_DAY_COUNTS
     assert periods.validity.years == 3  # 第十五条
     assert periods.validity.starts is ValidityStart.CERTIFICATION_DATE
     assert periods.base_annual_report.due_month == 1  # 第十六条
@@ -200,7 +200,7 @@ def test_second_policy_is_read_from_its_file(second: Policy) -> None:
     assert second.rule("operating_years").required == 3
     assert second.rule("resident_enterprises").required == 80
     assert second.rule("resident_employees").required == 1500
-    assert second.periods.public_notice.working_days == 15
+    assert second.periods.notice.working_days == 15
     assert second.periods.validity.starts is ValidityStart.NEXT_JANUARY_FIRST
     assert second.periods.validity.years == 3
     assert second.service_functions.minimum == 4
@@ -374,7 +374,7 @@ def test_type_problems_are_listed_together(kunming_data: dict[str, Any]) -> None
     data["service_functions"]["minimum"] = 4.0
     data["service_functions"]["functions"][0]["thresholds"] = {"measure": "activities"}
     data["materials"]["items"][6]["required"] = "no"
-    data["periods"]["public_notice"]["working_days"] = "ten"
+    data["periods"]["notice"]["working_days"] = "ten"
     data["policy"]["effective_from"] = "8 October 2022"
     del data["spot_check"]["minimum_share"]
     data["policy"]["langauge"] = "zh"
@@ -385,7 +385,7 @@ def test_type_problems_are_listed_together(kunming_data: dict[str, Any]) -> None
             "service_functions.minimum: expected an integer, got 4.0",
             "service_functions.functions[0].thresholds: expected a list, got {'measure': 'activities'}",
             'materials.items[6].required: expected true or false, got "no"',
-            'periods.public_notice.working_days: expected an integer, got "ten"',
+            'periods.notice.working_days: expected an integer, got "ten"',
             'policy.effective_from: expected a date (YYYY-MM-DD), got "8 October 2022"',
             "spot_check.minimum_share: required field missing",
             "policy: unknown field(s) langauge (a typo?)",
@@ -475,7 +475,7 @@ def test_the_pledge_figures_year_and_review_scale(policy: Policy) -> None:
     assert policy.spot_check.satisfaction_blocking is False  # 第十条 fixes only the sample
     assert (policy.expert_review.score_min, policy.expert_review.score_max) == (0, 100)
     assert policy.expert_review.article.zh == "第十一条"
-    assert policy.periods.public_notice.minimum_working_days == 10  # 第十三条
+    assert policy.periods.notice.minimum_working_days == 10  # 第十三条
 
 
 @pytest.mark.parametrize(

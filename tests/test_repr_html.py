@@ -6,8 +6,10 @@ import datetime as dt
 
 import attrs
 
-from kmbase_workflow import evaluate, load_policy, public_notice_deadline
+from kmbase_workflow import evaluate
+from kmbase_workflow.deadlines import notice_deadline
 from kmbase_workflow.examples import eligible_application, ineligible_application
+from kmbase_workflow.policy import load_policy
 from kmbase_workflow.testing import sample_case
 
 
@@ -27,7 +29,7 @@ def test_a_finding_shows_its_status_and_message() -> None:
 
 
 def test_a_deadline_shows_its_date_and_article() -> None:
-    notice = public_notice_deadline(dt.date(2025, 9, 26), load_policy().periods)
+    notice = notice_deadline(dt.date(2025, 9, 26), load_policy().periods)
     html = notice._repr_html_()
     assert "2025-10-15" in html
     assert "第十三条" in html

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kmbase_workflow.actors import Actor, Role
 from kmbase_workflow.calendar import WorkingDayCalendar
 from kmbase_workflow.case import Case, CollectiveDecision, Objection, State
-from kmbase_workflow.deadlines import earliest_certification_date, public_notice_deadline
+from kmbase_workflow.deadlines import earliest_certification_date, notice_deadline
 from kmbase_workflow.eligibility import Finding, evaluate
 from kmbase_workflow.errors import CalendarDataMissingError, InvalidInputError
 from kmbase_workflow.examples import eligible_application, ineligible_application
@@ -125,13 +125,13 @@ def test_vary_changes_only_what_it_names_and_says_so(policy: Policy) -> None:
         resident_enterprises=30,
         **{
             "service_functions.minimum": 3,
-            "public_notice.working_days": 15,
+            "notice.working_days": 15,
             "service.training.person_times": 200,
         },
     )
     assert variant.rule("resident_enterprises").required == 30
     assert variant.service_functions.minimum == 3
-    assert variant.periods.public_notice.working_days == 15
+    assert variant.periods.notice.working_days == 15
     training = variant.service_functions.function("training").thresholds[0]
     assert training.required == 200
     assert variant.id != policy.id
@@ -157,7 +157,7 @@ def test_vary_changes_only_what_it_names_and_says_so(policy: Policy) -> None:
         ({"resident_enterprises": -1}, "negative"),
         ({"resident_enterprises": 30.5}, "whole"),
         ({"good_credit": 1}, "True or False"),
-        ({"public_notice.working_days": 0}, "at least 1"),
+        ({"notice.working_days": 0}, "at least 1"),
         ({"service.training.activities": 3}, "no such threshold"),
     ],
 )
@@ -281,7 +281,7 @@ def test_timeline_steps_are_in_order_and_respect_the_notice(timeline, policy: Po
     assert (d["certified"][certified] > d["notice_due"][certified]).all()
     for row in np.flatnonzero(certified)[:40]:
         published = d["publicized"][row].astype(dt.date)
-        notice = public_notice_deadline(published, policy.periods, allow_provisional=True)
+        notice = notice_deadline(published, policy.periods, allow_provisional=True)
         assert d["notice_due"][row].astype(dt.date) == notice.due
         assert d["certified"][row].astype(dt.date) >= earliest_certification_date(notice)
     objected = ~np.isnat(d["objected"])
@@ -298,7 +298,7 @@ def test_simulated_dates_pass_the_lifecycle_guards(timeline, policy: Policy) -> 
     calendar = WorkingDayCalendar(allow_provisional=True)
     app = eligible_application()
     for row in np.flatnonzero(~np.isnat(d["certified"]))[:10]:
-        notice = public_notice_deadline(
+        notice = notice_deadline(
             d["publicized"][row].astype(dt.date), policy.periods, allow_provisional=True
         )
         case = Case(
@@ -313,7 +313,7 @@ def test_simulated_dates_pass_the_lifecycle_guards(timeline, policy: Policy) -> 
         )  # fmt: skip
         assert check_guards(ctx) == []
     for row in np.flatnonzero(~np.isnat(d["objected"]))[:10]:
-        notice = public_notice_deadline(
+        notice = notice_deadline(
             d["publicized"][row].astype(dt.date), policy.periods, allow_provisional=True
         )
         case = Case(
@@ -337,13 +337,13 @@ def test_a_longer_notice_delays_certification(policy: Policy) -> None:
     )  # fmt: skip
     ten = simulate_round(dt.date(2025, 6, 2), spec=fixed, policy=policy, replications=3)
     fifteen = simulate_round(
-        dt.date(2025, 6, 2), spec=fixed, policy=vary(policy, **{"public_notice.working_days": 15}),
+        dt.date(2025, 6, 2), spec=fixed, policy=vary(policy, **{"notice.working_days": 15}),
         replications=3,
     )  # fmt: skip
     cal = WorkingDayCalendar()
     a = ten.dates["certified"][~np.isnat(ten.dates["certified"])][0].astype(dt.date)
     b = fifteen.dates["certified"][~np.isnat(fifteen.dates["certified"])][0].astype(dt.date)
-    extra = policy.periods.public_notice.working_days // 2
+    extra = policy.periods.notice.working_days // 2
     assert cal.count_working_days(a, b) == extra
     comparison = compare_timelines(ten, fifteen)
     summary = comparison.summary()
@@ -418,9 +418,9 @@ def test_html_of_records() -> None:
     assert "not eligible" in page
     assert page.index(">不符合 / not met<") < page.index(">符合 / met<")  # failed first
     assert "service.information" in finding_html(verdict.finding("service_functions"))
-    notice = public_notice_deadline(dt.date(2025, 9, 26), load_policy().periods)
+    notice = notice_deadline(dt.date(2025, 9, 26), load_policy().periods)
     assert "2025-10-15" in deadline_html(notice)  # National Day moves the end
-    provisional = public_notice_deadline(
+    provisional = notice_deadline(
         dt.date(WorkingDayCalendar().official_through + 1, 3, 2), load_policy().periods,
         allow_provisional=True,
     )  # fmt: skip

@@ -145,11 +145,11 @@ def test_every_trigger_is_complete(trigger: Trigger) -> None:
 
 
 def test_the_docs_table_is_the_declared_table() -> None:
-    text = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    text = (DOCS / "explanation" / "lifecycle.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- lifecycle_table -->\n(.*?)\n<!-- /lifecycle_table -->", text, re.S)
-    assert block is not None, "docs/lifecycle.md: keep the lifecycle_table markers"
+    assert block is not None, "docs/explanation/lifecycle.md: keep the lifecycle_table markers"
     assert block.group(1) == lifecycle_table("en"), (
-        "docs/lifecycle.md is stale: paste lifecycle_table() between its markers"
+        "docs/explanation/lifecycle.md is stale: paste lifecycle_table() between its markers"
     )
 
 

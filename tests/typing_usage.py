@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import kmbase_workflow as kb
+from kmbase_workflow import clock, eligibility, policy
 from kmbase_workflow.bridges import RelayReport, open_sink, relay
 from kmbase_workflow.events import event_document, event_from_document
 
@@ -21,8 +22,11 @@ def judge(path: str) -> tuple[bool, list[str]]:
 
 
 def policy_numbers() -> tuple[float | bool, int]:
-    policy: kb.Policy = kb.load_policy(dt.date(2025, 1, 1))
-    return policy.rule("resident_enterprises").required, policy.periods.public_notice.working_days
+    in_force: policy.Policy = policy.load_policy(dt.date(2025, 1, 1))
+    return (
+        in_force.rule("resident_enterprises").required,
+        in_force.periods.notice.working_days,
+    )
 
 
 def messages(error: kb.KmbaseError) -> tuple[str, str]:
@@ -30,16 +34,18 @@ def messages(error: kb.KmbaseError) -> tuple[str, str]:
 
 
 def spot_check_size(residents: int) -> int:
-    return kb.spot_check_sample_size(residents)
+    return eligibility.spot_check_sample_size(residents)
 
 
 def population(apps: list[kb.Application]) -> float:
-    result: kb.PopulationVerdict = kb.evaluate_population(kb.application_columns(apps))
+    result: eligibility.PopulationVerdict = eligibility.evaluate_population(
+        eligibility.application_columns(apps)
+    )
     return float(result.eligible.mean())
 
 
-def clocked(clock: kb.Clock) -> dt.date:
-    return kb.today(clock)
+def clocked(now: kb.Clock) -> dt.date:
+    return clock.today(now)
 
 
 def host_recommends(

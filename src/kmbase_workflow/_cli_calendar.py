@@ -13,7 +13,7 @@ import typer
 
 from ._cli_common import language, parse_date, run
 from .calendar import WorkingDayCalendar
-from .deadlines import Deadline, change_filing_deadline, public_notice_deadline
+from .deadlines import Deadline, change_filing_deadline, notice_deadline
 from .policy._model import Periods
 
 __all__ = ["calendar_app", "deadline_app"]
@@ -138,8 +138,8 @@ def _periods(policy: Path | None, on: dt.date) -> Periods:
     return load_policy(on, path=policy).periods
 
 
-@deadline_app.command("publicity")
-def publicity(
+@deadline_app.command("notice")
+def notice_end(
     start: Annotated[str, typer.Argument(help="公示发布日 / day the notice is published")],
     *,
     allow_provisional: ProvisionalOption = False,
@@ -152,7 +152,7 @@ def publicity(
 ) -> None:
     """公示期最后一天（第十三条） / Last day of the public notice (Art. 13)."""
     _print_deadline(
-        public_notice_deadline, start, "START", allow_provisional, notice, policy, explain, lang
+        notice_deadline, start, "START", allow_provisional, notice, policy, explain, lang
     )
 
 

@@ -260,7 +260,7 @@ def _case_summary(case: Case, workflow: Workflow, lang: Lang) -> dict[str, Any]:
     policy = workflow.policy_for(case)
     deadlines: dict[str, Any] = {}
     if case.notice is not None:
-        deadlines["public_notice"] = {"start": case.notice.start, "due": case.notice.label()}
+        deadlines["notice"] = {"start": case.notice.start, "due": case.notice.label()}
     if case.validity is not None:
         deadlines["validity"] = {"start": case.validity.start, "due": case.validity.label()}
     return {

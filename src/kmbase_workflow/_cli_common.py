@@ -1,6 +1,6 @@
 """What every ``kmbase`` command shares: options, language, errors and exit codes, the store.
 
-Exit codes (one table for every command; docs/cli.md repeats it):
+Exit codes (one table for every command; docs/reference/cli.md repeats it):
 
 ====  ==========================================================
 0     success; for ``check``: eligible

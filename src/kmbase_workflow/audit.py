@@ -1,7 +1,7 @@
 """The audit (第二十条): verify everything the library acts on against the hash chain, and
 anchor the chains outside the database with signed checkpoints.
 
-What is bound to the chain (see ``docs/audit.md`` for the threat model):
+What is bound to the chain (see ``docs/explanation/audit.md`` for the threat model):
 
 - each history entry (format 2) carries `case_digest` of the case after its step: the whole
   case in canonical JSON but its application, which the declaration binds once by

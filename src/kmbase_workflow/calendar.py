@@ -127,8 +127,8 @@ def _bad_notice(source: str, problem: Text) -> InvalidInputError:
             en=f"holiday notice {source}: {problem.en}",
         ),
         hint=Text(
-            zh="请按 docs/calendar.md 的“载入新一年的通知”一节修改后重试",
-            en='correct it as shown in docs/calendar.md, "Loading a new year\'s notice"',
+            zh="请按 docs/explanation/calendar.md 的“载入新一年的通知”一节修改后重试",
+            en='correct it as shown in docs/explanation/calendar.md, "Loading a new year\'s notice"',
         ),
     )
 
@@ -469,9 +469,9 @@ class WorkingDayCalendar:
                 f"data runs through {self._official_through}), so working days are not known",
             ),
             hint=Text(
-                zh="请载入该年通知（load_notice，见 docs/calendar.md），"
+                zh="请载入该年通知（load_notice，见 docs/explanation/calendar.md），"
                 "或接受标注为“临时”的结果（allow_provisional=True / --allow-provisional）",
-                en="load that year's notice (load_notice, see docs/calendar.md) or accept a "
+                en="load that year's notice (load_notice, see docs/explanation/calendar.md) or accept a "
                 "result marked provisional (allow_provisional=True / --allow-provisional)",
             ),
             year=year,
@@ -716,7 +716,7 @@ class WorkingDayCalendar:
         """Load one year's official notice; the year becomes official.
 
         ``notice`` is a `HolidayNotice`, a mapping, or the path of a TOML or JSON file
-        (see docs/calendar.md). Loading the same data again is harmless. Raises
+        (see docs/explanation/calendar.md). Loading the same data again is harmless. Raises
         `CalendarDataConflictError` when the notice lists a date both
         as a day off and a working day, or when its year is already official and the notice
         gives a different calendar; `InvalidInputError` for a

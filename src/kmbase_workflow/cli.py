@@ -1,5 +1,5 @@
 """The ``kmbase`` command line: a thin face over the library (exit codes in
-``_cli_common`` and docs/cli.md)."""
+``_cli_common`` and docs/reference/cli.md)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Every number and article comes from the policy's `Periods`;
 every result is a `Deadline` that carries the convention it was counted by, the
 article, the due date, whether it is provisional and which holidays or make-up working days
-moved it. Conventions (see docs/calendar.md):
+moved it. Conventions (see docs/explanation/calendar.md):
 
 - ``start_day_counts`` (`Counting`): the start day is day 1
   when it is a working day, otherwise the next working day is (public notice, 第十三条).
@@ -49,8 +49,8 @@ __all__ = [
     "change_filing_deadline",
     "earliest_certification_date",
     "expiry_reminders",
-    "in_public_notice",
-    "public_notice_deadline",
+    "in_notice",
+    "notice_deadline",
     "reapplication_year",
     "validity_deadline",
     "working_day_deadline",
@@ -65,8 +65,8 @@ others (a practice setting, not a period of the measures)."""
 class DeadlineKind(enum.Enum):
     """Which deadline of the measures a `Deadline` is."""
 
-    PUBLIC_NOTICE = "public_notice"
-    """Last day of the public notice (第十三条)."""
+    NOTICE = "notice"
+    """Last day of the public notice (社会公示, 第十三条)."""
     CHANGE_FILING = "change_filing"
     """Last day to file a major change (第十九条)."""
     BASE_ANNUAL_REPORT = "base_annual_report"
@@ -77,6 +77,11 @@ class DeadlineKind(enum.Enum):
     """Last day of a certification's validity (第十五条)."""
     EXPIRY_REMINDER = "expiry_reminder"
     """A reminder ahead of the end of validity."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> DeadlineKind | None:
+        # Histories of formats 1 and 2 stored the notice as "public_notice": they still load.
+        return cls.NOTICE if value == "public_notice" else None
 
 
 @attrs.frozen
@@ -195,7 +200,7 @@ def working_day_deadline(
     )
 
 
-def public_notice_deadline(
+def notice_deadline(
     published: dt.date,
     periods: Periods,
     *,
@@ -208,22 +213,20 @@ def public_notice_deadline(
     2023-11-06 runs to Friday 2023-11-17.
     """
     return working_day_deadline(
-        DeadlineKind.PUBLIC_NOTICE,
+        DeadlineKind.NOTICE,
         published,
-        periods.public_notice,
+        periods.notice,
         calendar=calendar,
         allow_provisional=allow_provisional,
     )
 
 
-def in_public_notice(deadline: Deadline, day: dt.date) -> bool:
+def in_notice(deadline: Deadline, day: dt.date) -> bool:
     """Whether an objection made on ``day`` falls inside the notice (publication to due)."""
-    if deadline.kind is not DeadlineKind.PUBLIC_NOTICE:
+    if deadline.kind is not DeadlineKind.NOTICE:
         raise InvalidInputError(
             Text(zh="需要公示期的期限", en="expected a public notice deadline"),
-            hint=Text(
-                zh="请传入 public_notice_deadline 的结果", en="pass public_notice_deadline's result"
-            ),
+            hint=Text(zh="请传入 notice_deadline 的结果", en="pass notice_deadline's result"),
         )
     return deadline.start <= _check_date(day, "day") <= deadline.due
 

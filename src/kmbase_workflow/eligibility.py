@@ -52,7 +52,7 @@ __all__ = [
     "evaluate_population",
     "expert_score_problems",
     "judge_spot_check",
-    "public_notice_problems",
+    "notice_problems",
     "selection_key",
     "spot_check_sample_size",
 ]
@@ -1184,14 +1184,14 @@ def selection_key(
     return (mean_score is None, -(mean_score or 0.0), -opinions, declared_on, case_id)
 
 
-def public_notice_problems(working_days: int, policy: Policy | None = None) -> list[Text]:
+def notice_problems(working_days: int, policy: Policy | None = None) -> list[Text]:
     """Why an announced public notice of ``working_days`` working days is too short
     (第十三条: 公示期不少于 the policy's minimum); empty when it is long enough.
 
-    >>> public_notice_problems(10), [p.en for p in public_notice_problems(9)]
+    >>> notice_problems(10), [p.en for p in notice_problems(9)]
     ([], ['the public notice must last at least 10 working days (Art. 13), announced 9'])
     """
-    period = (policy or load_policy()).periods.public_notice
+    period = (policy or load_policy()).periods.notice
     minimum = period.minimum_working_days
     if working_days >= minimum:
         return []

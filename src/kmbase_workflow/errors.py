@@ -144,8 +144,8 @@ class ApplicationFormatError(InvalidInputError):
         super().__init__(
             _problem_list(Text(zh=source, en=source), self.problems),
             hint=Text(
-                zh="请按 docs/application-format.md 修改后重试",
-                en="correct them as described in docs/application-format.md and try again",
+                zh="请按 docs/reference/application-format.md 修改后重试",
+                en="correct them as described in docs/reference/application-format.md and try again",
             ),
         )
 
@@ -164,7 +164,10 @@ class PolicyFormatError(InvalidInputError):
         """One error listing every problem found in the policy file ``source``."""
         return cls(
             _problem_list(Text(zh=f"政策文件 {source}", en=f"policy file {source}"), problems),
-            hint=Text(zh="格式见 docs/policy.md", en="the format is described in docs/policy.md"),
+            hint=Text(
+                zh="格式见 docs/reference/policy.md",
+                en="the format is described in docs/reference/policy.md",
+            ),
             problems=problems,
         )
 

@@ -6,10 +6,12 @@ its payload, its guards, its effect on the case and the event it emits. `STEPS` 
 changes) and `RECORDS` (expert opinions, selection, reports, filings …) hold them all;
 everything else derives from them: the ``transitions`` graph (`MACHINE`), the bulk runner's
 and the command line's payloads, the diagrams, the table of `lifecycle_table` that
-docs/lifecycle.md shows, and the workflow's one write path.
+docs/explanation/lifecycle.md shows, and the workflow's one write path.
 
-A case is plain data (`Case`), never a ``Machine`` of its own: ``transitions`` declares the
-graph once and the graph is read back into a dictionary, so firing a trigger is a look-up.
+A case is plain data (`Case`), never a ``Machine`` of its own: ``transitions`` holds the
+graph once (`MACHINE`), and the graph is then read back into a dictionary, so
+firing a trigger is a look-up; ``transitions`` runs no guard, effect or callback (see
+`MACHINE`).
 Guards are plain functions of a `GuardContext`; all of a step's guards run, so a refusal
 names every failed guard with its article, in Chinese and English. Who may act is the
 `Authorization` the workflow is given (default: `regulation_roles`, the roles of 第四条).
@@ -51,8 +53,8 @@ from .deadlines import (
     annual_report_deadlines,
     change_filing_deadline,
     earliest_certification_date,
-    in_public_notice,
-    public_notice_deadline,
+    in_notice,
+    notice_deadline,
     reapplication_year,
     validity_deadline,
 )
@@ -63,7 +65,7 @@ from .eligibility import (
     evaluate,
     expert_score_problems,
     judge_spot_check,
-    public_notice_problems,
+    notice_problems,
 )
 from .errors import InvalidInputError, TransitionRefusedError, unknown_choice
 from .events import (
@@ -657,7 +659,7 @@ def _announcement(ctx: GuardContext) -> NoticeAnnouncement:
 def _notice_period(ctx: GuardContext) -> Iterator[GuardFailure]:
     """The announced notice: not in the past, not shorter than the policy's minimum (第十三条);
     ``publicize`` starts today, ``announce_notice`` on a later day."""
-    period = ctx.policy.periods.public_notice
+    period = ctx.policy.periods.notice
     announcement = _announcement(ctx)
     start = announcement.starts_on or ctx.today
     if start < ctx.today:
@@ -691,7 +693,7 @@ def _notice_period(ctx: GuardContext) -> Iterator[GuardFailure]:
         return
     days = _announced_working_days(ctx, start, announcement)
     if days is not None:
-        for problem in public_notice_problems(days, ctx.policy):
+        for problem in notice_problems(days, ctx.policy):
             yield GuardFailure("notice_length", period.article, problem)
 
 
@@ -717,18 +719,18 @@ def _notice_started(ctx: GuardContext) -> Iterator[GuardFailure]:
         start = notice.start if notice else "—"
         yield _failure(
             "notice_start",
-            ctx.policy.periods.public_notice.article,
+            ctx.policy.periods.notice.article,
             f"公示自 {start} 开始，今天是 {ctx.today}",
             f"the notice starts on {start}; today is {ctx.today}",
         )
 
 
 def _inside_notice(ctx: GuardContext) -> Iterator[GuardFailure]:
-    article = ctx.policy.periods.public_notice.article
+    article = ctx.policy.periods.notice.article
     notice = ctx.case.notice
     if not isinstance(ctx.payload, Objection) or not ctx.payload.content.strip():
         yield _failure("objection", article, "异议须写明内容", "an objection needs its content")
-    if notice is None or not in_public_notice(notice, ctx.today):
+    if notice is None or not in_notice(notice, ctx.today):
         period = f"{notice.start}–{notice.due}" if notice else "—"
         yield _failure(
             "inside_notice",
@@ -742,7 +744,7 @@ def _finding_given(ctx: GuardContext) -> Iterator[GuardFailure]:
     if not ctx.reason.strip():
         yield _failure(
             "investigation",
-            ctx.policy.periods.public_notice.article,
+            ctx.policy.periods.notice.article,
             "须写明调查核实结论",
             "the investigation's conclusion is needed",
         )
@@ -975,13 +977,13 @@ def _expert_opinion_effect(ctx: GuardContext) -> Mapping[str, Any]:
 def _notice_effect(ctx: GuardContext) -> Mapping[str, Any]:
     announcement = _announcement(ctx)
     start = announcement.starts_on or ctx.today
-    period = ctx.policy.periods.public_notice
+    period = ctx.policy.periods.notice
     days = _announced_working_days(ctx, start, announcement)
     if days is not None:
         period = attrs.evolve(period, working_days=days)
-    notice = public_notice_deadline(
+    notice = notice_deadline(
         start,
-        attrs.evolve(ctx.policy.periods, public_notice=period),
+        attrs.evolve(ctx.policy.periods, notice=period),
         calendar=ctx.calendar,
         allow_provisional=ctx.allow_provisional,
     )
@@ -1257,9 +1259,20 @@ MACHINE = Machine(
     auto_transitions=False,
     send_event=False,
 )
-"""The one ``transitions`` machine that declares the graph of `STEPS`; it holds no cases."""
+"""The one ``transitions`` machine that declares the graph of `STEPS`; it holds no cases.
 
-# The graph read back from the machine once, so firing a trigger is a dictionary look-up.
+What ``transitions`` does here, and what it does not: it holds the graph as declared (its
+states, and each trigger's edges), and that graph is read back once into a plain dictionary,
+``(state, trigger) -> next state``, which `next_state` looks up. Nothing fires through the
+machine: no model, no callbacks, no per-case state (a case is frozen data; a ``Machine`` per
+case would cost more than the case, see ``benchmarks/bench_lifecycle.py``). Guards, effects
+and events are the steps' own (`Step`), run by the workflow; the diagrams are drawn from
+`STEPS` (`kmbase_workflow.diagrams`), not by ``transitions``' graph extension. The machine
+does not validate the graph (it accepts an unknown destination, or two edges for one trigger
+from one state): ``tests/test_trigger_spec.py`` checks it against `STEPS`."""
+
+# Here the graph is read back from the machine (once, at import) into a dictionary: firing
+# a trigger is a look-up in it, never a call into ``transitions``.
 _NEXT: dict[tuple[str, str], State] = {
     (transition.source, trigger): State(transition.dest)
     for trigger, event in MACHINE.events.items()
@@ -1402,7 +1415,7 @@ def event_deadlines(ctx: GuardContext, case: Case) -> EventDeadlines:
 
 
 def lifecycle_table(lang: Lang = "en") -> str:
-    """The lifecycle as a Markdown table, drawn from `STEPS` and `RECORDS` (docs/lifecycle.md
+    """The lifecycle as a Markdown table, drawn from `STEPS` and `RECORDS` (docs/explanation/lifecycle.md
     shows it; a test keeps the two equal)."""
     header = (
         "| trigger | from → to | who | article | payload |",

@@ -18,10 +18,10 @@ its sheet, row and column::
     入驻企业（项目）名录表 row 5, column D (从业人员数（人）): expected an integer, got "十二"
 
 CSV needs no extra package; the library imports without ``openpyxl`` and only asks for it when
-an ``.xlsx`` file is written or read. docs/exports.md describes every column.
+an ``.xlsx`` file is written or read. docs/how-to/exports.md describes every column.
 
 No cell from data is ever a formula, and CSV text that starts like one is guarded
-(docs/exports.md, "Data is never code").
+(docs/how-to/exports.md, "Data is never code").
 
 Inside the package: ``_forms`` holds the forms' words (tables, headers, labels), ``_excel``
 writes the workbooks and CSV files, ``_application_form`` writes 申请表, ``_sheet`` lays a

@@ -37,10 +37,10 @@ from ._model import (
     ExpertReviewRule,
     FiguresYearRule,
     Material,
+    NoticePeriod,
     Periods,
     Pledge,
     Policy,
-    PublicNoticePeriod,
     Rule,
     ServiceFunction,
     ServiceFunctionRequirement,
@@ -235,7 +235,7 @@ class _AnnualReport:
 @attrs.frozen
 class _Periods:
     declaration: _Declaration
-    public_notice: _WorkingDays
+    notice: _WorkingDays
     validity: _Validity
     base_annual_report: _AnnualReport
     district_annual_report: _AnnualReport
@@ -328,7 +328,7 @@ def _periods(raw: _Periods) -> Periods:
     validity_article, validity_description = _period_text(raw.validity)
     declaration_article, declaration_description = _period_text(raw.declaration)
     return Periods(
-        public_notice=PublicNoticePeriod(*working_days(raw.public_notice)),
+        notice=NoticePeriod(*working_days(raw.notice)),
         change_filing=WorkingDayPeriod(*working_days(raw.change_filing)),
         validity=ValidityPeriod(
             validity_article,

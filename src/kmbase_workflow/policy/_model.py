@@ -27,10 +27,10 @@ __all__ = [
     "ExpertReviewRule",
     "FiguresYearRule",
     "Material",
+    "NoticePeriod",
     "Periods",
     "Pledge",
     "Policy",
-    "PublicNoticePeriod",
     "Rule",
     "ServiceFunction",
     "ServiceFunctionRequirement",
@@ -260,7 +260,7 @@ class WorkingDayPeriod:
 
 
 @attrs.frozen
-class PublicNoticePeriod(WorkingDayPeriod):
+class NoticePeriod(WorkingDayPeriod):
     """The public notice (社会公示) of 第十三条: 公示期不少于 ``working_days`` 个工作日. The
     bureau may announce a longer notice, never a shorter one."""
 
@@ -305,7 +305,7 @@ class DeclarationWindow:
 class Periods:
     """Every period of the measures."""
 
-    public_notice: PublicNoticePeriod
+    notice: NoticePeriod
     change_filing: WorkingDayPeriod
     validity: ValidityPeriod
     base_annual_report: AnnualReportPeriod

@@ -229,8 +229,8 @@ def _notice_due(
     allow: bool,
 ) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.datetime64]]:
     """(first day counted, last day) of the notice, the batch twin of
-    `public_notice_deadline`."""
-    period = policy.periods.public_notice
+    `notice_deadline`."""
+    period = policy.periods.notice
     n = period.working_days
     if period.counting is Counting.START_DAY_COUNTS:
         working = calendar.is_working_day_many(published, allow_provisional=allow)
@@ -290,7 +290,7 @@ def simulate_round(
     Steps, each on the working-day calendar: district recommendation (第十条) → one expert
     panel after the last recommendation (第十一条) → site inspections (第十二条) → one
     publication of the list (第十三条), its notice ending as
-    `public_notice_deadline` counts it for ``policy`` →
+    `notice_deadline` counts it for ``policy`` →
     objections on a working day inside the notice, investigated → the collective decision
     and award (第十四条), never before the notice has ended or an objection is settled.
 
@@ -357,7 +357,7 @@ def simulate_round(
             calendar, published[inspected_mask], policy, allow
         )
     objected_mask = inspected_mask & (rng.random(size) < spec.objection_rate)
-    n = policy.periods.public_notice.working_days
+    n = policy.periods.notice.working_days
     objected = _add(calendar, first_day, rng.integers(0, n, size), objected_mask, allow)
     investigated = _add(
         calendar, objected, spec.investigation.draw(rng, size), objected_mask, allow

@@ -30,7 +30,7 @@ from ._population import _frame_arrays
 # -- policy variants -----------------------------------------------------------------------------------
 
 _PERIOD_FIELDS = {
-    "public_notice": ("working_days",),
+    "notice": ("working_days",),
     "change_filing": ("working_days",),
     "validity": ("years",),
     "declaration": ("rounds_per_year",),
@@ -40,7 +40,7 @@ _PERIOD_FIELDS = {
 def variant_keys(policy: Policy | None = None) -> tuple[str, ...]:
     """Every key `vary` accepts for ``policy``: rule ids, ``service_functions.minimum``,
     ``service.<function>.<measure>``, ``spot_check.minimum_share`` and
-    ``<period>.<field>`` (``public_notice.working_days``, ``change_filing.working_days``,
+    ``<period>.<field>`` (``notice.working_days``, ``change_filing.working_days``,
     ``validity.years``, ``declaration.rounds_per_year``)."""
     policy = policy or load_policy()
     keys = [rule.id for rule in policy.rules]
@@ -113,14 +113,14 @@ def vary(policy: Policy, *, id: str | None = None, **changes: object) -> Policy:
     Keys are those of `variant_keys`: a rule id sets that rule's required value; dotted
     keys (pass them with ``**{...}``) set ``service_functions.minimum``, a service threshold
     ``service.<function>.<measure>``, ``spot_check.minimum_share`` or a period's field such as
-    ``public_notice.working_days``. The variant gets its own id (default: the policy's id and
+    ``notice.working_days``. The variant gets its own id (default: the policy's id and
     the changes, ``kunming-2022+resident_enterprises=30``), and each changed rule's
     description says it was varied, so messages never quote the file's old number as the
     requirement. An unknown key or a value of the wrong kind raises
     `InvalidInputError` listing the valid keys.
 
-    >>> policy = vary(load_policy(), **{"service_functions.minimum": 3, "public_notice.working_days": 15})
-    >>> policy.service_functions.minimum, policy.periods.public_notice.working_days
+    >>> policy = vary(load_policy(), **{"service_functions.minimum": 3, "notice.working_days": 15})
+    >>> policy.service_functions.minimum, policy.periods.notice.working_days
     (3, 15)
     """
     if not changes:

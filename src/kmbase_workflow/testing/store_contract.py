@@ -270,11 +270,11 @@ class StoreContract:
         assert [case.id for case in store.find(CaseQuery())] == ids
 
     def test_deadlines_due_finds_ended_notices_and_certified_cases(self, store: CaseStore) -> None:
-        from ..deadlines import public_notice_deadline, validity_deadline  # noqa: PLC0415
+        from ..deadlines import notice_deadline, validity_deadline  # noqa: PLC0415
         from ..policy import load_policy  # noqa: PLC0415
 
         periods = load_policy().periods
-        notice = public_notice_deadline(dt.date(2025, 9, 26), periods)
+        notice = notice_deadline(dt.date(2025, 9, 26), periods)
         self._declare(store, "publicized", state=State.PUBLICIZED, notice=notice)
         self._declare(store, "declared")
         self._declare(
