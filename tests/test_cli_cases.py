@@ -148,6 +148,12 @@ def test_sweep_and_follow(db: str, application: Path) -> None:
     first = runner.invoke(app, ["follow", "portal", "--db", db])
     lines = [json.loads(line) for line in first.stdout.splitlines()]
     assert [line["type"] for line in lines] == ["declared"]
+    # who acted and the states moved between (the event document of docs/events.md)
+    assert lines[0]["actor"]["role"] == "operator"
+    assert lines[0]["actor"]["id"]
+    assert (lines[0]["from_state"], lines[0]["to_state"]) == (None, "declared")
+    assert lines[0]["schema_version"] >= 2
+    assert lines[0]["position"] == 1
     again = runner.invoke(app, ["follow", "portal", "--db", db])
     assert again.stdout == ""  # the cursor moved on
     other = runner.invoke(app, ["follow", "archive", "--db", db])

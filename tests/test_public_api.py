@@ -20,6 +20,8 @@ TOP_LEVEL = frozenset(
         "AnnualReport",
         "Application",
         "ApplicationFormatError",
+        "BrokerError",
+        "BrokerUnavailableError",
         "BulkReport",
         "CalendarDataConflictError",
         "CalendarDataMissingError",
@@ -225,6 +227,8 @@ SUBMODULES: dict[str, frozenset[str]] = {
     "errors": frozenset(
         {
             "ApplicationFormatError",
+            "BrokerError",
+            "BrokerUnavailableError",
             "CalendarDataConflictError",
             "CalendarDataMissingError",
             "CalendarError",
@@ -252,11 +256,13 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "CorrectionRequested",
             "Declared",
             "DeliveryFailure",
+            "EVENT_SCHEMA_VERSION",
             "EVENT_TYPES",
             "EvaluationFailed",
             "EvaluationRecorded",
             "Event",
             "EventBus",
+            "EventDeadlines",
             "EventHandler",
             "ExpertOpinionRecorded",
             "Expired",
@@ -280,8 +286,26 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "TransitionEvent",
             "ValidityEndingSoon",
             "Withdrawn",
+            "event_document",
+            "event_from_document",
         }
     ),
+    "event_schema": frozenset({"SCHEMA_ID", "json_schema", "render"}),
+    "bridges": frozenset(
+        {
+            "DEFAULT_CONSUMER",
+            "SCHEMES",
+            "RelayReport",
+            "Sink",
+            "message_body",
+            "message_headers",
+            "open_sink",
+            "relay",
+        }
+    ),
+    "bridges.rabbitmq": frozenset({"DEFAULT_EXCHANGE", "DEFAULT_QUEUE", "RabbitMQSink", "connect"}),
+    "bridges.nats": frozenset({"DEFAULT_STREAM", "DEFAULT_SUBJECT", "NatsSink", "connect"}),
+    "bridges.redis": frozenset({"DEFAULT_STREAM", "RedisStreamSink", "connect"}),
     "examples": frozenset(
         {
             "eligible_application",
@@ -327,6 +351,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "check_guards",
             "check_payload_type",
             "completed",
+            "event_deadlines",
             "event_details",
             "lifecycle_table",
             "next_state",

@@ -10,6 +10,8 @@ import datetime as dt
 
 import kmbase_workflow as kb
 from kmbase_workflow import clock, eligibility, policy
+from kmbase_workflow.bridges import RelayReport, open_sink, relay
+from kmbase_workflow.events import event_document, event_from_document
 
 
 def judge(path: str) -> tuple[bool, list[str]]:
@@ -77,3 +79,17 @@ def deliver(workflow: kb.Workflow, url: str, secret: str) -> None:
     lags: list[int] = [consumer.lag for consumer in worker.queue.status().consumers]
     print(lags)
     worker.run(until=lambda: True)
+
+
+def event_consumer(document: dict[str, object]) -> tuple[int, str | None, dt.date | None]:
+    # a consumer of the event document: who acted, the states, the version
+    event: kb.Event = event_from_document(document)
+    again: dict[str, object] = event_document(event)
+    assert again["id"] == event.id
+    return event.schema_version, event.to_state, event.deadlines.notice_end
+
+
+def relay_to_broker(store: kb.CaseStore, url: str) -> int:
+    with open_sink(url, stream="KMBASE_EVENTS") as sink:
+        report: RelayReport = relay(store, sink, consumer="nats", until_caught_up=True)
+    return report.position

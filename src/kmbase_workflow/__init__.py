@@ -48,6 +48,8 @@ from .deadlines import Deadline
 from .eligibility import Finding, Status, Verdict, evaluate
 from .errors import (
     ApplicationFormatError,
+    BrokerError,
+    BrokerUnavailableError,
     CalendarDataConflictError,
     CalendarDataMissingError,
     CalendarError,
@@ -97,6 +99,8 @@ __all__ = [
     "AnnualReport",
     "Application",
     "ApplicationFormatError",
+    "BrokerError",
+    "BrokerUnavailableError",
     "BulkReport",
     "CalendarDataConflictError",
     "CalendarDataMissingError",

@@ -53,6 +53,7 @@ from .case import Case
 from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
 from .delivery import Waiter
 from .errors import InvalidInputError
+from .events import event_document
 from .lifecycle import Trigger
 from .serialization import converter, load_application
 from .stores import OutboxRecord, open_store
@@ -601,9 +602,10 @@ def follow(
 ) -> None:
     """以命名消费者读取事件（发件箱） / Follow the outbox as a named consumer.
 
-    Streams: one JSON object per line (position, id, type, case, time, payload) after the
-    consumer's cursor, always; the cursor advances after each batch is printed: delivery is
-    at least once; deduplicate on ``id``. ``--json`` makes an error a JSON line too.
+    Streams: one JSON object per line (its position, and the event document: id, type, who
+    acted, trigger, the states before and after, deadlines, payload) after the consumer's
+    cursor, always; the cursor advances after each batch is printed: delivery is at least
+    once; deduplicate on ``id``. ``--json`` makes an error a JSON line too.
     """
     chosen = language(lang)
     if limit < 1:
@@ -625,15 +627,11 @@ def follow(
             # a store failure (unreachable, busy) is reported with its exit code, not a trace
             records = run(chosen, batch)
             for record in records:
-                event = record.event
+                # the event document (docs/schemas/events.schema.json): who acted, the states
                 line = {
                     "position": record.position,
-                    "id": event.id,
-                    "type": event.type,
-                    "case": event.case_id,
-                    "occurred_at": event.occurred_at.isoformat(),
-                    "actor": event.actor.id,
-                    "payload": dict(event.payload),
+                    "case": record.event.case_id,
+                    **event_document(record.event),
                 }
                 typer.echo(json.dumps(line, ensure_ascii=False, default=str))
             if records:

@@ -41,6 +41,7 @@ from ._cli_common import (
     styled,
 )
 from ._cli_export import export_app, import_app
+from ._cli_relay import relay
 from ._cli_serve import serve, token_app
 from ._cli_worker import worker_app
 from ._i18n import Lang
@@ -93,6 +94,7 @@ app.command("show")(show)
 app.command("history")(history)
 app.command("sweep")(sweep)
 app.command("follow")(follow)
+app.command("relay")(relay)
 app.command("bulk")(bulk)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")

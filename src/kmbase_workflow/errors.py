@@ -16,14 +16,17 @@ Each error says what was wrong, where, and what to do, in Chinese and English::
     │   │                                       that persisted
     │   └── IdempotencyKeyReusedError           a key already ran a different command
     ├── CaseNotFoundError (LookupError)         no case with that id                      exit 2
-    └── StoreError                              the store failed; a retry will not help   exit 6
-        ├── StoreBusyError                      locked or busy beyond the timeout; retryable  exit 5
-        ├── StoreUnavailableError               the database cannot be reached; retryable     exit 5
-        └── SchemaVersionError                  the database has a newer schema than this   exit 2
-                                                library; not retryable
+    ├── StoreError                              the store failed; a retry will not help   exit 6
+    │   ├── StoreBusyError                      locked or busy beyond the timeout; retryable  exit 5
+    │   ├── StoreUnavailableError               the database cannot be reached; retryable     exit 5
+    │   └── SchemaVersionError                  the database has a newer schema than this   exit 2
+    │                                           library; not retryable
+    └── BrokerError                             a message broker refused a message (a bridge) exit 6
+        └── BrokerUnavailableError              the broker cannot be reached or did not
+                                                confirm in time; retryable                 exit 5
 
 ``error.retryable`` says whether the same call may succeed if tried again later (true only
-for `StoreBusyError` and `StoreUnavailableError`). Driver errors (``sqlite3``, ``psycopg``)
+for `StoreBusyError`, `StoreUnavailableError` and `BrokerUnavailableError`). Driver errors (``sqlite3``, ``psycopg``)
 never leave a store: each is translated into one of the classes above.
 
 Exit codes of the command line (``kmbase``), one table for every command:
@@ -52,6 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApplicationFormatError",
+    "BrokerError",
+    "BrokerUnavailableError",
     "CalendarDataConflictError",
     "CalendarDataMissingError",
     "CalendarError",
@@ -284,6 +289,22 @@ class StoreUnavailableError(StoreError):
     """The database cannot be reached (server down, connection lost, file cannot be opened).
     Nothing was written, unless the connection was lost during a commit; the same call may
     succeed later (an idempotency key makes retrying a write safe)."""
+
+    exit_code = 5
+    retryable = True
+
+
+class BrokerError(KmbaseError):
+    """A message broker refused what a bridge published (nacked, unroutable, a stream that
+    cannot take it). The outbox cursor did not move: nothing is lost, and the bridge sends the
+    same events again once the cause is mended."""
+
+    exit_code = 6
+
+
+class BrokerUnavailableError(BrokerError):
+    """The broker cannot be reached, or did not confirm in time. The cursor did not move; the
+    same call may succeed later (consumers deduplicate what was sent twice by event id)."""
 
     exit_code = 5
     retryable = True

@@ -15,6 +15,11 @@ Delivery, in-process (`EventBus`):
 - at most once: if the process dies between commit and delivery the event is not
   delivered in-process. Consumers that must see every event read the store's outbox
   (at least once, each event with a stable ``id`` to deduplicate on).
+
+Outside the process an event travels as its *document* (`event_document`): plain JSON whose
+shape is versioned (`EVENT_SCHEMA_VERSION`, JSON Schema in docs/schemas/events.schema.json).
+Version 1 documents (older outbox rows) lack the fields version 2 added; they read back with
+``schema_version`` 1 and those fields empty, and write out exactly as they were stored.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -29,8 +35,11 @@ import attrs
 
 from ._i18n import Text
 from .actors import Actor
+from .errors import InvalidInputError
+from .serialization import converter, structure
 
 __all__ = [
+    "EVENT_SCHEMA_VERSION",
     "EVENT_TYPES",
     "AnnualReportFiled",
     "AnnualReportOverdue",
@@ -43,6 +52,7 @@ __all__ = [
     "EvaluationRecorded",
     "Event",
     "EventBus",
+    "EventDeadlines",
     "EventHandler",
     "ExpertOpinionRecorded",
     "Expired",
@@ -66,9 +76,47 @@ __all__ = [
     "TransitionEvent",
     "ValidityEndingSoon",
     "Withdrawn",
+    "event_document",
+    "event_from_document",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+EVENT_SCHEMA_VERSION = 2
+"""The version of the event document this library writes (docs/events.md: what bumps it).
+
+1. ``id``, ``type``, ``case_id``, ``base_id``, ``occurred_at``, ``actor``, ``payload``; for
+   state changes also ``trigger``, ``from_state``, ``to_state``, ``reason``.
+2. Every event also carries ``schema_version``, ``trigger``, ``from_state``, ``to_state``
+   (equal for a record), ``reason``, ``round_year``, ``article`` and ``deadlines``.
+"""
+
+_ADDED_IN_2 = frozenset(
+    {"schema_version", "trigger", "from_state", "to_state", "reason", "round_year", "article",
+     "deadlines"}
+)  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class EventDeadlines:
+    """The case's deadlines after the step, as a consumer needs them without reading the
+    database (every field ``None`` when the case has no such deadline)."""
+
+    notice_start: dt.date | None = None
+    """First day of the public notice (第十三条)."""
+    notice_end: dt.date | None = None
+    """Last day of the public notice: certification may follow after it (第十三条)."""
+    notice_provisional: bool = False
+    """The notice's end falls in a year without an official holiday notice: it may move."""
+    valid_from: dt.date | None = None
+    """First day of the title's validity (第十五条)."""
+    valid_until: dt.date | None = None
+    """Last day of the title's validity (第十五条)."""
+    report_due: dt.date | None = None
+    """For an annual summary and plan filed or overdue: the day it was due (第十六条、第十七条)."""
+    change_filing_due: dt.date | None = None
+    """For a major change filed: the last day it could be filed in time (第十九条)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -76,7 +124,9 @@ class Event:
     """Something that happened to a case.
 
     ``id`` is unique and stable: a consumer that may see an event twice (the outbox delivers
-    at least once) deduplicates on it. ``payload`` is plain JSON-ready data.
+    at least once) deduplicates on it. ``payload`` is plain JSON-ready data. Every event
+    says which ``trigger`` emitted it and the states before and after (equal for a record,
+    which changes no state; ``from_state`` ``None`` for a declaration).
     """
 
     type: ClassVar[str] = "event"
@@ -88,6 +138,17 @@ class Event:
     occurred_at: dt.datetime
     actor: Actor
     payload: Mapping[str, Any] = attrs.field(factory=dict)
+    schema_version: int = EVENT_SCHEMA_VERSION
+    """The document version it was written in (1: an outbox row older than the field)."""
+    trigger: str = ""
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str = ""
+    round_year: int | None = None
+    """The declaration round of the case."""
+    article: Text | None = None
+    """The article(s) of the measures the step applies, in both languages."""
+    deadlines: EventDeadlines = attrs.field(factory=EventDeadlines)
 
 
 @attrs.frozen(kw_only=True)
@@ -97,7 +158,6 @@ class TransitionEvent(Event):
     trigger: str
     from_state: str | None
     to_state: str
-    reason: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -385,6 +445,75 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }  # fmt: skip
 """Every event class by its ``type`` name (how stores write and read them)."""
+
+
+def event_document(event: Event) -> dict[str, Any]:
+    """The event as plain JSON-ready data, with its ``type``: what the outbox stores, what
+    ``kmbase follow`` prints and what a broker bridge sends (docs/schemas/events.schema.json).
+    """
+    data: dict[str, Any] = converter.unstructure(event)
+    return data
+
+
+def event_from_document(data: Mapping[str, Any]) -> Event:
+    """The event of a document (any schema version this library knows); unknown keys, added
+    by a later minor change, are ignored. `InvalidInputError` for data that is no event."""
+    kind = data.get("type") if isinstance(data, Mapping) else None
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        names = ", ".join(sorted(EVENT_TYPES))
+        raise InvalidInputError(
+            Text(zh=f"未知的事件类型：{kind!r}", en=f"unknown event type: {kind!r}"),
+            hint=Text(zh=f"可用：{names}", en=f"one of: {names}"),
+        )
+    return structure(_known(data, cls), cls, source="event")
+
+
+def _known(data: Mapping[str, Any], cls: type) -> dict[str, Any]:
+    """``data`` without the keys ``cls`` (an attrs class) does not know, in nested records too
+    (the actor, the article, the deadlines): what a later minor version may have added."""
+    fields = attrs.fields_dict(attrs.resolve_types(cls))
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None:
+            continue
+        nested = [kind for kind in (field.type, *typing.get_args(field.type)) if attrs.has(kind)]
+        kept[key] = _known(value, nested[0]) if nested and isinstance(value, Mapping) else value
+    return kept
+
+
+def _reader(cls: type[Event]) -> Callable[[Any, Any], Event]:
+    inner = converter.get_structure_hook(cls)
+
+    def read(data: Any, type_: Any) -> Event:
+        if isinstance(data, Mapping) and "schema_version" not in data:
+            data = {**data, "schema_version": 1}  # an outbox row older than versioning
+        return inner(data, type_)  # type: ignore[no-any-return]
+
+    return read
+
+
+def _writer(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
+    inner = converter.get_unstructure_hook(cls)
+    version_1 = _ADDED_IN_2 - (
+        {"trigger", "from_state", "to_state", "reason"}
+        if issubclass(cls, TransitionEvent)
+        else set()
+    )
+
+    def write(event: Event) -> dict[str, Any]:
+        data: dict[str, Any] = inner(event)
+        if event.schema_version == 1:  # written back exactly as stored (its digest holds)
+            data = {key: value for key, value in data.items() if key not in version_1}
+        return {"type": event.type, **data}  # the type first: what a reader looks at first
+
+    return write
+
+
+for _cls in EVENT_TYPES.values():
+    converter.register_structure_hook(_cls, _reader(_cls))
+    converter.register_unstructure_hook(_cls, _writer(_cls))
 
 E = TypeVar("E", bound=Event)
 EventHandler = Callable[[Event], object]

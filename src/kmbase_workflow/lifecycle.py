@@ -78,6 +78,7 @@ from .events import (
     EvaluationFailed,
     EvaluationRecorded,
     Event,
+    EventDeadlines,
     ExpertOpinionRecorded,
     Expired,
     InspectionFailed,
@@ -116,6 +117,7 @@ __all__ = [
     "check_guards",
     "check_payload_type",
     "completed",
+    "event_deadlines",
     "event_details",
     "lifecycle_table",
     "next_state",
@@ -1386,6 +1388,30 @@ def event_details(trigger: Trigger, case: Case) -> dict[str, Any]:
     if step.details is not None:
         details.update(step.details(case))
     return details
+
+
+def event_deadlines(ctx: GuardContext, case: Case) -> EventDeadlines:
+    """The deadlines every event carries (schema 2): the case's notice and validity after the
+    step, and the due day of the report or change filing the step concerns."""
+    notice, validity, payload = case.notice, case.validity, ctx.payload
+    report_due = change_due = None
+    if isinstance(payload, AnnualReport):
+        report_due = _annual_report_due(
+            case, ctx.policy, payload.year, payload.by_district, ctx.calendar
+        )
+    elif isinstance(payload, ChangeFiling):
+        change_due = payload.due
+    elif isinstance(payload, Mapping) and isinstance(payload.get("due"), str):
+        report_due = dt.date.fromisoformat(payload["due"])  # the sweep's overdue report notice
+    return EventDeadlines(
+        notice_start=notice.start if notice else None,
+        notice_end=notice.due if notice else None,
+        notice_provisional=notice.provisional if notice else False,
+        valid_from=validity.start if validity else None,
+        valid_until=validity.due if validity else None,
+        report_due=report_due,
+        change_filing_due=change_due,
+    )
 
 
 def lifecycle_table(lang: Lang = "en") -> str:

@@ -72,7 +72,6 @@ from .events import (
     Event,
     EventBus,
     NoticePeriodEnded,
-    TransitionEvent,
     ValidityEndingSoon,
 )
 from .history import GENESIS_HASH, ChainReport, HistoryEntry
@@ -85,6 +84,7 @@ from .lifecycle import (
     check_guards,
     check_payload_type,
     completed,
+    event_deadlines,
     event_details,
     refusal,
     regulation_roles,
@@ -461,14 +461,14 @@ class Workflow:
                 **({} if isinstance(ctx.payload, Application) else recorded),
                 **event_details(ctx.trigger, after),
             },
+            "trigger": ctx.trigger.value,
+            "from_state": before.state.value if before is not None else None,
+            "to_state": after.state.value,
+            "reason": ctx.reason,
+            "round_year": after.round_year,
+            "article": step.article,
+            "deadlines": event_deadlines(ctx, after),
         }
-        if issubclass(cls, TransitionEvent):
-            fields.update(
-                trigger=ctx.trigger.value,
-                from_state=before.state.value if before is not None else None,
-                to_state=after.state.value,
-                reason=ctx.reason,
-            )
         events = (cls(id=self._new_id(), **fields),)
         previous = self.store.last_hash(after.id) if before is not None else None
         entry = HistoryEntry(
