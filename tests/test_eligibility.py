@@ -21,7 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmbase_workflow import _judgement
+from kmbase_workflow import _judgement, eligibility
+from kmbase_workflow.case import State
 from kmbase_workflow.eligibility import (
     UNKNOWN_KEYS,
     Status,
@@ -57,6 +58,7 @@ from kmbase_workflow.records import (
     StaffMember,
     YearFigures,
 )
+from lifecycle_helpers import DISTRICT, GOOD_RECOMMENDATION, harness, walk_to
 from strategies import applications
 
 POLICY = load_policy()
@@ -1423,3 +1425,31 @@ def test_the_notebook_view_names_the_judged_day_and_year(eligible: Application) 
     page = evaluate(eligible, judged_on=dt.date(2025, 7, 1))._repr_html_()
     assert "judged on 判断日: 2025-07-01" in page
     assert "figures of 数据年度: 2024" in page
+
+
+def _refuse_to_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    def render(pending: object) -> None:
+        raise AssertionError("findings rendered")
+
+    monkeypatch.setattr(eligibility, "_render", render)
+
+
+def test_an_eligible_verdict_decides_without_rendering(
+    eligible: Application, ineligible: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _refuse_to_render(monkeypatch)
+    verdict = evaluate(eligible)
+    assert verdict.eligible
+    assert verdict.failed() == verdict.not_assessable() == ()
+    assert verdict.summary().en.endswith(f"eligible (judged on {eligible.declared_on})")
+    assert not evaluate(ineligible).eligible
+    with pytest.raises(AssertionError, match="findings rendered"):
+        _ = verdict.findings
+
+
+def test_recommending_an_eligible_case_renders_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness()
+    walk_to(h, State.DECLARED)
+    _refuse_to_render(monkeypatch)
+    outcome = h.workflow.recommend("c1", DISTRICT, GOOD_RECOMMENDATION)
+    assert outcome.case.state is State.DISTRICT_RECOMMENDED
