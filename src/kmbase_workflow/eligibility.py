@@ -33,7 +33,7 @@ from ._i18n import Lang, Text
 from ._judgement import FAIL, NA, PASS, CodeArray
 from .errors import InvalidInputError
 from .policy import APPLICATION_MEASURES, CONSISTENCY_MEASURES, Policy, Rule, load_policy
-from .records import Application, SpotCheck
+from .records import Application, Education, SpotCheck
 
 __all__ = [
     "Finding",
@@ -258,6 +258,10 @@ def _judged_day(application: Application, judged_on: dt.date | None) -> dt.date:
     return judged_on if judged_on is not None else application.declared_on
 
 
+# Education.bachelor_or_above, read once: the property builds a set of members at every call.
+_DEGREED = frozenset(education for education in Education if education.bachelor_or_above)
+
+
 def application_measures(
     application: Application, policy: Policy | None = None, *, judged_on: dt.date | None = None
 ) -> dict[str, MeasureValue]:
@@ -273,9 +277,7 @@ def application_measures(
     year = policy.figures.expected_year(day)
     latest, previous = application.figures_for(year), application.figures_for(year - 1)
     full_time = [member for member in application.staff if member.full_time_service]
-    qualified = [
-        m for m in full_time if m.education.bachelor_or_above or m.intermediate_title_or_above
-    ]
+    qualified = [m for m in full_time if m.education in _DEGREED or m.intermediate_title_or_above]
     volume = application.service_volume
     in_leading = sum(1 for r in application.residents if r.in_leading_industry)
     measures: dict[str, MeasureValue] = {
@@ -557,38 +559,42 @@ def _rule_message(
     year: int | None = None,
     shown: Text | None = None,
 ) -> Text:
-    unit_zh, unit_en = _unit(rule)
-    required = f"{rule.comparison.symbol} {_format(rule.required, rule)}"
-    if shown is None:
-        value = _format(actual, rule)
-        shown = Text(zh=f"{value}{unit_zh}", en=f"{value}{unit_en}")
+    # Strings, not intermediate Texts: a verdict renders some forty of these messages.
     if rule.declared:
-        texts = {
-            Status.PASS: Text(
-                zh="申报单位声明符合（见佐证材料）", en="declared by the applicant (see evidence)"
-            ),
-            Status.FAIL: Text(zh="申报单位声明不符合", en="declared not met by the applicant"),
-            Status.NOT_ASSESSABLE: Text(
-                zh="未声明或缺少佐证材料", en="not declared, or declared without evidence"
-            ),
-        }
-        detail = texts[status]
+        detail = _DECLARED_DETAILS[status]
+        detail_zh, detail_en = detail.zh, detail.en
     elif status is Status.NOT_ASSESSABLE:
         detail = _missing_detail(rule, year)
+        detail_zh, detail_en = detail.zh, detail.en
     else:
-        detail = Text(
-            zh=f"要求 {required}{unit_zh}，实际 {shown.zh}",
-            en=f"required {required}{unit_en}, actual {shown.en}",
-        )
+        unit_zh, unit_en = _unit(rule)
+        required = f"{rule.comparison.symbol} {_format(rule.required, rule)}"
+        if shown is None:
+            value = _format(actual, rule)
+            shown_zh, shown_en = f"{value}{unit_zh}", f"{value}{unit_en}"
+        else:
+            shown_zh, shown_en = shown.zh, shown.en
+        detail_zh = f"要求 {required}{unit_zh}，实际 {shown_zh}"
+        detail_en = f"required {required}{unit_en}, actual {shown_en}"
+    description = rule.description
     if status is Status.NOT_ASSESSABLE:  # the detail already says so
-        return Text(
-            zh=f"{rule.description.zh}：{detail.zh}", en=f"{rule.description.en}: {detail.en}"
-        )
-    label = status.label
+        return Text(zh=f"{description.zh}：{detail_zh}", en=f"{description.en}: {detail_en}")
+    label = _STATUS_LABELS[status]
     return Text(
-        zh=f"{rule.description.zh}：{detail.zh}，{label.zh}",
-        en=f"{rule.description.en}: {detail.en}; {label.en}",
+        zh=f"{description.zh}：{detail_zh}，{label.zh}",
+        en=f"{description.en}: {detail_en}; {label.en}",
     )
+
+
+_DECLARED_DETAILS = {
+    Status.PASS: Text(
+        zh="申报单位声明符合（见佐证材料）", en="declared by the applicant (see evidence)"
+    ),
+    Status.FAIL: Text(zh="申报单位声明不符合", en="declared not met by the applicant"),
+    Status.NOT_ASSESSABLE: Text(
+        zh="未声明或缺少佐证材料", en="not declared, or declared without evidence"
+    ),
+}
 
 
 def _service_findings(application: Application, policy: Policy, status_of: _StatusOf) -> Finding:
@@ -775,6 +781,13 @@ def _district_finding(application: Application, policy: Policy, status: Status) 
     )
 
 
+_PLEDGE_DETAILS = {
+    Status.PASS: Text(zh="申报单位已承诺", en="pledged by the applicant"),
+    Status.FAIL: Text(zh="申报单位不能承诺", en="the applicant cannot pledge it"),
+    Status.NOT_ASSESSABLE: Text(zh="承诺书未载明", en="not stated in the pledge"),
+}
+
+
 def _pledge_findings(
     application: Application, policy: Policy, status_of: _StatusOf
 ) -> list[Finding]:
@@ -783,11 +796,7 @@ def _pledge_findings(
         key = f"pledge.{pledge.id}"
         status = status_of(key)
         value = application.pledges.get(pledge.id)
-        detail = {
-            Status.PASS: Text(zh="申报单位已承诺", en="pledged by the applicant"),
-            Status.FAIL: Text(zh="申报单位不能承诺", en="the applicant cannot pledge it"),
-            Status.NOT_ASSESSABLE: Text(zh="承诺书未载明", en="not stated in the pledge"),
-        }[status]
+        detail = _PLEDGE_DETAILS[status]
         ending = (
             Text(zh="", en="")
             if status is Status.NOT_ASSESSABLE
