@@ -286,6 +286,10 @@ def judge_row(checks: Plan, row: Mapping[str, Any]) -> tuple[dict[str, int], boo
 # -- a population: numpy columns ---------------------------------------------------------------
 
 
+# int8 scalars: np.where with Python ints would build an int64 array per check first.
+_PASS8, _FAIL8, _NA8 = np.int8(PASS), np.int8(FAIL), np.int8(NA)
+
+
 def judge_columns(
     checks: Plan, arrays: Mapping[str, npt.NDArray[Any]], size: int
 ) -> dict[str, CodeArray]:
@@ -297,23 +301,23 @@ def judge_columns(
             values = _floats(arrays, check.column, size)
             with np.errstate(invalid="ignore"):
                 met = check.op(values, check.required)
-            code = np.where(met, PASS, FAIL).astype(np.int8)
+            code = np.where(met, _PASS8, _FAIL8)
             code[np.isnan(values)] = NA
             if check.applies_when:
                 applies = np.ones(size, dtype=bool)
                 for key, wanted in check.applies_when:
                     applies &= arrays[key] == wanted
-                code = np.where(applies, code, PASS).astype(np.int8)
+                code = np.where(applies, code, _PASS8)
         elif kind is Kind.PROVIDED:
             provided = np.asarray(arrays.get(check.column, np.zeros(size, dtype=bool)), dtype=bool)
-            code = np.where(provided | check.optional, PASS, FAIL).astype(np.int8)
+            code = np.where(provided, _PASS8, _PASS8 if check.optional else _FAIL8)
         elif kind is Kind.ALL_MET:
             any_fail = np.zeros(size, dtype=bool)
             any_na = np.zeros(size, dtype=bool)
             for part in check.parts:
                 any_fail |= codes[part] == FAIL
                 any_na |= codes[part] == NA
-            code = np.where(any_fail, FAIL, np.where(any_na, NA, PASS)).astype(np.int8)
+            code = np.where(any_fail, _FAIL8, np.where(any_na, _NA8, _PASS8))
         elif kind is Kind.AT_LEAST:
             met = np.zeros(size, dtype=np.int64)
             unknown = np.zeros(size, dtype=np.int64)
@@ -321,16 +325,14 @@ def judge_columns(
                 met += codes[part] == PASS
                 unknown += codes[part] == NA
             code = np.where(
-                met >= check.minimum,
-                PASS,
-                np.where(met + unknown >= check.minimum, NA, FAIL),
-            ).astype(np.int8)
+                met >= check.minimum, _PASS8, np.where(met + unknown >= check.minimum, _NA8, _FAIL8)
+            )
         else:
             count = arrays.get(check.column)
             if count is None:
                 continue
             with np.errstate(invalid="ignore"):
-                code = np.where(np.asarray(count) > 0, NA, PASS).astype(np.int8)
+                code = np.where(np.asarray(count) > 0, _NA8, _PASS8)
         codes[check.key] = code
     return codes
 
