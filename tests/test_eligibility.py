@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import pickle
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -20,9 +21,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kmbase_workflow import _judgement, eligibility
+from kmbase_workflow.case import State
 from kmbase_workflow.eligibility import (
+    UNKNOWN_KEYS,
     Status,
     Verdict,
+    _application_row,
+    _evaluate_columnwise,
     application_columns,
     claimed_satisfaction_rate,
     declaration_date_problems,
@@ -36,6 +42,7 @@ from kmbase_workflow.eligibility import (
     spot_check_sample_size,
 )
 from kmbase_workflow.errors import InvalidInputError
+from kmbase_workflow.examples import eligible_application, ineligible_application
 from kmbase_workflow.policy import Comparison, Policy, Rule, load_policy
 from kmbase_workflow.records import (
     Application,
@@ -51,6 +58,7 @@ from kmbase_workflow.records import (
     StaffMember,
     YearFigures,
 )
+from lifecycle_helpers import DISTRICT, GOOD_RECOMMENDATION, harness, walk_to
 from strategies import applications
 
 POLICY = load_policy()
@@ -894,14 +902,121 @@ def _codes_match(verdict: Verdict, population_status: Callable[[str], Status]) -
         assert verdict.finding(rule_id).status is population_status(rule_id), rule_id
 
 
+# Drawn applications are biased to thresholds and missing data, so hardly any is eligible:
+# the examples keep the eligible side of both paths in every run.
+_any_application = st.one_of(
+    applications(), st.sampled_from([eligible_application(), ineligible_application()])
+)
+
+
 @settings(max_examples=60, deadline=None)
-@given(st.lists(applications(), min_size=1, max_size=6))
+@given(st.lists(_any_application, min_size=1, max_size=6))
 def test_columnar_equals_single(apps: list[Application]) -> None:
-    population = evaluate_population(application_columns(apps, POLICY), POLICY)
+    """The scalar path of `evaluate` and the column-wise path agree on every row: every
+    status of every check (thresholds of the service functions included), the decision,
+    and every finding with its bilingual message, article, required and actual values."""
+    columns = application_columns(apps, POLICY)
+    population = evaluate_population(columns, POLICY)
+    checks = _judgement.plan(POLICY)
+    every_code = _judgement.judge_columns(checks, columns, len(apps))
+    assert set(population.rules) < set(every_code)  # the thresholds only explain
     for index, app in enumerate(apps):
         verdict = evaluate(app, POLICY)
         _codes_match(verdict, lambda rule_id, i=index: population.status(rule_id, i))  # type: ignore[misc]
         assert bool(population.eligible[index]) is verdict.eligible
+        row = _application_row(app, POLICY, checks, app.declared_on)[0]
+        codes, eligible = _judgement.judge_row(checks, row)
+        assert codes == {key: int(code[index]) for key, code in every_code.items()}
+        assert eligible is bool(population.eligible[index])
+        columnwise = _evaluate_columnwise(app, POLICY)
+        assert verdict.eligible is columnwise.eligible
+        assert verdict.findings == columnwise.findings
+        assert [f.message for f in verdict.findings] == [f.message for f in columnwise.findings]
+        assert verdict == columnwise
+        assert verdict.to_dict("zh") == columnwise.to_dict("zh")
+        assert verdict.to_dict("en") == columnwise.to_dict("en")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_any_application, min_size=1, max_size=4))
+def test_one_applications_values_are_its_row_of_the_columns(apps: list[Application]) -> None:
+    columns = application_columns(apps, POLICY)
+    checks = _judgement.plan(POLICY)
+    assert tuple(columns) == checks.columns
+    for index, app in enumerate(apps):
+        row = _application_row(app, POLICY, checks, app.declared_on)[0]
+        assert tuple(row) == checks.columns
+        for name, value in row.items():
+            column = columns[name][index]
+            if isinstance(value, float) and math.isnan(value):
+                assert math.isnan(column), name
+            else:
+                assert column == value, name
+
+
+@settings(max_examples=40, deadline=None)
+@given(_any_application)
+def test_a_verdict_decides_before_it_renders(app: Application) -> None:
+    """`eligible`, `failed` and `not_assessable` read without rendering agree with the
+    rendered findings; the rendered verdict equals one built from them."""
+    decided = evaluate(app, POLICY)
+    eligible, failed, missing = decided.eligible, decided.failed(), decided.not_assessable()
+    rendered = evaluate(app, POLICY)
+    assert eligible is all(finding.passed for finding in rendered.findings)
+    assert failed == tuple(f for f in rendered.findings if f.status is FAIL)
+    assert missing == tuple(f for f in rendered.findings if f.status is NA)
+    built = Verdict(
+        policy_id=rendered.policy_id,
+        base_name=rendered.base_name,
+        findings=rendered.findings,
+        judged_on=rendered.judged_on,
+        figures_year=rendered.figures_year,
+    )
+    assert built == rendered
+    assert hash(built) == hash(rendered)
+    assert repr(built) == repr(rendered)
+    assert built.eligible is eligible
+    assert built.summary() == decided.summary()
+
+
+def test_a_lazy_verdict_behaves_as_a_record(eligible: Application) -> None:
+    verdict = evaluate(eligible)
+    assert pickle.loads(pickle.dumps(verdict)) == verdict
+    renamed = attrs.evolve(verdict, base_name="另一基地")
+    assert renamed.findings == verdict.findings
+    assert renamed.base_name == "另一基地"
+    with pytest.raises(AttributeError, match="findngs"):
+        getattr(verdict, "findngs")  # noqa: B009 - a typo is still an error
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        verdict.findings = ()  # type: ignore[misc]
+
+
+def test_a_population_without_some_columns(eligible: Application) -> None:
+    """An absent rule column is not assessable, an absent material is not provided, and
+    without the unknown-keys column there is no such result."""
+    columns = application_columns([eligible])
+    del columns["site_area_m2"], columns["material.application_report"], columns[UNKNOWN_KEYS]
+    population = evaluate_population(columns)
+    focus = eligible.base.focus.value
+    area = next(
+        r for r in POLICY.rules if r.measure == "site_area_m2" and r.applies_when["focus"] == focus
+    )
+    assert population.status(area.id, 0) is NA
+    assert population.status("material.application_report", 0) is FAIL
+    assert UNKNOWN_KEYS not in population.rules
+    assert not population.eligible[0]
+
+
+def test_each_policy_object_has_its_own_plan(eligible: Application) -> None:
+    rule = POLICY.rule("full_time_service_staff")
+    stricter = attrs.evolve(
+        POLICY,
+        rules=tuple(attrs.evolve(r, required=1000) if r.id == rule.id else r for r in POLICY.rules),
+    )
+    assert evaluate(eligible, POLICY).finding(rule.id).status is PASS
+    assert evaluate(eligible, stricter).finding(rule.id).status is FAIL
+    assert _judgement.plan(stricter) is _judgement.plan(stricter)
+    assert _judgement.plan(stricter) is not _judgement.plan(POLICY)
 
 
 def test_columnar_equals_single_on_the_examples(
@@ -1310,3 +1425,31 @@ def test_the_notebook_view_names_the_judged_day_and_year(eligible: Application) 
     page = evaluate(eligible, judged_on=dt.date(2025, 7, 1))._repr_html_()
     assert "judged on 判断日: 2025-07-01" in page
     assert "figures of 数据年度: 2024" in page
+
+
+def _refuse_to_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    def render(pending: object) -> None:
+        raise AssertionError("findings rendered")
+
+    monkeypatch.setattr(eligibility, "_render", render)
+
+
+def test_an_eligible_verdict_decides_without_rendering(
+    eligible: Application, ineligible: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _refuse_to_render(monkeypatch)
+    verdict = evaluate(eligible)
+    assert verdict.eligible
+    assert verdict.failed() == verdict.not_assessable() == ()
+    assert verdict.summary().en.endswith(f"eligible (judged on {eligible.declared_on})")
+    assert not evaluate(ineligible).eligible
+    with pytest.raises(AssertionError, match="findings rendered"):
+        _ = verdict.findings
+
+
+def test_recommending_an_eligible_case_renders_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness()
+    walk_to(h, State.DECLARED)
+    _refuse_to_render(monkeypatch)
+    outcome = h.workflow.recommend("c1", DISTRICT, GOOD_RECOMMENDATION)
+    assert outcome.case.state is State.DISTRICT_RECOMMENDED

@@ -2,8 +2,10 @@
 
 One finding per rule: the rule id, its article, the required and actual values, a status
 (``pass``, ``fail``, ``not_assessable`` — missing data is never a pass) and a message in Chinese
-and English. The pass/fail logic runs column-wise over numpy arrays, so the same code judges
-one application (for a portal) and a whole population (for a simulation):
+and English. The pass/fail logic is declared once per policy (``_judgement.plan``) and runs two
+ways: over one application's plain values (`evaluate`: a portal, a recommendation) and
+column-wise over numpy arrays (`evaluate_population`: a simulation of millions). A verdict's
+findings and their messages are rendered when first read; its decision is made at once:
 
 >>> from kmbase_workflow.eligibility import evaluate
 >>> from kmbase_workflow.serialization import load_application
@@ -18,25 +20,20 @@ import calendar
 import datetime as dt
 import enum
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
+from . import _judgement
 from ._html import finding_html, verdict_html
 from ._i18n import Lang, Text
+from ._judgement import FAIL, NA, PASS, CodeArray
 from .errors import InvalidInputError
-from .policy import (
-    APPLICATION_MEASURES,
-    CONSISTENCY_MEASURES,
-    Comparison,
-    Policy,
-    Rule,
-    load_policy,
-)
-from .records import Application, SpotCheck
+from .policy import APPLICATION_MEASURES, CONSISTENCY_MEASURES, Policy, Rule, load_policy
+from .records import Application, Education, SpotCheck
 
 __all__ = [
     "Finding",
@@ -90,11 +87,7 @@ _STATUS_LABELS = {
     Status.NOT_ASSESSABLE: Text(zh="无法判断", en="not assessable"),
 }
 
-# Status codes in the columnar arrays.
-_PASS, _FAIL, _NA = np.int8(0), np.int8(1), np.int8(2)
-_CODE_STATUS = {0: Status.PASS, 1: Status.FAIL, 2: Status.NOT_ASSESSABLE}
-FloatArray = npt.NDArray[np.float64]
-CodeArray = npt.NDArray[np.int8]
+_CODE_STATUS = {PASS: Status.PASS, FAIL: Status.FAIL, NA: Status.NOT_ASSESSABLE}
 
 
 @attrs.frozen
@@ -152,6 +145,22 @@ class Verdict:
     填报日期; a workflow passes the case's real declaration day)."""
     figures_year: int
     """The year whose figures were judged (the policy's ``figures`` rule)."""
+    _pending: _Pending | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    """What `evaluate` judged, until ``findings`` is first read."""
+
+    if not TYPE_CHECKING:  # typed as the field it fills, so typos stay type errors
+
+        def __getattr__(self, name: str) -> Any:
+            # Only ``findings`` is ever left unset: `evaluate` decides at once (statuses,
+            # `eligible`) and renders the ~65 bilingual findings on first read, which costs
+            # several times the decision.
+            if name == "findings":
+                pending = self._pending
+                if pending is not None:
+                    findings = _render(pending)
+                    object.__setattr__(self, "findings", findings)
+                    return findings
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _repr_html_(self) -> str:
         return verdict_html(self)
@@ -159,14 +168,20 @@ class Verdict:
     @property
     def eligible(self) -> bool:
         """True only if every finding passes (a not-assessable finding is not a pass)."""
+        if self._pending is not None:
+            return self._pending.eligible
         return all(finding.passed for finding in self.findings)
 
     def failed(self) -> tuple[Finding, ...]:
         """Findings whose rule is not met."""
+        if self._pending is not None and self._pending.eligible:
+            return ()
         return tuple(f for f in self.findings if f.status is Status.FAIL)
 
     def not_assessable(self) -> tuple[Finding, ...]:
         """Findings that could not be judged for lack of data."""
+        if self._pending is not None and self._pending.eligible:
+            return ()
         return tuple(f for f in self.findings if f.status is Status.NOT_ASSESSABLE)
 
     def finding(self, rule_id: str) -> Finding:
@@ -243,6 +258,10 @@ def _judged_day(application: Application, judged_on: dt.date | None) -> dt.date:
     return judged_on if judged_on is not None else application.declared_on
 
 
+# Education.bachelor_or_above, read once: the property builds a set of members at every call.
+_DEGREED = frozenset(education for education in Education if education.bachelor_or_above)
+
+
 def application_measures(
     application: Application, policy: Policy | None = None, *, judged_on: dt.date | None = None
 ) -> dict[str, MeasureValue]:
@@ -258,9 +277,7 @@ def application_measures(
     year = policy.figures.expected_year(day)
     latest, previous = application.figures_for(year), application.figures_for(year - 1)
     full_time = [member for member in application.staff if member.full_time_service]
-    qualified = [
-        m for m in full_time if m.education.bachelor_or_above or m.intermediate_title_or_above
-    ]
+    qualified = [m for m in full_time if m.education in _DEGREED or m.intermediate_title_or_above]
     volume = application.service_volume
     in_leading = sum(1 for r in application.residents if r.in_leading_industry)
     measures: dict[str, MeasureValue] = {
@@ -348,14 +365,17 @@ def _judged_days(applications: Sequence[Application], judged_on: JudgedOn) -> li
     return days
 
 
-FIGURES_YEAR = "figures_year.yearly"
+FIGURES_YEAR = _judgement.FIGURES_YEAR
 """The finding (and column) for 申请表 二 reporting the judged year."""
-SERVICES_YEAR = "figures_year.services"
+SERVICES_YEAR = _judgement.SERVICES_YEAR
 """The finding (and column) for 申请表 三's service figures being of the judged year."""
-DISTRICT = "district"
+DISTRICT = _judgement.DISTRICT
 """The finding for the base's district being one the policy lists (第四条)."""
-DISTRICT_COLUMN = "district.listed"
+DISTRICT_COLUMN = _judgement.DISTRICT_COLUMN
 """The column: 1.0 when the base's district is listed, 0.0 when not."""
+UNKNOWN_KEYS = _judgement.UNKNOWN_KEYS
+"""The finding (and column) for keys the policy does not know: usually typos."""
+_ANNEX_1 = Text(zh="附件1", en="Annex 1")
 
 
 def application_columns(
@@ -378,82 +398,66 @@ def application_columns(
     are given, 0.0 not) and ``district.listed`` (1.0 the district is the policy's, 0.0 not).
     """
     policy = policy or load_policy()
+    checks = _judgement.plan(policy)
     days = _judged_days(applications, judged_on)
     rows = [
-        application_measures(app, policy, judged_on=day)
+        _application_row(app, policy, checks, day)[0]
         for app, day in zip(applications, days, strict=True)
     ]
-    columns: dict[str, npt.NDArray[Any]] = {
-        name: np.array([_as_float(row[name]) for row in rows], dtype=np.float64)
-        for name in (*APPLICATION_MEASURES, *CONSISTENCY_MEASURES)
+    return {
+        name: np.array([row[name] for row in rows], dtype=_column_dtype(name))
+        for name in checks.columns
     }
-    columns["focus"] = np.array([row["focus"] for row in rows], dtype=object)
-    for rule in policy.rules:
-        if rule.declared:
-            columns[f"declared.{rule.measure}"] = np.array(
-                [_declared_value(app, rule.measure) for app in applications], dtype=np.float64
-            )
-    for pledge in policy.pledges:
-        columns[f"pledge.{pledge.id}"] = np.array(
-            [_as_float(app.pledges.get(pledge.id)) for app in applications], dtype=np.float64
-        )
-    for function in policy.service_functions.functions:
-        for threshold in function.thresholds:
-            values = []
-            for app in applications:
-                figures = app.services.get(function.id)
-                # A function the applicant does not claim is not provided: zero, not unknown.
-                value = getattr(figures, threshold.measure) if figures is not None else 0
-                values.append(_as_float(value))
-            columns[f"service.{function.id}.{threshold.measure}"] = np.array(
-                values, dtype=np.float64
-            )
-    columns[UNKNOWN_KEYS] = np.array(
-        [float(len(unknown_keys(app, policy))) for app in applications], dtype=np.float64
-    )
-    for material in policy.materials:
-        columns[f"material.{material.id}"] = np.array(
-            [bool(app.materials.get(material.id, "").strip()) for app in applications], dtype=bool
-        )
-    expected = [policy.figures.expected_year(day) for day in days]
-    columns[FIGURES_YEAR] = np.array(
-        [
-            float(app.figures_for(year) is not None)
-            for app, year in zip(applications, expected, strict=True)
-        ],
-        dtype=np.float64,
-    )
-    columns[SERVICES_YEAR] = np.array(
-        [
-            float(app.service_figures_year == year)
-            for app, year in zip(applications, expected, strict=True)
-        ],
-        dtype=np.float64,
-    )
-    listed = {district.name for district in policy.districts}
-    columns[DISTRICT_COLUMN] = np.array(
-        [float(app.base.district in listed) for app in applications], dtype=np.float64
-    )
-    return columns
 
 
-UNKNOWN_KEYS = "application.unknown_keys"
-"""The finding (and column) for keys the policy does not know: usually typos."""
-_ANNEX_1 = Text(zh="附件1", en="Annex 1")
+def _column_dtype(name: str) -> type[Any]:
+    if name == "focus":
+        return object
+    return bool if name.startswith("material.") else np.float64
+
+
+def _application_row(
+    application: Application, policy: Policy, checks: _judgement.Plan, day: dt.date
+) -> tuple[dict[str, MeasureValue], dict[str, MeasureValue], list[str]]:
+    """One application's values under the names of `application_columns` (the one place
+    they are read from the records), with its measures and its unknown keys."""
+    measures = application_measures(application, policy, judged_on=day)
+    unknown = _unknown_keys(application, checks)
+    row: dict[str, MeasureValue] = {
+        name: _as_float(measures[name]) for name in (*APPLICATION_MEASURES, *CONSISTENCY_MEASURES)
+    }
+    row["focus"] = measures["focus"]
+    for column, key in checks.declared_columns:
+        row[column] = _declared_value(application, key)
+    for column, key in checks.pledge_columns:
+        row[column] = _as_float(application.pledges.get(key))
+    for function_id, thresholds in checks.service_columns:
+        figures = application.services.get(function_id)
+        for column, measure in thresholds:
+            # A function the applicant does not claim is not provided: zero, not unknown.
+            row[column] = _as_float(getattr(figures, measure) if figures is not None else 0)
+    row[UNKNOWN_KEYS] = float(len(unknown))
+    for column, key in checks.material_columns:
+        row[column] = bool(application.materials.get(key, "").strip())
+    year = policy.figures.expected_year(day)
+    row[FIGURES_YEAR] = float(application.figures_for(year) is not None)
+    row[SERVICES_YEAR] = float(application.service_figures_year == year)
+    row[DISTRICT_COLUMN] = float(application.base.district in checks.districts)
+    return row, measures, unknown
 
 
 def unknown_keys(application: Application, policy: Policy) -> list[str]:
     """Keys of ``services``, ``materials``, ``declarations`` and ``pledges`` that ``policy`` does not know
     (``services.trainig``): a typo would otherwise read as a service not provided."""
-    functions = {function.id for function in policy.service_functions.functions}
-    materials = {material.id for material in policy.materials}
-    declared = {rule.measure for rule in policy.rules if rule.declared}
-    pledges = {pledge.id for pledge in policy.pledges}
+    return _unknown_keys(application, _judgement.plan(policy))
+
+
+def _unknown_keys(application: Application, checks: _judgement.Plan) -> list[str]:
     return sorted(
-        [f"services.{key}" for key in application.services if key not in functions]
-        + [f"materials.{key}" for key in application.materials if key not in materials]
-        + [f"declarations.{key}" for key in application.declarations if key not in declared]
-        + [f"pledges.{key}" for key in application.pledges if key not in pledges]
+        [f"services.{key}" for key in application.services if key not in checks.functions]
+        + [f"materials.{key}" for key in application.materials if key not in checks.materials]
+        + [f"declarations.{key}" for key in application.declarations if key not in checks.declared]
+        + [f"pledges.{key}" for key in application.pledges if key not in checks.pledges]
     )
 
 
@@ -463,60 +467,7 @@ def _as_float(value: MeasureValue) -> float:
     return float(value)
 
 
-# -- the column-wise judgement shared by one application and a population ---------------------------
-
-
-def _compare(rule: Rule, values: FloatArray) -> CodeArray:
-    """Status codes of ``rule`` for each value (NaN → not assessable)."""
-    required = float(rule.required)
-    with np.errstate(invalid="ignore"):
-        if rule.comparison is Comparison.AT_LEAST:
-            met = values >= required
-        elif rule.comparison is Comparison.AT_MOST:
-            met = values <= required
-        elif rule.comparison is Comparison.MORE_THAN:
-            met = values > required
-        elif rule.comparison is Comparison.LESS_THAN:
-            met = values < required
-        else:
-            met = values == float(required)  # is_true: 1.0 for true, 0.0 for false
-    codes = np.where(met, _PASS, _FAIL).astype(np.int8)
-    codes[np.isnan(values)] = _NA
-    return codes
-
-
-def _applies(
-    rule: Rule, columns: Mapping[str, npt.NDArray[Any]], size: int
-) -> npt.NDArray[np.bool_]:
-    applies = np.ones(size, dtype=bool)
-    for key, wanted in rule.applies_when.items():
-        applies &= columns[key] == wanted
-    return applies
-
-
-def _rule_codes(rule: Rule, columns: Mapping[str, npt.NDArray[Any]], size: int) -> CodeArray:
-    key = f"declared.{rule.measure}" if rule.declared else rule.measure
-    column = columns.get(key)
-    values = np.full(size, np.nan) if column is None else np.asarray(column, dtype=np.float64)
-    return _compare(rule, values)
-
-
-def _combine(codes: Iterable[CodeArray], size: int) -> CodeArray:
-    """All must pass: any fail → fail; else any not-assessable → not assessable."""
-    result = np.full(size, _PASS, dtype=np.int8)
-    for code in codes:
-        result = np.maximum(result, code)  # PASS 0 < FAIL 1 < NA 2 ...
-    return result
-
-
-def _all_met(codes: Sequence[CodeArray], size: int) -> CodeArray:
-    # ... but a fail outranks missing data: one failed threshold decides the function.
-    any_fail = np.zeros(size, dtype=bool)
-    any_na = np.zeros(size, dtype=bool)
-    for code in codes:
-        any_fail |= code == _FAIL
-        any_na |= code == _NA
-    return np.where(any_fail, _FAIL, np.where(any_na, _NA, _PASS)).astype(np.int8)
+# -- a population, column by column ---------------------------------------------------------------
 
 
 @attrs.frozen
@@ -539,7 +490,7 @@ class PopulationVerdict:
         """Share of all applications for which the rule is met (a rule that does not apply
         to an application, by ``applies_when``, counts as met for it)."""
         codes = self.rules[rule_id]
-        return float(np.mean(codes == _PASS)) if codes.size else math.nan
+        return float(np.mean(codes == PASS)) if codes.size else math.nan
 
 
 def evaluate_population(
@@ -552,63 +503,15 @@ def evaluate_population(
     is absent makes its rule not assessable for every row.
     """
     policy = policy or load_policy()
+    checks = _judgement.plan(policy)
     arrays = {name: np.asarray(values) for name, values in columns.items()}
     size = len(next(iter(arrays.values()))) if arrays else 0
-    results: dict[str, CodeArray] = {}
-    for rule in policy.rules:
-        codes = _rule_codes(rule, arrays, size)
-        if rule.applies_when:
-            codes = np.where(_applies(rule, arrays, size), codes, _PASS).astype(np.int8)
-        results[rule.id] = codes
-    requirement = policy.service_functions
-    met = np.zeros(size, dtype=np.int64)
-    unknown = np.zeros(size, dtype=np.int64)
-    for function in requirement.functions:
-        threshold_codes = [
-            _compare(t, _column(arrays, f"service.{function.id}.{t.measure}", size))
-            for t in function.thresholds
-        ]
-        function_codes = _all_met(threshold_codes, size)
-        results[f"service.{function.id}"] = function_codes
-        met += function_codes == _PASS
-        unknown += function_codes == _NA
-    results[requirement.id] = np.where(
-        met >= requirement.minimum,
-        _PASS,
-        np.where(met + unknown >= requirement.minimum, _NA, _FAIL),
-    ).astype(np.int8)
-    for material in policy.materials:
-        provided = np.asarray(
-            arrays.get(f"material.{material.id}", np.zeros(size, dtype=bool)), dtype=bool
-        )
-        results[f"material.{material.id}"] = np.where(
-            provided, _PASS, _FAIL if material.required else _PASS
-        ).astype(np.int8)
-    for pledge in policy.pledges:
-        key = f"pledge.{pledge.id}"
-        results[key] = _truth_codes(_column(arrays, key, size))
-    for key in (FIGURES_YEAR, SERVICES_YEAR):
-        results[key] = _truth_codes(_column(arrays, key, size))
-    results[DISTRICT] = _truth_codes(_column(arrays, DISTRICT_COLUMN, size))
-    unknown_count = arrays.get(UNKNOWN_KEYS)
-    if unknown_count is not None:
-        results[UNKNOWN_KEYS] = np.where(np.asarray(unknown_count) > 0, _NA, _PASS).astype(np.int8)
-    # Each function's own code explains the 第七条 finding; only the requirement decides.
-    deciding = (codes for key, codes in results.items() if not key.startswith("service."))
-    eligible = _combine(deciding, size) == _PASS
-    return PopulationVerdict(policy_id=policy.id, rules=results, eligible=eligible)
-
-
-def _truth_codes(values: FloatArray) -> CodeArray:
-    """1.0 → pass, 0.0 (or anything else) → fail, NaN → not assessable."""
-    codes = np.where(values == 1.0, _PASS, _FAIL).astype(np.int8)
-    codes[np.isnan(values)] = _NA
-    return codes
-
-
-def _column(arrays: Mapping[str, npt.NDArray[Any]], key: str, size: int) -> FloatArray:
-    column = arrays.get(key)
-    return np.full(size, np.nan) if column is None else np.asarray(column, dtype=np.float64)
+    codes = _judgement.judge_columns(checks, arrays, size)
+    return PopulationVerdict(
+        policy_id=policy.id,
+        rules={key: code for key, code in codes.items() if key in checks.recorded},
+        eligible=_judgement.eligible_columns(checks, codes, size),
+    )
 
 
 # -- one application: the same codes, turned into findings with messages ---------------------------
@@ -656,43 +559,45 @@ def _rule_message(
     year: int | None = None,
     shown: Text | None = None,
 ) -> Text:
-    unit_zh, unit_en = _unit(rule)
-    required = f"{rule.comparison.symbol} {_format(rule.required, rule)}"
-    if shown is None:
-        value = _format(actual, rule)
-        shown = Text(zh=f"{value}{unit_zh}", en=f"{value}{unit_en}")
+    # Strings, not intermediate Texts: a verdict renders some forty of these messages.
     if rule.declared:
-        texts = {
-            Status.PASS: Text(
-                zh="申报单位声明符合（见佐证材料）", en="declared by the applicant (see evidence)"
-            ),
-            Status.FAIL: Text(zh="申报单位声明不符合", en="declared not met by the applicant"),
-            Status.NOT_ASSESSABLE: Text(
-                zh="未声明或缺少佐证材料", en="not declared, or declared without evidence"
-            ),
-        }
-        detail = texts[status]
+        detail = _DECLARED_DETAILS[status]
+        detail_zh, detail_en = detail.zh, detail.en
     elif status is Status.NOT_ASSESSABLE:
         detail = _missing_detail(rule, year)
+        detail_zh, detail_en = detail.zh, detail.en
     else:
-        detail = Text(
-            zh=f"要求 {required}{unit_zh}，实际 {shown.zh}",
-            en=f"required {required}{unit_en}, actual {shown.en}",
-        )
+        unit_zh, unit_en = _unit(rule)
+        required = f"{rule.comparison.symbol} {_format(rule.required, rule)}"
+        if shown is None:
+            value = _format(actual, rule)
+            shown_zh, shown_en = f"{value}{unit_zh}", f"{value}{unit_en}"
+        else:
+            shown_zh, shown_en = shown.zh, shown.en
+        detail_zh = f"要求 {required}{unit_zh}，实际 {shown_zh}"
+        detail_en = f"required {required}{unit_en}, actual {shown_en}"
+    description = rule.description
     if status is Status.NOT_ASSESSABLE:  # the detail already says so
-        return Text(
-            zh=f"{rule.description.zh}：{detail.zh}", en=f"{rule.description.en}: {detail.en}"
-        )
-    label = status.label
+        return Text(zh=f"{description.zh}：{detail_zh}", en=f"{description.en}: {detail_en}")
+    label = _STATUS_LABELS[status]
     return Text(
-        zh=f"{rule.description.zh}：{detail.zh}，{label.zh}",
-        en=f"{rule.description.en}: {detail.en}; {label.en}",
+        zh=f"{description.zh}：{detail_zh}，{label.zh}",
+        en=f"{description.en}: {detail_en}; {label.en}",
     )
 
 
-def _service_findings(
-    application: Application, policy: Policy, verdict: PopulationVerdict
-) -> Finding:
+_DECLARED_DETAILS = {
+    Status.PASS: Text(
+        zh="申报单位声明符合（见佐证材料）", en="declared by the applicant (see evidence)"
+    ),
+    Status.FAIL: Text(zh="申报单位声明不符合", en="declared not met by the applicant"),
+    Status.NOT_ASSESSABLE: Text(
+        zh="未声明或缺少佐证材料", en="not declared, or declared without evidence"
+    ),
+}
+
+
+def _service_findings(application: Application, policy: Policy, status_of: _StatusOf) -> Finding:
     requirement = policy.service_functions
     details = []
     met = 0
@@ -701,7 +606,7 @@ def _service_findings(
         threshold_findings = []
         for threshold in function.thresholds:
             actual = getattr(figures, threshold.measure) if figures is not None else 0
-            status = _CODE_STATUS[int(_compare(threshold, np.array([_as_float(actual)]))[0])]
+            status = status_of(f"service.{function.id}.{threshold.measure}")
             threshold_findings.append(
                 Finding(
                     rule=threshold.id,
@@ -713,7 +618,7 @@ def _service_findings(
                     basis="service_functions",
                 )
             )
-        status = verdict.status(f"service.{function.id}", 0)
+        status = status_of(f"service.{function.id}")
         met += status is Status.PASS
         claimed = (
             Text(zh="", en="") if figures is not None else Text(zh="未申报，", en="not claimed; ")
@@ -733,7 +638,7 @@ def _service_findings(
                 details=tuple(threshold_findings),
             )
         )
-    status = verdict.status(requirement.id, 0)
+    status = status_of(requirement.id)
     total = len(requirement.functions)
     return Finding(
         rule=requirement.id,
@@ -784,14 +689,14 @@ def _roster_message(rule: Rule, status: Status, application: Application, year: 
 
 
 def _figures_findings(
-    application: Application, policy: Policy, verdict: PopulationVerdict, day: dt.date
+    application: Application, policy: Policy, status_of: _StatusOf, day: dt.date
 ) -> list[Finding]:
     rule = policy.figures
     year = rule.expected_year(day)
     given = sorted(figures.year for figures in application.yearly)
     shown = "、".join(str(y) for y in given) or "—"
-    yearly_status = verdict.status(FIGURES_YEAR, 0)
-    services_status = verdict.status(SERVICES_YEAR, 0)
+    yearly_status = status_of(FIGURES_YEAR)
+    services_status = status_of(SERVICES_YEAR)
     services_year = application.service_figures_year
     return [
         Finding(
@@ -876,19 +781,22 @@ def _district_finding(application: Application, policy: Policy, status: Status) 
     )
 
 
+_PLEDGE_DETAILS = {
+    Status.PASS: Text(zh="申报单位已承诺", en="pledged by the applicant"),
+    Status.FAIL: Text(zh="申报单位不能承诺", en="the applicant cannot pledge it"),
+    Status.NOT_ASSESSABLE: Text(zh="承诺书未载明", en="not stated in the pledge"),
+}
+
+
 def _pledge_findings(
-    application: Application, policy: Policy, verdict: PopulationVerdict
+    application: Application, policy: Policy, status_of: _StatusOf
 ) -> list[Finding]:
     findings = []
     for pledge in policy.pledges:
         key = f"pledge.{pledge.id}"
-        status = verdict.status(key, 0)
+        status = status_of(key)
         value = application.pledges.get(pledge.id)
-        detail = {
-            Status.PASS: Text(zh="申报单位已承诺", en="pledged by the applicant"),
-            Status.FAIL: Text(zh="申报单位不能承诺", en="the applicant cannot pledge it"),
-            Status.NOT_ASSESSABLE: Text(zh="承诺书未载明", en="not stated in the pledge"),
-        }[status]
+        detail = _PLEDGE_DETAILS[status]
         ending = (
             Text(zh="", en="")
             if status is Status.NOT_ASSESSABLE
@@ -911,6 +819,27 @@ def _pledge_findings(
     return findings
 
 
+_StatusOf = Callable[[str], Status]
+
+
+@attrs.frozen
+class _Pending:
+    """An application judged by `evaluate`: the decision, and what its findings need."""
+
+    application: Application
+    policy: Policy
+    day: dt.date
+    year: int
+    measures: Mapping[str, MeasureValue]
+    row: Mapping[str, MeasureValue]
+    unknown: Sequence[str]
+    codes: Mapping[str, int]
+    eligible: bool
+
+    def status(self, key: str) -> Status:
+        return _CODE_STATUS[self.codes[key]]
+
+
 def evaluate(
     application: Application, policy: Policy | None = None, *, judged_on: dt.date | None = None
 ) -> Verdict:
@@ -921,24 +850,89 @@ def evaluate(
     policy's ``figures`` rule: the year before). A workflow passes the case's real
     declaration day, so a file's own date cannot move the judgement; the verdict records the
     day it used (`Verdict.judged_on`).
+
+    The rules run over the application's plain values, not numpy arrays of one row (the same
+    checks as `evaluate_population`, a few times faster for one application); the verdict's
+    findings are rendered when first read.
     """
     day = _judged_day(application, judged_on)
     policy = policy or load_policy(day)
-    year = policy.figures.expected_year(day)
-    verdict = evaluate_population(application_columns([application], policy, judged_on=day), policy)
-    measures = application_measures(application, policy, judged_on=day)
+    checks = _judgement.plan(policy)
+    row, measures, unknown = _application_row(application, policy, checks, day)
+    codes, eligible = _judgement.judge_row(checks, row)
+    return _verdict(
+        _Pending(
+            application=application,
+            policy=policy,
+            day=day,
+            year=policy.figures.expected_year(day),
+            measures=measures,
+            row=row,
+            unknown=unknown,
+            codes=codes,
+            eligible=eligible,
+        )
+    )
+
+
+def _evaluate_columnwise(
+    application: Application, policy: Policy | None = None, *, judged_on: dt.date | None = None
+) -> Verdict:
+    """`evaluate` through the column-wise path (`evaluate_population` on a one-row
+    population): what `evaluate` did before it had a path of its own, kept as the reference
+    the tests and the benchmark hold it to."""
+    day = _judged_day(application, judged_on)
+    policy = policy or load_policy(day)
+    checks = _judgement.plan(policy)
+    row, measures, unknown = _application_row(application, policy, checks, day)
+    columns = application_columns([application], policy, judged_on=day)
+    population = _judgement.judge_columns(checks, columns, 1)
+    codes = {key: int(code[0]) for key, code in population.items()}
+    return _verdict(
+        _Pending(
+            application=application,
+            policy=policy,
+            day=day,
+            year=policy.figures.expected_year(day),
+            measures=measures,
+            row=row,
+            unknown=unknown,
+            codes=codes,
+            eligible=bool(_judgement.eligible_columns(checks, population, 1)[0]),
+        )
+    )
+
+
+def _verdict(pending: _Pending) -> Verdict:
+    # Built without __init__ so that ``findings`` stays unset until read (Verdict.__getattr__).
+    verdict = object.__new__(Verdict)
+    for name, value in (
+        ("policy_id", pending.policy.id),
+        ("base_name", pending.application.base.name),
+        ("judged_on", pending.day),
+        ("figures_year", pending.year),
+        ("_pending", pending),
+    ):
+        object.__setattr__(verdict, name, value)
+    return verdict
+
+
+def _render(pending: _Pending) -> tuple[Finding, ...]:
+    """Every finding of a judged application, with its bilingual message."""
+    application, policy, year = pending.application, pending.policy, pending.year
+    status_of = pending.status
     findings: list[Finding] = []
     for rule in policy.rules:
-        if rule.applies_when and not _applies(rule, {"focus": np.array([measures["focus"]])}, 1)[0]:
+        if not all(pending.row[key] == wanted for key, wanted in rule.applies_when.items()):
             continue
-        status = verdict.status(rule.id, 0)
+        status = status_of(rule.id)
         shown: Text | None = None
         if rule.declared:
             declaration = application.declarations.get(rule.measure)
             actual: MeasureValue = declaration.value if declaration else None
             evidence = (declaration.evidence.strip() or None) if declaration else None
         else:
-            actual, evidence = measures[rule.measure], None
+            actual, evidence = pending.measures[rule.measure], None
             from_zero = _growth_shown(rule, application, year, actual)
             if from_zero is not None:  # infinite growth is not a number JSON can carry
                 shown, actual = from_zero
@@ -958,16 +952,15 @@ def evaluate(
                 evidence=evidence,
             )
         )
-    findings.append(_service_findings(application, policy, verdict))
-    findings.extend(_figures_findings(application, policy, verdict, day))
-    unknown = unknown_keys(application, policy)
-    if unknown:
-        shown_keys = ", ".join(unknown)
+    findings.append(_service_findings(application, policy, status_of))
+    findings.extend(_figures_findings(application, policy, status_of, pending.day))
+    if pending.unknown:
+        shown_keys = ", ".join(pending.unknown)
         findings.append(
             Finding(
                 rule=UNKNOWN_KEYS,
                 article=_ANNEX_1,
-                status=verdict.status(UNKNOWN_KEYS, 0),
+                status=status_of(UNKNOWN_KEYS),
                 required=None,
                 actual=shown_keys,
                 message=Text(
@@ -979,7 +972,7 @@ def evaluate(
         )
     for material in policy.materials:
         reference = application.materials.get(material.id, "").strip()
-        status = verdict.status(f"material.{material.id}", 0)
+        status = status_of(f"material.{material.id}")
         if not reference and not material.required:
             continue
         findings.append(
@@ -997,15 +990,9 @@ def evaluate(
                 evidence=reference or None,
             )
         )
-    findings.extend(_pledge_findings(application, policy, verdict))
-    findings.append(_district_finding(application, policy, verdict.status(DISTRICT, 0)))
-    return Verdict(
-        policy_id=policy.id,
-        base_name=application.base.name,
-        findings=tuple(findings),
-        judged_on=day,
-        figures_year=year,
-    )
+    findings.extend(_pledge_findings(application, policy, status_of))
+    findings.append(_district_finding(application, policy, status_of(DISTRICT)))
+    return tuple(findings)
 
 
 def declaration_date_problems(application: Application, declared_on: dt.date) -> list[Text]:
@@ -1088,8 +1075,7 @@ def judge_spot_check(
     )
     satisfaction = next((r for r in policy.rules if r.measure == "satisfaction_rate"), None)
     if rule.satisfaction_blocking and satisfaction is not None:
-        code = _compare(satisfaction, np.array([_as_float(rate)]))[0]
-        status = _CODE_STATUS[int(code)]
+        status = _CODE_STATUS[_judgement.rule_code(satisfaction, _as_float(rate))]
         required = (
             f"{satisfaction.comparison.symbol} {_format(satisfaction.required, satisfaction)}"
         )

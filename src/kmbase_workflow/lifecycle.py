@@ -563,6 +563,8 @@ def _recommendation(ctx: GuardContext) -> Iterator[GuardFailure]:
 def _eligible(ctx: GuardContext) -> Iterator[GuardFailure]:
     # Judged as of the day the case was really declared, whatever date the file carries.
     verdict = evaluate(ctx.case.application, ctx.policy, judged_on=ctx.case.declared_on)
+    if verdict.eligible:  # nothing to report: the findings are not even rendered
+        return
     for finding in verdict.findings:
         if finding.status is not Status.PASS:
             yield GuardFailure(f"eligibility.{finding.rule}", finding.article, finding.message)
