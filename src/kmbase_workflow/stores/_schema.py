@@ -15,7 +15,7 @@ from ..errors import SchemaVersionError
 MIGRATION_SET = "kmbase_workflow"
 """The name of the library's migration set (sqlite-utils ``Migrations`` name)."""
 
-MIGRATION_NAMES: tuple[str, ...] = ("m001_initial", "m002_append_only")
+MIGRATION_NAMES: tuple[str, ...] = ("m001_initial", "m002_append_only", "m004_work_queue")
 """Every migration this version of the library knows, oldest first."""
 
 SQLITE_M001 = """

@@ -62,13 +62,18 @@ from ._rows import (
 )
 from ._schema import MIGRATION_NAMES, POSTGRES_M001, POSTGRES_M002, check_known
 from ._sql import SQLStoreBase
+from ._work_queue import POSTGRES_M004, SQLWorkQueue
 
 __all__ = ["PostgresStore"]
 
 _PAGE = 500
 _OUTBOX_LOCK = 0x6B6D6261  # "kmba": one advisory lock id for the order of every write
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_MIGRATIONS = {"m001_initial": POSTGRES_M001, "m002_append_only": POSTGRES_M002}
+_MIGRATIONS = {
+    "m001_initial": POSTGRES_M001,
+    "m002_append_only": POSTGRES_M002,
+    "m004_work_queue": POSTGRES_M004,
+}
 _ATTEMPTS = 3
 """Tries of one write that meets a deadlock or serialization failure."""
 _LOCK_CYCLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
@@ -141,7 +146,7 @@ class _Rows:
         return cls(case, application, history, events)
 
 
-class PostgresStore(SQLStoreBase):
+class PostgresStore(SQLWorkQueue, SQLStoreBase):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
     ``max_connections`` bounds the pool; ``pool_timeout`` is how long a call waits for a free
@@ -327,6 +332,7 @@ class PostgresStore(SQLStoreBase):
                         connection.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK,))
                         for change, encoded in zip(changes, rows, strict=True):
                             self._write(connection, change, encoded)
+                        self._project(connection, changes)
                         self._checkpoint("before_commit")
                     return
                 except psycopg.Error as error:

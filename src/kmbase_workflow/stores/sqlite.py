@@ -56,6 +56,7 @@ from ._rows import (
 )
 from ._schema import MIGRATION_SET, SQLITE_M001, SQLITE_M002, check_known
 from ._sql import SQLStoreBase
+from ._work_queue import SQLITE_M004, SQLWorkQueue
 
 __all__ = ["SQLiteStore"]
 
@@ -169,7 +170,7 @@ def _statements(script: str) -> list[str]:
     return [part.strip() for part in script.split(";\n") if part.strip()]
 
 
-class SQLiteStore(SQLStoreBase):
+class SQLiteStore(SQLWorkQueue, SQLStoreBase):
     """Cases, history and outbox in one SQLite file (created and migrated on open).
 
     ``SQLiteStore(":memory:")`` gives a private in-memory database (for tests).
@@ -241,6 +242,11 @@ class SQLiteStore(SQLStoreBase):
             for statement in _statements(SQLITE_M002):
                 db.execute(statement)
 
+        @migrations(name="m004_work_queue")
+        def _work_queue(db: sqlite_utils.Database) -> None:
+            for statement in _statements(SQLITE_M004):
+                db.execute(statement)
+
         applied = [m.name for m in migrations.applied(self.db)]
         check_known(applied, self.path)
         if not migrations.pending(self.db):
@@ -286,6 +292,7 @@ class SQLiteStore(SQLStoreBase):
             connection.execute("BEGIN IMMEDIATE")
             try:
                 self._write_batch(connection, batch)
+                self._project(connection, changes)
                 self._checkpoint("before_commit")
                 connection.execute("COMMIT")
             except _BatchRefusedError:
