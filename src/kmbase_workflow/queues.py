@@ -738,11 +738,9 @@ def dashboard(
             raise InvalidInputError(problems[0])
     store = _projection(workflow.store)
     horizon = workflow.calendar.add_working_days(day, working_days, allow_provisional=True)
-    scope = {"as_of": day, "round_year": round_year, "district": district}
-    soon = store.work_items(
-        WorkItemQuery(**scope, overdue=False, due_from=day, due_until=horizon, limit=limit)
-    )
-    late_query = WorkItemQuery(**scope, overdue=True, limit=limit)
+    scope = WorkItemQuery(as_of=day, round_year=round_year, district=district, limit=limit)
+    soon = store.work_items(attrs.evolve(scope, overdue=False, due_from=day, due_until=horizon))
+    late_query = attrs.evolve(scope, overdue=True)
     late = store.work_items(late_query)
     return Dashboard(
         as_of=day,

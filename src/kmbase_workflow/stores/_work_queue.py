@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 if TYPE_CHECKING:
+    from ..case import Case
     from ._protocol import Change
 
 __all__ = [
@@ -204,8 +205,12 @@ class MemoryWorkQueue:
     """The projection in a dictionary (mixed into `MemoryStore`); the store's lock guards it."""
 
     _lock: threading.RLock
+    _cases: dict[str, Case]
+    _work_items: dict[str, tuple[WorkItem, ...]]
+    _work_stale: bool
 
     def _work(self) -> dict[str, tuple[WorkItem, ...]]:
+        # Created on first use: the store's own __init__ need not know of the projection.
         work: dict[str, tuple[WorkItem, ...]] | None = getattr(self, "_work_items", None)
         if work is None:
             work = self._work_items = {}
@@ -234,7 +239,7 @@ class MemoryWorkQueue:
         """Replace each case's rows if it is still at that version."""
         replaced = 0
         with self._lock:
-            stored: dict[str, Any] = getattr(self, "_cases")
+            stored = self._cases
             for case_id, version, items in cases:
                 case = stored.get(case_id)
                 if case is not None and case.version == version:
@@ -260,7 +265,7 @@ class MemoryWorkQueue:
         """Cases by round, district and state."""
         counts: dict[tuple[int, str, str], int] = {}
         with self._lock:
-            cases = list(getattr(self, "_cases").values())
+            cases = list(self._cases.values())
         for case in cases:
             if (round_year is None or case.round_year == round_year) and (
                 district is None or case.district == district
@@ -274,7 +279,7 @@ class MemoryWorkQueue:
     ) -> list[NoticeRunning]:
         """Cases whose notice has not ended."""
         with self._lock:
-            cases = list(getattr(self, "_cases").values())
+            cases = list(self._cases.values())
         found = [
             NoticeRunning(
                 case.id, case.round_year, case.district, case.state.value, case.notice.due
@@ -369,7 +374,7 @@ class SQLWorkQueue:
     _date_param: Callable[[dt.date], object]
     _date_value: Callable[[object], dt.date]
 
-    def _row(self, item: WorkItem) -> tuple[Any, ...]:
+    def _queue_row(self, item: WorkItem) -> tuple[Any, ...]:
         values: list[Any] = []
         for column in _COLUMNS:
             value = getattr(item, column)
@@ -381,7 +386,7 @@ class SQLWorkQueue:
         values.append(self._date_param(item.sort_on))
         return tuple(values)
 
-    def _insert_sql(self) -> str:
+    def _queue_insert_sql(self) -> str:
         columns = (*_COLUMNS, "sort_on")
         return self._sql(
             f"INSERT INTO work_queue ({', '.join(columns)}) "
@@ -396,9 +401,9 @@ class SQLWorkQueue:
                 self._sql("DELETE FROM work_queue WHERE case_id = ?"),
                 [(case_id,) for case_id in dict.fromkeys(c.case.id for c in changes)],
             )
-            rows = [self._row(i) for c in changes for i in (c.work_items or ())]
+            rows = [self._queue_row(i) for c in changes for i in (c.work_items or ())]
             if rows:
-                cursor.executemany(self._insert_sql(), rows)
+                cursor.executemany(self._queue_insert_sql(), rows)
             if any(change.work_items is None for change in changes):
                 cursor.execute(
                     self._sql(
@@ -410,7 +415,7 @@ class SQLWorkQueue:
             cursor.close()
 
     @contextlib.contextmanager
-    def _work_transaction(self) -> Iterator[Any]:
+    def _queue_transaction(self) -> Iterator[Any]:
         with self._connection() as connection:
             transaction = getattr(connection, "transaction", None)
             if transaction is not None:  # psycopg
@@ -426,7 +431,7 @@ class SQLWorkQueue:
                     connection.execute("ROLLBACK")
                 raise
 
-    def _item(self, row: Sequence[Any]) -> WorkItem:
+    def _queue_item(self, row: Sequence[Any]) -> WorkItem:
         values = dict(zip(_COLUMNS, row, strict=False))
         for column in _DATES:
             if values[column] is not None:
@@ -436,7 +441,7 @@ class SQLWorkQueue:
         values["version"] = int(values["version"])
         return WorkItem(**values)
 
-    def _where(self, query: WorkItemQuery) -> tuple[str, list[Any]]:
+    def _queue_where(self, query: WorkItemQuery) -> tuple[str, list[Any]]:
         today = self._date_param(query.as_of)
         clauses = ["(opens_on IS NULL OR opens_on <= ?)"]
         params: list[Any] = [today]
@@ -466,25 +471,25 @@ class SQLWorkQueue:
 
     def work_items(self, query: WorkItemQuery) -> list[WorkItem]:
         """Items matching ``query`` in urgency order (indexed columns only)."""
-        where, params = self._where(query)
+        where, params = self._queue_where(query)
         limit = "" if query.limit is None else f" LIMIT {int(query.limit)}"
         rows = self._all(
             f"SELECT {', '.join(_COLUMNS)} FROM work_queue WHERE {where} "
             f"ORDER BY sort_on, since, case_id, obligation, role{limit}",
             params,
         )
-        return [self._item(row) for row in rows]
+        return [self._queue_item(row) for row in rows]
 
     def count_work_items(self, query: WorkItemQuery) -> int:
         """How many items match ``query``."""
-        where, params = self._where(attrs.evolve(query, after=None))
+        where, params = self._queue_where(attrs.evolve(query, after=None))
         row = self._one(f"SELECT COUNT(*) FROM work_queue WHERE {where}", params)
         return int(row[0])
 
     def replace_work_items(self, cases: Sequence[tuple[str, int, Sequence[WorkItem]]]) -> int:
         """Replace each case's rows if it is still at that version (one transaction)."""
         replaced = 0
-        with self._work_transaction() as connection:
+        with self._queue_transaction() as connection:
             for case_id, version, items in cases:
                 current = connection.execute(
                     self._sql("SELECT version FROM cases WHERE id = ?"), (case_id,)
@@ -496,7 +501,9 @@ class SQLWorkQueue:
                 )
                 if items:
                     cursor = connection.cursor()
-                    cursor.executemany(self._insert_sql(), [self._row(i) for i in items])
+                    cursor.executemany(
+                        self._queue_insert_sql(), [self._queue_row(i) for i in items]
+                    )
                     cursor.close()
                 replaced += 1
         return replaced
@@ -514,7 +521,8 @@ class SQLWorkQueue:
         self, round_year: int | None = None, district: str | None = None
     ) -> list[CaseCount]:
         """Cases by round, district and state (indexed columns only)."""
-        clauses, params = ["1 = 1"], []
+        clauses: list[str] = ["1 = 1"]
+        params: list[Any] = []
         if round_year is not None:
             clauses.append("round_year = ?")
             params.append(round_year)
