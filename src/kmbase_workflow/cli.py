@@ -21,6 +21,13 @@ from ._cli_calendar import calendar_app, deadline_app
 from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
 from ._cli_common import LangOption, OutputFormat, data_console, fail, language, run, styled
 from ._cli_export import export_app, import_app
+from ._cli_queues import (
+    as_of_command,
+    dashboard_command,
+    inbox,
+    rebuild_command,
+    round_as_of_command,
+)
 from ._i18n import Lang
 from .case import State
 from .demo import DemoResult, run_demo
@@ -75,6 +82,11 @@ app.command("bulk")(bulk)
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+app.command("inbox")(inbox)
+app.command("dashboard")(dashboard_command)
+app.command("as-of")(as_of_command)
+round_app.command("as-of")(round_as_of_command)
+db_app.command("rebuild-work-queue")(rebuild_command)
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}

@@ -22,8 +22,9 @@ answered from indexed columns without loading a case or its application:
 >>> _ = workflow.declare(application, Actor.for_operator(application.operator))
 >>> district = Actor(Role.DISTRICT_AUTHORITY, "d-7", district=application.base.district)
 >>> page = work_queue(workflow, district)
->>> [(e.kind.value, [a.value for a in e.actions]) for e in page.entries]
-[('declaration_review', ['return_for_correction', 'recommend', 'decline'])]
+>>> [entry] = page.entries
+>>> entry.kind.value, ", ".join(action.value for action in entry.actions)
+('declaration_review', 'return_for_correction, recommend, decline')
 
 Order: overdue obligations first (oldest deadline first), then by the nearest date (a
 deadline, or the day the actions become possible), then the longest waiting. Pages are
