@@ -287,6 +287,7 @@ def test_a_database_from_before_the_work_queue_is_rebuilt_by_command(tmp_path: P
     with sqlite3.connect(path) as raw:  # as a database of the previous schema
         raw.executescript(
             "DROP TABLE work_queue; DROP TABLE work_queue_status; "
+            "DROP INDEX cases_round_district_state; DROP INDEX cases_state_notice; "
             "DELETE FROM _sqlite_migrations WHERE name = 'm004_work_queue';"
         )
     raw.close()

@@ -41,7 +41,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -54,9 +54,10 @@ from .eligibility import district_problems
 from .errors import InvalidInputError, StoreError, unknown_choice
 from .lifecycle import Trigger, step_for
 from .policy import Policy
-from .stores import CaseQuery, CaseStore
-from .stores._work_queue import (
+from .stores import (
     CaseCount,
+    CaseQuery,
+    CaseStore,
     NoticeRunning,
     WorkItem,
     WorkItemQuery,
@@ -444,8 +445,15 @@ def _bad(zh: str, en: str, hint_zh: str, hint_en: str) -> InvalidInputError:
     return InvalidInputError(Text(zh=zh, en=en), hint=Text(zh=hint_zh, en=hint_en))
 
 
+_KEEPS_QUEUE: dict[type, bool] = {}
+"""Whether a store class is a `WorkQueueStore` (a protocol check is slow to repeat)."""
+
+
 def _projection(store: CaseStore) -> WorkQueueStore:
-    if not isinstance(store, WorkQueueStore):
+    kind = type(store)
+    if kind not in _KEEPS_QUEUE:
+        _KEEPS_QUEUE[kind] = isinstance(store, WorkQueueStore)
+    if not _KEEPS_QUEUE[kind]:
         raise StoreError(
             Text(
                 zh=f"存储 {type(store).__name__} 不维护待办队列",
@@ -456,7 +464,8 @@ def _projection(store: CaseStore) -> WorkQueueStore:
                 en="use a bundled store (memory, SQLite, PostgreSQL)",
             ),
         )
-    if store.work_queue_stale():
+    queue = cast("WorkQueueStore", store)
+    if queue.work_queue_stale():
         raise StoreError(
             Text(
                 zh="待办队列需要根据案件重建（数据库刚升级，或有案件写入时未附带待办）",
@@ -468,7 +477,7 @@ def _projection(store: CaseStore) -> WorkQueueStore:
                 en="run kmbase db rebuild-work-queue, or call rebuild_work_queue(workflow)",
             ),
         )
-    return store
+    return queue
 
 
 def _scope(actor: Actor, district: str | None, policy: Policy) -> dict[str, Any]:

@@ -8,8 +8,9 @@ clears its case's rows and marks the queue stale until it is rebuilt from the ca
 (`kmbase_workflow.queues.rebuild_work_queue`, ``kmbase db rebuild-work-queue``); a database
 migrated to ``m004_work_queue`` with cases already in it starts stale.
 
-Reads use indexed columns only (role, district or operator, then the urgency order), never a
-case's data or its application. The order is the *urgency key* ``(sort_on, since, case_id,
+Reads use indexed columns only (role, district or operator, then the urgency order; the
+urgency order alone for a dashboard; round, district and state of the cases for their
+counts), never a case's data or its application. The order is the *urgency key* ``(sort_on, since, case_id,
 obligation, role)``; a page continues after a key (keyset paging), so a page never shifts
 when rows are added before it.
 """
@@ -347,7 +348,14 @@ CREATE INDEX work_queue_district ON work_queue
     (role, district, sort_on, since, case_id, obligation);
 CREATE INDEX work_queue_operator ON work_queue
     (role, operator_id, sort_on, since, case_id, obligation);
-CREATE INDEX work_queue_due ON work_queue (due_on) WHERE due_on IS NOT NULL;
+CREATE INDEX work_queue_role_due ON work_queue
+    (role, sort_on, since, case_id, obligation) WHERE due_on IS NOT NULL;
+CREATE INDEX work_queue_district_due ON work_queue
+    (role, district, sort_on, since, case_id, obligation) WHERE due_on IS NOT NULL;
+CREATE INDEX work_queue_due ON work_queue
+    (sort_on, since, case_id, obligation, role, opens_on) WHERE due_on IS NOT NULL;
+CREATE INDEX cases_round_district_state ON cases (round_year, district, state);
+CREATE INDEX cases_state_notice ON cases (state, notice_due);
 CREATE TABLE work_queue_status (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -450,18 +458,22 @@ class SQLWorkQueue:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
-        # Overdue rows sort by their deadline, so "overdue" is a range of the index.
+        # A row with a deadline sorts by it (sort_on = due_on), so "overdue" and "due between"
+        # are ranges of the partial indexes on rows with a deadline.
+        dated = query.overdue is True or query.due_from is not None or query.due_until is not None
+        if dated:
+            clauses.append("due_on IS NOT NULL")
         if query.overdue is True:
-            clauses.append("due_on IS NOT NULL AND sort_on < ?")
+            clauses.append("sort_on < ?")
             params.append(today)
-        elif query.overdue is False:
+        elif query.overdue is False and (query.due_from is None or query.due_from < query.as_of):
             clauses.append("(due_on IS NULL OR due_on >= ?)")
             params.append(today)
         if query.due_from is not None:
-            clauses.append("due_on >= ?")
+            clauses.append("sort_on >= ?")
             params.append(self._date_param(query.due_from))
         if query.due_until is not None:
-            clauses.append("due_on <= ?")
+            clauses.append("sort_on <= ?")
             params.append(self._date_param(query.due_until))
         if query.after is not None:
             clauses.append(f"{_KEY} > (?, ?, ?, ?, ?)")

@@ -23,9 +23,12 @@ from ..errors import CaseNotFoundError, ConcurrencyConflictError, FieldValueErro
 from ..events import Declared, Recommended, TransitionEvent
 from ..examples import eligible_application
 from ..history import GENESIS_HASH, HistoryEntry, verify_history
-from ..stores import INDEXED_TEXT_LIMIT, CaseQuery, CaseStore, Change
-from ..stores._work_queue import (
+from ..stores import (
+    INDEXED_TEXT_LIMIT,
     CaseCount,
+    CaseQuery,
+    CaseStore,
+    Change,
     NoticeRunning,
     WorkItem,
     WorkItemQuery,
