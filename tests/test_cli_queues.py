@@ -162,8 +162,13 @@ def test_a_tampered_case_makes_as_of_exit_1_and_rebuild_mends_the_queue(tmp_path
     assert "differs from the stored case" in out
     inbox = ["inbox", "--role", "district_authority", "--id", "d", "--district", HOME, "--db", url]
     assert invoke(*inbox)[0] == 6  # the queue must be rebuilt
+    code, out = invoke("db", "rebuild-work-queue", "--check", "--db", url, "--json")
+    assert code == 1
+    assert json.loads(out)["stale"]
+    assert "1 row(s) missing" in json.loads(out)["findings"][0]["en"]
     code, out = invoke("db", "rebuild-work-queue", "--db", url, "--json")
     assert (code, json.loads(out)) == (0, {"cases": 1, "replaced": 1, "overtaken": 0})
+    assert invoke("db", "rebuild-work-queue", "--check", "--db", url)[0] == 0
     code, out = invoke(*inbox, "--json", "--as-of", "2025-07-01")
     assert code == 0
     assert [e["case_id"] for e in json.loads(out)["entries"]] == ["c1"]

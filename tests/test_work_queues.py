@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from kmbase_workflow.lifecycle import RECORDS, STEPS, Trigger
 from kmbase_workflow.queues import (
     QUEUE_RULES,
     QueueKind,
+    check_work_queue,
     dashboard,
     rebuild_work_queue,
     work_items_for,
@@ -267,12 +269,23 @@ def _derived(workflow: Workflow) -> set[object]:
 
 def test_the_projection_is_the_derivation_of_every_stored_case() -> None:
     h = harness()
+    assert check_work_queue(h.workflow).ok
     for number, state in enumerate(
         (State.DECLARED, State.OBJECTED, State.CERTIFIED, State.REJECTED)
     ):
         h.set(dt.date(2025, 6, 20))
         walk_to(h, state, f"c{number}", other_base(f"基地{number}"))
     assert _projected(h.workflow) == _derived(h.workflow) != set()
+    check = check_work_queue(h.workflow)
+    assert (check.ok, check.cases) == (True, 4)
+    h.store._work_items["c0"] = ()  # a row lost
+    h.store._work_items["ghost"] = tuple(  # rows of no case
+        attrs.evolve(item, case_id="ghost") for item in h.store._work_items["c1"]
+    )
+    found = dict(check_work_queue(h.workflow).findings)
+    assert set(found) == {"c0", "ghost"}
+    assert "1 row(s) missing" in found["c0"].en
+    assert "缺 1 行" in found["c0"].zh
 
 
 def test_a_database_from_before_the_work_queue_is_rebuilt_by_command(tmp_path: Path) -> None:

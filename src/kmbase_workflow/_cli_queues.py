@@ -31,7 +31,7 @@ from ._cli_common import (
 from ._i18n import Lang, Text
 from .as_of import CaseAsOf, case_as_of, known_at, round_as_of
 from .lifecycle import Trigger
-from .queues import dashboard, rebuild_work_queue, work_queue
+from .queues import check_work_queue, dashboard, rebuild_work_queue, work_queue
 from .stores import open_store
 from .workflow import Workflow
 
@@ -349,12 +349,38 @@ def round_as_of_command(
 
 
 def rebuild_command(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="只核对，不重建；不符时退出码 1 / only compare it with the cases; exit 1 when "
+            "they disagree.",
+        ),
+    ] = False,
     db: DbOption = None,
     json_flag: JsonFlag = False,
     lang: LangOption = "zh",
 ) -> None:
-    """根据案件重建待办队列 / Rebuild the work queue from the cases (after an upgrade)."""
+    """根据案件重建待办队列 / Rebuild the work queue from the cases (after an upgrade), or
+    with --check compare it with them."""
     chosen = language(lang)
+    if check:
+        found = run(chosen, lambda: check_work_queue(_workflow(db)))
+        if json_flag:
+            _emit(found.to_dict())
+        else:
+            console = data_console()
+            for case_id, finding in found.findings:
+                console.print(f"{case_id}: {finding.in_(chosen)}")
+            if found.stale:
+                console.print(
+                    "待办队列待重建" if chosen == "zh" else "the work queue awaits a rebuild"
+                )
+            console.print(
+                (f"{found.cases} 件案件，" if chosen == "zh" else f"{found.cases} cases, ")
+                + (("一致" if chosen == "zh" else "in agreement") if found.ok else ("不符" if chosen == "zh" else "DISAGREEMENT"))
+            )  # fmt: skip
+        raise typer.Exit(0 if found.ok else 1)
     report = run(chosen, lambda: rebuild_work_queue(_workflow(db)))
     data = {"cases": report.cases, "replaced": report.replaced, "overtaken": report.overtaken}
     if json_flag:

@@ -72,12 +72,14 @@ __all__ = [
     "CaseCount",
     "Dashboard",
     "NoticeRunning",
+    "QueueCheck",
     "QueueEntry",
     "QueueKind",
     "QueuePage",
     "QueueRule",
     "RebuildReport",
     "WorkItem",
+    "check_work_queue",
     "dashboard",
     "rebuild_work_queue",
     "work_items_for",
@@ -449,7 +451,7 @@ _KEEPS_QUEUE: dict[type, bool] = {}
 """Whether a store class is a `WorkQueueStore` (a protocol check is slow to repeat)."""
 
 
-def _projection(store: CaseStore) -> WorkQueueStore:
+def _projection(store: CaseStore, *, allow_stale: bool = False) -> WorkQueueStore:
     kind = type(store)
     if kind not in _KEEPS_QUEUE:
         _KEEPS_QUEUE[kind] = isinstance(store, WorkQueueStore)
@@ -465,7 +467,7 @@ def _projection(store: CaseStore) -> WorkQueueStore:
             ),
         )
     queue = cast("WorkQueueStore", store)
-    if queue.work_queue_stale():
+    if not allow_stale and queue.work_queue_stale():
         raise StoreError(
             Text(
                 zh="待办队列需要根据案件重建（数据库刚升级，或有案件写入时未附带待办）",
@@ -645,9 +647,7 @@ def rebuild_work_queue(workflow: Workflow, *, chunk: int = 500) -> RebuildReport
     database migrated from before ``m004_work_queue``, or after changes written without
     their obligations). A case committed meanwhile keeps the rows of its newer commit."""
     store = workflow.store
-    if not isinstance(store, WorkQueueStore):
-        _projection(store)
-        raise AssertionError  # pragma: no cover - _projection raised
+    queue = _projection(store, allow_stale=True)
     seen = replaced = 0
     batch: list[tuple[str, int, tuple[WorkItem, ...]]] = []
     for case in store.find(CaseQuery()):
@@ -657,11 +657,78 @@ def rebuild_work_queue(workflow: Workflow, *, chunk: int = 500) -> RebuildReport
         )
         seen += 1
         if len(batch) >= chunk:
-            replaced += store.replace_work_items(batch)
+            replaced += queue.replace_work_items(batch)
             batch = []
-    replaced += store.replace_work_items(batch)
-    store.mark_work_queue_built()
+    replaced += queue.replace_work_items(batch)
+    queue.mark_work_queue_built()
     return RebuildReport(seen, replaced, seen - replaced)
+
+
+@attrs.frozen
+class QueueCheck:
+    """What `check_work_queue` found: each case whose stored rows are not the rows its
+    obligations derive to, with the difference in both languages."""
+
+    cases: int
+    findings: tuple[tuple[str, Text], ...]
+    stale: bool = False
+    """The store marks the queue as to be rebuilt (see `rebuild_work_queue`)."""
+
+    @property
+    def ok(self) -> bool:
+        """The projection is the derivation of every case, and not marked stale."""
+        return not self.findings and not self.stale
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "cases": self.cases,
+            "ok": self.ok,
+            "stale": self.stale,
+            "findings": [{"case_id": c, "zh": f.zh, "en": f.en} for c, f in self.findings],
+        }
+
+
+def check_work_queue(workflow: Workflow) -> QueueCheck:
+    """Compare the stored work queue with the obligations derived from every case (an
+    audit of the projection: rows deleted, altered or left behind show). A disagreement is
+    mended by `rebuild_work_queue`."""
+    store = workflow.store
+    queue = _projection(store, allow_stale=True)
+    stored: dict[str, set[WorkItem]] = {}
+    for item in queue.work_items(WorkItemQuery(as_of=dt.date.max, limit=None)):
+        stored.setdefault(item.case_id, set()).add(item)
+    findings: list[tuple[str, Text]] = []
+    seen = 0
+    for case in store.find(CaseQuery()):
+        seen += 1
+        derived = set(
+            work_items_for(case, policy=workflow.policy_for(case), calendar=workflow.calendar)
+        )
+        rows = stored.pop(case.id, set())
+        missing, extra = len(derived - rows), len(rows - derived)
+        if missing or extra:
+            findings.append(
+                (
+                    case.id,
+                    Text(
+                        zh=f"待办队列与案件不符：缺 {missing} 行，多 {extra} 行",
+                        en=f"the work queue disagrees with the case: {missing} row(s) missing, "
+                        f"{extra} row(s) not derived from it",
+                    ),
+                )
+            )
+    for case_id, rows in stored.items():
+        findings.append(
+            (
+                case_id,
+                Text(
+                    zh=f"待办队列中有 {len(rows)} 行不属于任何案件",
+                    en=f"the work queue holds {len(rows)} row(s) of no case",
+                ),
+            )
+        )
+    return QueueCheck(seen, tuple(findings), queue.work_queue_stale())
 
 
 # -- dashboards ------------------------------------------------------------------------------------
