@@ -51,9 +51,9 @@ from .calendar import WorkingDayCalendar
 from .case import Case, State
 from .deadlines import DeadlineKind, annual_report_deadlines, earliest_certification_date
 from .eligibility import district_problems
-from .errors import InvalidInputError, StoreError, unknown_choice
+from .errors import InvalidInputError, PolicyNotFoundError, StoreError, unknown_choice
 from .lifecycle import Trigger, step_for
-from .policy import Policy
+from .policy import Policy, bundled_policies, policy_in_force
 from .stores import (
     CaseCount,
     CaseQuery,
@@ -561,11 +561,10 @@ def _check_date(value: object, what: str) -> dt.date:
 
 
 def _policy(workflow: Workflow, day: dt.date) -> Policy:
-    from .policy import policy_in_force  # noqa: PLC0415 - one look-up
-
+    """The policy whose districts an actor is checked against on ``day``."""
     try:
         return policy_in_force(workflow.policies, day)
-    except Exception:  # a day before any policy: the newest policy's districts still apply
+    except PolicyNotFoundError:  # a day before any policy: the newest one's districts apply
         return workflow.policies[-1]
 
 
@@ -841,8 +840,6 @@ def work_queue_rules_table(lang: Lang = "en", policy: Policy | None = None) -> s
     ``policy`` (default: the newest bundled one) for the deadlines' articles
     (docs/work-queues.md shows it; a test keeps the two equal)."""
     if policy is None:
-        from .policy import bundled_policies  # noqa: PLC0415
-
         policy = bundled_policies()[-1]
     reports = {  # the annual reports' periods of the policy, by who files
         Role.OPERATOR: policy.periods.base_annual_report,

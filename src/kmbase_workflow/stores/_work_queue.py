@@ -402,21 +402,22 @@ class SQLWorkQueue:
         )
 
     def _project(self, connection: Any, changes: Sequence[Change]) -> None:
-        """Replace the rows of the changed cases, inside the store's write transaction."""
+        """Replace the rows of the changed cases, inside the store's write transaction (a
+        case written several times in one batch keeps the rows of its last change)."""
+        last = {change.case.id: change for change in changes}
         cursor = connection.cursor()
         try:
             cursor.executemany(
-                self._sql("DELETE FROM work_queue WHERE case_id = ?"),
-                [(case_id,) for case_id in dict.fromkeys(c.case.id for c in changes)],
+                self._sql("DELETE FROM work_queue WHERE case_id = ?"), [(key,) for key in last]
             )
-            rows = [self._queue_row(i) for c in changes for i in (c.work_items or ())]
+            rows = [self._queue_row(i) for c in last.values() for i in (c.work_items or ())]
             if rows:
                 cursor.executemany(self._queue_insert_sql(), rows)
-            if any(change.work_items is None for change in changes):
+            if any(change.work_items is None for change in last.values()):
                 cursor.execute(
                     self._sql(
-                        "INSERT INTO work_queue_status (name, value) VALUES ('stale', 'unprojected') "
-                        "ON CONFLICT (name) DO NOTHING"
+                        "INSERT INTO work_queue_status (name, value) VALUES ('stale', "
+                        "'unprojected') ON CONFLICT (name) DO NOTHING"
                     )
                 )
         finally:

@@ -513,6 +513,15 @@ class WorkQueueContract:
         assert not queue.work_queue_stale()
         assert queue.work_items(WorkItemQuery(as_of=self._TODAY)) == [item]
 
+    def test_a_batch_keeps_the_rows_of_each_case_s_last_change(self, store: CaseStore) -> None:
+        first = sample_change(sample_case("a"), None)
+        first = attrs.evolve(first, work_items=(sample_item(first.case),))
+        advanced = attrs.evolve(first.case, version=2, state=State.DISTRICT_RECOMMENDED)
+        bureau = sample_item(advanced, "expert_review", role="city_bureau")
+        second = attrs.evolve(sample_change(advanced, first.history), work_items=(bureau,))
+        store.commit_many([first, second])
+        assert self._queue(store).work_items(WorkItemQuery(as_of=self._TODAY)) == [bureau]
+
     def test_a_refused_batch_leaves_the_queue_as_it_was(self, store: CaseStore) -> None:
         first = self._commit(store, "a", {})
         good = sample_change(sample_case("b"), None)
