@@ -382,9 +382,8 @@ def rebuild_command(
             )  # fmt: skip
         raise typer.Exit(0 if found.ok else 1)
     report = run(chosen, lambda: rebuild_work_queue(_workflow(db)))
-    data = {"cases": report.cases, "replaced": report.replaced, "overtaken": report.overtaken}
     if json_flag:
-        _emit(data)
+        _emit(report.to_dict())
     else:
         typer.echo(
             f"{report.cases} 件案件，重建 {report.replaced} 件"

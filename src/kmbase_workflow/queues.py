@@ -640,6 +640,10 @@ class RebuildReport:
     replaced: int
     overtaken: int
 
+    def to_dict(self) -> dict[str, int]:
+        """JSON-ready."""
+        return {"cases": self.cases, "replaced": self.replaced, "overtaken": self.overtaken}
+
 
 def rebuild_work_queue(workflow: Workflow, *, chunk: int = 500) -> RebuildReport:
     """Derive every case's obligations again and replace the projection's rows (a
