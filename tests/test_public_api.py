@@ -459,6 +459,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
     ),
     "stores": frozenset(
         {
+            "CaseCount",
             "CaseQuery",
             "CaseStore",
             "Change",
@@ -466,8 +467,12 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "DEFAULT_URL",
             "INDEXED_TEXT_LIMIT",
             "MemoryStore",
+            "NoticeRunning",
             "OutboxRecord",
             "URL_ENVIRONMENT_VARIABLE",
+            "WorkItem",
+            "WorkItemQuery",
+            "WorkQueueStore",
             "open_store",
         }
     ),
@@ -490,9 +495,11 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "StoreContract",
             "TamperReport",
             "TamperSuite",
+            "WorkQueueContract",
             "run_tamper_suite",
             "sample_case",
             "sample_change",
+            "sample_item",
         }
     ),
     "workflow": frozenset(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from kmbase_workflow.stores import CaseStore, MemoryStore
-from kmbase_workflow.testing import StoreContract
+from kmbase_workflow.testing import StoreContract, WorkQueueContract
 
 
-class TestMemoryStore(StoreContract):
+class TestMemoryStore(StoreContract, WorkQueueContract):
     def make_store(self) -> CaseStore:
         return MemoryStore()

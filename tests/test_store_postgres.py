@@ -24,11 +24,11 @@ from kmbase_workflow.examples import eligible_application
 from kmbase_workflow.stores import CaseStore, Change
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.postgres import PostgresStore
-from kmbase_workflow.testing import StoreContract, sample_case, sample_change
+from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
 from postgres_server import URL, require_server, schema  # noqa: F401 - the fixture is used by name
 
 
-class TestPostgresStore(StoreContract):
+class TestPostgresStore(StoreContract, WorkQueueContract):
     @pytest.fixture(autouse=True)
     def _schema(self, schema: str) -> None:  # noqa: F811
         self.schema = schema

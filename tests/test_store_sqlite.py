@@ -11,10 +11,10 @@ from kmbase_workflow import SchemaVersionError, open_store
 from kmbase_workflow.stores import CaseStore
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.sqlite import SQLiteStore
-from kmbase_workflow.testing import StoreContract, sample_case, sample_change
+from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
 
 
-class TestSQLiteStore(StoreContract):
+class TestSQLiteStore(StoreContract, WorkQueueContract):
     @pytest.fixture(autouse=True)
     def _folder(self, tmp_path: Path) -> None:
         self.folder = tmp_path

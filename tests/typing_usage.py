@@ -93,3 +93,24 @@ def relay_to_broker(store: kb.CaseStore, url: str) -> int:
     with open_sink(url, stream="KMBASE_EVENTS") as sink:
         report: RelayReport = relay(store, sink, consumer="nats", until_caught_up=True)
     return report.position
+
+
+def morning_inbox(workflow: kb.Workflow, official: kb.Actor) -> list[tuple[str, bool]]:
+    from kmbase_workflow.queues import QueuePage, work_queue
+
+    cursor: str | None = None
+    late: list[tuple[str, bool]] = []
+    while True:
+        page: QueuePage = work_queue(workflow, official, limit=100, cursor=cursor)
+        late.extend((entry.case_id, entry.overdue) for entry in page.entries)
+        cursor = page.next_cursor
+        if cursor is None:
+            return late
+
+
+def known_when_certified(workflow: kb.Workflow, case_id: str) -> kb.State | None:
+    from kmbase_workflow.as_of import Knowledge, known_at
+
+    knowledge: Knowledge = known_at(workflow, case_id, "certify")
+    case = knowledge.before.case
+    return case.state if case is not None else None

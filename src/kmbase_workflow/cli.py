@@ -41,6 +41,13 @@ from ._cli_common import (
     styled,
 )
 from ._cli_export import export_app, import_app
+from ._cli_queues import (
+    as_of_command,
+    dashboard_command,
+    inbox,
+    rebuild_command,
+    round_as_of_command,
+)
 from ._cli_relay import relay
 from ._cli_serve import serve, token_app
 from ._cli_worker import worker_app
@@ -102,6 +109,11 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(worker_app, name="worker")
 app.command("serve")(serve)
 app.add_typer(token_app, name="token")
+app.command("inbox")(inbox)
+app.command("dashboard")(dashboard_command)
+app.command("as-of")(as_of_command)
+round_app.command("as-of")(round_as_of_command)
+db_app.command("rebuild-work-queue")(rebuild_command)
 
 
 _STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.NOT_ASSESSABLE: "yellow"}

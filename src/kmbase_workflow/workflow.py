@@ -91,6 +91,7 @@ from .lifecycle import (
     step_for,
 )
 from .policy import Policy, bundled_policies, policy_in_force
+from .queues import work_items_for
 from .records import Application, Operator
 from .serialization import unstructure
 from .stores import CaseQuery, CaseStore, Change, open_store
@@ -499,6 +500,7 @@ class Workflow:
             history=entry,
             events=events,
             idempotency_key=idempotency_key,
+            work_items=work_items_for(after, policy=ctx.policy, calendar=self.calendar),
         )
 
     def commit(self, changes: Sequence[Change]) -> tuple[DeliveryFailure, ...]:

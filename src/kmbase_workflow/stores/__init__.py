@@ -14,6 +14,7 @@ from .._i18n import Text
 from ..errors import InvalidInputError
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord
 from ._rows import INDEXED_TEXT_LIMIT
+from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
 from .memory import MemoryStore
 
 DEFAULT_URL = "sqlite:///kmbase.db"
@@ -99,11 +100,16 @@ __all__ = [
     "DEFAULT_URL",
     "INDEXED_TEXT_LIMIT",
     "URL_ENVIRONMENT_VARIABLE",
+    "CaseCount",
     "CaseQuery",
     "CaseStore",
     "Change",
     "CommandResult",
     "MemoryStore",
+    "NoticeRunning",
     "OutboxRecord",
+    "WorkItem",
+    "WorkItemQuery",
+    "WorkQueueStore",
     "open_store",
 ]

@@ -26,6 +26,7 @@ import attrs
 from ..case import Case, DeclarationRound, State
 from ..events import Event
 from ..history import HistoryEntry
+from ._work_queue import WorkItem
 
 __all__ = ["CaseQuery", "CaseStore", "Change", "CommandResult", "OutboxRecord"]
 
@@ -40,6 +41,9 @@ class Change:
     history: HistoryEntry
     events: tuple[Event, ...]
     idempotency_key: str | None = None
+    work_items: tuple[WorkItem, ...] | None = None
+    """The case's pending obligations after the step (the work-queue projection, written in
+    the same transaction); ``None``: not derived, and the projection is marked stale."""
 
 
 @attrs.frozen

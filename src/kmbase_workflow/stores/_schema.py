@@ -18,6 +18,7 @@ MIGRATION_SET = "kmbase_workflow"
 MIGRATION_NAMES: tuple[str, ...] = (
     "m001_initial",
     "m002_append_only",
+    "m004_work_queue",
     "m005_delivery",
     "m006_api_tokens",
 )

@@ -17,6 +17,7 @@ from ..errors import CaseNotFoundError, ConcurrencyConflictError
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import check_text, refuse_unstorable
+from ._work_queue import MemoryWorkQueue
 
 __all__ = ["MemoryStore"]
 
@@ -24,7 +25,7 @@ __all__ = ["MemoryStore"]
 _TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
 
 
-class MemoryStore:
+class MemoryStore(MemoryWorkQueue):
     """Cases, history and outbox in memory; thread-safe; lost when the process ends."""
 
     def __init__(self) -> None:
@@ -74,6 +75,7 @@ class MemoryStore:
             self._by_base.setdefault(case.base_id, []).append(case.id)
         self._cases[case.id] = case
         self._history.setdefault(case.id, []).append(change.history)
+        self._project(change)
         start = len(self._outbox)
         self._outbox.extend(
             OutboxRecord(start + offset + 1, event) for offset, event in enumerate(change.events)

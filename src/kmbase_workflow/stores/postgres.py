@@ -62,6 +62,7 @@ from ._rows import (
 )
 from ._schema import MIGRATION_NAMES, POSTGRES_M001, POSTGRES_M002, check_known
 from ._sql import SQLStoreBase
+from ._work_queue import POSTGRES_M004, SQLWorkQueue
 from .tokens import POSTGRES_M006
 
 __all__ = ["PostgresStore"]
@@ -72,6 +73,7 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _MIGRATIONS = {
     "m001_initial": POSTGRES_M001,
     "m002_append_only": POSTGRES_M002,
+    "m004_work_queue": POSTGRES_M004,
     "m006_api_tokens": POSTGRES_M006,  # the HTTP service's tokens (stores/tokens.py)
 }
 _ATTEMPTS = 3
@@ -146,7 +148,7 @@ class _Rows:
         return cls(case, application, history, events)
 
 
-class PostgresStore(SQLStoreBase):
+class PostgresStore(SQLWorkQueue, SQLStoreBase):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
     ``max_connections`` bounds the pool; ``pool_timeout`` is how long a call waits for a free
@@ -332,6 +334,7 @@ class PostgresStore(SQLStoreBase):
                         connection.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK,))
                         for change, encoded in zip(changes, rows, strict=True):
                             self._write(connection, change, encoded)
+                        self._project(connection, changes)
                         self._checkpoint("before_commit")
                     return
                 except psycopg.Error as error:

@@ -56,6 +56,7 @@ from ._rows import (
 )
 from ._schema import MIGRATION_SET, SQLITE_M001, SQLITE_M002, check_known
 from ._sql import SQLStoreBase
+from ._work_queue import SQLITE_M004, SQLWorkQueue
 from .tokens import SQLITE_M006
 
 __all__ = ["SQLiteStore"]
@@ -170,7 +171,7 @@ def _statements(script: str) -> list[str]:
     return [part.strip() for part in script.split(";\n") if part.strip()]
 
 
-class SQLiteStore(SQLStoreBase):
+class SQLiteStore(SQLWorkQueue, SQLStoreBase):
     """Cases, history and outbox in one SQLite file (created and migrated on open).
 
     ``SQLiteStore(":memory:")`` gives a private in-memory database (for tests).
@@ -242,6 +243,11 @@ class SQLiteStore(SQLStoreBase):
             for statement in _statements(SQLITE_M002):
                 db.execute(statement)
 
+        @migrations(name="m004_work_queue")
+        def _work_queue(db: sqlite_utils.Database) -> None:
+            for statement in _statements(SQLITE_M004):
+                db.execute(statement)
+
         @migrations(name="m005_delivery")
         def _delivery(db: sqlite_utils.Database) -> None:
             from ..delivery._schema import SQLITE_M005  # noqa: PLC0415 - the delivery's own
@@ -298,6 +304,7 @@ class SQLiteStore(SQLStoreBase):
             connection.execute("BEGIN IMMEDIATE")
             try:
                 self._write_batch(connection, batch)
+                self._project(connection, changes)
                 self._checkpoint("before_commit")
                 connection.execute("COMMIT")
             except _BatchRefusedError:

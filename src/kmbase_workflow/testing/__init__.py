@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from ..clock import FixedClock
 from .events import EventRecorder
-from .store_contract import StoreContract, sample_case, sample_change
+from .store_contract import (
+    StoreContract,
+    WorkQueueContract,
+    sample_case,
+    sample_change,
+    sample_item,
+)
 from .tamper import (
     PostgresDatabase,
     SQLiteDatabase,
@@ -34,7 +40,9 @@ __all__ = [
     "StoreContract",
     "TamperReport",
     "TamperSuite",
+    "WorkQueueContract",
     "run_tamper_suite",
     "sample_case",
     "sample_change",
+    "sample_item",
 ]

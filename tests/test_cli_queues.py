@@ -1,0 +1,195 @@
+"""``kmbase inbox``, ``dashboard``, ``as-of``, ``round as-of``, ``db rebuild-work-queue``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from kmbase_workflow import Workflow
+from kmbase_workflow.case import State
+from kmbase_workflow.cli import app
+from lifecycle_helpers import BUREAU, DECISION, HOME, OPERATOR, harness, other_base, walk_to
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file with a certified case (c1), a declared one (c2), a returned one (c3)."""
+    path = tmp_path_factory.mktemp("cli") / "cases.db"
+    h = harness()
+    h.workflow = Workflow(f"sqlite:///{path}", clock=h.clock)
+    h.workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
+    walk_to(h, State.VERIFIED)
+    h.set(dt.date(2025, 10, 16))
+    h.workflow.certify("c1", BUREAU, DECISION)
+    h.set(dt.date(2025, 6, 20))
+    walk_to(h, State.DECLARED, "c2", other_base("新基地"))
+    walk_to(h, State.RETURNED_FOR_CORRECTION, "c3", other_base("退回基地"))
+    h.workflow.close()
+    return f"sqlite:///{path}"
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "250"})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout
+
+
+def test_inbox_lists_what_awaits_a_district_as_json_and_as_a_table(db: str) -> None:
+    base = ["inbox", "--role", "district_authority", "--id", "d-1", "--district", HOME]
+    code, out = invoke(*base, "--db", db, "--as-of", "2025-07-20", "--json")
+    assert code == 0
+    page = json.loads(out)
+    assert [(e["case_id"], e["kind"], e["overdue"]) for e in page["entries"]] == [
+        ("c2", "declaration_review", False)
+    ]
+    assert page["entries"][0]["article"] == {"zh": "第十条", "en": "Art. 10"}
+    code, out = invoke(*base, "--db", db, "--as-of", "2025-07-20", "--lang", "en")
+    assert code == 0
+    assert "review a declaration" in out
+    code, out = invoke(
+        "inbox", "--role", "operator", "--id", OPERATOR.id, "--db", db, "--as-of", "2026-02-03"
+    )
+    assert code == 0
+    assert "逾期" in out  # the 2026 annual report was due 2026-02-02
+
+
+def test_inbox_pages_with_the_printed_cursor(db: str) -> None:
+    base = ["inbox", "--role", "city_bureau", "--id", "b", "--db", db, "--json"]
+    first = json.loads(invoke(*base, "--limit", "1", "--as-of", "2026-03-01")[1])
+    assert first["next_cursor"] is None  # nothing else awaits the bureau
+    operator = ["inbox", "--role", "operator", "--id", OPERATOR.id, "--db", db, "--json"]
+    page = json.loads(invoke(*operator, "--limit", "1", "--as-of", "2026-03-01")[1])
+    assert page["next_cursor"]
+    rest = json.loads(
+        invoke(*operator, "--as-of", "2026-03-01", "--cursor", page["next_cursor"])[1]
+    )
+    whole = json.loads(invoke(*operator, "--as-of", "2026-03-01")[1])
+    assert [e["obligation"] for e in whole["entries"]] == ["correction", "annual_report:2026:base"]
+    assert page["entries"] + rest["entries"] == whole["entries"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--role", "king", "--id", "x"],
+        ["--role", "district_authority", "--id", "x"],
+        ["--role", "district_authority", "--id", "x", "--district", "火星区"],
+        ["--role", "city_bureau", "--id", "x", "--as-of", "2025-13-01"],
+        ["--role", "city_bureau", "--id", "x", "--cursor", "nope"],
+        ["--role", "city_bureau", "--id", "x", "--limit", "0"],
+        ["--role", "city_bureau", "--id", "x", "--state", "asleep"],
+        ["--role", "city_bureau", "--id", " "],
+    ],
+)
+def test_bad_inbox_input_is_exit_2_with_a_message(db: str, args: list[str]) -> None:
+    result = runner.invoke(app, ["inbox", *args, "--db", db])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip()
+
+
+def test_a_missing_database_is_bad_input(tmp_path: Path) -> None:
+    code, _ = invoke(
+        "inbox", "--role", "city_bureau", "--id", "b", "--db", f"sqlite:///{tmp_path}/x.db"
+    )
+    assert code == 2
+
+
+def test_dashboard_as_json(db: str) -> None:
+    code, out = invoke(
+        "dashboard", "--db", db, "--as-of", "2025-07-11", "--round", "2025", "--json"
+    )
+    assert code == 0
+    board = json.loads(out)
+    assert board["by_state"] == {"certified": 1, "declared": 1, "returned_for_correction": 1}
+    assert [e["case_id"] for e in board["overdue"]] == ["c3"]
+    code, out = invoke("dashboard", "--db", db, "--as-of", "2025-07-11", "--lang", "en")
+    assert code == 0
+    assert "overdue" in out
+
+
+def test_as_of_shows_a_past_day_and_what_was_known_at_certification(db: str) -> None:
+    code, out = invoke("as-of", "c1", "2025-09-30", "--db", db, "--json")
+    assert code == 0
+    assert json.loads(out)["state"] == "publicized"
+    code, out = invoke("as-of", "c1", "--before", "certify", "--db", db, "--json")
+    assert code == 0
+    known = json.loads(out)
+    assert known["step"]["action"] == "certify"
+    assert known["before"]["state"] == "verified"
+    code, out = invoke("as-of", "c1", "2025-06-19", "--db", db, "--lang", "en")
+    assert code == 0
+    assert "not declared yet" in out
+    assert invoke("as-of", "c1", "--db", db)[0] == 2
+    assert invoke("as-of", "c1", "--before", "dance", "--db", db)[0] == 2
+    assert invoke("as-of", "nope", "2025-09-30", "--db", db)[0] == 2
+
+
+def test_round_as_of_lists_the_round_on_a_day(db: str) -> None:
+    code, out = invoke("round", "as-of", "2025", "2025-06-20", "--db", db, "--json")
+    assert code == 0
+    assert json.loads(out)["by_state"] == {
+        "site_inspected": 1,
+        "declared": 1,
+        "returned_for_correction": 1,
+    }
+
+
+def test_a_tampered_case_makes_as_of_exit_1_and_rebuild_mends_the_queue(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    h = harness()
+    h.workflow = Workflow(f"sqlite:///{path}", clock=h.clock)
+    h.workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
+    walk_to(h, State.DECLARED)
+    h.workflow.close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE cases SET data = json_set(data, '$.declared_on', '2025-01-01')")
+        raw.execute("DELETE FROM work_queue")
+        raw.execute("INSERT INTO work_queue_status VALUES ('stale', 'test')")
+    raw.close()
+    url = f"sqlite:///{path}"
+    code, out = invoke("as-of", "c1", "2025-07-01", "--db", url, "--lang", "en")
+    assert code == 1
+    assert "differs from the stored case" in out
+    inbox = ["inbox", "--role", "district_authority", "--id", "d", "--district", HOME, "--db", url]
+    assert invoke(*inbox)[0] == 6  # the queue must be rebuilt
+    code, out = invoke("db", "rebuild-work-queue", "--check", "--db", url, "--json")
+    assert code == 1
+    assert json.loads(out)["stale"]
+    assert "1 row(s) missing" in json.loads(out)["findings"][0]["en"]
+    code, out = invoke("db", "rebuild-work-queue", "--db", url, "--json")
+    assert (code, json.loads(out)) == (0, {"cases": 1, "replaced": 1, "overtaken": 0})
+    assert invoke("db", "rebuild-work-queue", "--check", "--db", url)[0] == 0
+    code, out = invoke(*inbox, "--json", "--as-of", "2025-07-01")
+    assert code == 0
+    assert [e["case_id"] for e in json.loads(out)["entries"]] == ["c1"]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    args=st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["--role", "--id", "--district", "--round", "--state", "--limit", "--cursor",
+                 "--as-of", "--json", "city_bureau", "district_authority", "operator", HOME,
+                 "2025-07-01", "0", "-1", "declared"]
+            ),
+            st.text(max_size=8),
+        ),
+        max_size=10,
+    )
+)  # fmt: skip
+def test_any_arguments_end_in_a_documented_exit_code(db: str, args: list[str]) -> None:
+    for command in (["inbox"], ["dashboard"], ["as-of"]):
+        result = runner.invoke(app, [*command, *args, "--db", db])
+        assert result.exit_code in (0, 1, 2), (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
