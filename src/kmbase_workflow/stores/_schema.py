@@ -15,8 +15,10 @@ from ..errors import SchemaVersionError
 MIGRATION_SET = "kmbase_workflow"
 """The name of the library's migration set (sqlite-utils ``Migrations`` name)."""
 
-MIGRATION_NAMES: tuple[str, ...] = ("m001_initial", "m002_append_only")
-"""Every migration this version of the library knows, oldest first."""
+MIGRATION_NAMES: tuple[str, ...] = ("m001_initial", "m002_append_only", "m003_summary_columns")
+"""Every migration this version of the library knows, oldest first. A migration is its name
+here and its script in `SQLITE` and `POSTGRES` (and, if existing rows need values only
+Python can compute, a function in `BACKFILLS`)."""
 
 SQLITE_M001 = """
 CREATE TABLE applications (
@@ -189,6 +191,55 @@ CREATE INDEX outbox_case ON outbox (case_id);
 """
 """Closes ``TRUNCATE``, which row triggers do not see (第二十条), and makes the outbox and
 the applications append-only as the history is."""
+
+
+SQLITE_M003 = """
+ALTER TABLE cases ADD COLUMN base_name TEXT;
+ALTER TABLE cases ADD COLUMN operator_code TEXT;
+ALTER TABLE cases ADD COLUMN operator TEXT;
+CREATE INDEX cases_operator ON cases (operator_code);
+"""
+"""Summary columns: a case is read (listed, checked, moved by a step that does not judge its
+application) without reading its application; rows written before are filled by
+`BACKFILLS`."""
+
+POSTGRES_M003 = """
+ALTER TABLE cases ADD COLUMN base_name TEXT;
+ALTER TABLE cases ADD COLUMN operator_code TEXT;
+ALTER TABLE cases ADD COLUMN operator TEXT;
+CREATE INDEX cases_operator ON cases (operator_code);
+CREATE INDEX cases_declared ON cases (declared_on, id);
+ALTER TABLE outbox ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+"""
+"""The summary columns; the index that covers the paging order ``(declared_on, id)``, so a
+page is read from the index instead of sorting the table; and the writing transaction of
+each event (``tx``): a reader takes only events of transactions that ended before the
+oldest one still running, so positions become visible in order without a lock that
+serialises writers (see `PostgresStore.read_outbox`)."""
+
+SQLITE: dict[str, str] = {
+    "m001_initial": SQLITE_M001,
+    "m002_append_only": SQLITE_M002,
+    "m003_summary_columns": SQLITE_M003,
+}
+"""Each migration's script for SQLite."""
+
+POSTGRES: dict[str, str] = {
+    "m001_initial": POSTGRES_M001,
+    "m002_append_only": POSTGRES_M002,
+    "m003_summary_columns": POSTGRES_M003,
+}
+"""Each migration's script for PostgreSQL."""
+
+BACKFILLS: frozenset[str] = frozenset({"m003_summary_columns"})
+"""Migrations after whose script the store fills the summary columns of existing rows
+(`kmbase_workflow.stores._rows.summary_updates`)."""
+
+
+def statements(script: str) -> list[str]:
+    """A script's statements (each ends with ";" at the end of a line; a trigger's inner
+    ";" does not)."""
+    return [part.strip() for part in script.split(";\n") if part.strip()]
 
 
 def check_known(applied: Iterable[str], where: str) -> None:

@@ -5,12 +5,13 @@ Several application servers and worker processes may share one database. Guarant
 - each write is one transaction (state, history, outbox, idempotency key);
 - a stale writer is refused: ``UPDATE … WHERE version = expected`` under row locks, so of
   two concurrent writers exactly one succeeds and the other gets a version conflict;
-- locks are taken in one order: every write transaction first takes one transaction-level
-  advisory lock, then its row locks. Outbox positions are therefore committed in order (a
-  consumer reading "after my cursor" never skips an event that commits late), and two
-  overlapping multi-case writes cannot deadlock: the second waits for the first to end. A
-  deadlock or serialization failure that still happens (say, with a host's own locks) is
-  retried twice, then reported as `ConcurrencyConflictError`;
+- no lock is common to all writers: writers on different cases commit side by side. A
+  reader of the outbox never skips an event that commits late: each event row records its
+  transaction (``tx``), and `PostgresStore.read_outbox` takes only events of transactions
+  that ended before the oldest one still running, in ``(tx, position)`` order. A deadlock
+  (two overlapping multi-case writes locking rows in another order) or a serialization
+  failure is retried twice, then reported as `ConcurrencyConflictError`;
+- each write is one batched statement per table (psycopg pipelines ``executemany``);
 - history is append-only in the database (a trigger refuses UPDATE and DELETE);
 - connections come from a ``psycopg_pool.ConnectionPool`` (``max_connections``, default 10),
   so one store serves the threads of a web server, each statement or transaction on a
@@ -32,16 +33,13 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import attrs
 import psycopg
 import psycopg_pool
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from .._i18n import Text
-from ..case import Case, State
 from ..errors import (
-    CaseNotFoundError,
     ConcurrencyConflictError,
     InvalidInputError,
     KmbaseError,
@@ -49,26 +47,16 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
-from ._protocol import CaseQuery, Change
-from ._rows import (
-    application_data,
-    case_columns,
-    case_from_json,
-    dumps,
-    event_data,
-    history_columns,
-    refuse_unstorable,
-    storable_key,
-)
-from ._schema import MIGRATION_NAMES, POSTGRES_M001, POSTGRES_M002, check_known
-from ._sql import SQLStoreBase
+from ._protocol import Change, OutboxRecord
+from ._rows import check_text, event_from_json, summary_updates
+from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known
+from ._sql import Batch, BatchRefusedError, SQLStoreBase
 
 __all__ = ["PostgresStore"]
 
 _PAGE = 500
-_OUTBOX_LOCK = 0x6B6D6261  # "kmba": one advisory lock id for the order of every write
+_MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_MIGRATIONS = {"m001_initial": POSTGRES_M001, "m002_append_only": POSTGRES_M002}
 _ATTEMPTS = 3
 """Tries of one write that meets a deadlock or serialization failure."""
 _LOCK_CYCLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
@@ -110,35 +98,6 @@ def _translate(error: psycopg.Error, where: str) -> KmbaseError:
         ),
         hint=Text(zh="请将此消息报告给维护者", en="report this message to the maintainers"),
     )
-
-
-@attrs.frozen
-class _Rows:
-    """One change's rows, its JSON encoded once (by ``dumps``) before the transaction."""
-
-    case: dict[str, Any]
-    application: str | None
-    history: dict[str, Any]
-    events: list[str]
-
-    @classmethod
-    def encode(cls, change: Change) -> _Rows:
-        """Encode ``change``, refusing (before anything is written) one no store keeps."""
-        case = case_columns(change.case)
-        case["data"] = dumps(case["data"])
-        application = (
-            dumps(application_data(change.case.application))
-            if change.expected_version == 0
-            else None
-        )
-        history = history_columns(change.history)
-        history["data"] = dumps(history["data"])
-        events = [dumps(event_data(event)) for event in change.events]
-        texts = [case["data"], history["data"], *events]
-        if application is not None:
-            texts.append(application)
-        refuse_unstorable(change, texts)
-        return cls(case, application, history, events)
 
 
 class PostgresStore(SQLStoreBase):
@@ -201,7 +160,7 @@ class PostgresStore(SQLStoreBase):
         with connection.transaction():
             # One migrator at a time, even with several servers starting together (the schema
             # too: two concurrent CREATE SCHEMA IF NOT EXISTS can collide).
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK + 1,))
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             # Only when missing: a least-privileged role may not CREATE, even IF NOT EXISTS.
             missing = (None,)
             if (
@@ -226,7 +185,9 @@ class PostgresStore(SQLStoreBase):
             check_known(applied, f"PostgreSQL schema {self.schema}")
             for name in MIGRATION_NAMES:
                 if name not in applied:
-                    connection.execute(_MIGRATIONS[name])
+                    connection.execute(POSTGRES[name])
+                    if name in BACKFILLS:
+                        _fill_summaries(connection)
                     connection.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
 
     @contextlib.contextmanager
@@ -287,8 +248,8 @@ class PostgresStore(SQLStoreBase):
 
         ``connection`` is a psycopg 3 connection to the same database; open the host's
         transaction (``with connection.transaction():``, or a connection not in autocommit)
-        before the block. The advisory lock that orders writes is held until the host's
-        transaction ends: keep it short. A deadlock is not retried here (the host's
+        before the block. Events it writes become readable (`read_outbox`) once the host's
+        transaction and every older one have ended: keep it short. A deadlock is not retried here (the host's
         transaction is no longer usable): it is reported as `ConcurrencyConflictError`.
         """
         token = self._bound.set(connection)
@@ -312,22 +273,19 @@ class PostgresStore(SQLStoreBase):
     def commit_many(self, changes: Sequence[Change]) -> None:
         """Write several changes in one transaction: all of them, or none.
 
-        The ordering advisory lock is taken first, then row locks; a deadlock or
+        One batched statement per table (psycopg pipelines an ``executemany``); no lock but
+        the rows' own: writers on different cases do not wait for each other. A deadlock or
         serialization failure is retried (``_ATTEMPTS`` tries in all, none inside a host's
         transaction), then reported as `ConcurrencyConflictError`.
         """
         if not changes:
             return
-        rows = [_Rows.encode(change) for change in changes]
+        batch = Batch.encode(changes)
         attempts = 1 if self._bound.get() is not None else _ATTEMPTS
         with self._connection() as connection:
             for attempt in range(1, attempts + 1):
                 try:
-                    with connection.transaction():
-                        connection.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK,))
-                        for change, encoded in zip(changes, rows, strict=True):
-                            self._write(connection, change, encoded)
-                        self._checkpoint("before_commit")
+                    self._commit_batch(connection, changes, batch)
                     return
                 except psycopg.Error as error:
                     if error.sqlstate not in _LOCK_CYCLE:
@@ -335,143 +293,57 @@ class PostgresStore(SQLStoreBase):
                     if attempt == attempts:
                         raise ConcurrencyConflictError.lock_cycle(attempts) from error
 
-    @staticmethod
-    def _version_in(connection: psycopg.Connection[Any], case_id: str) -> int:
-        row = connection.execute("SELECT version FROM cases WHERE id = %s", (case_id,)).fetchone()
-        return int(row[0]) if row else 0
+    def _commit_batch(
+        self, connection: psycopg.Connection[Any], changes: Sequence[Change], batch: Batch
+    ) -> None:
+        try:
+            with connection.transaction():
+                self._write_batch(connection, batch)
+                self._checkpoint("before_commit")
+        except BatchRefusedError:
+            with connection.transaction(force_rollback=True):
+                self._explain_refusal(connection, changes)
 
-    def _write(self, connection: psycopg.Connection[Any], change: Change, rows: _Rows) -> None:
-        case = change.case
-        execute = connection.execute
-        if change.expected_version == 0:
-            cursor = execute(
-                "INSERT INTO cases (id, base_id, round_year, district, state, version, declared_on, "
-                "notice_due, validity_due, data) VALUES (%(id)s, %(base_id)s, %(round_year)s, "
-                "%(district)s, %(state)s, %(version)s, %(declared_on)s, %(notice_due)s, "
-                "%(validity_due)s, %(data)s::jsonb) ON CONFLICT (id) DO NOTHING",
-                rows.case,
-            )
-            if cursor.rowcount != 1:
-                raise ConcurrencyConflictError.stale_version(
-                    case.id, 0, self._version_in(connection, case.id)
-                )
-            execute(
-                "INSERT INTO applications (case_id, data) VALUES (%s, %s::jsonb)",
-                (case.id, rows.application),
-            )
-        else:
-            cursor = execute(
-                "UPDATE cases SET state = %(state)s, version = %(version)s, "
-                "notice_due = %(notice_due)s, validity_due = %(validity_due)s, "
-                "data = %(data)s::jsonb WHERE id = %(id)s AND version = %(expected)s",
-                {**rows.case, "expected": change.expected_version},
-            )
-            if cursor.rowcount != 1:
-                actual = self._version_in(connection, case.id)
-                if actual == 0:
-                    raise CaseNotFoundError.no_case(case.id)
-                raise ConcurrencyConflictError.stale_version(
-                    case.id, change.expected_version, actual
-                )
-        self._checkpoint("case")
-        execute(
-            "INSERT INTO history (case_id, sequence, action, from_state, to_state, at, "
-            "previous_hash, hash, data) VALUES (%(case_id)s, %(sequence)s, %(action)s, "
-            "%(from_state)s, %(to_state)s, %(at)s, %(previous_hash)s, %(hash)s, %(data)s::jsonb)",
-            rows.history,
+    def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
+        """Events after position ``after`` (the position of the last record a reader took),
+        oldest first: in the order of the transactions that wrote them, and only from
+        transactions that ended before the oldest one still running.
+
+        Writers take no common lock, so a transaction may commit an event at a lower
+        position after another committed a higher one; a reader that took the higher one
+        and moved its cursor past it would skip the lower. Each event row records the
+        transaction that wrote it (``tx``, ``pg_current_xact_id()``); a transaction below
+        ``pg_snapshot_xmin(pg_current_snapshot())`` has ended, so every event it will ever
+        have is visible, and any later event sorts after it by ``(tx, position)``. Within a
+        transaction, events keep their positions' order; across transactions positions may
+        come back out of numeric order (pass the last record's position, not the largest).
+        """
+        statement = (
+            "WITH cursor AS (SELECT COALESCE((SELECT tx FROM outbox WHERE position = %(after)s), "
+            "'0'::xid8) AS tx) "
+            "SELECT o.position, o.data FROM outbox o, cursor "
+            "WHERE (o.tx, o.position) > (cursor.tx, %(after)s) "
+            "AND o.tx < pg_snapshot_xmin(pg_current_snapshot()) "
+            "ORDER BY o.tx, o.position LIMIT %(limit)s"
         )
-        self._checkpoint("history")
-        if change.events:
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO outbox (id, type, case_id, occurred_at, data) "
-                    "VALUES (%s, %s, %s, %s, %s::jsonb)",
-                    [
-                        (e.id, e.type, e.case_id, e.occurred_at, data)
-                        for e, data in zip(change.events, rows.events, strict=True)
-                    ],
-                )
-        self._checkpoint("outbox")
-        if change.idempotency_key is not None:
-            cursor = execute(
-                "INSERT INTO commands (key, case_id, version) VALUES (%s, %s, %s) "
-                "ON CONFLICT (key) DO NOTHING",
-                (change.idempotency_key, case.id, case.version),
-            )
-            if cursor.rowcount != 1:
-                raise ConcurrencyConflictError.key_taken(change.idempotency_key)
+        with self._connection() as connection:
+            rows = connection.execute(statement, {"after": after, "limit": limit}).fetchall()
+        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in rows]
 
-    def get(self, case_id: str) -> Case:
-        """The case with this id."""
-        row = None
-        if storable_key(case_id):
-            row = self._one(
-                "SELECT c.data, a.data FROM cases c JOIN applications a ON a.case_id = c.id "
-                "WHERE c.id = ?",
-                (case_id,),
-            )
-        if row is None:
-            raise CaseNotFoundError.no_case(case_id)
-        return case_from_json(row[0], row[1])
-
-    def _pages(self, where: sql.Composable, params: Sequence[Any]) -> Iterator[Case]:
-        # Keyset pagination on (declared_on, id): no cursor or lock held between pages.
-        last: tuple[Any, ...] = (dt.date.min, "")
-        while True:
-            query = sql.SQL(
-                "SELECT c.declared_on, c.id, c.data, a.data FROM cases c "
-                "JOIN applications a ON a.case_id = c.id "
-                "WHERE (c.declared_on, c.id) > (%s, %s) AND ({}) "
-                "ORDER BY c.declared_on, c.id LIMIT {}"
-            ).format(where, sql.Literal(_PAGE))
-            with self._connection() as connection:
-                rows = connection.execute(query, (*last, *params)).fetchall()
-            for row in rows:
-                yield case_from_json(row[2], row[3])
-            if len(rows) < _PAGE:
-                return
-            last = (rows[-1][0], rows[-1][1])
-
-    def find(self, query: CaseQuery) -> Iterator[Case]:
-        """Cases matching ``query`` (filtered in SQL), in declaration order."""
-        if not self._findable(query):
-            return iter(())
-        clauses: list[sql.Composable] = []
-        params: list[Any] = []
-        if query.state is not None:
-            clauses.append(sql.SQL("c.state = %s"))
-            params.append(query.state.value)
-        if query.states is not None:
-            clauses.append(sql.SQL("c.state = ANY(%s)"))
-            params.append([state.value for state in query.states])
-        for column, value in (
-            ("round_year", query.round_year),
-            ("district", query.district),
-            ("base_id", query.base_id),
-        ):
-            if value is not None:
-                clauses.append(sql.SQL("c.{} = %s").format(sql.Identifier(column)))
-                params.append(value)
-        where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
-        return self._pages(where, params)
-
-    def deadlines_due(self, before: dt.date) -> Iterator[Case]:
-        """Cases whose notice ended before ``before``, and cases holding a title (certified,
-        or awaiting its withdrawal)."""
-        return self._pages(
-            sql.SQL(
-                "(c.state IN (%s, %s) AND c.notice_due < %s) "
-                "OR (c.state IN (%s, %s) AND c.validity_due IS NOT NULL)"
-            ),
-            [
-                State.PUBLICIZED.value,
-                State.VERIFIED.value,
-                before,
-                State.CERTIFIED.value,
-                State.REVOCATION_PENDING.value,
-            ],
+    def acknowledge(self, consumer: str, position: int) -> None:
+        """Advance a consumer's cursor (never backwards, in the order `read_outbox` reads)."""
+        check_text("consumer", consumer, indexed=True)
+        self._run(
+            "INSERT INTO consumers AS c (name, position) VALUES (%s, %s) ON CONFLICT (name) "
+            "DO UPDATE SET position = excluded.position WHERE "
+            "(SELECT (o.tx, o.position) FROM outbox o WHERE o.position = excluded.position) > "
+            "COALESCE((SELECT (o.tx, o.position) FROM outbox o WHERE o.position = c.position), "
+            "('0'::xid8, c.position))",
+            (consumer, position),
         )
 
+    PAGE_KEY = ("c.declared_on", "c.id")
+    PAGE_START = (dt.date.min, "")
 
 def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
     """Sets a pooled connection's search path to ``schema`` (a function of the name only,
@@ -486,3 +358,17 @@ def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
 def _redact(url: str) -> str:
     """The URL without its password, for messages."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _fill_summaries(connection: psycopg.Connection[Any]) -> None:
+    """Fill the summary columns of the rows written before m003."""
+    with connection.cursor(name="kmbase_m003") as rows, connection.cursor() as writer:
+        rows.execute(
+            "SELECT c.id, c.data, a.data FROM cases c JOIN applications a ON a.case_id = c.id"
+        )
+        while part := rows.fetchmany(1000):
+            writer.executemany(
+                "UPDATE cases SET base_name = %s, operator_code = %s, operator = %s "
+                "WHERE id = %s",
+                summary_updates(part),
+            )
