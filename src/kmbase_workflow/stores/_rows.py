@@ -275,8 +275,10 @@ def case_from_json(
     case_data = _loads(data)
     amended = case_data.get("application")
     source: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
-    source = amended if amended is not None else (
-        application if callable(application) else _loads(application)
+    source = (
+        amended
+        if amended is not None
+        else (application if callable(application) else _loads(application))
     )
     if summary is None:
         plain = source() if callable(source) else source

@@ -143,6 +143,7 @@ class Batch:
                 )
         return batch
 
+
 _RAW_TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "cases": (CASE_COLUMNS, "id", "id"),
     "applications": (("case_id", "data"), "case_id", "case_id"),
@@ -407,7 +408,9 @@ class SQLStoreBase:
         for start in range(0, len(keys), _PAGE):
             part = keys[start : start + _PAGE]
             marks = ", ".join("?" for _ in part)
-            rows = self._all(f"SELECT key, case_id, version FROM commands WHERE key IN ({marks})", part)
+            rows = self._all(
+                f"SELECT key, case_id, version FROM commands WHERE key IN ({marks})", part
+            )
             found.update((str(row[0]), CommandResult(str(row[1]), int(row[2]))) for row in rows)
         return found
 

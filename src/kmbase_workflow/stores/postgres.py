@@ -345,6 +345,7 @@ class PostgresStore(SQLStoreBase):
     PAGE_KEY = ("c.declared_on", "c.id")
     PAGE_START = (dt.date.min, "")
 
+
 def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
     """Sets a pooled connection's search path to ``schema`` (a function of the name only,
     so the pool holds no reference back to the store)."""
@@ -368,7 +369,6 @@ def _fill_summaries(connection: psycopg.Connection[Any]) -> None:
         )
         while part := rows.fetchmany(1000):
             writer.executemany(
-                "UPDATE cases SET base_name = %s, operator_code = %s, operator = %s "
-                "WHERE id = %s",
+                "UPDATE cases SET base_name = %s, operator_code = %s, operator = %s WHERE id = %s",
                 summary_updates(part),
             )

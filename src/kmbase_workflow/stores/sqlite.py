@@ -45,6 +45,7 @@ from ._sql import Batch, BatchRefusedError, SQLStoreBase
 
 __all__ = ["SQLiteStore"]
 
+
 def _translate(error: sqlite3.Error, path: str) -> KmbaseError:
     """The library error for a ``sqlite3`` error: whether a retry helps, in both languages."""
     name = getattr(error, "sqlite_errorname", "") or ""
