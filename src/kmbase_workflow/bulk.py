@@ -231,15 +231,18 @@ class CaseSelection:
                     en="give case ids, or --state/--round/--district/--base",
                 ),
             )
-        query = CaseQuery(round_year=self.round_year, district=self.district, base_id=self.base_id)
         destination = step_for(trigger).destination
+        states = None
+        if self.state is not None:
+            states = (self.state,) if destination is None else (self.state, destination)
+        query = CaseQuery(
+            states=states, round_year=self.round_year, district=self.district, base_id=self.base_id
+        )
         store = workflow.store
-        found: list[tuple[str, bool]] = []  # (id, matches the state)
-        for case in store.find(query):
-            if self.state is None or case.state is self.state:
-                found.append((case.id, True))
-            elif case.state is destination:
-                found.append((case.id, False))
+        found = [
+            (case_id, self.state is None or state is self.state)  # (id, matches the state)
+            for case_id, state in store.find_states(query)
+        ]
         keys = [
             idempotency_key(run_id, trigger, case_id) for case_id, matches in found if not matches
         ]

@@ -107,6 +107,11 @@ class CaseStore(Protocol):
         """Cases matching ``query``, in declaration order, without loading all of them."""
         ...
 
+    def find_states(self, query: CaseQuery) -> Iterator[tuple[str, State]]:
+        """The id and state of each case `find` would return, in the same order, without
+        reading the cases (a bulk run selects by this, then reads a chunk at a time)."""
+        ...
+
     def history(self, case_id: str) -> list[HistoryEntry]:
         """A case's history, oldest first."""
         ...

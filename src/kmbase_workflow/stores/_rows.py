@@ -147,9 +147,18 @@ def _all_strings(value: object) -> list[str]:
     return found
 
 
-_SUSPECT_JSON = re.compile(r"\\u0000|[\ud800-\udfff]")
-"""What a NUL (always escaped by JSON) or a lone surrogate (kept raw by ``dumps``) looks like
-in encoded JSON; a literal backslash-u0000 in a text matches too, and the walk clears it."""
+def _suspect_json(text: str) -> bool:
+    """Whether encoded JSON may hold a NUL (always escaped by JSON: a literal backslash-u0000
+    in a text looks the same, and the walk clears it) or a lone surrogate (kept raw by
+    ``dumps``, and not encodable as UTF-8). Two scans in C: a regular expression with a
+    character range is ten times slower on Chinese text."""
+    if "\\u0000" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> None:
@@ -167,6 +176,9 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
         check_text("idempotency_key", change.idempotency_key, indexed=True)
     for index, event in enumerate(change.events):
         check_text(f"events[{index}].id", event.id, indexed=True)
+    # One search over every string at once; only a hit pays for the walk that names the field.
+    if encoded is not None and not any(_suspect_json(text) for text in encoded):
+        return
     # The application is written once, with the new case; later changes never rewrite it.
     parts: list[tuple[str, object]] = [
         (f"case.{field.alias}", getattr(case, field.name))
@@ -175,11 +187,9 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
     ]
     parts.append(("history", change.history))
     parts.extend((f"events[{index}]", event) for index, event in enumerate(change.events))
-    # One search over every string at once; only a hit pays for the walk that names the field.
-    if encoded is not None:
-        if not any(_SUSPECT_JSON.search(text) for text in encoded):
-            return
-    elif _UNSTORABLE.search("".join(_all_strings([value for _, value in parts]))) is None:
+    if encoded is None and (
+        _UNSTORABLE.search("".join(_all_strings([value for _, value in parts]))) is None
+    ):
         return
     for path, value in parts:
         for field, text in _strings(value, path):

@@ -82,7 +82,8 @@ INSERT_APPLICATION = _insert("applications", ("case_id", "data"))
 INSERT_HISTORY = _insert("history", HISTORY_COLUMNS)
 INSERT_OUTBOX = _insert("outbox", OUTBOX_COLUMNS)
 INSERT_COMMAND = _insert("commands", ("key", "case_id", "version"), " ON CONFLICT (key) DO NOTHING")
-_CASE_SELECT = "SELECT c.id, c.data, c.base_name, c.district, c.operator FROM cases c"
+_CASE_COLUMNS_READ = "c.id, c.data, c.base_name, c.district, c.operator"
+_CASE_SELECT = f"SELECT {_CASE_COLUMNS_READ} FROM cases c"
 """A case row as read: its data and its summary, never its application."""
 
 _PAGE = 500
@@ -325,35 +326,35 @@ class SQLStoreBase:
     """The columns a store pages cases by (its declaration order)."""
     PAGE_START: tuple[Any, ...] = (0,)
 
-    def _pages(self, where: str, params: Sequence[Any]) -> Iterator[Case]:
+    def _pages(
+        self, where: str, params: Sequence[Any], columns: str = _CASE_COLUMNS_READ
+    ) -> Iterator[Sequence[Any]]:
         # Keyset pagination: no cursor or lock held between pages.
         key = ", ".join(self.PAGE_KEY)
         marks = ", ".join("?" for _ in self.PAGE_KEY)
+        width = columns.count(",") + 1
         statement = (
-            f"SELECT c.id, c.data, c.base_name, c.district, c.operator, {key} FROM cases c "
-            f"WHERE ({key}) > ({marks}) AND ({where}) ORDER BY {key} LIMIT {_PAGE}"
+            f"SELECT {columns}, {key} FROM cases c WHERE ({key}) > ({marks}) AND ({where}) "
+            f"ORDER BY {key} LIMIT {_PAGE}"
         )
         last = self.PAGE_START
         while True:
             rows = self._all(statement, (*last, *params))
-            for row in rows:
-                yield self._case(row)
+            yield from rows
             if len(rows) < _PAGE:
                 return
-            last = tuple(rows[-1][5:])
+            last = tuple(rows[-1][width:])
 
-    def find(self, query: CaseQuery) -> Iterator[Case]:
-        """Cases matching ``query`` (filtered in SQL), in declaration order."""
-        if not self._findable(query):
-            return iter(())
+    def _filter(self, query: CaseQuery) -> tuple[str, list[Any]] | None:
+        """The SQL filter of a query (``None``: it cannot match anything stored)."""
+        if not self._findable(query) or (query.states is not None and not query.states):
+            return None
         clauses: list[str] = []
         params: list[Any] = []
         if query.state is not None:
             clauses.append("c.state = ?")
             params.append(query.state.value)
         if query.states is not None:
-            if not query.states:
-                return iter(())
             clauses.append(f"c.state IN ({', '.join('?' for _ in query.states)})")
             params.extend(state.value for state in query.states)
         for column, value in (
@@ -364,13 +365,27 @@ class SQLStoreBase:
             if value is not None:
                 clauses.append(f"c.{column} = ?")
                 params.append(value)
-        return self._pages(" AND ".join(clauses) or "1 = 1", params)
+        return " AND ".join(clauses) or "1 = 1", params
+
+    def find(self, query: CaseQuery) -> Iterator[Case]:
+        """Cases matching ``query`` (filtered in SQL), in declaration order."""
+        where = self._filter(query)
+        if where is None:
+            return iter(())
+        return (self._case(row) for row in self._pages(*where))
+
+    def find_states(self, query: CaseQuery) -> Iterator[tuple[str, State]]:
+        """The id and state of each case `find` returns, reading only those columns."""
+        where = self._filter(query)
+        if where is None:
+            return iter(())
+        return ((row[0], State(row[1])) for row in self._pages(*where, columns="c.id, c.state"))
 
     def deadlines_due(self, before: dt.date) -> Iterator[Case]:
         """Cases whose notice ended before ``before``, and cases holding a title (certified,
         or awaiting its withdrawal): their reminders, reports and expiry fall due throughout
         validity."""
-        return self._pages(
+        rows = self._pages(
             "(c.state IN (?, ?) AND c.notice_due < ?) "
             "OR (c.state IN (?, ?) AND c.validity_due IS NOT NULL)",
             [
@@ -381,6 +396,7 @@ class SQLStoreBase:
                 State.REVOCATION_PENDING.value,
             ],
         )
+        return (self._case(row) for row in rows)
 
     def _version(self, case_id: str) -> int:
         row = self._one("SELECT version FROM cases WHERE id = ?", (case_id,))

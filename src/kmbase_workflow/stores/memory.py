@@ -113,6 +113,10 @@ class MemoryStore:
                 cases = list(self._cases.values())
         return (case for case in cases if query.matches(case))
 
+    def find_states(self, query: CaseQuery) -> Iterator[tuple[str, State]]:
+        """The id and state of each case `find` returns."""
+        return ((case.id, case.state) for case in self.find(query))
+
     def history(self, case_id: str) -> list[HistoryEntry]:
         """A case's history, oldest first."""
         with self._lock:

@@ -316,7 +316,10 @@ class StoreContract:
         self._declare(store, "c", round_year=2026, application=other)
 
         def ids(**filters: object) -> list[str]:
-            return [case.id for case in store.find(CaseQuery(**filters))]  # type: ignore[arg-type]
+            query = CaseQuery(**filters)  # type: ignore[arg-type]
+            found = list(store.find(query))
+            assert list(store.find_states(query)) == [(case.id, case.state) for case in found]
+            return [case.id for case in found]
 
         assert ids() == ["a", "b", "c"]
         assert ids(state=State.DECLARED) == ["a", "c"]
@@ -325,11 +328,14 @@ class StoreContract:
         assert ids(district="呈贡区") == ["c"]
         assert ids(base_id="base-b") == ["b"]
         assert ids(state=State.DECLARED, district="五华区") == ["a"]
+        assert ids(states=[]) == []
+        assert ids(district="\x00") == []
 
     def test_find_pages_through_many_cases_in_declaration_order(self, store: CaseStore) -> None:
         ids = [f"case-{index:04d}" for index in range(520)]
         store.commit_many([sample_change(sample_case(case_id), None) for case_id in ids])
         assert [case.id for case in store.find(CaseQuery())] == ids
+        assert [case_id for case_id, _ in store.find_states(CaseQuery())] == ids
 
     def test_deadlines_due_finds_ended_notices_and_certified_cases(self, store: CaseStore) -> None:
         from ..deadlines import public_notice_deadline, validity_deadline  # noqa: PLC0415
