@@ -52,7 +52,9 @@ SCALE = [
 ]
 CHUNK = 100
 TODAY = dt.date(2025, 9, 26)
-POSTGRES_URL = os.environ.get("KMBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "KMBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 BUREAU = Actor(Role.CITY_BUREAU, "市工业和信息化局")
 _LOAD_CHUNK = 5000
 
@@ -105,7 +107,9 @@ def _floor_rows(
             last_acted_on=TODAY.isoformat(),
             notice={"start": TODAY.isoformat(), "due": due.isoformat(), "working_days": 10},
         )
-        updates.append(("publicized", version + 1, due.isoformat(), json.dumps(case), case_id, version))
+        updates.append(
+            ("publicized", version + 1, due.isoformat(), json.dumps(case), case_id, version)
+        )
         event_id = uuid.uuid4().hex
         entry = {
             "case_id": case_id,
@@ -124,7 +128,17 @@ def _floor_rows(
         text = json.dumps(entry, sort_keys=True, ensure_ascii=False)
         digest = hashlib.sha256(text.encode()).hexdigest()
         history.append(
-            (case_id, version + 1, "publicize", "site_inspected", "publicized", now, last_hash, digest, text)
+            (
+                case_id,
+                version + 1,
+                "publicize",
+                "site_inspected",
+                "publicized",
+                now,
+                last_hash,
+                digest,
+                text,
+            )
         )
         event = {"type": "publicized", "id": event_id, "case_id": case_id, "occurred_at": now}
         outbox.append((event_id, "publicized", case_id, now, json.dumps(event)))
@@ -274,7 +288,9 @@ def _scale(folder: Path) -> None:
     context = multiprocessing.get_context("spawn")
     for count in SCALE:
         queue = context.Queue()
-        child = context.Process(target=_scale_one, args=(str(folder / f"scale{count}.db"), count, queue))
+        child = context.Process(
+            target=_scale_one, args=(str(folder / f"scale{count}.db"), count, queue)
+        )
         child.start()
         elapsed, done, rss = queue.get()
         child.join()

@@ -210,6 +210,7 @@ ALTER TABLE cases ADD COLUMN operator TEXT;
 CREATE INDEX cases_operator ON cases (operator_code);
 CREATE INDEX cases_declared ON cases (declared_on, id);
 ALTER TABLE outbox ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX outbox_tx ON outbox (tx, position);
 """
 """The summary columns; the index that covers the paging order ``(declared_on, id)``, so a
 page is read from the index instead of sorting the table; and the writing transaction of

@@ -30,6 +30,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -57,6 +58,16 @@ __all__ = ["PostgresStore"]
 _PAGE = 500
 _MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_READ_OUTBOX = (
+    "WITH cursor AS (SELECT COALESCE((SELECT tx FROM outbox WHERE position = %(after)s), "
+    "'0'::xid8) AS tx) "
+    "SELECT o.position, o.data, o.tx < pg_snapshot_xmin(pg_current_snapshot()) "
+    "FROM outbox o, cursor WHERE (o.tx, o.position) > (cursor.tx, %(after)s) "
+    "ORDER BY o.tx, o.position LIMIT %(limit)s"
+)
+"""Events after a reader's cursor in the order of their transactions, each marked whether
+its transaction ended before the oldest one still running (then no event can come before
+it any more)."""
 _ATTEMPTS = 3
 """Tries of one write that meets a deadlock or serialization failure."""
 _LOCK_CYCLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
@@ -104,7 +115,8 @@ class PostgresStore(SQLStoreBase):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
     ``max_connections`` bounds the pool; ``pool_timeout`` is how long a call waits for a free
-    connection before `StoreUnavailableError`.
+    connection before `StoreUnavailableError`; ``outbox_wait`` how long `read_outbox` waits
+    for events held back by an older open transaction.
     """
 
     PLACEHOLDER = "%s"
@@ -121,6 +133,7 @@ class PostgresStore(SQLStoreBase):
         connect_timeout: int = 10,
         max_connections: int = 10,
         pool_timeout: float = 30.0,
+        outbox_wait: float = 2.0,
     ) -> None:
         if not _SCHEMA_NAME.match(schema):
             raise InvalidInputError(
@@ -131,6 +144,8 @@ class PostgresStore(SQLStoreBase):
             )
         self.schema = schema
         self.max_connections = max_connections
+        self.outbox_wait = outbox_wait
+        """How long `read_outbox` waits for older open transactions (seconds)."""
         self.on_checkpoint: Callable[[str], None] | None = None
         """Called at named points inside a write: a seam for crash tests."""
         self._where = _redact(url)
@@ -317,28 +332,31 @@ class PostgresStore(SQLStoreBase):
         have is visible, and any later event sorts after it by ``(tx, position)``. Within a
         transaction, events keep their positions' order; across transactions positions may
         come back out of numeric order (pass the last record's position, not the largest).
+
+        Committed events held back by an older open transaction are waited for up to
+        ``outbox_wait`` seconds (default 2), then left for the next read.
         """
-        statement = (
-            "WITH cursor AS (SELECT COALESCE((SELECT tx FROM outbox WHERE position = %(after)s), "
-            "'0'::xid8) AS tx) "
-            "SELECT o.position, o.data FROM outbox o, cursor "
-            "WHERE (o.tx, o.position) > (cursor.tx, %(after)s) "
-            "AND o.tx < pg_snapshot_xmin(pg_current_snapshot()) "
-            "ORDER BY o.tx, o.position LIMIT %(limit)s"
-        )
+        deadline = time.monotonic() + self.outbox_wait
         with self._connection() as connection:
-            rows = connection.execute(statement, {"after": after, "limit": limit}).fetchall()
-        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in rows]
+            while True:
+                rows = connection.execute(_READ_OUTBOX, {"after": after, "limit": limit}).fetchall()
+                settled = [row for row in rows if row[2]]
+                # Committed events above the horizon: an older transaction is still open
+                # (anywhere on the server); it usually ends within milliseconds.
+                if len(settled) == len(rows) or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.01)
+        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in settled]
 
     def acknowledge(self, consumer: str, position: int) -> None:
         """Advance a consumer's cursor (never backwards, in the order `read_outbox` reads)."""
         check_text("consumer", consumer, indexed=True)
         self._run(
             "INSERT INTO consumers AS c (name, position) VALUES (%s, %s) ON CONFLICT (name) "
-            "DO UPDATE SET position = excluded.position WHERE "
-            "(SELECT (o.tx, o.position) FROM outbox o WHERE o.position = excluded.position) > "
-            "COALESCE((SELECT (o.tx, o.position) FROM outbox o WHERE o.position = c.position), "
-            "('0'::xid8, c.position))",
+            "DO UPDATE SET position = excluded.position WHERE COALESCE("
+            "(SELECT (n.tx, n.position) > (o.tx, o.position) FROM outbox n, outbox o "
+            "WHERE n.position = excluded.position AND o.position = c.position), "
+            "excluded.position > c.position)",
             (consumer, position),
         )
 
