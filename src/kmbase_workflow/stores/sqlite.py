@@ -22,7 +22,6 @@ Settings, and why:
 from __future__ import annotations
 
 import contextlib
-import functools
 import sqlite3
 import threading
 import time
@@ -159,7 +158,7 @@ class SQLiteStore(SQLStoreBase):
     def _migrate(self) -> None:
         migrations = sqlite_utils.Migrations(MIGRATION_SET)
         for name in MIGRATION_NAMES:
-            migrations(name=name)(functools.partial(_run_migration, name))
+            migrations(name=name)(_migration(name))
         applied = [m.name for m in migrations.applied(self.db)]
         check_known(applied, self.path)
         if not migrations.pending(self.db):
@@ -218,6 +217,13 @@ class SQLiteStore(SQLStoreBase):
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+
+
+def _migration(name: str) -> Callable[[sqlite_utils.Database], None]:
+    def migrate(db: sqlite_utils.Database) -> None:
+        _run_migration(name, db)
+
+    return migrate
 
 
 def _run_migration(name: str, db: sqlite_utils.Database) -> None:

@@ -190,7 +190,9 @@ class StoreContract:
         assert store.command_results(["run:case-2", "run:nothing", "\x00"]) == {
             "run:case-2": store.command_result("run:case-2")
         }
-        assert store.get_many([]) == store.last_hashes([]) == store.command_results([]) == {}
+        assert not store.get_many([])
+        assert not store.last_hashes([])
+        assert not store.command_results([])
 
     def test_an_unknown_case_is_not_found(self, store: CaseStore) -> None:
         with pytest.raises(CaseNotFoundError):
