@@ -31,7 +31,6 @@ __all__ = [
     "CollectiveDecision",
     "Correction",
     "DeclarationRound",
-    "DeferredApplication",
     "Evaluation",
     "ExpertOpinion",
     "NoticeAnnouncement",
@@ -419,7 +418,7 @@ class Case:
     credit code and the base's name), so the library can apply 第十五条's re-application rule
     and refuse a second open application in one round.
 
-    ``application`` is given as an `Application`; a store may give a `DeferredApplication`
+    ``application`` is given as an `Application`; a store may give a ``DeferredApplication``
     instead, read when `Case.application` is first used (reads of cases for steps that do
     not judge the application never structure it).
     """

@@ -1,9 +1,8 @@
 """What a store must do: the protocol every backend implements.
 
 A store keeps cases, their hash-chained history and the outbox of events. A case it
-returns may hold its application deferred (`DeferredApplication
-<kmbase_workflow.case.DeferredApplication>`): read when first used, never for a step that
-does not judge it. Its one write,
+returns may hold its application deferred (``kmbase_workflow.case.DeferredApplication``):
+read when first used, never for a step that does not judge it. Its one write,
 `CaseStore.commit`, is atomic: the new case, its history entry, its events and its
 idempotency key are all written, or none is. A commit whose ``expected_version`` is not the
 stored version raises `ConcurrencyConflictError` and writes
