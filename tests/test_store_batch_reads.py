@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kmbase_workflow.audit import verify_store
+from kmbase_workflow.demo import run_demo
 from kmbase_workflow.stores import CaseQuery, CaseStore, MemoryStore
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.postgres import PostgresStore
@@ -93,3 +94,50 @@ def test_an_m002_database_gains_its_summary_columns_and_still_verifies(tmp_path:
         assert case.application.base.district == case.district
     assert verify_store(store).ok
     store.close()
+
+
+def test_an_m002_postgresql_schema_gains_its_summary_columns_and_still_verifies() -> None:
+    require_server()
+    from kmbase_workflow.stores._schema import POSTGRES_M001, POSTGRES_M002
+
+    new, old = (f"t_{uuid.uuid4().hex[:12]}" for _ in range(2))
+    source = PostgresStore(URL, schema=new)
+    try:
+        run_demo(source)  # a round through the workflow: declarations, steps, filed changes
+        expected = sorted(row["id"] for row in source.raw_rows("cases"))
+        source.close()
+        with psycopg.connect(URL, autocommit=True) as connection, connection.transaction():
+            connection.execute(f"CREATE SCHEMA {old}")
+            connection.execute(f"SET search_path TO {old}")
+            connection.execute(POSTGRES_M001)
+            connection.execute(POSTGRES_M002)
+            connection.execute(
+                "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            connection.execute(
+                "INSERT INTO schema_migrations (name) VALUES ('m001_initial'), ('m002_append_only')"
+            )
+            columns = {
+                "cases": "id, base_id, round_year, district, state, version, declared_on, "
+                "notice_due, validity_due, data",
+                "applications": "case_id, data",
+                "history": "*",
+                "outbox": "position, id, type, case_id, occurred_at, data",
+                "commands": "*",
+                "rounds": "*",
+            }
+            for table, listed in columns.items():
+                connection.execute(f"INSERT INTO {old}.{table} SELECT {listed} FROM {new}.{table}")
+        migrated = PostgresStore(URL, schema=old)
+        assert migrated.schema_version == MIGRATION_NAMES
+        rows = migrated.raw_rows("cases")
+        assert [row["id"] for row in rows] == expected
+        assert all(row["base_name"] and row["operator_code"] and row["operator"] for row in rows)
+        assert verify_store(migrated).ok
+        assert {record.event.case_id for record in migrated.read_outbox(0, 1000)} == set(expected)
+        migrated.close()
+    finally:
+        with psycopg.connect(URL, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA IF EXISTS {new} CASCADE")
+            connection.execute(f"DROP SCHEMA IF EXISTS {old} CASCADE")
