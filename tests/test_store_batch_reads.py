@@ -4,6 +4,7 @@ old database gains the summary columns that let a case be read without its appli
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cattrs.errors import ClassValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -141,3 +143,16 @@ def test_an_m002_postgresql_schema_gains_its_summary_columns_and_still_verifies(
         with psycopg.connect(URL, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA IF EXISTS {new} CASCADE")
             connection.execute(f"DROP SCHEMA IF EXISTS {old} CASCADE")
+
+
+def test_a_stored_operator_reads_back_equal_and_a_malformed_one_is_not_trusted() -> None:
+    from kmbase_workflow.case import DeferredApplication
+    from kmbase_workflow.serialization import converter
+
+    operator = sample_case("x").operator
+    plain = converter.unstructure(operator)
+    read = DeferredApplication(base_name="b", district="d", operator=json.dumps(plain), data={})
+    assert read.operator == operator
+    for bad in ({**plain, "registered_on": "someday"}, {**plain, "name": 7}, {"name": "x"}):
+        with pytest.raises(ClassValidationError):
+            _ = DeferredApplication(base_name="b", district="d", operator=bad, data={}).operator

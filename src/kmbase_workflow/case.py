@@ -367,7 +367,7 @@ class DeferredApplication:
         if operator is None:
             source = self.operator_source
             plain = json.loads(source) if isinstance(source, str) else source
-            operator = self._operator = converter.structure(dict(plain), Operator)  # type: ignore[arg-type]
+            operator = self._operator = _stored_operator(plain)  # type: ignore[arg-type]
         return operator
 
     @property
@@ -400,6 +400,31 @@ class DeferredApplication:
     def __repr__(self) -> str:
         state = "read" if self.loaded else "not read yet"
         return f"DeferredApplication(base_name={self.base_name!r}, district={self.district!r}, {state})"
+
+
+_SCALARS = (str, bool, int)
+
+
+def _stored_operator(plain: Mapping[str, Any]) -> Operator:
+    """An operator as this library stored it (validated when it was declared or filed): built
+    without running the validators again, which cost most of a read (a checked credit code
+    in the constructor). Anything unexpected takes the converter, which says what is wrong."""
+    fields = attrs.fields(attrs.resolve_types(Operator))
+    if len(plain) == len(fields):
+        operator = object.__new__(Operator)
+        for field in fields:
+            value = plain.get(field.name)
+            if field.type is dt.date and isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    break
+            elif not (field.type in _SCALARS and type(value) is field.type):
+                break
+            object.__setattr__(operator, field.name, value)
+        else:
+            return operator
+    return converter.structure(dict(plain), Operator)
 
 
 def _identity(value: Application) -> Application:
