@@ -59,9 +59,8 @@ POSTGRES_URL = os.environ.get(
     "KMBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 BUREAU = Actor(Role.CITY_BUREAU, "市工业和信息化局")
-_LOAD_CHUNK = (
-    1000  # rows a set-up transaction writes: short, so outbox readers elsewhere are not held back
-)
+# Rows a set-up transaction writes: few, so that outbox readers elsewhere are not held back.
+_LOAD_CHUNK = 1000
 
 
 def populate(store: CaseStore, count: int, prefix: str = "c") -> None:
