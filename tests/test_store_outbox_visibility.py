@@ -14,7 +14,6 @@ import multiprocessing
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
 import psycopg
 import pytest
 
@@ -129,10 +128,3 @@ def test_the_outbox_keeps_its_append_only_guarantee(store: PostgresStore) -> Non
         connection.execute(f"SET search_path TO {store.schema}")
         with pytest.raises(psycopg.Error, match="append-only"):
             connection.execute("UPDATE outbox SET tx = '1'::xid8")
-
-
-def test_writers_keep_separate_cases_apart(store: PostgresStore) -> None:
-    first = _declared("a")
-    second = attrs.evolve(_declared("b"))
-    store.commit_many([first, second])
-    assert {record.event.case_id for record in store.read_outbox(0, 10)} == {"a", "b"}
