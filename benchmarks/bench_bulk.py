@@ -13,7 +13,8 @@ Prints, in one run:
 
 Sizes: ``KMBASE_BENCH_BULK_CASES`` (default 100000) for the comparison and
 ``KMBASE_BENCH_BULK_SCALE`` (default ``10000,100000,1000000``) for the per-case cost;
-``KMBASE_BENCH_QUICK=1`` runs 2,000 and ``1000,4000``.
+``KMBASE_BENCH_QUICK=1`` runs 2,000 and ``1000,4000``; ``KMBASE_BENCH_BULK_PARTS`` picks
+some of ``sqlite,postgres,scale,writers``.
 """
 
 from __future__ import annotations
@@ -182,19 +183,17 @@ def _floor_sqlite(path: Path, calendar: WorkingDayCalendar) -> float:
     now = dt.datetime.now(dt.UTC).isoformat()
     started = time.perf_counter()
     due = calendar.add_working_days(TODAY, 10)
-    last = ""
+    last = 0
     while True:
-        ids = [
-            row[0]
-            for row in connection.execute(
-                "SELECT id FROM cases WHERE state = 'site_inspected' AND round_year = 2025 "
-                "AND id > ? ORDER BY id LIMIT ?",
-                (last, CHUNK),
-            )
-        ]
-        if not ids:
+        page = connection.execute(
+            "SELECT rowid, id FROM cases WHERE state = 'site_inspected' AND round_year = 2025 "
+            "AND rowid > ? ORDER BY rowid LIMIT ?",
+            (last, CHUNK),
+        ).fetchall()
+        if not page:
             break
-        last = ids[-1]
+        last = page[-1][0]
+        ids = [row[1] for row in page]
         marks = ",".join("?" * len(ids))
         rows = connection.execute(
             f"SELECT c.id, c.version, c.data, (SELECT hash FROM history h WHERE h.case_id = c.id "
@@ -226,19 +225,18 @@ def _floor_postgres(url: str, schema: str, calendar: WorkingDayCalendar) -> floa
         now = dt.datetime.now(dt.UTC).isoformat()
         started = time.perf_counter()
         due = calendar.add_working_days(TODAY, 10)
-        last = ""
+        last: tuple[Any, ...] = (dt.date.min, "")
         while True:
-            ids = [
-                row[0]
-                for row in connection.execute(
-                    "SELECT id FROM cases WHERE state = 'site_inspected' AND round_year = 2025 "
-                    "AND id > %s ORDER BY id LIMIT %s",
-                    (last, CHUNK),
-                )
-            ]
-            if not ids:
+            page = connection.execute(
+                "SELECT declared_on, id FROM cases WHERE state = 'site_inspected' "
+                "AND round_year = 2025 AND (declared_on, id) > (%s, %s) "
+                "ORDER BY declared_on, id LIMIT %s",
+                (*last, CHUNK),
+            ).fetchall()
+            if not page:
                 break
-            last = ids[-1]
+            last = tuple(page[-1])
+            ids = [row[1] for row in page]
             rows = connection.execute(
                 "SELECT c.id, c.version, c.data::text, (SELECT hash FROM history h "
                 "WHERE h.case_id = c.id ORDER BY sequence DESC LIMIT 1) FROM cases c "
@@ -413,16 +411,22 @@ def _guarded(label: str, run: Callable[[], None]) -> None:
         print(f"{label} not measured: {type(error).__name__}: {error}")
 
 
+PARTS = os.environ.get("KMBASE_BENCH_BULK_PARTS", "sqlite,postgres,scale,writers").split(",")
+"""Which measurements to run (``KMBASE_BENCH_BULK_PARTS``, default all four)."""
+
+
 def main() -> None:
     calendar = default_calendar()
+    postgres = ("postgres" in PARTS or "writers" in PARTS) and _postgres_reachable()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        _sqlite_comparison(folder, calendar)
-        postgres = _postgres_reachable()
-        if postgres:
+        if "sqlite" in PARTS:
+            _sqlite_comparison(folder, calendar)
+        if postgres and "postgres" in PARTS:
             _guarded("PostgreSQL bulk", lambda: _postgres_comparison(calendar))
-        _scale(folder)
-    if postgres:
+        if "scale" in PARTS:
+            _scale(folder)
+    if postgres and "writers" in PARTS:
         _guarded("PostgreSQL writers", _writers)
 
 
