@@ -1,5 +1,8 @@
 """Persistence: 100,000 cases through one transition on SQLite, against plain sqlite3.
 
+This times ``commit_many`` alone, of changes built beforehand: the store's write, not what a
+user feels. The end-to-end figure (select, read, check, build, write) is ``bench_bulk``.
+
 Prints, in one run:
 - the time to persist one transition (state + history + outbox) for each of 100,000 cases
   with ``commit_many`` in chunks, against the floor of plain ``sqlite3.executemany`` writing
@@ -122,7 +125,8 @@ def main() -> None:
         floor = _floor(floor_path, steps)
         print(f"{CASES:,} transitions built (case, sealed history entry, event): {build:.2f} s")
         print(
-            f"persisted with commit_many in chunks of {CHUNK:,}: {ours:.2f} s "
+            f"commit_many alone (changes built beforehand; end to end: bench_bulk), chunks of "
+            f"{CHUNK:,}: {ours:.2f} s "
             f"({CASES / ours:,.0f} transitions/s)"
         )
         print(f"floor, plain sqlite3 executemany of the same rows, one transaction: {floor:.2f} s")

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
-from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._i18n import Text
 from .case import Case
@@ -49,7 +48,7 @@ from .history import (
 from .records import Application
 from .serialization import converter
 from .stores import CaseQuery, CaseStore
-from .stores._rows import case_columns, case_from_json, event_data
+from .stores._rows import case_columns, case_data_without_application, case_from_json, event_data
 
 __all__ = [
     "AUDIT_KEY_ENVIRONMENT_VARIABLE",
@@ -77,11 +76,6 @@ CHECKPOINT_FORMAT = 1
 
 _MIN_KEY_BYTES = 16
 
-_case_without_application = make_dict_unstructure_fn(
-    Case, converter, application=override(omit=True)
-)
-
-
 # -- digests ------------------------------------------------------------------------------------
 
 
@@ -104,7 +98,7 @@ def _case_data_digest(case_data: Mapping[str, Any], format: int) -> str:
 def case_digest(case: Case, format: int = HISTORY_FORMAT) -> str:
     """SHA-256 of the case in canonical JSON without its application (bound once, by the
     declaration's ``application_hash``): what a history entry's ``case_hash`` holds."""
-    return _case_data_digest(_case_without_application(case), format)
+    return _case_data_digest(case_data_without_application(case), format)
 
 
 def event_digest(event: Event, format: int = HISTORY_FORMAT) -> str:

@@ -32,7 +32,7 @@ import attrs
 
 from ._i18n import Lang, Text
 from .actors import Actor
-from .case import Revocation, State
+from .case import Case, Revocation, State
 from .errors import (
     CaseNotFoundError,
     ConcurrencyConflictError,
@@ -231,19 +231,27 @@ class CaseSelection:
                     en="give case ids, or --state/--round/--district/--base",
                 ),
             )
-        query = CaseQuery(round_year=self.round_year, district=self.district, base_id=self.base_id)
         destination = step_for(trigger).destination
+        states = None
+        if self.state is not None:
+            states = (self.state,) if destination is None else (self.state, destination)
+        query = CaseQuery(
+            states=states, round_year=self.round_year, district=self.district, base_id=self.base_id
+        )
         store = workflow.store
-        chosen: list[str] = []
-        for case in store.find(query):
-            matches = self.state is None or case.state is self.state
-            done_by_this_run = (
-                case.state is destination
-                and store.command_result(idempotency_key(run_id, trigger, case.id)) is not None
-            )
-            if matches or done_by_this_run:
-                chosen.append(case.id)
-        return chosen
+        found = [
+            (case_id, self.state is None or state is self.state)  # (id, matches the state)
+            for case_id, state in store.find_states(query)
+        ]
+        keys = [
+            idempotency_key(run_id, trigger, case_id) for case_id, matches in found if not matches
+        ]
+        done = store.command_results(keys) if keys else {}
+        return [
+            case_id
+            for case_id, matches in found
+            if matches or idempotency_key(run_id, trigger, case_id) in done
+        ]
 
 
 def read_ids_file(path: str | Path) -> list[str]:
@@ -501,19 +509,35 @@ class _Run:
         if self.progress is not None:
             self.progress(item)
 
-    def attempt(self, case_id: str) -> BulkItem | Change:
-        """A finished item (skipped, not found, refused) or the change to commit."""
+    def attempt(
+        self, case_id: str, loaded: tuple[Case | None, str | None, bool] | None = None
+    ) -> BulkItem | Change:
+        """A finished item (skipped, not found, refused) or the change to commit.
+
+        ``loaded``: the case, its newest history hash and whether its key ran before, as
+        the chunk read them (default: read them now)."""
         store = self.workflow.store
-        try:
-            replay = self.workflow.replay(self.key(case_id), self.trigger, case_id, self.payload)
-        except ConcurrencyConflictError as error:
-            return BulkItem(case_id, ItemStatus.CONFLICTED, message=error.message)
-        if replay is not None:
-            return BulkItem(case_id, ItemStatus.SKIPPED, to_state=replay.case.state)
-        try:
-            before = store.get(case_id)
-        except CaseNotFoundError as error:
-            return BulkItem(case_id, ItemStatus.NOT_FOUND, message=error.message)
+        key = self.key(case_id)
+        if loaded is None:
+            ran_before = store.command_result(key) is not None
+            try:
+                case: Case | None = store.get(case_id)
+            except CaseNotFoundError:
+                case = None
+            previous: str | None = None
+        else:
+            case, previous, ran_before = loaded
+        if ran_before:
+            try:
+                replay = self.workflow.replay(key, self.trigger, case_id, self.payload)
+            except ConcurrencyConflictError as error:
+                return BulkItem(case_id, ItemStatus.CONFLICTED, message=error.message)
+            if replay is not None:
+                return BulkItem(case_id, ItemStatus.SKIPPED, to_state=replay.case.state)
+        if case is None:
+            return BulkItem(
+                case_id, ItemStatus.NOT_FOUND, message=CaseNotFoundError.no_case(case_id).message
+            )
         try:
             return self.workflow.prepare(
                 case_id,
@@ -522,27 +546,42 @@ class _Run:
                 reason=self.reason,
                 evidence=self.evidence,
                 payload=self.payload,
-                expected_version=before.version,
-                idempotency_key=self.key(case_id),
+                expected_version=case.version,
+                idempotency_key=key,
+                case=case,
+                previous_hash=previous,
             )
         except TransitionRefusedError as error:
             return BulkItem(
                 case_id,
                 ItemStatus.REFUSED,
-                from_state=before.state,
+                from_state=case.state,
                 failures=error.failures,
                 message=error.message,
             )
         except ConcurrencyConflictError as error:
             return BulkItem(case_id, ItemStatus.CONFLICTED, message=error.message)
 
+    def load(self, ids: Sequence[str]) -> dict[str, tuple[Case | None, str | None, bool]]:
+        """The chunk's cases, their newest history hashes and which keys ran before: one
+        query each, whatever the chunk's size."""
+        store = self.workflow.store
+        done = store.command_results([self.key(case_id) for case_id in ids])
+        cases = store.get_many(ids)
+        hashes = store.last_hashes(list(cases))
+        return {
+            case_id: (cases.get(case_id), hashes.get(case_id), self.key(case_id) in done)
+            for case_id in ids
+        }
+
     def chunk(self, ids: Sequence[str]) -> None:
         pending: list[tuple[str, BulkItem | Change]] = []
+        loaded = self.load(ids)
         for case_id in ids:
             if self.stopped:
                 pending.append((case_id, BulkItem(case_id, ItemStatus.NOT_ATTEMPTED)))
                 continue
-            outcome = self.attempt(case_id)
+            outcome = self.attempt(case_id, loaded[case_id])
             pending.append((case_id, outcome))
             if (
                 isinstance(outcome, BulkItem)

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._html import case_html
 from ._i18n import Text
 from .deadlines import Deadline
 from .errors import unknown_choice
 from .records import Application, Operator, SpotCheck
+from .serialization import converter
 
 __all__ = [
     "AnnualReport",
@@ -313,6 +319,122 @@ class ProvincialRecommendation:
     programme: str
 
 
+class DeferredApplication:
+    """An application a store has not read yet: what lists and most steps need of it (the
+    base's name and district, the operator), and how to read the rest when it is first used.
+
+    An application is immutable once declared (or amended, 退回补正), so reading it later
+    gives what reading it with the case would have; a store builds one for every case it
+    reads, and `Case.application` reads it on first use (once: the result is kept). Read
+    it while its store is open.
+    """
+
+    __slots__ = (
+        "_data",
+        "_lock",
+        "_operator",
+        "_read",
+        "_value",
+        "base_name",
+        "district",
+        "operator_source",
+    )
+
+    def __init__(
+        self,
+        *,
+        base_name: str,
+        district: str,
+        operator: Operator | str | Mapping[str, Any],
+        data: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+    ) -> None:
+        self.base_name = base_name
+        """The base's name in the application (a filed change of name may supersede it)."""
+        self.district = district
+        """The base's district (an amendment cannot change it)."""
+        self.operator_source = operator
+        """The operator as the store holds it: JSON text, plain data or the record."""
+        self._operator: Operator | None = operator if isinstance(operator, Operator) else None
+        self._data: Mapping[str, Any] | None = None if callable(data) else data
+        self._read: Callable[[], Mapping[str, Any]] | None = data if callable(data) else None
+        self._value: Application | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def operator(self) -> Operator:
+        """The operator in the application (a filed change of operator may supersede it)."""
+        operator = self._operator
+        if operator is None:
+            source = self.operator_source
+            plain = json.loads(source) if isinstance(source, str) else source
+            operator = self._operator = _stored_operator(plain)  # type: ignore[arg-type]
+        return operator
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the application has been read and structured."""
+        return self._value is not None
+
+    def data(self) -> Mapping[str, Any]:
+        """The application as stored (plain data), read from the store if need be."""
+        data = self._data
+        if data is None:
+            with self._lock:
+                if self._data is None:
+                    assert self._read is not None
+                    self._data = self._read()
+                data = self._data
+        return data
+
+    def get(self) -> Application:
+        """The application (read and structured on first use)."""
+        value = self._value
+        if value is None:
+            value = self._value = converter.structure(dict(self.data()), Application)
+        return value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A case sent to another process takes its application with it, read.
+        return (_identity, (self.get(),))
+
+    def __repr__(self) -> str:
+        state = "read" if self.loaded else "not read yet"
+        return f"DeferredApplication(base_name={self.base_name!r}, district={self.district!r}, {state})"
+
+
+_SCALARS = (str, bool, int)
+
+
+def _stored_operator(plain: Mapping[str, Any]) -> Operator:
+    """An operator as this library stored it (validated when it was declared or filed): built
+    without running the validators again, which cost most of a read (a checked credit code
+    in the constructor). Anything unexpected takes the converter, which says what is wrong."""
+    fields = attrs.fields(attrs.resolve_types(Operator))
+    if len(plain) == len(fields):
+        operator = object.__new__(Operator)
+        for field in fields:
+            value = plain.get(field.name)
+            if field.type is dt.date and isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    break
+            elif not (field.type in _SCALARS and type(value) is field.type):
+                break
+            object.__setattr__(operator, field.name, value)
+        else:
+            return operator
+    return converter.structure(dict(plain), Operator)
+
+
+def _identity(value: Application) -> Application:
+    return value
+
+
+def _application_of(source: Application | DeferredApplication) -> Application:
+    return source.get() if isinstance(source, DeferredApplication) else source
+
+
 @attrs.frozen
 class Case:
     """One application and everything its steps recorded.
@@ -320,6 +442,10 @@ class Case:
     ``base_id`` identifies the base across rounds (by default the operator's unified social
     credit code and the base's name), so the library can apply 第十五条's re-application rule
     and refuse a second open application in one round.
+
+    ``application`` is given as an `Application`; a store may give a ``DeferredApplication``
+    instead, read when `Case.application` is first used (reads of cases for steps that do
+    not judge the application never structure it).
     """
 
     id: str
@@ -327,7 +453,10 @@ class Case:
     round_year: int
     state: State
     version: int
-    application: Application
+    _application: Application | DeferredApplication = attrs.field(
+        alias="application", eq=_application_of
+    )
+    """The application as given (see `Case.application`)."""
     declared_on: dt.date
     recommendation: Recommendation | None = None
     expert_opinions: tuple[ExpertOpinion, ...] = ()
@@ -359,12 +488,18 @@ class Case:
         return case_html(self)
 
     @property
+    def application(self) -> Application:
+        """The application as declared, or as last amended (退回补正); read from the store on
+        first use when the store deferred it."""
+        return _application_of(self._application)
+
+    @property
     def operator(self) -> Operator:
         """The base's operator now: as declared, or as the latest filed change (第十九条)."""
         for filing in reversed(self.change_filings):
             if filing.operator is not None:
                 return filing.operator
-        return self.application.operator
+        return self._application.operator
 
     @property
     def base_name(self) -> str:
@@ -372,12 +507,14 @@ class Case:
         for filing in reversed(self.change_filings):
             if filing.base_name is not None:
                 return filing.base_name
-        return self.application.base.name
+        source = self._application
+        return source.base_name if isinstance(source, DeferredApplication) else source.base.name
 
     @property
     def district(self) -> str:
         """The district whose authority recommends the base."""
-        return self.application.base.district
+        source = self._application
+        return source.district if isinstance(source, DeferredApplication) else source.base.district
 
     @property
     def open_objection(self) -> Objection | None:
@@ -398,3 +535,35 @@ class Case:
     def default_base_id(application: Application) -> str:
         """The operator's credit code and the base's name: stable across rounds."""
         return f"{application.operator.unified_social_credit_code}/{application.base.name}"
+
+
+def _structure_application(value: object, _type: object) -> Application | DeferredApplication:
+    if isinstance(value, DeferredApplication):  # a store's, read when first used
+        return value
+    return converter.structure(value, Application)
+
+
+def _unstructure_application(source: Application | DeferredApplication) -> Any:
+    if isinstance(source, DeferredApplication):  # as stored: never structured to be written
+        return dict(source.data())
+    return converter.unstructure(source, Application)
+
+
+# A case's data calls its application "application" (the attribute holds it as given).
+converter.register_structure_hook(
+    Case,
+    make_dict_structure_fn(
+        Case,
+        converter,
+        _cattrs_forbid_extra_keys=True,
+        _application=override(rename="application", struct_hook=_structure_application),
+    ),
+)
+converter.register_unstructure_hook(
+    Case,
+    make_dict_unstructure_fn(
+        Case,
+        converter,
+        _application=override(rename="application", unstruct_hook=_unstructure_application),
+    ),
+)

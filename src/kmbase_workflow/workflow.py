@@ -371,6 +371,8 @@ class Workflow:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
         base_id: str | None = None,
+        case: Case | None = None,
+        previous_hash: str | None = None,
     ) -> Change:
         """Check every guard of ``trigger`` on a case and build the change it would write
         (new case, sealed history entry, events), writing nothing.
@@ -379,6 +381,10 @@ class Workflow:
         (empty: a fresh one). Raises `TransitionRefusedError` as `fire` would, and
         `InvalidInputError` for a payload of the wrong type (a programming mistake). A dry run
         stops here; a bulk run passes a chunk of prepared changes to `commit`.
+
+        ``case`` and ``previous_hash``: the case and the hash of its newest history entry as
+        the caller just read them (a bulk run reads a chunk in one query each); by default
+        they are read from the store. The store refuses the write if the case has moved on.
         """
         trigger = Trigger(trigger)
         check_payload_type(trigger, payload)
@@ -402,7 +408,7 @@ class Workflow:
             extra["round"] = self._round_open_on(case.declared_on)
             extra["other_cases"] = list(self.store.find(CaseQuery(base_id=case.base_id)))
         else:
-            before = case = self.store.get(case_id)
+            before = case = case if case is not None else self.store.get(case_id)
             if expected_version is not None and case.version != expected_version:
                 raise ConcurrencyConflictError.stale_version(
                     case.id, expected_version, case.version
@@ -416,7 +422,9 @@ class Workflow:
         if failures:
             raise refusal(case.id, trigger, failures)
         after = apply_trigger(ctx)
-        return self._build(before, after, ctx, evidence, idempotency_key)
+        return self._build(
+            before, after, ctx, evidence, idempotency_key, previous_hash=previous_hash
+        )
 
     def _entered_at(self) -> dt.datetime | None:
         """The real instant of entry when the clock claims another day (back-dating)."""
@@ -448,6 +456,8 @@ class Workflow:
         ctx: GuardContext,
         evidence: Sequence[str],
         idempotency_key: str | None,
+        *,
+        previous_hash: str | None = None,
     ) -> Change:
         now = self.clock.now()
         step = ctx.step
@@ -471,7 +481,9 @@ class Workflow:
             "deadlines": event_deadlines(ctx, after),
         }
         events = (cls(id=self._new_id(), **fields),)
-        previous = self.store.last_hash(after.id) if before is not None else None
+        previous = None
+        if before is not None:
+            previous = previous_hash or self.store.last_hash(after.id)
         entry = HistoryEntry(
             case_id=after.id,
             sequence=after.version,

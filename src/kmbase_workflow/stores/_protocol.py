@@ -1,6 +1,8 @@
 """What a store must do: the protocol every backend implements.
 
-A store keeps cases, their hash-chained history and the outbox of events. Its one write,
+A store keeps cases, their hash-chained history and the outbox of events. A case it
+returns may hold its application deferred (``kmbase_workflow.case.DeferredApplication``):
+read when first used, never for a step that does not judge it. Its one write,
 `CaseStore.commit`, is atomic: the new case, its history entry, its events and its
 idempotency key are all written, or none is. A commit whose ``expected_version`` is not the
 stored version raises `ConcurrencyConflictError` and writes
@@ -99,8 +101,18 @@ class CaseStore(Protocol):
         """The case with this id (``CaseNotFoundError`` if there is none)."""
         ...
 
+    def get_many(self, case_ids: Sequence[str]) -> dict[str, Case]:
+        """The cases with these ids that exist, by id: what `get` returns for each, read
+        in one query (a bulk run reads a chunk at once)."""
+        ...
+
     def find(self, query: CaseQuery) -> Iterator[Case]:
         """Cases matching ``query``, in declaration order, without loading all of them."""
+        ...
+
+    def find_states(self, query: CaseQuery) -> Iterator[tuple[str, State]]:
+        """The id and state of each case `find` would return, in the same order, without
+        reading the cases (a bulk run selects by this, then reads a chunk at a time)."""
         ...
 
     def history(self, case_id: str) -> list[HistoryEntry]:
@@ -111,8 +123,16 @@ class CaseStore(Protocol):
         """The hash of the case's newest history entry (``None`` for an unknown case)."""
         ...
 
+    def last_hashes(self, case_ids: Sequence[str]) -> dict[str, str]:
+        """`last_hash` of each known case, by id, in one query."""
+        ...
+
     def command_result(self, idempotency_key: str) -> CommandResult | None:
         """What the command with this key wrote, if it ran before."""
+        ...
+
+    def command_results(self, idempotency_keys: Sequence[str]) -> dict[str, CommandResult]:
+        """`command_result` of each key that ran before, by key, in one query."""
         ...
 
     def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:

@@ -7,7 +7,8 @@ schema) is refused with `SchemaVersionError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from collections.abc import Iterable, Iterator, Mapping
 
 from .._i18n import Text
 from ..errors import SchemaVersionError
@@ -18,11 +19,14 @@ MIGRATION_SET = "kmbase_workflow"
 MIGRATION_NAMES: tuple[str, ...] = (
     "m001_initial",
     "m002_append_only",
+    "m003_summary_columns",
     "m004_work_queue",
     "m005_delivery",
     "m006_api_tokens",
 )
-"""Every migration this version of the library knows, oldest first."""
+"""Every migration this version of the library knows, oldest first. A migration is its name
+here and its script in `SQLITE` and `POSTGRES` (and, if existing rows need values only
+Python can compute, a function in `BACKFILLS`)."""
 
 SQLITE_M001 = """
 CREATE TABLE applications (
@@ -195,6 +199,96 @@ CREATE INDEX outbox_case ON outbox (case_id);
 """
 """Closes ``TRUNCATE``, which row triggers do not see (第二十条), and makes the outbox and
 the applications append-only as the history is."""
+
+
+SQLITE_M003 = """
+ALTER TABLE cases ADD COLUMN base_name TEXT;
+ALTER TABLE cases ADD COLUMN operator_code TEXT;
+ALTER TABLE cases ADD COLUMN operator TEXT;
+CREATE INDEX cases_operator ON cases (operator_code);
+"""
+"""Summary columns: a case is read (listed, checked, moved by a step that does not judge its
+application) without reading its application; rows written before are filled by
+`BACKFILLS`."""
+
+POSTGRES_M003 = """
+ALTER TABLE cases ADD COLUMN base_name TEXT;
+ALTER TABLE cases ADD COLUMN operator_code TEXT;
+ALTER TABLE cases ADD COLUMN operator TEXT;
+CREATE INDEX cases_operator ON cases (operator_code);
+CREATE INDEX cases_declared ON cases (declared_on, id);
+ALTER TABLE outbox ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+CREATE INDEX outbox_tx ON outbox (tx, position);
+"""
+"""The summary columns; the index that covers the paging order ``(declared_on, id)``, so a
+page is read from the index instead of sorting the table; and the writing transaction of
+each event (``tx``): a reader takes only events of transactions that ended before the
+oldest one still running, so positions become visible in order without a lock that
+serialises writers (see `PostgresStore.read_outbox`)."""
+
+
+class _Scripts(Mapping[str, str]):
+    """One dialect's scripts by migration name. The scripts of the parts that own their
+    tables (the work queue, the delivery, the API tokens) stay in those modules and are
+    imported on first use, which keeps this module free of import cycles."""
+
+    def __init__(self, own: dict[str, str], elsewhere: dict[str, tuple[str, str]]) -> None:
+        self._own = own
+        self._elsewhere = elsewhere
+
+    def __getitem__(self, name: str) -> str:
+        if name in self._own:
+            return self._own[name]
+        module, attribute = self._elsewhere[name]
+        script: str = getattr(importlib.import_module(module, __package__), attribute)
+        return script
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(MIGRATION_NAMES)
+
+    def __len__(self) -> int:
+        return len(MIGRATION_NAMES)
+
+
+_ELSEWHERE = {
+    "m004_work_queue": ("._work_queue", "{dialect}_M004"),
+    "m005_delivery": ("..delivery._schema", "{dialect}_M005"),
+    "m006_api_tokens": (".tokens", "{dialect}_M006"),
+}
+
+
+def _elsewhere(dialect: str) -> dict[str, tuple[str, str]]:
+    return {
+        name: (module, attribute.format(dialect=dialect))
+        for name, (module, attribute) in _ELSEWHERE.items()
+    }
+
+
+SQLITE: Mapping[str, str] = _Scripts(
+    {
+        "m001_initial": SQLITE_M001,
+        "m002_append_only": SQLITE_M002,
+        "m003_summary_columns": SQLITE_M003,
+    },
+    _elsewhere("SQLITE"),
+)
+POSTGRES: Mapping[str, str] = _Scripts(
+    {
+        "m001_initial": POSTGRES_M001,
+        "m002_append_only": POSTGRES_M002,
+        "m003_summary_columns": POSTGRES_M003,
+    },
+    _elsewhere("POSTGRES"),
+)
+BACKFILLS: frozenset[str] = frozenset({"m003_summary_columns"})
+"""Migrations after whose script the store fills the summary columns of existing rows
+(`kmbase_workflow.stores._rows.summary_updates`)."""
+
+
+def statements(script: str) -> list[str]:
+    """A script's statements (each ends with ";" at the end of a line; a trigger's inner
+    ";" does not)."""
+    return [part.strip() for part in script.split(";\n") if part.strip()]
 
 
 def check_known(applied: Iterable[str], where: str) -> None:

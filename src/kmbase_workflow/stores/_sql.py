@@ -1,57 +1,155 @@
-"""What the SQL stores share: the reads and small writes that differ only by dialect.
+"""What the SQL stores share: every statement, the batch write and the reads.
 
-Statements are written once with ``?`` placeholders; a dialect translates them (psycopg uses
-``%s``) and says how dates travel (SQLite stores ISO text, PostgreSQL ``DATE``).
+Statements are written once, here, with ``?`` or ``:name`` placeholders; a dialect translates
+them (psycopg uses ``%s`` and ``%(name)s``) and says how dates travel (SQLite stores ISO
+text, PostgreSQL ``DATE``; both accept ISO text as a parameter). What differs is said by each
+store: how a write transaction starts and ends, how pages are ordered, how the outbox is read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
-from ..case import DeclarationRound
+import attrs
+
+from .._i18n import Text
+from ..case import Case, DeclarationRound, State
+from ..errors import CaseNotFoundError, ConcurrencyConflictError, StoreError
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
-from ._rows import check_text, event_from_json, history_from_row, storable_key
+from ._rows import (
+    SUMMARY_COLUMNS,
+    application_data,
+    case_columns,
+    case_from_json,
+    check_text,
+    dumps,
+    event_data,
+    event_from_json,
+    history_columns,
+    history_from_row,
+    refuse_unstorable,
+    storable_key,
+)
+
+CASE_COLUMNS = (
+    "id",
+    "base_id",
+    "round_year",
+    "district",
+    "state",
+    "version",
+    "declared_on",
+    "notice_due",
+    "validity_due",
+    *SUMMARY_COLUMNS,
+    "data",
+)
+HISTORY_COLUMNS = (
+    "case_id",
+    "sequence",
+    "action",
+    "from_state",
+    "to_state",
+    "at",
+    "previous_hash",
+    "hash",
+    "data",
+)
+OUTBOX_COLUMNS = ("id", "type", "case_id", "occurred_at", "data")
+
+
+def _insert(table: str, columns: Sequence[str], tail: str = "") -> str:
+    names = ", ".join(columns)
+    values = ", ".join(f":{column}" for column in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({values}){tail}"
+
+
+INSERT_CASE = _insert("cases", CASE_COLUMNS, " ON CONFLICT (id) DO NOTHING")
+UPDATE_CASE = (
+    "UPDATE cases SET state = :state, version = :version, notice_due = :notice_due, "
+    "validity_due = :validity_due, base_name = :base_name, operator_code = :operator_code, "
+    "operator = :operator, data = :data WHERE id = :id AND version = :expected"
+)
+INSERT_APPLICATION = _insert("applications", ("case_id", "data"))
+INSERT_HISTORY = _insert("history", HISTORY_COLUMNS)
+INSERT_OUTBOX = _insert("outbox", OUTBOX_COLUMNS)
+INSERT_COMMAND = _insert("commands", ("key", "case_id", "version"), " ON CONFLICT (key) DO NOTHING")
+_CASE_COLUMNS_READ = "c.id, c.data, c.base_name, c.district, c.operator"
+_CASE_SELECT = f"SELECT {_CASE_COLUMNS_READ} FROM cases c"
+"""A case row as read: its data and its summary, never its application."""
+
+_PAGE = 500
+"""Cases read per query while iterating (no cursor nor lock is held between pages)."""
+
+
+class BatchRefusedError(Exception):
+    """A check failed inside a batch; the store replays it to say which change."""
+
+
+@attrs.frozen
+class Batch:
+    """The rows of a batch, encoded once (before any lock is taken), grouped by statement."""
+
+    inserts: list[dict[str, Any]]
+    applications: list[dict[str, Any]]
+    updates: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
+    commands: list[dict[str, Any]]
+
+    @classmethod
+    def encode(cls, changes: Sequence[Change]) -> Batch:
+        """Encode every change, refusing (before anything is written) one no store keeps."""
+        batch = cls([], [], [], [], [], [])
+        for change in changes:
+            case = change.case
+            columns = case_columns(case)
+            columns["data"] = dumps(columns["data"])
+            texts = [columns["data"]]
+            if change.expected_version == 0:
+                application = dumps(application_data(case.application))
+                texts.append(application)
+                batch.inserts.append(columns)
+                batch.applications.append({"case_id": case.id, "data": application})
+            else:
+                batch.updates.append({**columns, "expected": change.expected_version})
+            history = history_columns(change.history)
+            history["data"] = dumps(history["data"])
+            texts.append(history["data"])
+            batch.history.append(history)
+            events = [
+                {
+                    "id": e.id,
+                    "type": e.type,
+                    "case_id": e.case_id,
+                    "occurred_at": e.occurred_at.isoformat(),
+                    "data": dumps(event_data(e)),
+                }
+                for e in change.events
+            ]
+            texts.extend(event["data"] for event in events)
+            refuse_unstorable(change, texts)
+            batch.outbox.extend(events)
+            if change.idempotency_key is not None:
+                batch.commands.append(
+                    {"key": change.idempotency_key, "case_id": case.id, "version": case.version}
+                )
+        return batch
+
 
 _RAW_TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "cases": (
-        (
-            "id",
-            "base_id",
-            "round_year",
-            "district",
-            "state",
-            "version",
-            "declared_on",
-            "notice_due",
-            "validity_due",
-            "data",
-        ),
-        "id",
-        "id",
-    ),
+    "cases": (CASE_COLUMNS, "id", "id"),
     "applications": (("case_id", "data"), "case_id", "case_id"),
-    "history": (
-        (
-            "case_id",
-            "sequence",
-            "action",
-            "from_state",
-            "to_state",
-            "at",
-            "previous_hash",
-            "hash",
-            "data",
-        ),
-        "case_id",
-        "case_id, sequence",
-    ),
-    "outbox": (("position", "id", "type", "case_id", "occurred_at", "data"), "case_id", "position"),
+    "history": (HISTORY_COLUMNS, "case_id", "case_id, sequence"),
+    "outbox": (("position", *OUTBOX_COLUMNS), "case_id", "position"),
 }
 """For `SQLStoreBase.raw_rows`: each table's columns, the case column, the order."""
 
@@ -78,8 +176,23 @@ class SQLStoreBase:
         block runs; the driver's errors raised in the block leave it as library errors."""
         raise NotImplementedError
 
+    @staticmethod
+    @functools.cache
+    def _translated(statement: str, placeholder: str) -> str:
+        if placeholder == "?":
+            return statement
+        return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", statement.replace("?", placeholder))
+
     def _sql(self, statement: str) -> str:
-        return statement if self.PLACEHOLDER == "?" else statement.replace("?", self.PLACEHOLDER)
+        return self._translated(statement, self.PLACEHOLDER)
+
+    def _many(self, connection: Any, statement: str, rows: Sequence[Any]) -> int:
+        """Run ``statement`` once per row (a dialect may batch them); the rows it changed."""
+        if not rows:
+            return 0
+        with contextlib.closing(connection.cursor()) as cursor:
+            cursor.executemany(self._sql(statement), rows)
+            return int(cursor.rowcount)
 
     def _one(self, statement: str, params: Sequence[Any]) -> Any:
         with self._connection() as connection:
@@ -113,13 +226,209 @@ class SQLStoreBase:
     def commit_many(self, changes: Sequence[Change]) -> None:  # pragma: no cover - each store's
         raise NotImplementedError
 
+    def _write_batch(self, connection: Any, batch: Batch) -> None:
+        """Every row of a batch, one batched statement per table; `BatchRefusedError` if a
+        change is refused (the caller rolls back and calls `_explain_refusal`)."""
+        if self._many(connection, INSERT_CASE, batch.inserts) != len(batch.inserts):
+            raise BatchRefusedError
+        self._many(connection, INSERT_APPLICATION, batch.applications)
+        if self._many(connection, UPDATE_CASE, batch.updates) != len(batch.updates):
+            raise BatchRefusedError
+        self._checkpoint("case")
+        self._many(connection, INSERT_HISTORY, batch.history)
+        self._checkpoint("history")
+        self._many(connection, INSERT_OUTBOX, batch.outbox)
+        self._checkpoint("outbox")
+        if self._many(connection, INSERT_COMMAND, batch.commands) != len(batch.commands):
+            raise BatchRefusedError
+
+    def _explain_refusal(self, connection: Any, changes: Sequence[Change]) -> None:
+        """Inside a transaction the caller rolls back: replay a refused batch change by
+        change, raising the precise error of the first refused one."""
+        for change in changes:
+            batch = Batch.encode([change])
+            case = change.case
+            if batch.inserts and self._many(connection, INSERT_CASE, batch.inserts) != 1:
+                raise ConcurrencyConflictError.stale_version(
+                    case.id, 0, self._version_in(connection, case.id)
+                )
+            if batch.updates and self._many(connection, UPDATE_CASE, batch.updates) != 1:
+                actual = self._version_in(connection, case.id)
+                if actual == 0:
+                    raise CaseNotFoundError.no_case(case.id)
+                raise ConcurrencyConflictError.stale_version(
+                    case.id, change.expected_version, actual
+                )
+            self._many(connection, INSERT_APPLICATION, batch.applications)
+            self._many(connection, INSERT_HISTORY, batch.history)
+            self._many(connection, INSERT_OUTBOX, batch.outbox)
+            if self._many(connection, INSERT_COMMAND, batch.commands) != len(batch.commands):
+                raise ConcurrencyConflictError.key_taken(str(change.idempotency_key))
+        raise StoreError(  # pragma: no cover - a refused batch refuses again when replayed
+            Text(zh="批量写入被拒绝", en="the batch was refused"),
+            hint=Text(zh="请重试", en="try again"),
+        )
+
+    def _version_in(self, connection: Any, case_id: str) -> int:
+        row = connection.execute(
+            self._sql("SELECT version FROM cases WHERE id = ?"), (case_id,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
     def commit(self, change: Change) -> None:
         """Write one change atomically."""
         self.commit_many([change])
 
+    # -- reading cases -----------------------------------------------------------------------
+
+    def _application_reader(self, case_id: str) -> Callable[[], Mapping[str, Any]]:
+        """Reads a case's application as declared when it is first used (it never changes)."""
+
+        def read() -> Mapping[str, Any]:
+            row = self._one("SELECT data FROM applications WHERE case_id = ?", (case_id,))
+            if row is None:  # pragma: no cover - written with the case, never deleted
+                raise CaseNotFoundError.no_case(case_id)
+            data = row[0]
+            return json.loads(data) if isinstance(data, str | bytes) else dict(data)
+
+        return read
+
+    def _case(self, row: Sequence[Any]) -> Case:
+        """A case from a `_CASE_SELECT` row; its application is read when first used."""
+        case_id, data, base_name, district, operator = row[:5]
+        if base_name is None or operator is None:  # a row the summary could not be filled for
+            return case_from_json(data, self._application_reader(case_id)())
+        return case_from_json(
+            data, self._application_reader(case_id), (base_name, district, operator)
+        )
+
+    def get(self, case_id: str) -> Case:
+        """The case with this id."""
+        row = None
+        if storable_key(case_id):
+            row = self._one(f"{_CASE_SELECT} WHERE c.id = ?", (case_id,))
+        if row is None:
+            raise CaseNotFoundError.no_case(case_id)
+        return self._case(row)
+
+    def get_many(self, case_ids: Sequence[str]) -> dict[str, Case]:
+        """The cases with these ids that exist, by id (one query per 500 ids)."""
+        found: dict[str, Case] = {}
+        keys = [case_id for case_id in dict.fromkeys(case_ids) if storable_key(case_id)]
+        for start in range(0, len(keys), _PAGE):
+            part = keys[start : start + _PAGE]
+            marks = ", ".join("?" for _ in part)
+            for row in self._all(f"{_CASE_SELECT} WHERE c.id IN ({marks})", part):
+                found[row[0]] = self._case(row)
+        return found
+
+    PAGE_KEY: tuple[str, ...] = ("c.rowid",)
+    """The columns a store pages cases by (its declaration order)."""
+    PAGE_START: tuple[Any, ...] = (0,)
+
+    def _pages(
+        self, where: str, params: Sequence[Any], columns: str = _CASE_COLUMNS_READ
+    ) -> Iterator[Sequence[Any]]:
+        # Keyset pagination: no cursor or lock held between pages.
+        key = ", ".join(self.PAGE_KEY)
+        marks = ", ".join("?" for _ in self.PAGE_KEY)
+        width = columns.count(",") + 1
+        statement = (
+            f"SELECT {columns}, {key} FROM cases c WHERE ({key}) > ({marks}) AND ({where}) "
+            f"ORDER BY {key} LIMIT {_PAGE}"
+        )
+        last = self.PAGE_START
+        while True:
+            rows = self._all(statement, (*last, *params))
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            last = tuple(rows[-1][width:])
+
+    def _filter(self, query: CaseQuery) -> tuple[str, list[Any]] | None:
+        """The SQL filter of a query (``None``: it cannot match anything stored)."""
+        if not self._findable(query) or (query.states is not None and not query.states):
+            return None
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.state is not None:
+            clauses.append("c.state = ?")
+            params.append(query.state.value)
+        if query.states is not None:
+            clauses.append(f"c.state IN ({', '.join('?' for _ in query.states)})")
+            params.extend(state.value for state in query.states)
+        for column, value in (
+            ("round_year", query.round_year),
+            ("district", query.district),
+            ("base_id", query.base_id),
+        ):
+            if value is not None:
+                clauses.append(f"c.{column} = ?")
+                params.append(value)
+        return " AND ".join(clauses) or "1 = 1", params
+
+    def find(self, query: CaseQuery) -> Iterator[Case]:
+        """Cases matching ``query`` (filtered in SQL), in declaration order."""
+        where = self._filter(query)
+        if where is None:
+            return iter(())
+        return (self._case(row) for row in self._pages(*where))
+
+    def find_states(self, query: CaseQuery) -> Iterator[tuple[str, State]]:
+        """The id and state of each case `find` returns, reading only those columns."""
+        where = self._filter(query)
+        if where is None:
+            return iter(())
+        return ((row[0], State(row[1])) for row in self._pages(*where, columns="c.id, c.state"))
+
+    def deadlines_due(self, before: dt.date) -> Iterator[Case]:
+        """Cases whose notice ended before ``before``, and cases holding a title (certified,
+        or awaiting its withdrawal): their reminders, reports and expiry fall due throughout
+        validity."""
+        rows = self._pages(
+            "(c.state IN (?, ?) AND c.notice_due < ?) "
+            "OR (c.state IN (?, ?) AND c.validity_due IS NOT NULL)",
+            [
+                State.PUBLICIZED.value,
+                State.VERIFIED.value,
+                self._date_param(before),
+                State.CERTIFIED.value,
+                State.REVOCATION_PENDING.value,
+            ],
+        )
+        return (self._case(row) for row in rows)
+
     def _version(self, case_id: str) -> int:
         row = self._one("SELECT version FROM cases WHERE id = ?", (case_id,))
         return int(row[0]) if row else 0
+
+    def last_hashes(self, case_ids: Sequence[str]) -> dict[str, str]:
+        """The hash of each case's newest history entry, by id (unknown cases left out)."""
+        found: dict[str, str] = {}
+        keys = [case_id for case_id in dict.fromkeys(case_ids) if storable_key(case_id)]
+        for start in range(0, len(keys), _PAGE):
+            part = keys[start : start + _PAGE]
+            marks = ", ".join("?" for _ in part)
+            rows = self._all(
+                f"SELECT h.case_id, h.hash FROM history h WHERE h.case_id IN ({marks}) AND "
+                "h.sequence = (SELECT MAX(n.sequence) FROM history n WHERE n.case_id = h.case_id)",
+                part,
+            )
+            found.update((str(row[0]), str(row[1])) for row in rows)
+        return found
+
+    def command_results(self, idempotency_keys: Sequence[str]) -> dict[str, CommandResult]:
+        """What each keyed command wrote the first time, by key (keys that never ran left out)."""
+        found: dict[str, CommandResult] = {}
+        keys = [key for key in dict.fromkeys(idempotency_keys) if storable_key(key)]
+        for start in range(0, len(keys), _PAGE):
+            part = keys[start : start + _PAGE]
+            marks = ", ".join("?" for _ in part)
+            rows = self._all(
+                f"SELECT key, case_id, version FROM commands WHERE key IN ({marks})", part
+            )
+            found.update((str(row[0]), CommandResult(str(row[1]), int(row[2]))) for row in rows)
+        return found
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """A case's history, oldest first."""

@@ -413,12 +413,16 @@ class SQLWorkQueue:
             rows = [self._queue_row(i) for c in last.values() for i in (c.work_items or ())]
             if rows:
                 cursor.executemany(self._queue_insert_sql(), rows)
-            if any(change.work_items is None for change in last.values()):
-                cursor.execute(
+            # One marker per case, not one shared row: writers of different cases never
+            # wait for each other here (the queue is stale while any marker is left).
+            unprojected = [(f"stale:{key}",) for key, c in last.items() if c.work_items is None]
+            if unprojected:
+                cursor.executemany(
                     self._sql(
-                        "INSERT INTO work_queue_status (name, value) VALUES ('stale', "
-                        "'unprojected') ON CONFLICT (name) DO NOTHING"
-                    )
+                        "INSERT INTO work_queue_status (name, value) VALUES (?, 'unprojected') "
+                        "ON CONFLICT (name) DO NOTHING"
+                    ),
+                    unprojected,
                 )
         finally:
             cursor.close()
@@ -523,12 +527,21 @@ class SQLWorkQueue:
 
     def work_queue_stale(self) -> bool:
         """Whether the projection must be rebuilt."""
-        return self._one("SELECT value FROM work_queue_status WHERE name = 'stale'", ()) is not None
+        return (
+            self._one(
+                "SELECT value FROM work_queue_status WHERE name = 'stale' OR substr(name, 1, 6) = 'stale:' "
+                "LIMIT 1",
+                (),
+            )
+            is not None
+        )
 
     def mark_work_queue_built(self) -> None:
         """Record a rebuild."""
         with self._connection() as connection:
-            connection.execute("DELETE FROM work_queue_status WHERE name = 'stale'")
+            connection.execute(
+                "DELETE FROM work_queue_status WHERE name = 'stale' OR substr(name, 1, 6) = 'stale:'"
+            )
 
     def case_counts(
         self, round_year: int | None = None, district: str | None = None

@@ -91,6 +91,21 @@ class MemoryStore(MemoryWorkQueue):
             except KeyError:
                 raise CaseNotFoundError.no_case(case_id) from None
 
+    def get_many(self, case_ids: Sequence[str]) -> dict[str, Case]:
+        """The cases with these ids that exist, by id."""
+        with self._lock:
+            return {i: self._cases[i] for i in case_ids if i in self._cases}
+
+    def last_hashes(self, case_ids: Sequence[str]) -> dict[str, str]:
+        """The hash of each known case's newest history entry, by id."""
+        with self._lock:
+            return {i: self._history[i][-1].hash for i in case_ids if self._history.get(i)}
+
+    def command_results(self, idempotency_keys: Sequence[str]) -> dict[str, CommandResult]:
+        """What each keyed command wrote the first time, by key."""
+        with self._lock:
+            return {key: self._keys[key] for key in idempotency_keys if key in self._keys}
+
     def find(self, query: CaseQuery) -> Iterator[Case]:
         """Cases matching ``query``, in declaration order."""
         with self._lock:
@@ -99,6 +114,10 @@ class MemoryStore(MemoryWorkQueue):
             else:
                 cases = list(self._cases.values())
         return (case for case in cases if query.matches(case))
+
+    def find_states(self, query: CaseQuery) -> Iterator[tuple[str, State]]:
+        """The id and state of each case `find` returns."""
+        return ((case.id, case.state) for case in self.find(query))
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """A case's history, oldest first."""

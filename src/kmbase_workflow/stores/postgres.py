@@ -5,12 +5,13 @@ Several application servers and worker processes may share one database. Guarant
 - each write is one transaction (state, history, outbox, idempotency key);
 - a stale writer is refused: ``UPDATE … WHERE version = expected`` under row locks, so of
   two concurrent writers exactly one succeeds and the other gets a version conflict;
-- locks are taken in one order: every write transaction first takes one transaction-level
-  advisory lock, then its row locks. Outbox positions are therefore committed in order (a
-  consumer reading "after my cursor" never skips an event that commits late), and two
-  overlapping multi-case writes cannot deadlock: the second waits for the first to end. A
-  deadlock or serialization failure that still happens (say, with a host's own locks) is
-  retried twice, then reported as `ConcurrencyConflictError`;
+- no lock is common to all writers: writers on different cases commit side by side. A
+  reader of the outbox never skips an event that commits late: each event row records its
+  transaction (``tx``), and `PostgresStore.read_outbox` takes only events of transactions
+  that ended before the oldest one still running, in ``(tx, position)`` order. A deadlock
+  (two overlapping multi-case writes locking rows in another order) or a serialization
+  failure is retried twice, then reported as `ConcurrencyConflictError`;
+- each write is one batched statement per table (psycopg pipelines ``executemany``);
 - history is append-only in the database (a trigger refuses UPDATE and DELETE);
 - connections come from a ``psycopg_pool.ConnectionPool`` (``max_connections``, default 10),
   so one store serves the threads of a web server, each statement or transaction on a
@@ -29,19 +30,17 @@ import contextlib
 import contextvars
 import datetime as dt
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import attrs
 import psycopg
 import psycopg_pool
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from .._i18n import Text
-from ..case import Case, State
 from ..errors import (
-    CaseNotFoundError,
     ConcurrencyConflictError,
     InvalidInputError,
     KmbaseError,
@@ -49,33 +48,27 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
-from ._protocol import CaseQuery, Change
-from ._rows import (
-    application_data,
-    case_columns,
-    case_from_json,
-    dumps,
-    event_data,
-    history_columns,
-    refuse_unstorable,
-    storable_key,
-)
-from ._schema import MIGRATION_NAMES, POSTGRES_M001, POSTGRES_M002, check_known
-from ._sql import SQLStoreBase
-from ._work_queue import POSTGRES_M004, SQLWorkQueue
-from .tokens import POSTGRES_M006
+from ._protocol import Change, OutboxRecord
+from ._rows import check_text, event_from_json, summary_updates
+from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known
+from ._sql import Batch, BatchRefusedError, SQLStoreBase
+from ._work_queue import SQLWorkQueue
 
 __all__ = ["PostgresStore"]
 
 _PAGE = 500
-_OUTBOX_LOCK = 0x6B6D6261  # "kmba": one advisory lock id for the order of every write
+_MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_MIGRATIONS = {
-    "m001_initial": POSTGRES_M001,
-    "m002_append_only": POSTGRES_M002,
-    "m004_work_queue": POSTGRES_M004,
-    "m006_api_tokens": POSTGRES_M006,  # the HTTP service's tokens (stores/tokens.py)
-}
+_READ_OUTBOX = (
+    "WITH cursor AS (SELECT COALESCE((SELECT tx FROM outbox WHERE position = %(after)s), "
+    "'0'::xid8) AS tx) "
+    "SELECT o.position, o.data, o.tx < pg_snapshot_xmin(pg_current_snapshot()) "
+    "FROM outbox o, cursor WHERE (o.tx, o.position) > (cursor.tx, %(after)s) "
+    "ORDER BY o.tx, o.position LIMIT %(limit)s"
+)
+"""Events after a reader's cursor in the order of their transactions, each marked whether
+its transaction ended before the oldest one still running (then no event can come before
+it any more)."""
 _ATTEMPTS = 3
 """Tries of one write that meets a deadlock or serialization failure."""
 _LOCK_CYCLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
@@ -119,40 +112,12 @@ def _translate(error: psycopg.Error, where: str) -> KmbaseError:
     )
 
 
-@attrs.frozen
-class _Rows:
-    """One change's rows, its JSON encoded once (by ``dumps``) before the transaction."""
-
-    case: dict[str, Any]
-    application: str | None
-    history: dict[str, Any]
-    events: list[str]
-
-    @classmethod
-    def encode(cls, change: Change) -> _Rows:
-        """Encode ``change``, refusing (before anything is written) one no store keeps."""
-        case = case_columns(change.case)
-        case["data"] = dumps(case["data"])
-        application = (
-            dumps(application_data(change.case.application))
-            if change.expected_version == 0
-            else None
-        )
-        history = history_columns(change.history)
-        history["data"] = dumps(history["data"])
-        events = [dumps(event_data(event)) for event in change.events]
-        texts = [case["data"], history["data"], *events]
-        if application is not None:
-            texts.append(application)
-        refuse_unstorable(change, texts)
-        return cls(case, application, history, events)
-
-
 class PostgresStore(SQLWorkQueue, SQLStoreBase):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
     ``max_connections`` bounds the pool; ``pool_timeout`` is how long a call waits for a free
-    connection before `StoreUnavailableError`.
+    connection before `StoreUnavailableError`; ``outbox_wait`` how long `read_outbox` waits
+    for events held back by an older open transaction.
     """
 
     PLACEHOLDER = "%s"
@@ -169,6 +134,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         connect_timeout: int = 10,
         max_connections: int = 10,
         pool_timeout: float = 30.0,
+        outbox_wait: float = 2.0,
     ) -> None:
         if not _SCHEMA_NAME.match(schema):
             raise InvalidInputError(
@@ -179,6 +145,8 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
             )
         self.schema = schema
         self.max_connections = max_connections
+        self.outbox_wait = outbox_wait
+        """How long `read_outbox` waits for older open transactions (seconds)."""
         self.on_checkpoint: Callable[[str], None] | None = None
         """Called at named points inside a write: a seam for crash tests."""
         self._where = _redact(url)
@@ -208,7 +176,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         with connection.transaction():
             # One migrator at a time, even with several servers starting together (the schema
             # too: two concurrent CREATE SCHEMA IF NOT EXISTS can collide).
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK + 1,))
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             # Only when missing: a least-privileged role may not CREATE, even IF NOT EXISTS.
             missing = (None,)
             if (
@@ -233,7 +201,9 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
             check_known(applied, f"PostgreSQL schema {self.schema}")
             for name in MIGRATION_NAMES:
                 if name not in applied:
-                    connection.execute(_migration(name))
+                    connection.execute(POSTGRES[name])
+                    if name in BACKFILLS:
+                        _fill_summaries(connection)
                     connection.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
 
     @contextlib.contextmanager
@@ -294,8 +264,8 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
 
         ``connection`` is a psycopg 3 connection to the same database; open the host's
         transaction (``with connection.transaction():``, or a connection not in autocommit)
-        before the block. The advisory lock that orders writes is held until the host's
-        transaction ends: keep it short. A deadlock is not retried here (the host's
+        before the block. Events it writes become readable (`read_outbox`) once the host's
+        transaction and every older one have ended: keep it short. A deadlock is not retried here (the host's
         transaction is no longer usable): it is reported as `ConcurrencyConflictError`.
         """
         token = self._bound.set(connection)
@@ -319,23 +289,19 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
     def commit_many(self, changes: Sequence[Change]) -> None:
         """Write several changes in one transaction: all of them, or none.
 
-        The ordering advisory lock is taken first, then row locks; a deadlock or
+        One batched statement per table (psycopg pipelines an ``executemany``); no lock but
+        the rows' own: writers on different cases do not wait for each other. A deadlock or
         serialization failure is retried (``_ATTEMPTS`` tries in all, none inside a host's
         transaction), then reported as `ConcurrencyConflictError`.
         """
         if not changes:
             return
-        rows = [_Rows.encode(change) for change in changes]
+        batch = Batch.encode(changes)
         attempts = 1 if self._bound.get() is not None else _ATTEMPTS
         with self._connection() as connection:
             for attempt in range(1, attempts + 1):
                 try:
-                    with connection.transaction():
-                        connection.execute("SELECT pg_advisory_xact_lock(%s)", (_OUTBOX_LOCK,))
-                        for change, encoded in zip(changes, rows, strict=True):
-                            self._write(connection, change, encoded)
-                        self._project(connection, changes)
-                        self._checkpoint("before_commit")
+                    self._commit_batch(connection, changes, batch)
                     return
                 except psycopg.Error as error:
                     if error.sqlstate not in _LOCK_CYCLE:
@@ -343,150 +309,61 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
                     if attempt == attempts:
                         raise ConcurrencyConflictError.lock_cycle(attempts) from error
 
-    @staticmethod
-    def _version_in(connection: psycopg.Connection[Any], case_id: str) -> int:
-        row = connection.execute("SELECT version FROM cases WHERE id = %s", (case_id,)).fetchone()
-        return int(row[0]) if row else 0
+    def _commit_batch(
+        self, connection: psycopg.Connection[Any], changes: Sequence[Change], batch: Batch
+    ) -> None:
+        try:
+            with connection.transaction():
+                self._write_batch(connection, batch)
+                self._project(connection, changes)
+                self._checkpoint("before_commit")
+        except BatchRefusedError:
+            with connection.transaction(force_rollback=True):
+                self._explain_refusal(connection, changes)
 
-    def _write(self, connection: psycopg.Connection[Any], change: Change, rows: _Rows) -> None:
-        case = change.case
-        execute = connection.execute
-        if change.expected_version == 0:
-            cursor = execute(
-                "INSERT INTO cases (id, base_id, round_year, district, state, version, declared_on, "
-                "notice_due, validity_due, data) VALUES (%(id)s, %(base_id)s, %(round_year)s, "
-                "%(district)s, %(state)s, %(version)s, %(declared_on)s, %(notice_due)s, "
-                "%(validity_due)s, %(data)s::jsonb) ON CONFLICT (id) DO NOTHING",
-                rows.case,
-            )
-            if cursor.rowcount != 1:
-                raise ConcurrencyConflictError.stale_version(
-                    case.id, 0, self._version_in(connection, case.id)
-                )
-            execute(
-                "INSERT INTO applications (case_id, data) VALUES (%s, %s::jsonb)",
-                (case.id, rows.application),
-            )
-        else:
-            cursor = execute(
-                "UPDATE cases SET state = %(state)s, version = %(version)s, "
-                "notice_due = %(notice_due)s, validity_due = %(validity_due)s, "
-                "data = %(data)s::jsonb WHERE id = %(id)s AND version = %(expected)s",
-                {**rows.case, "expected": change.expected_version},
-            )
-            if cursor.rowcount != 1:
-                actual = self._version_in(connection, case.id)
-                if actual == 0:
-                    raise CaseNotFoundError.no_case(case.id)
-                raise ConcurrencyConflictError.stale_version(
-                    case.id, change.expected_version, actual
-                )
-        self._checkpoint("case")
-        execute(
-            "INSERT INTO history (case_id, sequence, action, from_state, to_state, at, "
-            "previous_hash, hash, data) VALUES (%(case_id)s, %(sequence)s, %(action)s, "
-            "%(from_state)s, %(to_state)s, %(at)s, %(previous_hash)s, %(hash)s, %(data)s::jsonb)",
-            rows.history,
-        )
-        self._checkpoint("history")
-        if change.events:
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO outbox (id, type, case_id, occurred_at, data) "
-                    "VALUES (%s, %s, %s, %s, %s::jsonb)",
-                    [
-                        (e.id, e.type, e.case_id, e.occurred_at, data)
-                        for e, data in zip(change.events, rows.events, strict=True)
-                    ],
-                )
-        self._checkpoint("outbox")
-        if change.idempotency_key is not None:
-            cursor = execute(
-                "INSERT INTO commands (key, case_id, version) VALUES (%s, %s, %s) "
-                "ON CONFLICT (key) DO NOTHING",
-                (change.idempotency_key, case.id, case.version),
-            )
-            if cursor.rowcount != 1:
-                raise ConcurrencyConflictError.key_taken(change.idempotency_key)
+    def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
+        """Events after position ``after`` (the position of the last record a reader took),
+        oldest first: in the order of the transactions that wrote them, and only from
+        transactions that ended before the oldest one still running.
 
-    def get(self, case_id: str) -> Case:
-        """The case with this id."""
-        row = None
-        if storable_key(case_id):
-            row = self._one(
-                "SELECT c.data, a.data FROM cases c JOIN applications a ON a.case_id = c.id "
-                "WHERE c.id = ?",
-                (case_id,),
-            )
-        if row is None:
-            raise CaseNotFoundError.no_case(case_id)
-        return case_from_json(row[0], row[1])
+        Writers take no common lock, so a transaction may commit an event at a lower
+        position after another committed a higher one; a reader that took the higher one
+        and moved its cursor past it would skip the lower. Each event row records the
+        transaction that wrote it (``tx``, ``pg_current_xact_id()``); a transaction below
+        ``pg_snapshot_xmin(pg_current_snapshot())`` has ended, so every event it will ever
+        have is visible, and any later event sorts after it by ``(tx, position)``. Within a
+        transaction, events keep their positions' order; across transactions positions may
+        come back out of numeric order (pass the last record's position, not the largest).
 
-    def _pages(self, where: sql.Composable, params: Sequence[Any]) -> Iterator[Case]:
-        # Keyset pagination on (declared_on, id): no cursor or lock held between pages.
-        last: tuple[Any, ...] = (dt.date.min, "")
-        while True:
-            query = sql.SQL(
-                "SELECT c.declared_on, c.id, c.data, a.data FROM cases c "
-                "JOIN applications a ON a.case_id = c.id "
-                "WHERE (c.declared_on, c.id) > (%s, %s) AND ({}) "
-                "ORDER BY c.declared_on, c.id LIMIT {}"
-            ).format(where, sql.Literal(_PAGE))
-            with self._connection() as connection:
-                rows = connection.execute(query, (*last, *params)).fetchall()
-            for row in rows:
-                yield case_from_json(row[2], row[3])
-            if len(rows) < _PAGE:
-                return
-            last = (rows[-1][0], rows[-1][1])
+        Committed events held back by an older open transaction are waited for up to
+        ``outbox_wait`` seconds (default 2), then left for the next read.
+        """
+        deadline = time.monotonic() + self.outbox_wait
+        with self._connection() as connection:
+            while True:
+                rows = connection.execute(_READ_OUTBOX, {"after": after, "limit": limit}).fetchall()
+                settled = [row for row in rows if row[2]]
+                # Committed events above the horizon: an older transaction is still open
+                # (anywhere on the server); it usually ends within milliseconds.
+                if len(settled) == len(rows) or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.01)
+        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in settled]
 
-    def find(self, query: CaseQuery) -> Iterator[Case]:
-        """Cases matching ``query`` (filtered in SQL), in declaration order."""
-        if not self._findable(query):
-            return iter(())
-        clauses: list[sql.Composable] = []
-        params: list[Any] = []
-        if query.state is not None:
-            clauses.append(sql.SQL("c.state = %s"))
-            params.append(query.state.value)
-        if query.states is not None:
-            clauses.append(sql.SQL("c.state = ANY(%s)"))
-            params.append([state.value for state in query.states])
-        for column, value in (
-            ("round_year", query.round_year),
-            ("district", query.district),
-            ("base_id", query.base_id),
-        ):
-            if value is not None:
-                clauses.append(sql.SQL("c.{} = %s").format(sql.Identifier(column)))
-                params.append(value)
-        where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
-        return self._pages(where, params)
-
-    def deadlines_due(self, before: dt.date) -> Iterator[Case]:
-        """Cases whose notice ended before ``before``, and cases holding a title (certified,
-        or awaiting its withdrawal)."""
-        return self._pages(
-            sql.SQL(
-                "(c.state IN (%s, %s) AND c.notice_due < %s) "
-                "OR (c.state IN (%s, %s) AND c.validity_due IS NOT NULL)"
-            ),
-            [
-                State.PUBLICIZED.value,
-                State.VERIFIED.value,
-                before,
-                State.CERTIFIED.value,
-                State.REVOCATION_PENDING.value,
-            ],
+    def acknowledge(self, consumer: str, position: int) -> None:
+        """Advance a consumer's cursor (never backwards, in the order `read_outbox` reads)."""
+        check_text("consumer", consumer, indexed=True)
+        self._run(
+            "INSERT INTO consumers AS c (name, position) VALUES (%s, %s) ON CONFLICT (name) "
+            "DO UPDATE SET position = excluded.position WHERE COALESCE("
+            "(SELECT (n.tx, n.position) > (o.tx, o.position) FROM outbox n, outbox o "
+            "WHERE n.position = excluded.position AND o.position = c.position), "
+            "excluded.position > c.position)",
+            (consumer, position),
         )
 
-
-def _migration(name: str) -> str:
-    if name == "m005_delivery":
-        from ..delivery._schema import POSTGRES_M005  # noqa: PLC0415 - the delivery's own
-
-        return POSTGRES_M005
-    return _MIGRATIONS[name]
+    PAGE_KEY = ("c.declared_on", "c.id")
+    PAGE_START = (dt.date.min, "")
 
 
 def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
@@ -502,3 +379,16 @@ def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
 def _redact(url: str) -> str:
     """The URL without its password, for messages."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _fill_summaries(connection: psycopg.Connection[Any]) -> None:
+    """Fill the summary columns of the rows written before m003."""
+    with connection.cursor(name="kmbase_m003") as rows, connection.cursor() as writer:
+        rows.execute(
+            "SELECT c.id, c.data, a.data FROM cases c JOIN applications a ON a.case_id = c.id"
+        )
+        while part := rows.fetchmany(1000):
+            writer.executemany(
+                "UPDATE cases SET base_name = %s, operator_code = %s, operator = %s WHERE id = %s",
+                summary_updates(part),
+            )

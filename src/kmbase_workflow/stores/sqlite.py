@@ -22,97 +22,28 @@ Settings, and why:
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
-import attrs
 import sqlite_utils
 
 from .._i18n import Text
-from ..case import Case, State
 from ..errors import (
-    CaseNotFoundError,
-    ConcurrencyConflictError,
     KmbaseError,
     StoreBusyError,
     StoreError,
     StoreUnavailableError,
 )
-from ._protocol import CaseQuery, Change
-from ._rows import (
-    application_data,
-    case_columns,
-    case_from_json,
-    dumps,
-    event_data,
-    history_columns,
-    refuse_unstorable,
-    storable_key,
-)
-from ._schema import MIGRATION_SET, SQLITE_M001, SQLITE_M002, check_known
-from ._sql import SQLStoreBase
-from ._work_queue import SQLITE_M004, SQLWorkQueue
-from .tokens import SQLITE_M006
+from ._protocol import Change
+from ._rows import summary_updates
+from ._schema import BACKFILLS, MIGRATION_NAMES, MIGRATION_SET, SQLITE, check_known, statements
+from ._sql import Batch, BatchRefusedError, SQLStoreBase
+from ._work_queue import SQLWorkQueue
 
 __all__ = ["SQLiteStore"]
-
-_PAGE = 500
-_CASE_SELECT = (
-    "SELECT c.rowid AS r, c.data AS data, a.data AS application "
-    "FROM cases c JOIN applications a ON a.case_id = c.id"
-)
-
-
-class _BatchRefusedError(Exception):
-    """A check failed inside a batch; the store replays it to say which change."""
-
-
-@attrs.frozen
-class _Batch:
-    """The rows of a batch, encoded once, grouped by statement."""
-
-    inserts: list[dict[str, Any]]
-    applications: list[tuple[str, str]]
-    updates: list[dict[str, Any]]
-    history: list[dict[str, Any]]
-    outbox: list[tuple[str, str, str, str, str]]
-    commands: list[tuple[str, str, int]]
-
-    @classmethod
-    def encode(cls, changes: Sequence[Change]) -> _Batch:
-        """Encode every change, refusing (before anything is written) one no store keeps."""
-        batch = cls([], [], [], [], [], [])
-        for change in changes:
-            case = change.case
-            columns = case_columns(case)
-            columns["data"] = dumps(columns["data"])
-            texts = [columns["data"]]
-            if change.expected_version == 0:
-                application = dumps(application_data(case.application))
-                texts.append(application)
-                batch.inserts.append(columns)
-                batch.applications.append((case.id, application))
-            else:
-                batch.updates.append({**columns, "expected": change.expected_version})
-            history = history_columns(change.history)
-            history["data"] = dumps(history["data"])
-            texts.append(history["data"])
-            batch.history.append(history)
-            events = [
-                (e.id, e.type, e.case_id, e.occurred_at.isoformat(), dumps(event_data(e)))
-                for e in change.events
-            ]
-            texts.extend(event[4] for event in events)
-            refuse_unstorable(change, texts)
-            batch.outbox.extend(events)
-            if change.idempotency_key is not None:
-                batch.commands.append((change.idempotency_key, case.id, case.version))
-        return batch
 
 
 def _translate(error: sqlite3.Error, path: str) -> KmbaseError:
@@ -164,11 +95,6 @@ def _translate(error: sqlite3.Error, path: str) -> KmbaseError:
         problem = Text(zh=f"数据库 {path} 出错：{detail}", en=f"database {path} failed: {detail}")
         hint = Text(zh="请将此消息报告给维护者", en="report this message to the maintainers")
     return StoreError(problem, hint=hint)
-
-
-def _statements(script: str) -> list[str]:
-    # Statements end with ";" at the end of a line (a trigger's inner ";" does not).
-    return [part.strip() for part in script.split(";\n") if part.strip()]
 
 
 class SQLiteStore(SQLWorkQueue, SQLStoreBase):
@@ -232,33 +158,8 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
 
     def _migrate(self) -> None:
         migrations = sqlite_utils.Migrations(MIGRATION_SET)
-
-        @migrations(name="m001_initial")
-        def _initial(db: sqlite_utils.Database) -> None:
-            for statement in _statements(SQLITE_M001):
-                db.execute(statement)
-
-        @migrations(name="m002_append_only")
-        def _append_only(db: sqlite_utils.Database) -> None:
-            for statement in _statements(SQLITE_M002):
-                db.execute(statement)
-
-        @migrations(name="m004_work_queue")
-        def _work_queue(db: sqlite_utils.Database) -> None:
-            for statement in _statements(SQLITE_M004):
-                db.execute(statement)
-
-        @migrations(name="m005_delivery")
-        def _delivery(db: sqlite_utils.Database) -> None:
-            from ..delivery._schema import SQLITE_M005  # noqa: PLC0415 - the delivery's own
-
-            for statement in _statements(SQLITE_M005):
-                db.execute(statement)
-
-        @migrations(name="m006_api_tokens")
-        def _api_tokens(db: sqlite_utils.Database) -> None:
-            db.execute(SQLITE_M006)  # the HTTP service's tokens (stores/tokens.py)
-
+        for name in MIGRATION_NAMES:
+            migrations(name=name)(_migration(name))
         applied = [m.name for m in migrations.applied(self.db)]
         check_known(applied, self.path)
         if not migrations.pending(self.db):
@@ -299,7 +200,7 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
         """
         if not changes:
             return
-        batch = _Batch.encode(changes)
+        batch = Batch.encode(changes)
         with self._connection() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
@@ -307,187 +208,34 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
                 self._project(connection, changes)
                 self._checkpoint("before_commit")
                 connection.execute("COMMIT")
-            except _BatchRefusedError:
+            except BatchRefusedError:
                 connection.execute("ROLLBACK")
-                self._explain_refusal(connection, changes)
-                raise  # pragma: no cover - _explain_refusal always raises
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    self._explain_refusal(connection, changes)
+                finally:
+                    connection.execute("ROLLBACK")
             except BaseException:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
 
-    def _write_batch(self, connection: sqlite3.Connection, batch: _Batch) -> None:
-        many = connection.executemany
-        try:
-            many(
-                "INSERT INTO cases (id, base_id, round_year, district, state, version, "
-                "declared_on, notice_due, validity_due, data) VALUES (:id, :base_id, "
-                ":round_year, :district, :state, :version, :declared_on, :notice_due, "
-                ":validity_due, :data)",
-                batch.inserts,
-            )
-        except sqlite3.IntegrityError:
-            raise _BatchRefusedError from None
-        many("INSERT INTO applications (case_id, data) VALUES (?, ?)", batch.applications)
-        if batch.updates:
-            cursor = many(
-                "UPDATE cases SET state = :state, version = :version, notice_due = :notice_due, "
-                "validity_due = :validity_due, data = :data WHERE id = :id AND version = :expected",
-                batch.updates,
-            )
-            if cursor.rowcount != len(batch.updates):
-                raise _BatchRefusedError
-        self._checkpoint("case")
-        many(
-            "INSERT INTO history (case_id, sequence, action, from_state, to_state, at, "
-            "previous_hash, hash, data) VALUES (:case_id, :sequence, :action, :from_state, "
-            ":to_state, :at, :previous_hash, :hash, :data)",
-            batch.history,
-        )
-        self._checkpoint("history")
-        many(
-            "INSERT INTO outbox (id, type, case_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
-            batch.outbox,
-        )
-        self._checkpoint("outbox")
-        try:
-            many("INSERT INTO commands (key, case_id, version) VALUES (?, ?, ?)", batch.commands)
-        except sqlite3.IntegrityError:
-            raise _BatchRefusedError from None
 
-    def _explain_refusal(self, connection: sqlite3.Connection, changes: Sequence[Change]) -> None:
-        """Replay a refused batch change by change to raise the precise error."""
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for change in changes:
-                self._write(connection, change)
-        finally:
-            connection.execute("ROLLBACK")
-        raise StoreError(  # pragma: no cover - a refused batch refuses again when replayed
-            Text(zh="批量写入被拒绝", en="the batch was refused"),
-            hint=Text(zh="请重试", en="try again"),
-        )
+def _migration(name: str) -> Callable[[sqlite_utils.Database], None]:
+    def migrate(db: sqlite_utils.Database) -> None:
+        _run_migration(name, db)
 
-    def _write(self, connection: sqlite3.Connection, change: Change) -> None:
-        case = change.case
-        columns = case_columns(case)
-        columns["data"] = dumps(columns["data"])
-        execute = connection.execute
-        if change.expected_version == 0:
-            try:
-                execute(
-                    "INSERT INTO cases (id, base_id, round_year, district, state, version, "
-                    "declared_on, notice_due, validity_due, data) VALUES (:id, :base_id, "
-                    ":round_year, :district, :state, :version, :declared_on, :notice_due, "
-                    ":validity_due, :data)",
-                    columns,
-                )
-            except sqlite3.IntegrityError:
-                raise ConcurrencyConflictError.stale_version(
-                    case.id, 0, self._version(case.id)
-                ) from None
-            execute(
-                "INSERT INTO applications (case_id, data) VALUES (?, ?)",
-                (case.id, dumps(application_data(case.application))),
-            )
-        else:
-            cursor = execute(
-                "UPDATE cases SET state = :state, version = :version, notice_due = :notice_due, "
-                "validity_due = :validity_due, data = :data WHERE id = :id AND version = :expected",
-                {**columns, "expected": change.expected_version},
-            )
-            if cursor.rowcount != 1:
-                actual = self._version(case.id)
-                if actual == 0:
-                    raise CaseNotFoundError.no_case(case.id)
-                raise ConcurrencyConflictError.stale_version(
-                    case.id, change.expected_version, actual
-                )
-        self._checkpoint("case")
-        history = history_columns(change.history)
-        execute(
-            "INSERT INTO history (case_id, sequence, action, from_state, to_state, at, "
-            "previous_hash, hash, data) VALUES (:case_id, :sequence, :action, :from_state, "
-            ":to_state, :at, :previous_hash, :hash, :data)",
-            {**history, "data": dumps(history["data"])},
-        )
-        self._checkpoint("history")
-        connection.executemany(
-            "INSERT INTO outbox (id, type, case_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
-            [
-                (e.id, e.type, e.case_id, e.occurred_at.isoformat(), dumps(event_data(e)))
-                for e in change.events
-            ],
-        )
-        self._checkpoint("outbox")
-        if change.idempotency_key is not None:
-            try:
-                execute(
-                    "INSERT INTO commands (key, case_id, version) VALUES (?, ?, ?)",
-                    (change.idempotency_key, case.id, case.version),
-                )
-            except sqlite3.IntegrityError:
-                raise ConcurrencyConflictError.key_taken(change.idempotency_key) from None
+    return migrate
 
-    def get(self, case_id: str) -> Case:
-        """The case with this id."""
-        row = None
-        if storable_key(case_id):
-            with self._connection() as connection:
-                row = connection.execute(f"{_CASE_SELECT} WHERE c.id = ?", (case_id,)).fetchone()
-        if row is None:
-            raise CaseNotFoundError.no_case(case_id)
-        return case_from_json(row[1], row[2])
 
-    def _pages(self, where: str, params: Sequence[Any]) -> Iterator[Case]:
-        # Page by rowid so a long iteration holds no cursor or lock between pages.
-        last = 0
-        while True:
-            with self._connection() as connection:
-                rows = connection.execute(
-                    f"{_CASE_SELECT} WHERE c.rowid > ? AND ({where}) ORDER BY c.rowid LIMIT {_PAGE}",
-                    (last, *params),
-                ).fetchall()
-            for row in rows:
-                yield case_from_json(row[1], row[2])
-            if len(rows) < _PAGE:
-                return
-            last = rows[-1][0]
-
-    def find(self, query: CaseQuery) -> Iterator[Case]:
-        """Cases matching ``query`` (filtered in SQL), in declaration order."""
-        if not self._findable(query):
-            return iter(())
-        clauses: list[str] = []
-        params: list[Any] = []
-        if query.state is not None:
-            clauses.append("c.state = ?")
-            params.append(query.state.value)
-        if query.states is not None:
-            clauses.append(f"c.state IN ({', '.join('?' for _ in query.states)})")
-            params.extend(state.value for state in query.states)
-        for column, value in (
-            ("round_year", query.round_year),
-            ("district", query.district),
-            ("base_id", query.base_id),
-        ):
-            if value is not None:
-                clauses.append(f"c.{column} = ?")
-                params.append(value)
-        return self._pages(" AND ".join(clauses) or "1", params)
-
-    def deadlines_due(self, before: dt.date) -> Iterator[Case]:
-        """Cases whose notice ended before ``before``, and cases holding a title (certified,
-        or awaiting its withdrawal): their reminders, reports and expiry fall due throughout
-        validity."""
-        return self._pages(
-            "(c.state IN (?, ?) AND c.notice_due < ?) "
-            "OR (c.state IN (?, ?) AND c.validity_due IS NOT NULL)",
-            [
-                State.PUBLICIZED.value,
-                State.VERIFIED.value,
-                before.isoformat(),
-                State.CERTIFIED.value,
-                State.REVOCATION_PENDING.value,
-            ],
+def _run_migration(name: str, db: sqlite_utils.Database) -> None:
+    for statement in statements(SQLITE[name]):
+        db.execute(statement)
+    if name in BACKFILLS:
+        rows = db.execute(
+            "SELECT c.id, c.data, a.data FROM cases c JOIN applications a ON a.case_id = c.id"
+        ).fetchall()
+        db.conn.executemany(
+            "UPDATE cases SET base_name = ?, operator_code = ?, operator = ? WHERE id = ?",
+            summary_updates(rows),
         )

@@ -18,11 +18,13 @@ import pendulum
 import pytest
 
 from ..actors import Actor, Role
-from ..case import Case, DeclarationRound, State
+from ..case import Case, ChangeFiling, ChangeKind, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError, FieldValueError
 from ..events import Declared, Recommended, TransitionEvent
 from ..examples import eligible_application
 from ..history import GENESIS_HASH, HistoryEntry, verify_history
+from ..records import Application
+from ..serialization import converter
 from ..stores import (
     INDEXED_TEXT_LIMIT,
     CaseCount,
@@ -146,6 +148,67 @@ class StoreContract:
     def test_a_committed_case_reads_back_equal(self, store: CaseStore) -> None:
         change = self._declare(store, "case-1")
         assert store.get("case-1") == change.case
+
+    def test_a_case_is_read_without_structuring_its_application(self, store: CaseStore) -> None:
+        """Issue 16: reads for a step that does not judge the application, and lists, leave
+        the application alone until it is used; then it is the one declared."""
+        declared = self._declare(store, "case-1")
+        structured: list[object] = []
+        structure = converter.get_structure_hook(Application)
+
+        def spy(data: Any, kind: Any) -> Application:
+            structured.append(data)
+            return structure(data, kind)  # type: ignore[no-any-return]
+
+        converter.register_structure_hook(Application, spy)
+        try:
+            read = [
+                store.get("case-1"),
+                store.get_many(["case-1"])["case-1"],
+                *store.find(CaseQuery(district=declared.case.district)),
+            ]
+            for case in read:
+                assert (case.base_name, case.district, case.operator) == (
+                    declared.case.base_name,
+                    declared.case.district,
+                    declared.case.operator,
+                )
+            assert structured == []
+            assert read[0].application == declared.case.application
+            assert len(structured) <= 1
+        finally:
+            converter.register_structure_hook(Application, structure)
+
+    def test_the_summary_follows_a_filed_change(self, store: CaseStore) -> None:
+        declared = self._declare(store, "case-1")
+        operator = attrs.evolve(declared.case.operator, name="新运营主体有限公司")
+        filing = ChangeFiling(
+            "更名", dt.date(2025, 7, 1), kind=ChangeKind.NAME, base_name="新名称基地"
+        )
+        moved = ChangeFiling(
+            "变更运营主体", dt.date(2025, 7, 2), kind=ChangeKind.OPERATOR, operator=operator
+        )
+        self._advance(store, declared, change_filings=(filing, moved))
+        for case in (store.get("case-1"), *store.find(CaseQuery(base_id=declared.case.base_id))):
+            assert (case.base_name, case.operator) == ("新名称基地", operator)
+            assert case.application == declared.case.application
+
+    def test_a_chunk_is_read_at_once(self, store: CaseStore) -> None:
+        first = self._declare(store, "case-1")
+        store.commit(sample_change(sample_case("case-2"), None, key="run:case-2"))
+        self._advance(store, first)
+        ids = ["case-1", "nobody", "case-2", "case-1", "\x00"]
+        assert store.get_many(ids) == {"case-1": store.get("case-1"), "case-2": store.get("case-2")}
+        assert store.last_hashes(ids) == {
+            "case-1": store.last_hash("case-1"),
+            "case-2": store.last_hash("case-2"),
+        }
+        assert store.command_results(["run:case-2", "run:nothing", "\x00"]) == {
+            "run:case-2": store.command_result("run:case-2")
+        }
+        assert not store.get_many([])
+        assert not store.last_hashes([])
+        assert not store.command_results([])
 
     def test_an_unknown_case_is_not_found(self, store: CaseStore) -> None:
         with pytest.raises(CaseNotFoundError):
@@ -271,7 +334,10 @@ class StoreContract:
         self._declare(store, "c", round_year=2026, application=other)
 
         def ids(**filters: object) -> list[str]:
-            return [case.id for case in store.find(CaseQuery(**filters))]  # type: ignore[arg-type]
+            query = CaseQuery(**filters)  # type: ignore[arg-type]
+            found = list(store.find(query))
+            assert list(store.find_states(query)) == [(case.id, case.state) for case in found]
+            return [case.id for case in found]
 
         assert ids() == ["a", "b", "c"]
         assert ids(state=State.DECLARED) == ["a", "c"]
@@ -280,11 +346,14 @@ class StoreContract:
         assert ids(district="呈贡区") == ["c"]
         assert ids(base_id="base-b") == ["b"]
         assert ids(state=State.DECLARED, district="五华区") == ["a"]
+        assert ids(states=[]) == []
+        assert ids(district="\x00") == []
 
     def test_find_pages_through_many_cases_in_declaration_order(self, store: CaseStore) -> None:
         ids = [f"case-{index:04d}" for index in range(520)]
         store.commit_many([sample_change(sample_case(case_id), None) for case_id in ids])
         assert [case.id for case in store.find(CaseQuery())] == ids
+        assert [case_id for case_id, _ in store.find_states(CaseQuery())] == ids
 
     def test_deadlines_due_finds_ended_notices_and_certified_cases(self, store: CaseStore) -> None:
         from ..deadlines import notice_deadline, validity_deadline  # noqa: PLC0415

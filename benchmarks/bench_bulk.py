@@ -1,0 +1,434 @@
+"""Bulk runs end to end, as a script author runs them, beside a hand-written floor.
+
+Prints, in one run:
+- ``run_bulk`` of ``publicize`` over N cases selected by a query (state ``site_inspected``,
+  round 2025), in chunks of 100, on a file SQLite database and on PostgreSQL (when
+  reachable), beside a hand-written loop that selects the same cases a chunk at a time,
+  checks their state, computes the same +10 working days and writes the same state, history
+  and outbox rows (JSON, hash) with one ``executemany`` per table and chunk; and the ratio
+  (target: within 3x);
+- the per-case cost of ``run_bulk`` on SQLite at growing N (it must not grow with N), with
+  the peak memory (max RSS) of the largest run;
+- PostgreSQL transitions per second with 1, 2 and 4 writer processes on different cases.
+
+Sizes: ``KMBASE_BENCH_BULK_CASES`` (default 100000) for the comparison and
+``KMBASE_BENCH_BULK_SCALE`` (default ``10000,100000,1000000``) for the per-case cost;
+``KMBASE_BENCH_QUICK=1`` runs 2,000 and ``1000,4000``; ``KMBASE_BENCH_BULK_PARTS`` picks
+some of ``sqlite,postgres,scale,writers``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import psycopg
+
+from kmbase_workflow import Actor, FixedClock, Role, Workflow
+from kmbase_workflow.bulk import CaseSelection, run_bulk
+from kmbase_workflow.calendar import WorkingDayCalendar, default_calendar
+from kmbase_workflow.case import State
+from kmbase_workflow.stores import CaseStore, open_store
+from kmbase_workflow.stores._sql import Batch
+from kmbase_workflow.stores.sqlite import SQLiteStore
+from kmbase_workflow.testing import sample_case, sample_change
+
+QUICK = os.environ.get("KMBASE_BENCH_QUICK") == "1"
+CASES = int(os.environ.get("KMBASE_BENCH_BULK_CASES", "2000" if QUICK else "100000"))
+SCALE = [
+    int(n)
+    for n in os.environ.get(
+        "KMBASE_BENCH_BULK_SCALE", "1000,4000" if QUICK else "10000,100000,1000000"
+    ).split(",")
+]
+CHUNK = 100
+TODAY = dt.date(2025, 9, 26)
+POSTGRES_URL = os.environ.get(
+    "KMBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BUREAU = Actor(Role.CITY_BUREAU, "市工业和信息化局")
+# Rows a set-up transaction writes: few, so that outbox readers elsewhere are not held back.
+_LOAD_CHUNK = 1000
+
+
+def populate(store: CaseStore, count: int, prefix: str = "c") -> None:
+    """``count`` cases at ``site_inspected`` (each its own base), ready to be publicized.
+
+    Set-up, not measured: one case is encoded by the store, and its rows are copied with
+    the ids replaced (a ~25 kB application each; encoding each would take longer than the
+    run measured)."""
+    template = sample_case("TEMPLATE", state=State.SITE_INSPECTED, inspection_opinion="合格")
+    encoded = Batch.encode([sample_change(attrs.evolve(template, base_id="BTEMPLATE"), None)])
+
+    def rows(table: list[dict[str, Any]], case_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                key: value.replace("TEMPLATE", case_id) if isinstance(value, str) else value
+                for key, value in row.items()
+            }
+            for row in table
+        ]
+
+    for start in range(0, count, _LOAD_CHUNK):
+        ids = [f"{prefix}{i:07d}" for i in range(start, min(count, start + _LOAD_CHUNK))]
+        batch = Batch(
+            [row for case_id in ids for row in rows(encoded.inserts, case_id)],
+            [row for case_id in ids for row in rows(encoded.applications, case_id)],
+            [],
+            [row for case_id in ids for row in rows(encoded.history, case_id)],
+            [row for case_id in ids for row in rows(encoded.outbox, case_id)],
+            [],
+        )
+        _write(store, batch)
+
+
+def _write(store: Any, batch: Batch) -> None:
+    with store._connection() as connection:
+        if isinstance(store, SQLiteStore):
+            connection.execute("BEGIN IMMEDIATE")
+            store._write_batch(connection, batch)
+            connection.execute("COMMIT")
+        else:
+            with connection.transaction():
+                store._write_batch(connection, batch)
+
+
+def _bulk(url: str) -> tuple[float, int]:
+    with Workflow(url, clock=FixedClock(TODAY)) as workflow:
+        started = time.perf_counter()
+        report = run_bulk(
+            workflow,
+            "publicize",
+            CaseSelection(state=State.SITE_INSPECTED, round_year=2025),
+            BUREAU,
+            reason="通过现场核查，予以公示",
+            run_id="bench",
+            chunk_size=CHUNK,
+        )
+        elapsed = time.perf_counter() - started
+    return elapsed, len(report.succeeded)
+
+
+# -- the hand-written floor ------------------------------------------------------------------
+
+
+def _floor_rows(
+    rows: Sequence[tuple[str, int, str, str]], due: dt.date, now: str
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The same state, history and outbox rows the workflow writes: case JSON updated, a
+    hash-chained history entry, one event."""
+    updates, history, outbox = [], [], []
+    for case_id, version, data, last_hash in rows:
+        case = json.loads(data)
+        case.update(
+            state="publicized",
+            version=version + 1,
+            last_acted_on=TODAY.isoformat(),
+            notice={"start": TODAY.isoformat(), "due": due.isoformat(), "working_days": 10},
+        )
+        updates.append(
+            ("publicized", version + 1, due.isoformat(), json.dumps(case), case_id, version)
+        )
+        event_id = uuid.uuid4().hex
+        entry = {
+            "case_id": case_id,
+            "sequence": version + 1,
+            "action": "publicize",
+            "from_state": "site_inspected",
+            "to_state": "publicized",
+            "actor": {"role": "city_bureau", "id": "市工业和信息化局"},
+            "at": now,
+            "reason": "通过现场核查，予以公示",
+            "payload": {"starts_on": TODAY.isoformat()},
+            "event_ids": [event_id],
+            "case_hash": hashlib.sha256(json.dumps(case, sort_keys=True).encode()).hexdigest(),
+            "previous_hash": last_hash,
+        }
+        text = json.dumps(entry, sort_keys=True, ensure_ascii=False)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        history.append(
+            (
+                case_id,
+                version + 1,
+                "publicize",
+                "site_inspected",
+                "publicized",
+                now,
+                last_hash,
+                digest,
+                text,
+            )
+        )
+        event = {"type": "publicized", "id": event_id, "case_id": case_id, "occurred_at": now}
+        outbox.append((event_id, "publicized", case_id, now, json.dumps(event)))
+    return updates, history, outbox
+
+
+def _floor_sqlite(path: Path, calendar: WorkingDayCalendar) -> float:
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA synchronous=FULL")
+    now = dt.datetime.now(dt.UTC).isoformat()
+    started = time.perf_counter()
+    due = calendar.add_working_days(TODAY, 10)
+    last = 0
+    while True:
+        page = connection.execute(
+            "SELECT rowid, id FROM cases WHERE state = 'site_inspected' AND round_year = 2025 "
+            "AND rowid > ? ORDER BY rowid LIMIT ?",
+            (last, CHUNK),
+        ).fetchall()
+        if not page:
+            break
+        last = page[-1][0]
+        ids = [row[1] for row in page]
+        marks = ",".join("?" * len(ids))
+        rows = connection.execute(
+            f"SELECT c.id, c.version, c.data, (SELECT hash FROM history h WHERE h.case_id = c.id "
+            f"ORDER BY sequence DESC LIMIT 1) FROM cases c WHERE c.id IN ({marks}) "
+            "AND c.state = 'site_inspected'",
+            ids,
+        ).fetchall()
+        updates, history, outbox = _floor_rows(rows, due, now)
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(
+            "UPDATE cases SET state = ?, version = ?, notice_due = ?, data = ? "
+            "WHERE id = ? AND version = ?",
+            updates,
+        )
+        connection.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", history)
+        connection.executemany(
+            "INSERT INTO outbox (id, type, case_id, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+            outbox,
+        )
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def _floor_postgres(url: str, schema: str, calendar: WorkingDayCalendar) -> float:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f"SET search_path TO {schema}")
+        now = dt.datetime.now(dt.UTC).isoformat()
+        started = time.perf_counter()
+        due = calendar.add_working_days(TODAY, 10)
+        last: tuple[Any, ...] = (dt.date.min, "")
+        while True:
+            page = connection.execute(
+                "SELECT declared_on, id FROM cases WHERE state = 'site_inspected' "
+                "AND round_year = 2025 AND (declared_on, id) > (%s, %s) "
+                "ORDER BY declared_on, id LIMIT %s",
+                (*last, CHUNK),
+            ).fetchall()
+            if not page:
+                break
+            last = tuple(page[-1])
+            ids = [row[1] for row in page]
+            rows = connection.execute(
+                "SELECT c.id, c.version, c.data::text, (SELECT hash FROM history h "
+                "WHERE h.case_id = c.id ORDER BY sequence DESC LIMIT 1) FROM cases c "
+                "WHERE c.id = ANY(%s) AND c.state = 'site_inspected'",
+                (ids,),
+            ).fetchall()
+            updates, history, outbox = _floor_rows(rows, due, now)
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE cases SET state = %s, version = %s, notice_due = %s, "
+                    "data = %s::jsonb WHERE id = %s AND version = %s",
+                    updates,
+                )
+                cursor.executemany(
+                    "INSERT INTO history VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
+                    history,
+                )
+                cursor.executemany(
+                    "INSERT INTO outbox (id, type, case_id, occurred_at, data) "
+                    "VALUES (%s, %s, %s, %s, %s::jsonb)",
+                    outbox,
+                )
+        return time.perf_counter() - started
+
+
+# -- the runs --------------------------------------------------------------------------------
+
+
+def _line(label: str, ours: float, floor: float, count: int) -> None:
+    print(
+        f"{label}: run_bulk {ours:.1f} s ({ours / count * 1e6:,.0f} µs a case), "
+        f"floor {floor:.1f} s ({floor / count * 1e6:,.0f} µs a case), "
+        f"ratio {ours / floor:.1f}x (target: within 3x)",
+        flush=True,
+    )
+
+
+def _sqlite_comparison(folder: Path, calendar: WorkingDayCalendar) -> None:
+    ours_path, floor_path = folder / "bulk.db", folder / "floor.db"
+    with open_store(f"sqlite:///{ours_path}") as store:
+        populate(store, CASES)
+    shutil.copy(ours_path, floor_path)
+    ours, done = _bulk(f"sqlite:///{ours_path}")
+    floor = _floor_sqlite(floor_path, calendar)
+    assert done == CASES, done
+    _line(f"SQLite, {CASES:,} cases, chunks of {CHUNK}", ours, floor, CASES)
+    ours_path.unlink()
+    floor_path.unlink()
+
+
+def _postgres_comparison(calendar: WorkingDayCalendar) -> None:
+    ours_schema, floor_schema = (f"bench_{uuid.uuid4().hex[:8]}" for _ in range(2))
+    try:
+        for schema in (ours_schema, floor_schema):
+            with open_store(f"{POSTGRES_URL}?schema={schema}") as store:
+                populate(store, CASES)
+        ours, done = _bulk(f"{POSTGRES_URL}?schema={ours_schema}")
+        floor = _floor_postgres(POSTGRES_URL, floor_schema, calendar)
+        assert done == CASES, done
+        _line(f"PostgreSQL, {CASES:,} cases, chunks of {CHUNK}", ours, floor, CASES)
+    finally:
+        _drop(ours_schema, floor_schema)
+
+
+def _drop(*schemas: str) -> None:
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        for schema in schemas:
+            connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _scale_one(path: str, count: int, queue: Any) -> None:
+    """In a child process, so that its peak memory is its own."""
+    with open_store(f"sqlite:///{path}") as store:
+        populate(store, count)
+    elapsed, done = _bulk(f"sqlite:///{path}")
+    queue.put((elapsed, done, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def _scale(folder: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    for count in SCALE:
+        queue = context.Queue()
+        child = context.Process(
+            target=_scale_one, args=(str(folder / f"scale{count}.db"), count, queue)
+        )
+        child.start()
+        elapsed, done, rss = queue.get()
+        child.join()
+        print(
+            f"SQLite per-case cost at {count:,} cases: {elapsed / count * 1e6:,.0f} µs "
+            f"({elapsed:.1f} s in all, {done:,} publicized; peak memory {rss / 1024:,.0f} MiB)",
+            flush=True,
+        )
+        (folder / f"scale{count}.db").unlink()
+
+
+# -- concurrent writers on PostgreSQL ---------------------------------------------------------
+
+_WRITER_CASES = 400 if QUICK else 2000
+
+
+def _writer(url: str, prefix: str, ready: Any, go: Any, queue: Any) -> None:
+    from kmbase_workflow.testing import sample_change as change_of  # noqa: PLC0415
+
+    with open_store(url) as store:
+        template = sample_case("t")
+        firsts = [
+            change_of(attrs.evolve(template, id=f"{prefix}{i}", base_id=f"b{prefix}{i}"), None)
+            for i in range(_WRITER_CASES)
+        ]
+        seconds = [
+            change_of(attrs.evolve(c.case, version=2, state=State.DISTRICT_RECOMMENDED), c.history)
+            for c in firsts
+        ]
+        ready.set()
+        go.wait()
+        started = time.perf_counter()
+        for change in firsts:
+            store.commit(change)
+        for change in seconds:
+            store.commit(change)
+        queue.put((2 * _WRITER_CASES, time.perf_counter() - started))
+
+
+def _writers() -> None:
+    context = multiprocessing.get_context("spawn")
+    for processes in (1, 2, 4):
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        url = f"{POSTGRES_URL}?schema={schema}&max_connections=2"
+        open_store(url).close()
+        try:
+            queue = context.Queue()
+            go = context.Event()
+            readies = [context.Event() for _ in range(processes)]
+            children = [
+                context.Process(target=_writer, args=(url, f"w{n}-", readies[n], go, queue))
+                for n in range(processes)
+            ]
+            for child in children:
+                child.start()
+            for ready in readies:
+                ready.wait()
+            started = time.perf_counter()
+            go.set()
+            results = [queue.get() for _ in children]
+            wall = time.perf_counter() - started
+            for child in children:
+                child.join()
+            total = sum(count for count, _ in results)
+            print(
+                f"PostgreSQL, {processes} writer process(es), one transition a transaction on "
+                f"different cases: {total / wall:,.0f} transitions/s",
+                flush=True,
+            )
+        finally:
+            _drop(schema)
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return True
+    except psycopg.Error as error:
+        print(f"PostgreSQL not measured: {error}")
+        return False
+
+
+def _guarded(label: str, run: Callable[[], None]) -> None:
+    try:
+        run()
+    except Exception as error:  # the bench reports, never fails
+        print(f"{label} not measured: {type(error).__name__}: {error}")
+
+
+PARTS = os.environ.get("KMBASE_BENCH_BULK_PARTS", "sqlite,postgres,scale,writers").split(",")
+"""Which measurements to run (``KMBASE_BENCH_BULK_PARTS``, default all four)."""
+
+
+def main() -> None:
+    calendar = default_calendar()
+    postgres = ("postgres" in PARTS or "writers" in PARTS) and _postgres_reachable()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        if "sqlite" in PARTS:
+            _sqlite_comparison(folder, calendar)
+        if postgres and "postgres" in PARTS:
+            _guarded("PostgreSQL bulk", lambda: _postgres_comparison(calendar))
+        if "scale" in PARTS:
+            _scale(folder)
+    if postgres and "writers" in PARTS:
+        _guarded("PostgreSQL writers", _writers)
+
+
+if __name__ == "__main__":
+    main()

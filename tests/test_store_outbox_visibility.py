@@ -1,0 +1,130 @@
+"""PostgreSQL writers share no lock, yet a reader of the outbox never skips an event.
+
+Writers on different cases commit side by side (issue 16: one advisory lock serialised them
+all). An event may then commit at a lower position after another committed a higher one; a
+reader whose cursor had moved past the higher one would never see the lower one. The store
+orders reads by writing transaction and takes only transactions that have ended before
+the oldest one still running (see `PostgresStore.read_outbox`). Proved here step by step
+with two held-open transactions, and with real processes racing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from kmbase_workflow.stores import Change
+from kmbase_workflow.stores.postgres import PostgresStore
+from kmbase_workflow.testing import sample_case, sample_change
+from outbox_workers import write_steps
+from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
+
+
+@pytest.fixture
+def store(schema: str) -> Iterator[PostgresStore]:  # noqa: F811
+    opened = PostgresStore(URL, schema=schema)
+    yield opened
+    opened.close()
+
+
+def _declared(case_id: str) -> Change:
+    return sample_change(sample_case(case_id), None)
+
+
+def _ids(records: list[Any]) -> list[str]:
+    return [record.event.id for record in records]
+
+
+def test_an_event_committed_late_at_a_lower_position_is_not_skipped(
+    store: PostgresStore,
+) -> None:
+    with psycopg.connect(URL) as early, psycopg.connect(URL) as late:
+        # "early" gets its transaction id first, but writes its event last.
+        early.execute("SELECT pg_current_xact_id()")
+        with store.using(late):
+            store.commit(_declared("late"))  # lower position, still open
+        with store.using(early):
+            store.commit(_declared("early"))  # higher position
+        early.commit()
+        seen = store.read_outbox(0, 100)
+        assert _ids(seen) == ["early-v1-e0"]  # the open transaction holds nothing back
+        positions = {record.event.id: record.position for record in seen}
+        late.commit()
+    after = store.read_outbox(seen[-1].position, 100)
+    assert _ids(after) == ["late-v1-e0"]
+    assert after[0].position < positions["early-v1-e0"]  # a lower position, yet not skipped
+    assert store.read_outbox(after[-1].position, 100) == []
+
+
+def test_an_event_is_not_read_while_an_older_transaction_may_still_write_before_it(
+    store: PostgresStore,
+) -> None:
+    store.outbox_wait = 0.2  # the open transaction will not end while the reader waits
+    with psycopg.connect(URL) as open_one:
+        with store.using(open_one):
+            store.commit(_declared("slow"))
+        store.commit(_declared("fast"))
+        assert store.read_outbox(0, 100) == []  # "fast" waits for "slow" to end
+        open_one.commit()
+    assert _ids(store.read_outbox(0, 100)) == ["slow-v1-e0", "fast-v1-e0"]
+
+
+def test_a_consumer_cursor_follows_the_order_of_reading(store: PostgresStore) -> None:
+    with psycopg.connect(URL) as early, psycopg.connect(URL) as late:
+        early.execute("SELECT pg_current_xact_id()")
+        with store.using(late):
+            store.commit(_declared("late"))
+        with store.using(early):
+            store.commit(_declared("early"))
+        early.commit()
+        late.commit()
+    first, second = store.read_outbox(0, 100)
+    assert first.position > second.position  # read in transaction order
+    store.acknowledge("portal", first.position)
+    store.acknowledge("portal", second.position)
+    assert store.consumer_position("portal") == second.position
+    store.acknowledge("portal", first.position)  # backwards in reading order: ignored
+    assert store.consumer_position("portal") == second.position
+    assert store.read_outbox(store.consumer_position("portal"), 100) == []
+
+
+WRITERS = 4
+STEPS = 40
+
+
+def test_racing_writers_and_a_reader_lose_and_repeat_nothing(schema: str) -> None:  # noqa: F811
+    url = f"{URL}?schema={schema}"
+    PostgresStore(URL, schema=schema).close()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(WRITERS) as pool:
+        pending = pool.starmap_async(write_steps, [(url, f"w{n}", STEPS) for n in range(WRITERS)])
+        reader = PostgresStore(URL, schema=schema)
+        seen: list[str] = []
+        cursor = 0
+        while not pending.ready() or (batch := reader.read_outbox(cursor, 50)):
+            batch = reader.read_outbox(cursor, 50)
+            if batch:
+                seen.extend(_ids(batch))
+                cursor = batch[-1].position
+        pending.get()
+        seen.extend(_ids(reader.read_outbox(cursor, 10_000)))
+        everything = _ids(reader.read_outbox(0, 100_000))
+        reader.close()
+    assert len(everything) == WRITERS * STEPS * 2
+    assert sorted(seen) == sorted(everything)  # nothing skipped, nothing twice
+    # each case's events in the order its steps committed
+    for n in range(WRITERS):
+        mine = [event for event in seen if event.startswith(f"w{n}-")]
+        assert mine == sorted(mine, key=lambda event: (int(event.split("-")[1]), event))
+
+
+def test_the_outbox_keeps_its_append_only_guarantee(store: PostgresStore) -> None:
+    store.commit(_declared("case-1"))
+    with psycopg.connect(URL, autocommit=True) as connection:
+        connection.execute(f"SET search_path TO {store.schema}")
+        with pytest.raises(psycopg.Error, match="append-only"):
+            connection.execute("UPDATE outbox SET tx = '1'::xid8")
