@@ -131,7 +131,8 @@ def test_bad_input_with_json_is_one_error_object_on_stdout(db: str, args: list[s
     assert result.stderr == ""
     error = json.loads(result.stdout)["error"]
     assert error["exit_code"] == 2
-    assert error["message"]["zh"] and error["message"]["en"]
+    assert error["message"]["zh"]
+    assert error["message"]["en"]
 
 
 def test_a_missing_database_is_bad_input(tmp_path: Path) -> None:
