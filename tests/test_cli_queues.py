@@ -43,6 +43,11 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
+def asks(role: str, actor_id: str) -> list[str]:
+    """``kmbase inbox`` asked by an actor named as every command names one."""
+    return ["inbox", "--actor-role", role, "--actor-id", actor_id]
+
+
 def test_inbox_lists_what_awaits_a_district_as_json_and_as_a_table(db: str) -> None:
     base = ["inbox", "--actor-role", "district_authority", "--actor-id", "d-1"]
     base += ["--actor-district", HOME]
@@ -56,9 +61,7 @@ def test_inbox_lists_what_awaits_a_district_as_json_and_as_a_table(db: str) -> N
     code, out = invoke(*base, "--db", db, "--today", "2025-07-20", "--lang", "en")
     assert code == 0
     assert "review a declaration" in out
-    code, out = invoke(
-        "inbox", "--actor-role", "operator", "--actor-id", OPERATOR.id, "--db", db, "--today", "2026-02-03"
-    )
+    code, out = invoke(*asks("operator", OPERATOR.id), "--db", db, "--today", "2026-02-03")
     assert code == 0
     assert "逾期" in out  # the 2026 annual report was due 2026-02-02
 
@@ -67,7 +70,7 @@ def test_inbox_pages_with_the_printed_cursor(db: str) -> None:
     base = ["inbox", "--actor-role", "city_bureau", "--actor-id", "b", "--db", db, "--json"]
     first = json.loads(invoke(*base, "--limit", "1", "--today", "2026-03-01")[1])
     assert first["next_cursor"] is None  # nothing else awaits the bureau
-    operator = ["inbox", "--actor-role", "operator", "--actor-id", OPERATOR.id, "--db", db, "--json"]
+    operator = [*asks("operator", OPERATOR.id), "--db", db, "--json"]
     page = json.loads(invoke(*operator, "--limit", "1", "--today", "2026-03-01")[1])
     assert page["next_cursor"]
     rest = json.loads(
@@ -136,9 +139,7 @@ def test_bad_input_with_json_is_one_error_object_on_stdout(db: str, args: list[s
 
 
 def test_a_missing_database_is_bad_input(tmp_path: Path) -> None:
-    code, _ = invoke(
-        "inbox", "--actor-role", "city_bureau", "--actor-id", "b", "--db", f"sqlite:///{tmp_path}/x.db"
-    )
+    code, _ = invoke(*asks("city_bureau", "b"), "--db", f"sqlite:///{tmp_path}/x.db")
     assert code == 2
 
 
