@@ -43,36 +43,40 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
+def asks(role: str, actor_id: str) -> list[str]:
+    """``kmbase inbox`` asked by an actor named as every command names one."""
+    return ["inbox", "--actor-role", role, "--actor-id", actor_id]
+
+
 def test_inbox_lists_what_awaits_a_district_as_json_and_as_a_table(db: str) -> None:
-    base = ["inbox", "--role", "district_authority", "--id", "d-1", "--district", HOME]
-    code, out = invoke(*base, "--db", db, "--as-of", "2025-07-20", "--json")
+    base = ["inbox", "--actor-role", "district_authority", "--actor-id", "d-1"]
+    base += ["--actor-district", HOME]
+    code, out = invoke(*base, "--db", db, "--today", "2025-07-20", "--json")
     assert code == 0
     page = json.loads(out)
     assert [(e["case_id"], e["kind"], e["overdue"]) for e in page["entries"]] == [
         ("c2", "declaration_review", False)
     ]
     assert page["entries"][0]["article"] == {"zh": "第十条", "en": "Art. 10"}
-    code, out = invoke(*base, "--db", db, "--as-of", "2025-07-20", "--lang", "en")
+    code, out = invoke(*base, "--db", db, "--today", "2025-07-20", "--lang", "en")
     assert code == 0
     assert "review a declaration" in out
-    code, out = invoke(
-        "inbox", "--role", "operator", "--id", OPERATOR.id, "--db", db, "--as-of", "2026-02-03"
-    )
+    code, out = invoke(*asks("operator", OPERATOR.id), "--db", db, "--today", "2026-02-03")
     assert code == 0
     assert "逾期" in out  # the 2026 annual report was due 2026-02-02
 
 
 def test_inbox_pages_with_the_printed_cursor(db: str) -> None:
-    base = ["inbox", "--role", "city_bureau", "--id", "b", "--db", db, "--json"]
-    first = json.loads(invoke(*base, "--limit", "1", "--as-of", "2026-03-01")[1])
+    base = ["inbox", "--actor-role", "city_bureau", "--actor-id", "b", "--db", db, "--json"]
+    first = json.loads(invoke(*base, "--limit", "1", "--today", "2026-03-01")[1])
     assert first["next_cursor"] is None  # nothing else awaits the bureau
-    operator = ["inbox", "--role", "operator", "--id", OPERATOR.id, "--db", db, "--json"]
-    page = json.loads(invoke(*operator, "--limit", "1", "--as-of", "2026-03-01")[1])
+    operator = [*asks("operator", OPERATOR.id), "--db", db, "--json"]
+    page = json.loads(invoke(*operator, "--limit", "1", "--today", "2026-03-01")[1])
     assert page["next_cursor"]
     rest = json.loads(
-        invoke(*operator, "--as-of", "2026-03-01", "--cursor", page["next_cursor"])[1]
+        invoke(*operator, "--today", "2026-03-01", "--cursor", page["next_cursor"])[1]
     )
-    whole = json.loads(invoke(*operator, "--as-of", "2026-03-01")[1])
+    whole = json.loads(invoke(*operator, "--today", "2026-03-01")[1])
     assert [e["obligation"] for e in whole["entries"]] == ["correction", "annual_report:2026:base"]
     assert page["entries"] + rest["entries"] == whole["entries"]
 
@@ -80,14 +84,14 @@ def test_inbox_pages_with_the_printed_cursor(db: str) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["--role", "king", "--id", "x"],
-        ["--role", "district_authority", "--id", "x"],
-        ["--role", "district_authority", "--id", "x", "--district", "火星区"],
-        ["--role", "city_bureau", "--id", "x", "--as-of", "2025-13-01"],
-        ["--role", "city_bureau", "--id", "x", "--cursor", "nope"],
-        ["--role", "city_bureau", "--id", "x", "--limit", "0"],
-        ["--role", "city_bureau", "--id", "x", "--state", "asleep"],
-        ["--role", "city_bureau", "--id", " "],
+        ["--actor-role", "king", "--actor-id", "x"],
+        ["--actor-role", "district_authority", "--actor-id", "x"],
+        ["--actor-role", "district_authority", "--actor-id", "x", "--actor-district", "火星区"],
+        ["--actor-role", "city_bureau", "--actor-id", "x", "--today", "2025-13-01"],
+        ["--actor-role", "city_bureau", "--actor-id", "x", "--cursor", "nope"],
+        ["--actor-role", "city_bureau", "--actor-id", "x", "--limit", "0"],
+        ["--actor-role", "city_bureau", "--actor-id", "x", "--state", "asleep"],
+        ["--actor-role", "city_bureau", "--actor-id", " "],
     ],
 )
 def test_bad_inbox_input_is_exit_2_with_a_message(db: str, args: list[str]) -> None:
@@ -97,22 +101,57 @@ def test_bad_inbox_input_is_exit_2_with_a_message(db: str, args: list[str]) -> N
     assert result.stderr.strip()
 
 
+def test_district_filters_and_a_district_authority_sees_its_own_only(db: str) -> None:
+    board = ["dashboard", "--db", db, "--today", "2025-07-11", "--json", "--district"]
+    home = json.loads(invoke(*board, HOME)[1])
+    assert home["by_state"] == {"certified": 1, "declared": 1, "returned_for_correction": 1}
+    assert json.loads(invoke(*board, "盘龙区")[1])["by_state"] == {}
+    day = ["round", "as-of", "2025", "2025-06-20", "--db", db, "--json", "--district"]
+    assert len(json.loads(invoke(*day, HOME)[1])["rows"]) == 3
+    assert json.loads(invoke(*day, "盘龙区")[1])["rows"] == []
+    district = ["inbox", "--actor-role", "district_authority", "--actor-id", "d"]
+    district += ["--actor-district", HOME, "--db", db]
+    assert invoke(*district, "--district", HOME)[0] == 0
+    code, out = invoke(*district, "--district", "盘龙区", "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["inbox", "--actor-role", "king", "--actor-id", "x"],
+        ["inbox", "--role", "city_bureau", "--id", "x"],  # the names before the conventions
+        ["inbox", "--actor-role", "city_bureau", "--actor-id", "x", "--as-of", "2025-07-01"],
+        ["dashboard", "--today", "2025-02-30"],
+        ["dashboard", "--district", "火星区"],
+        ["as-of", "c1", "yesterday"],
+    ],
+)
+def test_bad_input_with_json_is_one_error_object_on_stdout(db: str, args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--db", db, "--json"])
+    assert result.exit_code == 2
+    assert result.stderr == ""
+    error = json.loads(result.stdout)["error"]
+    assert error["exit_code"] == 2
+    assert error["message"]["zh"]
+    assert error["message"]["en"]
+
+
 def test_a_missing_database_is_bad_input(tmp_path: Path) -> None:
-    code, _ = invoke(
-        "inbox", "--role", "city_bureau", "--id", "b", "--db", f"sqlite:///{tmp_path}/x.db"
-    )
+    code, _ = invoke(*asks("city_bureau", "b"), "--db", f"sqlite:///{tmp_path}/x.db")
     assert code == 2
 
 
 def test_dashboard_as_json(db: str) -> None:
     code, out = invoke(
-        "dashboard", "--db", db, "--as-of", "2025-07-11", "--round", "2025", "--json"
+        "dashboard", "--db", db, "--today", "2025-07-11", "--round", "2025", "--json"
     )
     assert code == 0
     board = json.loads(out)
     assert board["by_state"] == {"certified": 1, "declared": 1, "returned_for_correction": 1}
     assert [e["case_id"] for e in board["overdue"]] == ["c3"]
-    code, out = invoke("dashboard", "--db", db, "--as-of", "2025-07-11", "--lang", "en")
+    code, out = invoke("dashboard", "--db", db, "--today", "2025-07-11", "--lang", "en")
     assert code == 0
     assert "overdue" in out
 
@@ -160,7 +199,8 @@ def test_a_tampered_case_makes_as_of_exit_1_and_rebuild_mends_the_queue(tmp_path
     code, out = invoke("as-of", "c1", "2025-07-01", "--db", url, "--lang", "en")
     assert code == 1
     assert "differs from the stored case" in out
-    inbox = ["inbox", "--role", "district_authority", "--id", "d", "--district", HOME, "--db", url]
+    inbox = ["inbox", "--actor-role", "district_authority", "--actor-id", "d"]
+    inbox += ["--actor-district", HOME, "--db", url]
     assert invoke(*inbox)[0] == 6  # the queue must be rebuilt
     code, out = invoke("db", "rebuild-work-queue", "--check", "--db", url, "--json")
     assert code == 1
@@ -169,7 +209,7 @@ def test_a_tampered_case_makes_as_of_exit_1_and_rebuild_mends_the_queue(tmp_path
     code, out = invoke("db", "rebuild-work-queue", "--db", url, "--json")
     assert (code, json.loads(out)) == (0, {"cases": 1, "replaced": 1, "overtaken": 0})
     assert invoke("db", "rebuild-work-queue", "--check", "--db", url)[0] == 0
-    code, out = invoke(*inbox, "--json", "--as-of", "2025-07-01")
+    code, out = invoke(*inbox, "--json", "--today", "2025-07-01")
     assert code == 0
     assert [e["case_id"] for e in json.loads(out)["entries"]] == ["c1"]
 
@@ -179,9 +219,9 @@ def test_a_tampered_case_makes_as_of_exit_1_and_rebuild_mends_the_queue(tmp_path
     args=st.lists(
         st.one_of(
             st.sampled_from(
-                ["--role", "--id", "--district", "--round", "--state", "--limit", "--cursor",
-                 "--as-of", "--json", "city_bureau", "district_authority", "operator", HOME,
-                 "2025-07-01", "0", "-1", "declared"]
+                ["--actor-role", "--actor-id", "--actor-district", "--district", "--round",
+                 "--state", "--limit", "--cursor", "--today", "--json", "city_bureau",
+                 "district_authority", "operator", HOME, "2025-07-01", "0", "-1", "declared"]
             ),
             st.text(max_size=8),
         ),

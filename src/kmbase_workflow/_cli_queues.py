@@ -2,131 +2,112 @@
 work queues and history as data, from the command line (faces over `kmbase_workflow.queues`
 and `kmbase_workflow.as_of`).
 
-Every command takes ``--db`` (or ``$KMBASE_DB``), ``--lang`` and ``--json`` (or ``--format
-json``): one JSON document on stdout. Errors go to stderr with the exit codes of
-``_cli_common``; ``as-of`` exits 1 when the rebuild disagrees with the record.
+They follow the conventions of ``_cli_common``: the actor is ``--actor-role/--actor-id/
+--actor-district`` as in ``kmbase fire``; ``--today`` is the day a queue or dashboard judges
+by (what is overdue, what is due soon), while the day of ``as-of`` is an argument: history as
+it stood then. ``--district``, ``--round`` and ``--state`` filter, as in ``kmbase bulk``.
+With ``--json`` (or ``--format json``) the result or the error is one JSON document on stdout;
+``as-of`` and ``round as-of`` exit 1 when a rebuild disagrees with the record.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from ._cli_common import (
+    ActorDistrictOption,
+    ActorIdOption,
+    ActorRoleOption,
     DbOption,
+    FormatOption,
+    HolidaysOption,
+    JsonOption,
     LangOption,
     OutputFormat,
+    TodayOption,
     data_console,
+    emit,
     enum_option,
-    existing_database,
+    holiday_files,
+    json_mode,
     language,
     make_actor,
+    open_workflow,
     parse_date,
     run,
 )
 from ._i18n import Lang, Text
 from .as_of import CaseAsOf, case_as_of, known_at, round_as_of
+from .errors import InvalidInputError
 from .lifecycle import Trigger
 from .queues import check_work_queue, dashboard, rebuild_work_queue, work_queue
-from .stores import open_store
-from .workflow import Workflow
 
 __all__ = ["as_of_command", "dashboard_command", "inbox", "rebuild_command", "round_as_of_command"]
 
-JsonFlag = Annotated[
-    bool, typer.Option("--json", help="以 JSON 输出到标准输出 / print JSON on stdout.")
+RoundOption = Annotated[
+    int | None,
+    typer.Option("--round", help="按申报年度筛选 / filter by round year.", metavar="YEAR"),
 ]
-FormatOption = Annotated[
-    OutputFormat,
-    typer.Option("--format", help="输出格式（json 同 --json） / output format (json: as --json)."),
-]
-AsOfOption = Annotated[
+DistrictFilterOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="按哪一天查看（默认今天） / the day asked (default: today)."),
+    typer.Option("--district", help="按县区筛选 / filter by district.", metavar="DISTRICT"),
 ]
-
-
-def _workflow(db: str | None) -> Workflow:
-    return Workflow(open_store(existing_database(db)))
-
-
-def _emit(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _day(value: str | None, option: str) -> dt.date | None:
-    return None if value is None else parse_date(value, option)
-
-
-def _text(text: Text, lang: Lang) -> str:
-    return text.in_(lang)
 
 
 def inbox(
-    role: Annotated[
-        str,
-        typer.Option(
-            "--role", help="角色 / role: city_bureau, district_authority, operator, expert."
-        ),
-    ],
-    actor_id: Annotated[
-        str,
-        typer.Option(
-            "--id",
-            help="身份标识（运营主体为统一社会信用代码） / who asks (an operator: its code).",
-        ),
-    ],
+    actor_role: ActorRoleOption = "",
+    actor_id: ActorIdOption = "",
+    actor_district: ActorDistrictOption = None,
     district: Annotated[
         str | None,
         typer.Option(
             "--district",
-            help="县区主管部门所属县区；市局则为筛选 / a district authority's district; for the "
-            "bureau, a filter.",
+            help="按县区筛选（市局、专家；县区主管部门只能看本县区） / filter by district (the "
+            "bureau, experts; a district authority sees its own only).",
+            metavar="DISTRICT",
         ),
     ] = None,
-    round_year: Annotated[int | None, typer.Option("--round", help="年度 / round year.")] = None,
-    state: Annotated[str | None, typer.Option("--state", help="状态 / state filter.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="每页条数 / page size (1-500).")] = 50,
-    cursor: Annotated[
-        str | None, typer.Option("--cursor", help="下一页游标 / the next page's cursor.")
+    round_year: RoundOption = None,
+    state: Annotated[
+        str | None,
+        typer.Option("--state", help="按状态筛选 / filter by state.", metavar="STATE"),
     ] = None,
-    as_of: AsOfOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="每页条数 / page size (1-500).", metavar="N")
+    ] = 50,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="下一页游标 / the next page's cursor.", metavar="CURSOR"),
+    ] = None,
+    today: TodayOption = None,
     db: DbOption = None,
-    json_flag: JsonFlag = False,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """待办：等待我办理的案件 / What awaits an actor, most urgent first (overdue first).
 
     Each line names the actions the actor may take now, the deadline that applies and the
-    article. Pages: pass the printed cursor with --cursor.
+    article; --today judges what is overdue. Pages: pass the printed cursor with --cursor.
     """
     chosen = language(lang)
-
-    def page() -> Any:
-        from .actors import Role  # noqa: PLC0415
-
-        kind = enum_option(Role, role, "--role")
-        own = district if kind is Role.DISTRICT_AUTHORITY else None
-        actor = make_actor(role, actor_id, own)
-        return work_queue(
-            _workflow(db),
-            actor,
-            as_of=_day(as_of, "--as-of"),
+    result = run(
+        chosen,
+        lambda: work_queue(
+            open_workflow(db, today=today),
+            make_actor(actor_role, actor_id, actor_district),
             round_year=round_year,
-            district=None if own else district,
+            district=district,
             state=state,
             limit=limit,
             cursor=cursor,
-        )
-
-    result = run(chosen, page)
-    if json_flag or output is OutputFormat.JSON:
-        _emit(result.to_dict())
+        ),
+    )
+    if json_mode():
+        emit(result.to_dict())
         return
     zh = chosen == "zh"
     table = Table(title=("待办" if zh else "Work queue") + f" {result.as_of}")
@@ -142,10 +123,10 @@ def inbox(
             entry.case_id,
             entry.base_name,
             entry.district,
-            _text(entry.label, chosen),
+            entry.label.in_(chosen),
             ", ".join(action.value for action in entry.actions),
             due,
-            _text(entry.article, chosen),
+            entry.article.in_(chosen),
         )
     console = data_console()
     console.print(table)
@@ -154,37 +135,43 @@ def inbox(
 
 
 def dashboard_command(
-    round_year: Annotated[int | None, typer.Option("--round", help="年度 / round year.")] = None,
-    district: Annotated[str | None, typer.Option("--district", help="县区 / district.")] = None,
+    round_year: RoundOption = None,
+    district: DistrictFilterOption = None,
     working_days: Annotated[
         int,
         typer.Option(
-            "--working-days", help="未来多少个工作日内到期 / deadlines within N working days."
+            "--working-days",
+            help="未来多少个工作日内到期 / deadlines within N working days.",
+            metavar="N",
         ),
     ] = 10,
-    limit: Annotated[int, typer.Option("--limit", help="最多列出条数 / most items listed.")] = 100,
-    as_of: AsOfOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="每类最多列出条数 / most items listed.", metavar="N")
+    ] = 100,
+    holidays: HolidaysOption = None,
+    today: TodayOption = None,
     db: DbOption = None,
-    json_flag: JsonFlag = False,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """年度及全市概览 / Round and city dashboard: cases by state and district, notices
-    running, deadlines soon, overdue obligations."""
+    """年度及全市概览 / Round and city dashboard: cases by state and district, notices running, deadlines soon, overdue obligations.
+
+    --today is the day it judges by (default: today).
+    """
     chosen = language(lang)
     board = run(
         chosen,
         lambda: dashboard(
-            _workflow(db),
-            as_of=_day(as_of, "--as-of"),
+            open_workflow(db, today=today, holidays=holiday_files(holidays)),
             round_year=round_year,
             district=district,
             working_days=working_days,
             limit=limit,
         ),
     )
-    if json_flag or output is OutputFormat.JSON:
-        _emit(board.to_dict())
+    if json_mode():
+        emit(board.to_dict())
         return
     zh = chosen == "zh"
     console = data_console()
@@ -215,10 +202,10 @@ def dashboard_command(
                 entry.case_id,
                 entry.base_name,
                 entry.district,
-                _text(entry.label, chosen),
+                entry.label.in_(chosen),
                 entry.role.value,
                 entry.due_on.isoformat() if entry.due_on else "—",
-                _text(entry.article, chosen),
+                entry.article.in_(chosen),
             )
         console.print(table)
 
@@ -256,48 +243,54 @@ def _print_case_as_of(report: CaseAsOf, lang: Lang) -> None:
 
 
 def as_of_command(
-    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.")],
+    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.", metavar="CASE_ID")],
     day: Annotated[
-        str | None, typer.Argument(help="日期 YYYY-MM-DD（用 --before 时可省） / the day.")
+        str | None,
+        typer.Argument(
+            help="查看哪一天结束时的历史，YYYY-MM-DD（用 --before 时可省） / the past day, "
+            "YYYY-MM-DD (not with --before).",
+            metavar="DATE",
+            show_default=False,
+        ),
     ] = None,
     before: Annotated[
         str | None,
         typer.Option(
             "--before",
             help="某一步办理时已知的情况，如 certify / what was known when this step was taken.",
+            metavar="TRIGGER",
         ),
     ] = None,
+    holidays: HolidaysOption = None,
     db: DbOption = None,
-    json_flag: JsonFlag = False,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """案件在某日的状况，由历史重建并校验 / A case as it stood on a day, rebuilt from its
-    history and checked against the record (exit 1 when they disagree).
+    """案件在某日的状况，由历史重建并校验 / A case as it stood on a past day, rebuilt from its history and checked against the record.
 
-    With --before certify: what the bureau knew when it certified.
+    Exit 1 when the rebuild and the record disagree. With --before certify: what the bureau
+    knew when it certified.
     """
     chosen = language(lang)
 
     def answer() -> tuple[CaseAsOf, dict[str, Any]]:
-        workflow = _workflow(db)
+        workflow = open_workflow(db, holidays=holiday_files(holidays))
         if before is not None:
             knowledge = known_at(workflow, case_id, enum_option(Trigger, before, "--before"))
             return knowledge.before, knowledge.to_dict()
         if day is None:
-            from .errors import InvalidInputError  # noqa: PLC0415
-
             raise InvalidInputError(
                 Text(zh="缺少日期", en="the day is missing"),
                 hint=Text(zh="kmbase as-of 案件 2025-10-16，或 --before certify",
-                          en="kmbase as-of CASE 2025-10-16, or --before certify"),
+                          en="kmbase as-of CASE_ID 2025-10-16, or --before certify"),
             )  # fmt: skip
         report = case_as_of(workflow, case_id, parse_date(day, "DATE"))
         return report, report.to_dict()
 
     report, data = run(chosen, answer)
-    if json_flag or output is OutputFormat.JSON:
-        _emit(data)
+    if json_mode():
+        emit(data)
     else:
         if before is not None:
             step = data["step"]
@@ -311,23 +304,31 @@ def as_of_command(
 
 
 def round_as_of_command(
-    year: Annotated[int, typer.Argument(help="年度 / round year.")],
-    day: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD / the day.")],
-    district: Annotated[str | None, typer.Option("--district", help="县区 / district.")] = None,
+    year: Annotated[int, typer.Argument(help="年度 / round year.", metavar="YEAR")],
+    day: Annotated[
+        str,
+        typer.Argument(help="查看哪一天，YYYY-MM-DD / the past day, YYYY-MM-DD.", metavar="DATE"),
+    ],
+    district: DistrictFilterOption = None,
+    holidays: HolidaysOption = None,
     db: DbOption = None,
-    json_flag: JsonFlag = False,
     output: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """某日的年度案件表 / The round's table as it stood on a day (exit 1 when a case's
-    rebuild disagrees with its record)."""
+    """某日的年度案件表 / The round's table as it stood on a past day (exit 1 when a case's rebuild disagrees with its record)."""
     chosen = language(lang)
     table_data = run(
         chosen,
-        lambda: round_as_of(_workflow(db), year, parse_date(day, "DATE"), district=district),
+        lambda: round_as_of(
+            open_workflow(db, holidays=holiday_files(holidays)),
+            year,
+            parse_date(day, "DATE"),
+            district=district,
+        ),
     )
-    if json_flag or output is OutputFormat.JSON:
-        _emit(table_data.to_dict())
+    if json_mode():
+        emit(table_data.to_dict())
     else:
         table = Table(title=f"{year} @ {table_data.as_of}")
         for header in ("case", "base", "district", "state", "v", "last step"):
@@ -357,36 +358,35 @@ def rebuild_command(
             "they disagree.",
         ),
     ] = False,
+    holidays: HolidaysOption = None,
     db: DbOption = None,
-    json_flag: JsonFlag = False,
+    as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """根据案件重建待办队列 / Rebuild the work queue from the cases (after an upgrade), or
-    with --check compare it with them."""
+    """根据案件重建待办队列 / Rebuild the work queue from the cases (after an upgrade), or with --check compare it with them."""
     chosen = language(lang)
+    zh = chosen == "zh"
     if check:
-        found = run(chosen, lambda: check_work_queue(_workflow(db)))
-        if json_flag:
-            _emit(found.to_dict())
+        found = run(chosen, lambda: check_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
+        if json_mode():
+            emit(found.to_dict())
         else:
             console = data_console()
             for case_id, finding in found.findings:
                 console.print(f"{case_id}: {finding.in_(chosen)}")
             if found.stale:
-                console.print(
-                    "待办队列待重建" if chosen == "zh" else "the work queue awaits a rebuild"
-                )
+                console.print("待办队列待重建" if zh else "the work queue awaits a rebuild")
             console.print(
-                (f"{found.cases} 件案件，" if chosen == "zh" else f"{found.cases} cases, ")
-                + (("一致" if chosen == "zh" else "in agreement") if found.ok else ("不符" if chosen == "zh" else "DISAGREEMENT"))
+                (f"{found.cases} 件案件，" if zh else f"{found.cases} cases, ")
+                + (("一致" if zh else "in agreement") if found.ok else ("不符" if zh else "DISAGREEMENT"))
             )  # fmt: skip
         raise typer.Exit(0 if found.ok else 1)
-    report = run(chosen, lambda: rebuild_work_queue(_workflow(db)))
-    if json_flag:
-        _emit(report.to_dict())
+    report = run(chosen, lambda: rebuild_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
+    if json_mode():
+        emit(report.to_dict())
     else:
         typer.echo(
             f"{report.cases} 件案件，重建 {report.replaced} 件"
-            if chosen == "zh"
+            if zh
             else f"{report.cases} cases, {report.replaced} rebuilt"
         )
