@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
+from kmbase_workflow._i18n import Text
 from kmbase_workflow.actors import Actor
+from kmbase_workflow.errors import SchemaVersionError
 from kmbase_workflow.queues import work_queue
 from kmbase_workflow.serialization import unstructure
+from kmbase_workflow.service import status_of
 from lifecycle_helpers import (
     AWAY,
     BUREAU,
@@ -270,3 +273,26 @@ def test_a_work_queue_to_rebuild_is_503_not_retryable(
         assert error["retryable"] is False
         assert "rebuild-work-queue" in error["hint"]["en"]
         assert "Retry-After" not in response.headers
+    # a database newer than the library is the same kind of 503
+    newer = SchemaVersionError(Text(zh="数据库版本较新", en="the database is newer"))
+    assert (status_of(newer), newer.retryable) == (503, False)
+
+
+def test_the_how_to_s_inbox_example_is_a_queue_page_of_the_document() -> None:
+    import json
+    import re
+
+    import jsonschema
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    document = json.loads((docs / "reference" / "openapi.json").read_text(encoding="utf-8"))
+    page = (docs / "how-to" / "service.md").read_text(encoding="utf-8")
+    section = page.split("## The morning inbox", 1)[1]
+    match = re.search(r"```json\n(.*?)```", section, re.DOTALL)
+    assert match is not None
+    example = json.loads(match.group(1))
+    queue_page = {"$ref": "#/components/schemas/QueuePage", "components": document["components"]}
+    jsonschema.validate(example, queue_page)
+    assert document["paths"]["/inbox"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/QueuePage"}
