@@ -101,7 +101,9 @@ def test_a_district_s_inbox_lists_its_declarations_to_review_only(svc: Service) 
     # the actor is the token's: a district filter for another district is refused, not obeyed
     _error(svc.as_("district").inbox(params={"district": AWAY}), 403, "ServiceError")
     assert ok(svc.as_("district").inbox(params={"district": HOME}))["entries"] == home["entries"]
-    # the operator awaits nothing yet; the bureau sees both districts' cases nowhere (not its turn)
+    claimed = {"role": "city_bureau", "actor": "city_bureau", "id": "x", "operator_id": "y"}
+    assert ok(svc.as_("district").inbox(params=claimed)) == home
+    # the operator and the bureau await nothing yet (the district's review comes first)
     assert ok(svc.client.inbox())["entries"] == []
     assert ok(svc.as_("city_bureau").inbox())["entries"] == []
     # the answer is the library's
