@@ -72,6 +72,15 @@ def ok(response: object, status: int = 200) -> dict[str, object]:
 
 def walk_to_certification(svc: Service, case_id: str = "c1") -> None:
     """Open the round, declare, recommend, review, inspect, publicize, certify: over HTTP."""
+    walk_to_notice(svc, case_id)
+    svc.clock.set(CERTIFIED_ON)
+    bureau = svc.as_("city_bureau")
+    ok(bureau.fire_certify(case_id=case_id, json={"payload": unstructure(DECISION)}))
+
+
+def walk_to_notice(svc: Service, case_id: str = "c1") -> None:
+    """Open the round, declare, recommend, review, inspect, publicize (on PUBLISHED_ON): over
+    HTTP."""
     bureau, district, expert = svc.as_("city_bureau"), svc.as_("district"), svc.as_("expert")
     ok(
         bureau.open_round(json={"year": 2025, "opens_on": "2025-06-01", "closes_on": "2025-07-31"}),
@@ -85,8 +94,6 @@ def walk_to_certification(svc: Service, case_id: str = "c1") -> None:
     ok(bureau.fire_pass_inspection(case_id=case_id, json={"payload": {"opinion": "现场核查属实"}}))
     svc.clock.set(PUBLISHED_ON)
     ok(bureau.fire_publicize(case_id=case_id, json={}))
-    svc.clock.set(CERTIFIED_ON)
-    ok(bureau.fire_certify(case_id=case_id, json={"payload": unstructure(DECISION)}))
 
 
 def sse_events(text: str) -> list[dict[str, object]]:

@@ -4,6 +4,7 @@ languages, never a 500 nor a traceback."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import urllib.parse
@@ -44,6 +45,10 @@ raw_bodies = st.one_of(
     st.sampled_from(
         ["", "{", "[" * 5000 + "]" * 5000, '{"a": 1e999}', '{"n": ' + "9" * 5000 + "}", "\ud800"]
     ),
+)
+# a cursor is URL-safe base64 of JSON: fuzz both its text and the JSON inside it
+cursors = json_values.map(
+    lambda value: base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 )
 triggers = st.sampled_from([t.value for t in Trigger]) | st.text(max_size=20)
 identifiers = st.text(max_size=40)
@@ -121,6 +126,8 @@ def test_every_trigger_takes_any_body(
             "/deadlines/change-filing",
             "/cases",
             "/events",
+            "/inbox",
+            "/dashboard",
         ]
     ),
     params=st.dictionaries(
@@ -139,9 +146,15 @@ def test_every_trigger_takes_any_body(
                 "offset",
                 "after",
                 "follow",
+                "as_of",
+                "district",
+                "cursor",
+                "working_days",
             ]
         ),
         st.text(max_size=12)
+        | st.sampled_from(["五华区", "呈贡区", "五华 区"])
+        | cursors
         | st.integers(min_value=-(2**70), max_value=2**70).map(str)
         | st.dates().map(dt.date.isoformat),
         max_size=4,
@@ -168,3 +181,53 @@ def test_any_authorization_header_is_401_or_known(
     response = http.get(path, headers={"Authorization": f"Bearer {header}"})
     _check(response)
     assert response.status_code == 401
+
+
+@FUZZ
+@given(
+    who=st.sampled_from(sorted(ACTORS)),
+    params=st.dictionaries(
+        st.sampled_from(["cursor", "as_of", "state", "district", "round_year", "limit"]),
+        st.text(max_size=12) | cursors | st.dates().map(dt.date.isoformat),
+        max_size=3,
+    ),
+)
+def test_every_actor_s_inbox_and_dashboard_take_any_query(
+    client: tuple[TestClient, dict[str, str]], who: str, params: dict[str, str]
+) -> None:
+    http, tokens = client
+    headers = {"Authorization": f"Bearer {tokens[who]}"}
+    for route in ("/inbox", "/dashboard"):
+        _check(http.get(route, params=params, headers=headers))
+
+
+@FUZZ
+@given(
+    who=st.sampled_from(sorted(ACTORS)),
+    case_id=st.sampled_from(["c1", "nope"]) | identifiers,
+    day=st.dates().map(dt.date.isoformat)
+    | st.datetimes(timezones=st.none() | st.timezones()).map(dt.datetime.isoformat)
+    | st.text(max_size=30),
+    trigger=triggers,
+    year=st.integers(min_value=-(2**40), max_value=2**40),
+    district=st.none() | st.text(max_size=12) | st.sampled_from(["五华区", "呈贡区"]),
+)
+def test_history_as_data_takes_any_path(
+    client: tuple[TestClient, dict[str, str]],
+    *,
+    who: str,
+    case_id: str,
+    day: str,
+    trigger: str,
+    year: int,
+    district: str | None,
+) -> None:
+    http, tokens = client
+    headers = {"Authorization": f"Bearer {tokens[who]}"}
+    case, when = urllib.parse.quote(case_id, safe=""), urllib.parse.quote(day, safe="")
+    params = {} if district is None else {"district": district}
+    _check(http.get(f"/cases/{case}/as-of/{when}", headers=headers))
+    _check(
+        http.get(f"/cases/{case}/known-at/{urllib.parse.quote(trigger, safe='')}", headers=headers)
+    )
+    _check(http.get(f"/rounds/{year}/as-of/{when}", params=params, headers=headers))

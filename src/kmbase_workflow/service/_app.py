@@ -47,6 +47,8 @@ from ..stores.tokens import token_store
 from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
 from ._errors import RETRY_AFTER_SECONDS, ServiceError, error_body, status_of
+from ._queues import QUEUE_SCHEMAS
+from ._queues import router as queues_router
 from ._routing import (
     ERRORS,
     ActorParam,
@@ -696,7 +698,7 @@ def _add_trigger_routes(app_router: APIRouter) -> None:
 
 _add_trigger_routes(router)
 
-ROUTERS: list[APIRouter] = [router]
+ROUTERS: list[APIRouter] = [router, queues_router]
 """The routers `create_app` includes: a new group of routes adds its own here."""
 
 
@@ -706,7 +708,9 @@ ROUTERS: list[APIRouter] = [router]
 def _library_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, KmbaseError)
     status = status_of(error)
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    headers = (
+        {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 and error.retryable else None
+    )
     if status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="kmbase"'}
     return JSONResponse(error_body(error), status_code=status, headers=headers)
@@ -854,6 +858,7 @@ def component_schemas() -> dict[str, Any]:
             },
         },
     }
+    schemas.update(QUEUE_SCHEMAS)
     schemas["CaseSummary"] = {
         "title": "CaseSummary",
         "type": "object",

@@ -16,6 +16,7 @@ from ..errors import (
     PolicyFormatError,
     PolicyNotFoundError,
     StoreBusyError,
+    StoreError,
     StoreUnavailableError,
     TransitionRefusedError,
 )
@@ -44,6 +45,9 @@ STATUSES: tuple[tuple[type[KmbaseError], int], ...] = (
     (ConcurrencyConflictError, 409),
     (StoreBusyError, 503),
     (StoreUnavailableError, 503),
+    # the store cannot serve until an operator acts (a work queue to rebuild, a database
+    # newer than the library): unavailable, but not retryable (no Retry-After)
+    (StoreError, 503),
 )
 """Each kind of library error and its HTTP status, first match wins (any other: 500)."""
 

@@ -76,7 +76,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     ),
     422: error_response("Bad input (InvalidInputError, ApplicationFormatError …)"),
     413: error_response("The request body is too large"),
-    503: error_response("The store is busy or unreachable: retry after Retry-After seconds"),
+    503: error_response(
+        "The store is busy or unreachable (retry after Retry-After seconds), or cannot serve "
+        "until an operator acts (a work queue to rebuild: retryable false)"
+    ),
 }
 """The error responses every route documents (each an ``ErrorResponse``)."""
 
