@@ -25,6 +25,8 @@ from typing import Any
 
 import attrs
 
+from ..case import DeferredApplication
+from ..records import Application
 from ..serialization import MAX_INTEGER
 
 __all__ = ["SchemaBuilder"]
@@ -72,8 +74,14 @@ class SchemaBuilder:
         args = typing.get_args(annotation)
         if annotation is Any or annotation is object:
             return {}
+        if annotation is DeferredApplication:
+            # A store's deferred application travels as the application it stands for.
+            return self.of(Application)
         if origin in (typing.Union, types.UnionType):
-            options = [self.of(arg) for arg in args if arg is not type(None)]
+            options: list[Schema] = []
+            for arg in args:
+                if arg is not type(None) and (option := self.of(arg)) not in options:
+                    options.append(option)
             schema = options[0] if len(options) == 1 else {"anyOf": options}
             if type(None) in args:
                 return {"anyOf": [schema, {"type": "null"}]}
@@ -127,15 +135,17 @@ class SchemaBuilder:
             if not field.init:
                 continue
             schema = self.of(hints[field.name])
-            if field.name in docs:
+            # A private attribute travels under its alias, without its internal note.
+            key = field.alias or field.name
+            if field.name in docs and not field.name.startswith("_"):
                 schema = (
                     {"allOf": [schema], "description": docs[field.name]}
                     if "$ref" in schema
                     else {**schema, "description": docs[field.name]}
                 )
-            properties[field.name] = schema
+            properties[key] = schema
             if field.default is attrs.NOTHING:
-                required.append(field.name)
+                required.append(key)
         record: Schema = {
             "title": cls.__name__,
             "description": _summary(cls),
