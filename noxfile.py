@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the library and its typed usage file."""
-    _install(session, "typecheck", extras="postgres")
+    _install(session, "typecheck", extras="postgres,service,metrics,rabbitmq,nats,redis")
     session.run("mypy", "src", "tests/typing_usage.py", "tools/dev.py")
 
 
