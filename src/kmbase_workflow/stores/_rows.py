@@ -30,11 +30,13 @@ if TYPE_CHECKING:
 __all__ = [
     "INDEXED_TEXT_LIMIT",
     "SUMMARY_COLUMNS",
+    "ChangeData",
     "application_data",
     "application_plain",
     "case_columns",
     "case_data_without_application",
     "case_from_json",
+    "change_data",
     "check_text",
     "dumps",
     "event_data",
@@ -236,11 +238,12 @@ def _operator_text(case: Case) -> str:
     return dumps(converter.unstructure(case.operator, Operator))
 
 
-def case_columns(case: Case) -> dict[str, Any]:
+def case_columns(case: Case, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The columns of a case row (``data``, plain data, leaves the application out: the
     declared one is written once to its own table; an amended one, after a resubmission,
-    travels in ``data``)."""
-    data = case_data_without_application(case)
+    travels in ``data``). ``data``: the case as `case_data_without_application` made it, if
+    the caller has it (it is copied, never changed)."""
+    data = dict(data) if data is not None else case_data_without_application(case)
     if case.amended_on is not None:
         data["application"] = application_plain(case)
     operator = _operator_text(case)
@@ -301,9 +304,10 @@ def case_from_json(
     return converter.structure(case_data, Case)
 
 
-def history_columns(entry: HistoryEntry) -> dict[str, Any]:
-    """The columns of a history row (``data`` is plain data)."""
-    data = converter.unstructure(entry)
+def history_columns(entry: HistoryEntry, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The columns of a history row (``data`` is plain data: ``converter.unstructure`` of
+    the entry, unless the caller has it already)."""
+    data = converter.unstructure(entry) if data is None else data
     return {
         "case_id": entry.case_id,
         "sequence": entry.sequence,
@@ -327,6 +331,49 @@ def event_data(event: Event) -> dict[str, Any]:
     data: dict[str, Any] = converter.unstructure(event)
     data["type"] = event.type
     return data
+
+
+@attrs.frozen(eq=False)
+class ChangeData:
+    """A change's records as plain data, unstructured once per step (`change_data`): the
+    history entry's digests and a store's rows are computed from the same dicts, which
+    nobody changes. It belongs to the very records it was made from (``case``, ``history``,
+    ``events``, compared by identity): a change rebuilt with other records is unstructured
+    afresh."""
+
+    case: Case
+    history: HistoryEntry
+    events: tuple[Event, ...]
+    case_data: Mapping[str, Any]
+    """`case_data_without_application` of ``case``."""
+    history_data: Mapping[str, Any]
+    """``converter.unstructure`` of ``history``."""
+    event_data: tuple[Mapping[str, Any], ...]
+    """`event_data` of each event."""
+
+    def describes(self, change: Change) -> bool:
+        """Whether this is the plain form of ``change``'s very records."""
+        return (
+            self.case is change.case
+            and self.history is change.history
+            and self.events is change.events
+        )
+
+
+def change_data(change: Change) -> ChangeData:
+    """``change``'s records as plain data: the form its step made (``change.data``) when it
+    still describes them, else unstructured now. The one place a change is unstructured."""
+    known = change.data
+    if known is not None and known.describes(change):
+        return known
+    return ChangeData(
+        change.case,
+        change.history,
+        change.events,
+        case_data_without_application(change.case),
+        converter.unstructure(change.history),
+        tuple(event_data(event) for event in change.events),
+    )
 
 
 def event_from_json(data: str | dict[str, Any]) -> Event:
