@@ -168,8 +168,9 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
     field: every store calls this, so all of them accept and refuse the same changes.
 
     ``encoded``: the change's JSON texts as the store will write them (by `dumps`), when it
-    has them: one search over them then replaces the walk over the records, which only a
-    hit pays for (it names the field)."""
+    has them; else they are encoded here from the change's plain form (`change_data`). One
+    search over them replaces the walk over the records, which only a hit pays for (it
+    names the field)."""
     case = change.case
     check_text("case.id", case.id, indexed=True)
     check_text("case.base_id", case.base_id, indexed=True)
@@ -178,6 +179,8 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
         check_text("idempotency_key", change.idempotency_key, indexed=True)
     for index, event in enumerate(change.events):
         check_text(f"events[{index}].id", event.id, indexed=True)
+    if encoded is None:
+        encoded = _encoded(change)
     # One search over every string at once; only a hit pays for the walk that names the field.
     if encoded is not None and not any(_suspect_json(text) for text in encoded):
         return
@@ -196,6 +199,20 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
     for path, value in parts:
         for field, text in _strings(value, path):
             check_text(field, text)
+
+
+def _encoded(change: Change) -> list[str] | None:
+    """The JSON texts of a change's records (the application only with a new case), from
+    its plain form; ``None`` if some value has no JSON form (the walk then checks it)."""
+    plain = change_data(change)
+    try:
+        texts = [dumps(plain.case_data), dumps(plain.history_data)]
+        texts.extend(dumps(data) for data in plain.event_data)
+        if change.expected_version == 0:
+            texts.append(dumps(application_plain(change.case)))
+    except (TypeError, ValueError):
+        return None
+    return texts
 
 
 # Built once; the data are plain trees (no cycles to check), as the converter produces them.
