@@ -59,3 +59,29 @@ def test_fixed_clock_rejects_non_dates() -> None:
     with pytest.raises(InvalidInputError) as info:
         FixedClock("2025-01-01")  # type: ignore[arg-type]
     assert "date" in info.value.describe("en")
+
+
+class _ClockInOtherZones:
+    """A host's clock that answers in whatever zone it likes (the protocol asks for
+    Asia/Shanghai; ``today`` must not trust it)."""
+
+    def __init__(self, now: pendulum.DateTime) -> None:
+        self._now = now
+
+    def now(self) -> pendulum.DateTime:
+        return self._now
+
+
+@pytest.mark.parametrize(
+    ("now", "day"),
+    [
+        (pendulum.datetime(2025, 6, 19, 20, 0, tz="UTC"), dt.date(2025, 6, 20)),
+        (pendulum.datetime(2025, 6, 20, 7, 59, tz="Asia/Tokyo"), dt.date(2025, 6, 20)),
+        (pendulum.datetime(2025, 6, 20, 0, 30, tz="Asia/Shanghai"), dt.date(2025, 6, 20)),
+        (pendulum.datetime(2025, 6, 19, 23, 30, tz="Asia/Shanghai"), dt.date(2025, 6, 19)),
+    ],
+)
+def test_today_is_the_shanghai_day_whatever_zone_a_clock_answers_in(
+    now: pendulum.DateTime, day: dt.date
+) -> None:
+    assert today(_ClockInOtherZones(now)) == day

@@ -36,6 +36,7 @@ from kmbase_workflow.policy._model import (
     ValidityStart,
     WorkingDayPeriod,
 )
+from test_calendar import NOTICE_2026
 
 D = dt.date
 
@@ -277,3 +278,17 @@ def test_notice_lasts_exactly_ten_working_days(cal: WorkingDayCalendar, day: D) 
     filing = change_filing_deadline(day, PERIODS, calendar=cal)
     assert cal.count_working_days(day, filing.due) == 10
     assert filing.due >= notice.due
+
+
+def test_a_loaded_notice_changes_a_deadline_computed_before() -> None:
+    """Deadlines are kept per calendar revision: loading a notice is seen at once."""
+    cal = WorkingDayCalendar(official_through=2025, allow_provisional=True)
+    published = D(2026, 9, 28)
+    guessed = notice_deadline(published, PERIODS, calendar=cal)
+    assert guessed.provisional
+    assert notice_deadline(published, PERIODS, calendar=cal) is guessed  # computed once
+    cal.load_notice(NOTICE_2026)
+    official = notice_deadline(published, PERIODS, calendar=cal)
+    assert not official.provisional
+    assert official.due == D(2026, 10, 15)  # 国庆节 1–7 Oct off, Sat 10 Oct a working day
+    assert official.explanation != guessed.explanation

@@ -95,15 +95,21 @@ def _case_data_digest(case_data: Mapping[str, Any], format: int) -> str:
     )
 
 
-def case_digest(case: Case, format: int = HISTORY_FORMAT) -> str:
+def case_digest(
+    case: Case, format: int = HISTORY_FORMAT, *, data: Mapping[str, Any] | None = None
+) -> str:
     """SHA-256 of the case in canonical JSON without its application (bound once, by the
-    declaration's ``application_hash``): what a history entry's ``case_hash`` holds."""
-    return _case_data_digest(case_data_without_application(case), format)
+    declaration's ``application_hash``): what a history entry's ``case_hash`` holds.
+    ``data``: the case as ``case_data_without_application`` made it, if the caller has it."""
+    return _case_data_digest(case_data_without_application(case) if data is None else data, format)
 
 
-def event_digest(event: Event, format: int = HISTORY_FORMAT) -> str:
-    """SHA-256 of an event as the outbox stores it (with its ``type``)."""
-    return _data_digest(event_data(event), format)
+def event_digest(
+    event: Event, format: int = HISTORY_FORMAT, *, data: Mapping[str, Any] | None = None
+) -> str:
+    """SHA-256 of an event as the outbox stores it (with its ``type``). ``data``: the
+    event as ``event_data`` made it, if the caller has it."""
+    return _data_digest(event_data(event) if data is None else data, format)
 
 
 # -- what a store shows the audit -----------------------------------------------------------------

@@ -480,14 +480,22 @@ class WorkingDayCalendar:
         for year in range(self._first_year, min(through, self._last_year) + 1):
             self._official_years[year - self._first_year] = True
         self._notices: dict[int, HolidayNotice] = {}
+        self._revision = 0
         self._rebuild()
         for notice in notices:
             self.load_notice(notice)
 
     # -- index ------------------------------------------------------------------------
 
+    @property
+    def revision(self) -> int:
+        """A number that changes whenever this calendar's days do (a notice loaded): what a
+        cache of dates computed with it keys on."""
+        return self._revision
+
     def _rebuild(self) -> None:
         """Recompute the running counts and lists from the per-day flags."""
+        self._revision += 1
         work = np.frombuffer(bytes(self._work), dtype=np.uint8).astype(bool)
         cum = np.cumsum(work, dtype=np.int64)
         official_day = np.repeat(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import calendar as _gregorian
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable
 
 import attrs
@@ -165,6 +166,27 @@ def working_day_deadline(
     """
     start = _check_date(start, "start")
     cal, allow = _resolve(calendar, allow_provisional)
+    return _working_day_deadline(kind, start, period, cal=cal, revision=cal.revision, allow=allow)
+
+
+_DEADLINE_CACHE_SIZE = 4096
+"""Deadlines kept by `_working_day_deadline`: a bulk step computes the same few (one start
+day, one period) for thousands of cases."""
+
+
+@functools.lru_cache(maxsize=_DEADLINE_CACHE_SIZE)
+def _working_day_deadline(
+    kind: DeadlineKind,
+    start: dt.date,
+    period: WorkingDayPeriod,
+    *,
+    cal: WorkingDayCalendar,
+    revision: int,
+    allow: bool,
+) -> Deadline:
+    """`working_day_deadline` once per key: a `Deadline` is immutable, and ``revision``
+    (`WorkingDayCalendar.revision`) changes when a loaded notice changes the calendar's days."""
+    del revision  # only part of the key
     n = period.working_days
     if n < 1:
         raise InvalidInputError(

@@ -154,10 +154,13 @@ class HistoryEntry:
 
     def canonical(self) -> str:
         """The text ``hash`` is the SHA-256 of: this entry's fields in its ``format``."""
+        return self._canonical_of(converter.unstructure(self))
+
+    def _canonical_of(self, data: Mapping[str, Any]) -> str:
+        """The canonical text of this entry's unstructured ``data`` in its ``format``."""
         fields = _FORMAT_FIELDS.get(self.format)
         if fields is None:
             raise ValueError(f"unknown history format {self.format}")
-        data = converter.unstructure(self)
         hashed = {name: data[name] for name in fields}
         if self.format == 1:
             # Format 1 knew an actor by its name alone: that name is now the actor's id.
@@ -171,8 +174,16 @@ class HistoryEntry:
 
     def sealed(self, previous_hash: str) -> HistoryEntry:
         """This entry chained to ``previous_hash``, with its own hash filled in."""
-        chained = attrs.evolve(self, previous_hash=previous_hash, hash="")
-        return attrs.evolve(chained, hash=chained.content_hash())
+        return self.sealed_with_data(previous_hash)[0]
+
+    def sealed_with_data(self, previous_hash: str) -> tuple[HistoryEntry, dict[str, Any]]:
+        """`sealed`, and the sealed entry as plain data (``converter.unstructure`` of it):
+        unstructured once, for its hash and for the row a store writes."""
+        data: dict[str, Any] = converter.unstructure(self)
+        data["previous_hash"] = previous_hash
+        digest = sha256(self._canonical_of(data))  # ``hash`` is not among the hashed fields
+        data["hash"] = digest
+        return attrs.evolve(self, previous_hash=previous_hash, hash=digest), data
 
 
 _structure_actor = converter.get_structure_hook(Actor)

@@ -95,6 +95,7 @@ from .queues import work_items_for
 from .records import Application, Operator
 from .serialization import unstructure
 from .stores import CaseQuery, CaseStore, Change, open_store
+from .stores._rows import ChangeData, case_data_without_application, event_data
 
 __all__ = ["Outcome", "SweepReport", "Workflow"]
 
@@ -484,7 +485,10 @@ class Workflow:
         previous = None
         if before is not None:
             previous = previous_hash or self.store.last_hash(after.id)
-        entry = HistoryEntry(
+        # unstructured once: the digests below and the store's rows are made from the same data
+        case_data = case_data_without_application(after)
+        events_data = tuple(event_data(event) for event in events)
+        entry, entry_data = HistoryEntry(
             case_id=after.id,
             sequence=after.version,
             action=ctx.trigger.value,
@@ -496,16 +500,19 @@ class Workflow:
             evidence=tuple(evidence),
             payload=recorded,
             event_ids=tuple(event.id for event in events),
-            case_hash=case_digest(after),
+            case_hash=case_digest(after, data=case_data),
             # the application is bound when it is declared, and again when it is amended
             application_hash=(
                 application_digest(after.application)
                 if before is None or ctx.trigger is Trigger.RESUBMIT
                 else ""
             ),
-            event_digests=tuple(event_digest(event) for event in events),
+            event_digests=tuple(
+                event_digest(event, data=data)
+                for event, data in zip(events, events_data, strict=True)
+            ),
             entered_at=self._entered_at(),
-        ).sealed(previous or GENESIS_HASH)
+        ).sealed_with_data(previous or GENESIS_HASH)
         return Change(
             case=after,
             expected_version=before.version if before is not None else 0,
@@ -513,6 +520,7 @@ class Workflow:
             events=events,
             idempotency_key=idempotency_key,
             work_items=work_items_for(after, policy=ctx.policy, calendar=self.calendar),
+            data=ChangeData(after, entry, events, case_data, entry_data, events_data),
         )
 
     def commit(self, changes: Sequence[Change]) -> tuple[DeliveryFailure, ...]:

@@ -28,6 +28,7 @@ import attrs
 from ..case import Case, DeclarationRound, State
 from ..events import Event
 from ..history import HistoryEntry
+from ._rows import ChangeData
 from ._work_queue import WorkItem
 
 __all__ = ["CaseQuery", "CaseStore", "Change", "CommandResult", "OutboxRecord"]
@@ -46,6 +47,10 @@ class Change:
     work_items: tuple[WorkItem, ...] | None = None
     """The case's pending obligations after the step (the work-queue projection, written in
     the same transaction); ``None``: not derived, and the projection is marked stale."""
+    data: ChangeData | None = attrs.field(default=None, eq=False, repr=False)
+    """The records above as plain data, made once by the step that built them (its digests
+    were computed from it) and reused for the rows; used only while it describes these very
+    records (`kmbase_workflow.stores._rows.change_data`)."""
 
 
 @attrs.frozen

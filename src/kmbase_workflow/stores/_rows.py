@@ -30,11 +30,13 @@ if TYPE_CHECKING:
 __all__ = [
     "INDEXED_TEXT_LIMIT",
     "SUMMARY_COLUMNS",
+    "ChangeData",
     "application_data",
     "application_plain",
     "case_columns",
     "case_data_without_application",
     "case_from_json",
+    "change_data",
     "check_text",
     "dumps",
     "event_data",
@@ -166,8 +168,9 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
     field: every store calls this, so all of them accept and refuse the same changes.
 
     ``encoded``: the change's JSON texts as the store will write them (by `dumps`), when it
-    has them: one search over them then replaces the walk over the records, which only a
-    hit pays for (it names the field)."""
+    has them; else they are encoded here from the change's plain form (`change_data`). One
+    search over them replaces the walk over the records, which only a hit pays for (it
+    names the field)."""
     case = change.case
     check_text("case.id", case.id, indexed=True)
     check_text("case.base_id", case.base_id, indexed=True)
@@ -176,6 +179,8 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
         check_text("idempotency_key", change.idempotency_key, indexed=True)
     for index, event in enumerate(change.events):
         check_text(f"events[{index}].id", event.id, indexed=True)
+    if encoded is None:
+        encoded = _encoded(change)
     # One search over every string at once; only a hit pays for the walk that names the field.
     if encoded is not None and not any(_suspect_json(text) for text in encoded):
         return
@@ -194,6 +199,22 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
     for path, value in parts:
         for field, text in _strings(value, path):
             check_text(field, text)
+
+
+def _encoded(change: Change) -> list[str] | None:
+    """The JSON texts of a change's records (the application only with a new case), from
+    its plain form; ``None`` if some value has no JSON form (the walk then checks it)."""
+    plain = change_data(change)
+    try:
+        texts = [dumps(plain.case_data), dumps(plain.history_data)]
+        texts.extend(dumps(data) for data in plain.event_data)
+        if change.expected_version == 0:
+            # a new case's application: its strings, escaped as JSON escapes them (walking
+            # the record is faster than unstructuring it)
+            texts.append(dumps(_all_strings([change.case._application])))
+    except (TypeError, ValueError):
+        return None
+    return texts
 
 
 # Built once; the data are plain trees (no cycles to check), as the converter produces them.
@@ -236,11 +257,12 @@ def _operator_text(case: Case) -> str:
     return dumps(converter.unstructure(case.operator, Operator))
 
 
-def case_columns(case: Case) -> dict[str, Any]:
+def case_columns(case: Case, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The columns of a case row (``data``, plain data, leaves the application out: the
     declared one is written once to its own table; an amended one, after a resubmission,
-    travels in ``data``)."""
-    data = case_data_without_application(case)
+    travels in ``data``). ``data``: the case as `case_data_without_application` made it, if
+    the caller has it (it is copied, never changed)."""
+    data = dict(data) if data is not None else case_data_without_application(case)
     if case.amended_on is not None:
         data["application"] = application_plain(case)
     operator = _operator_text(case)
@@ -301,9 +323,10 @@ def case_from_json(
     return converter.structure(case_data, Case)
 
 
-def history_columns(entry: HistoryEntry) -> dict[str, Any]:
-    """The columns of a history row (``data`` is plain data)."""
-    data = converter.unstructure(entry)
+def history_columns(entry: HistoryEntry, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The columns of a history row (``data`` is plain data: ``converter.unstructure`` of
+    the entry, unless the caller has it already)."""
+    data = converter.unstructure(entry) if data is None else data
     return {
         "case_id": entry.case_id,
         "sequence": entry.sequence,
@@ -327,6 +350,49 @@ def event_data(event: Event) -> dict[str, Any]:
     data: dict[str, Any] = converter.unstructure(event)
     data["type"] = event.type
     return data
+
+
+@attrs.frozen(eq=False)
+class ChangeData:
+    """A change's records as plain data, unstructured once per step (`change_data`): the
+    history entry's digests and a store's rows are computed from the same dicts, which
+    nobody changes. It belongs to the very records it was made from (``case``, ``history``,
+    ``events``, compared by identity): a change rebuilt with other records is unstructured
+    afresh."""
+
+    case: Case
+    history: HistoryEntry
+    events: tuple[Event, ...]
+    case_data: Mapping[str, Any]
+    """`case_data_without_application` of ``case``."""
+    history_data: Mapping[str, Any]
+    """``converter.unstructure`` of ``history``."""
+    event_data: tuple[Mapping[str, Any], ...]
+    """`event_data` of each event."""
+
+    def describes(self, change: Change) -> bool:
+        """Whether this is the plain form of ``change``'s very records."""
+        return (
+            self.case is change.case
+            and self.history is change.history
+            and self.events is change.events
+        )
+
+
+def change_data(change: Change) -> ChangeData:
+    """``change``'s records as plain data: the form its step made (``change.data``) when it
+    still describes them, else unstructured now. The one place a change is unstructured."""
+    known = change.data
+    if known is not None and known.describes(change):
+        return known
+    return ChangeData(
+        change.case,
+        change.history,
+        change.events,
+        case_data_without_application(change.case),
+        converter.unstructure(change.history),
+        tuple(event_data(event) for event in change.events),
+    )
 
 
 def event_from_json(data: str | dict[str, Any]) -> Event:

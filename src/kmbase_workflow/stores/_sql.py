@@ -29,9 +29,9 @@ from ._rows import (
     application_data,
     case_columns,
     case_from_json,
+    change_data,
     check_text,
     dumps,
-    event_data,
     event_from_json,
     history_columns,
     history_from_row,
@@ -111,7 +111,8 @@ class Batch:
         batch = cls([], [], [], [], [], [])
         for change in changes:
             case = change.case
-            columns = case_columns(case)
+            plain = change_data(change)
+            columns = case_columns(case, plain.case_data)
             columns["data"] = dumps(columns["data"])
             texts = [columns["data"]]
             if change.expected_version == 0:
@@ -121,7 +122,7 @@ class Batch:
                 batch.applications.append({"case_id": case.id, "data": application})
             else:
                 batch.updates.append({**columns, "expected": change.expected_version})
-            history = history_columns(change.history)
+            history = history_columns(change.history, plain.history_data)
             history["data"] = dumps(history["data"])
             texts.append(history["data"])
             batch.history.append(history)
@@ -131,9 +132,9 @@ class Batch:
                     "type": e.type,
                     "case_id": e.case_id,
                     "occurred_at": e.occurred_at.isoformat(),
-                    "data": dumps(event_data(e)),
+                    "data": dumps(data),
                 }
-                for e in change.events
+                for e, data in zip(change.events, plain.event_data, strict=True)
             ]
             texts.extend(event["data"] for event in events)
             refuse_unstorable(change, texts)
