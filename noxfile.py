@@ -30,7 +30,9 @@ def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite (including the executable examples in docs/)."""
     _install(session, "tests", extras="postgres,notebook,excel,metrics")
-    session.run("pytest", *session.posargs)
+    # One worker per core: the suite talks to real servers and waits on them as often as it
+    # computes. Each PostgreSQL test has its own schema, each file store its own folder.
+    session.run("pytest", "--numprocesses=auto", *session.posargs)
 
 
 @nox.session
