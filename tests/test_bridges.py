@@ -362,3 +362,21 @@ def test_relay_command_refuses_a_missing_database(tmp_path: Path) -> None:
         app, ["relay", "--to", "amqp://127.0.0.1/", "--db", f"sqlite:///{tmp_path}/none.db"]
     )
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "option", "broker"),
+    [
+        ("amqp://guest:guest@127.0.0.1:1/%2F", "stream", "RabbitMQ"),
+        ("nats://127.0.0.1:1", "exchange", "NATS"),
+        ("redis://127.0.0.1:1/0", "subject", "Redis"),
+    ],
+)
+def test_an_option_the_broker_does_not_take_is_refused_before_connecting(
+    url: str, option: str, broker: str
+) -> None:
+    # Port 1 has no broker: the refusal must come from the option, not from a connection.
+    with pytest.raises(InvalidInputError) as refused:
+        open_sink(url, **{option: "x"})
+    assert f"options {broker} does not take: {option}" in refused.value.message.en
+    assert f"{broker} 不支持的选项：{option}" in refused.value.message.zh

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import json
 import logging
 import threading
@@ -71,6 +72,9 @@ SCHEMES: Mapping[str, tuple[str, str]] = {
     "rediss": ("redis", "redis"),
 }
 """URL scheme → (bridge module, optional extra)."""
+
+_BROKER_NAMES: Mapping[str, str] = {"rabbitmq": "RabbitMQ", "nats": "NATS", "redis": "Redis"}
+"""Bridge module → the broker's name in messages."""
 
 
 class Sink(Protocol):
@@ -207,6 +211,22 @@ def open_sink(url: str, **options: str | int | float) -> Sink:
             ),
         ) from None
     connect: Callable[..., Sink] = bridge.connect
+    # Each bridge's options are the keywords of its connect(): checked here, once for all.
+    taken = {
+        name
+        for name, parameter in inspect.signature(connect).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    unknown = ", ".join(sorted(set(options) - taken))
+    if unknown:
+        broker = _BROKER_NAMES[module]
+        raise bad_url(
+            url,
+            Text(
+                zh=f"{broker} 不支持的选项：{unknown}",
+                en=f"options {broker} does not take: {unknown}",
+            ),
+        )
     return connect(url, **options)
 
 

@@ -206,15 +206,6 @@ def connect(
     stream: str = DEFAULT_STREAM,
     subject: str = DEFAULT_SUBJECT,
     timeout: float = 10.0,
-    **unknown: object,
 ) -> NatsSink:
     """A connected `NatsSink` (what `kmbase_workflow.bridges.open_sink` calls)."""
-    if unknown:
-        raise bad_url(
-            url,
-            Text(
-                zh=f"NATS 不支持的选项：{', '.join(sorted(unknown))}",
-                en=f"options NATS does not take: {', '.join(sorted(unknown))}",
-            ),
-        )
     return NatsSink(url, stream=stream, subject=subject, timeout=float(timeout))

@@ -218,15 +218,6 @@ def connect(
     exchange: str = DEFAULT_EXCHANGE,
     queue: str = DEFAULT_QUEUE,
     timeout: float = 10.0,
-    **unknown: object,
 ) -> RabbitMQSink:
     """A connected `RabbitMQSink` (what `kmbase_workflow.bridges.open_sink` calls)."""
-    if unknown:
-        raise bad_url(
-            url,
-            Text(
-                zh=f"RabbitMQ 不支持的选项：{', '.join(sorted(unknown))}",
-                en=f"options RabbitMQ does not take: {', '.join(sorted(unknown))}",
-            ),
-        )
     return RabbitMQSink(url, exchange=exchange, queue=queue, timeout=float(timeout))

@@ -136,16 +136,6 @@ def document(fields: dict[bytes, bytes]) -> dict[str, Any]:
     return data
 
 
-def connect(
-    url: str, *, stream: str = DEFAULT_STREAM, timeout: float = 10.0, **unknown: object
-) -> RedisStreamSink:
+def connect(url: str, *, stream: str = DEFAULT_STREAM, timeout: float = 10.0) -> RedisStreamSink:
     """A connected `RedisStreamSink` (what `kmbase_workflow.bridges.open_sink` calls)."""
-    if unknown:
-        raise bad_url(
-            url,
-            Text(
-                zh=f"Redis 不支持的选项：{', '.join(sorted(unknown))}",
-                en=f"options Redis does not take: {', '.join(sorted(unknown))}",
-            ),
-        )
     return RedisStreamSink(url, stream=stream, timeout=float(timeout))
