@@ -89,8 +89,10 @@ def application_digest(application: Application, format: int = HISTORY_FORMAT) -
     return _data_digest(converter.unstructure(application), format)
 
 
-def _case_data_digest(case_data: Mapping[str, Any], format: int) -> str:
-    return _data_digest(
+def case_canonical(case_data: Mapping[str, Any], format: int = HISTORY_FORMAT) -> str:
+    """The canonical text a case's digest is the SHA-256 of, from its plain form
+    (`case_data_without_application`; an ``application`` key is left out)."""
+    return canonical_json(
         {key: value for key, value in case_data.items() if key != "application"}, format
     )
 
@@ -101,7 +103,15 @@ def case_digest(
     """SHA-256 of the case in canonical JSON without its application (bound once, by the
     declaration's ``application_hash``): what a history entry's ``case_hash`` holds.
     ``data``: the case as ``case_data_without_application`` made it, if the caller has it."""
-    return _case_data_digest(case_data_without_application(case) if data is None else data, format)
+    return sha256(
+        case_canonical(case_data_without_application(case) if data is None else data, format)
+    )
+
+
+def event_canonical(data: Mapping[str, Any], format: int = HISTORY_FORMAT) -> str:
+    """The canonical text an event's digest is the SHA-256 of, from its outbox form
+    (`event_data`)."""
+    return canonical_json(data, format)
 
 
 def event_digest(
@@ -109,7 +119,7 @@ def event_digest(
 ) -> str:
     """SHA-256 of an event as the outbox stores it (with its ``type``). ``data``: the
     event as ``event_data`` made it, if the caller has it."""
-    return _data_digest(event_data(event) if data is None else data, format)
+    return sha256(event_canonical(event_data(event) if data is None else data, format))
 
 
 # -- what a store shows the audit -----------------------------------------------------------------
@@ -471,7 +481,7 @@ def _raw_case(
             findings.append(_column_problem(case_id, "cases", column, row.get(column), value))
     newest = history[-1].format if history else HISTORY_FORMAT
     first = history[0].format if history else HISTORY_FORMAT
-    return case, _case_data_digest(row["data"], newest), _data_digest(application, first)
+    return case, sha256(case_canonical(row["data"], newest)), _data_digest(application, first)
 
 
 def _history_column_findings(

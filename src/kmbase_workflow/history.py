@@ -176,14 +176,16 @@ class HistoryEntry:
         """This entry chained to ``previous_hash``, with its own hash filled in."""
         return self.sealed_with_data(previous_hash)[0]
 
-    def sealed_with_data(self, previous_hash: str) -> tuple[HistoryEntry, dict[str, Any]]:
-        """`sealed`, and the sealed entry as plain data (``converter.unstructure`` of it):
-        unstructured once, for its hash and for the row a store writes."""
+    def sealed_with_data(self, previous_hash: str) -> tuple[HistoryEntry, dict[str, Any], str]:
+        """`sealed`, the sealed entry as plain data (``converter.unstructure`` of it) and the
+        canonical text its hash is of: unstructured once, for its hash and for the row a
+        store writes."""
         data: dict[str, Any] = converter.unstructure(self)
         data["previous_hash"] = previous_hash
-        digest = sha256(self._canonical_of(data))  # ``hash`` is not among the hashed fields
+        text = self._canonical_of(data)  # ``hash`` is not among the hashed fields
+        digest = sha256(text)
         data["hash"] = digest
-        return attrs.evolve(self, previous_hash=previous_hash, hash=digest), data
+        return attrs.evolve(self, previous_hash=previous_hash, hash=digest), data, text
 
 
 _structure_actor = converter.get_structure_hook(Actor)

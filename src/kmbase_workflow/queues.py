@@ -38,6 +38,7 @@ import base64
 import binascii
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -299,20 +300,35 @@ _BY_STATE: dict[State, tuple[QueueRule, ...]] = {
 }
 
 
+@functools.cache
+def _awaited(rule: QueueRule, state: State) -> tuple[tuple[Role, tuple[str, ...]], ...]:
+    """Who a rule awaits in ``state`` (by role name) and what each may fire: fixed by the
+    lifecycle's declarations, so worked out once per rule and state, not per commit."""
+    return tuple(
+        (role, tuple(t.value for t in rule.actions_for(role, state)))
+        for role in sorted(rule.roles_in(state), key=lambda r: r.value)
+    )
+
+
+@functools.cache
+def _article_of(rule: QueueRule) -> Text:
+    return rule.article
+
+
 def work_items_for(
     case: Case, *, policy: Policy, calendar: WorkingDayCalendar
 ) -> tuple[WorkItem, ...]:
     """The pending obligations of ``case`` as the projection stores them (the workflow
     writes them with each commit)."""
     items = []
+    operator_id = case.operator.unified_social_credit_code
     for rule in _BY_STATE[case.state]:
         for dated in rule.occurrences(case, policy, calendar):
-            roles = rule.roles_in(case.state)
-            if dated.role is not None:
-                roles &= {dated.role}
-            article = dated.article or rule.article
+            article = dated.article or _article_of(rule)
             obligation = rule.kind.value + (f":{dated.qualifier}" if dated.qualifier else "")
-            for role in sorted(roles, key=lambda r: r.value):
+            for role, actions in _awaited(rule, case.state):
+                if dated.role is not None and role is not dated.role:
+                    continue
                 items.append(
                     WorkItem(
                         case_id=case.id,
@@ -321,11 +337,11 @@ def work_items_for(
                         district=case.district,
                         base_id=case.base_id,
                         base_name=case.base_name,
-                        operator_id=case.operator.unified_social_credit_code,
+                        operator_id=operator_id,
                         round_year=case.round_year,
                         state=case.state.value,
                         version=case.version,
-                        actions=tuple(t.value for t in rule.actions_for(role, case.state)),
+                        actions=actions,
                         article_zh=article.zh,
                         article_en=article.en,
                         since=dated.since,

@@ -33,7 +33,7 @@ import attrs
 
 from ._i18n import Text
 from .actors import Actor, Role
-from .audit import application_digest, case_digest, event_digest, verify_case
+from .audit import application_digest, case_canonical, event_canonical, verify_case
 from .calendar import WorkingDayCalendar, default_calendar
 from .case import (
     AnnualReport,
@@ -74,7 +74,7 @@ from .events import (
     NoticePeriodEnded,
     ValidityEndingSoon,
 )
-from .history import GENESIS_HASH, ChainReport, HistoryEntry
+from .history import GENESIS_HASH, ChainReport, HistoryEntry, sha256
 from .lifecycle import (
     Authorization,
     GuardContext,
@@ -488,7 +488,9 @@ class Workflow:
         # unstructured once: the digests below and the store's rows are made from the same data
         case_data = case_data_without_application(after)
         events_data = tuple(event_data(event) for event in events)
-        entry, entry_data = HistoryEntry(
+        case_text = case_canonical(case_data)
+        event_texts = tuple(event_canonical(data) for data in events_data)
+        entry, entry_data, entry_text = HistoryEntry(
             case_id=after.id,
             sequence=after.version,
             action=ctx.trigger.value,
@@ -500,17 +502,14 @@ class Workflow:
             evidence=tuple(evidence),
             payload=recorded,
             event_ids=tuple(event.id for event in events),
-            case_hash=case_digest(after, data=case_data),
+            case_hash=sha256(case_text),
             # the application is bound when it is declared, and again when it is amended
             application_hash=(
                 application_digest(after.application)
                 if before is None or ctx.trigger is Trigger.RESUBMIT
                 else ""
             ),
-            event_digests=tuple(
-                event_digest(event, data=data)
-                for event, data in zip(events, events_data, strict=True)
-            ),
+            event_digests=tuple(sha256(text) for text in event_texts),
             entered_at=self._entered_at(),
         ).sealed_with_data(previous or GENESIS_HASH)
         return Change(
@@ -520,7 +519,15 @@ class Workflow:
             events=events,
             idempotency_key=idempotency_key,
             work_items=work_items_for(after, policy=ctx.policy, calendar=self.calendar),
-            data=ChangeData(after, entry, events, case_data, entry_data, events_data),
+            data=ChangeData(
+                after,
+                entry,
+                events,
+                case_data,
+                entry_data,
+                events_data,
+                (case_text, entry_text, *event_texts),
+            ),
         )
 
     def commit(self, changes: Sequence[Change]) -> tuple[DeliveryFailure, ...]:

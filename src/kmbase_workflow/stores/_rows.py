@@ -202,12 +202,15 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
 
 
 def _encoded(change: Change) -> list[str] | None:
-    """The JSON texts of a change's records (the application only with a new case), from
-    its plain form; ``None`` if some value has no JSON form (the walk then checks it)."""
+    """The JSON texts of a change's records (the application only with a new case): the
+    canonical texts its step hashed, else encoded from its plain form; ``None`` if some
+    value has no JSON form (the walk then checks it)."""
     plain = change_data(change)
     try:
-        texts = [dumps(plain.case_data), dumps(plain.history_data)]
-        texts.extend(dumps(data) for data in plain.event_data)
+        texts = list(plain.canonical)
+        if not texts:
+            texts = [dumps(plain.case_data), dumps(plain.history_data)]
+            texts.extend(dumps(data) for data in plain.event_data)
         if change.expected_version == 0:
             # a new case's application: its strings, escaped as JSON escapes them (walking
             # the record is faster than unstructuring it)
@@ -369,6 +372,10 @@ class ChangeData:
     """``converter.unstructure`` of ``history``."""
     event_data: tuple[Mapping[str, Any], ...]
     """`event_data` of each event."""
+    canonical: tuple[str, ...] = ()
+    """The canonical texts the step hashed (case, entry, events), when it made them: every
+    string of the records, escaped as JSON escapes them, so a store that writes no JSON
+    checks what it keeps on them (`refuse_unstorable`) instead of encoding them again."""
 
     def describes(self, change: Change) -> bool:
         """Whether this is the plain form of ``change``'s very records."""
