@@ -98,7 +98,8 @@ def test_a_real_round_verifies(db: Path) -> None:
     assert workflow.verify_chain(target.id).ok
     report = verify_store(workflow.store)
     assert report.ok, [f.problem.en for f in report.findings]
-    assert (report.cases, report.entries, report.events) == (5, 57, 57)
+    # the round's opening is one entry of its own chain and one event (RoundOpened)
+    assert (report.cases, report.rounds, report.entries, report.events) == (5, 1, 58, 58)
 
 
 def test_every_new_entry_binds_the_case_after_it_and_its_events(db: Path) -> None:

@@ -2,10 +2,8 @@
 step of a case does: an event in the outbox naming who opened which window, bound to a
 hash-chained record that the audit verifies.
 
-Pinned as a strict xfail: `Workflow.open_round` today saves the round alone (no history
-entry, no event). Rounds are not cases, and the store's one write (`Change`) and the audit
-know only cases, so the fix spans the stores, the events and the audit (issue 15); when it
-lands this test passes and the marker must go.
+`Workflow.open_round` writes the round, the next entry of the round's own chain in the
+history (``round:<year>``) and a `RoundOpened` event in one transaction (issue 15).
 """
 
 from __future__ import annotations
@@ -18,9 +16,6 @@ from kmbase_workflow import Actor, FixedClock, Role, Workflow
 from kmbase_workflow.audit import verify_store
 
 
-@pytest.mark.xfail(
-    strict=True, reason="open_round writes no history entry and no event yet (issue 15)"
-)
 def test_opening_a_round_leaves_an_event_and_a_verified_record() -> None:
     workflow = Workflow("memory://", clock=FixedClock(dt.date(2025, 5, 20)))
     bureau = Actor(Role.CITY_BUREAU, "bureau-01", name="市工业和信息化局")
