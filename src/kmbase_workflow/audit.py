@@ -396,21 +396,24 @@ def _round_findings(
                 ),
             )
         )
-    elif newest is not None and stored is not None:
-        if newest.case_hash != round_digest(stored, newest.format):
-            findings.append(
-                AuditFinding(
-                    chain_id,
-                    "round",
-                    Text(
-                        zh=f"存储的申报批次（{stored.opens_on}–{stored.closes_on}）与第 "
-                        f"{newest.sequence} 条记录所记不符：申报期或通知被改动",
-                        en=f"the stored round ({stored.opens_on}–{stored.closes_on}) differs "
-                        f"from what entry {newest.sequence} recorded: its window or notice "
-                        "was altered",
-                    ),
-                )
+    elif (
+        newest is not None
+        and stored is not None
+        and newest.case_hash != round_digest(stored, newest.format)
+    ):
+        findings.append(
+            AuditFinding(
+                chain_id,
+                "round",
+                Text(
+                    zh=f"存储的申报批次（{stored.opens_on}–{stored.closes_on}）与第 "
+                    f"{newest.sequence} 条记录所记不符：申报期或通知被改动",
+                    en=f"the stored round ({stored.opens_on}–{stored.closes_on}) differs "
+                    f"from what entry {newest.sequence} recorded: its window or notice "
+                    "was altered",
+                ),
             )
+        )
     raw = source.raw
     if raw is not None:
         findings.extend(_history_column_findings(raw, chain_id, history))
@@ -434,9 +437,7 @@ def _settled(
     """`_case_findings` (of a round's chain, `_round_findings`), read again when it finds
     something: a step committed between the reads of a live database (its events, its
     history, its case) is not tampering, and is gone on a second read; tampering stays."""
-    check: _Findings = (
-        _round_findings if case_id.startswith(ROUND_CHAIN_PREFIX) else _case_findings
-    )
+    check: _Findings = _round_findings if case_id.startswith(ROUND_CHAIN_PREFIX) else _case_findings
     result = check(source, case_id, events)
     for _ in range(_RECHECKS):
         if not result[1]:
