@@ -10,7 +10,10 @@ What is bound to the chain (see ``docs/explanation/audit.md`` for the threat mod
 - each entry carries `event_digest` of every event it emitted, so an outbox event that was
   edited, deleted, or inserted without an entry (or whose entry was cut) shows;
 - stores that expose their rows as stored (`RawRowStore`, the SQL stores) have every
-  summary and indexed column checked against the data it summarises.
+  summary and indexed column checked against the data it summarises;
+- each declaration round has a chain of its own (``round:2025``) whose entries carry
+  `round_digest` of the round as opened, so the stored round (its window, its notice) must
+  match the newest entry.
 
 Plain verification (`verify_case`, `verify_store`) cannot tell a chain re-sealed with plain
 SHA-256 from a real one, nor a case cut back with its events: anyone can recompute SHA-256.
@@ -677,6 +680,10 @@ def verify_case(store: CaseStore, case_id: str) -> ChainReport:
     columns agree with the data (stores that are a `RawRowStore`); and that the case's
     outbox events are exactly those its entries emitted (`event_digest`).
     ``CaseNotFoundError`` for a case with neither a row nor a history.
+
+    ``round:2025`` verifies the 2025 declaration round's chain instead: the chain, that the
+    stored round is the one its newest entry recorded (`round_digest`), and its events
+    (``CaseNotFoundError`` if there is no such round).
     """
     source = _Source(store)
     findings: list[AuditFinding] = []
@@ -895,8 +902,8 @@ def _checkpoint_findings(
 def verify_store(
     store: CaseStore, against: Checkpoint | None = None, key: bytes | None = None
 ) -> AuditReport:
-    """Verify every case of a store (as `verify_case` does), every outbox event, and, given a
-    checkpoint and its key, that every head it saw is still on its chain and that the outbox
+    """Verify every case and every declaration round's chain of a store (as `verify_case`
+    does), every outbox event, and, given a checkpoint and its key, that every head it saw is still on its chain and that the outbox
     before it is unchanged."""
     source = _Source(store)
     findings: list[AuditFinding] = []
