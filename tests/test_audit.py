@@ -98,7 +98,8 @@ def test_a_real_round_verifies(db: Path) -> None:
     assert workflow.verify_chain(target.id).ok
     report = verify_store(workflow.store)
     assert report.ok, [f.problem.en for f in report.findings]
-    assert (report.cases, report.entries, report.events) == (5, 57, 57)
+    # the round's opening is one entry of its own chain and one event (RoundOpened)
+    assert (report.cases, report.rounds, report.entries, report.events) == (5, 1, 58, 58)
 
 
 def test_every_new_entry_binds_the_case_after_it_and_its_events(db: Path) -> None:
@@ -412,3 +413,24 @@ def test_a_checkpoint_of_an_unknown_format_is_bad_input(db: Path) -> None:
     data["format"] = 2
     with pytest.raises(InvalidInputError):
         Checkpoint.from_json(json.dumps(data))
+
+
+def test_kmbase_history_shows_a_round_s_chain_and_audit_verify_counts_rounds(db: Path) -> None:
+    url = f"sqlite:///{db}"
+    shown = runner.invoke(app, ["history", "round:2025", "--db", url, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.stdout)
+    assert record["verified"] is True
+    assert [entry["action"] for entry in record["entries"]] == ["open_round"]
+    _raw(db).execute("UPDATE rounds SET closes_on = '2025-12-31' WHERE year = 2025")
+    moved = runner.invoke(app, ["history", "round:2025", "--db", url, "--lang", "en"])
+    assert moved.exit_code == 1
+    assert "window or notice was altered" in moved.stdout
+    audit = runner.invoke(app, ["audit", "verify", "--db", url, "--format", "json"])
+    assert audit.exit_code == 1
+    report = json.loads(audit.stdout)
+    assert (report["cases"], report["rounds"]) == (5, 1)
+    assert [(f["case"], f["kind"]) for f in report["findings"]] == [("round:2025", "round")]
+    missing = runner.invoke(app, ["history", "round:2099", "--db", url])
+    assert missing.exit_code != 0
+    assert "Traceback" not in missing.output

@@ -79,7 +79,8 @@ def test_a_round_on_postgresql_verifies(schema: str) -> None:  # noqa: F811
     run_demo(store)
     report = verify_store(store)
     assert report.ok, [f.problem.en for f in report.findings]
-    assert (report.cases, report.entries, report.events) == (5, 57, 57)
+    # the round's opening is one entry of its own chain and one event (RoundOpened)
+    assert (report.cases, report.rounds, report.entries, report.events) == (5, 1, 58, 58)
     store.close()
 
 

@@ -147,17 +147,20 @@ def test_sweep_and_follow(db: str, application: Path) -> None:
     assert json.loads(swept.stdout)["events"] == []
     first = runner.invoke(app, ["follow", "portal", "--db", db])
     lines = [json.loads(line) for line in first.stdout.splitlines()]
-    assert [line["type"] for line in lines] == ["declared"]
+    # the round's opening (an event of round:2025), then the declaration
+    assert [line["type"] for line in lines] == ["round_opened", "declared"]
+    assert (lines[0]["case_id"], lines[0]["actor"]["role"]) == ("round:2025", "city_bureau")
+    declared = lines[1]
     # who acted and the states moved between (the event document of docs/events.md)
-    assert lines[0]["actor"]["role"] == "operator"
-    assert lines[0]["actor"]["id"]
-    assert (lines[0]["from_state"], lines[0]["to_state"]) == (None, "declared")
-    assert lines[0]["schema_version"] >= 2
-    assert lines[0]["position"] == 1
+    assert declared["actor"]["role"] == "operator"
+    assert declared["actor"]["id"]
+    assert (declared["from_state"], declared["to_state"]) == (None, "declared")
+    assert declared["schema_version"] >= 2
+    assert declared["position"] == 2
     again = runner.invoke(app, ["follow", "portal", "--db", db])
     assert again.stdout == ""  # the cursor moved on
     other = runner.invoke(app, ["follow", "archive", "--db", db])
-    assert len(other.stdout.splitlines()) == 1  # each consumer has its own cursor
+    assert len(other.stdout.splitlines()) == 2  # each consumer has its own cursor
 
 
 def test_follow_needs_a_positive_limit(db: str) -> None:

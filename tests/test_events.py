@@ -76,7 +76,9 @@ def test_subscribe_to_a_set_of_types_and_to_everything() -> None:
     h.workflow.bus.subscribe(everything.append)
     walk_to(h, State.CERTIFIED)
     assert [e.type for e in some] == ["declared", "expert_opinion_recorded", "certified"]
-    assert everything == h.seen
+    # h.seen subscribed first and saw the 2025 round open too (RoundOpened)
+    assert [e.type for e in h.seen[:1]] == ["round_opened"]
+    assert everything == h.seen[1:]
     assert len(everything) == h.workflow.case("c1").version
 
 
@@ -132,7 +134,8 @@ def test_a_failing_subscriber_never_undoes_the_change_nor_stops_the_others(
         outcome = wf.declare(other_base(), _operator(), case_id="a")
     assert wf.case("a").state is State.DECLARED
     assert wf.history("a") == [outcome.entry]
-    assert [r.event.type for r in wf.store.read_outbox()] == ["declared"]
+    # the round's opening (before the subscribers came) is in the outbox too
+    assert [r.event.type for r in wf.store.read_outbox()] == ["round_opened", "declared"]
     assert before == after == ["declared"]
     (failure,) = outcome.delivery_failures
     assert failure.event == outcome.events[0]
@@ -186,18 +189,20 @@ def test_order_commit_then_emission_then_subscription() -> None:
     overdue = [e for e in h.seen if e.type == "annual_report_overdue"]
     assert [e.payload["by_district"] for e in overdue] == [False, True]
     # the outbox holds the same events in the same order
+    # (h.seen, subscribed before the harness opened the round, begins with RoundOpened)
     assert [r.event for r in h.store.read_outbox(0, 100)] == h.seen
-    assert [r.position for r in h.store.read_outbox(0, 100)] == list(range(1, 10))
+    assert [r.position for r in h.store.read_outbox(0, 100)] == list(range(1, 11))
 
 
 def test_event_ids_are_unique_and_recorded_in_the_history() -> None:
     h = harness()
     walk_to(h, State.CERTIFIED)
-    ids = [e.id for e in h.seen]
+    seen = [e for e in h.seen if e.case_id == "c1"]  # h.seen saw the round open too
+    ids = [e.id for e in seen]
     assert len(set(ids)) == len(ids)
     assert [i for entry in h.workflow.history("c1") for i in entry.event_ids] == ids
     assert all(
-        e.occurred_at == entry.at for e, entry in zip(h.seen, h.workflow.history("c1"), strict=True)
+        e.occurred_at == entry.at for e, entry in zip(seen, h.workflow.history("c1"), strict=True)
     )
 
 

@@ -121,6 +121,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "checkpoint",
             "event_digest",
             "load_key",
+            "round_digest",
             "verify_case",
             "verify_event",
             "verify_store",
@@ -158,6 +159,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
     ),
     "case": frozenset(
         {
+            "ROUND_CHAIN_PREFIX",
             "AnnualReport",
             "Case",
             "ChangeFiling",
@@ -348,6 +350,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "ReviewFailed",
             "ReviewPassed",
             "Revoked",
+            "RoundOpened",
             "RoundSelected",
             "Subscription",
             "TransitionEvent",

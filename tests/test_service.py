@@ -307,16 +307,20 @@ def test_events_stream_and_resume_after_the_last_event_id(memory_svc: Service) -
     stream = bureau.events(params={"follow": False})
     assert stream.headers["content-type"].startswith("text/event-stream")
     events = sse_events(stream.text)
-    assert next(e["event"] for e in events) == "declared"
+    # the round's opening comes first (a round's event, round:2025), then the case's steps
+    assert [e["event"] for e in events[:2]] == ["round_opened", "declared"]
     assert events[-1]["event"] == "certified"
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     resumed = sse_events(
         bureau.events(params={"follow": False}, headers={"Last-Event-ID": "3"}).text
     )
     assert resumed == events[3:]
-    # a district sees its own district's events; an operator none
+    # a district sees its own district's events and the rounds' (public notices, 第九条);
+    # an operator none
     assert len(sse_events(svc.as_("district").events(params={"follow": False}).text)) == len(events)
-    assert sse_events(svc.as_("other_district").events(params={"follow": False}).text) == []
+    others = sse_events(svc.as_("other_district").events(params={"follow": False}).text)
+    assert [e["event"] for e in others] == ["round_opened"]
+    assert others[0]["data"]["case_id"] == "round:2025"
     assert svc.as_("operator").events(params={"follow": False}).status_code == 403
 
 

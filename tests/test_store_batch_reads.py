@@ -137,7 +137,11 @@ def test_an_m002_postgresql_schema_gains_its_summary_columns_and_still_verifies(
         assert [row["id"] for row in rows] == expected
         assert all(row["base_name"] and row["operator_code"] and row["operator"] for row in rows)
         assert verify_store(migrated).ok
-        assert {record.event.case_id for record in migrated.read_outbox(0, 1000)} == set(expected)
+        # the cases' events and the demonstration round's opening (round:2025)
+        assert {record.event.case_id for record in migrated.read_outbox(0, 1000)} == {
+            *expected,
+            "round:2025",
+        }
         migrated.close()
     finally:
         with psycopg.connect(URL, autocommit=True) as connection:

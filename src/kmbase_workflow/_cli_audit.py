@@ -172,6 +172,7 @@ def audit_verify(
                 "verified": report.ok,
                 "checkpoint": report.checkpoint,
                 "cases": report.cases,
+                "rounds": report.rounds,
                 "entries": report.entries,
                 "events": report.events,
                 "findings": [

@@ -49,11 +49,12 @@ from ._cli_common import (
 from ._i18n import Lang, Text
 from .actors import Actor, Role
 from .bulk import parse_payload
-from .case import Case
+from .case import ROUND_CHAIN_PREFIX, Case
 from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
 from .delivery import Waiter
 from .errors import InvalidInputError
 from .events import event_document
+from .history import ChainReport, HistoryEntry
 from .lifecycle import Trigger
 from .serialization import converter, load_application
 from .stores import OutboxRecord, open_store
@@ -471,12 +472,19 @@ def history(
 ) -> None:
     """案件历史及哈希链校验（第二十条） / A case's history, with its hash chain verified.
 
-    Exit 0 when the chain verifies, 1 when it does not (the first bad entry is named).
+    ``round:2025`` shows the 2025 declaration round's chain (who opened it, when, with which
+    window). Exit 0 when the chain verifies, 1 when it does not (the first bad entry is named).
     """
     chosen = language(lang)
     workflow = run(chosen, lambda: open_workflow(db))
-    entries = run(chosen, lambda: (workflow.case(case_id), workflow.history(case_id))[1])
-    report = workflow.verify_chain(case_id)
+
+    def read() -> tuple[list[HistoryEntry], ChainReport]:
+        if not case_id.startswith(ROUND_CHAIN_PREFIX):
+            workflow.case(case_id)  # CaseNotFoundError: no such case
+        report = workflow.verify_chain(case_id)  # for a round: CaseNotFoundError if none
+        return workflow.history(case_id), report
+
+    entries, report = run(chosen, read)
     if json_mode():
         emit(
             {

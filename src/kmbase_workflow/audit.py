@@ -10,7 +10,10 @@ What is bound to the chain (see ``docs/explanation/audit.md`` for the threat mod
 - each entry carries `event_digest` of every event it emitted, so an outbox event that was
   edited, deleted, or inserted without an entry (or whose entry was cut) shows;
 - stores that expose their rows as stored (`RawRowStore`, the SQL stores) have every
-  summary and indexed column checked against the data it summarises.
+  summary and indexed column checked against the data it summarises;
+- each declaration round has a chain of its own (``round:2025``) whose entries carry
+  `round_digest` of the round as opened, so the stored round (its window, its notice) must
+  match the newest entry.
 
 Plain verification (`verify_case`, `verify_store`) cannot tell a chain re-sealed with plain
 SHA-256 from a real one, nor a case cut back with its events: anyone can recompute SHA-256.
@@ -26,14 +29,14 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from ._i18n import Text
-from .case import Case
+from .case import ROUND_CHAIN_PREFIX, Case, DeclarationRound
 from .clock import Clock, SystemClock
 from .errors import CaseNotFoundError, InvalidInputError
 from .events import Event
@@ -63,6 +66,7 @@ __all__ = [
     "checkpoint",
     "event_digest",
     "load_key",
+    "round_digest",
     "verify_case",
     "verify_event",
     "verify_store",
@@ -114,6 +118,13 @@ def event_canonical(data: Mapping[str, Any], format: int = HISTORY_FORMAT) -> st
     return canonical_json(data, format)
 
 
+def round_digest(declaration_round: DeclarationRound, format: int = HISTORY_FORMAT) -> str:
+    """SHA-256 of a declaration round (its year, window and notice) in canonical JSON: what
+    the ``case_hash`` of an entry of the round's chain (`DeclarationRound.chain_id
+    <kmbase_workflow.case.DeclarationRound.chain_id>`) holds."""
+    return _data_digest(converter.unstructure(declaration_round), format)
+
+
 def event_digest(
     event: Event, format: int = HISTORY_FORMAT, *, data: Mapping[str, Any] | None = None
 ) -> str:
@@ -142,8 +153,9 @@ class RawRowStore(Protocol):
 
 @attrs.frozen
 class AuditFinding:
-    """One thing the audit found: which case (``None``: the store or the checkpoint), what
-    kind (``chain``, ``case``, ``column``, ``event``, ``checkpoint``) and what."""
+    """One thing the audit found: which case or round chain (``round:2025``; ``None``: the
+    store or the checkpoint), what kind (``chain``, ``case``, ``round``, ``column``,
+    ``event``, ``checkpoint``) and what."""
 
     case_id: str | None
     kind: str
@@ -160,6 +172,9 @@ class AuditReport:
     findings: tuple[AuditFinding, ...]
     checkpoint: bool = False
     """Whether a checkpoint was verified too."""
+    rounds: int = 0
+    """Declaration rounds verified (their chains are among ``entries``, their events among
+    ``events``)."""
 
     @property
     def ok(self) -> bool:
@@ -172,10 +187,10 @@ class AuditReport:
         suffix = against if self.checkpoint else Text(zh="", en="")
         if self.ok:
             return Text(
-                zh=f"审计通过{suffix.zh}：{self.cases} 个案件，{self.entries} 条历史，"
-                f"{self.events} 个事件",
-                en=f"audit passed{suffix.en}: {self.cases} cases, {self.entries} history "
-                f"entries, {self.events} events",
+                zh=f"审计通过{suffix.zh}：{self.cases} 个案件，{self.rounds} 个申报批次，"
+                f"{self.entries} 条历史，{self.events} 个事件",
+                en=f"audit passed{suffix.en}: {self.cases} cases, {self.rounds} rounds, "
+                f"{self.entries} history entries, {self.events} events",
             )
         return Text(
             zh=f"审计发现 {len(self.findings)} 处问题{suffix.zh}",
@@ -203,14 +218,33 @@ class _Source:
     def raw(self) -> RawRowStore | None:
         return self.store if isinstance(self.store, RawRowStore) else None
 
-    def case_ids(self) -> list[str]:
+    def chain_ids(self) -> list[str]:
+        """The id of every case and every round's chain (``round:2025``) the store holds."""
         raw = self.raw
         if raw is None:
             ids = [case.id for case in self.store.find(CaseQuery())]
         else:
             ids = [str(row["id"]) for row in raw.raw_rows("cases")]
             ids += [str(row["case_id"]) for row in raw.raw_rows("history")]
+        ids += [declaration_round.chain_id for declaration_round in self.rounds([])]
         return list(dict.fromkeys(ids))
+
+    def rounds(self, findings: list[AuditFinding]) -> list[DeclarationRound]:
+        """The stored rounds (none, and a finding, if the rows cannot be read)."""
+        try:
+            return self.store.rounds()
+        except ValueError:  # a date no longer a date
+            findings.append(
+                AuditFinding(
+                    None,
+                    "round",
+                    Text(
+                        zh="申报批次表无法读取：被改动",
+                        en="the rounds cannot be read: they were altered",
+                    ),
+                )
+            )
+            return []
 
     def events(self, case_id: str | None, findings: list[AuditFinding]) -> list[_Event]:
         raw = self.raw
@@ -344,22 +378,85 @@ def _case_findings(
     return history, findings, first_bad
 
 
+def _round_findings(
+    source: _Source, chain_id: str, events: Sequence[_Event]
+) -> tuple[list[HistoryEntry], list[AuditFinding], int | None]:
+    """Everything wrong with one declaration round's chain (``round:2025``): the chain, the
+    stored round against its newest entry (`round_digest`), the history columns, and the
+    round's events. A stored round with no chain at all was opened before rounds were
+    recorded (0.1.0 kept no record of it) and is not a finding."""
+    findings: list[AuditFinding] = []
+    first_bad: int | None = None
+    history = source.store.history(chain_id)
+    chain = verify_history(history)
+    if not chain.ok and chain.problem is not None:
+        findings.append(AuditFinding(chain_id, "chain", chain.problem))
+        first_bad = chain.first_bad_position
+    unreadable: list[AuditFinding] = []
+    stored_rounds = source.rounds(unreadable)
+    stored = next((r for r in stored_rounds if r.chain_id == chain_id), None)
+    newest = history[-1] if history else None
+    if unreadable:
+        findings.extend(attrs.evolve(finding, case_id=chain_id) for finding in unreadable)
+    elif newest is not None and stored is None:
+        findings.append(
+            AuditFinding(
+                chain_id,
+                "round",
+                Text(
+                    zh="申报批次有历史记录，但批次本身不存在：批次被删除",
+                    en="the round has a history but no stored round: it was deleted",
+                ),
+            )
+        )
+    elif (
+        newest is not None
+        and stored is not None
+        and newest.case_hash != round_digest(stored, newest.format)
+    ):
+        findings.append(
+            AuditFinding(
+                chain_id,
+                "round",
+                Text(
+                    zh=f"存储的申报批次（{stored.opens_on}–{stored.closes_on}）与第 "
+                    f"{newest.sequence} 条记录所记不符：申报期或通知被改动",
+                    en=f"the stored round ({stored.opens_on}–{stored.closes_on}) differs "
+                    f"from what entry {newest.sequence} recorded: its window or notice "
+                    "was altered",
+                ),
+            )
+        )
+    raw = source.raw
+    if raw is not None:
+        findings.extend(_history_column_findings(raw, chain_id, history))
+    findings.extend(_event_findings(chain_id, history, events))
+    if findings and first_bad is None:
+        first_bad = len(history)
+    return history, findings, first_bad
+
+
 _RECHECKS = 2
 """How many times a case that does not verify is read again before it is reported."""
+
+_Findings = Callable[
+    [_Source, str, Sequence[_Event]], tuple[list[HistoryEntry], list[AuditFinding], int | None]
+]
 
 
 def _settled(
     source: _Source, case_id: str, events: Sequence[_Event]
 ) -> tuple[list[HistoryEntry], list[AuditFinding], int | None]:
-    """`_case_findings`, read again when it finds something: a step committed between the
-    reads of a live database (its events, its history, its case) is not tampering, and is
-    gone on a second read; tampering stays."""
-    result = _case_findings(source, case_id, events)
+    """`_case_findings` (of a round's chain, `_round_findings`), read again when it finds
+    something: a step committed between the reads of a live database (its events, its
+    history, its case) is not tampering, and is gone on a second read; tampering stays."""
+    check: _Findings = _round_findings if case_id.startswith(ROUND_CHAIN_PREFIX) else _case_findings
+    result = check(source, case_id, events)
     for _ in range(_RECHECKS):
         if not result[1]:
             break
         fresh: list[AuditFinding] = []
-        result = _case_findings(source, case_id, source.events(case_id, fresh))
+        result = check(source, case_id, source.events(case_id, fresh))
         result[1][:0] = fresh
     return result
 
@@ -593,13 +690,20 @@ def verify_case(store: CaseStore, case_id: str) -> ChainReport:
     columns agree with the data (stores that are a `RawRowStore`); and that the case's
     outbox events are exactly those its entries emitted (`event_digest`).
     ``CaseNotFoundError`` for a case with neither a row nor a history.
+
+    ``round:2025`` verifies the 2025 declaration round's chain instead: the chain, that the
+    stored round is the one its newest entry recorded (`round_digest`), and its events
+    (``CaseNotFoundError`` if there is no such round).
     """
     source = _Source(store)
     findings: list[AuditFinding] = []
     events = source.events(case_id, findings)
     history, case_findings, first_bad = _settled(source, case_id, events)
     findings.extend(case_findings)
-    if not history and any(f.kind == "case" for f in case_findings):
+    if case_id.startswith(ROUND_CHAIN_PREFIX):
+        if not history and case_id not in {r.chain_id for r in source.rounds([])}:
+            raise CaseNotFoundError.no_case(case_id)  # there is no such round
+    elif not history and any(f.kind == "case" for f in case_findings):
         store.get(case_id)  # raises CaseNotFoundError: there is no such case
     if not findings:
         return ChainReport(True, len(history))
@@ -729,7 +833,7 @@ def _heads(source: _Source) -> dict[str, ChainHead]:
         for row in raw.raw_rows("history"):
             heads[str(row["case_id"])] = ChainHead(int(row["sequence"]), str(row["hash"]))
         return heads
-    for case_id in source.case_ids():
+    for case_id in source.chain_ids():
         history = source.store.history(case_id)
         if history:
             heads[case_id] = ChainHead(history[-1].sequence, history[-1].hash)
@@ -808,8 +912,8 @@ def _checkpoint_findings(
 def verify_store(
     store: CaseStore, against: Checkpoint | None = None, key: bytes | None = None
 ) -> AuditReport:
-    """Verify every case of a store (as `verify_case` does), every outbox event, and, given a
-    checkpoint and its key, that every head it saw is still on its chain and that the outbox
+    """Verify every case and every declaration round's chain of a store (as `verify_case`
+    does), every outbox event, and, given a checkpoint and its key, that every head it saw is still on its chain and that the outbox
     before it is unchanged."""
     source = _Source(store)
     findings: list[AuditFinding] = []
@@ -817,9 +921,10 @@ def verify_store(
     by_case: dict[str, list[_Event]] = {}
     for event in events:
         by_case.setdefault(event.case_id, []).append(event)
-    case_ids = source.case_ids()
+    chain_ids = source.chain_ids()
+    case_ids = [i for i in chain_ids if not i.startswith(ROUND_CHAIN_PREFIX)]
     entries = 0
-    for case_id in case_ids:
+    for case_id in chain_ids:
         history, case_findings, _ = _settled(source, case_id, by_case.pop(case_id, []))
         entries += len(history)
         findings.extend(case_findings)
@@ -835,4 +940,11 @@ def verify_store(
                 ),
             )
         findings.extend(_checkpoint_findings(source, against, key, events))
-    return AuditReport(len(case_ids), entries, len(events), tuple(findings), against is not None)
+    return AuditReport(
+        len(case_ids),
+        entries,
+        len(events),
+        tuple(findings),
+        against is not None,
+        rounds=len(chain_ids) - len(case_ids),
+    )

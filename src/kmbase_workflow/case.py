@@ -24,6 +24,7 @@ from .records import Application, Operator, SpotCheck
 from .serialization import converter
 
 __all__ = [
+    "ROUND_CHAIN_PREFIX",
     "AnnualReport",
     "Case",
     "ChangeFiling",
@@ -122,6 +123,11 @@ _FINAL = frozenset(
 )
 
 
+ROUND_CHAIN_PREFIX = "round:"
+"""History chains whose id begins with this are declaration rounds' (`DeclarationRound.chain_id`),
+never a case's: a case id may not begin with it."""
+
+
 @attrs.frozen
 class DeclarationRound:
     """The year's declaration round (第九条): the window the year's notice sets."""
@@ -131,6 +137,12 @@ class DeclarationRound:
     closes_on: dt.date
     notice: str = ""
     """The reference of the year's declaration notice (申报通知)."""
+
+    @property
+    def chain_id(self) -> str:
+        """The id of this round's chain in the history (``round:2025``): opening the round
+        is recorded there, hash-chained as a case's steps are (第二十条)."""
+        return f"{ROUND_CHAIN_PREFIX}{self.year}"
 
     def is_open_on(self, day: dt.date) -> bool:
         """Whether declarations are accepted on ``day``."""

@@ -42,8 +42,8 @@ _RECORDS: dict[type, str] = {Actor: "Actor", Text: "Text", EventDeadlines: "Even
 _FIELD_DOCS = {
     "id": "Unique and stable: deduplicate on it (it is also the broker message id).",
     "type": "The event's name; one definition of this schema per type.",
-    "case_id": "The case (one application).",
-    "base_id": "The base across rounds.",
+    "case_id": "The case (one application); for round_opened, the round's chain (round:2025).",
+    "base_id": "The base across rounds (empty for round_opened).",
     "occurred_at": "When, timezone-aware (Asia/Shanghai), from the workflow's clock.",
     "actor": "Who acted: an identity (role, id, district), a display name, the face used.",
     "payload": "What the step recorded, and the base's name, district and round.",

@@ -2,7 +2,8 @@
 
 Every committed transition emits one event named after it (`Certified`, …); records
 that change no state emit theirs (`AnnualReportFiled`, …); the sweep emits one per
-deadline kind (`NoticePeriodEnded`, `ValidityEndingSoon`, …).
+deadline kind (`NoticePeriodEnded`, `ValidityEndingSoon`, …); opening a declaration round
+emits `RoundOpened`, whose ``case_id`` names the round's chain (``round:2025``), not a case.
 
 Delivery, in-process (`EventBus`):
 
@@ -71,6 +72,7 @@ __all__ = [
     "ReviewFailed",
     "ReviewPassed",
     "Revoked",
+    "RoundOpened",
     "RoundSelected",
     "Subscription",
     "TransitionEvent",
@@ -121,7 +123,7 @@ class EventDeadlines:
 
 @attrs.frozen(kw_only=True)
 class Event:
-    """Something that happened to a case.
+    """Something that happened to a case (or, for `RoundOpened`, to a declaration round).
 
     ``id`` is unique and stable: a consumer that may see an event twice (the outbox delivers
     at least once) deduplicates on it. ``payload`` is plain JSON-ready data. Every event
@@ -342,6 +344,22 @@ class Withdrawn(TransitionEvent):
 
 
 @attrs.frozen(kw_only=True)
+class RoundOpened(Event):
+    """组织申报（第九条） / declaration round opened (Art. 9).
+
+    A round's event, not a case's: ``case_id`` is the round's chain (``round:2025``,
+    `DeclarationRound.chain_id <kmbase_workflow.case.DeclarationRound.chain_id>`),
+    ``base_id`` is empty, ``from_state`` and ``to_state`` are ``None``; ``payload`` holds
+    ``year``, ``opens_on``, ``closes_on`` and ``notice``. A public notice: every follower of
+    the events sees it, a district's too."""
+
+    type: ClassVar[str] = "round_opened"
+    description: ClassVar[Text] = Text(
+        zh="组织申报（第九条）", en="declaration round opened (Art. 9)"
+    )
+
+
+@attrs.frozen(kw_only=True)
 class ExpertOpinionRecorded(Event):
     """记录专家评审意见（第十一条） / expert opinion recorded (Art. 11)."""
 
@@ -439,7 +457,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Declared, CorrectionRequested, Resubmitted, Recommended, NotRecommended, ReviewPassed,
         ReviewFailed, InspectionPassed, InspectionFailed, NoticeAnnounced, Publicized,
         ObjectionRaised, ObjectionVerified, ObjectionSustained, Certified, Expired,
-        EvaluationFailed, Revoked, Withdrawn, ExpertOpinionRecorded, RoundSelected,
+        EvaluationFailed, Revoked, Withdrawn, RoundOpened, ExpertOpinionRecorded, RoundSelected,
         AnnualReportFiled, EvaluationRecorded, ChangeFiled, ProvinciallyRecommended,
         NoticePeriodEnded, ValidityEndingSoon, AnnualReportOverdue,
     )

@@ -31,6 +31,7 @@ from ._i18n import Lang, Text
 from .actors import Actor, Role
 from .calendar import WorkingDayCalendar
 from .case import (
+    ROUND_CHAIN_PREFIX,
     AnnualReport,
     Case,
     ChangeFiling,
@@ -412,6 +413,19 @@ def _reason_given(ctx: GuardContext) -> Iterator[GuardFailure]:
         step = ctx.step
         yield _failure(
             "reason", step.article, f"{step.label.zh}须说明理由", f"{step.label.en} needs a reason"
+        )
+
+
+def _not_a_round_chain(ctx: GuardContext) -> Iterator[GuardFailure]:
+    """A case id never begins with ``round:``: that names a declaration round's chain in the
+    history (第二十条), which no case may share."""
+    if ctx.case.id.startswith(ROUND_CHAIN_PREFIX):
+        yield _failure(
+            "case_id",
+            _text("第二十条", "Art. 20"),
+            f"案件编号不能以“{ROUND_CHAIN_PREFIX}”开头（留给申报批次的历史记录）",
+            f"a case id may not begin with “{ROUND_CHAIN_PREFIX}” (it names a declaration "
+            "round's history)",
         )
 
 
@@ -1126,7 +1140,7 @@ _CERTIFIED = _TITLE_HELD
 STEPS: tuple[Step, ...] = (
     Step(trigger=Trigger.DECLARE, sources=(None,), destination=State.DECLARED, roles=_OPERATOR,
          article=_A9, label=_text("申报", "declare"), event=Declared, payload=Application,
-         guards=(_round_open, _district_listed, _materials_complete,
+         guards=(_not_a_round_chain, _round_open, _district_listed, _materials_complete,
                  _one_open_case_and_reapplication)),
     Step(trigger=Trigger.RETURN_FOR_CORRECTION, sources=(State.DECLARED,),
          destination=State.RETURNED_FOR_CORRECTION, roles=_DISTRICT, article=_A10,

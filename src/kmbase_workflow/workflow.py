@@ -33,7 +33,14 @@ import attrs
 
 from ._i18n import Text
 from .actors import Actor, Role
-from .audit import application_digest, case_canonical, event_canonical, verify_case
+from .audit import (
+    application_digest,
+    case_canonical,
+    event_canonical,
+    event_digest,
+    round_digest,
+    verify_case,
+)
 from .calendar import WorkingDayCalendar, default_calendar
 from .case import (
     AnnualReport,
@@ -72,6 +79,7 @@ from .events import (
     Event,
     EventBus,
     NoticePeriodEnded,
+    RoundOpened,
     ValidityEndingSoon,
 )
 from .history import GENESIS_HASH, ChainReport, HistoryEntry, sha256
@@ -238,7 +246,14 @@ class Workflow:
         self, year: int, opens_on: dt.date, closes_on: dt.date, actor: Actor, notice: str = ""
     ) -> DeclarationRound:
         """Open the year's declaration round (the city bureau, 第九条: one round a year, and
-        no two rounds' windows overlap, so a declaration's round is never ambiguous)."""
+        no two rounds' windows overlap, so a declaration's round is never ambiguous).
+
+        Opening is recorded as a case's step is (第二十条): the round, the next entry of its
+        chain in the history (`DeclarationRound.chain_id
+        <kmbase_workflow.case.DeclarationRound.chain_id>`, ``round:2025``; action
+        ``open_round``, ``notice`` as its reason) and a `RoundOpened` event are written in one
+        transaction, then the event is published. Another writer who opened the round first
+        makes this one a `ConcurrencyConflictError`, with nothing written."""
         policy = policy_in_force(self.policies, opens_on)
         article = policy.periods.declaration.article
         declaration_round = DeclarationRound(year, opens_on, closes_on, notice)
@@ -287,8 +302,47 @@ class Workflow:
                     ),
                     failures=failures,
                 )
-            self.store.save_round(declaration_round)
+            entry, event = self._round_record(declaration_round, actor, article)
+            self.store.save_round(declaration_round, entry, (event,))
+        self.bus.publish((event,))
         return declaration_round
+
+    def _round_record(
+        self, declaration_round: DeclarationRound, actor: Actor, article: Text
+    ) -> tuple[HistoryEntry, RoundOpened]:
+        """The sealed entry of the round's chain and the event that opening it records."""
+        now = self.clock.now()
+        chain_id = declaration_round.chain_id
+        before = self.store.history(chain_id)
+        payload = _plain(declaration_round)
+        event = RoundOpened(
+            id=self._new_id(),
+            case_id=chain_id,
+            base_id="",
+            occurred_at=now,
+            actor=actor,
+            payload=payload,
+            trigger="open_round",
+            reason=declaration_round.notice,
+            round_year=declaration_round.year,
+            article=article,
+        )
+        entry = HistoryEntry(
+            case_id=chain_id,
+            sequence=len(before) + 1,
+            action="open_round",
+            from_state=before[-1].to_state if before else None,
+            to_state="opened",
+            actor=actor,
+            at=now,
+            reason=declaration_round.notice,
+            payload=payload,
+            event_ids=(event.id,),
+            case_hash=round_digest(declaration_round),
+            event_digests=(event_digest(event),),
+            entered_at=self._entered_at(),
+        ).sealed(before[-1].hash if before else GENESIS_HASH)
+        return entry, event
 
     def _round_open_on(self, day: dt.date) -> DeclarationRound | None:
         for declaration_round in self.store.rounds():

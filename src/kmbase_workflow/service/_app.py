@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from .._i18n import Text
 from ..actors import Actor, Role
-from ..case import Case, DeclarationRound, State
+from ..case import ROUND_CHAIN_PREFIX, Case, DeclarationRound, State
 from ..deadlines import (
     Deadline,
     change_filing_deadline,
@@ -493,7 +493,12 @@ def _may_follow(actor: Actor) -> None:
 
 
 def _visible(actor: Actor, data: dict[str, Any]) -> bool:
+    """Whether ``actor`` may see an event: the bureau and the system every one; a district
+    its own district's cases' and every declaration round's (`RoundOpened`: a public notice,
+    第九条, and each district takes the declarations of its own bases in it)."""
     if actor.role is not Role.DISTRICT_AUTHORITY:
+        return True
+    if str(data.get("case_id", "")).startswith(ROUND_CHAIN_PREFIX):
         return True
     payload = data.get("payload") or {}
     return isinstance(payload, dict) and payload.get("district") == actor.district
@@ -525,7 +530,7 @@ async def events(
     """The outbox as a stream of server-sent events, oldest first: resume after a broken
     connection with ``Last-Event-ID`` (browsers' EventSource sends it) or ``?after=``.
     Delivery is at least once: deduplicate on the event's ``id``. The bureau sees every
-    event, a district its own district's."""
+    event, a district its own district's and the declaration rounds' (``round_opened``)."""
     _may_follow(actor)
     if last_event_id is not None and last_event_id.strip().isdigit():
         after = int(last_event_id.strip())

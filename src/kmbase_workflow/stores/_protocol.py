@@ -3,7 +3,7 @@
 A store keeps cases, their hash-chained history and the outbox of events. A case it
 returns may hold its application deferred (``kmbase_workflow.case.DeferredApplication``):
 read when first used, never for a step that does not judge it. Its one write,
-`CaseStore.commit`, is atomic: the new case, its history entry, its events and its
+`CaseStore.commit`, is atomic (as is `CaseStore.save_round`, a declaration round's): the new case, its history entry, its events and its
 idempotency key are all written, or none is. A commit whose ``expected_version`` is not the
 stored version raises `ConcurrencyConflictError` and writes
 nothing.
@@ -152,8 +152,18 @@ class CaseStore(Protocol):
         """Move a named consumer's cursor to ``position`` (never backwards)."""
         ...
 
-    def save_round(self, declaration_round: DeclarationRound) -> None:
-        """Record a year's declaration round (replacing that year's round)."""
+    def save_round(
+        self,
+        declaration_round: DeclarationRound,
+        entry: HistoryEntry | None = None,
+        events: Sequence[Event] = (),
+    ) -> None:
+        """Record a year's declaration round (replacing that year's round) with what opening
+        it recorded: ``entry``, the next entry of the round's chain in the history (its
+        ``case_id`` `DeclarationRound.chain_id <kmbase_workflow.case.DeclarationRound.chain_id>`),
+        and ``events`` for the outbox, in one transaction: all of them, or none. An entry
+        that is not the next of its chain (another writer opened the round first) raises
+        `ConcurrencyConflictError` and writes nothing."""
         ...
 
     def rounds(self) -> list[DeclarationRound]:

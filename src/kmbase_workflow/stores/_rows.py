@@ -17,8 +17,8 @@ import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from .._i18n import Text
-from ..case import Case, DeferredApplication
-from ..errors import FieldValueError
+from ..case import Case, DeclarationRound, DeferredApplication
+from ..errors import FieldValueError, InvalidInputError
 from ..events import EVENT_TYPES, Event
 from ..history import HistoryEntry
 from ..records import Application, Operator
@@ -44,6 +44,7 @@ __all__ = [
     "history_columns",
     "history_from_row",
     "refuse_unstorable",
+    "refuse_unstorable_round",
     "storable_key",
     "summary_updates",
 ]
@@ -196,9 +197,39 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
         _UNSTORABLE.search("".join(_all_strings([value for _, value in parts]))) is None
     ):
         return
+    _refuse_parts(parts)
+
+
+def _refuse_parts(parts: Iterable[tuple[str, object]]) -> None:
+    """Refuse the first string inside ``parts`` (path, record) that no store keeps."""
     for path, value in parts:
         for field, text in _strings(value, path):
             check_text(field, text)
+
+
+def refuse_unstorable_round(
+    declaration_round: DeclarationRound, entry: HistoryEntry | None, events: Sequence[Event]
+) -> None:
+    """`refuse_unstorable` for `CaseStore.save_round`: the round's notice, its history entry
+    and its events, before anything is written; and the entry and the events must be the
+    round's (their ``case_id`` its `DeclarationRound.chain_id`)."""
+    check_text("declaration_round.notice", declaration_round.notice)
+    chain = declaration_round.chain_id
+    if (entry is not None and entry.case_id != chain) or any(e.case_id != chain for e in events):
+        raise InvalidInputError(
+            Text(
+                zh=f"{declaration_round.year} 年申报批次的记录与事件须属于 {chain}",
+                en=f"the {declaration_round.year} round's entry and events must be of {chain}",
+            ),
+            hint=Text(
+                zh="用 Workflow.open_round 组织申报", en="open a round with Workflow.open_round"
+            ),
+        )
+    for index, event in enumerate(events):
+        check_text(f"events[{index}].id", event.id, indexed=True)
+    parts: list[tuple[str, object]] = [] if entry is None else [("history", entry)]
+    parts.extend((f"events[{index}]", event) for index, event in enumerate(events))
+    _refuse_parts(parts)
 
 
 def _encoded(change: Change) -> list[str] | None:

@@ -22,6 +22,7 @@ import attrs
 from .._i18n import Text
 from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError, StoreError
+from ..events import Event
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
@@ -32,10 +33,12 @@ from ._rows import (
     change_data,
     check_text,
     dumps,
+    event_data,
     event_from_json,
     history_columns,
     history_from_row,
     refuse_unstorable,
+    refuse_unstorable_round,
     storable_key,
 )
 
@@ -82,6 +85,13 @@ INSERT_APPLICATION = _insert("applications", ("case_id", "data"))
 INSERT_HISTORY = _insert("history", HISTORY_COLUMNS)
 INSERT_OUTBOX = _insert("outbox", OUTBOX_COLUMNS)
 INSERT_COMMAND = _insert("commands", ("key", "case_id", "version"), " ON CONFLICT (key) DO NOTHING")
+UPSERT_ROUND = (
+    "INSERT INTO rounds (year, opens_on, closes_on, notice) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (year) DO UPDATE SET opens_on = excluded.opens_on, "
+    "closes_on = excluded.closes_on, notice = excluded.notice"
+)
+"""A year's round, replacing the year's; on PostgreSQL it also locks the year's row, so
+two writers of one round's chain take turns (`SQLStoreBase.save_round`)."""
 _CASE_COLUMNS_READ = "c.id, c.data, c.base_name, c.district, c.operator"
 _CASE_SELECT = f"SELECT {_CASE_COLUMNS_READ} FROM cases c"
 """A case row as read: its data and its summary, never its application."""
@@ -92,6 +102,23 @@ _PAGE = 500
 
 class BatchRefusedError(Exception):
     """A check failed inside a batch; the store replays it to say which change."""
+
+
+def outbox_rows(
+    events: Sequence[Event], data: Sequence[Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The outbox rows of ``events`` (``data``: their `event_data`, if the caller has it)."""
+    plain = [event_data(event) for event in events] if data is None else data
+    return [
+        {
+            "id": event.id,
+            "type": event.type,
+            "case_id": event.case_id,
+            "occurred_at": event.occurred_at.isoformat(),
+            "data": dumps(item),
+        }
+        for event, item in zip(events, plain, strict=True)
+    ]
 
 
 @attrs.frozen
@@ -126,16 +153,7 @@ class Batch:
             history["data"] = dumps(history["data"])
             texts.append(history["data"])
             batch.history.append(history)
-            events = [
-                {
-                    "id": e.id,
-                    "type": e.type,
-                    "case_id": e.case_id,
-                    "occurred_at": e.occurred_at.isoformat(),
-                    "data": dumps(data),
-                }
-                for e, data in zip(change.events, plain.event_data, strict=True)
-            ]
+            events = outbox_rows(change.events, plain.event_data)
             texts.extend(event["data"] for event in events)
             refuse_unstorable(change, texts)
             batch.outbox.extend(events)
@@ -478,20 +496,51 @@ class SQLStoreBase:
             (consumer, position),
         )
 
-    def save_round(self, declaration_round: DeclarationRound) -> None:
-        """Record a declaration round (replacing that year's)."""
-        check_text("declaration_round.notice", declaration_round.notice)
-        self._run(
-            "INSERT INTO rounds (year, opens_on, closes_on, notice) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (year) DO UPDATE SET opens_on = excluded.opens_on, "
-            "closes_on = excluded.closes_on, notice = excluded.notice",
-            (
-                declaration_round.year,
-                self._date_param(declaration_round.opens_on),
-                self._date_param(declaration_round.closes_on),
-                declaration_round.notice,
-            ),
-        )
+    def save_round(
+        self,
+        declaration_round: DeclarationRound,
+        entry: HistoryEntry | None = None,
+        events: Sequence[Event] = (),
+    ) -> None:
+        """Record a declaration round (replacing that year's) with its history entry and
+        events, in one transaction. The round's row is written first: on PostgreSQL it locks
+        the year, so a second writer of the chain waits, then finds the chain moved on."""
+        refuse_unstorable_round(declaration_round, entry, events)
+        history = []
+        if entry is not None:
+            row = history_columns(entry)
+            history.append({**row, "data": dumps(row["data"])})
+        outbox = outbox_rows(events)
+        with self._write_transaction() as connection:
+            connection.execute(
+                self._sql(UPSERT_ROUND),
+                (
+                    declaration_round.year,
+                    self._date_param(declaration_round.opens_on),
+                    self._date_param(declaration_round.closes_on),
+                    declaration_round.notice,
+                ),
+            )
+            self._checkpoint("round")
+            if entry is not None:
+                found = connection.execute(
+                    self._sql("SELECT COALESCE(MAX(sequence), 0) FROM history WHERE case_id = ?"),
+                    (entry.case_id,),
+                ).fetchone()
+                if int(found[0]) != entry.sequence - 1:
+                    raise ConcurrencyConflictError.stale_version(
+                        entry.case_id, entry.sequence - 1, int(found[0])
+                    )
+                self._many(connection, INSERT_HISTORY, history)
+            self._checkpoint("history")
+            self._many(connection, INSERT_OUTBOX, outbox)
+            self._checkpoint("outbox")
+            self._checkpoint("before_commit")
+
+    def _write_transaction(self) -> contextlib.AbstractContextManager[Any]:  # pragma: no cover
+        """A connection inside a write transaction, committed when the block ends and rolled
+        back if it raises (each store's)."""
+        raise NotImplementedError
 
     def rounds(self) -> list[DeclarationRound]:
         """Every declaration round, by year."""

@@ -14,9 +14,10 @@ from typing import Self
 
 from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError
+from ..events import Event
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
-from ._rows import check_text, refuse_unstorable
+from ._rows import check_text, refuse_unstorable, refuse_unstorable_round
 from ._work_queue import MemoryWorkQueue
 
 __all__ = ["MemoryStore"]
@@ -76,12 +77,15 @@ class MemoryStore(MemoryWorkQueue):
         self._cases[case.id] = case
         self._history.setdefault(case.id, []).append(change.history)
         self._project(change)
-        start = len(self._outbox)
-        self._outbox.extend(
-            OutboxRecord(start + offset + 1, event) for offset, event in enumerate(change.events)
-        )
+        self._append_outbox(change.events)
         if change.idempotency_key is not None:
             self._keys[change.idempotency_key] = CommandResult(case.id, case.version)
+
+    def _append_outbox(self, events: Sequence[Event]) -> None:
+        start = len(self._outbox)
+        self._outbox.extend(
+            OutboxRecord(start + offset + 1, event) for offset, event in enumerate(events)
+        )
 
     def get(self, case_id: str) -> Case:
         """The case with this id."""
@@ -151,11 +155,24 @@ class MemoryStore(MemoryWorkQueue):
         with self._lock:
             self._consumers[consumer] = max(self._consumers.get(consumer, 0), position)
 
-    def save_round(self, declaration_round: DeclarationRound) -> None:
-        """Record a declaration round."""
-        check_text("declaration_round.notice", declaration_round.notice)
+    def save_round(
+        self,
+        declaration_round: DeclarationRound,
+        entry: HistoryEntry | None = None,
+        events: Sequence[Event] = (),
+    ) -> None:
+        """Record a declaration round with its history entry and events, atomically."""
+        refuse_unstorable_round(declaration_round, entry, events)
         with self._lock:
+            if entry is not None:
+                chain = self._history.get(entry.case_id, [])
+                if len(chain) != entry.sequence - 1:
+                    raise ConcurrencyConflictError.stale_version(
+                        entry.case_id, entry.sequence - 1, len(chain)
+                    )
+                self._history.setdefault(entry.case_id, []).append(entry)
             self._rounds[declaration_round.year] = declaration_round
+            self._append_outbox(events)
 
     def rounds(self) -> list[DeclarationRound]:
         """Every declaration round, by year."""

@@ -286,6 +286,13 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         if pool is not None:
             pool.close()
 
+    @contextlib.contextmanager
+    def _write_transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection inside a transaction (the host's, within `using`): committed when
+        the block ends, rolled back if it raises."""
+        with self._connection() as connection, connection.transaction():
+            yield connection
+
     def commit_many(self, changes: Sequence[Change]) -> None:
         """Write several changes in one transaction: all of them, or none.
 

@@ -191,6 +191,20 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
                 self._conn.close()
                 self._conn = None
 
+    @contextlib.contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection inside ``BEGIN IMMEDIATE``: committed when the block ends, rolled
+        back if it raises."""
+        with self._connection() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
     def commit_many(self, changes: Sequence[Change]) -> None:
         """Write several changes in one transaction: all of them, or none.
 

@@ -19,8 +19,13 @@ import pytest
 
 from ..actors import Actor, Role
 from ..case import Case, ChangeFiling, ChangeKind, DeclarationRound, State
-from ..errors import CaseNotFoundError, ConcurrencyConflictError, FieldValueError
-from ..events import Declared, Recommended, TransitionEvent
+from ..errors import (
+    CaseNotFoundError,
+    ConcurrencyConflictError,
+    FieldValueError,
+    InvalidInputError,
+)
+from ..events import Declared, Event, Recommended, RoundOpened, TransitionEvent
 from ..examples import eligible_application
 from ..history import GENESIS_HASH, HistoryEntry, verify_history
 from ..records import Application
@@ -46,6 +51,7 @@ __all__ = [
 ]
 
 _ACTOR = Actor(Role.OPERATOR, "昆明春城数字科技发展有限公司")
+_BUREAU = Actor(Role.CITY_BUREAU, "bureau-01")
 _WHEN = pendulum.datetime(2025, 6, 20, 9, 30, tz="Asia/Shanghai")
 
 
@@ -109,6 +115,37 @@ def sample_change(
         events=built,
         idempotency_key=key,
     )
+
+
+def _round_opening(
+    declaration_round: DeclarationRound, previous: HistoryEntry | None, tag: str = ""
+) -> tuple[HistoryEntry, tuple[Event, ...]]:
+    """The entry of a round's chain (after ``previous``) and the event opening it records."""
+    chain_id = declaration_round.chain_id
+    sequence = previous.sequence + 1 if previous else 1
+    payload = converter.unstructure(declaration_round)
+    event = RoundOpened(
+        id=f"{chain_id}-{sequence}{tag}",
+        case_id=chain_id,
+        base_id="",
+        occurred_at=_WHEN,
+        actor=_BUREAU,
+        payload=payload,
+        trigger="open_round",
+        round_year=declaration_round.year,
+    )
+    entry = HistoryEntry(
+        case_id=chain_id,
+        sequence=sequence,
+        action="open_round",
+        from_state=previous.to_state if previous else None,
+        to_state="opened",
+        actor=_BUREAU,
+        at=_WHEN,
+        payload=payload,
+        event_ids=(event.id,),
+    ).sealed(previous.hash if previous else GENESIS_HASH)
+    return entry, (event,)
 
 
 class StoreContract:
@@ -385,6 +422,66 @@ class StoreContract:
         moved = attrs.evolve(first, closes_on=dt.date(2025, 8, 15))
         store.save_round(moved)
         assert store.rounds() == [moved, later]
+
+    def test_a_round_is_saved_with_its_entry_and_events(self, store: CaseStore) -> None:
+        first = DeclarationRound(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), "通知")
+        entry, events = _round_opening(first, None)
+        store.save_round(first, entry, events)
+        assert store.rounds() == [first]
+        assert store.history(first.chain_id) == [entry]
+        assert store.last_hash(first.chain_id) == entry.hash
+        assert [record.event for record in store.read_outbox(0, 1000)] == list(events)
+        # a later opening of the year's round (a store keeps one per year) chains on
+        moved = attrs.evolve(first, closes_on=dt.date(2025, 8, 15))
+        second, more = _round_opening(moved, entry)
+        store.save_round(moved, second, more)
+        assert store.rounds() == [moved]
+        assert store.history(first.chain_id) == [entry, second]
+        assert verify_history(store.history(first.chain_id)).ok
+        assert [record.event for record in store.read_outbox(0, 1000)] == [*events, *more]
+
+    def test_a_round_entry_that_is_not_the_next_is_a_conflict(self, store: CaseStore) -> None:
+        first = DeclarationRound(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31))
+        store.save_round(first, *_round_opening(first, None))
+        # a second writer built its entry before the first wrote: the chain moved on
+        late = attrs.evolve(first, notice="另一通知")
+        with pytest.raises(ConcurrencyConflictError):
+            store.save_round(late, *_round_opening(late, None, "late"))
+        assert store.rounds() == [first]
+        assert len(store.history(first.chain_id)) == 1
+        assert len(store.read_outbox(0, 1000)) == 1
+
+    def test_a_refused_round_write_leaves_nothing(self, store: CaseStore) -> None:
+        opened = DeclarationRound(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31))
+        entry, (event,) = _round_opening(opened, None)
+        bad = attrs.evolve(event, payload={"notice": "通知\x00"})
+        with pytest.raises(FieldValueError) as info:
+            store.save_round(opened, entry, (bad,))
+        assert info.value.field == "events[0].payload.notice"
+        with pytest.raises(InvalidInputError):  # an entry of another chain
+            store.save_round(opened, attrs.evolve(entry, case_id="round:2024"), (event,))
+        self._assert_no_round(store, opened)
+
+    def test_a_failure_inside_a_round_write_leaves_nothing(self, store: CaseStore) -> None:
+        if not hasattr(store, "on_checkpoint"):
+            pytest.skip("this store exposes no checkpoints inside a write")
+        opened = DeclarationRound(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31))
+        for point in ("round", "history", "outbox", "before_commit"):
+
+            def fail(name: str, point: str = point) -> None:
+                if name == point:
+                    raise RuntimeError(point)
+
+            store.on_checkpoint = fail
+            with pytest.raises(RuntimeError, match=point):
+                store.save_round(opened, *_round_opening(opened, None))
+            store.on_checkpoint = None
+            self._assert_no_round(store, opened)
+
+    def _assert_no_round(self, store: CaseStore, declaration_round: DeclarationRound) -> None:
+        assert store.rounds() == []
+        assert store.history(declaration_round.chain_id) == []
+        assert store.read_outbox(0, 1000) == []
 
     # -- validated at the edge: what one store cannot keep, no store accepts --------------------
 

@@ -38,9 +38,10 @@ import pytest
 
 from .._i18n import Text
 from ..audit import Checkpoint, checkpoint, verify_store
-from ..case import Case, State
+from ..case import Case, DeclarationRound, State
 from ..clock import FixedClock
 from ..errors import KmbaseError
+from ..events import Event
 from ..history import HistoryEntry
 from ..serialization import converter
 from ..stores import CaseStore, Change, MemoryStore
@@ -171,12 +172,27 @@ class PostgresDatabase:
 # -- the scenario ------------------------------------------------------------------------------------
 
 
+_RoundOpening = tuple[DeclarationRound, HistoryEntry | None, tuple[Event, ...]]
+"""What `CaseStore.save_round` was given: the round, its chain's entry, its events."""
+
+
 class _Recorder(MemoryStore):
-    """A memory store that remembers every change, to replay them into the store under test."""
+    """A memory store that remembers every change and every round it opened, to replay them
+    into the store under test."""
 
     def __init__(self) -> None:
         super().__init__()
         self.changes: list[Change] = []
+        self.opened: list[_RoundOpening] = []
+
+    def save_round(
+        self,
+        declaration_round: DeclarationRound,
+        entry: HistoryEntry | None = None,
+        events: Sequence[Event] = (),
+    ) -> None:
+        super().save_round(declaration_round, entry, events)
+        self.opened.append((declaration_round, entry, tuple(events)))
 
     def commit_many(self, changes: Sequence[Change]) -> None:
         super().commit_many(changes)
@@ -184,12 +200,13 @@ class _Recorder(MemoryStore):
 
 
 @functools.cache
-def _demo_changes() -> tuple[Change, ...]:
+def _demo_changes() -> tuple[tuple[_RoundOpening, ...], tuple[Change, ...]]:
+    """The demonstration's rounds as opened (they come first) and its changes."""
     from ..demo import run_demo  # noqa: PLC0415 - the demo imports the exports
 
     recorder = _Recorder()
     run_demo(recorder)
-    return tuple(recorder.changes)
+    return tuple(recorder.opened), tuple(recorder.changes)
 
 
 @attrs.frozen
@@ -200,6 +217,8 @@ class Scenario:
     db: Database
     changes: tuple[Change, ...]
     checkpoint: Checkpoint
+    rounds: tuple[DeclarationRound, ...] = ()
+    """The rounds opened (through ``save_round``, with their chain's entry and event)."""
 
     @property
     def target(self) -> Case:
@@ -479,6 +498,16 @@ def _silent(apply: Callable[[Scenario], None]) -> Callable[[Scenario], Checkpoin
     return run
 
 
+def _round_closes_later(s: Scenario) -> None:
+    """A round's window held open a month longer, so a late declaration would pass 第九条."""
+    declaration_round = s.rounds[0]
+    later = declaration_round.closes_on + dt.timedelta(days=30)
+    s.db.execute(
+        "UPDATE rounds SET closes_on = ? WHERE year = ?",
+        (later.isoformat(), declaration_round.year),
+    )
+
+
 def _t(zh: str, en: str) -> Text:
     return Text(zh=zh, en=en)
 
@@ -697,6 +726,19 @@ TAMPERS: tuple[Tamper, ...] = (
         dba=True,
     ),
     Tamper(
+        "round_window_moved",
+        _t(
+            "改动申报批次的截止日期（rounds 表）",
+            "move a declaration round's closing day (the rounds table)",
+        ),
+        _silent(_round_closes_later),
+    ),
+    Tamper(
+        "round_row_deleted",
+        _t("删除申报批次行", "delete a declaration round's row"),
+        _silent(lambda s: s.db.execute("DELETE FROM rounds WHERE year = ?", (s.rounds[0].year,))),
+    ),
+    Tamper(
         "case_row_deleted",
         _t("删除案件行", "delete a case row"),
         _silent(lambda s: s.db.execute("DELETE FROM cases WHERE id = ?", (s.target.id,))),
@@ -761,10 +803,12 @@ class TamperReport:
 
 
 def _scenario(store: CaseStore, db: Database) -> Scenario:
-    changes = _demo_changes()
+    opened, changes = _demo_changes()
+    for declaration_round, entry, events in opened:
+        store.save_round(declaration_round, entry, events)
     store.commit_many(changes)
     saved = checkpoint(store, TAMPER_KEY, clock=FixedClock(dt.datetime(2028, 12, 31, 18, 0)))
-    return Scenario(store, db, changes, saved)
+    return Scenario(store, db, changes, saved, tuple(r for r, _, _ in opened))
 
 
 def _refused(error: Exception) -> bool:
