@@ -26,11 +26,11 @@ import datetime as dt
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from types import TracebackType
 from typing import Any
 
 import attrs
 
+from ._closing import Closing
 from ._i18n import Text
 from .actors import Actor, Role
 from .audit import (
@@ -140,7 +140,7 @@ _SWEEP_RETRIES = 5
 """How often the sweep reloads a case another writer changed under it."""
 
 
-class Workflow:
+class Workflow(Closing):
     """The service every face (Python API, CLI, bulk runner, simulation) goes through.
 
     ``store`` is a `CaseStore` or a URL (default:
@@ -190,17 +190,6 @@ class Workflow:
     def close(self) -> None:
         """Release the store (its connection)."""
         self.store.close()
-
-    def __enter__(self) -> Workflow:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -620,10 +609,7 @@ class Workflow:
                 Text(zh="申报请用 declare()", en="use declare() to declare"),
                 hint=Text(zh="declare 会新建案件", en="declare creates the case"),
             )
-        replay = self.replay(idempotency_key, trigger, case_id, payload)
-        if replay is not None:
-            return replay
-        change = self.prepare(
+        return self._act(
             case_id,
             trigger,
             actor,
@@ -632,6 +618,31 @@ class Workflow:
             payload=payload,
             expected_version=expected_version,
             idempotency_key=idempotency_key,
+        )
+
+    def _act(
+        self,
+        case_id: str,
+        trigger: Trigger,
+        actor: Actor,
+        *,
+        payload: object,
+        idempotency_key: str | None,
+        **options: Any,
+    ) -> Outcome:
+        """`fire` and `declare`: the first outcome again for a known key, else prepare,
+        commit and publish (``options``: the rest of `prepare`'s keywords)."""
+        declared = trigger is Trigger.DECLARE  # a declaration's key names no case yet
+        replay = self.replay(idempotency_key, trigger, None if declared else case_id, payload)
+        if replay is not None:
+            return replay
+        change = self.prepare(
+            case_id,
+            trigger,
+            actor,
+            payload=payload,
+            idempotency_key=idempotency_key,
+            **options,
         )
         failures = self.commit([change])
         return Outcome(change.case, change.history, change.events, delivery_failures=failures)
@@ -653,10 +664,7 @@ class Workflow:
         the base has no other open case, and a certified base's validity ends this year
         (第十五条).
         """
-        replay = self.replay(idempotency_key, Trigger.DECLARE, None, application)
-        if replay is not None:
-            return replay
-        change = self.prepare(
+        return self._act(
             case_id or "",
             Trigger.DECLARE,
             actor,
@@ -666,8 +674,6 @@ class Workflow:
             idempotency_key=idempotency_key,
             base_id=base_id,
         )
-        failures = self.commit([change])
-        return Outcome(change.case, change.history, change.events, delivery_failures=failures)
 
     # -- the steps by name -------------------------------------------------------------------
 

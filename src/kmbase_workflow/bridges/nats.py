@@ -21,8 +21,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import Awaitable, Sequence
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import nats
 import nats.errors
@@ -31,6 +30,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
+from .._closing import Closing
 from .._i18n import Text
 from ..errors import BrokerError
 from ..stores import OutboxRecord
@@ -50,7 +50,7 @@ async def _quiet(_error: Exception) -> None:
     """nats-py prints every connection error by default; the sink reports its own."""
 
 
-class NatsSink:
+class NatsSink(Closing):
     """Publishes outbox records to a JetStream stream, a batch acknowledged at once."""
 
     def __init__(
@@ -169,17 +169,6 @@ class NatsSink:
             return
         self._drop()
         _shut_down(self._loop)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"NatsSink({hide_password(self.url)!r}, stream={self.stream!r})"

@@ -24,13 +24,13 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Sequence
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import aio_pika
 import aio_pika.abc
 import aiormq.exceptions
 
+from .._closing import Closing
 from .._i18n import Text
 from ..errors import BrokerError
 from ..stores import OutboxRecord
@@ -58,7 +58,7 @@ _UNREACHABLE = (
 )
 
 
-class RabbitMQSink:
+class RabbitMQSink(Closing):
     """Publishes outbox records to a RabbitMQ exchange with publisher confirms."""
 
     def __init__(
@@ -167,17 +167,6 @@ class RabbitMQSink:
             return
         self._drop()
         _shut_down(self._loop)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"RabbitMQSink({hide_password(self.url)!r}, exchange={self.exchange!r})"

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import redis
 import redis.exceptions
 
+from .._closing import Closing
 from .._i18n import Text
 from ..errors import BrokerError
 from ..stores import OutboxRecord
@@ -33,7 +33,7 @@ __all__ = ["DEFAULT_STREAM", "RedisStreamSink", "connect"]
 DEFAULT_STREAM = "kmbase:events"
 
 
-class RedisStreamSink:
+class RedisStreamSink(Closing):
     """Appends outbox records to a Redis stream, the outbox position as entry id."""
 
     def __init__(self, url: str, *, stream: str = DEFAULT_STREAM, timeout: float = 10.0) -> None:
@@ -100,17 +100,6 @@ class RedisStreamSink:
     def close(self) -> None:
         """Close the connection pool (idempotent)."""
         self._redis.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"RedisStreamSink({hide_password(self.url)!r}, stream={self.stream!r})"

@@ -14,11 +14,11 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import attrs
 
+from .._closing import Closing
 from .._i18n import Text
 from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError, StoreError
@@ -181,7 +181,7 @@ def _raw_value(column: str, value: Any) -> Any:
     return value
 
 
-class SQLStoreBase:
+class SQLStoreBase(Closing):
     """The dialect-independent part of `SQLiteStore` and `PostgresStore`."""
 
     PLACEHOLDER = "?"
@@ -569,14 +569,3 @@ class SQLStoreBase:
 
     def close(self) -> None:  # pragma: no cover - each store's
         raise NotImplementedError
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

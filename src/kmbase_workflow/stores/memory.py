@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
-from types import TracebackType
-from typing import Self
 
+from .._closing import Closing
 from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError
 from ..events import Event
@@ -26,7 +25,7 @@ __all__ = ["MemoryStore"]
 _TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
 
 
-class MemoryStore(MemoryWorkQueue):
+class MemoryStore(MemoryWorkQueue, Closing):
     """Cases, history and outbox in memory; thread-safe; lost when the process ends."""
 
     def __init__(self) -> None:
@@ -193,14 +192,3 @@ class MemoryStore(MemoryWorkQueue):
 
     def close(self) -> None:
         """Nothing to release."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
