@@ -144,19 +144,14 @@ class DeliveryQueue:
     def _transaction(self) -> Iterator[Any]:
         """One transaction on a connection of the store's; the store's own reads and writes
         inside the block (``read_outbox``, ``acknowledge``) take part in it."""
-        with self.store._connection() as connection:
-            if self.postgres:
-                with connection.transaction(), self.store.using(connection):  # type: ignore[attr-defined]
-                    yield connection
-                return
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+        with self.store._write_transaction() as connection:
+            joined = (
+                self.store.using(connection)  # type: ignore[attr-defined]
+                if self.postgres
+                else contextlib.nullcontext()
+            )
+            with joined:
                 yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
 
     def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.store._connection() as connection:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -379,6 +379,7 @@ class SQLWorkQueue:
     _all: Callable[..., list[Any]]
     _one: Callable[[str, Sequence[Any]], Any]
     _connection: Callable[[], contextlib.AbstractContextManager[Any]]
+    _write_transaction: Callable[[], contextlib.AbstractContextManager[Any]]
     _date_param: Callable[[dt.date], object]
     _date_value: Callable[[object], dt.date]
 
@@ -426,23 +427,6 @@ class SQLWorkQueue:
                 )
         finally:
             cursor.close()
-
-    @contextlib.contextmanager
-    def _queue_transaction(self) -> Iterator[Any]:
-        with self._connection() as connection:
-            transaction = getattr(connection, "transaction", None)
-            if transaction is not None:  # psycopg
-                with transaction():
-                    yield connection
-                return
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
 
     def _queue_item(self, row: Sequence[Any]) -> WorkItem:
         values = dict(zip(_COLUMNS, row, strict=False))
@@ -506,7 +490,7 @@ class SQLWorkQueue:
     def replace_work_items(self, cases: Sequence[tuple[str, int, Sequence[WorkItem]]]) -> int:
         """Replace each case's rows if it is still at that version (one transaction)."""
         replaced = 0
-        with self._queue_transaction() as connection:
+        with self._write_transaction() as connection:
             for case_id, version, items in cases:
                 current = connection.execute(
                     self._sql("SELECT version FROM cases WHERE id = ?"), (case_id,)
