@@ -45,6 +45,7 @@ from holidays.countries.china import China
 
 from ._i18n import Text
 from .errors import CalendarDataConflictError, CalendarDataMissingError, InvalidInputError
+from .serialization import date_value
 
 _China: Any = China  # holidays' constructor is untyped
 
@@ -138,13 +139,9 @@ def _parse_date(value: object, source: str, where: str) -> dt.date:
         raise _bad_notice(
             source, Text(zh=f"{where} 应为日期而非时间", en=f"{where} must be a date, not a time")
         )
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
+    day = date_value(value)
+    if day is not None:
+        return day
     raise _bad_notice(
         source,
         Text(

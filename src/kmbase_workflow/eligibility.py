@@ -855,11 +855,35 @@ def evaluate(
     checks as `evaluate_population`, a few times faster for one application); the verdict's
     findings are rendered when first read.
     """
+    return _judge(application, policy, judged_on, _scalar_path)
+
+
+_Path = Callable[
+    [Application, Policy, _judgement.Plan, dict[str, Any], dt.date], tuple[dict[str, int], bool]
+]
+"""How the codes of an application's rules are worked out: (application, policy, checks,
+its values, the day) → (codes, eligible)."""
+
+
+def _scalar_path(
+    _application: Application,
+    _policy: Policy,
+    checks: _judgement.Plan,
+    row: dict[str, Any],
+    _day: dt.date,
+) -> tuple[dict[str, int], bool]:
+    return _judgement.judge_row(checks, row)
+
+
+def _judge(
+    application: Application, policy: Policy | None, judged_on: dt.date | None, path: _Path
+) -> Verdict:
+    """The verdict of one application, its rules' codes worked out by ``path``."""
     day = _judged_day(application, judged_on)
     policy = policy or load_policy(day)
     checks = _judgement.plan(policy)
     row, measures, unknown = _application_row(application, policy, checks, day)
-    codes, eligible = _judgement.judge_row(checks, row)
+    codes, eligible = path(application, policy, checks, row, day)
     return _verdict(
         _Pending(
             application=application,
@@ -881,26 +905,20 @@ def _evaluate_columnwise(
     """`evaluate` through the column-wise path (`evaluate_population` on a one-row
     population): what `evaluate` did before it had a path of its own, kept as the reference
     the tests and the benchmark hold it to."""
-    day = _judged_day(application, judged_on)
-    policy = policy or load_policy(day)
-    checks = _judgement.plan(policy)
-    row, measures, unknown = _application_row(application, policy, checks, day)
+    return _judge(application, policy, judged_on, _columnwise_path)
+
+
+def _columnwise_path(
+    application: Application,
+    policy: Policy,
+    checks: _judgement.Plan,
+    _row: dict[str, Any],
+    day: dt.date,
+) -> tuple[dict[str, int], bool]:
     columns = application_columns([application], policy, judged_on=day)
     population = _judgement.judge_columns(checks, columns, 1)
     codes = {key: int(code[0]) for key, code in population.items()}
-    return _verdict(
-        _Pending(
-            application=application,
-            policy=policy,
-            day=day,
-            year=policy.figures.expected_year(day),
-            measures=measures,
-            row=row,
-            unknown=unknown,
-            codes=codes,
-            eligible=bool(_judgement.eligible_columns(checks, population, 1)[0]),
-        )
-    )
+    return codes, bool(_judgement.eligible_columns(checks, population, 1)[0])
 
 
 def _verdict(pending: _Pending) -> Verdict:

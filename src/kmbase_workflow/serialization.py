@@ -127,17 +127,26 @@ def _structure_str(value: object, _type: type) -> str:
     return value
 
 
-def _structure_date(value: object, _type: type) -> dt.date:
+def date_value(value: object) -> dt.date | None:
+    """``value`` as a date if it is one or an ISO date text (``None`` otherwise: a time is
+    not a date)."""
     if isinstance(value, dt.datetime):
-        raise _WrongTypeError(_DATE, value)
+        return None
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise _WrongTypeError(_DATE, value) from None
-    raise _WrongTypeError(_DATE, value)
+            return None
+    return None
+
+
+def _structure_date(value: object, _type: type) -> dt.date:
+    day = date_value(value)
+    if day is None:
+        raise _WrongTypeError(_DATE, value)
+    return day
 
 
 def _structure_datetime(value: object, _type: type) -> dt.datetime:

@@ -332,14 +332,8 @@ class SQLStoreBase(Closing):
 
     def get_many(self, case_ids: Sequence[str]) -> dict[str, Case]:
         """The cases with these ids that exist, by id (one query per 500 ids)."""
-        found: dict[str, Case] = {}
-        keys = [case_id for case_id in dict.fromkeys(case_ids) if storable_key(case_id)]
-        for start in range(0, len(keys), _PAGE):
-            part = keys[start : start + _PAGE]
-            marks = ", ".join("?" for _ in part)
-            for row in self._all(f"{_CASE_SELECT} WHERE c.id IN ({marks})", part):
-                found[row[0]] = self._case(row)
-        return found
+        rows = self._rows_for_keys(f"{_CASE_SELECT} WHERE c.id IN ({{marks}})", case_ids)
+        return {row[0]: self._case(row) for row in rows}
 
     PAGE_KEY: tuple[str, ...] = ("c.rowid",)
     """The columns a store pages cases by (its declaration order)."""
@@ -421,33 +415,29 @@ class SQLStoreBase(Closing):
         row = self._one("SELECT version FROM cases WHERE id = ?", (case_id,))
         return int(row[0]) if row else 0
 
+    def _rows_for_keys(self, statement: str, keys: Sequence[str]) -> Iterator[Any]:
+        """The rows of ``statement`` (its ``{marks}``: the placeholders of an ``IN`` list)
+        for ``keys``, a page at a time; keys no store could hold are left out."""
+        wanted = [key for key in dict.fromkeys(keys) if storable_key(key)]
+        for start in range(0, len(wanted), _PAGE):
+            part = wanted[start : start + _PAGE]
+            yield from self._all(statement.format(marks=", ".join("?" for _ in part)), part)
+
     def last_hashes(self, case_ids: Sequence[str]) -> dict[str, str]:
         """The hash of each case's newest history entry, by id (unknown cases left out)."""
-        found: dict[str, str] = {}
-        keys = [case_id for case_id in dict.fromkeys(case_ids) if storable_key(case_id)]
-        for start in range(0, len(keys), _PAGE):
-            part = keys[start : start + _PAGE]
-            marks = ", ".join("?" for _ in part)
-            rows = self._all(
-                f"SELECT h.case_id, h.hash FROM history h WHERE h.case_id IN ({marks}) AND "
-                "h.sequence = (SELECT MAX(n.sequence) FROM history n WHERE n.case_id = h.case_id)",
-                part,
-            )
-            found.update((str(row[0]), str(row[1])) for row in rows)
-        return found
+        rows = self._rows_for_keys(
+            "SELECT h.case_id, h.hash FROM history h WHERE h.case_id IN ({marks}) AND "
+            "h.sequence = (SELECT MAX(n.sequence) FROM history n WHERE n.case_id = h.case_id)",
+            case_ids,
+        )
+        return {str(row[0]): str(row[1]) for row in rows}
 
     def command_results(self, idempotency_keys: Sequence[str]) -> dict[str, CommandResult]:
         """What each keyed command wrote the first time, by key (keys that never ran left out)."""
-        found: dict[str, CommandResult] = {}
-        keys = [key for key in dict.fromkeys(idempotency_keys) if storable_key(key)]
-        for start in range(0, len(keys), _PAGE):
-            part = keys[start : start + _PAGE]
-            marks = ", ".join("?" for _ in part)
-            rows = self._all(
-                f"SELECT key, case_id, version FROM commands WHERE key IN ({marks})", part
-            )
-            found.update((str(row[0]), CommandResult(str(row[1]), int(row[2]))) for row in rows)
-        return found
+        rows = self._rows_for_keys(
+            "SELECT key, case_id, version FROM commands WHERE key IN ({marks})", idempotency_keys
+        )
+        return {str(row[0]): CommandResult(str(row[1]), int(row[2])) for row in rows}
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """A case's history, oldest first."""

@@ -371,6 +371,16 @@ POSTGRES_M004 = _ddl("DATE")
 """``m004_work_queue`` for PostgreSQL."""
 
 
+def _round_and_district(
+    clauses: list[str], params: list[Any], round_year: int | None, district: str | None
+) -> None:
+    """Narrow a query of ``cases`` to a round and a district, where given."""
+    for column, value in (("round_year", round_year), ("district", district)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+
+
 class SQLWorkQueue:
     """The projection in the ``work_queue`` table (mixed into the SQL stores)."""
 
@@ -533,12 +543,7 @@ class SQLWorkQueue:
         """Cases by round, district and state (indexed columns only)."""
         clauses: list[str] = ["1 = 1"]
         params: list[Any] = []
-        if round_year is not None:
-            clauses.append("round_year = ?")
-            params.append(round_year)
-        if district is not None:
-            clauses.append("district = ?")
-            params.append(district)
+        _round_and_district(clauses, params, round_year, district)
         rows = self._all(
             f"SELECT round_year, district, state, COUNT(*) FROM cases WHERE {' AND '.join(clauses)} "
             "GROUP BY round_year, district, state ORDER BY round_year, district, state",
@@ -552,12 +557,7 @@ class SQLWorkQueue:
         """Cases whose notice has not ended (indexed columns only)."""
         clauses = [f"state IN ({', '.join('?' for _ in _NOTICE_STATES)})", "notice_due >= ?"]
         params: list[Any] = [*_NOTICE_STATES, self._date_param(as_of)]
-        if round_year is not None:
-            clauses.append("round_year = ?")
-            params.append(round_year)
-        if district is not None:
-            clauses.append("district = ?")
-            params.append(district)
+        _round_and_district(clauses, params, round_year, district)
         rows = self._all(
             f"SELECT id, round_year, district, state, notice_due FROM cases "
             f"WHERE {' AND '.join(clauses)} ORDER BY notice_due, id",
