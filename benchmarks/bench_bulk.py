@@ -272,7 +272,9 @@ _FLOOR_QUEUE_INSERT = (
 
 def _floor_sqlite(path: Path, floor: _Floor) -> float:
     connection = sqlite3.connect(path, isolation_level=None)
+    # the settings the store's connection has (durable commits, foreign keys checked)
     connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA foreign_keys=ON")
     started = time.perf_counter()
     last = 0
     while True:
