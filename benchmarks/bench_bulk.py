@@ -170,14 +170,16 @@ _REASON = "通过现场核查，予以公示"
 
 
 def _floor_rows(
-    rows: Sequence[tuple[str, int, str, str, str, str, str]], floor: _Floor
+    rows: Sequence[tuple[str, int, str, str, str, str, str, str]], floor: _Floor
 ) -> tuple[list[tuple[Any, ...]], ...]:
     """The state, history and outbox rows the workflow writes, by hand: the same columns and
     the same JSON documents (case, hash-chained entry, schema-2 event, each digest over a
     sorted encoding), and with ``floor.queue_rows`` the idempotency key and work-queue row."""
     start, due = TODAY.isoformat(), floor.due.isoformat()
     updates, history, outbox, commands, queue = [], [], [], [], []
-    for case_id, version, data, last_hash, base_name, district, operator_code in rows:
+    for case_id, version, data, last_hash, base_name, district, operator_code, state in rows:
+        if state != "site_inspected":  # the state check, on the row read by key
+            continue
         case = json.loads(data)
         case.update(state="publicized", version=version + 1, last_acted_on=start)
         case["notice"] = floor.notice
@@ -290,8 +292,8 @@ def _floor_sqlite(path: Path, floor: _Floor) -> float:
         marks = ",".join("?" * len(ids))
         rows = connection.execute(
             f"SELECT c.id, c.version, c.data, (SELECT hash FROM history h WHERE h.case_id = c.id "
-            f"ORDER BY sequence DESC LIMIT 1), c.base_name, c.district, c.operator_code "
-            f"FROM cases c WHERE c.id IN ({marks}) AND c.state = 'site_inspected'",
+            f"ORDER BY sequence DESC LIMIT 1), c.base_name, c.district, c.operator_code, "
+            f"c.state FROM cases c WHERE c.id IN ({marks})",
             ids,
         ).fetchall()
         updates, history, outbox, commands, queue = _floor_rows(rows, floor)
@@ -321,24 +323,22 @@ def _floor_sqlite(path: Path, floor: _Floor) -> float:
 def _floor_postgres(url: str, schema: str, floor: _Floor) -> float:
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(f"SET search_path TO {schema}")
+        connection.execute("SET jit = off")  # as the store's connections (keyed statements)
         started = time.perf_counter()
-        last: tuple[Any, ...] = (dt.date.min, "")
-        while True:
-            page = connection.execute(
-                "SELECT declared_on, id FROM cases WHERE state = 'site_inspected' "
-                "AND round_year = 2025 AND (declared_on, id) > (%s, %s) "
-                "ORDER BY declared_on, id LIMIT %s",
-                (*last, CHUNK),
-            ).fetchall()
-            if not page:
-                break
-            last = tuple(page[-1])
-            ids = [row[1] for row in page]
+        # the selection in one statement, as the store's (paging without statistics re-sorts)
+        selected = [
+            row[0]
+            for row in connection.execute(
+                "SELECT id FROM cases WHERE state = 'site_inspected' AND round_year = 2025 "
+                "ORDER BY declared_on, id"
+            )
+        ]
+        for start in range(0, len(selected), CHUNK):
+            ids = selected[start : start + CHUNK]
             rows = connection.execute(
                 "SELECT c.id, c.version, c.data::text, (SELECT hash FROM history h "
                 "WHERE h.case_id = c.id ORDER BY sequence DESC LIMIT 1), c.base_name, "
-                "c.district, c.operator_code FROM cases c "
-                "WHERE c.id = ANY(%s) AND c.state = 'site_inspected'",
+                "c.district, c.operator_code, c.state FROM cases c WHERE c.id = ANY(%s)",
                 (ids,),
             ).fetchall()
             updates, history, outbox, commands, queue = _floor_rows(rows, floor)

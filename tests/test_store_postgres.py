@@ -21,7 +21,7 @@ from kmbase_workflow.errors import (
     StoreUnavailableError,
 )
 from kmbase_workflow.examples import eligible_application
-from kmbase_workflow.stores import CaseStore, Change
+from kmbase_workflow.stores import CaseQuery, CaseStore, Change
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
@@ -47,6 +47,37 @@ def test_history_is_append_only_in_the_database(schema: str) -> None:  # noqa: F
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             raw.execute("DELETE FROM history")
     store.close()
+
+
+def test_the_store_s_connections_compile_no_query_but_a_host_s_keep_their_setting(
+    schema: str,  # noqa: F811
+) -> None:
+    # Keyed statements never pay back JIT; after a bulk load (no statistics yet) it cost each
+    # look-up 10-80 ms (issue 16). A host's connection, lent with using(), is left alone.
+    with PostgresStore(URL, schema=schema) as store:
+        with store._connection() as connection:
+            assert connection.execute("SHOW jit").fetchone() == ("off",)
+        with psycopg.connect(URL, autocommit=True) as host:
+            host.execute("SET jit = on")
+            with store.using(host), store._connection() as lent:
+                assert lent.execute("SHOW jit").fetchone() == ("on",)
+
+
+def test_a_selection_larger_than_a_page_comes_whole_and_in_declaration_order(
+    schema: str,  # noqa: F811
+) -> None:
+    # find_states reads in one streamed statement, not page by page
+    with PostgresStore(URL, schema=schema) as store:
+        first = sample_case("first")
+        store.commit_many(
+            [
+                sample_change(attrs.evolve(first, id=f"c{i:04d}", base_id=f"b{i}"), None)
+                for i in range(1200)
+            ]
+        )
+        found = list(store.find_states(CaseQuery(round_year=first.round_year)))
+    assert [case_id for case_id, _ in found] == [f"c{i:04d}" for i in range(1200)]
+    assert {state for _, state in found} == {first.state}
 
 
 def test_a_newer_schema_is_refused(schema: str) -> None:  # noqa: F811

@@ -369,18 +369,36 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
             (consumer, position),
         )
 
+    def _stream(
+        self, connection: psycopg.Connection[Any], statement: str, params: Sequence[Any]
+    ) -> Iterator[Any]:
+        # psycopg's single-row mode: no server-side cursor, so no transaction needed
+        return connection.cursor().stream(statement, tuple(params))
+
     PAGE_KEY = ("c.declared_on", "c.id")
     PAGE_START = (dt.date.min, "")
 
 
 def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
     """Sets a pooled connection's search path to ``schema`` (a function of the name only,
-    so the pool holds no reference back to the store)."""
+    so the pool holds no reference back to the store), and turns JIT compilation off for it.
+
+    Every statement of the store reads or writes a few rows by key. JIT compiles a query
+    whose estimated cost is high, and the estimates of such a query are high only when the
+    table has no statistics yet (right after a bulk load, before autovacuum has analysed
+    it): then each keyed look-up paid 10–80 ms of compilation (PostgreSQL 15, issue 16).
+    A host's own connection (`PostgresStore.using`) keeps its settings."""
 
     def configure(connection: psycopg.Connection[Any]) -> None:
         connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        if connection.info.server_version >= _FIRST_WITH_JIT:
+            connection.execute("SET jit = off")
 
     return configure
+
+
+_FIRST_WITH_JIT = 110000
+"""PostgreSQL 11 added JIT compilation (and its ``jit`` setting)."""
 
 
 def _redact(url: str) -> str:
