@@ -388,24 +388,16 @@ class SQLStoreBase(Closing):
         return (self._case(row) for row in self._pages(*where))
 
     def find_states(self, query: CaseQuery) -> Iterator[tuple[str, State]]:
-        """The id and state of each case `find` returns, reading only those columns: one
-        statement in declaration order, its rows streamed (a bulk run takes every one at
-        once). Paging would ask the planner for the first page of what is left once a page:
-        without statistics (a table just loaded) PostgreSQL then sorted every match again
-        for each page, a cost that grew with the square of the cases (issue 16)."""
+        """The id and state of each case `find` returns, reading only those columns."""
         where = self._filter(query)
         if where is None:
-            return
-        clause, params = where
-        key = ", ".join(self.PAGE_KEY)
-        statement = f"SELECT c.id, c.state FROM cases c WHERE {clause} ORDER BY {key}"
-        with self._connection() as connection:
-            for row in self._stream(connection, self._sql(statement), params):
-                yield row[0], State(row[1])
+            return iter(())
+        return ((row[0], State(row[1])) for row in self._selection(*where))
 
-    def _stream(self, connection: Any, statement: str, params: Sequence[Any]) -> Iterator[Any]:
-        """The rows of one statement as the driver reads them, not all in memory at once."""
-        return iter(connection.execute(statement, tuple(params)))
+    def _selection(self, where: str, params: Sequence[Any]) -> Iterator[Sequence[Any]]:
+        """``c.id, c.state`` of the cases ``where`` selects, in declaration order (SQLite:
+        page by page by rowid, holding the connection only while a page is read)."""
+        return self._pages(where, params, columns="c.id, c.state")
 
     def deadlines_due(self, before: dt.date) -> Iterator[Case]:
         """Cases whose notice ended before ``before``, and cases holding a title (certified,

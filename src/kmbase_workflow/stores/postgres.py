@@ -369,11 +369,17 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
             (consumer, position),
         )
 
-    def _stream(
-        self, connection: psycopg.Connection[Any], statement: str, params: Sequence[Any]
-    ) -> Iterator[Any]:
-        # psycopg's single-row mode: no server-side cursor, so no transaction needed
-        return connection.cursor().stream(statement, tuple(params))
+    def _selection(self, where: str, params: Sequence[Any]) -> Iterator[Sequence[Any]]:
+        """One statement in declaration order, its rows streamed (psycopg's single-row mode:
+        no server-side cursor, so no transaction) on a pooled connection of its own. Paging
+        would ask the planner for the first page of what is left once a page: without
+        statistics (a table just loaded) it sorted every match again for each page, a cost
+        that grew with the square of the cases (issue 16)."""
+        statement = self._sql(
+            f"SELECT c.id, c.state FROM cases c WHERE {where} ORDER BY {', '.join(self.PAGE_KEY)}"
+        )
+        with self._connection() as connection:
+            yield from connection.cursor().stream(statement, tuple(params))
 
     PAGE_KEY = ("c.declared_on", "c.id")
     PAGE_START = (dt.date.min, "")
