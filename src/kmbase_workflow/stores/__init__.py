@@ -1,14 +1,18 @@
 """Pluggable persistence: the store protocol and the bundled backends.
 
 Backends live in their own modules so their drivers are imported only when used:
-``memory`` (here), ``sqlite`` (sqlite-utils, the embedded default) and ``postgres``
-(psycopg 3). `open_store` picks one by URL.
+``memory``, ``sqlite`` (sqlite-utils, the embedded default), ``postgres`` (psycopg 3) and
+``mysql`` (PyMySQL; MariaDB and MySQL). `open_store` picks one by the URL's scheme, from the
+backends registered under the ``kmbase_workflow.stores`` entry point group (`store_backends`):
+a third party adds its own the same way.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any
+from collections.abc import Callable, Mapping
+from importlib.metadata import EntryPoint, entry_points
 
 from .._i18n import Text
 from ..errors import InvalidInputError
@@ -24,80 +28,83 @@ URL_ENVIRONMENT_VARIABLE = "KMBASE_DB"
 """The environment variable the command line reads the store URL from."""
 
 
+ENTRY_POINT_GROUP = "kmbase_workflow.stores"
+"""The entry point group of store backends: each entry's name is a URL scheme, its object a
+function of the URL that returns the opened store (``Callable[[str], CaseStore]``). The
+library's own backends are declared in its ``pyproject.toml`` as a third party declares its
+own (docs/how-to/stores.md, "Adding a backend")."""
+
+_BUNDLED = {
+    "memory": "kmbase_workflow.stores.memory:open_url",
+    "sqlite": "kmbase_workflow.stores.sqlite:open_url",
+    "postgresql": "kmbase_workflow.stores.postgres:open_url",
+    "postgres": "kmbase_workflow.stores.postgres:open_url",
+    "mysql": "kmbase_workflow.stores.mysql:open_url",
+    "mariadb": "kmbase_workflow.stores.mysql:open_url",
+}
+"""The library's own entry points (the same as its ``pyproject.toml`` declares, a test
+checks): used only when the installed metadata lacks them, as in a source checkout
+installed before they were declared."""
+
+_EXTRAS = {"kmbase_workflow.stores.postgres": "postgres", "kmbase_workflow.stores.mysql": "mysql"}
+"""The extra that installs the driver of each bundled backend that needs one."""
+
+
+@functools.cache
+def store_backends() -> Mapping[str, EntryPoint]:
+    """Every registered backend by URL scheme (the ``kmbase_workflow.stores`` entry points
+    of the installed packages; read once per process)."""
+    found = {ep.name.lower(): ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    for scheme, target in _BUNDLED.items():
+        found.setdefault(scheme, EntryPoint(scheme, target, ENTRY_POINT_GROUP))
+    return found
+
+
 def open_store(url: str | None = None) -> CaseStore:
-    """A store chosen by URL (default: ``$KMBASE_DB``, else `DEFAULT_URL`).
+    """A store chosen by URL (default: ``$KMBASE_DB``, else `DEFAULT_URL`), through the
+    backend registered for its scheme (`store_backends`):
 
     - ``memory://``: in memory, gone when the process ends;
     - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
       (``?timeout=SECONDS``: how long a writer waits for the lock, default 30);
     - ``postgresql://user@host:5432/database`` (``?schema=name`` picks the PostgreSQL
       schema, default ``kmbase``; ``?max_connections=N`` sizes the connection pool, default
-      10); needs the ``postgres`` extra.
+      10); needs the ``postgres`` extra;
+    - ``mysql://user:password@host:3306/database`` (or ``mariadb://``; MariaDB 10.6+ or
+      MySQL 8; ``?max_connections=N``, default 10); needs the ``mysql`` extra.
     """
     url = url or os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL
-    if url == "memory://":
-        return MemoryStore()
-    if url.startswith("sqlite://"):
-        from .sqlite import SQLiteStore  # noqa: PLC0415 - drivers load only when chosen
-
-        path, _, query = url.removeprefix("sqlite://").partition("?")
-        options = _options(query)
-        timeout = _number(options.pop("timeout", "30"), "timeout", float)
-        path = ":memory:" if path == ":memory:" else path.removeprefix("/")
-        return SQLiteStore(path, timeout=timeout)
-    if url.startswith(("postgresql://", "postgres://")):
-        try:
-            from .postgres import PostgresStore  # noqa: PLC0415
-        except ImportError:
-            raise InvalidInputError(
-                Text(
-                    zh="未安装 PostgreSQL 驱动 psycopg",
-                    en="the PostgreSQL driver psycopg is not installed",
-                ),
-                hint=Text(
-                    zh="pip install 'kmbase-workflow[postgres]'",
-                    en="pip install 'kmbase-workflow[postgres]'",
-                ),
-            ) from None
-        base, _, query = url.partition("?")
-        options = _options(query)
-        schema = options.pop("schema", "kmbase")
-        size = _number(options.pop("max_connections", "10"), "max_connections", int)
-        rest = "&".join(f"{key}={value}" for key, value in options.items())
-        return PostgresStore(
-            base + (f"?{rest}" if rest else ""), schema=schema, max_connections=size
+    scheme, separator, _ = url.partition("://")
+    backends = store_backends()
+    entry = backends.get(scheme.lower()) if separator else None
+    if entry is None:
+        known = "、".join(f"{name}://" for name in sorted(backends))
+        raise InvalidInputError(
+            Text(zh=f"不支持的存储地址 {url}", en=f"unsupported store URL {url}"),
+            hint=Text(
+                zh=f"可用的地址类型：{known}",
+                en=f"known schemes: {known.replace('、', ', ')}",
+            ),
         )
-    raise InvalidInputError(
-        Text(zh=f"不支持的存储地址 {url}", en=f"unsupported store URL {url}"),
-        hint=Text(
-            zh="可用：memory://、sqlite:///路径、postgresql://…",
-            en="use memory://, sqlite:///path or postgresql://...",
-        ),
-    )
-
-
-def _options(query: str) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in query.split("&") if "=" in part)
-
-
-def _number(value: str, name: str, kind: type[float] | type[int]) -> Any:
     try:
-        number = kind(value)
-    except ValueError:
-        number = 0
-    if not number > 0:
+        opener: Callable[[str], CaseStore] = entry.load()
+    except ImportError as error:
+        module = entry.value.partition(":")[0]
+        extra = _EXTRAS.get(module)
+        install = f"pip install 'kmbase-workflow[{extra}]'" if extra else f"pip install {module}"
         raise InvalidInputError(
             Text(
-                zh=f"存储地址中的 {name} 无效：{value}",
-                en=f"invalid {name} in the store URL: {value}",
+                zh=f"{scheme}:// 存储的驱动未安装（{error.name or error}）",
+                en=f"the driver of {scheme}:// stores is not installed ({error.name or error})",
             ),
-            hint=Text(zh=f"{name} 须为正数", en=f"{name} must be a positive number"),
-        )
-    return number
+            hint=Text(zh=install, en=install),
+        ) from None
+    return opener(url)
 
 
 __all__ = [
     "DEFAULT_URL",
+    "ENTRY_POINT_GROUP",
     "INDEXED_TEXT_LIMIT",
     "URL_ENVIRONMENT_VARIABLE",
     "CaseCount",
@@ -112,4 +119,5 @@ __all__ = [
     "WorkItemQuery",
     "WorkQueueStore",
     "open_store",
+    "store_backends",
 ]

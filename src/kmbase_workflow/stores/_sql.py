@@ -14,7 +14,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -41,6 +41,9 @@ from ._rows import (
     refuse_unstorable_round,
     storable_key,
 )
+
+if TYPE_CHECKING:
+    from .tokens import SQLTokens
 
 CASE_COLUMNS = (
     "id",
@@ -561,6 +564,12 @@ class SQLStoreBase(Closing):
             {name: _raw_value(name, value) for name, value in zip(columns, row, strict=True)}
             for row in rows
         ]
+
+    def api_tokens(self) -> SQLTokens:
+        """The service's API tokens, in this database (``api_tokens``, m006)."""
+        from .tokens import SQLTokens  # noqa: PLC0415 - the tokens module imports this one
+
+        return SQLTokens(self)
 
     def close(self) -> None:  # pragma: no cover - each store's
         raise NotImplementedError

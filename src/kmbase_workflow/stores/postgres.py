@@ -52,9 +52,10 @@ from ._protocol import Change, OutboxRecord
 from ._rows import check_text, event_from_json, summary_updates
 from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known
 from ._sql import Batch, BatchRefusedError, SQLStoreBase
+from ._url import options, positive, redact
 from ._work_queue import SQLWorkQueue
 
-__all__ = ["PostgresStore"]
+__all__ = ["PostgresStore", "open_url"]
 
 _PAGE = 500
 _MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
@@ -149,7 +150,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         """How long `read_outbox` waits for older open transactions (seconds)."""
         self.on_checkpoint: Callable[[str], None] | None = None
         """Called at named points inside a write: a seam for crash tests."""
-        self._where = _redact(url)
+        self._where = redact(url)
         self._bound: contextvars.ContextVar[psycopg.Connection[Any] | None] = (
             contextvars.ContextVar(f"kmbase_postgres_{id(self)}", default=None)
         )
@@ -385,6 +386,19 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
     PAGE_START = (dt.date.min, "")
 
 
+def open_url(url: str) -> PostgresStore:
+    """``postgresql://user@host:5432/database`` (or ``postgres://``): ``?schema=name`` picks
+    the PostgreSQL schema (default ``kmbase``), ``?max_connections=N`` sizes the pool
+    (default 10); other options go to the driver. The ``postgresql`` and ``postgres`` entry
+    points of `open_store`."""
+    base, _, query = url.partition("?")
+    given = options(query)
+    schema = given.pop("schema", "kmbase")
+    size = positive(given.pop("max_connections", "10"), "max_connections", int)
+    rest = "&".join(f"{key}={value}" for key, value in given.items())
+    return PostgresStore(base + (f"?{rest}" if rest else ""), schema=schema, max_connections=size)
+
+
 def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
     """Sets a pooled connection's search path to ``schema`` (a function of the name only,
     so the pool holds no reference back to the store), and turns JIT compilation off for it.
@@ -405,11 +419,6 @@ def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
 
 _FIRST_WITH_JIT = 110000
 """PostgreSQL 11 added JIT compilation (and its ``jit`` setting)."""
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def _fill_summaries(connection: psycopg.Connection[Any]) -> None:

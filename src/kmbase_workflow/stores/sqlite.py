@@ -41,9 +41,10 @@ from ._protocol import Change
 from ._rows import summary_updates
 from ._schema import BACKFILLS, MIGRATION_NAMES, MIGRATION_SET, SQLITE, check_known, statements
 from ._sql import Batch, BatchRefusedError, SQLStoreBase
+from ._url import options, positive
 from ._work_queue import SQLWorkQueue
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "open_url"]
 
 
 def _translate(error: sqlite3.Error, path: str) -> KmbaseError:
@@ -233,6 +234,15 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+
+
+def open_url(url: str) -> SQLiteStore:
+    """``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
+    (``?timeout=SECONDS``: how long a writer waits for the lock, default 30): the ``sqlite``
+    entry point of `open_store`."""
+    path, _, query = url.partition("://")[2].partition("?")
+    timeout = positive(options(query).pop("timeout", "30"), "timeout", float)
+    return SQLiteStore(":memory:" if path == ":memory:" else path.removeprefix("/"), timeout=timeout)
 
 
 def _migration(name: str) -> Callable[[sqlite_utils.Database], None]:
