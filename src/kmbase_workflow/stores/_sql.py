@@ -14,7 +14,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -24,6 +24,7 @@ from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError, StoreError
 from ..events import Event
 from ..history import HistoryEntry
+from ._delivery import DeliverySQL
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
     SUMMARY_COLUMNS,
@@ -190,6 +191,8 @@ class SQLStoreBase(Closing):
     PLACEHOLDER = "?"
     GREATEST = "MAX"
     """SQLite's two-argument ``MAX`` is PostgreSQL's ``GREATEST``."""
+    DELIVERY: ClassVar[DeliverySQL] = DeliverySQL()
+    """How delivery's dialect-bound statements run here (SQLite's; each store its own)."""
 
     on_checkpoint: Callable[[str], None] | None
 

@@ -55,6 +55,7 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
+from ._delivery import DeliverySQL
 from ._protocol import Change
 from ._schema import MIGRATION_NAMES, check_known, statements
 from ._sql import INSERT_OUTBOX, Batch, BatchRefusedError, SQLStoreBase
@@ -428,6 +429,79 @@ def _dialect(statement: str) -> str:
     return f"{statement[: found.start()]} ON DUPLICATE KEY UPDATE {update}"
 
 
+class MySQLDelivery(DeliverySQL):
+    """Delivery on MariaDB and MySQL: the server's clock, ``SKIP LOCKED``; the store's reads
+    join the delivery's transaction (`MySQLStore.using`). MySQL cannot update a table that
+    a subquery of the same statement reads, nor return the rows it updated: a claim selects
+    its rows ``FOR UPDATE SKIP LOCKED``, then updates and reads them."""
+
+    now = "UNIX_TIMESTAMP(SYSDATE(6))"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def joined(self, store: SQLStoreBase, connection: Any) -> contextlib.AbstractContextManager[Any]:
+        assert isinstance(store, MySQLStore)
+        return store.using(connection)
+
+    def claim(
+        self,
+        store: SQLStoreBase,
+        connection: Any,
+        consumer: str,
+        worker: str,
+        limit: int,
+        lease: float,
+    ) -> list[tuple[int, Any, int]]:
+        chosen = connection.execute(
+            self.sql(
+                store,
+                "SELECT q.position FROM delivery_queue q WHERE q.consumer = ? "
+                "AND q.available_at <= {now} AND NOT EXISTS (SELECT 1 FROM delivery_queue e "
+                "WHERE e.consumer = q.consumer AND e.case_id = q.case_id "
+                f"AND e.position < q.position) ORDER BY q.position LIMIT ?{self.skip_locked}",
+            ),
+            (consumer, limit),
+        ).fetchall()
+        positions = [int(row[0]) for row in chosen]
+        if not positions:
+            return []
+        marks = ", ".join("?" for _ in positions)
+        connection.execute(
+            self.sql(
+                store,
+                "UPDATE delivery_queue SET available_at = {now} + ?, leased_by = ?, "
+                f"attempts = attempts + 1 WHERE consumer = ? AND position IN ({marks})",
+            ),
+            (lease, worker, consumer, *positions),
+        )
+        rows = connection.execute(
+            self.sql(
+                store,
+                "SELECT position, data, attempts FROM delivery_queue "
+                f"WHERE consumer = ? AND position IN ({marks})",
+            ),
+            (consumer, *positions),
+        ).fetchall()
+        return [(int(row[0]), row[1], int(row[2])) for row in rows]
+
+    def claim_sweep(
+        self, store: SQLStoreBase, connection: Any, day: str, worker: str, lease: float
+    ) -> bool:
+        # ON DUPLICATE KEY UPDATE has no WHERE: each assignment keeps the old value unless
+        # the sweep is free (its conditions read columns no earlier assignment changed).
+        free = "finished_at IS NULL AND lease_until < {now}"
+        cursor = connection.execute(
+            self.sql(
+                store,
+                "INSERT INTO delivery_sweeps (day, leased_by, lease_until) "
+                "VALUES (?, ?, {now} + ?) ON DUPLICATE KEY UPDATE "
+                f"leased_by = IF({free}, VALUES(leased_by), leased_by), "
+                f"lease_until = IF({free}, VALUES(lease_until), lease_until)",
+            ),
+            (day, worker, lease),
+        )
+        return int(cursor.rowcount) > 0  # 1 inserted, 2 taken over, 0 left as it was
+
+
 class MySQLStore(SQLWorkQueue, SQLStoreBase):
     """Cases, history and outbox in a MariaDB or MySQL database (created if missing, and
     migrated, on open).
@@ -438,6 +512,7 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
 
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
+    DELIVERY = MySQLDelivery()
     PAGE_KEY = ("c.declared_on", "c.id")
     PAGE_START = (dt.date.min, "")
 

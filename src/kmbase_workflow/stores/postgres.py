@@ -48,6 +48,7 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
+from ._delivery import DeliverySQL
 from ._protocol import Change, OutboxRecord
 from ._rows import check_text, event_from_json, summary_updates
 from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known
@@ -113,6 +114,19 @@ def _translate(error: psycopg.Error, where: str) -> KmbaseError:
     )
 
 
+class PostgresDelivery(DeliverySQL):
+    """Delivery on PostgreSQL: the server's clock, ``SKIP LOCKED``, ``LISTEN``; the store's
+    reads join the delivery's transaction (`PostgresStore.using`)."""
+
+    now = "EXTRACT(EPOCH FROM clock_timestamp())::double precision"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+    notifies = True
+
+    def joined(self, store: SQLStoreBase, connection: Any) -> contextlib.AbstractContextManager[Any]:
+        assert isinstance(store, PostgresStore)
+        return store.using(connection)
+
+
 class PostgresStore(SQLWorkQueue, SQLStoreBase):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
@@ -123,6 +137,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
 
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
+    DELIVERY = PostgresDelivery()
 
     def _date_param(self, day: dt.date) -> object:
         return day
