@@ -62,7 +62,7 @@ from ._sql import INSERT_OUTBOX, Batch, BatchRefusedError, SQLStoreBase
 from ._url import options, positive, redact
 from ._work_queue import SQLWorkQueue
 
-__all__ = ["MYSQL", "MySQLStore", "open_url"]
+__all__ = ["MYSQL", "MySQLDelivery", "MySQLStore", "connect", "open_url"]
 
 _KEY = "VARBINARY(1024)"  # INDEXED_TEXT_LIMIT bytes
 _TABLE_OPTIONS = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
@@ -524,16 +524,8 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
         max_connections: int = 10,
         pool_timeout: float = 30.0,
     ) -> None:
-        parts = urlsplit(url)
-        self.database = unquote(parts.path.lstrip("/")) or "kmbase"
-        if not _DATABASE_NAME.match(self.database):
-            raise InvalidInputError(
-                Text(
-                    zh=f"无效的数据库名 {self.database}",
-                    en=f"invalid database name {self.database}",
-                ),
-                hint=Text(zh="使用字母、数字和下划线", en="use letters, digits and _"),
-            )
+        self._params = _parameters(url, connect_timeout)
+        self.database = _database(url)
         self.max_connections = max_connections
         self.on_checkpoint: Callable[[str], None] | None = None
         """Called at named points inside a write: a seam for crash tests."""
@@ -541,21 +533,6 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
         self._bound: contextvars.ContextVar[_Connection | None] = contextvars.ContextVar(
             f"kmbase_mysql_{id(self)}", default=None
         )
-        try:
-            port = parts.port or 3306
-        except ValueError:
-            port = 0
-        self._params: dict[str, Any] = {
-            "host": parts.hostname or "127.0.0.1",
-            "port": port,
-            "user": unquote(parts.username or "root"),
-            "password": unquote(parts.password or ""),
-            "charset": "utf8mb4",
-            "connect_timeout": connect_timeout,
-            "autocommit": True,
-            "conv": _DECODERS,
-            "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-        }
         try:
             self._migrate()
         except pymysql.MySQLError as error:
@@ -741,6 +718,45 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
         except BatchRefusedError:
             with self._transaction(connection, rollback=True):
                 self._explain_refusal(connection, changes)
+
+
+def _database(url: str) -> str:
+    """The database a URL names (default ``kmbase``), refused unless a plain name."""
+    database = unquote(urlsplit(url).path.lstrip("/")) or "kmbase"
+    if not _DATABASE_NAME.match(database):
+        raise InvalidInputError(
+            Text(zh=f"无效的数据库名 {database}", en=f"invalid database name {database}"),
+            hint=Text(zh="使用字母、数字和下划线", en="use letters, digits and _"),
+        )
+    return database
+
+
+def _parameters(url: str, connect_timeout: int = 10) -> dict[str, Any]:
+    """PyMySQL's connection parameters for a ``mysql://`` URL (no database: the caller
+    chooses), with the store's settings: utf8mb4, autocommit, ``READ COMMITTED``, keys
+    decoded to text."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 3306
+    except ValueError:
+        port = 0
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": port,
+        "user": unquote(parts.username or "root"),
+        "password": unquote(parts.password or ""),
+        "charset": "utf8mb4",
+        "connect_timeout": connect_timeout,
+        "autocommit": True,
+        "conv": _DECODERS,
+        "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    }
+
+
+def connect(url: str) -> pymysql.connections.Connection[Any]:
+    """A connection to the database of a ``mysql://`` URL with the store's settings (for
+    tools and tests that need raw access, as an administrator has it)."""
+    return pymysql.connect(database=_database(url), **_parameters(url))
 
 
 def open_url(url: str) -> MySQLStore:
