@@ -17,7 +17,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 URL = os.environ.get("KMBASE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
-REQUIRED = "1" in (os.environ.get("KMBASE_REQUIRE_MYSQL"), os.environ.get("KMBASE_REQUIRE_SERVICES"))
+REQUIRED = "1" in (
+    os.environ.get("KMBASE_REQUIRE_MYSQL"),
+    os.environ.get("KMBASE_REQUIRE_SERVICES"),
+)
 
 
 def _connect() -> object:

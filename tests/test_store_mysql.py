@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import pymysql
 import pytest
 
-from kmbase_workflow._i18n import Text
 from kmbase_workflow.errors import (
     CaseNotFoundError,
     ConcurrencyConflictError,
@@ -24,7 +23,7 @@ from kmbase_workflow.errors import (
 )
 from kmbase_workflow.stores import CaseQuery, CaseStore, Change, OutboxRecord, open_store
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
-from kmbase_workflow.stores.mysql import MySQLStore, _translate
+from kmbase_workflow.stores.mysql import MySQLStore, _translate, connect
 from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
 from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from outbox_workers import write_steps
@@ -139,22 +138,20 @@ def test_history_outbox_and_applications_are_append_only_in_the_database(
 ) -> None:
     with MySQLStore(mysql_url) as store:
         store.commit(_declared("case-1"))
-        with store._connection() as connection:
-            for statement in (
-                "UPDATE history SET action = 'x'",
-                "DELETE FROM history",
-                "REPLACE INTO history SELECT * FROM history",
-                "UPDATE outbox SET type = 'x'",
-                "DELETE FROM outbox",
-                "UPDATE applications SET data = '{}'",
-                "INSERT INTO applications (case_id, data) VALUES ('case-1', '{}') "
-                "ON DUPLICATE KEY UPDATE data = '{}'",
-            ):
-                with pytest.raises(StoreError, match="append-only|written once"):
-                    try:
-                        connection.execute(statement)
-                    except pymysql.MySQLError as error:
-                        raise StoreError(Text(zh=str(error), en=str(error))) from error
+        raw = connect(mysql_url)
+        for statement in (
+            "UPDATE history SET action = 'x'",
+            "DELETE FROM history",
+            "REPLACE INTO history SELECT * FROM history",
+            "UPDATE outbox SET type = 'x'",
+            "DELETE FROM outbox",
+            "UPDATE applications SET data = '{}'",
+            "INSERT INTO applications (case_id, data) VALUES ('case-1', '{}') "
+            "ON DUPLICATE KEY UPDATE data = '{}'",
+        ):
+            with pytest.raises(pymysql.MySQLError, match=r"append-only|written once"):
+                raw.cursor().execute(statement)
+        raw.close()
         assert store.history("case-1")[0].action
 
 
@@ -214,9 +211,7 @@ def test_an_unreachable_server_is_a_retryable_unavailable_error_without_the_pass
         (1146, StoreError),  # no such table: not retryable
     ],
 )
-def test_driver_errors_leave_the_store_as_library_errors(
-    code: int, kind: type[StoreError]
-) -> None:
+def test_driver_errors_leave_the_store_as_library_errors(code: int, kind: type[StoreError]) -> None:
     error = _translate(pymysql.err.OperationalError(code, "detail"), "mysql://x")
     assert type(error) is kind
     assert error.retryable is (kind in (StoreBusyError, StoreUnavailableError))

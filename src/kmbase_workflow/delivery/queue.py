@@ -234,7 +234,9 @@ class DeliveryQueue:
                 hint=Text(zh="例如 limit=20, lease=60", en="e.g. limit=20, lease=60"),
             )
         with self._transaction() as connection:
-            rows = self.dialect.claim(self.store, connection, consumer, worker, limit, lease)
+            rows = self.dialect.claim(
+                self.store, connection, consumer, worker, limit=limit, lease=lease
+            )
         deliveries = [
             Delivery(consumer, OutboxRecord(position, event_from_json(_json(data))), attempts)
             for position, data, attempts in rows

@@ -33,7 +33,9 @@ class DeliverySQL:
         """``statement`` with ``{now}`` filled in, in the store's dialect."""
         return store._sql(statement.replace("{now}", self.now))
 
-    def joined(self, store: SQLStoreBase, connection: Any) -> contextlib.AbstractContextManager[Any]:
+    def joined(
+        self, store: SQLStoreBase, connection: Any
+    ) -> contextlib.AbstractContextManager[Any]:
         """Inside it, the store's own reads and writes (``read_outbox``, ``acknowledge``)
         take part in the transaction open on ``connection``."""
         return contextlib.nullcontext()
@@ -44,6 +46,7 @@ class DeliverySQL:
         connection: Any,
         consumer: str,
         worker: str,
+        *,
         limit: int,
         lease: float,
     ) -> list[tuple[int, Any, int]]:

@@ -287,7 +287,7 @@ def _text(value: Any) -> Any:
 
 _DECODERS: dict[Any, Any] = {
     **pymysql.converters.conversions,
-    **{kind: _text for kind in (FIELD_TYPE.VAR_STRING, FIELD_TYPE.STRING, FIELD_TYPE.VARCHAR)},
+    **dict.fromkeys((FIELD_TYPE.VAR_STRING, FIELD_TYPE.STRING, FIELD_TYPE.VARCHAR), _text),
     FIELD_TYPE.BLOB: _text,
 }
 
@@ -336,17 +336,18 @@ class _Connection:
 
     def cursor(self) -> pymysql.cursors.Cursor:
         """A buffered cursor."""
-        return self.raw.cursor()
+        cursor: pymysql.cursors.Cursor = self.raw.cursor()
+        return cursor
 
     def execute(self, statement: str, params: Any = None) -> pymysql.cursors.Cursor:
         """Run one statement; its cursor, fetched already."""
-        cursor = self.raw.cursor()
+        cursor = self.cursor()
         cursor.execute(statement, params if params else None)
         return cursor
 
     def executemany(self, statement: str, rows: Sequence[Any]) -> pymysql.cursors.Cursor:
         """Run one statement per row (an ``INSERT … VALUES`` goes as one multi-row insert)."""
-        cursor = self.raw.cursor()
+        cursor = self.cursor()
         cursor.executemany(statement, rows)
         return cursor
 
@@ -380,7 +381,7 @@ class _Pool:
             if raw is not None:
                 try:
                     raw.rollback()
-                except Exception:  # noqa: BLE001 - lost: drop it, the next call reconnects
+                except Exception:
                     with contextlib.suppress(Exception):
                         raw.close()
                     raw = None
@@ -438,7 +439,9 @@ class MySQLDelivery(DeliverySQL):
     now = "UNIX_TIMESTAMP(SYSDATE(6))"
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def joined(self, store: SQLStoreBase, connection: Any) -> contextlib.AbstractContextManager[Any]:
+    def joined(
+        self, store: SQLStoreBase, connection: Any
+    ) -> contextlib.AbstractContextManager[Any]:
         assert isinstance(store, MySQLStore)
         return store.using(connection)
 
@@ -448,6 +451,7 @@ class MySQLDelivery(DeliverySQL):
         connection: Any,
         consumer: str,
         worker: str,
+        *,
         limit: int,
         lease: float,
     ) -> list[tuple[int, Any, int]]:
@@ -574,9 +578,8 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
                     if name in applied:
                         continue
                     for statement in statements(MYSQL[name]):
-                        if statement.startswith("CREATE TABLE"):
-                            statement += _TABLE_OPTIONS
-                        cursor.execute(statement)
+                        table = statement.startswith("CREATE TABLE")
+                        cursor.execute(statement + (_TABLE_OPTIONS if table else ""))
                     cursor.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
             finally:
                 cursor.execute("SELECT RELEASE_LOCK(%s)", (f"kmbase.{self.database}",))
@@ -709,7 +712,9 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
                     if attempt == attempts:
                         raise ConcurrencyConflictError.lock_cycle(attempts) from error
 
-    def _commit_batch(self, connection: _Connection, changes: Sequence[Change], batch: Batch) -> None:
+    def _commit_batch(
+        self, connection: _Connection, changes: Sequence[Change], batch: Batch
+    ) -> None:
         try:
             with self._transaction(connection):
                 self._write_batch(connection, batch)
@@ -780,4 +785,3 @@ def open_url(url: str) -> MySQLStore:
             ),
         )
     return MySQLStore(base, max_connections=size, connect_timeout=timeout)
-

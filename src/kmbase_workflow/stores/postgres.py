@@ -122,7 +122,9 @@ class PostgresDelivery(DeliverySQL):
     skip_locked = " FOR UPDATE SKIP LOCKED"
     notifies = True
 
-    def joined(self, store: SQLStoreBase, connection: Any) -> contextlib.AbstractContextManager[Any]:
+    def joined(
+        self, store: SQLStoreBase, connection: Any
+    ) -> contextlib.AbstractContextManager[Any]:
         assert isinstance(store, PostgresStore)
         return store.using(connection)
 

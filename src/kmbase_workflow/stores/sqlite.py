@@ -242,7 +242,9 @@ def open_url(url: str) -> SQLiteStore:
     entry point of `open_store`."""
     path, _, query = url.partition("://")[2].partition("?")
     timeout = positive(options(query).pop("timeout", "30"), "timeout", float)
-    return SQLiteStore(":memory:" if path == ":memory:" else path.removeprefix("/"), timeout=timeout)
+    return SQLiteStore(
+        ":memory:" if path == ":memory:" else path.removeprefix("/"), timeout=timeout
+    )
 
 
 def _migration(name: str) -> Callable[[sqlite_utils.Database], None]:
