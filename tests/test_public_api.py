@@ -578,31 +578,46 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "Change",
             "CommandResult",
             "DEFAULT_URL",
+            "ENTRY_POINT_GROUP",
             "INDEXED_TEXT_LIMIT",
             "MemoryStore",
             "NoticeRunning",
             "OutboxRecord",
+            "RawRowStore",
+            "TokenRows",
+            "TokenStore",
             "URL_ENVIRONMENT_VARIABLE",
             "WorkItem",
             "WorkItemQuery",
             "WorkQueueStore",
             "open_store",
+            "store_backends",
+        }
+    ),
+    "stores.mysql": frozenset(
+        {
+            "MySQLStore",
+            "connect",
+            "open_url",
         }
     ),
     "stores.postgres": frozenset(
         {
             "PostgresStore",
+            "open_url",
         }
     ),
     "stores.sqlite": frozenset(
         {
             "SQLiteStore",
+            "open_url",
         }
     ),
     "testing": frozenset(
         {
             "EventRecorder",
             "FixedClock",
+            "MySQLDatabase",
             "PostgresDatabase",
             "SQLiteDatabase",
             "StoreContract",
@@ -648,7 +663,7 @@ def test_import_star_gives_exactly_the_top_level() -> None:
     assert set(namespace) - {"__builtins__"} == TOP_LEVEL
 
 
-EXTRAS = {"service": "fastapi"}
+EXTRAS = {"service": "fastapi", "stores.mysql": "pymysql"}
 """Documented sub-modules that need an optional extra (``pip install kmbase-workflow[…]``)."""
 
 

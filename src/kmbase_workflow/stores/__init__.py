@@ -16,10 +16,11 @@ from importlib.metadata import EntryPoint, entry_points
 
 from .._i18n import Text
 from ..errors import InvalidInputError
-from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord
+from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord, RawRowStore
 from ._rows import INDEXED_TEXT_LIMIT
 from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
 from .memory import MemoryStore
+from .tokens import TokenRows, TokenStore
 
 DEFAULT_URL = "sqlite:///kmbase.db"
 """The store used when none is given: a SQLite file in the working directory."""
@@ -115,6 +116,9 @@ __all__ = [
     "MemoryStore",
     "NoticeRunning",
     "OutboxRecord",
+    "RawRowStore",
+    "TokenRows",
+    "TokenStore",
     "WorkItem",
     "WorkItemQuery",
     "WorkQueueStore",

@@ -62,7 +62,7 @@ from ._sql import INSERT_OUTBOX, Batch, BatchRefusedError, SQLStoreBase
 from ._url import options, positive, redact
 from ._work_queue import SQLWorkQueue
 
-__all__ = ["MYSQL", "MySQLDelivery", "MySQLStore", "connect", "open_url"]
+__all__ = ["MySQLStore", "connect", "open_url"]
 
 _KEY = "VARBINARY(1024)"  # INDEXED_TEXT_LIMIT bytes
 _TABLE_OPTIONS = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"

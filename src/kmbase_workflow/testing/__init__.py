@@ -25,6 +25,7 @@ from .store_contract import (
     sample_item,
 )
 from .tamper import (
+    MySQLDatabase,
     PostgresDatabase,
     SQLiteDatabase,
     TamperReport,
@@ -35,6 +36,7 @@ from .tamper import (
 __all__ = [
     "EventRecorder",
     "FixedClock",
+    "MySQLDatabase",
     "PostgresDatabase",
     "SQLiteDatabase",
     "StoreContract",
