@@ -25,13 +25,16 @@ from kmbase_workflow.stores import CaseQuery, CaseStore, Change, OutboxRecord, o
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.mysql import MySQLStore, _translate, connect
 from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
+from kmbase_workflow.testing.capabilities import DeliveryContract, RawRowContract, TokenContract
 from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from outbox_workers import write_steps
 
 pytestmark = pytest.mark.mysql
 
 
-class TestMySQLStore(StoreContract, WorkQueueContract):
+class TestMySQLStore(
+    StoreContract, WorkQueueContract, TokenContract, RawRowContract, DeliveryContract
+):
     @pytest.fixture(autouse=True)
     def _database(self, mysql_url: str) -> None:  # noqa: F811
         self.url = mysql_url
