@@ -615,14 +615,17 @@ SUBMODULES: dict[str, frozenset[str]] = {
     ),
     "testing": frozenset(
         {
+            "DeliveryContract",
             "EventRecorder",
             "FixedClock",
             "MySQLDatabase",
             "PostgresDatabase",
+            "RawRowContract",
             "SQLiteDatabase",
             "StoreContract",
             "TamperReport",
             "TamperSuite",
+            "TokenContract",
             "WorkQueueContract",
             "run_tamper_suite",
             "sample_case",

@@ -9,13 +9,15 @@ A host that writes its own store proves it with the same suite the bundled store
         def make_store(self):
             return MyStore(...)
 
-and that tampering with its database is prevented or detected with `TamperSuite`
-(``kmbase_workflow.testing.tamper``).
+with the contracts of the other capabilities it has mixed in (`WorkQueueContract`,
+`TokenContract`, `RawRowContract`, `DeliveryContract`), and that tampering with its
+database is prevented or detected with `TamperSuite` (``kmbase_workflow.testing.tamper``).
 """
 
 from __future__ import annotations
 
 from ..clock import FixedClock
+from .capabilities import DeliveryContract, RawRowContract, TokenContract
 from .events import EventRecorder
 from .store_contract import (
     StoreContract,
@@ -34,14 +36,17 @@ from .tamper import (
 )
 
 __all__ = [
+    "DeliveryContract",
     "EventRecorder",
     "FixedClock",
     "MySQLDatabase",
     "PostgresDatabase",
+    "RawRowContract",
     "SQLiteDatabase",
     "StoreContract",
     "TamperReport",
     "TamperSuite",
+    "TokenContract",
     "WorkQueueContract",
     "run_tamper_suite",
     "sample_case",
