@@ -68,7 +68,8 @@ def test_a_third_party_backend_registered_by_entry_point_is_opened_by_its_scheme
     _install(
         site,
         "third_party_store",
-        f"[{ENTRY_POINT_GROUP}]\nthirdparty = third_party_store:open_url\n",
+        f"[{ENTRY_POINT_GROUP}]\nthirdparty = third_party_store:open_url\n"
+        "sqlite = third_party_store:open_url\n",
         _MODULE,
     )
     assert "thirdparty" in store_backends()
@@ -80,6 +81,9 @@ def test_a_third_party_backend_registered_by_entry_point_is_opened_by_its_scheme
     store.commit(sample_change(sample_case("case-1"), None))
     assert store.get("case-1").version == 1
     assert token_store(store).list() == []
+    # no package takes over the library's own schemes
+    assert type(open_store("sqlite://:memory:")).__name__ == "SQLiteStore"
+    assert store_backends()["sqlite"].value == _BUNDLED["sqlite"]
 
 
 def test_a_backend_whose_driver_is_missing_names_it_in_both_languages(site: Path) -> None:
@@ -99,8 +103,9 @@ def test_an_unknown_scheme_is_refused_listing_the_known_ones() -> None:
         assert scheme in chinese
     assert "unsupported store URL" in english
     assert "不支持的存储地址" in chinese
-    with pytest.raises(InvalidInputError):
-        open_store("no scheme at all")
+    for url in ("no scheme at all", "memory", "sqlite:cases.db"):
+        with pytest.raises(InvalidInputError):
+            open_store(url)
 
 
 def test_the_library_declares_its_own_backends_as_entry_points() -> None:
