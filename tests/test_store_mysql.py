@@ -22,6 +22,7 @@ from kmbase_workflow.errors import (
     StoreUnavailableError,
 )
 from kmbase_workflow.stores import CaseQuery, CaseStore, Change, OutboxRecord, open_store
+from kmbase_workflow.stores import mysql as mysql_module
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.mysql import MySQLStore, _translate, connect
 from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
@@ -244,3 +245,39 @@ def test_a_closed_store_says_so(mysql_url: str) -> None:  # noqa: F811
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.get("case-1")
+
+
+def _kill_connections(url: str) -> None:
+    """End every other connection to the test's database, as a server restart would."""
+    admin = connect(url)
+    cursor = admin.cursor()
+    cursor.execute(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+        "AND ID <> CONNECTION_ID()"
+    )
+    for (number,) in cursor.fetchall():
+        cursor.execute(f"KILL {int(number)}")
+    admin.close()
+
+
+def test_a_lost_connection_is_unavailable_and_a_retry_reconnects(
+    mysql_url: str,  # noqa: F811
+) -> None:
+    with MySQLStore(mysql_url) as store:
+        store.commit(_declared("case-1"))
+        _kill_connections(mysql_url)
+        with pytest.raises(StoreUnavailableError) as info:
+            store.get("case-1")
+        assert info.value.retryable
+        assert store.get("case-1").version == 1  # the lost connection was dropped
+
+
+def test_a_connection_that_rested_is_checked_before_it_is_lent(
+    mysql_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(mysql_module, "_IDLE_CHECK", 0.0)
+    with MySQLStore(mysql_url) as store:
+        store.commit(_declared("case-1"))
+        _kill_connections(mysql_url)  # e.g. the server's wait_timeout ended them
+        assert store.get("case-1").version == 1  # no error: a new connection was opened

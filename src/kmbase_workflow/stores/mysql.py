@@ -35,8 +35,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -352,19 +354,37 @@ class _Connection:
         return cursor
 
 
+_IDLE_CHECK = 30.0
+"""Seconds a pooled connection may rest before it is pinged on reuse (the server closes
+idle connections after its ``wait_timeout``)."""
+
+
 class _Pool:
     """At most ``size`` connections, each used by one thread at a time; a connection left in
-    an unknown state (an error inside a block that a rollback cannot clear) is dropped."""
+    an unknown state (an error inside a block that a rollback cannot clear) is dropped, and
+    one that rested long is pinged before it is lent again."""
 
     def __init__(
         self, connect: Callable[[], pymysql.connections.Connection[Any]], size: int, timeout: float
     ) -> None:
         self._connect = connect
         self._slots = threading.BoundedSemaphore(size)
-        self._idle: list[pymysql.connections.Connection[Any]] = []
+        self._idle: list[tuple[pymysql.connections.Connection[Any], float]] = []
         self._lock = threading.Lock()
         self.timeout = timeout
         self.closed = False
+
+    def _take(self) -> pymysql.connections.Connection[Any]:
+        with self._lock:
+            raw, rested = self._idle.pop() if self._idle else (None, 0.0)
+        if raw is not None and time.monotonic() - rested > _IDLE_CHECK:
+            try:
+                raw.ping(reconnect=False)
+            except pymysql.MySQLError:
+                with contextlib.suppress(Exception):
+                    raw.close()
+                raw = None
+        return raw if raw is not None else self._connect()
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[pymysql.connections.Connection[Any]]:
@@ -372,10 +392,7 @@ class _Pool:
             raise TimeoutError
         raw = None
         try:
-            with self._lock:
-                raw = self._idle.pop() if self._idle else None
-            if raw is None:
-                raw = self._connect()
+            raw = self._take()
             yield raw
         except BaseException:
             if raw is not None:
@@ -393,14 +410,14 @@ class _Pool:
                         with contextlib.suppress(Exception):
                             raw.close()
                     else:
-                        self._idle.append(raw)
+                        self._idle.append((raw, time.monotonic()))
             self._slots.release()
 
     def close(self) -> None:
         with self._lock:
             self.closed = True
             idle, self._idle = self._idle, []
-        for raw in idle:
+        for raw, _ in idle:
             with contextlib.suppress(Exception):
                 raw.close()
 
@@ -411,6 +428,7 @@ _KEY_COLUMN = re.compile(r"(?<![`\w])(?<!%\()key(?![`\w])")
 """The column ``key`` (a reserved word in MySQL), not the placeholder ``%(key)s``."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _dialect(statement: str) -> str:
     """A statement of the SQL stores (PostgreSQL's ``%s`` placeholders already) in MySQL's
     words: ``ON CONFLICT … DO NOTHING`` becomes a no-op ``ON DUPLICATE KEY UPDATE`` (it
@@ -565,6 +583,15 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
             cursor.execute(
                 "SELECT GET_LOCK(%s, %s)", (f"kmbase.{self.database}", _MIGRATION_LOCK_WAIT)
             )
+            if cursor.fetchone() != (1,):
+                raise StoreBusyError(
+                    Text(
+                        zh=f"{self._where} 正由另一进程迁移，超过 {_MIGRATION_LOCK_WAIT} 秒",
+                        en=f"another process kept migrating {self._where} beyond "
+                        f"{_MIGRATION_LOCK_WAIT} s",
+                    ),
+                    hint=Text(zh="请稍后重试", en="try again later"),
+                )
             try:
                 cursor.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(255) PRIMARY "
