@@ -30,7 +30,7 @@ from kmbase_workflow.testing.capabilities import DeliveryContract, RawRowContrac
 from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from outbox_workers import write_steps
 
-pytestmark = pytest.mark.mysql
+pytestmark = pytest.mark.mysql  # every test but the scripts check needs the server
 
 
 class TestMySQLStore(
@@ -281,3 +281,10 @@ def test_a_connection_that_rested_is_checked_before_it_is_lent(
         store.commit(_declared("case-1"))
         _kill_connections(mysql_url)  # e.g. the server's wait_timeout ended them
         assert store.get("case-1").version == 1  # no error: a new connection was opened
+
+
+@pytest.mark.parametrize("name", MIGRATION_NAMES)
+def test_every_migration_has_a_mysql_script(name: str) -> None:
+    # a migration added for the other dialects must be written for this one too
+    assert mysql_module.MYSQL[name].strip()
+    assert set(mysql_module.MYSQL) == set(MIGRATION_NAMES)
