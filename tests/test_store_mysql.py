@@ -30,7 +30,7 @@ from kmbase_workflow.testing.capabilities import DeliveryContract, RawRowContrac
 from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from outbox_workers import write_steps
 
-pytestmark = pytest.mark.mysql  # every test but the scripts check needs the server
+pytestmark = pytest.mark.mysql
 
 
 class TestMySQLStore(
