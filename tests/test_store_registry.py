@@ -3,6 +3,7 @@ third party's backend is opened exactly as the library's own are."""
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +114,14 @@ def test_the_library_declares_its_own_backends_as_entry_points() -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert declared["project"]["entry-points"][ENTRY_POINT_GROUP] == _BUNDLED
     assert isinstance(open_store("memory://"), MemoryStore)
+
+
+def test_a_bundled_backend_without_its_driver_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "pymysql", None)  # as if PyMySQL were not installed
+    monkeypatch.delitem(sys.modules, "kmbase_workflow.stores.mysql", raising=False)
+    with pytest.raises(InvalidInputError) as info:
+        open_store("mysql://root@127.0.0.1/kmbase")
+    assert "pip install 'kmbase-workflow[mysql]'" in info.value.describe("en")
+    assert "pymysql" in info.value.describe("zh")
