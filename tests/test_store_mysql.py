@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import threading
 import time
 from collections.abc import Sequence
@@ -28,7 +27,6 @@ from kmbase_workflow.stores.mysql import MySQLStore, _translate, connect
 from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
 from kmbase_workflow.testing.capabilities import DeliveryContract, RawRowContract, TokenContract
 from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
-from outbox_workers import write_steps
 
 pytestmark = pytest.mark.mysql
 
@@ -102,36 +100,6 @@ def _wait_for_a_lock_wait(url: str) -> None:
                 return
             time.sleep(0.01)
     pytest.fail("no writer ever waited for the outbox")
-
-
-WRITERS = 4
-STEPS = 30
-
-
-def test_racing_writers_and_a_reader_lose_and_repeat_nothing(mysql_url: str) -> None:  # noqa: F811
-    MySQLStore(mysql_url).close()
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(WRITERS) as pool:
-        pending = pool.starmap_async(
-            write_steps, [(mysql_url, f"w{n}", STEPS) for n in range(WRITERS)]
-        )
-        reader = MySQLStore(mysql_url)
-        seen: list[str] = []
-        cursor = 0
-        while not pending.ready():
-            batch = reader.read_outbox(cursor, 50)
-            if batch:
-                seen.extend(_ids(batch))
-                cursor = batch[-1].position
-        pending.get()
-        seen.extend(_ids(reader.read_outbox(cursor, 10_000)))
-        everything = _ids(reader.read_outbox(0, 100_000))
-        reader.close()
-    assert len(everything) == WRITERS * STEPS * 2
-    assert seen == everything  # nothing skipped, nothing twice, in position order
-    for n in range(WRITERS):
-        mine = [event for event in seen if event.startswith(f"w{n}-")]
-        assert mine == sorted(mine, key=lambda event: (int(event.split("-")[1]), event))
 
 
 # -- the database itself -----------------------------------------------------------------------
