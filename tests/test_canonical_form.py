@@ -72,8 +72,7 @@ json_numbers = st.one_of(
 texts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=5)
 json_values = st.recursive(
     st.none() | st.booleans() | json_numbers | texts,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(texts, children, max_size=3),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
     max_leaves=8,
 )
 
@@ -128,8 +127,10 @@ def test_a_number_that_is_not_finite_is_refused_at_input(workflow: Workflow, num
 
 
 def test_an_integral_float_and_its_integer_are_one_number() -> None:
-    for number in (85.0, 1e16, 1.2345e20, 1e300, -0.0):
-        assert canonical_json({"n": number}) == canonical_json({"n": int(str(int(number)))})
+    # the integer a float's shortest decimal form names, as JSONB returns it
+    pairs = [(85.0, 85), (1e16, 10**16), (1.2345e20, 12345 * 10**16), (1e300, 10**300), (-0.0, 0)]
+    for number, integer in pairs:
+        assert canonical_json({"n": number}) == canonical_json({"n": integer})
     assert canonical_json({"n": 1.2345e20}) == '{"n":123450000000000000000}'
     assert canonical_json({"n": 1.5e-7}) == '{"n":1.5e-07}'
 
