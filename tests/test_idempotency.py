@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -29,8 +29,10 @@ from lifecycle_helpers import (
     other_base,
 )
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
+from service_helpers import APPLICATION_JSON, Service, ok, service
 
 RACERS = 12
+T = TypeVar("T")
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -124,7 +126,7 @@ def test_a_key_stored_before_digests_still_replays(url: str, workflow: Workflow)
 # -- retries racing their original -----------------------------------------------------------
 
 
-def _race(workflow: Workflow, command: Callable[[], Outcome]) -> list[Outcome]:
+def _race(workflow: Workflow, command: Callable[[], T]) -> list[T]:
     """Run ``command`` on RACERS threads at once: every one has looked its key up (and found
     nothing) before any of them writes."""
     barrier = threading.Barrier(RACERS)
@@ -180,7 +182,7 @@ def test_a_racing_key_of_another_command_is_still_refused(workflow: Workflow) ->
     def attempt() -> Outcome:
         try:
             outcome = command()
-        except Exception as error:  # noqa: BLE001 - collected to count below
+        except Exception as error:
             outcomes.append(error)
             raise
         outcomes.append(outcome)
@@ -191,6 +193,33 @@ def test_a_racing_key_of_another_command_is_still_refused(workflow: Workflow) ->
     written = [o for o in outcomes if not isinstance(o, Exception)]
     refused = [o for o in outcomes if isinstance(o, Exception)]
     assert len(workflow.history("x")) == 2
-    assert refused and all(isinstance(error, IdempotencyKeyReusedError) for error in refused)
+    assert refused
+    assert all(isinstance(error, IdempotencyKeyReusedError) for error in refused)
     winner = workflow.history("x")[1].action
     assert all(outcome.entry.action == winner for outcome in written)
+
+
+@pytest.fixture
+def svc(url: str) -> Iterator[Service]:
+    yield from service(url)
+
+
+def test_http_retries_racing_their_original_get_its_answer(svc: Service) -> None:
+    # before: 409 (TransitionRefusedError or a conflict) for a command that succeeded
+    bureau = svc.as_("city_bureau")
+    year = {"year": 2025, "opens_on": "2025-06-01", "closes_on": "2025-07-31"}
+    ok(bureau.open_round(json=year), 201)
+    key = {"Idempotency-Key": "declare-1"}
+    responses = _race(
+        svc.workflow, lambda: svc.client.declare(content=APPLICATION_JSON, headers=key)
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] * (RACERS - 1) + [201]
+    bodies = [response.json() for response in responses]
+    assert len({body["case"]["id"] for body in bodies}) == 1
+    assert sum(body["replayed"] for body in bodies) == RACERS - 1
+    # the key sent with another application is still a conflict
+    other = APPLICATION_JSON.replace(APPLICATION.base.name, "盘龙小微企业创业园")
+    refused = svc.client.declare(content=other, headers=key)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "IdempotencyKeyReusedError"
