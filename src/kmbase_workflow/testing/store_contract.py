@@ -36,6 +36,7 @@ from ..stores import (
     CaseQuery,
     CaseStore,
     Change,
+    CommandResult,
     NoticeRunning,
     WorkItem,
     WorkItemQuery,
@@ -299,6 +300,17 @@ class StoreContract:
         result = store.command_result("run-1:case-1")
         assert result is not None
         assert (result.case_id, result.version) == ("case-1", 1)
+
+    def test_an_idempotency_key_keeps_its_command_digest(self, store: CaseStore) -> None:
+        # the workflow compares a replayed command with the one the key ran by this digest
+        change = sample_change(sample_case("case-1"), None, key="k-1")
+        store.commit(attrs.evolve(change, command_digest="d" * 64))
+        store.commit(sample_change(sample_case("case-2"), None, key="k-2"))
+        assert store.command_result("k-1") == CommandResult("case-1", 1, "d" * 64)
+        assert store.command_results(["k-1", "k-2"]) == {
+            "k-1": CommandResult("case-1", 1, "d" * 64),
+            "k-2": CommandResult("case-2", 1, None),
+        }
 
     def test_a_reused_key_is_refused_and_nothing_written(self, store: CaseStore) -> None:
         store.commit(sample_change(sample_case("case-1"), None, key="same"))
