@@ -8,7 +8,6 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Iterator
-from pathlib import Path
 
 import attrs
 import pytest
@@ -23,22 +22,16 @@ from kmbase_workflow.history import GENESIS_HASH, HistoryEntry, canonical_json, 
 from kmbase_workflow.records import Application
 from kmbase_workflow.stores import CaseStore, Change
 from kmbase_workflow.testing import sample_case, sample_change
-from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
+from postgres_server import schema, store_url  # noqa: F401 - fixtures used by name
 
 BUREAU = Actor(Role.CITY_BUREAU, "市工业和信息化局")
 APPLICATION = eligible_application()
 OPERATOR = Actor.for_operator(APPLICATION.operator)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def workflow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workflow]:
-    if request.param == "memory":
-        url = "memory://"
-    elif request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/cases.db"
-    else:
-        url = f"{URL}?schema={request.getfixturevalue('schema')}"
-    with Workflow(open_store(url), clock=FixedClock(dt.date(2025, 6, 20))) as workflow:
+@pytest.fixture
+def workflow(store_url: str) -> Iterator[Workflow]:  # noqa: F811
+    with Workflow(open_store(store_url), clock=FixedClock(dt.date(2025, 6, 20))) as workflow:
         workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
         yield workflow
 

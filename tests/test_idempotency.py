@@ -9,7 +9,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -28,20 +27,16 @@ from lifecycle_helpers import (
     OPERATOR,
     other_base,
 )
-from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
+from postgres_server import URL, schema, store_url  # noqa: F401 - fixtures used by name
 from service_helpers import APPLICATION_JSON, Service, ok, service
 
 RACERS = 12
 T = TypeVar("T")
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/cases.db"
-    return f"{URL}?schema={request.getfixturevalue('schema')}"
+@pytest.fixture
+def url(store_url: str) -> str:  # noqa: F811
+    return store_url
 
 
 @pytest.fixture
