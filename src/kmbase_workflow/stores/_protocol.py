@@ -9,7 +9,8 @@ stored version raises `ConcurrencyConflictError` and writes
 nothing.
 
 Every store refuses, before writing anything, what one of them could not keep (NUL
-characters, lone surrogates, indexed text over `INDEXED_TEXT_LIMIT` bytes), with a
+characters, lone surrogates, numbers that are not finite, indexed text over
+`INDEXED_TEXT_LIMIT` bytes), with a
 `FieldValueError` naming the field; and translates its driver's errors into the library's
 (`StoreBusyError`, `StoreUnavailableError`, `StoreError`, `ConcurrencyConflictError`), so a
 caller never needs to import ``sqlite3`` or ``psycopg``. Every bundled store may be shared by
