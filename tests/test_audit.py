@@ -106,7 +106,7 @@ def test_every_new_entry_binds_the_case_after_it_and_its_events(db: Path) -> Non
     workflow, target = _open(db)
     history = workflow.history(target.id)
     assert history[-1].case_hash == case_digest(workflow.case(target.id))
-    assert all(entry.format == 2 and len(entry.case_hash) == 64 for entry in history)
+    assert all(entry.format == 3 and len(entry.case_hash) == 64 for entry in history)
     assert all(len(entry.event_digests) == len(entry.event_ids) for entry in history)
 
 

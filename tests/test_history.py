@@ -179,8 +179,8 @@ def test_the_time_comes_from_the_injected_clock_even_when_given_in_another_zone(
 
 def test_new_entries_are_hashed_in_the_current_format() -> None:
     entry = _history()[0]
-    assert entry.format == HISTORY_FORMAT == 2
-    assert '"format":2' in entry.canonical()
+    assert entry.format == HISTORY_FORMAT == 3
+    assert '"format":3' in entry.canonical()
     assert len(entry.case_hash) == 64
     assert verify_history([attrs.evolve(entry, format=1)]).first_bad_position == 1
 

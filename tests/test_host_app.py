@@ -145,3 +145,20 @@ def test_a_portal_declares_acts_refuses_and_hears_in_parallel(store_url: str) ->
         assert bad.json()["en"]
         stranger = client.post("/cases", json={}, headers=_auth("nobody"))
         assert stranger.status_code == 401
+
+
+def test_a_key_that_is_not_text_is_bad_input_not_a_crash(tmp_path: Path) -> None:
+    # a JSON number passed on as the idempotency key was a TypeError: a 500 in the host
+    host = _example()
+    with Workflow(open_store(f"sqlite:///{tmp_path / 'portal.db'}")) as workflow:
+        workflow.clock = FixedClock(dt.date(2025, 6, 20))
+        workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), USERS["bureau"])
+        client = TestClient(host.create_app(workflow, USERS))
+        declared = client.post("/cases", json=unstructure(APPLICATIONS[0]), headers=_auth("op0"))
+        case_id = declared.json()["case"]
+        body = {"payload": RECOMMENDATION, "idempotency_key": 7}
+        refused = client.post(f"/cases/{case_id}/recommend", json=body, headers=_auth("wuhua"))
+        assert refused.status_code == 422
+        assert refused.json()["error"] == "InvalidInputError"
+        assert "idempotency_key" in refused.json()["en"]
+        assert workflow.case(case_id).version == 1

@@ -403,6 +403,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "HISTORY_FORMAT",
             "HistoryEntry",
             "canonical_json",
+            "canonical_number",
             "verify_history",
         }
     ),

@@ -126,7 +126,7 @@ def test_an_m002_postgresql_schema_gains_its_summary_columns_and_still_verifies(
                 "applications": "case_id, data",
                 "history": "*",
                 "outbox": "position, id, type, case_id, occurred_at, data",
-                "commands": "*",
+                "commands": "key, case_id, version",
                 "rounds": "*",
             }
             for table, listed in columns.items():

@@ -508,7 +508,7 @@ def test_a_replay_is_not_refused_even_though_the_step_could_not_run_again() -> N
 def test_idempotent_declare_and_records() -> None:
     h = harness()
     first = h.workflow.declare(other_base(), _operator_of_other(), case_id="x", idempotency_key="d")
-    again = h.workflow.declare(other_base(), _operator_of_other(), case_id="y", idempotency_key="d")
+    again = h.workflow.declare(other_base(), _operator_of_other(), case_id="x", idempotency_key="d")
     assert again.replayed
     assert again.case.id == "x"
     assert again.entry == first.entry

@@ -191,6 +191,13 @@ class _Event:
     id: str
     case_id: str
     digest: str
+    """`_event_digest` of ``data``: what a checkpoint digests the outbox by."""
+    data: Mapping[str, Any] = attrs.field(eq=False, repr=False)
+    """The event's outbox form, as the store returned it."""
+
+    def digest_in(self, format: int) -> str:
+        """The event's digest in an entry's canonical ``format`` (what the entry recorded)."""
+        return self.digest if format == _OUTBOX_FORMAT else _data_digest(self.data, format)
 
 
 @attrs.define
@@ -240,24 +247,34 @@ class _Source:
                 records.extend(batch)
                 after = batch[-1].position
             return [
-                _Event(r.position, r.event.id, r.event.case_id, event_digest(r.event))
+                _Event(r.position, r.event.id, r.event.case_id, _event_digest(data), data)
                 for r in records
                 if case_id is None or r.event.case_id == case_id
+                for data in (event_data(r.event),)
             ]
         events = []
         for row in raw.raw_rows("outbox", case_id):
             data = row["data"]
             events.append(
                 _Event(
-                    int(row["position"]), str(row["id"]), str(row["case_id"]), _event_digest(data)
+                    int(row["position"]),
+                    str(row["id"]),
+                    str(row["case_id"]),
+                    _event_digest(data),
+                    data,
                 )
             )
             findings.extend(_outbox_column_findings(row))
         return events
 
 
+_OUTBOX_FORMAT = 2
+"""The canonical form a checkpoint digests the outbox in (fixed: a checkpoint written by an
+earlier version must still verify)."""
+
+
 def _event_digest(data: Mapping[str, Any]) -> str:
-    return _data_digest(data, HISTORY_FORMAT)
+    return _data_digest(data, _OUTBOX_FORMAT)
 
 
 def _same(stored: object, expected: object) -> bool:
@@ -606,7 +623,7 @@ def _event_findings(
                         ),
                     )
                 )
-            elif digest is not None and event.digest != digest:
+            elif digest is not None and event.digest_in(entry.format) != digest:
                 found.append(
                     AuditFinding(
                         case_id,

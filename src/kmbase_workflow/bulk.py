@@ -529,7 +529,9 @@ class _Run:
             case, previous, ran_before = loaded
         if ran_before:
             try:
-                replay = self.workflow.replay(key, self.trigger, case_id, self.payload)
+                replay = self.workflow.replay(
+                    key, self.trigger, case_id, self.payload, actor=self.actor
+                )
             except ConcurrencyConflictError as error:
                 return BulkItem(case_id, ItemStatus.CONFLICTED, message=error.message)
             if replay is not None:

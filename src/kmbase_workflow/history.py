@@ -15,14 +15,24 @@ later version adds fields:
   declaration: the digest of the application, which never changes after) and
   ``event_digests`` (one per event the step emitted), in canonical JSON without null or empty values (so a record that later
   gains an optional field keeps its hash) and with integral floats written as integers
-  (``85.0`` and ``85`` are one number, whichever way a database returns it).
+  (``85.0`` and ``85`` are one number, whichever way a database returns it) below 2**53;
+- format 3: format 2's fields and rules, with every number in `canonical_number`'s form:
+  an integral float of any size is written as the integer its shortest decimal form names
+  (PostgreSQL's JSONB returns ``1e+16`` as ``10000000000000000``: format 2 hashed the one and
+  read back the other), and NaN or an infinity, which JSON cannot hold, is refused.
+
+The canonical form is this module's `canonical_json`, and its number form `canonical_number`:
+every writer (the workflow's digests, the history's hashes) and every verifier (the audit)
+calls them. It is not RFC 8785 (JCS); docs/explanation/audit.md says how it differs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +40,7 @@ import attrs
 
 from ._i18n import Text
 from .actors import Actor
+from .errors import InvalidInputError
 from .serialization import converter
 
 __all__ = [
@@ -38,13 +49,14 @@ __all__ = [
     "ChainReport",
     "HistoryEntry",
     "canonical_json",
+    "canonical_number",
     "verify_history",
 ]
 
 GENESIS_HASH = "0" * 64
 """The ``previous_hash`` of a case's first entry."""
 
-HISTORY_FORMAT = 2
+HISTORY_FORMAT = 3
 """The canonical form this version hashes new entries in (see the module doc)."""
 
 _FORMAT_1_FIELDS = (
@@ -74,28 +86,56 @@ _FORMAT_FIELDS: dict[int, tuple[str, ...]] = {
         "entered_at",
     ),
 }
+_FORMAT_FIELDS[3] = _FORMAT_FIELDS[2]  # format 3 changed how numbers are written, not fields
 """Which fields each format hashes: a later format lists more, never fewer."""
 
 
-def _pruned(value: Any) -> Any:
-    """``value`` without null or empty members, integral floats as integers (format ≥ 2)."""
+def canonical_number(value: float) -> int | float:
+    """A float as the canonical form (format 3) writes it: an integral one as the integer its
+    shortest decimal form names (``1e16`` → ``10000000000000000``, ``1.2345e20`` →
+    ``123450000000000000000``, ``-0.0`` → ``0``), any other as itself (written in its
+    shortest round-trip form). This is what a JSON number reads back as from every store:
+    PostgreSQL's JSONB keeps the decimal value of the text it was given and returns an
+    integral one without a fraction. NaN and the infinities have no JSON form and are
+    refused (`InvalidInputError`)."""
+    if not math.isfinite(value):
+        raise InvalidInputError(
+            Text(
+                zh=f"数值 {value} 不是有限数，无法记录（JSON 不能表示 NaN 或无穷大）",
+                en=f"the number {value} is not finite and cannot be recorded (JSON has no "
+                "NaN or infinity)",
+            ),
+            hint=Text(zh="请给出有限的数值", en="give a finite number"),
+        )
+    if not value.is_integer():
+        return value
+    if abs(value) < 2**53:
+        return int(value)  # exact: the float and its decimal form name the same integer
+    return int(decimal.Decimal(repr(value)))
+
+
+def _pruned(value: Any, numbers: bool = False) -> Any:
+    """``value`` without null or empty members; integral floats as integers: below 2**53
+    (format 2) or, with ``numbers``, every float in `canonical_number`'s form (format 3)."""
     kind = type(value)
     if kind is dict:
         pruned = {}
         for key, member in value.items():
             if member is None:
                 continue
-            item = _pruned(member) if type(member) in _CONTAINERS else member
+            item = _pruned(member, numbers) if type(member) in _CONTAINERS else member
             if not item and type(item) in _EMPTIABLE:
                 continue
             pruned[str(key)] = item
         return pruned
     if kind is list or kind is tuple:
-        return [_pruned(item) if type(item) in _CONTAINERS else item for item in value]
-    if kind is float and value.is_integer() and abs(value) < 2**53:
-        return int(value)
+        return [_pruned(item, numbers) if type(item) in _CONTAINERS else item for item in value]
+    if kind is float:
+        if numbers:
+            return canonical_number(value)
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, Mapping):
-        return _pruned(dict(value))
+        return _pruned(dict(value), numbers)
     return value
 
 
@@ -104,9 +144,11 @@ _EMPTIABLE = frozenset({dict, list})
 
 
 def canonical_json(data: Any, format: int = HISTORY_FORMAT) -> str:
-    """The canonical JSON of plain data in ``format``: the text the audit hashes."""
+    """The canonical JSON of plain data in ``format``: the text the audit hashes (keys
+    sorted, compact, UTF-8; from format 2 without null or empty members; from format 3 with
+    numbers in `canonical_number`'s form, NaN and infinities refused)."""
     if format >= 2:
-        data = _pruned(data)
+        data = _pruned(data, numbers=format >= 3)
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 

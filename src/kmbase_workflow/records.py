@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,14 @@ __all__ = [
 
 
 def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not math.isfinite(value):
+        raise FieldValueError(
+            attribute.name,
+            Text(
+                zh=f"应为有限的数字（不能是无穷大或 NaN），实际为 {value}",
+                en=f"must be a finite number (not infinity or NaN), got {value}",
+            ),
+        )
     if value is not None and value < 0:
         raise FieldValueError(
             attribute.name,

@@ -82,7 +82,7 @@ from .events import (
     RoundOpened,
     ValidityEndingSoon,
 )
-from .history import GENESIS_HASH, ChainReport, HistoryEntry, sha256
+from .history import GENESIS_HASH, ChainReport, HistoryEntry, canonical_json, sha256
 from .lifecycle import (
     Authorization,
     GuardContext,
@@ -350,19 +350,34 @@ class Workflow(Closing):
         trigger: Trigger,
         case_id: str | None,
         payload: object = None,
+        *,
+        actor: Actor | None = None,
+        base_id: str | None = None,
     ) -> Outcome | None:
         """The first outcome of a keyed command, if it already ran (``None``: it did not, or
-        no key); a key that ran another command (another case, step or payload) raises
-        `IdempotencyKeyReusedError`. ``case_id`` ``None``: a declaration."""
+        no key); a key that ran another command raises `IdempotencyKeyReusedError`.
+
+        The command is its trigger, its case (for a declaration: the case id and base id
+        asked for, ``None`` for fresh ones), its payload (a declaration's application) and,
+        given ``actor``, who sends it: a key is compared by the digest of all of them kept
+        with it. A key stored before digests were kept (or without ``actor``) is compared
+        by the entry it wrote: its step, case and payload. A key that is not text is
+        `InvalidInputError`."""
         if idempotency_key is None:
             return None
+        _check_key(idempotency_key)
         result = self.store.command_result(idempotency_key)
         if result is None:
             return None
         entry = self.store.history(result.case_id)[result.version - 1]
-        same_case = case_id is None or case_id == result.case_id
-        same_payload = trigger is Trigger.DECLARE or entry.payload == _plain(payload)
-        if entry.action != trigger.value or not same_case or not same_payload:
+        if result.digest is not None and actor is not None:
+            digest = _command_digest(trigger, case_id, actor, payload, base_id)
+            same = result.digest == digest
+        else:
+            same_case = case_id is None or case_id == result.case_id
+            same_payload = trigger is Trigger.DECLARE or entry.payload == _plain(payload)
+            same = entry.action == trigger.value and same_case and same_payload
+        if not same:
             raise IdempotencyKeyReusedError(
                 Text(
                     zh=f"幂等键 {idempotency_key} 已用于另一命令（案件 {result.case_id} 的"
@@ -433,6 +448,10 @@ class Workflow(Closing):
         trigger = Trigger(trigger)
         check_payload_type(trigger, payload)
         self._check_claimed_day()
+        digest = None
+        if idempotency_key is not None:
+            _check_key(idempotency_key)
+            digest = _command_digest(trigger, case_id or None, actor, payload, base_id)
         extra: dict[str, Any] = {}
         if trigger is Trigger.DECLARE:
             if not isinstance(payload, Application):
@@ -467,7 +486,7 @@ class Workflow(Closing):
             raise refusal(case.id, trigger, failures)
         after = apply_trigger(ctx)
         return self._build(
-            before, after, ctx, evidence, idempotency_key, previous_hash=previous_hash
+            before, after, ctx, evidence, (idempotency_key, digest), previous_hash=previous_hash
         )
 
     def _entered_at(self) -> dt.datetime | None:
@@ -499,10 +518,12 @@ class Workflow(Closing):
         after: Case,
         ctx: GuardContext,
         evidence: Sequence[str],
-        idempotency_key: str | None,
+        command: tuple[str | None, str | None],
         *,
         previous_hash: str | None = None,
     ) -> Change:
+        """The change of a checked step; ``command``: its idempotency key and the digest of
+        the command (`_command_digest`), both ``None`` without a key."""
         now = self.clock.now()
         step = ctx.step
         recorded = _plain(ctx.payload)
@@ -560,7 +581,8 @@ class Workflow(Closing):
             expected_version=before.version if before is not None else 0,
             history=entry,
             events=events,
-            idempotency_key=idempotency_key,
+            idempotency_key=command[0],
+            command_digest=command[1],
             work_items=work_items_for(after, policy=ctx.policy, calendar=self.calendar),
             data=ChangeData(
                 after,
@@ -631,20 +653,42 @@ class Workflow(Closing):
         **options: Any,
     ) -> Outcome:
         """`fire` and `declare`: the first outcome again for a known key, else prepare,
-        commit and publish (``options``: the rest of `prepare`'s keywords)."""
-        declared = trigger is Trigger.DECLARE  # a declaration's key names no case yet
-        replay = self.replay(idempotency_key, trigger, None if declared else case_id, payload)
-        if replay is not None:
-            return replay
-        change = self.prepare(
-            case_id,
-            trigger,
-            actor,
-            payload=payload,
-            idempotency_key=idempotency_key,
-            **options,
-        )
-        failures = self.commit([change])
+        commit and publish (``options``: the rest of `prepare`'s keywords).
+
+        A retry racing its original (both looked the key up before either wrote) is refused
+        by the store or by the rules once the original commits; it then finds the key and
+        answers with the original's outcome, as a retry after it would."""
+
+        def replay() -> Outcome | None:
+            return self.replay(
+                idempotency_key,
+                trigger,
+                case_id or None,  # a declaration without an id asks for a fresh one
+                payload,
+                actor=actor,
+                base_id=options.get("base_id"),
+            )
+
+        first = replay()
+        if first is not None:
+            return first
+        try:
+            change = self.prepare(
+                case_id,
+                trigger,
+                actor,
+                payload=payload,
+                idempotency_key=idempotency_key,
+                **options,
+            )
+            failures = self.commit([change])
+        except (TransitionRefusedError, ConcurrencyConflictError) as error:
+            if idempotency_key is None or isinstance(error, IdempotencyKeyReusedError):
+                raise
+            raced = replay()  # the same command may have committed meanwhile
+            if raced is None:
+                raise
+            return raced
         return Outcome(change.case, change.history, change.events, delivery_failures=failures)
 
     def declare(
@@ -1340,6 +1384,43 @@ class Workflow(Closing):
                     by_district=by_district,
                     due=deadline.due.isoformat(),
                 )
+
+
+def _check_key(idempotency_key: object) -> None:
+    """Refuse a key that is not text (a number from a JSON body, say) as bad input."""
+    if not isinstance(idempotency_key, str):
+        raise InvalidInputError(
+            Text(
+                zh=f"幂等键（idempotency_key）应为文本，收到 {type(idempotency_key).__name__}",
+                en=f"the idempotency_key must be text, got {type(idempotency_key).__name__}",
+            ),
+            hint=Text(zh="请以字符串传入幂等键", en="pass the key as a string"),
+        )
+
+
+_COMMAND_FORMAT = 3
+"""The canonical form a command's digest is taken in (fixed: stored digests must still
+compare equal after a later format)."""
+
+
+def _command_digest(
+    trigger: Trigger, case_id: str | None, actor: Actor, payload: object, base_id: str | None
+) -> str:
+    """The digest an idempotency key is kept with: the trigger, the case (for a declaration
+    the case id and base id asked for, ``None`` for fresh ones), who acts (role, id,
+    district) and the payload (a declaration's application by its digest)."""
+    command = {
+        "trigger": trigger.value,
+        "case_id": case_id,
+        "base_id": base_id,
+        "actor": [actor.role.value, actor.id, actor.district],
+        "payload": (
+            application_digest(payload, _COMMAND_FORMAT)
+            if isinstance(payload, Application)
+            else _plain(payload)
+        ),
+    }
+    return sha256(canonical_json(command, _COMMAND_FORMAT))
 
 
 def _plain(payload: object) -> dict[str, Any]:

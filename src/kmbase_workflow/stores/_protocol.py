@@ -9,7 +9,8 @@ stored version raises `ConcurrencyConflictError` and writes
 nothing.
 
 Every store refuses, before writing anything, what one of them could not keep (NUL
-characters, lone surrogates, indexed text over `INDEXED_TEXT_LIMIT` bytes), with a
+characters, lone surrogates, numbers that are not finite, indexed text over
+`INDEXED_TEXT_LIMIT` bytes), with a
 `FieldValueError` naming the field; and translates its driver's errors into the library's
 (`StoreBusyError`, `StoreUnavailableError`, `StoreError`, `ConcurrencyConflictError`), so a
 caller never needs to import ``sqlite3`` or ``psycopg``. Every bundled store may be shared by
@@ -44,6 +45,10 @@ class Change:
     history: HistoryEntry
     events: tuple[Event, ...]
     idempotency_key: str | None = None
+    command_digest: str | None = None
+    """With ``idempotency_key``: the digest of the command that made this change (its trigger,
+    case, actor and payload, as ``Workflow.prepare`` digests it), kept with the key so
+    a replay is of the very same command."""
     work_items: tuple[WorkItem, ...] | None = None
     """The case's pending obligations after the step (the work-queue projection, written in
     the same transaction); ``None``: not derived, and the projection is marked stale."""
@@ -55,10 +60,12 @@ class Change:
 
 @attrs.frozen
 class CommandResult:
-    """What an idempotency key produced the first time: the case and the version it wrote."""
+    """What an idempotency key produced the first time: the case and the version it wrote,
+    and the digest of the command (``None`` for a key stored before digests were kept)."""
 
     case_id: str
     version: int
+    digest: str | None = None
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -97,21 +98,28 @@ def storable_key(value: str) -> bool:
     return _UNSTORABLE.search(value) is None and len(value.encode("utf-8")) <= INDEXED_TEXT_LIMIT
 
 
-def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
-    """Every string inside a record (attrs classes, mappings, sequences), with its path."""
-    if isinstance(value, str):
+def _leaves(value: object, path: str) -> Iterator[tuple[str, str | float]]:
+    """Every string and float inside a record (attrs classes, mappings, sequences), with its
+    path."""
+    if isinstance(value, str | float):
         yield path, value
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if isinstance(key, str):
                 yield f"{path}.{key}", key
-            yield from _strings(item, f"{path}.{key}")
+            yield from _leaves(item, f"{path}.{key}")
     elif isinstance(value, (list, tuple, set, frozenset)):
         for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
+            yield from _leaves(item, f"{path}[{index}]")
     elif attrs.has(kind := type(value)):
         for field in attrs.fields(kind):
-            yield from _strings(getattr(value, field.name), f"{path}.{field.name}")
+            yield from _leaves(getattr(value, field.name), f"{path}.{field.name}")
+
+
+_NOT_FINITE = Text(
+    zh="不是有限的数字（NaN 或无穷大）：JSON 无法表示，数据库无法保存",
+    en="is not a finite number (NaN or infinity), which JSON cannot hold nor any store keep",
+)
 
 
 _LEAVES = frozenset({bool, int, float, type(None), dt.date, dt.datetime})
@@ -152,10 +160,11 @@ def _all_strings(value: object) -> list[str]:
 
 def _suspect_json(text: str) -> bool:
     """Whether encoded JSON may hold a NUL (always escaped by JSON: a literal backslash-u0000
-    in a text looks the same, and the walk clears it) or a lone surrogate (kept raw by
-    ``dumps``, and not encodable as UTF-8). Two scans in C: a regular expression with a
-    character range is ten times slower on Chinese text."""
-    if "\\u0000" in text:
+    in a text looks the same, and the walk clears it), a lone surrogate (kept raw by
+    ``dumps``, and not encodable as UTF-8) or a number that is not finite (``dumps`` writes
+    ``NaN`` and ``Infinity``; a text holding those words looks the same). Scans in C: a
+    regular expression with a character range is ten times slower on Chinese text."""
+    if "\\u0000" in text or "NaN" in text or "Infinity" in text:
         return True
     try:
         text.encode("utf-8")
@@ -201,10 +210,14 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
 
 
 def _refuse_parts(parts: Iterable[tuple[str, object]]) -> None:
-    """Refuse the first string inside ``parts`` (path, record) that no store keeps."""
+    """Refuse the first string or number inside ``parts`` (path, record) that no store
+    keeps."""
     for path, value in parts:
-        for field, text in _strings(value, path):
-            check_text(field, text)
+        for field, leaf in _leaves(value, path):
+            if isinstance(leaf, str):
+                check_text(field, leaf)
+            elif not math.isfinite(leaf):
+                raise FieldValueError(field, _NOT_FINITE)
 
 
 def refuse_unstorable_round(

@@ -23,6 +23,7 @@ MIGRATION_NAMES: tuple[str, ...] = (
     "m004_work_queue",
     "m005_delivery",
     "m006_api_tokens",
+    "m007_command_digests",
 )
 """Every migration this version of the library knows, oldest first. A migration is its name
 here and its script in `SQLITE` and `POSTGRES` (and, if existing rows need values only
@@ -227,6 +228,15 @@ oldest one still running, so positions become visible in order without a lock th
 serialises writers (see `PostgresStore.read_outbox`)."""
 
 
+M007_COMMAND_DIGESTS = """
+ALTER TABLE commands ADD COLUMN digest TEXT;
+"""
+"""Each idempotency key keeps the digest of its command (trigger, case, actor, payload), so
+a key sent with another command is refused even where the history entry cannot tell (a
+declaration of another application). Keys stored before have none and are compared by the
+entry they wrote, as before. The same script on both dialects."""
+
+
 class _Scripts(Mapping[str, str]):
     """One dialect's scripts by migration name. The scripts of the parts that own their
     tables (the work queue, the delivery, the API tokens) stay in those modules and are
@@ -269,6 +279,7 @@ SQLITE: Mapping[str, str] = _Scripts(
         "m001_initial": SQLITE_M001,
         "m002_append_only": SQLITE_M002,
         "m003_summary_columns": SQLITE_M003,
+        "m007_command_digests": M007_COMMAND_DIGESTS,
     },
     _elsewhere("SQLITE"),
 )
@@ -277,6 +288,7 @@ POSTGRES: Mapping[str, str] = _Scripts(
         "m001_initial": POSTGRES_M001,
         "m002_append_only": POSTGRES_M002,
         "m003_summary_columns": POSTGRES_M003,
+        "m007_command_digests": M007_COMMAND_DIGESTS,
     },
     _elsewhere("POSTGRES"),
 )

@@ -88,7 +88,9 @@ UPDATE_CASE = (
 INSERT_APPLICATION = _insert("applications", ("case_id", "data"))
 INSERT_HISTORY = _insert("history", HISTORY_COLUMNS)
 INSERT_OUTBOX = _insert("outbox", OUTBOX_COLUMNS)
-INSERT_COMMAND = _insert("commands", ("key", "case_id", "version"), " ON CONFLICT (key) DO NOTHING")
+INSERT_COMMAND = _insert(
+    "commands", ("key", "case_id", "version", "digest"), " ON CONFLICT (key) DO NOTHING"
+)
 UPSERT_ROUND = (
     "INSERT INTO rounds (year, opens_on, closes_on, notice) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (year) DO UPDATE SET opens_on = excluded.opens_on, "
@@ -163,7 +165,12 @@ class Batch:
             batch.outbox.extend(events)
             if change.idempotency_key is not None:
                 batch.commands.append(
-                    {"key": change.idempotency_key, "case_id": case.id, "version": case.version}
+                    {
+                        "key": change.idempotency_key,
+                        "case_id": case.id,
+                        "version": case.version,
+                        "digest": change.command_digest,
+                    }
                 )
         return batch
 
@@ -175,6 +182,11 @@ _RAW_TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "outbox": (("position", *OUTBOX_COLUMNS), "case_id", "position"),
 }
 """For `SQLStoreBase.raw_rows`: each table's columns, the case column, the order."""
+
+
+def _command_result(row: Sequence[Any]) -> CommandResult:
+    """A ``commands`` row's ``(case_id, version, digest)`` (no digest: written before m007)."""
+    return CommandResult(str(row[0]), int(row[1]), None if row[2] is None else str(row[2]))
 
 
 def _raw_value(column: str, value: Any) -> Any:
@@ -446,9 +458,10 @@ class SQLStoreBase(Closing):
     def command_results(self, idempotency_keys: Sequence[str]) -> dict[str, CommandResult]:
         """What each keyed command wrote the first time, by key (keys that never ran left out)."""
         rows = self._rows_for_keys(
-            "SELECT key, case_id, version FROM commands WHERE key IN ({marks})", idempotency_keys
+            "SELECT key, case_id, version, digest FROM commands WHERE key IN ({marks})",
+            idempotency_keys,
         )
-        return {str(row[0]): CommandResult(str(row[1]), int(row[2])) for row in rows}
+        return {str(row[0]): _command_result(row[1:]) for row in rows}
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """A case's history, oldest first."""
@@ -470,8 +483,10 @@ class SQLStoreBase(Closing):
         """What a keyed command wrote the first time."""
         if not storable_key(idempotency_key):
             return None
-        row = self._one("SELECT case_id, version FROM commands WHERE key = ?", (idempotency_key,))
-        return CommandResult(str(row[0]), int(row[1])) if row else None
+        row = self._one(
+            "SELECT case_id, version, digest FROM commands WHERE key = ?", (idempotency_key,)
+        )
+        return _command_result(row) if row else None
 
     def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
         """Events after position ``after``, oldest first."""

@@ -82,7 +82,9 @@ class MemoryStore(MemoryWorkQueue, Closing):
         self._project(change)
         self._append_outbox(change.events)
         if change.idempotency_key is not None:
-            self._keys[change.idempotency_key] = CommandResult(case.id, case.version)
+            self._keys[change.idempotency_key] = CommandResult(
+                case.id, case.version, change.command_digest
+            )
 
     def _append_outbox(self, events: Sequence[Event]) -> None:
         start = len(self._outbox)

@@ -9,6 +9,7 @@ store calls at named points inside a write) also get the atomicity tests.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,6 +37,7 @@ from ..stores import (
     CaseQuery,
     CaseStore,
     Change,
+    CommandResult,
     NoticeRunning,
     WorkItem,
     WorkItemQuery,
@@ -300,6 +302,17 @@ class StoreContract:
         assert result is not None
         assert (result.case_id, result.version) == ("case-1", 1)
 
+    def test_an_idempotency_key_keeps_its_command_digest(self, store: CaseStore) -> None:
+        # the workflow compares a replayed command with the one the key ran by this digest
+        change = sample_change(sample_case("case-1"), None, key="k-1")
+        store.commit(attrs.evolve(change, command_digest="d" * 64))
+        store.commit(sample_change(sample_case("case-2"), None, key="k-2"))
+        assert store.command_result("k-1") == CommandResult("case-1", 1, "d" * 64)
+        assert store.command_results(["k-1", "k-2"]) == {
+            "k-1": CommandResult("case-1", 1, "d" * 64),
+            "k-2": CommandResult("case-2", 1, None),
+        }
+
     def test_a_reused_key_is_refused_and_nothing_written(self, store: CaseStore) -> None:
         store.commit(sample_change(sample_case("case-1"), None, key="same"))
         with pytest.raises(ConcurrencyConflictError):
@@ -508,6 +521,18 @@ class StoreContract:
         change = sample_change(sample_case("case-1"), None)
         event = attrs.evolve(change.events[0], payload={"note": "\ud800"})
         self._assert_refused(store, attrs.evolve(change, events=(event,)), "events[0].payload.note")
+
+    def test_a_number_that_is_not_finite_is_refused_naming_the_field(
+        self, store: CaseStore
+    ) -> None:
+        # JSON has no NaN nor infinity: PostgreSQL's JSONB refuses them, SQLite's text would
+        # keep them; no store does
+        for number in (math.nan, math.inf, -math.inf):
+            change = sample_change(sample_case("case-1"), None)
+            event = attrs.evolve(change.events[0], payload={"score": number})
+            self._assert_refused(
+                store, attrs.evolve(change, events=(event,)), "events[0].payload.score"
+            )
 
     def test_an_indexed_text_too_long_for_an_index_is_refused(self, store: CaseStore) -> None:
         # A 1,000-character Chinese name is 3,000 bytes: past PostgreSQL's btree row limit.
