@@ -258,6 +258,11 @@ CREATE TABLE api_tokens (
 """
 """The API tokens (`kmbase_workflow.stores.tokens`); times as ISO text, as on SQLite."""
 
+_M007 = """
+ALTER TABLE commands ADD COLUMN digest TEXT;
+"""
+"""Each idempotency key keeps the digest of its command (`kmbase_workflow.stores._schema`)."""
+
 MYSQL: dict[str, str] = {
     "m001_initial": _M001,
     "m002_append_only": _M002,
@@ -265,6 +270,7 @@ MYSQL: dict[str, str] = {
     "m004_work_queue": _M004,
     "m005_delivery": _M005,
     "m006_api_tokens": _M006,
+    "m007_command_digests": _M007,
 }
 """This backend's script of each migration the library knows (`MIGRATION_NAMES`)."""
 
