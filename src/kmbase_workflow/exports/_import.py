@@ -20,6 +20,7 @@ import attrs
 from .._i18n import Text
 from ..errors import ApplicationFormatError, FieldValueError, InvalidInputError
 from ..records import Application, ResidentEnterprise, StaffMember
+from ..serialization import value_problem
 from ._cells import column_letter, csv_unguard, local_text, openpyxl_module, suffix_error
 from ._forms import (
     EDUCATION_LABELS,
@@ -499,8 +500,14 @@ def _read_row(
                 )
             )
             failed = True
-    # Each field's own checks (not negative, not empty), all of them, before building.
+    # What the application format refuses anywhere (a count beyond 2⁶³, a NUL), then each
+    # field's own checks (not negative, not empty), all of them, before building.
     for field, value in values.items():
+        if (problem := value_problem(value)) is not None:
+            index, header = where[field]
+            problems.append(_at(grid, number, index, header, problem))
+            failed = True
+            continue
         attribute = _attribute(table, field)
         if attribute.validator is None:
             continue
