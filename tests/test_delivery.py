@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -328,6 +329,39 @@ def test_a_trickling_answer_is_cut_at_the_deadline_and_recorded_as_failed(url: s
     assert (letter.event_id, letter.attempts) == (event, 1)
     assert "0.5" in letter.last_error
     store.close()
+
+
+def test_a_name_server_that_never_answers_is_cut_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    looking_up, answer = threading.Event(), threading.Event()
+
+    def stuck(*_: object, **__: object) -> None:
+        looking_up.set()
+        answer.wait()
+        raise socket.gaierror("no answer")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    record = OutboxRecord(1, sample_change(sample_case("c1"), None).events[0])
+    errors: list[str] = []
+
+    def deliver() -> None:
+        try:
+            Webhook("portal", "http://receiver.example/hooks", SECRET, timeout=0.3)(record)
+        except WebhookError as error:
+            errors.append(str(error))
+
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    try:
+        assert looking_up.wait(60)
+        thread.join(60)
+        returned_while_stuck = not thread.is_alive() and not answer.is_set()
+    finally:
+        answer.set()
+        thread.join()
+    assert returned_while_stuck  # the look-up is left behind, the delivery is not held
+    assert errors == ["no answer from http://receiver.example/hooks within its deadline of 0.3 s"]
 
 
 def test_a_hanging_endpoint_delays_only_its_own_events(url: str) -> None:

@@ -105,6 +105,11 @@ def _run_alone(coroutine: Coroutine[object, object, T]) -> T:
         return loop.run_until_complete(coroutine)
     finally:
         try:
+            left = asyncio.all_tasks(loop)
+            if left:  # as asyncio.run does: no task outlives its loop
+                for task in left:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
