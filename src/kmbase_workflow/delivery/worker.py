@@ -490,7 +490,10 @@ class Worker:
             try:
                 self._ended(timeout=None)
             except KmbaseError as error:
-                logger.warning("worker pass failed: %s", error.describe("en"))
+                logger.warning(
+                    "worker pass failed: %s", error.describe("en"),
+                    extra={"kmbase": {"event": "pass_failed", "worker": self.name}},
+                )  # fmt: skip
         lanes, self._lanes = self._lanes, None
         if lanes is not None:
             lanes.shutdown(wait=True)
