@@ -359,6 +359,32 @@ def test_ids_file_csv_column_and_csv_report(db: str, tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_ids_from_files_saved_in_gbk_as_the_csv_import_reads_them(db: str, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_bytes("# 公示名单\nc0\n".encode("gbk"))
+    table = tmp_path / "名单.csv"
+    table.write_bytes("基地,case\n甲,c1\n".encode("gbk"))  # Excel's CSV on Chinese Windows
+    code, out, err = invoke(
+        db, "publicize", "--ids-file", str(ids), "--csv-column", f"{table}:case",
+        *BUREAU_ARGS, *TODAY, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["succeeded"] == ["c0", "c1"]
+
+
+@pytest.mark.parametrize("option", ["--ids-file", "--csv-column"])
+def test_an_ids_file_that_is_not_text_is_bad_input(db: str, tmp_path: Path, option: str) -> None:
+    binary = tmp_path / "ids.bin"
+    binary.write_bytes(b"case\n\xff\xfe\x80\x81c0\n")
+    spec = str(binary) if option == "--ids-file" else f"{binary}:case"
+    for lang, words in (("en", "neither UTF-8 nor GB18030"), ("zh", "既不是 UTF-8 也不是 GB18030")):
+        code, out, err = invoke(db, "publicize", option, spec, *BUREAU_ARGS, "--lang", lang)
+        assert code == 2, err
+        assert out == ""
+        assert words in err
+    assert publicize_entries(db) == dict.fromkeys(CASES, 0)
+
+
 def test_selection_by_query_with_a_payload(db: str) -> None:
     code, out, _ = invoke(
         db, "announce_notice", "--state", "site_inspected", "--round", "2025", "--district", "五华区",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -154,3 +155,23 @@ def test_markup_in_the_base_name_is_shown_as_it_is(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert name in result.stdout
     assert "not met" in result.stdout or "not eligible" in result.stdout
+
+
+@pytest.mark.parametrize("field", ["declared_on", "established_on"])
+def test_a_date_at_the_end_of_the_calendar_is_bad_input(tmp_path: Path, field: str) -> None:
+    application = eligible_application()
+    last = dt.date(9999, 12, 31)
+    if field == "declared_on":
+        application = attrs.evolve(application, declared_on=last)
+    else:
+        application = attrs.evolve(
+            application, base=attrs.evolve(application.base, established_on=last)
+        )
+    path = tmp_path / "late.json"
+    path.write_text(dumps_json(application), encoding="utf-8")
+    for lang, words in (("en", "operating years"), ("zh", "运营年限")):
+        result = runner.invoke(app, ["check", str(path), "--lang", lang])
+        assert result.exit_code == 2, result.output
+        assert result.stdout == ""
+        assert words in result.stderr
+        assert "9999-12-31" in result.stderr

@@ -263,3 +263,58 @@ def test_import_refuses_a_number_that_is_infinity(application_file: Path, tmp_pa
     assert result.stdout == ""
     assert "row 2, column F (上年度销售收入（万元）): expected a finite number" in result.stderr
     assert not out.exists()
+
+
+_ROSTER_HEADER = "企业名称,入驻基地时间,从业人员数（人）,所属产业类型,主营业务是否属于主导产业\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            "甲公司,2020-01-02,100000000000000000000,电子信息,是",
+            "column C (从业人员数（人）): integer out of range",
+        ),
+        ("甲\x00公司,2020-01-02,5,电子信息,是", "column A (企业名称)"),
+    ],
+)
+def test_import_refuses_what_the_application_format_refuses(
+    application_file: Path, tmp_path: Path, row: str, expected: str
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(_ROSTER_HEADER + row + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app,
+        ["import", "roster", str(application_file), str(roster), "-o", str(out), "--lang", "en"],
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert expected in result.stderr
+    assert not out.exists()
+
+
+def test_an_imported_count_of_1e20_from_a_workbook_is_refused(
+    application_file: Path, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.xlsx"
+    export_roster(eligible_application(), roster)
+    book = openpyxl.load_workbook(roster)
+    sheet = book.active
+    assert sheet is not None
+    column = next(
+        cell.column for row in sheet.iter_rows() for cell in row if cell.value == "从业人员数（人）"
+    )
+    header_row = next(
+        cell.row for row in sheet.iter_rows() for cell in row if cell.value == "从业人员数（人）"
+    )
+    sheet.cell(header_row + 1, column).value = 1e20  # Excel keeps every number as a float
+    book.save(roster)
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app,
+        ["import", "roster", str(application_file), str(roster), "-o", str(out), "--lang", "en"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "integer out of range" in result.stderr
+    assert not out.exists()

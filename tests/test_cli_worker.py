@@ -101,6 +101,38 @@ def test_webhooks_need_the_secret(db: str) -> None:
     assert "KMBASE_WEBHOOK_SECRET" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--lease", "5"], "lease"),  # the default 10 s deadline would outlast the lease
+        (["--timeout", "60", "--lease", "60"], "lease"),
+        (["--timeout", "0"], "timeout"),
+        (["--timeout", "nan"], "timeout"),
+    ],
+)
+def test_a_webhook_deadline_is_positive_and_shorter_than_the_lease(
+    db: str, options: list[str], expected: str
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "worker",
+            "run",
+            "--db",
+            db,
+            "--webhook",
+            "portal=http://127.0.0.1:9/",
+            "--lang",
+            "en",
+            *options,
+        ],
+        env={"KMBASE_WEBHOOK_SECRET": "s"},
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert expected in result.stderr
+
+
 def test_sigterm_stops_the_worker_cleanly(db: str, tmp_path: Path) -> None:
     log = tmp_path / "worker.log"
     with receiving() as receiver:
@@ -126,7 +158,8 @@ _option = st.one_of(
     st.tuples(st.just("--webhook"), st.text(max_size=30)),
     st.tuples(st.just("--sweep-at"), st.text(max_size=10)),
     st.tuples(st.just("--poll"), st.sampled_from(["0", "-1", "0.5", "x", "nan", "inf"])),
-    st.tuples(st.just("--lease"), st.sampled_from(["0", "-5", "30", "1e400"])),
+    st.tuples(st.just("--lease"), st.sampled_from(["0", "-5", "5", "30", "1e400"])),
+    st.tuples(st.just("--timeout"), st.sampled_from(["0", "-1", "0.5", "nan", "inf", "30"])),
     st.tuples(st.just("--batch"), st.sampled_from(["0", "-1", "10", "2.5"])),
     st.tuples(st.just("--max-attempts"), st.sampled_from(["0", "1", "-3"])),
     st.tuples(st.just("--log-format"), st.text(max_size=8)),

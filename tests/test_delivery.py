@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -27,6 +28,7 @@ from kmbase_workflow.delivery import (
     Metrics,
     Waiter,
     Webhook,
+    WebhookError,
     Worker,
     message,
     sign,
@@ -53,14 +55,19 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _write(store: CaseStore, cases: int, steps: int) -> list[str]:
-    """``cases`` new cases, each taken ``steps`` more steps; returns the event ids in order."""
+    """``cases`` new cases, each taken ``steps`` more steps; returns the event ids in order
+    (from the changes: on a busy PostgreSQL server, reading the outbox at once may still
+    wait for other tests' transactions, and return less)."""
     ids = [f"case-{uuid.uuid4().hex[:8]}" for _ in range(cases)]
-    for case_id in ids:
-        store.commit(sample_change(sample_case(case_id), None))
+    changes = [sample_change(sample_case(case_id), None) for case_id in ids]
+    for change in changes:
+        store.commit(change)
     for step in range(steps):
         for case_id in ids:
-            store.commit(next_change(store, case_id, f"s{step}"))  # type: ignore[arg-type]
-    return [record.event.id for record in store.read_outbox(0, 100_000)]
+            change = next_change(store, case_id, f"s{step}")  # type: ignore[assignment]
+            store.commit(change)
+            changes.append(change)
+    return [event.id for change in changes for event in change.events]
 
 
 def _drain(worker: Worker) -> None:
@@ -83,7 +90,7 @@ def test_a_consumer_gets_every_event_in_order_per_case_across_restarts(url: str)
     assert [r.event.id for r in seen] != []
     assert {r.event.id for r in seen} == set(events)
     # a restart (a new worker, a new store) delivers only what came since
-    more = _write(store, cases=1, steps=1)[len(events) :]
+    more = _write(store, cases=1, steps=1)
     second = Worker(
         Workflow(open_store(url)), consumers=[Consumer("archive", seen.append)], sweep=False
     )
@@ -282,6 +289,136 @@ def test_an_unreachable_endpoint_is_a_failure_with_its_reason() -> None:
     hook = Webhook("nowhere", "http://127.0.0.1:9/hooks", SECRET, timeout=2)
     with pytest.raises(Exception, match=r"127\.0\.0\.1:9"):
         hook(record)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_a_failure_and_is_not_followed(status: int) -> None:
+    record = OutboxRecord(1, sample_change(sample_case("c1"), None).events[0])
+    with receiving() as receiver:
+        receiver.redirect = status
+        hook = Webhook("portal", receiver.url, SECRET)
+        with pytest.raises(WebhookError, match=f"HTTP {status}"):
+            hook(record)
+    assert receiver.followed == 0  # no GET went to the Location
+
+
+def test_a_redirected_delivery_is_retried_then_dead_lettered(url: str) -> None:
+    store = open_store(url)
+    [event] = _write(store, cases=1, steps=0)
+    with receiving() as receiver:
+        receiver.redirect = 302
+        worker = Worker(
+            Workflow(store),
+            webhooks=[Webhook("portal", receiver.url, SECRET)],
+            backoff=Backoff(base=0.0, max_attempts=2),
+            sweep=False,
+        )
+        _drain(worker)
+    [letter] = worker.queue.dead_letters("webhook:portal")
+    assert (letter.event_id, letter.attempts) == (event, 2)
+    assert "HTTP 302" in letter.last_error
+    assert (receiver.followed, receiver.received) == (0, [])
+    store.close()
+
+
+def test_a_trickling_answer_is_cut_at_the_deadline_and_recorded_as_failed(url: str) -> None:
+    store = open_store(url)
+    [event] = _write(store, cases=1, steps=0)
+    with receiving() as receiver:
+        receiver.trickle = 0.05  # one byte every 50 ms: no single read ever waits 0.5 s
+        worker = Worker(
+            Workflow(store),
+            webhooks=[Webhook("portal", receiver.url, SECRET, timeout=0.5)],
+            backoff=Backoff(max_attempts=1),
+            sweep=False,
+        )
+        _drain(worker)  # one attempt (max_attempts=1): delivered, or a dead letter
+        [letter] = worker.queue.dead_letters("webhook:portal")
+        assert receiver.cut.wait(60)  # the worker hung up before the answer was complete
+    assert (letter.event_id, letter.attempts) == (event, 1)
+    assert "0.5" in letter.last_error
+    store.close()
+
+
+def test_a_name_server_that_never_answers_is_cut_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    looking_up, answer = threading.Event(), threading.Event()
+
+    def stuck(*_: object, **__: object) -> None:
+        looking_up.set()
+        answer.wait()
+        raise socket.gaierror("no answer")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    record = OutboxRecord(1, sample_change(sample_case("c1"), None).events[0])
+    errors: list[str] = []
+
+    def deliver() -> None:
+        try:
+            Webhook("portal", "http://receiver.example/hooks", SECRET, timeout=0.3)(record)
+        except WebhookError as error:
+            errors.append(str(error))
+
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    try:
+        assert looking_up.wait(60)
+        thread.join(60)
+        returned_while_stuck = not thread.is_alive() and not answer.is_set()
+    finally:
+        answer.set()
+        thread.join()
+    assert returned_while_stuck  # the look-up is left behind, the delivery is not held
+    assert errors == ["no answer from http://receiver.example/hooks within its deadline of 0.3 s"]
+
+
+def test_a_hanging_endpoint_delays_only_its_own_events(url: str) -> None:
+    store = open_store(url)
+    events = _write(store, cases=3, steps=1)
+    with receiving() as hanging, receiving() as healthy:
+        hanging.hold = threading.Event()
+        worker = Worker(
+            Workflow(store),
+            webhooks=[
+                Webhook("hanging", hanging.url, SECRET, timeout=120),
+                Webhook("healthy", healthy.url, SECRET),
+            ],
+            lease=600,
+            poll=0.05,
+            sweep=False,
+        )
+        thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False})
+        thread.start()
+        try:
+            assert hanging.holding.acquire(timeout=60)  # a request hangs at the first endpoint
+            # ... and meanwhile the other endpoint gets every event, the first still hanging
+            delivered = healthy.wait_for(set(events), timeout=60)
+            hanging_meanwhile = (hanging.hold.is_set(), list(hanging.received))
+        finally:
+            hanging.hold.set()
+            worker.stop()
+            thread.join()
+    assert delivered
+    assert hanging_meanwhile == (False, [])
+    by_case: dict[str, list[int]] = defaultdict(list)
+    for _id, case_id, position, _at in healthy.received:
+        by_case[case_id].append(position)
+    assert all(positions == sorted(positions) for positions in by_case.values())
+    store.close()
+
+
+@pytest.mark.parametrize("timeout", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_webhook_timeout_must_be_a_positive_number_of_seconds(timeout: float) -> None:
+    with pytest.raises(InvalidInputError):
+        Webhook("portal", "http://127.0.0.1:9/hooks", SECRET, timeout=timeout)
+
+
+def test_a_webhook_deadline_must_end_before_the_lease() -> None:
+    hook = Webhook("portal", "http://127.0.0.1:9/hooks", SECRET, timeout=30)
+    with open_store("sqlite://:memory:") as store, pytest.raises(InvalidInputError) as caught:
+        Worker(Workflow(store), webhooks=[hook], lease=30)
+    assert "lease" in caught.value.describe("en")
 
 
 @pytest.mark.parametrize("spec", ["ftp://x", "", "portal"])

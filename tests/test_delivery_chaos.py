@@ -34,6 +34,7 @@ _OPTIONS = (
     "--backoff-cap", "0.5",
     "--max-attempts", "100000",
     "--lease", "2",
+    "--timeout", "1",  # each request's deadline, below the lease
     "--batch", "10",
 )  # fmt: skip
 

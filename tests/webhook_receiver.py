@@ -19,20 +19,43 @@ SECRET = "test-secret"
 class Receiver:
     """What the server received: ``received`` (event id, case id, position, arrival time) in
     order;
-    ``failing``: answer 503 while true; ``bad_signatures`` counts refused requests."""
+    ``failing``: answer 503 while true; ``bad_signatures`` counts refused requests.
+
+    The ways real receivers misbehave, each off by default:
+
+    - ``redirect``: answer every POST with this status (301, 302, 303, 307, 308) and a
+      ``Location`` on the same server, which answers a GET with 200 (``followed`` counts them);
+    - ``hold``: an event each POST waits on before it is answered (a hanging endpoint;
+      ``holding`` is released once per request that waits);
+    - ``trickle``: answer one byte every so many seconds (a slow-loris receiver); ``cut`` is
+      set when the client hangs up before the answer is complete."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, str, int, float]] = []
         self.failing = False
         self.refused = 0
         self.bad_signatures = 0
+        self.redirect: int | None = None
+        self.followed = 0
+        self.hold: threading.Event | None = None
+        self.holding = threading.Semaphore(0)
+        self.trickle: float | None = None
+        self.cut = threading.Event()
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         self.url = ""
 
     def ids(self) -> set[str]:
         """The ids of the events received (at least once)."""
         with self.lock:
             return {received[0] for received in self.received}
+
+    def wait_for(self, ids: set[str], timeout: float = 60.0) -> bool:
+        """Wait until every event of ``ids`` was received (false if ``timeout`` passed first)."""
+        with self.arrived:
+            return self.arrived.wait_for(
+                lambda: ids <= {received[0] for received in self.received}, timeout
+            )
 
 
 @contextmanager
@@ -41,9 +64,25 @@ def receiving() -> Iterator[Receiver]:
     receiver = Receiver()
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with receiver.lock:
+                receiver.followed += 1
+            self.send_response(200)
+            self.end_headers()
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            if not verify(SECRET, dict(self.headers.items()), body):
+            if receiver.hold is not None:
+                receiver.holding.release()
+                receiver.hold.wait()
+            if receiver.trickle is not None:
+                self._trickle(receiver.trickle)
+                return
+            if receiver.redirect is not None:
+                self.send_response(receiver.redirect)
+                self.send_header("Location", "/elsewhere")
+                self.send_header("Content-Length", "0")
+            elif not verify(SECRET, dict(self.headers.items()), body):
                 with receiver.lock:
                     receiver.bad_signatures += 1
                 self.send_response(401)
@@ -58,8 +97,20 @@ def receiving() -> Iterator[Receiver]:
                     receiver.received.append(
                         (event["id"], event["case_id"], int(data["position"]), time.perf_counter())
                     )
+                    receiver.arrived.notify_all()
                 self.send_response(204)
             self.end_headers()
+
+        def _trickle(self, every: float) -> None:
+            answer = b"HTTP/1.1 204 No Content\r\nX-Padding: " + b"." * 200 + b"\r\n\r\n"
+            try:
+                for index in range(len(answer)):
+                    self.wfile.write(answer[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(every)
+            except OSError:  # the client hung up before the whole answer came
+                receiver.cut.set()
+            self.close_connection = True
 
         def log_message(self, *_: object) -> None:
             pass

@@ -65,7 +65,7 @@ def _bad(zh: str, en: str, hint_zh: str, hint_en: str) -> InvalidInputError:
     return InvalidInputError(Text(zh=zh, en=en), hint=Text(zh=hint_zh, en=hint_en))
 
 
-def _webhooks(specs: list[str], secret_env: str, types: list[str]) -> list[Webhook]:
+def _webhooks(specs: list[str], secret_env: str, types: list[str], timeout: float) -> list[Webhook]:
     if not specs:
         return []
     secret = os.environ.get(secret_env, "")
@@ -86,7 +86,7 @@ def _webhooks(specs: list[str], secret_env: str, types: list[str]) -> list[Webho
                 "写成 名称=地址，如 portal=https://portal.example/hooks",
                 "write NAME=URL, e.g. portal=https://portal.example/hooks",
             )
-        hooks.append(Webhook(name.strip(), url.strip(), secret, frozenset(types) or None))
+        hooks.append(Webhook(name.strip(), url.strip(), secret, frozenset(types) or None, timeout))
     return hooks
 
 
@@ -184,8 +184,22 @@ def worker_run(
         float, typer.Option("--lease", help="租期秒数 / lease seconds.", metavar="SECONDS")
     ] = 60.0,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", help="并发投递数 / deliveries at once.", metavar="N")
+        int,
+        typer.Option(
+            "--concurrency",
+            help="每个消费者的并发投递数 / deliveries at once, per consumer.",
+            metavar="N",
+        ),
     ] = 4,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            help="每次 webhook 投递的时限秒数（连接、发送、应答，须短于租期） / seconds one "
+            "webhook delivery may take, all of it (shorter than --lease).",
+            metavar="SECONDS",
+        ),
+    ] = 10.0,
     max_attempts: Annotated[
         int,
         typer.Option(
@@ -234,7 +248,7 @@ def worker_run(
     chosen = language(lang)
 
     def build() -> Worker:
-        hooks = _webhooks(webhook or [], secret_env, event_type or [])
+        hooks = _webhooks(webhook or [], secret_env, event_type or [], timeout)
         for value, option in (
             (lease, "--lease"),
             (batch, "--batch"),

@@ -255,9 +255,12 @@ class CaseSelection:
 
 
 def read_ids_file(path: str | Path) -> list[str]:
-    """Case ids from a text file, one a line; blank lines and ``#`` comments are ignored."""
+    """Case ids from a text file, one a line; blank lines and ``#`` comments are ignored.
+    The file is UTF-8, else GB18030 (as `read_csv_column` and the roster import read)."""
+    from .exports._cells import local_text  # noqa: PLC0415 - one reader of people's files
+
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = local_text(Path(path).read_bytes(), path)
     except OSError as error:
         raise _bad_input(
             f"无法读取编号文件 {path}：{error.strerror}",
@@ -268,22 +271,26 @@ def read_ids_file(path: str | Path) -> list[str]:
 
 
 def read_csv_column(path: str | Path, column: str) -> list[str]:
-    """Case ids from one column (by header name) of a CSV file; empty cells are ignored."""
+    """Case ids from one column (by header name) of a CSV file; empty cells are ignored.
+    The file is UTF-8, else GB18030 (Excel's CSV on Chinese Windows), as the roster import
+    reads it."""
+    from .exports._cells import local_text  # noqa: PLC0415 - one reader of people's files
+
     try:
-        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or column not in reader.fieldnames:
-                found = ", ".join(reader.fieldnames or [])
-                raise _bad_input(
-                    f"CSV 文件 {path} 没有列 {column}（有：{found}）",
-                    f"the CSV file {path} has no column {column} (it has: {found})",
-                )
-            return [row[column].strip() for row in reader if (row.get(column) or "").strip()]
+        raw = Path(path).read_bytes()
     except OSError as error:
         raise _bad_input(
             f"无法读取 CSV 文件 {path}：{error.strerror}",
             f"cannot read the CSV file {path}: {error.strerror}",
         ) from None
+    reader = csv.DictReader(io.StringIO(local_text(raw, path), newline=""))
+    if reader.fieldnames is None or column not in reader.fieldnames:
+        found = ", ".join(reader.fieldnames or [])
+        raise _bad_input(
+            f"CSV 文件 {path} 没有列 {column}（有：{found}）",
+            f"the CSV file {path} has no column {column} (it has: {found})",
+        )
+    return [row[column].strip() for row in reader if (row.get(column) or "").strip()]
 
 
 @attrs.frozen

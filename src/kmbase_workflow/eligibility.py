@@ -250,7 +250,21 @@ def _years_between(start: dt.date, end: dt.date) -> float:
     years = end.year - start.year
     if anniversary(years) > end:
         years -= 1
-    last, following = anniversary(years), anniversary(years + 1)
+    try:
+        last, following = anniversary(years), anniversary(years + 1)
+    except ValueError:  # the anniversary after ``end`` falls in the year 10000
+        raise InvalidInputError(
+            Text(
+                zh=f"无法计算 {start} 至 {end} 的运营年限：其后的周年日晚于 {dt.date.max}",
+                en=f"cannot count the operating years from {start} to {end}: the anniversary "
+                f"after it is later than {dt.date.max}",
+            ),
+            hint=Text(
+                zh="请检查填报日期（declared_on）与成立日期（established_on）",
+                en="check the declaration date (declared_on) and the date the base was "
+                "established (established_on)",
+            ),
+        ) from None
     return years + (end - last).days / (following - last).days
 
 

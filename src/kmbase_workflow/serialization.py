@@ -278,6 +278,17 @@ def _string_problem(text: str) -> Text | None:
     return None
 
 
+def value_problem(value: object) -> Text | None:
+    """What the format refuses in one value wherever it stands (a NUL or a lone surrogate in
+    a string, an integer beyond `MAX_INTEGER`), or ``None``: the check of every document,
+    for readers of other formats (the roster import) to refuse the same values."""
+    if isinstance(value, str):
+        return _string_problem(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+        return _INTEGER_RANGE
+    return None
+
+
 def _problem(where: str, what: Text) -> Text:
     where = where or "(root)"
     return Text(zh=f"{where}：{what.zh}", en=f"{where}: {what.en}")
@@ -306,9 +317,6 @@ def _unreadable_values(data: object) -> list[Text]:
         elif isinstance(value, list | tuple):
             items = list(enumerate(value))
             stack.extend((child, _join(path, index), depth + 1) for index, child in reversed(items))
-        elif isinstance(value, str):
-            if (problem := _string_problem(value)) is not None:
-                problems.append(_problem(path, problem))
         elif isinstance(value, _HugeInteger):
             digits = len(value.digits.lstrip("-"))
             what = Text(
@@ -316,8 +324,8 @@ def _unreadable_values(data: object) -> list[Text]:
                 en=f"{_INTEGER_RANGE.en} ({digits} digits)",
             )
             problems.append(_problem(path, what))
-        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
-            problems.append(_problem(path, _INTEGER_RANGE))
+        elif (problem := value_problem(value)) is not None:
+            problems.append(_problem(path, problem))
     return problems
 
 

@@ -9,21 +9,30 @@ The request (one event per request):
   of ``<timestamp>.<body>`` (the timestamp, a full stop, the raw body bytes). Signing the
   timestamp lets a receiver refuse a replayed old request (`verify`'s ``tolerance``).
 
-Any 2xx answer is success; anything else, a timeout or a refused connection is a failure,
-retried with back-off (`kmbase_workflow.delivery.worker.Backoff`).
+Any 2xx answer is success; anything else is a failure, retried with back-off
+(`kmbase_workflow.delivery.worker.Backoff`): another status, a refused connection, and an
+exchange that is not over within the endpoint's ``timeout`` (a deadline for the whole of it:
+connecting, sending the request and reading the answer's status and headers, however slowly
+the receiver trickles them). A redirect (3xx) is a failure too, never followed: a followed
+redirect would become a GET that no receiver handles as the event, and a redirected endpoint
+is a configuration to fix (its new URL goes in ``--webhook``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
 import json
+import math
+import ssl
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
+from typing import TypeVar
 
 import attrs
+import httpx2
 
 from .._i18n import Text
 from ..errors import InvalidInputError
@@ -44,6 +53,7 @@ __all__ = [
 EVENT_HEADER = "X-Kmbase-Event-Id"
 TIMESTAMP_HEADER = "X-Kmbase-Timestamp"
 SIGNATURE_HEADER = "X-Kmbase-Signature"
+T = TypeVar("T")
 CONSUMER_PREFIX = "webhook:"
 """A webhook named ``portal`` is the consumer ``webhook:portal``."""
 
@@ -86,10 +96,39 @@ def verify(
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+def _run_alone(coroutine: Coroutine[object, object, T]) -> T:
+    """Run ``coroutine`` on an event loop of its own. Unlike `asyncio.run`, closing the loop
+    does not wait for its executor's threads: a name server that never answers leaves its
+    look-up behind instead of holding the call past the coroutine's deadline."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        try:
+            left = asyncio.all_tasks(loop)
+            if left:  # as asyncio.run does: no task outlives its loop
+                for task in left:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx2's default TLS context (the system's trust store), made once: building one per
+    request would read the certificates again each time."""
+    return httpx2.create_ssl_context()
+
+
 @attrs.frozen
 class Webhook:
     """An endpoint: ``name`` (its consumer is ``webhook:<name>``), ``url``, the shared
-    ``secret``, the event ``types`` it wants (``None``: all) and the request ``timeout``."""
+    ``secret``, the event ``types`` it wants (``None``: all) and ``timeout``, the seconds
+    one delivery may take from connecting to the answer's headers (a deadline for the
+    whole exchange, not for each read: a `Worker` refuses one that is not shorter than its
+    lease)."""
 
     name: str
     url: str
@@ -98,6 +137,14 @@ class Webhook:
     timeout: float = 10.0
 
     def __attrs_post_init__(self) -> None:
+        if not (isinstance(self.timeout, int | float) and 0 < self.timeout < math.inf):
+            raise InvalidInputError(
+                Text(
+                    zh=f"webhook {self.name} 的超时无效：{self.timeout}",
+                    en=f"invalid timeout of webhook {self.name}: {self.timeout}",
+                ),
+                hint=Text(zh="超时为正的秒数，如 10", en="a positive number of seconds, e.g. 10"),
+            )
         if not self.url.startswith(("http://", "https://")) or not self.name.strip():
             raise InvalidInputError(
                 Text(
@@ -126,17 +173,32 @@ class Webhook:
         }
 
     def __call__(self, record: OutboxRecord) -> None:
-        """Deliver ``record``; `WebhookError` if the endpoint does not answer 2xx."""
+        """Deliver ``record``; `WebhookError` if the endpoint does not answer 2xx within
+        ``timeout`` seconds (the deadline of the whole exchange). Call it from a thread
+        without a running event loop (the worker's delivery threads)."""
         body = message(record)
-        request = urllib.request.Request(
-            self.url, data=body, headers=self.headers(record, body, int(time.time())), method="POST"
-        )
+        headers = self.headers(record, body, int(time.time()))
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status = int(response.status)
-        except urllib.error.HTTPError as error:
-            raise WebhookError(f"HTTP {error.code} from {self.url}") from None
-        except (OSError, ValueError) as error:  # refused, timed out, unreachable, bad URL
+            status = _run_alone(self._post(body, headers))
+        except TimeoutError:
+            raise WebhookError(
+                f"no answer from {self.url} within its deadline of {self.timeout} s"
+            ) from None
+        except (httpx2.HTTPError, httpx2.InvalidURL, OSError, ValueError) as error:
+            # refused, reset, unreachable, a bad URL or a malformed answer
             raise WebhookError(f"{type(error).__name__} from {self.url}: {error}") from None
         if not 200 <= status < 300:
-            raise WebhookError(f"HTTP {status} from {self.url}")
+            kind = " (a redirect, not followed)" if 300 <= status < 400 else ""
+            raise WebhookError(f"HTTP {status} from {self.url}{kind}")
+
+    async def _post(self, body: bytes, headers: Mapping[str, str]) -> int:
+        """The status of the answer to one request, all of it within ``timeout`` seconds:
+        httpx2's timeouts bound each operation (so a receiver trickling a byte at a time
+        would hold the request for ever), the ``asyncio.timeout`` around them the whole."""
+        async with asyncio.timeout(self.timeout):
+            async with httpx2.AsyncClient(
+                timeout=httpx2.Timeout(self.timeout), follow_redirects=False, verify=_tls()
+            ) as client:
+                request = client.stream("POST", self.url, content=body, headers=dict(headers))
+                async with request as response:  # the status and headers: the body is not read
+                    return response.status_code

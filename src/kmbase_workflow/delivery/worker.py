@@ -5,6 +5,9 @@ Several workers may run at once on one PostgreSQL database:
 
 - each delivery is leased to one worker at a time (`DeliveryQueue.claim`), and a case's
   events go one at a time, in order;
+- each consumer is served in a thread of its own (its relay and its leased batches, the
+  batch's events ``concurrency`` at a time), so an endpoint that is slow or never answers
+  delays only its own events: the other consumers' go on meanwhile;
 - the sweep of a day is claimed by one worker (`DeliveryQueue.claim_sweep`), and even when
   two sweeps overlap (a holder whose lease ran out, or ``sweep_every``) each notice is sent
   once: the sweep writes every step against the version it read (`Workflow.sweep`);
@@ -281,10 +284,12 @@ class Worker:
     ``webhooks`` and ``consumers`` are what it delivers to; ``sweep_at`` is the local time
     (Asia/Shanghai, the workflow's clock) after which each day's sweep runs, once per day
     across all workers, or, with ``sweep_every`` seconds, every so often in every worker
-    (safe, and useful in tests); ``sweep=False`` leaves the sweep to others. ``batch``
-    events are leased at a time for ``lease`` seconds and handled by up to ``concurrency``
-    threads (one event per case at a time). ``metrics``, if given, is kept up to date;
-    a status line is logged every ``status_every`` seconds.
+    (safe, and useful in tests); ``sweep=False`` leaves the sweep to others. Each
+    consumer is served in a thread of its own: ``batch`` of its events are leased at a time
+    for ``lease`` seconds and handled by up to ``concurrency`` threads (one event per case
+    at a time). A webhook's ``timeout`` must be shorter than the lease, or another worker
+    could take a delivery still under way. ``metrics``, if given, is kept up to date; a
+    status line is logged every ``status_every`` seconds.
     """
 
     def __init__(
@@ -328,6 +333,20 @@ class Worker:
                 hint=Text(zh="例如 batch=20, lease=60, concurrency=4", en="e.g. 20, 60, 4"),
             )
         slowest = max((hook.timeout for hook in hooks), default=0.0)
+        if slowest >= lease:
+            raise InvalidInputError(
+                Text(
+                    zh=f"webhook 超时 {slowest} 秒不短于租期 {lease} 秒：租期结束时投递可能仍在进行，"
+                    "另一个工作进程会再取走它",
+                    en=f"a webhook timeout of {slowest} s is not shorter than the lease of "
+                    f"{lease} s: a delivery could still be under way when its lease ends, and "
+                    "another worker would take it",
+                ),
+                hint=Text(
+                    zh="延长租期（--lease）或缩短超时（--timeout）",
+                    en="lengthen the lease (--lease) or shorten the timeout (--timeout)",
+                ),
+            )
         if slowest * -(-batch // concurrency) >= lease:
             # the last event of a batch could still wait its turn when the lease ends, and
             # another worker would take it meanwhile (delivered twice, still at least once)
@@ -352,7 +371,14 @@ class Worker:
         self._next_sweep = 0.0
         self._next_status = 0.0
         self._rng = random.Random()
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._wake = threading.Event()
+        """Set when a consumer's pass ends (or `stop`): the loop stops waiting for work."""
+        self._lanes: concurrent.futures.ThreadPoolExecutor | None = None
+        """One thread per consumer, each running that consumer's passes one at a time."""
+        self._passes: dict[str, concurrent.futures.Future[int]] = {}
+        """The pass under way of each consumer that has one."""
+        self._pools: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
+        """Each consumer's delivery threads (``concurrency`` of them)."""
         for consumer in self.consumers:
             self.queue.register(consumer.name)
 
@@ -361,6 +387,7 @@ class Worker:
     def stop(self, *_: object) -> None:
         """Ask the loop to end after the deliveries under way (also the signal handler)."""
         self._stop.set()
+        self._wake.set()
 
     @property
     def stopping(self) -> bool:
@@ -395,12 +422,10 @@ class Worker:
                 if until is not None and until():
                     break
                 if not done:
-                    waiter.wait(self.poll, self._stop)
+                    waiter.wait(self.poll, self._wake)
         finally:
             waiter.close()
-            pool, self._pool = self._pool, None
-            if pool is not None:
-                pool.shutdown(wait=True)
+            self._shut_down()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             logger.info(
@@ -413,9 +438,11 @@ class Worker:
         self.stop()
 
     def run_once(self) -> int:
-        """One pass: the sweep if due, then each consumer's relay and one leased batch.
-        Returns how many events were relayed or handled (0: nothing to do)."""
-        done = 0
+        """One pass: the sweep if due, then a pass of each consumer not still busy with its
+        previous one (its relay and one leased batch), each consumer in its own thread.
+        Returns once a pass under way has ended, or after ``poll`` seconds, with how many
+        events the ended passes relayed or handled (0: nothing to do, or nothing ended)."""
+        self._wake.clear()
         if self.sweep:
             try:
                 self.run_sweep_if_due()
@@ -425,15 +452,56 @@ class Worker:
                     extra={"kmbase": {"event": "sweep_failed", "worker": self.name,
                                       "error": error.describe("en")}},
                 )  # fmt: skip
+        if self._lanes is None and self.consumers:
+            self._lanes = concurrent.futures.ThreadPoolExecutor(
+                max_workers=len(self.consumers), thread_name_prefix="kmbase-consumer"
+            )
         for consumer in self.consumers:
-            if self._stop.is_set():
+            if self._stop.is_set() or self._lanes is None:
                 break
-            done += self.queue.relay(consumer.name, types=consumer.types)
-            done += self._deliver(consumer)
+            if consumer.name not in self._passes:
+                future = self._lanes.submit(self._pass, consumer)
+                future.add_done_callback(lambda _: self._wake.set())
+                self._passes[consumer.name] = future
+        done = self._ended(timeout=self.poll)
         if time.monotonic() >= self._next_status:
             self._next_status = time.monotonic() + self.status_every
             self.report()
         return done
+
+    def _ended(self, timeout: float | None) -> int:
+        """Wait up to ``timeout`` seconds for a consumer's pass to end; forget those that
+        ended and return how many events they relayed or handled (a pass's store error is
+        raised, the other ended passes are counted at the next call)."""
+        if not self._passes:
+            return 0
+        concurrent.futures.wait(
+            self._passes.values(), timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        done = 0
+        for name, future in list(self._passes.items()):
+            if future.done():
+                del self._passes[name]
+                done += future.result()
+        return done
+
+    def _shut_down(self) -> None:
+        """Let the passes under way end (their deliveries under way finish, the events not
+        started are given back), then stop the threads."""
+        while self._passes:
+            try:
+                self._ended(timeout=None)
+            except KmbaseError as error:
+                logger.warning(
+                    "worker pass failed: %s", error.describe("en"),
+                    extra={"kmbase": {"event": "pass_failed", "worker": self.name}},
+                )  # fmt: skip
+        lanes, self._lanes = self._lanes, None
+        if lanes is not None:
+            lanes.shutdown(wait=True)
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.shutdown(wait=True)
 
     def report(self) -> QueueStatus:
         """Log the status (lag, dead letters, last sweep) and set the metrics."""
@@ -479,15 +547,23 @@ class Worker:
 
     # -- deliveries -------------------------------------------------------------------------
 
+    def _pass(self, consumer: Consumer) -> int:
+        """One consumer's relay and one leased batch (in the consumer's own thread)."""
+        done = self.queue.relay(consumer.name, types=consumer.types)
+        if self._stop.is_set():
+            return done
+        return done + self._deliver(consumer)
+
     def _deliver(self, consumer: Consumer) -> int:
         deliveries = self.queue.claim(consumer.name, self.name, limit=self.batch, lease=self.lease)
         if not deliveries:
             return 0
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(
+        pool = self._pools.get(consumer.name)
+        if pool is None:
+            pool = self._pools[consumer.name] = concurrent.futures.ThreadPoolExecutor(
                 max_workers=self.concurrency, thread_name_prefix="kmbase-delivery"
             )
-        futures = {self._pool.submit(self._handle, consumer, d): d for d in deliveries}
+        futures = {pool.submit(self._handle, consumer, d): d for d in deliveries}
         released: list[Delivery] = []
         handled: list[Delivery] = []
         try:

@@ -33,6 +33,7 @@ __all__ = [
     "csv_safe",
     "csv_text",
     "csv_unguard",
+    "local_text",
     "openpyxl_module",
     "put",
     "suffix_error",
@@ -104,6 +105,26 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """The first characters with which a spreadsheet program takes a CSV field for a formula."""
 CSV_GUARD = "'"
 """What `csv_safe` puts before such a field (OWASP's recommendation)."""
+
+
+def local_text(raw: bytes, source: object) -> str:
+    """The text of a file a person saved (a CSV table, a list of ids): UTF-8, with or without
+    a byte-order mark, else GB18030, the code page in which Excel and Notepad on Chinese
+    Windows save (GBK is within it); `InvalidInputError` naming ``source`` otherwise."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            Text(
+                zh=f"{source} 既不是 UTF-8 也不是 GB18030 编码的文本",
+                en=f"{source} is neither UTF-8 nor GB18030 text",
+            ),
+            hint=Text(zh="请以 UTF-8 保存文件", en="save the file as UTF-8"),
+        ) from None
 
 
 def csv_safe(text: str) -> str:

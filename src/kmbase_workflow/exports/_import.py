@@ -20,7 +20,8 @@ import attrs
 from .._i18n import Text
 from ..errors import ApplicationFormatError, FieldValueError, InvalidInputError
 from ..records import Application, ResidentEnterprise, StaffMember
-from ._cells import column_letter, csv_unguard, openpyxl_module, suffix_error
+from ..serialization import value_problem
+from ._cells import column_letter, csv_unguard, local_text, openpyxl_module, suffix_error
 from ._forms import (
     EDUCATION_LABELS,
     EDUCATION_SYNONYMS,
@@ -203,20 +204,7 @@ def _read_csv(path: Path) -> list[list[object]]:
             Text(zh=f"无法读取 {path}：{reason}", en=f"cannot read {path}: {reason}"),
             hint=Text(zh="请检查路径", en="check the path"),
         ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Chinese Windows saves CSV in the local code page (GBK, within GB 18030).
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise InvalidInputError(
-                Text(
-                    zh=f"{path} 既不是 UTF-8 也不是 GB18030 编码的文本",
-                    en=f"{path} is neither UTF-8 nor GB18030 text",
-                ),
-                hint=Text(zh="请以 UTF-8 保存 CSV 文件", en="save the CSV file as UTF-8"),
-            ) from None
+    text = local_text(raw, path)
     try:
         # newline=: a line break inside a quoted field is part of the field.
         return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
@@ -512,8 +500,14 @@ def _read_row(
                 )
             )
             failed = True
-    # Each field's own checks (not negative, not empty), all of them, before building.
+    # What the application format refuses anywhere (a count beyond 2⁶³, a NUL), then each
+    # field's own checks (not negative, not empty), all of them, before building.
     for field, value in values.items():
+        if (problem := value_problem(value)) is not None:
+            index, header = where[field]
+            problems.append(_at(grid, number, index, header, problem))
+            failed = True
+            continue
         attribute = _attribute(table, field)
         if attribute.validator is None:
             continue
