@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .._closing import Closing
 from ..case import Case, DeclarationRound, State
@@ -38,6 +38,10 @@ class MemoryStore(MemoryWorkQueue, Closing):
         self._rounds: dict[int, DeclarationRound] = {}
         self._by_base: dict[str, list[str]] = {}
         """Case ids by base: declare looks the base's cases up, and must not scan them all."""
+        self.on_checkpoint: Callable[[str], None] | None = None
+        """Called with ``"before_commit"`` inside a write, its checks passed and nothing
+        applied yet (the lock held, as the SQL stores hold their transaction): the seam tests
+        force interleavings through, ``None`` in production."""
 
     def commit(self, change: Change) -> None:
         """Write ``change`` atomically (see `CaseStore`)."""
@@ -66,6 +70,8 @@ class MemoryStore(MemoryWorkQueue, Closing):
                 versions[case.id] = case.version
                 if key is not None:
                     keys.add(key)
+            if self.on_checkpoint is not None:
+                self.on_checkpoint("before_commit")
             for change in changes:
                 self._apply(change)
 
