@@ -6,6 +6,7 @@ is killed, sends again on restart and skips nothing."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -408,3 +409,41 @@ def test_the_redis_stream_takes_a_batch_sent_again_once(outbox_db: str) -> None:
         sink.publish(records)
         assert sink.confirmed_position() == records[-1].position
         assert [m.message_id for m in place.drain()] == [r.event.id for r in records]
+
+
+def test_the_documented_rabbitmq_consumer_handles_each_event_once(
+    outbox_db: str, consumer: str
+) -> None:
+    """docs/how-to/broker-bridges.md: every RabbitMQ message carries its event id as AMQP
+    ``message_id``, a copy sent again after a relay was killed has the same one, and the
+    consumer the page shows drops the copies (its code run here on the real queue)."""
+    import pika
+
+    page = (Path(__file__).parents[1] / "docs" / "how-to" / "broker-bridges.md").read_text()
+    section = page.split("## Dropping the copies (RabbitMQ)", 1)[1]
+    callback = section.split("```python\n", 1)[1].split("```", 1)[0]
+    outbox = _outbox(outbox_db)
+    with contextlib.contextmanager(target)("rabbitmq") as place:
+        with open_store(outbox_db) as store, open_sink(place.url, **place.options) as sink:
+            with pytest.raises(SystemExit):
+                relay(store, _CrashAfterPublish(sink), consumer=consumer, batch_size=10)  # type: ignore[arg-type]
+            relay(store, sink, consumer=consumer, batch_size=10, until_caught_up=True)
+        handled: list[str] = []
+        namespace: dict[str, object] = {}
+        exec(compile(callback, "broker-bridges.md", "exec"), namespace)
+        namespace["handle"] = lambda event: handled.append(event["id"])
+        on_message = namespace["on_message"]
+        assert callable(on_message)
+        connection = pika.BlockingConnection(pika.URLParameters(place.url))
+        channel = connection.channel()
+        ids: list[str] = []
+        while True:
+            method, properties, body = channel.basic_get(place.options["queue"])
+            if method is None:
+                break
+            assert properties.message_id == json.loads(body)["id"]
+            ids.append(properties.message_id)
+            on_message(channel, method, properties, body)
+        connection.close()
+    assert len(ids) == len(outbox) + 10  # batch 2 twice
+    assert handled == [record.event.id for record in outbox]  # each once, in outbox order

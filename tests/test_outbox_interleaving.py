@@ -26,7 +26,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from broker_servers import BROKERS, target
-from kmbase_workflow import Workflow
+from kmbase_workflow import FixedClock, Workflow
+from kmbase_workflow.actors import Actor
+from kmbase_workflow.audit import Checkpoint, checkpoint, verify_store
 from kmbase_workflow.bridges import open_sink, relay
 from kmbase_workflow.cli import app
 from kmbase_workflow.delivery import DeliveryQueue
@@ -34,6 +36,7 @@ from kmbase_workflow.service import create_app
 from kmbase_workflow.stores import CaseStore, Change, open_store
 from kmbase_workflow.stores.memory import MemoryStore
 from kmbase_workflow.testing import sample_case, sample_change
+from lifecycle_helpers import BUREAU, DECLARED_ON, ROUND_CLOSES, ROUND_OPENS, other_base
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import require_server
 from service_helpers import issue_tokens, sse_events
@@ -104,18 +107,22 @@ class Pause:
             assert self.go.wait(60), f"never released at {self.at}"
 
 
-class Writer:
-    """A change committed by a thread of its own, through a store with a seam."""
+Write = Callable[[CaseStore], object]
+"""One step's write through a store (a thread of its own runs it)."""
 
-    def __init__(self, store: CaseStore, change: Change, pause: Pause) -> None:
-        self.store, self.change, self.pause = store, change, pause
+
+class Writer:
+    """A write run by a thread of its own, through a store with a seam."""
+
+    def __init__(self, store: CaseStore, write: Write, pause: Pause) -> None:
+        self.store, self.write, self.pause = store, write, pause
         self.store.on_checkpoint = pause  # type: ignore[attr-defined]
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         try:
-            self.store.commit(self.change)
+            self.write(self.store)
         except BaseException as error:  # reported by finish()
             self.error = error
 
@@ -144,27 +151,34 @@ B = declared("case-b")
 A_EVENT, B_EVENT = A.events[0].id, B.events[0].id
 
 
-def interleave(backend: Backend, meanwhile: Callable[[], object], *, writes: bool = False) -> None:
+def interleave(
+    backend: Backend,
+    meanwhile: Callable[[], object],
+    *,
+    writes: bool = False,
+    a: Write = lambda store: store.commit(A),
+    b: Write = lambda store: store.commit(B),
+) -> None:
     """A takes its outbox position before B and commits after B; ``meanwhile`` runs (the
     consumers read) after B committed, while A has not yet (where the backend allows: on
     SQLite a consumer that ``writes`` in a transaction of its own waits for A, as B does)."""
     if backend.name == "postgres":
-        b = Writer(backend.open(), B, Pause("case")).start()
-        b.reach()  # B holds its transaction id, not yet its position
-        a = Writer(backend.open(), A, Pause("before_commit")).start()
-        a.reach()  # A took position n+1 and has not committed
-        b.finish()  # B takes n+2 and commits
+        second = Writer(backend.open(), b, Pause("case")).start()
+        second.reach()  # B holds its transaction id, not yet its position
+        first = Writer(backend.open(), a, Pause("before_commit")).start()
+        first.reach()  # A took position n+1 and has not committed
+        second.finish()  # B takes n+2 and commits
         meanwhile()
-        a.finish()
+        first.finish()
         return
     # SQLite's write lock and the memory store's lock let one writer in at a time
-    a = Writer(backend.open(), A, Pause("before_commit")).start()
-    a.reach()
+    first = Writer(backend.open(), a, Pause("before_commit")).start()
+    first.reach()
     if backend.name == "sqlite" and not writes:
         meanwhile()  # readers do not wait for the writer
-    b = Writer(backend.open(), B, Pause("never")).start()  # waits for A's lock
-    a.finish()
-    b.finish()
+    second = Writer(backend.open(), b, Pause("never")).start()  # waits for A's lock
+    first.finish()
+    second.finish()
 
 
 def test_the_schedule_is_the_one_described(backend: Backend) -> None:
@@ -284,3 +298,63 @@ def test_kmbase_relay_sends_a_batch_read_out_of_position_order(
             result = runner.invoke(app, command)
             assert result.exit_code == 0, result.output
         assert sorted(message.message_id for message in place.drain()) == [A_EVENT, B_EVENT]
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+
+KEY = b"held by the auditor, never by the DBA"
+
+
+def _declarations(backend: Backend) -> dict[str, Write]:
+    """Two real declarations (A's and B's, of two bases) in the round opened here, so the
+    audit has real chains to verify."""
+    Workflow(backend.open(), clock=FixedClock(DECLARED_ON)).open_round(
+        2025, ROUND_OPENS, ROUND_CLOSES, BUREAU
+    )
+
+    def declare(name: str, case_id: str) -> Write:
+        def write(store: CaseStore) -> None:
+            application = other_base(name)
+            operator = Actor.for_operator(application.operator)
+            Workflow(store, clock=FixedClock(DECLARED_ON)).declare(
+                application, operator, case_id=case_id
+            )
+
+        return write
+
+    return {"a": declare("甲小微企业创业园", "case-a"), "b": declare("乙小微企业创业园", "case-b")}
+
+
+def test_a_checkpoint_taken_while_a_step_commits_verifies(backend: Backend) -> None:
+    """Taken after B committed and before A did (A's event at the lower position): the
+    database is untouched, so verifying against the checkpoint finds nothing, after A
+    committed as before."""
+    if backend.url is None:
+        pytest.skip("a memory store's checkpoint waits for the write's lock")
+    taken: list[Checkpoint] = []
+    interleave(
+        backend, lambda: taken.append(checkpoint(backend.open(), KEY)), **_declarations(backend)
+    )
+    [saved] = taken
+    report = verify_store(backend.open(), Checkpoint.from_json(saved.to_json()), KEY)
+    assert report.ok, [finding.problem.en for finding in report.findings]
+    assert report.events == 3  # the round's, A's and B's
+
+
+def test_kmbase_audit_verify_accepts_a_checkpoint_taken_while_a_step_commits(
+    backend: Backend, tmp_path: Path
+) -> None:
+    if backend.url is None:
+        pytest.skip("the command line opens a store by URL")
+    key_file = tmp_path / "audit.key"
+    key_file.write_bytes(KEY)
+    saved = tmp_path / "checkpoint.json"
+    common = ["--db", str(backend.url), "--key-file", str(key_file)]
+
+    def take() -> None:
+        result = runner.invoke(app, ["audit", "checkpoint", *common, "--output", str(saved)])
+        assert result.exit_code == 0, result.output
+
+    interleave(backend, take, **_declarations(backend))
+    result = runner.invoke(app, ["audit", "verify", *common, "--checkpoint", str(saved)])
+    assert result.exit_code == 0, result.output
