@@ -226,6 +226,7 @@ def test_a_delivery_consumer_gets_the_event_that_committed_late(backend: Backend
     if backend.url is None:
         pytest.skip("delivery queues live in a SQL store")
     queue = DeliveryQueue(backend.open())
+    queue.register("portal")
     delivered: list[str] = []
 
     def deliver() -> None:
@@ -236,7 +237,10 @@ def test_a_delivery_consumer_gets_the_event_that_committed_late(backend: Backend
         queue.complete(claimed)
 
     interleave(backend, deliver, writes=True)  # relaying moves the cursor in a transaction
+    [status] = queue.status().consumers  # the lag counts A's event, read after B's
+    assert status.lag == len(backend.open().read_outbox(status.position, 100)) > 0
     deliver()
+    assert queue.status().consumers[0].lag == 0
     assert sorted(delivered) == sorted([A_EVENT, B_EVENT])
 
 
