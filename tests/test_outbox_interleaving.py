@@ -9,6 +9,11 @@ then A writes its case and its event (n+1) and pauses before committing; B goes 
 its event (n+2) and commits; every consumer reads (and gets B); then A commits and every
 consumer reads again. SQLite and the memory store let one writer in at a time, so there B
 waits for A: the same steps, which cannot come out of order there.
+
+The same schedule proves that a checkpoint taken between B's commit and A's verifies once A
+committed (``kmbase audit verify --checkpoint`` too), that a delivery consumer's lag counts
+A's event, and that ``kmbase relay`` sends a batch read out of position order (the Redis
+bridge refused it, exit 6, at every restart).
 """
 
 from __future__ import annotations
