@@ -40,6 +40,7 @@ from kmbase_workflow.delivery import DeliveryQueue
 from kmbase_workflow.service import create_app
 from kmbase_workflow.stores import CaseStore, Change, open_store
 from kmbase_workflow.stores.memory import MemoryStore
+from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import sample_case, sample_change
 from lifecycle_helpers import BUREAU, DECLARED_ON, ROUND_CLOSES, ROUND_OPENS, other_base
 from postgres_server import URL as POSTGRES_URL
@@ -62,8 +63,12 @@ class Backend:
     opened: list[CaseStore] = attrs.field(factory=list)
 
     def open(self) -> CaseStore:
-        """The store once more (closed when the test ends)."""
+        """The store once more (closed when the test ends). On PostgreSQL its reads wait
+        longer than the default for older transactions to end: the server's other clients
+        (other tests) may hold one open a while, and an event is read only once they ended."""
         store = self.make()
+        if isinstance(store, PostgresStore):
+            store.outbox_wait = 60.0
         self.opened.append(store)
         return store
 
