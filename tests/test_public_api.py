@@ -365,6 +365,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
         {
             "DEFAULT_CONSUMER",
             "SCHEMES",
+            "CursorSink",
             "RelayReport",
             "Sink",
             "message_body",

@@ -59,10 +59,18 @@ __all__ = ["PostgresStore"]
 _PAGE = 500
 _MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_READ_OUTBOX = (
+_CURSOR = (
     "WITH cursor AS (SELECT COALESCE((SELECT tx FROM outbox WHERE position = %(after)s), "
     "'0'::xid8) AS tx) "
-    "SELECT o.position, o.data, o.tx < pg_snapshot_xmin(pg_current_snapshot()) "
+)
+"""A reader's cursor (the position of the last event it read) with its transaction."""
+_OUTBOX_BACKLOG = (
+    _CURSOR + "SELECT COUNT(*) FROM outbox o, cursor WHERE (o.tx, o.position) > (cursor.tx, "
+    "%(after)s)"
+)
+"""How many committed events come after a reader's cursor, in reading order."""
+_READ_OUTBOX = (
+    _CURSOR + "SELECT o.position, o.data, o.tx < pg_snapshot_xmin(pg_current_snapshot()) "
     "FROM outbox o, cursor WHERE (o.tx, o.position) > (cursor.tx, %(after)s) "
     "ORDER BY o.tx, o.position LIMIT %(limit)s"
 )
@@ -356,6 +364,13 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
                     break
                 time.sleep(0.01)
         return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in settled]
+
+    def outbox_backlog(self, after: int) -> int:
+        """How many committed events come after position ``after`` in the order
+        `read_outbox` reads them."""
+        with self._connection() as connection:
+            row = connection.execute(_OUTBOX_BACKLOG, {"after": after}).fetchone()
+        return int(row[0]) if row else 0
 
     def acknowledge(self, consumer: str, position: int) -> None:
         """Advance a consumer's cursor (never backwards, in the order `read_outbox` reads)."""
