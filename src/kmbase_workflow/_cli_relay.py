@@ -18,7 +18,7 @@ from ._cli_common import (
     LangOption,
     OutputFormat,
     emit,
-    existing_database,
+    open_cli_store,
     fail,
     json_mode,
     language,
@@ -140,7 +140,7 @@ def relay(
         )
         if value is not None
     }
-    store = run(chosen, lambda: open_store(existing_database(db)))
+    store = run(chosen, lambda: open_cli_store(db))
     try:
         sink = run(chosen, lambda: open_sink(to, **options))
         stop = threading.Event()

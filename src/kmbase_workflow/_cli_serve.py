@@ -31,7 +31,7 @@ from ._cli_common import (
     TodayOption,
     data_console,
     emit,
-    existing_database,
+    open_cli_store,
     json_mode,
     language,
     make_actor,
@@ -160,7 +160,6 @@ def serve(
             allow_provisional=allow_provisional,
             holidays=holidays or (),
             policy=policy,
-            create=True,
         )
         try:
             uvicorn.run(create_app(workflow, auth=gateway), host=host, port=port, log_level="info")
@@ -170,8 +169,8 @@ def serve(
     run(chosen, start)
 
 
-def _tokens(db: str | None, *, create: bool = False) -> tuple[Tokens, CaseStore]:
-    store = open_store(db if create else existing_database(db))
+def _tokens(db: str | None) -> tuple[Tokens, CaseStore]:
+    store = open_cli_store(db)
     return token_store(store), store
 
 
@@ -203,7 +202,7 @@ def token_issue(
     chosen = language(lang)
 
     def issue() -> tuple[ApiToken, str]:
-        tokens, store = _tokens(db, create=True)
+        tokens, store = _tokens(db)
         actor = make_actor(role, actor_id, district, name)
         try:
             return tokens.issue(actor, now=dt.datetime.now(dt.UTC))

@@ -295,9 +295,9 @@ def worker_run(
 
 
 def _queue(db: str | None, lang: Lang) -> DeliveryQueue:
-    from ._cli_common import existing_database  # noqa: PLC0415 - CLI start-up
+    from ._cli_common import open_cli_store  # noqa: PLC0415 - CLI start-up
 
-    store = run(lang, lambda: open_store(existing_database(db)))
+    store = run(lang, lambda: open_cli_store(db))
     try:
         return run(lang, lambda: DeliveryQueue(store))
     except BaseException:

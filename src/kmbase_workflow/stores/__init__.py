@@ -8,12 +8,14 @@ Backends live in their own modules so their drivers are imported only when used:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord
 from ._rows import INDEXED_TEXT_LIMIT
+from ._schema import missing_database
 from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
 from .memory import MemoryStore
 
@@ -24,8 +26,12 @@ URL_ENVIRONMENT_VARIABLE = "KMBASE_DB"
 """The environment variable the command line reads the store URL from."""
 
 
-def open_store(url: str | None = None) -> CaseStore:
+def open_store(url: str | None = None, *, create: bool = True) -> CaseStore:
     """A store chosen by URL (default: ``$KMBASE_DB``, else `DEFAULT_URL`).
+
+    With ``create=False`` a database that does not exist (an SQLite file, a PostgreSQL
+    schema) is refused with `InvalidInputError` and nothing is created: what only reads or
+    verifies a store opens it so, and a mistyped path is never an empty store that verifies.
 
     - ``memory://``: in memory, gone when the process ends;
     - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
@@ -44,6 +50,8 @@ def open_store(url: str | None = None) -> CaseStore:
         options = _options(query)
         timeout = _number(options.pop("timeout", "30"), "timeout", float)
         path = ":memory:" if path == ":memory:" else path.removeprefix("/")
+        if not create and path != ":memory:" and not Path(path).is_file():
+            raise missing_database(path)
         return SQLiteStore(path, timeout=timeout)
     if url.startswith(("postgresql://", "postgres://")):
         try:
@@ -65,7 +73,10 @@ def open_store(url: str | None = None) -> CaseStore:
         size = _number(options.pop("max_connections", "10"), "max_connections", int)
         rest = "&".join(f"{key}={value}" for key, value in options.items())
         return PostgresStore(
-            base + (f"?{rest}" if rest else ""), schema=schema, max_connections=size
+            base + (f"?{rest}" if rest else ""),
+            schema=schema,
+            max_connections=size,
+            create=create,
         )
     raise InvalidInputError(
         Text(zh=f"不支持的存储地址 {url}", en=f"unsupported store URL {url}"),
