@@ -250,26 +250,6 @@ def test_markup_in_data_is_shown_as_it_is(db: str, tmp_path: Path) -> None:
     assert "[/i]科员" in history
 
 
-@pytest.mark.parametrize(
-    "command",
-    [["show", "c1"], ["history", "c1"], ["round", "list"], ["fire", "c1", "withdraw"], ["sweep"]],
-    ids=lambda c: c[0],
-)
-def test_a_mistyped_database_path_is_refused_not_created(
-    tmp_path: Path, command: list[str]
-) -> None:
-    missing = tmp_path / "typo.db"
-    result = runner.invoke(
-        app,
-        [*command, "--db", f"sqlite:///{missing}", "--actor-role", "operator", "--actor-id", "x"]
-        if command[0] == "fire"
-        else [*command, "--db", f"sqlite:///{missing}"],
-    )
-    assert result.exit_code == 2, result.output
-    assert "no database file" in result.output or "数据库文件不存在" in result.output
-    assert not missing.exists()
-
-
 def test_the_command_lines_today_is_recorded_back_dating(tmp_path: Path) -> None:
     """--today claims a day; the history records when the step was really entered, and a day
     that has not come is refused (exit 2)."""

@@ -53,7 +53,7 @@ ARGUMENTS: dict[tuple[str, ...], list[str]] = {
     ("relay",): ["--to", "redis://127.0.0.1:6379/0"],
     ("round", "as-of"): ["2025", "2025-10-01"],
     ("round", "list"): [],
-    ("round", "select"): ["2025", "--quota", "3", *ACTOR],
+    ("round", "select"): ["2025", "--quota", "3"],
     ("serve",): [],
     ("show",): ["c1"],
     ("sweep",): [],
