@@ -95,7 +95,7 @@ def test_the_demo_refuses_a_file_that_exists_and_leaves_it_whole(tmp_path: Path)
     assert precious.read_bytes() == b"not the demo's"
 
 
-def test_the_demo_refuses_a_postgres_schema_that_exists(schema: str) -> None:
+def test_the_demo_refuses_a_postgres_schema_that_exists(schema: str) -> None:  # noqa: F811
     url = f"{URL}?schema={schema}"
     open_store(url).close()  # someone's store, empty or not
     result = runner.invoke(app, ["demo", "--db", url, "--json"])
@@ -108,7 +108,7 @@ def test_the_demo_refuses_a_postgres_schema_that_exists(schema: str) -> None:
         store.close()
 
 
-def test_the_demo_runs_on_a_new_postgres_schema(schema: str) -> None:
+def test_the_demo_runs_on_a_new_postgres_schema(schema: str) -> None:  # noqa: F811
     url = f"{URL}?schema={schema}"
     result = runner.invoke(app, ["demo", "--db", url, "--json"])
     assert result.exit_code == 0, result.output
@@ -130,4 +130,5 @@ def test_run_twice_the_demo_takes_a_new_file_and_keeps_the_first(
     data = json.loads(second.stdout)
     assert data["database"] == "sqlite:///kmbase-demo-2.db"
     assert (tmp_path / "kmbase-demo.db").read_bytes() == kept
+    assert data["exports"]  # one workbook a district, beside its own database
     assert all(Path(path).name.startswith("kmbase-demo-2-") for path in data["exports"])

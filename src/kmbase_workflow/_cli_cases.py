@@ -36,12 +36,12 @@ from ._cli_common import (
     data_console,
     emit,
     enum_option,
-    open_cli_store,
     fail,
     holiday_files,
     json_mode,
     language,
     make_actor,
+    open_cli_store,
     open_workflow,
     parse_date,
     run,
@@ -57,7 +57,7 @@ from .events import event_document
 from .history import ChainReport, HistoryEntry
 from .lifecycle import Trigger
 from .serialization import converter, load_application
-from .stores import OutboxRecord, open_store
+from .stores import OutboxRecord
 from .workflow import Outcome, Workflow
 
 __all__ = ["db_app", "declare", "fire", "follow", "history", "round_app", "show", "sweep"]

@@ -18,17 +18,17 @@ from ._cli_common import (
     LangOption,
     OutputFormat,
     emit,
-    open_cli_store,
     fail,
     json_mode,
     language,
+    open_cli_store,
     run,
 )
 from ._i18n import Text
 from .bridges import open_sink
 from .bridges import relay as relay_outbox
 from .errors import InvalidInputError
-from .stores import OutboxRecord, open_store
+from .stores import OutboxRecord
 
 __all__ = ["relay"]
 

@@ -31,16 +31,16 @@ from ._cli_common import (
     TodayOption,
     data_console,
     emit,
-    open_cli_store,
     json_mode,
     language,
     make_actor,
+    open_cli_store,
     open_workflow,
     run,
 )
 from ._i18n import Text
 from .errors import InvalidInputError
-from .stores import CaseStore, open_store
+from .stores import CaseStore
 from .stores.tokens import ApiToken, Tokens, token_store
 
 __all__ = ["serve", "token_app"]

@@ -46,7 +46,6 @@ from .delivery import (
     Worker,
 )
 from .errors import InvalidInputError
-from .stores import open_store
 
 __all__ = ["worker_app"]
 

@@ -173,6 +173,16 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
             open=True,
         )
 
+    @staticmethod
+    def schema_exists(url: str, schema: str = "kmbase", *, connect_timeout: int = 10) -> bool:
+        """Whether the database of ``url`` holds the schema ``schema`` (nothing is created)."""
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout) as conn:
+                found = conn.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone()
+        except psycopg.Error as error:
+            raise _translate(error, _redact(url)) from None
+        return found != (None,)
+
     def _migrate(self, connection: psycopg.Connection[Any], *, create: bool = True) -> None:
         with connection.transaction():
             # One migrator at a time, even with several servers starting together (the schema
