@@ -586,6 +586,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "WorkItem",
             "WorkItemQuery",
             "WorkQueueStore",
+            "database_exists",
             "open_store",
         }
     ),
@@ -649,7 +650,7 @@ def test_import_star_gives_exactly_the_top_level() -> None:
 
 
 EXTRAS = {"service": "fastapi"}
-"""Documented sub-modules that need an optional extra (``pip install kmbase-workflow[…]``)."""
+"""Documented sub-modules that need an optional extra (``pip install "<checkout or .whl>[…]"``)."""
 
 
 def _submodule(module_name: str) -> types.ModuleType:

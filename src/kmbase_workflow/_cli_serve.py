@@ -39,7 +39,7 @@ from ._cli_common import (
     run,
 )
 from ._i18n import Text
-from .errors import InvalidInputError
+from .errors import InvalidInputError, install_hint
 from .stores import CaseStore
 from .stores.tokens import ApiToken, Tokens, token_store
 
@@ -61,9 +61,7 @@ def _missing_extra(error: ImportError) -> InvalidInputError:
         Text(
             zh=f"未安装 HTTP 服务所需的包：{error.name}", en=f"the HTTP service needs {error.name}"
         ),
-        hint=Text(
-            zh="pip install 'kmbase-workflow[service]'", en="pip install 'kmbase-workflow[service]'"
-        ),
+        hint=install_hint("service"),
     )
 
 

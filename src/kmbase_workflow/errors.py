@@ -335,3 +335,27 @@ def unknown_choice(kind: type[enum.Enum], value: object) -> InvalidInputError:
         ),
         hint=Text(zh=f"可选：{names}", en=f"choose one of: {names}"),
     )
+
+
+def install_hint(extra: str, *, otherwise: Text | None = None) -> Text:
+    """What to do when the optional ``extra`` is not installed, the one hint every message
+    about a missing extra gives. kmbase-workflow is on no public package index, so no
+    message installs it by its bare name (that fails, or, where a public index is
+    reachable, installs whatever someone registered under the name): the library is
+    installed again, with the extra, from where it came from (docs/tutorials/getting-started.md).
+    ``otherwise``: another way out (``use a .csv file``).
+
+    >>> hint = install_hint("excel")
+    >>> 'pip install "<checkout or .whl>[excel]"' in hint.en
+    True
+    """
+    hint = Text(
+        zh=f"请连同 {extra} 扩展重新安装本库（从源码目录、构建的 wheel 或代码仓库）："
+        f'pip install "<源码目录或 .whl 文件>[{extra}]"（本库不在公共软件包索引上）',
+        en=f"install the library again with its {extra} extra, from its checkout, a built wheel "
+        f'or its repository: pip install "<checkout or .whl>[{extra}]" (it is on no public '
+        "package index)",
+    )
+    if otherwise is None:
+        return hint
+    return Text(zh=f"{hint.zh}；或{otherwise.zh}", en=f"{hint.en}; or {otherwise.en}")

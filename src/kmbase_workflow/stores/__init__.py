@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._i18n import Text
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, install_hint
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord
 from ._rows import INDEXED_TEXT_LIMIT
 from ._schema import missing_database
@@ -114,10 +114,7 @@ def _postgres_store() -> type[PostgresStore]:
                 zh="未安装 PostgreSQL 驱动 psycopg",
                 en="the PostgreSQL driver psycopg is not installed",
             ),
-            hint=Text(
-                zh="pip install 'kmbase-workflow[postgres]'",
-                en="pip install 'kmbase-workflow[postgres]'",
-            ),
+            hint=install_hint("postgres"),
         ) from None
     return PostgresStore
 
