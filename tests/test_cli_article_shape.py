@@ -23,8 +23,14 @@ from lifecycle_helpers import BUREAU, DECISION, harness, other_base, walk_to
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 BUREAU_ARGS = ["--actor-role", "city_bureau", "--actor-id", "bureau-01"]
-DISTRICT_ARGS = ["--actor-role", "district_authority", "--actor-id", "d-1", "--actor-district"]
-DISTRICT_ARGS.append("五华区")
+DISTRICT_ARGS = [
+    "--actor-role",
+    "district_authority",
+    "--actor-id",
+    "d-1",
+    "--actor-district",
+    "五华区",
+]
 
 
 @pytest.fixture(scope="module")
