@@ -189,6 +189,34 @@ def test_fire_declines_as_the_district_and_records_the_reason(db: str, applicati
     assert history["entries"][-1]["reason"] == "材料不实"
 
 
+@pytest.mark.parametrize("command", ["fire", "bulk"])
+def test_a_bad_payload_is_the_steps_payload_error(db: str, application: Path, command: str) -> None:
+    """Not an error of the application format (issue 22): the step's payload, each problem
+    with its path, and where the step's payloads are described."""
+    case_id = _declare(db, application)
+    authority = ["--actor-role", "district_authority", "--actor-id", "五华区工信局"]
+    result = _fire(
+        db, case_id, "recommend", *authority, "--actor-district", "五华区",
+        "--payload", '{"opinion": 3}', "--json",
+    ) if command == "fire" else runner.invoke(
+        app, ["bulk", "recommend", case_id, *authority, "--actor-district", "五华区", "--db", db,
+              "--payload", '{"opinion": 3}', "--json", "--today", "2025-07-15"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert (error["code"], error["type"]) == ("payload_format", "PayloadFormatError")
+    assert error["message"]["en"].startswith("the payload of recommend has 3 problem(s)")
+    assert error["message"]["zh"].startswith("recommend 的附带数据有 3 处错误")
+    assert "application" not in error["hint"]["en"]
+    assert "docs/how-to/bulk.md" in error["hint"]["en"]
+    assert {
+        "zh": "opinion：应为文本，实际为 3",
+        "en": "opinion: expected a string, got 3",
+    } in error["problems"]
+    shown = runner.invoke(app, ["show", case_id, "--db", db, "--json"])
+    assert json.loads(shown.stdout)["state"] == "declared"
+
+
 def test_fire_refuses_another_district_with_the_article(db: str, application: Path) -> None:
     case_id = _declare(db, application)
     result = _fire(
