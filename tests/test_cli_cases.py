@@ -206,7 +206,7 @@ def test_a_bad_payload_is_the_steps_payload_error(db: str, application: Path, co
     error = json.loads(result.stdout)["error"]
     assert (error["code"], error["type"]) == ("payload_format", "PayloadFormatError")
     assert error["message"]["en"].startswith("the payload of recommend has 3 problem(s)")
-    assert error["message"]["zh"].startswith("recommend 的附带数据有 3 处错误")
+    assert error["message"]["zh"].startswith("recommend 的附带数据 有 3 处错误")
     assert "application" not in error["hint"]["en"]
     assert "docs/how-to/bulk.md" in error["hint"]["en"]
     assert {

@@ -6,6 +6,7 @@ Each error says what was wrong, where, and what to do, in Chinese and English::
     ├── InvalidInputError (ValueError)          bad data from a user or a file      CLI exit 2
     │   ├── FieldValueError                     one record field out of range or malformed
     │   ├── ApplicationFormatError              an application file, every problem with its path
+    │   │   └── PayloadFormatError              a step's payload, every problem with its path
     │   └── PolicyFormatError                   a policy file that does not describe a policy
     ├── PolicyNotFoundError (LookupError)       no policy in force on the date asked
     ├── CalendarError
@@ -66,6 +67,7 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "InvalidInputError",
     "KmbaseError",
+    "PayloadFormatError",
     "PolicyFormatError",
     "PolicyNotFoundError",
     "SchemaVersionError",
@@ -146,6 +148,27 @@ class ApplicationFormatError(InvalidInputError):
             hint=Text(
                 zh="请按 docs/reference/application-format.md 修改后重试",
                 en="correct them as described in docs/reference/application-format.md and try again",
+            ),
+        )
+
+
+class PayloadFormatError(ApplicationFormatError):
+    """The payload of a step (``recommend``'s `Recommendation` …) could not be read;
+    ``trigger`` names the step and ``problems`` lists every problem with its path. An
+    `ApplicationFormatError` for whoever catches those, reported as the step's."""
+
+    def __init__(self, trigger: str, problems: Sequence[Text]) -> None:
+        self.trigger = trigger
+        self.source = "payload"
+        self.problems = tuple(problems)
+        InvalidInputError.__init__(
+            self,
+            _problem_list(
+                Text(zh=f"{trigger} 的附带数据", en=f"the payload of {trigger}"), self.problems
+            ),
+            hint=Text(
+                zh=f"{trigger} 的附带数据格式见 docs/how-to/bulk.md（“Payloads”一节）",
+                en=f"the payload of {trigger} is described in docs/how-to/bulk.md (Payloads)",
             ),
         )
 
