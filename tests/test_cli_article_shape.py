@@ -6,7 +6,6 @@ that name articles, and holds each ``article`` to the one shape."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from kmbase_workflow import Workflow
-from kmbase_workflow.case import State
 from kmbase_workflow.cli import app
-from lifecycle_helpers import BUREAU, DECISION, harness, other_base, walk_to
+from lifecycle_helpers import sample_database
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
@@ -36,17 +33,7 @@ DISTRICT_ARGS = [
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A certified case (c1) and a declared one (c2)."""
-    path = tmp_path_factory.mktemp("articles") / "cases.db"
-    h = harness()
-    h.workflow = Workflow(f"sqlite:///{path}", clock=h.clock)
-    h.workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
-    walk_to(h, State.VERIFIED)
-    h.set(dt.date(2025, 10, 16))
-    h.workflow.certify("c1", BUREAU, DECISION)
-    h.set(dt.date(2025, 6, 20))
-    walk_to(h, State.DECLARED, "c2", other_base("新基地"))
-    h.workflow.close()
-    return f"sqlite:///{path}"
+    return sample_database(str(tmp_path_factory.mktemp("articles") / "cases.db"))
 
 
 COMMANDS: dict[str, tuple[list[str], int, int]] = {
