@@ -283,7 +283,7 @@ def test_a_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "kmbase_workflow.bridges.rabbitmq", raising=False)
     with pytest.raises(InvalidInputError) as caught:
         open_sink("amqp://guest:guest@127.0.0.1:5672/%2F")
-    assert "kmbase-workflow[rabbitmq]" in caught.value.hint.en  # type: ignore[union-attr]
+    assert '"<checkout or .whl>[rabbitmq]"' in caught.value.hint.en  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,7 @@ TOP_LEVEL = frozenset(
         "NoticeAnnouncement",
         "Objection",
         "Outcome",
+        "PayloadFormatError",
         "PolicyFormatError",
         "PolicyNotFoundError",
         "ProvincialRecommendation",
@@ -307,6 +308,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "IdempotencyKeyReusedError",
             "InvalidInputError",
             "KmbaseError",
+            "PayloadFormatError",
             "PolicyFormatError",
             "PolicyNotFoundError",
             "SchemaVersionError",
@@ -588,6 +590,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "WorkItem",
             "WorkItemQuery",
             "WorkQueueStore",
+            "database_exists",
             "open_store",
         }
     ),
@@ -651,7 +654,7 @@ def test_import_star_gives_exactly_the_top_level() -> None:
 
 
 EXTRAS = {"service": "fastapi"}
-"""Documented sub-modules that need an optional extra (``pip install kmbase-workflow[…]``)."""
+"""Documented sub-modules that need an optional extra (``pip install "<checkout or .whl>[…]"``)."""
 
 
 def _submodule(module_name: str) -> types.ModuleType:

@@ -48,7 +48,7 @@ from typing import Protocol, Self, runtime_checkable
 import attrs
 
 from .._i18n import Text
-from ..errors import BrokerUnavailableError, InvalidInputError, KmbaseError
+from ..errors import BrokerUnavailableError, InvalidInputError, KmbaseError, install_hint
 from ..events import event_document
 from ..stores import CaseStore, OutboxRecord
 
@@ -222,10 +222,7 @@ def open_sink(url: str, **options: str | int | float) -> Sink:
                 zh=f"未安装 {scheme} 消息代理的驱动（{error.name}）",
                 en=f"the driver for {scheme} brokers is not installed ({error.name})",
             ),
-            hint=Text(
-                zh=f"pip install 'kmbase-workflow[{extra}]'",
-                en=f"pip install 'kmbase-workflow[{extra}]'",
-            ),
+            hint=install_hint(extra),
         ) from None
     connect: Callable[..., Sink] = bridge.connect
     # Each bridge's options are the keywords of its connect(): checked here, once for all.

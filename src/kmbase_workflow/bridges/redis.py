@@ -1,4 +1,4 @@
-"""The Redis Streams bridge (``pip install 'kmbase-workflow[redis]'``, with redis-py).
+"""The Redis Streams bridge (the ``redis`` extra, with redis-py).
 
 Each event is appended to one stream (default ``kmbase:events``) with ``XADD``, the entry id
 chosen by Redis (``*``) and the fields ``id`` (the event id), ``type``, ``case_id``,

@@ -50,7 +50,7 @@ from ..errors import (
 )
 from ._protocol import Change, OutboxRecord
 from ._rows import check_text, event_from_json, summary_updates
-from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known
+from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known, missing_database
 from ._sql import Batch, BatchRefusedError, SQLStoreBase
 from ._work_queue import SQLWorkQueue
 
@@ -143,6 +143,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         max_connections: int = 10,
         pool_timeout: float = 30.0,
         outbox_wait: float = 2.0,
+        create: bool = True,
     ) -> None:
         if not _SCHEMA_NAME.match(schema):
             raise InvalidInputError(
@@ -165,7 +166,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         # reported now, with the driver's reason, rather than as a pool timeout later.
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout) as conn:
-                self._migrate(conn)
+                self._migrate(conn, create=create)
         except psycopg.Error as error:
             raise _translate(error, self._where) from None
         self._pool: psycopg_pool.ConnectionPool[Any] | None = psycopg_pool.ConnectionPool(
@@ -180,7 +181,17 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
             open=True,
         )
 
-    def _migrate(self, connection: psycopg.Connection[Any]) -> None:
+    @staticmethod
+    def schema_exists(url: str, schema: str = "kmbase", *, connect_timeout: int = 10) -> bool:
+        """Whether the database of ``url`` holds the schema ``schema`` (nothing is created)."""
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout) as conn:
+                found = conn.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone()
+        except psycopg.Error as error:
+            raise _translate(error, _redact(url)) from None
+        return found != (None,)
+
+    def _migrate(self, connection: psycopg.Connection[Any], *, create: bool = True) -> None:
         with connection.transaction():
             # One migrator at a time, even with several servers starting together (the schema
             # too: two concurrent CREATE SCHEMA IF NOT EXISTS can collide).
@@ -191,6 +202,8 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
                 connection.execute("SELECT to_regnamespace(%s)", (self.schema,)).fetchone()
                 == missing
             ):
+                if not create:  # a mistyped ?schema= is refused, not created empty
+                    raise missing_database(f"{self._where} (schema {self.schema})")
                 connection.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
                 )
