@@ -61,7 +61,7 @@ def _unreachable(broker: str) -> str | None:
 
             redis.Redis.from_url(url, socket_connect_timeout=3).ping()
     except ImportError as error:
-        return f"the {broker} driver is not installed (pip install 'kmbase-workflow[{broker}]'): {error}"
+        return f"the {broker} driver is not installed (the {broker} extra): {error}"
     except Exception as error:  # any driver error means: no usable server
         return f"no {broker} server at {url}: {type(error).__name__}: {error}"
     return None

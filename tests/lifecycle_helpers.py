@@ -222,3 +222,19 @@ def walk_to(
 
 
 OPEN_STATES = tuple(state for state in State if state.is_open)
+
+
+def sample_database(path: str) -> str:
+    """The URL of a new SQLite file at ``path`` with a certified case (c1), a declared one
+    (c2) and one returned for correction (c3): the store the command-line tests read."""
+    h = harness()
+    h.workflow = Workflow(f"sqlite:///{path}", clock=h.clock)
+    h.workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
+    walk_to(h, State.VERIFIED)
+    h.set(dt.date(2025, 10, 16))
+    h.workflow.certify("c1", BUREAU, DECISION)
+    h.set(dt.date(2025, 6, 20))
+    walk_to(h, State.DECLARED, "c2", other_base("新基地"))
+    walk_to(h, State.RETURNED_FOR_CORRECTION, "c3", other_base("退回基地"))
+    h.workflow.close()
+    return f"sqlite:///{path}"

@@ -22,7 +22,7 @@ def _unreachable() -> str | None:
     try:
         import psycopg
     except ImportError:
-        return "psycopg is not installed (pip install 'kmbase-workflow[postgres]')"
+        return "psycopg is not installed (the postgres extra)"
     try:
         with psycopg.connect(URL, connect_timeout=3) as connection:
             connection.execute("SELECT 1")

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from kmbase_workflow.audit import (
     AUDIT_KEY_ENVIRONMENT_VARIABLE,
+    CHECKPOINT_FORMAT,
     Checkpoint,
     case_digest,
     checkpoint,
@@ -410,7 +411,7 @@ def test_a_step_committed_during_verification_is_not_reported_as_tampering() -> 
 def test_a_checkpoint_of_an_unknown_format_is_bad_input(db: Path) -> None:
     workflow, _ = _open(db)
     data = json.loads(checkpoint(workflow.store, KEY, clock=CLOCK).to_json())
-    data["format"] = 2
+    data["format"] = CHECKPOINT_FORMAT + 1
     with pytest.raises(InvalidInputError):
         Checkpoint.from_json(json.dumps(data))
 

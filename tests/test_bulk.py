@@ -155,8 +155,8 @@ def test_refusals_name_their_guards_and_articles_in_both_languages() -> None:
     assert item.from_state is State.SITE_INSPECTED
     assert [failure.guard for failure in item.failures] == ["state"]
     zh, en = item.to_dict("zh"), item.to_dict("en")
-    assert zh["failures"][0]["article"] == "第十四条"
-    assert en["failures"][0]["article"] == "Art. 14"
+    assert zh["failures"][0]["article"] == en["failures"][0]["article"]  # both, always
+    assert zh["failures"][0]["article"] == {"zh": "第十四条", "en": "Art. 14"}
     assert "不能认定授牌" in zh["failures"][0]["message"]
     assert "cannot certify" in en["failures"][0]["message"]
 

@@ -114,10 +114,9 @@ def test_own_policy_file_is_used(eligible_file: Path, tmp_path: Path) -> None:
     assert statuses["resident_enterprises"] == "fail"
 
 
-def test_demo_runs_a_whole_round_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
-    database = tmp_path / "demo.db"
-    database.write_text("not a database")  # the demo recreates its file
-    result = runner.invoke(app, ["demo", "--db", str(database), "--format", "json"])
+def test_demo_runs_a_whole_round_on_a_new_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"  # a file that exists is refused (tests/test_demo_cli.py)
+    result = runner.invoke(app, ["demo", "--db", f"sqlite:///{database}", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     steps = {(step["base"], step["state"]) for step in data["timeline"]}

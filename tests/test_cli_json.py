@@ -131,6 +131,7 @@ def test_without_json_errors_stay_on_stderr(elsewhere: Path) -> None:
 
 
 def test_a_refusal_names_its_failed_rules_in_both_languages(elsewhere: Path) -> None:
+    assert runner.invoke(app, ["db", "init"]).exit_code == 0  # declare creates no database
     args = ["declare", str(EXAMPLES / "eligible.json"), "--today", "2025-01-10", "--json"]
     result = runner.invoke(app, args)
     assert result.exit_code == 1, result.output

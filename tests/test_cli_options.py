@@ -24,7 +24,6 @@ ROOT = typer.main.get_command(app)
 # Options whose placeholder differs by command, on purpose.
 DIFFERENT_ON_PURPOSE = {
     "--format": "the formats a command offers (table|json, mermaid|dot)",
-    "--db": "kmbase demo's --db is its own SQLite FILE, recreated; elsewhere a store URL",
 }
 
 

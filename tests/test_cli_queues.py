@@ -15,7 +15,14 @@ from typer.testing import CliRunner
 from kmbase_workflow import Workflow
 from kmbase_workflow.case import State
 from kmbase_workflow.cli import app
-from lifecycle_helpers import BUREAU, DECISION, HOME, OPERATOR, harness, other_base, walk_to
+from lifecycle_helpers import (
+    BUREAU,
+    HOME,
+    OPERATOR,
+    harness,
+    sample_database,
+    walk_to,
+)
 
 runner = CliRunner()
 
@@ -23,18 +30,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite file with a certified case (c1), a declared one (c2), a returned one (c3)."""
-    path = tmp_path_factory.mktemp("cli") / "cases.db"
-    h = harness()
-    h.workflow = Workflow(f"sqlite:///{path}", clock=h.clock)
-    h.workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
-    walk_to(h, State.VERIFIED)
-    h.set(dt.date(2025, 10, 16))
-    h.workflow.certify("c1", BUREAU, DECISION)
-    h.set(dt.date(2025, 6, 20))
-    walk_to(h, State.DECLARED, "c2", other_base("新基地"))
-    walk_to(h, State.RETURNED_FOR_CORRECTION, "c3", other_base("退回基地"))
-    h.workflow.close()
-    return f"sqlite:///{path}"
+    return sample_database(str(tmp_path_factory.mktemp("cli") / "cases.db"))
 
 
 def invoke(*args: str) -> tuple[int, str]:

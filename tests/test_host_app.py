@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import re
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import attrs
 import pytest
@@ -113,13 +115,13 @@ def test_a_portal_declares_acts_refuses_and_hears_in_parallel(store_url: str) ->
 
         # each case went through once, and its chain verifies
         for case_id in ids:
-            shown = client.get(f"/cases/{case_id}").json()
+            shown = client.get(f"/cases/{case_id}", headers=_auth("wuhua")).json()
             assert (shown["state"], shown["version"], shown["chain_ok"]) == (
                 "district_recommended",
                 2,
                 True,
             )
-        notified = client.get("/notified").json()
+        notified = client.get("/notified", headers=_auth("bureau")).json()
         assert sorted(e["type"] for e in notified) == sorted(
             ["declared"] * PARALLEL + ["recommended"] * PARALLEL
         )
@@ -137,7 +139,7 @@ def test_a_portal_declares_acts_refuses_and_hears_in_parallel(store_url: str) ->
         unknown = client.post(f"/cases/{ids[1]}/approve", json={}, headers=_auth("bureau"))
         assert unknown.status_code == 422
         assert "approve" in unknown.json()["en"]
-        missing = client.get("/cases/nobody")
+        missing = client.get("/cases/nobody", headers=_auth("bureau"))
         assert missing.status_code == 404
         bad = client.post("/cases", json={"base": 1}, headers=_auth("op0"))
         assert bad.status_code == 422
@@ -162,3 +164,71 @@ def test_a_key_that_is_not_text_is_bad_input_not_a_crash(tmp_path: Path) -> None
         assert refused.json()["error"] == "InvalidInputError"
         assert "idempotency_key" in refused.json()["en"]
         assert workflow.case(case_id).version == 1
+
+
+def test_the_portal_answers_only_its_users_and_only_about_their_cases(tmp_path: Path) -> None:
+    """Reads need a known user too, and a case its user may not see is as missing (404):
+    no state, owner or refusal is told about it (issue 22: GET /cases/{id} and /notified
+    answered anyone)."""
+    host = _example()
+    clock = FixedClock(dt.date(2025, 6, 20))
+    with Workflow(open_store(f"sqlite:///{tmp_path / 'portal.db'}"), clock=clock) as workflow:
+        workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), USERS["bureau"])
+        client = TestClient(host.create_app(workflow, USERS))
+        mine = client.post("/cases", json=unstructure(APPLICATIONS[0]), headers=_auth("op0"))
+        assert mine.status_code == 201
+        case_id = mine.json()["case"]
+        for path in (f"/cases/{case_id}", "/notified"):
+            assert client.get(path).status_code == 401
+            assert client.get(path, headers=_auth("nobody")).status_code == 401
+        assert client.get(f"/cases/{case_id}", headers=_auth("op0")).status_code == 200
+        assert client.get(f"/cases/{case_id}", headers=_auth("wuhua")).status_code == 200
+        hidden = client.get(f"/cases/{case_id}", headers=_auth("op1"))
+        missing = client.get("/cases/nobody", headers=_auth("op1"))
+        assert (hidden.status_code, hidden.json()) == (missing.status_code, missing.json())
+        assert hidden.status_code == 404
+        # another operator firing on it learns nothing either, and nothing is written
+        withdrawn = client.post(f"/cases/{case_id}/withdraw", json={}, headers=_auth("op1"))
+        assert withdrawn.status_code == 404
+        assert case_id not in withdrawn.text
+        assert client.get("/notified", headers=_auth("op1")).json() == []
+        assert [e["type"] for e in client.get("/notified", headers=_auth("op0")).json()] == [
+            "declared"
+        ]
+        assert workflow.case(case_id).version == 1
+        # a key that is not a string is bad input, not a server error
+        keyed = client.post(
+            f"/cases/{case_id}/recommend",
+            json={"payload": RECOMMENDATION, "idempotency_key": 7},
+            headers=_auth("wuhua"),
+        )
+        assert keyed.status_code == 422
+
+
+def _serving_block() -> str:
+    page = (EXAMPLE.parents[1] / "how-to" / "host-application.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+    serving = [block for block in blocks if "uvicorn.run(" in block]
+    assert len(serving) == 1
+    return str(serving[0])
+
+
+def test_the_docs_serve_it_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's "Serve it" block runs as written (uvicorn's start is stubbed), and the
+    application it serves answers its users."""
+    uvicorn = pytest.importorskip("uvicorn")
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_options: served.append(app))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(EXAMPLE.parent))
+    monkeypatch.delitem(sys.modules, "host_app", raising=False)
+    monkeypatch.setenv("PORTAL_USERS", str(tmp_path / "users.json"))
+    (tmp_path / "users.json").write_text(
+        '{"t-wuhua": {"role": "district_authority", "id": "wh-007", "district": "五华区"}}',
+        encoding="utf-8",
+    )
+    exec(compile(_serving_block(), "host-application.md", "exec"), {"__name__": "__main__"})
+    (app,) = served
+    client = TestClient(app)
+    assert client.get("/notified").status_code == 401
+    assert client.get("/notified", headers=_auth("t-wuhua")).json() == []

@@ -57,6 +57,7 @@ TOP_LEVEL = frozenset(
         "NoticeAnnouncement",
         "Objection",
         "Outcome",
+        "PayloadFormatError",
         "PolicyFormatError",
         "PolicyNotFoundError",
         "ProvincialRecommendation",
@@ -307,6 +308,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "IdempotencyKeyReusedError",
             "InvalidInputError",
             "KmbaseError",
+            "PayloadFormatError",
             "PolicyFormatError",
             "PolicyNotFoundError",
             "SchemaVersionError",
@@ -365,6 +367,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
         {
             "DEFAULT_CONSUMER",
             "SCHEMES",
+            "CursorSink",
             "RelayReport",
             "Sink",
             "message_body",
@@ -591,6 +594,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "WorkItem",
             "WorkItemQuery",
             "WorkQueueStore",
+            "database_exists",
             "open_store",
             "store_backends",
         }
@@ -599,18 +603,21 @@ SUBMODULES: dict[str, frozenset[str]] = {
         {
             "MySQLStore",
             "connect",
+            "database_exists",
             "open_url",
         }
     ),
     "stores.postgres": frozenset(
         {
             "PostgresStore",
+            "database_exists",
             "open_url",
         }
     ),
     "stores.sqlite": frozenset(
         {
             "SQLiteStore",
+            "database_exists",
             "open_url",
         }
     ),
@@ -668,7 +675,7 @@ def test_import_star_gives_exactly_the_top_level() -> None:
 
 
 EXTRAS = {"service": "fastapi", "stores.mysql": "pymysql"}
-"""Documented sub-modules that need an optional extra (``pip install kmbase-workflow[…]``)."""
+"""Documented sub-modules that need an optional extra (``pip install "<checkout or .whl>[…]"``)."""
 
 
 def _submodule(module_name: str) -> types.ModuleType:

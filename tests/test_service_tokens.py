@@ -93,6 +93,7 @@ def test_text_no_store_keeps_is_refused_before_writing(store: CaseStore) -> None
 
 def test_token_commands(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["db", "init", "--db", db]).exit_code == 0  # issue creates none
     issued = runner.invoke(
         app, ["token", "issue", "--actor-role", "expert", "--actor-id", "e-1", "--db", db]
     )

@@ -20,7 +20,14 @@ from kmbase_workflow.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from kmbase_workflow.stores import CaseQuery, CaseStore, Change, OutboxRecord, open_store
+from kmbase_workflow.stores import (
+    CaseQuery,
+    CaseStore,
+    Change,
+    OutboxRecord,
+    database_exists,
+    open_store,
+)
 from kmbase_workflow.stores import mysql as mysql_module
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.mysql import MySQLStore, _translate, connect
@@ -256,3 +263,13 @@ def test_every_migration_has_a_mysql_script(name: str) -> None:
     # a migration added for the other dialects must be written for this one too
     assert mysql_module.MYSQL[name].strip()
     assert set(mysql_module.MYSQL) == set(MIGRATION_NAMES)
+
+
+def test_a_missing_database_is_refused_when_it_must_exist(mysql_url: str) -> None:  # noqa: F811
+    assert not database_exists(mysql_url)
+    with pytest.raises(InvalidInputError, match="no database at"):
+        open_store(mysql_url, create=False)
+    assert not database_exists(mysql_url)  # nothing was created
+    open_store(mysql_url).close()
+    assert database_exists(mysql_url)
+    open_store(mysql_url, create=False).close()

@@ -98,5 +98,58 @@ def write_for(db: str, prefix: str, seconds: float) -> None:
     store.close()
 
 
+def start_stepper(db: str, prefix: str, seconds: float) -> subprocess.Popen[bytes]:
+    """A process that takes real steps (`step_for`) for ``seconds``."""
+    return subprocess.Popen(
+        [sys.executable, str(TESTS / "worker_processes.py"), db, prefix, str(seconds), "steps"],
+        env=environment(),
+    )
+
+
+def step_for(db: str, prefix: str, seconds: float) -> None:
+    """Declare cases of bases of their own and recommend them, through a `Workflow` (so the
+    audit verifies every chain), dawdling at random inside each transaction so that steps
+    of several processes commit out of the order of their outbox positions (issue 27)."""
+    import datetime as dt
+    import random
+
+    from kmbase_workflow import FixedClock, Workflow
+    from kmbase_workflow.case import State
+    from kmbase_workflow.stores import open_store
+    from lifecycle_helpers import harness, other_base, walk_to
+
+    store = open_store(db)
+    store.on_checkpoint = lambda name: time.sleep(random.random() / 100)  # type: ignore[attr-defined]
+    clock = FixedClock(dt.date(2025, 6, 20))
+    h = harness(open_round=False)
+    h.workflow, h.clock = Workflow(store, clock=clock), clock
+    end = time.monotonic() + seconds
+    index = 0
+    while time.monotonic() < end:
+        case_id = f"{prefix}-{index}"
+        walk_to(h, State.DISTRICT_RECOMMENDED, case_id, other_base(f"{prefix}第{index}创业园"))
+        clock.set(dt.date(2025, 6, 20))
+        index += 1
+    store.close()
+
+
+def start_relay(
+    db: str, url: str, options: list[str], consumer: str, log: Path
+) -> subprocess.Popen[bytes]:
+    """``kmbase relay --to url --db db --consumer consumer options…``, its output to ``log``."""
+    command = [sys.executable, "-c", "from kmbase_workflow.cli import main; main()", "relay"]
+    command += ["--to", url, "--db", db, "--consumer", consumer, "--poll", "0.1"]
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [*command, "--batch", "25", "--lang", "en", *options],
+            env=environment(),
+            stdout=output,
+            stderr=output,
+        )
+
+
 if __name__ == "__main__":
-    write_for(sys.argv[1], sys.argv[2], float(sys.argv[3]))
+    if sys.argv[4:] == ["steps"]:
+        step_for(sys.argv[1], sys.argv[2], float(sys.argv[3]))
+    else:
+        write_for(sys.argv[1], sys.argv[2], float(sys.argv[3]))

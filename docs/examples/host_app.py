@@ -2,9 +2,12 @@
 
 It shows the contract a host relies on: the host authenticates its users and passes the
 library the actor it verified (here a token table stands in for the portal's login); every
-library error maps to an HTTP status by its class; subscribers hear of committed changes. The
-tests run it against SQLite and PostgreSQL with many requests in parallel
-(tests/test_host_app.py). Run it with ``uvicorn`` as ``create_app("sqlite:///portal.db")``.
+route, reads included, answers only a user it knows, and only about the cases that user may
+see (the library decides who may act, the host who may read); every library error maps to an
+HTTP status by its class; subscribers hear of committed changes. The tests run it against
+SQLite and PostgreSQL with many requests in parallel (tests/test_host_app.py). Serve it as
+docs/how-to/host-application.md shows: ``create_app(workflow, users)`` with a `Workflow` and
+the portal's users.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from kmbase_workflow import Actor, Workflow
+from kmbase_workflow import Actor, Role, Workflow
+from kmbase_workflow.case import Case
 from kmbase_workflow.errors import (
     CaseNotFoundError,
     ConcurrencyConflictError,
@@ -38,6 +42,21 @@ STATUS = (
 """Each class of library error and its HTTP status (the first match wins)."""
 
 
+def may_read(actor: Actor, case: Case) -> bool:
+    """The portal's reading rule: the city bureau and experts see every case, a district
+    authority its own district's, an operator its own base's (by its credit code)."""
+    if actor.role in (Role.CITY_BUREAU, Role.EXPERT):
+        return True
+    if actor.role is Role.DISTRICT_AUTHORITY:
+        return actor.district == case.district
+    if actor.role is Role.OPERATOR:
+        return actor.id in (
+            case.operator.unified_social_credit_code,
+            case.application.operator.unified_social_credit_code,
+        )
+    return False
+
+
 def create_app(workflow: Workflow, users: dict[str, Actor]) -> FastAPI:
     """The portal's API over ``workflow``; ``users`` maps a bearer token to the actor the
     portal's login verified (the library trusts no role a client merely claims)."""
@@ -46,6 +65,17 @@ def create_app(workflow: Workflow, users: dict[str, Actor]) -> FastAPI:
 
     def remember(event: Event) -> None:  # e.g. queue an SMS to the operator
         notified.append({"type": event.type, "case": event.case_id, "actor": event.actor.id})
+
+    def readable(case_id: str, actor: Actor) -> Case:
+        """The case, if ``actor`` may see it; a case it may not see is as missing (404), so
+        that its id, owner and state are not told to whoever guesses one."""
+        try:
+            case = workflow.case(case_id)
+        except CaseNotFoundError:
+            case = None
+        if case is None or not may_read(actor, case):
+            raise HTTPException(status_code=404, detail="no such case")
+        return case
 
     workflow.bus.subscribe(remember)
 
@@ -85,21 +115,23 @@ def create_app(workflow: Workflow, users: dict[str, Actor]) -> FastAPI:
         authorization: str | None = Header(None),
     ) -> dict[str, Any]:
         actor = actor_of(authorization)
+        readable(case_id, actor)  # a refusal would tell about a case the actor may not see
         chosen = Trigger(trigger)  # an unknown trigger is an InvalidInputError: 422
+        key = body.get("idempotency_key")  # not text: the library's InvalidInputError (422)
         outcome = workflow.fire(
             case_id,
             chosen,
             actor,
             reason=str(body.get("reason", "")),
             payload=step_for(chosen).parse_payload(body.get("payload")),
-            idempotency_key=body.get("idempotency_key"),
+            idempotency_key=key,
         )
         case = outcome.case
         return {"case": case.id, "state": case.state.value, "version": case.version}
 
     @app.get("/cases/{case_id}")
-    def show(case_id: str) -> dict[str, Any]:
-        case = workflow.case(case_id)
+    def show(case_id: str, authorization: str | None = Header(None)) -> dict[str, Any]:
+        case = readable(case_id, actor_of(authorization))
         return {
             "case": case.id,
             "state": case.state.value,
@@ -108,7 +140,11 @@ def create_app(workflow: Workflow, users: dict[str, Actor]) -> FastAPI:
         }
 
     @app.get("/notified")
-    def events() -> list[dict[str, Any]]:
-        return list(notified)
+    def events(authorization: str | None = Header(None)) -> list[dict[str, Any]]:
+        actor = actor_of(authorization)
+        heard = list(notified)
+        cases = {entry["case"] for entry in heard}
+        visible = {case_id for case_id in cases if may_read(actor, workflow.case(case_id))}
+        return [entry for entry in heard if entry["case"] in visible]
 
     return app

@@ -24,6 +24,7 @@ from ._cli_common import (
     emit,
     json_mode,
     language,
+    open_cli_store,
     run,
 )
 from ._i18n import Text
@@ -36,7 +37,6 @@ from .audit import (
     verify_store,
 )
 from .errors import InvalidInputError
-from .stores import open_store
 
 __all__ = ["audit_app"]
 
@@ -83,7 +83,7 @@ def audit_checkpoint(
 
     def act() -> Checkpoint:
         key = load_key(key_file)
-        store = open_store(db)
+        store = open_cli_store(db)
         try:
             return checkpoint(store, key)
         finally:
@@ -159,7 +159,7 @@ def audit_verify(
     def act() -> AuditReport:
         saved = None if checkpoint_file is None else _read_checkpoint(checkpoint_file)
         key = None if saved is None else load_key(key_file)
-        store = open_store(db)
+        store = open_cli_store(db)
         try:
             return verify_store(store, saved, key)
         finally:

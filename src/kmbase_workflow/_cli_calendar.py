@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import attrs
 import typer
 
 from ._cli_common import (
@@ -233,7 +234,7 @@ def _print_deadline(
                 "start": deadline.start,
                 "due": deadline.due,
                 "provisional": deadline.provisional,
-                "article": deadline.article.in_(chosen),
+                "article": attrs.asdict(deadline.article),
                 "convention": deadline.convention,
                 "explanation": deadline.explanation.in_(chosen),
             }

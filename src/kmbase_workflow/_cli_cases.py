@@ -36,12 +36,12 @@ from ._cli_common import (
     data_console,
     emit,
     enum_option,
-    existing_database,
     fail,
     holiday_files,
     json_mode,
     language,
     make_actor,
+    open_cli_store,
     open_workflow,
     parse_date,
     run,
@@ -57,7 +57,7 @@ from .events import event_document
 from .history import ChainReport, HistoryEntry
 from .lifecycle import Trigger
 from .serialization import converter, load_application
-from .stores import OutboxRecord, open_store
+from .stores import OutboxRecord
 from .workflow import Outcome, Workflow
 
 __all__ = ["db_app", "declare", "fire", "follow", "history", "round_app", "show", "sweep"]
@@ -99,8 +99,12 @@ def db_init(db: DbOption = None, as_json: JsonOption = False, lang: LangOption =
 
     Prints the applied migrations (``--json``: ``migrations``).
     """
+    _migrate(db, lang, create=True)
+
+
+def _migrate(db: str | None, lang: str, *, create: bool) -> None:
     chosen = language(lang)
-    store = run(chosen, lambda: open_store(db))
+    store = run(chosen, lambda: open_cli_store(db, create=create))
     version = tuple(getattr(store, "schema_version", ()))
     store.close()
     if json_mode():
@@ -114,9 +118,9 @@ def db_upgrade(db: DbOption = None, as_json: JsonOption = False, lang: LangOptio
     """升级数据库到本库的结构版本 / Upgrade the database to this library's schema.
 
     Opening a store applies pending migrations; a database with a newer schema is refused
-    (exit 2).
+    (exit 2), and so is one that does not exist (create it with ``kmbase db init``).
     """
-    db_init(db, as_json, lang)
+    _migrate(db, lang, create=False)
 
 
 # -- rounds ----------------------------------------------------------------------------------------
@@ -271,7 +275,6 @@ def declare(
             allow_provisional=allow_provisional,
             holidays=holiday_files(holidays, notice),
             policy=policy,
-            create=True,
         )
         return workflow.declare(application, operator, case_id=case_id, idempotency_key=key).case
 
@@ -624,7 +627,7 @@ def follow(
             ),
             chosen,
         )
-    store = run(chosen, lambda: open_store(existing_database(db)))
+    store = run(chosen, lambda: open_cli_store(db))
     waiter = Waiter(store) if wait > 0 else None
 
     def batch() -> list[OutboxRecord]:

@@ -52,6 +52,7 @@ from .actors import Actor, Role
 from .errors import InvalidInputError, KmbaseError, TransitionRefusedError
 
 if TYPE_CHECKING:
+    from .stores import CaseStore
     from .workflow import Workflow
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "json_mode",
     "language",
     "make_actor",
+    "open_cli_store",
     "open_workflow",
     "output_file",
     "parse_date",
@@ -407,24 +409,16 @@ PolicyOption = Annotated[
 ]
 
 
-def existing_database(db: str | None) -> str | None:
-    """``db`` when it names a database that exists; an SQLite file that does not exist is bad
-    input (exit 2), so a mistyped path never creates an empty database behind a read.
-    Only ``kmbase db init``, ``round open`` and ``declare`` create one."""
-    from .stores import DEFAULT_URL, URL_ENVIRONMENT_VARIABLE  # noqa: PLC0415 - CLI start-up
+def open_cli_store(db: str | None, *, create: bool = False) -> CaseStore:
+    """The store of ``--db`` (else ``$KMBASE_DB``, else ``sqlite:///kmbase.db``), opened the
+    one way every command opens it. A database that does not exist is refused (exit 2) and
+    nothing is created, unless ``create``: only the commands that begin a store's life
+    (``kmbase db init``, ``kmbase round open`` and ``kmbase demo`` for its own) create one,
+    so that a mistyped path never becomes an empty database that a read reports on or an
+    audit vouches for (docs/reference/cli.md, "The database must exist")."""
+    from .stores import open_store  # noqa: PLC0415 - CLI start-up
 
-    url = db or os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL
-    if url.startswith("sqlite://") and url != "sqlite://:memory:":
-        path = Path(url.removeprefix("sqlite://").removeprefix("/"))
-        if not path.is_file():
-            raise InvalidInputError(
-                Text(zh=f"数据库文件不存在：{path}", en=f"no database file at {path}"),
-                hint=Text(
-                    zh="检查 --db 的路径，或先用 kmbase db init 创建",
-                    en="check the --db path, or create it with kmbase db init",
-                ),
-            )
-    return db
+    return open_store(db, create=create)
 
 
 def language(value: str) -> Lang:
@@ -592,14 +586,13 @@ def open_workflow(
     policy: Path | None = None,
     create: bool = False,
 ) -> Workflow:
-    """The workflow a command acts with: the store of ``--db`` (a missing SQLite file is
-    refused unless ``create``), the day of ``--today``, the holiday files of ``--holidays``,
+    """The workflow a command acts with: the store of ``--db`` (`open_cli_store`: a missing
+    database is refused unless ``create``), the day of ``--today``, the holiday files of ``--holidays``,
     the policy file of ``--policy`` and ``--allow-provisional``: the same for every command
     that fires a step, one or many."""
     from .calendar import WorkingDayCalendar  # noqa: PLC0415 - CLI start-up
     from .clock import FixedClock, SystemClock  # noqa: PLC0415
     from .policy import load_policy_file  # noqa: PLC0415
-    from .stores import open_store  # noqa: PLC0415
     from .workflow import Workflow  # noqa: PLC0415
 
     clock = None
@@ -608,7 +601,7 @@ def open_workflow(
         clock = FixedClock(dt.datetime(day.year, day.month, day.day, 9, 0))
     calendar = WorkingDayCalendar(notices=holidays) if holidays else None
     policies = (load_policy_file(policy),) if policy is not None else None
-    store = open_store(db if create else existing_database(db))
+    store = open_cli_store(db, create=create)
     # A claimed day (--today) is back-dating: each entry also records the real time.
     return Workflow(
         store,

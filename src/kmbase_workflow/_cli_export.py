@@ -17,7 +17,16 @@ from typing import Annotated
 
 import typer
 
-from ._cli_common import DbOption, JsonOption, LangOption, emit, json_mode, language, run
+from ._cli_common import (
+    DbOption,
+    JsonOption,
+    LangOption,
+    emit,
+    json_mode,
+    language,
+    open_workflow,
+    run,
+)
 from ._i18n import Lang, Text
 from .errors import InvalidInputError
 from .exports import (
@@ -103,9 +112,7 @@ def export_recommendations(
     chosen = language(lang)
 
     def action() -> int:
-        from .workflow import Workflow  # noqa: PLC0415 - the store loads only when asked for
-
-        workflow = Workflow(db)
+        workflow = open_workflow(db)
         try:
             rows = export_recommendation_table(
                 workflow, district, round_year, output, filled_by=filled_by, phone=phone, unit=unit
@@ -135,9 +142,7 @@ def export_case(
     chosen = language(lang)
 
     def action() -> int:
-        from .workflow import Workflow  # noqa: PLC0415
-
-        workflow = Workflow(db)
+        workflow = open_workflow(db)
         try:
             case = workflow.case(case_id)
             sheets = export_application_tables(case, output, policy=workflow.policy_for(case))

@@ -18,17 +18,17 @@ from ._cli_common import (
     LangOption,
     OutputFormat,
     emit,
-    existing_database,
     fail,
     json_mode,
     language,
+    open_cli_store,
     run,
 )
 from ._i18n import Text
 from .bridges import open_sink
 from .bridges import relay as relay_outbox
 from .errors import InvalidInputError
-from .stores import OutboxRecord, open_store
+from .stores import OutboxRecord
 
 __all__ = ["relay"]
 
@@ -140,7 +140,7 @@ def relay(
         )
         if value is not None
     }
-    store = run(chosen, lambda: open_store(existing_database(db)))
+    store = run(chosen, lambda: open_cli_store(db))
     try:
         sink = run(chosen, lambda: open_sink(to, **options))
         stop = threading.Event()

@@ -31,16 +31,16 @@ from ._cli_common import (
     TodayOption,
     data_console,
     emit,
-    existing_database,
     json_mode,
     language,
     make_actor,
+    open_cli_store,
     open_workflow,
     run,
 )
 from ._i18n import Text
-from .errors import InvalidInputError
-from .stores import CaseStore, open_store
+from .errors import InvalidInputError, install_hint
+from .stores import CaseStore
 from .stores.tokens import ApiToken, Tokens, token_store
 
 __all__ = ["serve", "token_app"]
@@ -61,9 +61,7 @@ def _missing_extra(error: ImportError) -> InvalidInputError:
         Text(
             zh=f"未安装 HTTP 服务所需的包：{error.name}", en=f"the HTTP service needs {error.name}"
         ),
-        hint=Text(
-            zh="pip install 'kmbase-workflow[service]'", en="pip install 'kmbase-workflow[service]'"
-        ),
+        hint=install_hint("service"),
     )
 
 
@@ -160,7 +158,6 @@ def serve(
             allow_provisional=allow_provisional,
             holidays=holidays or (),
             policy=policy,
-            create=True,
         )
         try:
             uvicorn.run(create_app(workflow, auth=gateway), host=host, port=port, log_level="info")
@@ -170,8 +167,8 @@ def serve(
     run(chosen, start)
 
 
-def _tokens(db: str | None, *, create: bool = False) -> tuple[Tokens, CaseStore]:
-    store = open_store(db if create else existing_database(db))
+def _tokens(db: str | None) -> tuple[Tokens, CaseStore]:
+    store = open_cli_store(db)
     return token_store(store), store
 
 
@@ -203,7 +200,7 @@ def token_issue(
     chosen = language(lang)
 
     def issue() -> tuple[ApiToken, str]:
-        tokens, store = _tokens(db, create=True)
+        tokens, store = _tokens(db)
         actor = make_actor(role, actor_id, district, name)
         try:
             return tokens.issue(actor, now=dt.datetime.now(dt.UTC))

@@ -46,7 +46,6 @@ from .delivery import (
     Worker,
 )
 from .errors import InvalidInputError
-from .stores import open_store
 
 __all__ = ["worker_app"]
 
@@ -309,9 +308,9 @@ def worker_run(
 
 
 def _queue(db: str | None, lang: Lang) -> DeliveryQueue:
-    from ._cli_common import existing_database  # noqa: PLC0415 - CLI start-up
+    from ._cli_common import open_cli_store  # noqa: PLC0415 - CLI start-up
 
-    store = run(lang, lambda: open_store(existing_database(db)))
+    store = run(lang, lambda: open_cli_store(db))
     try:
         return run(lang, lambda: DeliveryQueue(store))
     except BaseException:

@@ -75,8 +75,12 @@ __all__ = [
 AUDIT_KEY_ENVIRONMENT_VARIABLE = "KMBASE_AUDIT_KEY"
 """Where `load_key` finds the checkpoint key when no key file is given."""
 
-CHECKPOINT_FORMAT = 1
-"""The version of the checkpoint's signed form."""
+CHECKPOINT_FORMAT = 2
+"""The version of the checkpoint's signed form: 2 covers the outbox in the order stores read
+it (commit order, `CaseStore.read_outbox`) up to ``outbox_position``; 1 covered every
+position up to it, which an event committing late at a lower position (PostgreSQL, issue
+27) broke on an untouched database. Both are verified, each as it was made."""
+_CHECKPOINT_FORMATS = (1, CHECKPOINT_FORMAT)
 
 _MIN_KEY_BYTES = 16
 
@@ -237,6 +241,25 @@ class _Source:
                 )
             )
             return []
+
+    def read_order(self, until: int | None = None) -> list[int]:
+        """The outbox positions in the order `CaseStore.read_outbox` reads them (commit
+        order: no event can ever come before one already read), up to the one at ``until``
+        if given. Stops if the store reads a position twice (a row at a cursor was deleted,
+        and the store read from the start again)."""
+        order: list[int] = []
+        seen: set[int] = set()
+        after = 0
+        while batch := self.store.read_outbox(after, 1000):
+            for record in batch:
+                if record.position in seen:
+                    return order
+                seen.add(record.position)
+                order.append(record.position)
+                if record.position == until:
+                    return order
+            after = batch[-1].position
+        return order
 
     def events(self, case_id: str | None, findings: list[AuditFinding]) -> list[_Event]:
         raw = self.raw
@@ -733,8 +756,9 @@ class ChainHead:
 class Checkpoint:
     """Every chain head and the outbox at one moment, signed with HMAC-SHA256.
 
-    ``outbox_digest`` covers every outbox event up to ``outbox_position`` (position and
-    `event_digest`, in order). ``key_id`` names the key without revealing it. Export it with
+    ``outbox_digest`` covers the outbox events (position and `event_digest`) in the order
+    stores read them (commit order), up to and including the one at ``outbox_position``
+    (format 1: every event at a position up to it). ``key_id`` names the key without revealing it. Export it with
     `to_json` to a place the database administrator cannot write (another system, paper,
     an e-mail to the auditor); read it back with `from_json`.
     """
@@ -763,7 +787,7 @@ class Checkpoint:
         try:
             data = json.loads(text)
             saved = converter.structure(data, cls)
-            if saved.format != CHECKPOINT_FORMAT:
+            if saved.format not in _CHECKPOINT_FORMATS:
                 raise ValueError(f"unknown checkpoint format {saved.format}")
         except Exception as error:
             raise InvalidInputError(
@@ -846,15 +870,20 @@ def checkpoint(store: CaseStore, key: bytes, *, clock: Clock | None = None) -> C
     """A signed checkpoint of every chain head and of the outbox, now (by ``clock``).
 
     Take one on a schedule (after each working day, at least after each round's decisions)
-    and keep it where the database administrator cannot change it.
+    and keep it where the database administrator cannot change it. The database may be in
+    use: the outbox is covered in the order stores read it (commit order), up to the last
+    event read, so a step still committing (its event at a lower position than one already
+    committed, on PostgreSQL) comes after the checkpoint and never makes it fail.
     """
     source = _Source(store)
-    events = source.events(None, [])
+    order = source.read_order()
+    by_position = {event.position: event for event in source.events(None, [])}
+    covered = [by_position[position] for position in order if position in by_position]
     unsigned = Checkpoint(
         created_at=(clock or SystemClock()).now(),
         heads=_heads(source),
-        outbox_position=events[-1].position if events else 0,
-        outbox_digest=_outbox_digest(events),
+        outbox_position=covered[-1].position if covered else 0,
+        outbox_digest=_outbox_digest(covered),
         key_id=_key_id(key),
     )
     return attrs.evolve(unsigned, signature=_sign(unsigned.signed_text(), key))
@@ -895,8 +924,7 @@ def _checkpoint_findings(
         else:
             continue
         found.append(AuditFinding(case_id, "checkpoint", problem))
-    before = [event for event in events if event.position <= saved.outbox_position]
-    if _outbox_digest(before) != saved.outbox_digest:
+    if _outbox_digest(_covered(source, saved, events)) != saved.outbox_digest:
         found.append(
             AuditFinding(
                 None,
@@ -909,6 +937,18 @@ def _checkpoint_findings(
             )
         )
     return found
+
+
+def _covered(source: _Source, saved: Checkpoint, events: Sequence[_Event]) -> list[_Event]:
+    """The outbox events a checkpoint covers, in its order: format 1, every position up to
+    its ``outbox_position``; later formats, the events read (in commit order) up to it."""
+    if saved.format == 1:
+        return [event for event in events if event.position <= saved.outbox_position]
+    if saved.outbox_position <= 0:
+        return []
+    by_position = {event.position: event for event in events}
+    order = source.read_order(until=saved.outbox_position)
+    return [by_position[position] for position in order if position in by_position]
 
 
 def verify_store(

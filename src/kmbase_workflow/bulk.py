@@ -316,7 +316,7 @@ class BulkItem:
             "failures": [
                 {
                     "guard": failure.guard,
-                    "article": failure.article.in_(lang),
+                    "article": attrs.asdict(failure.article),
                     "message": failure.message.in_(lang),
                 }
                 for failure in self.failures

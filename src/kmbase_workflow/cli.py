@@ -10,6 +10,7 @@ its JSON convention; tests/test_cli_json.py walks this app and holds every comma
 from __future__ import annotations
 
 import enum
+import itertools
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -51,13 +52,14 @@ from ._cli_queues import (
 from ._cli_relay import relay
 from ._cli_serve import serve, token_app
 from ._cli_worker import worker_app
-from ._i18n import Lang
+from ._i18n import Lang, Text
 from .case import State
 from .demo import DemoResult, run_demo
 from .eligibility import Finding, Status, Verdict, evaluate
-from .errors import KmbaseError
+from .errors import InvalidInputError, KmbaseError
 from .policy import load_policy
 from .serialization import load_application
+from .stores import database_exists
 
 app = typer.Typer(
     name="kmbase",
@@ -184,47 +186,87 @@ def check(
 
 
 DEMO_DATABASE = "kmbase-demo.db"
-"""Where ``kmbase demo`` keeps its fresh SQLite database by default."""
+"""Where ``kmbase demo`` keeps its SQLite database by default: this file in the current
+directory, or, if it is taken, the first of ``kmbase-demo-2.db``, ``kmbase-demo-3.db`` …
+that is not."""
+
+
+def _new_demo_database() -> str:
+    """The URL of the first default demo file that does not exist yet (nor its journal)."""
+    stem, suffix = DEMO_DATABASE.removesuffix(".db"), ".db"
+    for number in itertools.count(1):
+        name = f"{stem}{suffix}" if number == 1 else f"{stem}-{number}{suffix}"
+        if not any(Path(name + end).exists() for end in ("", "-wal", "-shm", "-journal")):
+            return f"sqlite:///{name}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _demo_store(db: str | None) -> str:
+    """The store URL the demo runs on: ``db`` (a URL, or an SQLite file's path) if no
+    database is there, else `InvalidInputError`: the demo never deletes nor reuses data it
+    did not create."""
+    if db is None:
+        return _new_demo_database()
+    url = db if "://" in db else f"sqlite:///{db}"
+    if database_exists(url):
+        raise InvalidInputError(
+            Text(
+                zh=f"演示只在新数据库上运行：{db} 已存在，未作任何改动",
+                en=f"the demo runs on a new database only: {db} already exists and was left "
+                "as it was",
+            ),
+            hint=Text(
+                zh="用 --db 指定一个不存在的数据库（如 sqlite:///demo-new.db），或不带 --db 运行",
+                en="name a database that does not exist with --db (e.g. sqlite:///demo-new.db), "
+                "or run without --db",
+            ),
+        )
+    return url
 
 
 @app.command()
 def demo(
     db: Annotated[
-        Path,
+        str | None,
         typer.Option(
             "--db",
-            help="演示数据库（每次重建） / the demo's SQLite file (recreated).",
-            metavar="FILE",
+            help="演示用的新数据库（不得已存在；默认当前目录下新的 kmbase-demo.db） / a new "
+            "store for the demo, which must not exist (default: a new kmbase-demo.db here).",
+            metavar="URL",
         ),
-    ] = Path(DEMO_DATABASE),
+    ] = None,
     output: FormatOption = OutputFormat.TABLE,
     as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
-    """演示一个完整的年度认定 / Run a realistic annual round on a fresh SQLite database.
+    """演示一个完整的年度认定 / Run a realistic annual round on a new database.
 
     Five bases in five districts: declarations, a district that declines, selection after
     expert review, inspection, a public notice across National Day with an objection,
     certification, a late change filing, a failed evaluation and revocation, reminders and
     expiry three years later. Prints the timeline, the events a subscriber received and
-    the district recommendation table (附件2).
+    the district recommendation table (附件2). A database that exists is refused (exit 2),
+    never deleted nor reused.
     """
 
     chosen = language(lang)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    result = run(chosen, lambda: run_demo(f"sqlite:///{db}"))
+    url = run(chosen, lambda: _demo_store(db))
+    result = run(chosen, lambda: run_demo(url))
+    try:
+        exports = _export_demo_tables(result, url, chosen)
+    finally:
+        result.workflow.close()
     if json_mode():
         data = result.to_dict(chosen)
-        data["database"] = str(db)
-        data["exports"] = [str(path) for path in _export_demo_tables(result, db, chosen)]
+        data["database"] = url
+        data["exports"] = [str(path) for path in exports]
         emit(data)
         return
     console = data_console()
     print_demo(result, chosen, console)
-    for path in _export_demo_tables(result, db, chosen):
+    for path in exports:
         console.print(("已导出：" if chosen == "zh" else "exported: ") + str(path))
-    console.print(("演示数据库：" if chosen == "zh" else "demo database: ") + str(db))
+    console.print(("演示数据库：" if chosen == "zh" else "demo database: ") + url)
 
 
 _TABLE_2_EN = {
@@ -274,13 +316,19 @@ def print_demo(result: DemoResult, lang: Lang, console: Console) -> None:
     console.print(table)
 
 
-def _export_demo_tables(result: DemoResult, db: Path, lang: Lang) -> list[Path]:
-    """Each district's 推荐汇总表 as .xlsx next to the demo database (needs openpyxl)."""
+def _export_demo_tables(result: DemoResult, url: str, lang: Lang) -> list[Path]:
+    """Each district's 推荐汇总表 as .xlsx next to the demo's SQLite file (needs openpyxl);
+    none for another store. A file already there is not overwritten."""
     from .exports import export_recommendation_table  # noqa: PLC0415 - optional extra
 
+    if not url.startswith("sqlite:///"):
+        return []
+    db = Path(url.removeprefix("sqlite:///").partition("?")[0])
     written = []
     for district in dict.fromkeys(str(row["县区"]) for row in result.recommendation_rows):
         path = db.with_name(f"{db.stem}-推荐汇总表-{district}.xlsx")
+        if path.exists():
+            continue
         try:
             export_recommendation_table(result.workflow, district, 2025, path)
         except KmbaseError as error:  # openpyxl missing: the tables above still show the rows

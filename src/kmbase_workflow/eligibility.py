@@ -118,7 +118,7 @@ class Finding:
         """The finding as plain data (the ``kmbase check --format json`` contract)."""
         data: dict[str, Any] = {
             "rule": self.rule,
-            "article": self.article.in_(lang),
+            "article": attrs.asdict(self.article),  # both languages, as in every JSON output
             "status": self.status.value,
             "required": self.required,
             "actual": self.actual,

@@ -6,6 +6,7 @@ Each error says what was wrong, where, and what to do, in Chinese and English::
     ├── InvalidInputError (ValueError)          bad data from a user or a file      CLI exit 2
     │   ├── FieldValueError                     one record field out of range or malformed
     │   ├── ApplicationFormatError              an application file, every problem with its path
+    │   │   └── PayloadFormatError              a step's payload, every problem with its path
     │   └── PolicyFormatError                   a policy file that does not describe a policy
     ├── PolicyNotFoundError (LookupError)       no policy in force on the date asked
     ├── CalendarError
@@ -66,6 +67,7 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "InvalidInputError",
     "KmbaseError",
+    "PayloadFormatError",
     "PolicyFormatError",
     "PolicyNotFoundError",
     "SchemaVersionError",
@@ -146,6 +148,27 @@ class ApplicationFormatError(InvalidInputError):
             hint=Text(
                 zh="请按 docs/reference/application-format.md 修改后重试",
                 en="correct them as described in docs/reference/application-format.md and try again",
+            ),
+        )
+
+
+class PayloadFormatError(ApplicationFormatError):
+    """The payload of a step (``recommend``'s `Recommendation` …) could not be read;
+    ``trigger`` names the step and ``problems`` lists every problem with its path. An
+    `ApplicationFormatError` for whoever catches those, reported as the step's."""
+
+    def __init__(self, trigger: str, problems: Sequence[Text]) -> None:
+        self.trigger = trigger
+        self.source = "payload"
+        self.problems = tuple(problems)
+        InvalidInputError.__init__(
+            self,
+            _problem_list(
+                Text(zh=f"{trigger} 的附带数据", en=f"the payload of {trigger}"), self.problems
+            ),
+            hint=Text(
+                zh=f"{trigger} 的附带数据格式见 docs/how-to/bulk.md（“Payloads”一节）",
+                en=f"the payload of {trigger} is described in docs/how-to/bulk.md (Payloads)",
             ),
         )
 
@@ -335,3 +358,27 @@ def unknown_choice(kind: type[enum.Enum], value: object) -> InvalidInputError:
         ),
         hint=Text(zh=f"可选：{names}", en=f"choose one of: {names}"),
     )
+
+
+def install_hint(extra: str, *, otherwise: Text | None = None) -> Text:
+    """What to do when the optional ``extra`` is not installed, the one hint every message
+    about a missing extra gives. kmbase-workflow is on no public package index, so no
+    message installs it by its bare name (that fails, or, where a public index is
+    reachable, installs whatever someone registered under the name): the library is
+    installed again, with the extra, from where it came from (docs/tutorials/getting-started.md).
+    ``otherwise``: another way out (``use a .csv file``).
+
+    >>> hint = install_hint("excel")
+    >>> 'pip install "<checkout or .whl>[excel]"' in hint.en
+    True
+    """
+    hint = Text(
+        zh=f"请连同 {extra} 扩展重新安装本库（从源码目录、构建的 wheel 或代码仓库）："
+        f'pip install "<源码目录或 .whl 文件>[{extra}]"（本库不在公共软件包索引上）',
+        en=f"install the library again with its {extra} extra, from its checkout, a built wheel "
+        f'or its repository: pip install "<checkout or .whl>[{extra}]" (it is on no public '
+        "package index)",
+    )
+    if otherwise is None:
+        return hint
+    return Text(zh=f"{hint.zh}；或{otherwise.zh}", en=f"{hint.en}; or {otherwise.en}")

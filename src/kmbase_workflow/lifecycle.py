@@ -68,7 +68,13 @@ from .eligibility import (
     judge_spot_check,
     notice_problems,
 )
-from .errors import InvalidInputError, TransitionRefusedError, unknown_choice
+from .errors import (
+    ApplicationFormatError,
+    InvalidInputError,
+    PayloadFormatError,
+    TransitionRefusedError,
+    unknown_choice,
+)
 from .events import (
     EVENT_TYPES,
     AnnualReportFiled,
@@ -285,7 +291,10 @@ class Step:
             return value
         if self.payload is NoticeAnnouncement and isinstance(data, str):
             data = {"starts_on": data}  # a bare date: the first day of the notice
-        return structure(data, self.payload, source="payload")
+        try:
+            return structure(data, self.payload, source="payload")
+        except ApplicationFormatError as error:
+            raise PayloadFormatError(self.trigger.value, error.problems) from None
 
 
 _ANYONE = frozenset(Role) - {Role.SYSTEM}

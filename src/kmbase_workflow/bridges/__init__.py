@@ -10,11 +10,16 @@ cursor only after the confirmation. Hence:
   (`kmbase_workflow.events.event_document`, JSON Schema in docs/schemas/events.schema.json);
 - **at least once**: a relay that dies after the broker confirmed and before the cursor moved
   sends that batch again on restart; every message carries the event id as its message id
-  (``message_id``, ``Nats-Msg-Id``, the stream entry id) so consumers, and JetStream itself,
-  drop the copy;
-- **never skipped**: the cursor moves only past what the broker confirmed;
+  (``message_id``, ``Nats-Msg-Id``, the ``id`` field of a stream entry) so consumers, and
+  JetStream itself, drop the copy; a sink that keeps a cursor of its own (`CursorSink`, the
+  Redis bridge) tells the relay where it is, so nothing is sent twice;
+- **never skipped**: the cursor moves only past what the broker confirmed, and it is the
+  last record read, in the order `CaseStore.read_outbox` reads (commit order: on
+  PostgreSQL an event may commit at a lower position after a higher one), never the
+  highest position seen;
 - **in order per case**, and in fact in outbox order: one relay publishes one batch at a time,
-  in position order, over one connection (see each bridge for how its broker keeps it).
+  in the order it read them, over one connection (see each bridge for how its broker keeps
+  it).
 
 Bridges (each behind its optional extra, imported only when chosen by `open_sink`):
 
@@ -38,18 +43,19 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
 from .._i18n import Text
-from ..errors import BrokerUnavailableError, InvalidInputError, KmbaseError
+from ..errors import BrokerUnavailableError, InvalidInputError, KmbaseError, install_hint
 from ..events import event_document
 from ..stores import CaseStore, OutboxRecord
 
 __all__ = [
     "DEFAULT_CONSUMER",
     "SCHEMES",
+    "CursorSink",
     "RelayReport",
     "Sink",
     "message_body",
@@ -98,6 +104,17 @@ class Sink(Protocol):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+
+@runtime_checkable
+class CursorSink(Sink, Protocol):
+    """A sink whose broker keeps, with the messages, where the relay got to (the Redis
+    bridge's stream cursor): `relay` moves its own cursor there when it starts and after a
+    failure, so a batch the broker took just before the relay died is not sent again."""
+
+    def confirmed_position(self) -> int | None:
+        """The outbox position of the last record the broker took (``None``: none yet)."""
+        ...
 
 
 def message_body(record: OutboxRecord) -> bytes:
@@ -205,10 +222,7 @@ def open_sink(url: str, **options: str | int | float) -> Sink:
                 zh=f"未安装 {scheme} 消息代理的驱动（{error.name}）",
                 en=f"the driver for {scheme} brokers is not installed ({error.name})",
             ),
-            hint=Text(
-                zh=f"pip install 'kmbase-workflow[{extra}]'",
-                en=f"pip install 'kmbase-workflow[{extra}]'",
-            ),
+            hint=install_hint(extra),
         ) from None
     connect: Callable[..., Sink] = bridge.connect
     # Each bridge's options are the keywords of its connect(): checked here, once for all.
@@ -263,7 +277,8 @@ def relay(
     failure (broker or database unreachable, busy) is logged and retried after the next of
     ``retry_delays`` (the last one repeating); with ``until_caught_up`` it is raised. A stop
     during a batch lets the batch finish: the cursor always names the last confirmed event.
-    ``on_batch`` is called after each acknowledged batch (progress, tests).
+    ``on_batch`` is called after each acknowledged batch (progress, tests). A `CursorSink`'s
+    position is acknowledged first (at the start, and again after each failure).
     """
     if batch_size < 1:
         raise InvalidInputError(
@@ -273,8 +288,15 @@ def relay(
     stop = stop or threading.Event()
     relayed = batches = failures = 0
     position = store.consumer_position(consumer)
+    keeping = sink if isinstance(sink, CursorSink) else None
+    synced = False
     while not stop.is_set():
         try:
+            if keeping is not None and not synced:
+                confirmed = keeping.confirmed_position()
+                if confirmed is not None:
+                    store.acknowledge(consumer, confirmed)
+                synced = True
             position = store.consumer_position(consumer)
             records = store.read_outbox(position, batch_size)
             if records:
@@ -286,6 +308,7 @@ def relay(
                 raise
             delay = retry_delays[min(failures, len(retry_delays) - 1)] if retry_delays else 0.0
             failures += 1
+            synced = False
             logger.warning("relay %s: %s; retrying in %.1fs", consumer, error.describe("en"), delay)
             stop.wait(delay)
             continue

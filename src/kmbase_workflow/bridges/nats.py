@@ -1,4 +1,4 @@
-"""The NATS JetStream bridge (``pip install 'kmbase-workflow[nats]'``, with nats-py).
+"""The NATS JetStream bridge (the ``nats`` extra, with nats-py).
 
 Each event is published to the subject ``<subject>.<type>`` (default prefix
 ``kmbase.events``: ``kmbase.events.certified`` …) of a JetStream stream (default

@@ -1,4 +1,4 @@
-"""The RabbitMQ bridge (``pip install 'kmbase-workflow[rabbitmq]'``, with aio-pika).
+"""The RabbitMQ bridge (the ``rabbitmq`` extra, with aio-pika).
 
 Each event is published, persistent (``delivery_mode`` 2), to a durable topic exchange
 (default ``kmbase.events``) with the event ``type`` as routing key (``certified``,

@@ -1,16 +1,24 @@
-"""The Redis Streams bridge (``pip install 'kmbase-workflow[redis]'``, with redis-py).
+"""The Redis Streams bridge (the ``redis`` extra, with redis-py).
 
 Each event is appended to one stream (default ``kmbase:events``) with ``XADD``, the entry id
-being ``<outbox position>-0`` and the fields ``id`` (the event id), ``type``, ``case_id``,
+chosen by Redis (``*``) and the fields ``id`` (the event id), ``type``, ``case_id``,
 ``position``, ``schema_version`` and ``data`` (the event document, JSON). A batch is one
-``MULTI``/``EXEC`` transaction; `RedisStreamSink.publish` returns once Redis replied to it.
-How durable a reply is depends on the server's persistence (``appendonly yes`` with
-``appendfsync everysec`` or ``always``): configure it as for any other data you keep.
+``MULTI``/``EXEC`` transaction, which also sets the stream's cursor (the key
+``<stream>:cursor``) to the outbox position of the batch's last event; `RedisStreamSink.publish`
+returns once Redis replied to it. How durable a reply is depends on the server's persistence
+(``appendonly yes`` with ``appendfsync everysec`` or ``always``): configure it as for any
+other data you keep.
 
-Because an entry's id is its outbox position, the stream refuses the same position twice: a
-batch re-sent after a crash appends only what the stream lacks, so the stream holds every
-event exactly once, in outbox order (hence in order per case), and consumer groups
-(``XREADGROUP``) read it as usual. One stream takes the outbox of one store.
+The outbox is read in commit order, which is not always the order of positions (on
+PostgreSQL a step may commit an event at a lower position after another committed a higher
+one, issue 27), so no entry id is derived from a position: an id Redis refuses, or a record
+dropped for being "at or below" the stream's last id, would lose an event. The cursor instead
+names the last event appended, in the order the relay reads: a batch re-sent after a crash
+(the broker replied, the relay died before moving its own cursor) appends only what follows
+it, and `kmbase_workflow.bridges.relay` moves its cursor to the stream's when it starts
+(`RedisStreamSink.confirmed_position`). The stream therefore holds every event exactly once,
+in the relay's order (hence in order per case), and consumer groups (``XREADGROUP``) read it
+as usual. One stream takes the outbox of one store.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
+import redis.client
 import redis.exceptions
 
 from .._closing import Closing
@@ -34,7 +43,7 @@ DEFAULT_STREAM = "kmbase:events"
 
 
 class RedisStreamSink(Closing):
-    """Appends outbox records to a Redis stream, the outbox position as entry id."""
+    """Appends outbox records to a Redis stream, and keeps the stream's cursor beside it."""
 
     def __init__(self, url: str, *, stream: str = DEFAULT_STREAM, timeout: float = 10.0) -> None:
         if not isinstance(stream, str) or not stream or len(stream.encode()) > 1024:
@@ -64,38 +73,42 @@ class RedisStreamSink(Closing):
         except ValueError as error:  # a host name no resolver takes (UnicodeError …)
             raise bad_url(self.url, Text(zh=str(error), en=str(error))) from None
 
-    def last_position(self) -> int:
-        """The outbox position of the stream's newest entry ever (0: none yet); entries
-        trimmed since still count, as Redis refuses ids at or below them."""
-        try:
-            info = self._redis.xinfo_stream(self.stream)
-        except redis.exceptions.ResponseError:  # no such stream yet
-            return 0
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as error:
-            raise unavailable(self.url, error) from None
-        last = info["last-generated-id"]
-        text = last.decode() if isinstance(last, bytes) else str(last)
-        return int(text.split("-", 1)[0])
+    @property
+    def cursor_key(self) -> str:
+        """The key holding the outbox position of the last event appended."""
+        return f"{self.stream}:cursor"
+
+    def confirmed_position(self) -> int | None:
+        """The outbox position of the last event the stream received (``None``: none yet)."""
+        value = self._call(self._redis.get, self.cursor_key)
+        return None if value is None else int(value)
 
     def publish(self, records: Sequence[OutboxRecord]) -> None:
-        """Append the records the stream lacks, in one transaction."""
-        last = self.last_position()
-        pipeline = self._redis.pipeline(transaction=True)
-        fresh = [record for record in records if record.position > last]
-        if not fresh:
+        """Append the records that follow the stream's cursor, and move the cursor to the
+        last one, in one transaction (redone if another writer moved the cursor meanwhile)."""
+        if not records:
             return
-        for record in fresh:
-            event = record.event
-            fields: dict[Any, Any] = {
-                "id": event.id,
-                "type": event.type,
-                "case_id": event.case_id,
-                "position": record.position,
-                "schema_version": event.schema_version,
-                "data": message_body(record),
-            }
-            pipeline.xadd(self.stream, fields, id=f"{record.position}-0")
-        self._call(pipeline.execute)
+
+        def append(pipeline: redis.client.Pipeline) -> None:
+            value = pipeline.get(self.cursor_key)
+            fresh = _after(records, None if value is None else int(value))
+            if not fresh:
+                return
+            pipeline.multi()
+            for record in fresh:
+                event = record.event
+                fields: dict[Any, Any] = {
+                    "id": event.id,
+                    "type": event.type,
+                    "case_id": event.case_id,
+                    "position": record.position,
+                    "schema_version": event.schema_version,
+                    "data": message_body(record),
+                }
+                pipeline.xadd(self.stream, fields)
+            pipeline.set(self.cursor_key, fresh[-1].position)
+
+        self._call(self._redis.transaction, append, self.cursor_key)
 
     def close(self) -> None:
         """Close the connection pool (idempotent)."""
@@ -103,6 +116,15 @@ class RedisStreamSink(Closing):
 
     def __repr__(self) -> str:
         return f"RedisStreamSink({hide_password(self.url)!r}, stream={self.stream!r})"
+
+
+def _after(records: Sequence[OutboxRecord], cursor: int | None) -> Sequence[OutboxRecord]:
+    """The records after the one at ``cursor`` (all of them when it is not among them: a
+    batch starts right after the relay's cursor, which is at or before the stream's)."""
+    for index, record in enumerate(records):
+        if record.position == cursor:
+            return records[index + 1 :]
+    return records
 
 
 def _refused(url: str, error: BaseException) -> BrokerError:

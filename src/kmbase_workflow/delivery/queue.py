@@ -390,7 +390,7 @@ class DeliveryQueue:
                     position=position,
                     queued=queued,
                     dead=counts.get(("dead", name), 0),
-                    lag=max(head - position, 0) + queued,
+                    lag=self.store.outbox_backlog(position) + queued,
                 )
             )
         sweep = self._rows(

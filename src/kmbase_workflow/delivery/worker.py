@@ -43,7 +43,7 @@ import attrs
 
 from .._i18n import Text
 from ..deadlines import DEFAULT_REMINDER_LEAD_DAYS
-from ..errors import InvalidInputError, KmbaseError
+from ..errors import InvalidInputError, KmbaseError, install_hint
 from ..stores import CaseStore, OutboxRecord
 from ..stores._delivery import DeliveryStore
 from ..workflow import Workflow
@@ -195,10 +195,7 @@ class Metrics:
         except ImportError:
             raise InvalidInputError(
                 Text(zh="未安装 prometheus-client", en="prometheus-client is not installed"),
-                hint=Text(
-                    zh="pip install 'kmbase-workflow[metrics]'",
-                    en="pip install 'kmbase-workflow[metrics]'",
-                ),
+                hint=install_hint("metrics"),
             ) from None
         self._prom = prom
         self.registry = prom.CollectorRegistry()

@@ -1,6 +1,6 @@
 """Excel and CSV: the official forms as spreadsheets, and rosters read back from them.
 
-Exports (``.xlsx``, with ``openpyxl``: ``pip install 'kmbase-workflow[excel]'``):
+Exports (``.xlsx``, with ``openpyxl``: the ``excel`` extra):
 
 - `export_recommendation_table`: 附件2 推荐汇总表, a district's judged cases of a round;
 - `export_application_tables`: the forms of 附件1 for one application, one sheet each

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .._i18n import Text
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, install_hint
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
@@ -52,10 +52,7 @@ def openpyxl_module() -> Any:
                 zh="读写 Excel（.xlsx）文件需要 openpyxl，但未安装",
                 en="reading and writing Excel (.xlsx) files needs openpyxl, which is not installed",
             ),
-            hint=Text(
-                zh="pip install 'kmbase-workflow[excel]'，或改用 .csv 文件",
-                en="pip install 'kmbase-workflow[excel]', or use a .csv file",
-            ),
+            hint=install_hint("excel", otherwise=Text(zh="改用 .csv 文件", en="use a .csv file")),
         ) from None
     return openpyxl
 

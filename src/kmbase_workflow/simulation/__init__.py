@@ -18,7 +18,7 @@ Three questions an analyst asks, and the tools here that answer them:
   investigation, and the collective decision (第十四条). Time is computed, never waited for:
   the whole round is date arithmetic on the calendar's numpy batch operations.
 
-pandas and matplotlib are optional (``pip install "kmbase-workflow[notebook]"``): they are
+pandas and matplotlib are optional (the ``notebook`` extra): they are
 imported only by the functions that return frames or draw plots, and every array-level
 function (`generate_columns`, `simulate_round`'s arrays) works without them.
 

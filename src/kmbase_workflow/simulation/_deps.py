@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from .._i18n import Text
+from ..errors import install_hint
 
 Frame = Any
 """A ``pandas.DataFrame`` (typed loosely so the library imports without pandas)."""
@@ -19,11 +20,9 @@ def _optional(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - exercised in a venv without the extra
-        message = Text(
-            zh=f'需要 {module.split(".", maxsplit=1)[0]}：请安装 notebook 扩展，pip install "kmbase-workflow[notebook]"',
-            en=f"{module.split('.', maxsplit=1)[0]} is needed: install the notebook extra, "
-            'pip install "kmbase-workflow[notebook]"',
-        )
+        name = module.split(".", maxsplit=1)[0]
+        hint = install_hint("notebook")
+        message = Text(zh=f"需要 {name}：{hint.zh}", en=f"{name} is needed: {hint.en}")
         raise ImportError(str(message)) from exc
 
 

@@ -10,12 +10,13 @@ a third party adds its own the same way.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 
 from .._i18n import Text
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, install_hint
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord, RawRowStore
 from ._rows import INDEXED_TEXT_LIMIT
 from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
@@ -31,9 +32,11 @@ URL_ENVIRONMENT_VARIABLE = "KMBASE_DB"
 
 ENTRY_POINT_GROUP = "kmbase_workflow.stores"
 """The entry point group of store backends: each entry's name is a URL scheme, its object a
-function of the URL that returns the opened store (``Callable[[str], CaseStore]``). The
-library's own backends are declared in its ``pyproject.toml`` as a third party declares its
-own (docs/how-to/stores.md, "Adding a backend")."""
+function that opens the store of a URL, ``open_url(url, *, create=True) -> CaseStore``
+(``create=False``: refuse a database that does not exist, creating nothing); the module
+that holds it may also say whether a URL's database exists (``database_exists(url) ->
+bool``). The library's own backends are declared in its ``pyproject.toml`` as a third party
+declares its own (docs/how-to/stores.md, "Adding a backend")."""
 
 _BUNDLED = {
     "memory": "kmbase_workflow.stores.memory:open_url",
@@ -65,9 +68,14 @@ def _bundled(scheme: str) -> tuple[str, EntryPoint]:
     return scheme, EntryPoint(scheme, _BUNDLED[scheme], ENTRY_POINT_GROUP)
 
 
-def open_store(url: str | None = None) -> CaseStore:
+def open_store(url: str | None = None, *, create: bool = True) -> CaseStore:
     """A store chosen by URL (default: ``$KMBASE_DB``, else `DEFAULT_URL`), through the
-    backend registered for its scheme (`store_backends`):
+    backend registered for its scheme (`store_backends`).
+
+    With ``create=False`` a database that does not exist (an SQLite file, a PostgreSQL
+    schema, a MariaDB/MySQL database) is refused with `InvalidInputError` and nothing is
+    created: what only reads or verifies a store opens it so, and a mistyped path is never
+    an empty store that verifies.
 
     - ``memory://``: in memory, gone when the process ends;
     - ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
@@ -78,6 +86,36 @@ def open_store(url: str | None = None) -> CaseStore:
     - ``mysql://user:password@host:3306/database`` (or ``mariadb://``; MariaDB 10.6+ or
       MySQL 8; ``?max_connections=N``, default 10); needs the ``mysql`` extra.
     """
+    url, entry = _backend(url)
+    opener: Callable[..., CaseStore] = _load(entry)
+    return opener(url, create=create)
+
+
+def database_exists(url: str | None = None) -> bool:
+    """Whether the database ``url`` names exists (an SQLite file, a PostgreSQL schema, a
+    MariaDB/MySQL database), found without creating or changing anything; an in-memory store
+    never does."""
+    url, entry = _backend(url)
+    _load(entry)
+    exists: Callable[[str], bool] | None = getattr(
+        importlib.import_module(entry.module), "database_exists", None
+    )
+    if exists is None:
+        raise InvalidInputError(
+            Text(
+                zh=f"{entry.name}:// 存储不能判断其数据库是否存在",
+                en=f"the {entry.name}:// backend cannot tell whether its database exists",
+            ),
+            hint=Text(
+                zh="其模块需提供 database_exists(url)",
+                en="its module must provide database_exists(url)",
+            ),
+        )
+    return exists(url)
+
+
+def _backend(url: str | None) -> tuple[str, EntryPoint]:
+    """The URL (``$KMBASE_DB`` or `DEFAULT_URL` if none) and its scheme's backend."""
     url = url or os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL
     scheme, separator, _ = url.partition("://")
     scheme = scheme.lower()
@@ -94,20 +132,26 @@ def open_store(url: str | None = None) -> CaseStore:
                 en=f"known schemes: {known.replace('、', ', ')}",
             ),
         )
+    return url, entry
+
+
+def _load(entry: EntryPoint) -> Callable[..., CaseStore]:
+    """A backend's opener; a missing driver is bad input that names what to install."""
     try:
-        opener: Callable[[str], CaseStore] = entry.load()
+        opener: Callable[..., CaseStore] = entry.load()
     except ImportError as error:
-        module = entry.value.partition(":")[0]
-        extra = _EXTRAS.get(module)
-        install = f"pip install 'kmbase-workflow[{extra}]'" if extra else f"pip install {module}"
+        extra = _EXTRAS.get(entry.module)
+        missing = error.name or str(error)
         raise InvalidInputError(
             Text(
-                zh=f"{scheme}:// 存储的驱动未安装（{error.name or error}）",
-                en=f"the driver of {scheme}:// stores is not installed ({error.name or error})",
+                zh=f"{entry.name}:// 存储的驱动未安装（{missing}）",
+                en=f"the driver of {entry.name}:// stores is not installed ({missing})",
             ),
-            hint=Text(zh=install, en=install),
+            hint=install_hint(extra)
+            if extra
+            else Text(zh=f"请安装 {missing}", en=f"install {missing}"),
         ) from None
-    return opener(url)
+    return opener
 
 
 __all__ = [
@@ -129,6 +173,7 @@ __all__ = [
     "WorkItem",
     "WorkItemQuery",
     "WorkQueueStore",
+    "database_exists",
     "open_store",
     "store_backends",
 ]

@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Iterable, Iterator, Mapping
 
 from .._i18n import Text
-from ..errors import SchemaVersionError
+from ..errors import InvalidInputError, SchemaVersionError
 
 MIGRATION_SET = "kmbase_workflow"
 """The name of the library's migration set (sqlite-utils ``Migrations`` name)."""
@@ -318,3 +318,15 @@ def check_known(applied: Iterable[str], where: str) -> None:
                 en="upgrade kmbase-workflow before opening it",
             ),
         )
+
+
+def missing_database(where: str) -> InvalidInputError:
+    """The refusal of a store opened with ``create=False`` whose database does not exist
+    (a mistyped path or schema): reading or verifying it would create an empty one."""
+    return InvalidInputError(
+        Text(zh=f"数据库不存在：{where}", en=f"no database at {where}"),
+        hint=Text(
+            zh="检查 --db 的地址（路径、模式名），或先用 kmbase db init 创建",
+            en="check the --db URL (its path or schema), or create it with kmbase db init",
+        ),
+    )

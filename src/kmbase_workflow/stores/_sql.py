@@ -496,6 +496,13 @@ class SQLStoreBase(Closing):
         )
         return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in rows]
 
+    def outbox_backlog(self, after: int) -> int:
+        """How many committed events come after position ``after`` in the order
+        `read_outbox` reads them (a consumer's backlog: not the newest position minus its
+        cursor, which an event committed late at a lower position would escape)."""
+        row = self._one("SELECT COUNT(*) FROM outbox WHERE position > ?", (after,))
+        return int(row[0])
+
     def consumer_position(self, consumer: str) -> int:
         """A named consumer's cursor."""
         if not storable_key(consumer):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .._closing import Closing
@@ -23,7 +23,7 @@ from ._work_queue import MemoryWorkQueue
 if TYPE_CHECKING:
     from .tokens import MemoryTokens
 
-__all__ = ["MemoryStore", "open_url"]
+__all__ = ["MemoryStore", "database_exists", "open_url"]
 
 
 _TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
@@ -42,6 +42,12 @@ class MemoryStore(MemoryWorkQueue, Closing):
         self._rounds: dict[int, DeclarationRound] = {}
         self._by_base: dict[str, list[str]] = {}
         """Case ids by base: declare looks the base's cases up, and must not scan them all."""
+        self.on_checkpoint: Callable[[str], None] | None = None
+        """Called at the named points of the SQL stores' writes (``"case"``, ``"history"``,
+        ``"outbox"``, ``"before_commit"``; a round's: ``"round"`` first), all of them once
+        the write's checks passed and before anything is applied (the lock held, as the SQL
+        stores hold their transaction): the seam tests force interleavings and failures
+        through, ``None`` in production."""
 
     def commit(self, change: Change) -> None:
         """Write ``change`` atomically (see `CaseStore`)."""
@@ -70,8 +76,14 @@ class MemoryStore(MemoryWorkQueue, Closing):
                 versions[case.id] = case.version
                 if key is not None:
                     keys.add(key)
+            self._checkpoints("case", "history", "outbox", "before_commit")
             for change in changes:
                 self._apply(change)
+
+    def _checkpoints(self, *names: str) -> None:
+        if self.on_checkpoint is not None:
+            for name in names:
+                self.on_checkpoint(name)
 
     def _apply(self, change: Change) -> None:
         case = change.case
@@ -175,6 +187,8 @@ class MemoryStore(MemoryWorkQueue, Closing):
                     raise ConcurrencyConflictError.stale_version(
                         entry.case_id, entry.sequence - 1, len(chain)
                     )
+            self._checkpoints("round", "history", "outbox", "before_commit")
+            if entry is not None:
                 self._history.setdefault(entry.case_id, []).append(entry)
             self._rounds[declaration_round.year] = declaration_round
             self._append_outbox(events)
@@ -210,6 +224,12 @@ class MemoryStore(MemoryWorkQueue, Closing):
         """Nothing to release."""
 
 
-def open_url(url: str) -> MemoryStore:
-    """``memory://``: a new, empty store (the ``memory`` entry point of `open_store`)."""
+def open_url(url: str, *, create: bool = True) -> MemoryStore:
+    """``memory://``: a new, empty store (the ``memory`` entry point of `open_store`; it
+    never exists before, so ``create`` changes nothing)."""
     return MemoryStore()
+
+
+def database_exists(url: str) -> bool:
+    """A store in memory never exists before it is opened."""
+    return False

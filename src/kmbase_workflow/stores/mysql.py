@@ -59,12 +59,12 @@ from ..errors import (
 )
 from ._delivery import DeliverySQL
 from ._protocol import Change
-from ._schema import MIGRATION_NAMES, check_known, statements
+from ._schema import MIGRATION_NAMES, check_known, missing_database, statements
 from ._sql import INSERT_OUTBOX, Batch, BatchRefusedError, SQLStoreBase
 from ._url import options, positive, redact
 from ._work_queue import SQLWorkQueue
 
-__all__ = ["MySQLStore", "connect", "open_url"]
+__all__ = ["MySQLStore", "connect", "database_exists", "open_url"]
 
 _KEY = "VARBINARY(1024)"  # INDEXED_TEXT_LIMIT bytes
 _TABLE_OPTIONS = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
@@ -551,6 +551,7 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
         connect_timeout: int = 10,
         max_connections: int = 10,
         pool_timeout: float = 30.0,
+        create: bool = True,
     ) -> None:
         self._params = _parameters(url, connect_timeout)
         self.database = _database(url)
@@ -562,7 +563,7 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
             f"kmbase_mysql_{id(self)}", default=None
         )
         try:
-            self._migrate()
+            self._migrate(create=create)
         except pymysql.MySQLError as error:
             raise _translate(error, self._where) from None
         self._pool: _Pool | None = _Pool(self._open, max_connections, pool_timeout)
@@ -570,16 +571,14 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
     def _open(self, database: str | None = None) -> pymysql.connections.Connection[Any]:
         return pymysql.connect(database=database or self.database, **self._params)
 
-    def _migrate(self) -> None:
+    def _migrate(self, *, create: bool) -> None:
         server = pymysql.connect(**self._params)
         try:
             cursor = server.cursor()
             # Only when missing: a least-privileged account may not CREATE, even IF NOT EXISTS.
-            cursor.execute(
-                "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-                (self.database,),
-            )
-            if cursor.fetchone() is None:
+            if not _exists(cursor, self.database):
+                if not create:  # a mistyped database is refused, not created empty
+                    raise missing_database(self._where)
                 cursor.execute(
                     f"CREATE DATABASE IF NOT EXISTS `{self.database}` "
                     "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
@@ -791,17 +790,31 @@ def _parameters(url: str, connect_timeout: int = 10) -> dict[str, Any]:
     }
 
 
+def _exists(cursor: pymysql.cursors.Cursor, database: str) -> bool:
+    cursor.execute("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (database,))
+    return cursor.fetchone() is not None
+
+
+def database_exists(url: str) -> bool:
+    """Whether the database a ``mysql://`` URL names exists (nothing is created)."""
+    try:
+        with contextlib.closing(pymysql.connect(**_parameters(url))) as server:
+            return _exists(server.cursor(), _database(url))
+    except pymysql.MySQLError as error:
+        raise _translate(error, redact(url)) from None
+
+
 def connect(url: str) -> pymysql.connections.Connection[Any]:
     """A connection to the database of a ``mysql://`` URL with the store's settings (for
     tools and tests that need raw access, as an administrator has it)."""
     return pymysql.connect(database=_database(url), **_parameters(url))
 
 
-def open_url(url: str) -> MySQLStore:
+def open_url(url: str, *, create: bool = True) -> MySQLStore:
     """``mysql://user:password@host:3306/database`` (or ``mariadb://``; default database
-    ``kmbase``, created if missing): ``?max_connections=N`` sizes the pool (default 10),
-    ``?connect_timeout=SECONDS`` (default 10). The ``mysql`` and ``mariadb`` entry points of
-    `open_store`."""
+    ``kmbase``, created if missing unless ``create=False``): ``?max_connections=N`` sizes the
+    pool (default 10), ``?connect_timeout=SECONDS`` (default 10). The ``mysql`` and
+    ``mariadb`` entry points of `open_store`."""
     base, _, query = url.partition("?")
     given = options(query)
     size = positive(given.pop("max_connections", "10"), "max_connections", int)
@@ -817,4 +830,4 @@ def open_url(url: str) -> MySQLStore:
                 en="known: max_connections, connect_timeout",
             ),
         )
-    return MySQLStore(base, max_connections=size, connect_timeout=timeout)
+    return MySQLStore(base, max_connections=size, connect_timeout=timeout, create=create)

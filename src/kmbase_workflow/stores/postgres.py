@@ -51,20 +51,28 @@ from ..errors import (
 from ._delivery import DeliverySQL
 from ._protocol import Change, OutboxRecord
 from ._rows import check_text, event_from_json, summary_updates
-from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known
+from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known, missing_database
 from ._sql import Batch, BatchRefusedError, SQLStoreBase
 from ._url import options, positive, redact
 from ._work_queue import SQLWorkQueue
 
-__all__ = ["PostgresStore", "open_url"]
+__all__ = ["PostgresStore", "database_exists", "open_url"]
 
 _PAGE = 500
 _MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_READ_OUTBOX = (
+_CURSOR = (
     "WITH cursor AS (SELECT COALESCE((SELECT tx FROM outbox WHERE position = %(after)s), "
     "'0'::xid8) AS tx) "
-    "SELECT o.position, o.data, o.tx < pg_snapshot_xmin(pg_current_snapshot()) "
+)
+"""A reader's cursor (the position of the last event it read) with its transaction."""
+_OUTBOX_BACKLOG = (
+    _CURSOR + "SELECT COUNT(*) FROM outbox o, cursor WHERE (o.tx, o.position) > (cursor.tx, "
+    "%(after)s)"
+)
+"""How many committed events come after a reader's cursor, in reading order."""
+_READ_OUTBOX = (
+    _CURSOR + "SELECT o.position, o.data, o.tx < pg_snapshot_xmin(pg_current_snapshot()) "
     "FROM outbox o, cursor WHERE (o.tx, o.position) > (cursor.tx, %(after)s) "
     "ORDER BY o.tx, o.position LIMIT %(limit)s"
 )
@@ -153,6 +161,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         max_connections: int = 10,
         pool_timeout: float = 30.0,
         outbox_wait: float = 2.0,
+        create: bool = True,
     ) -> None:
         if not _SCHEMA_NAME.match(schema):
             raise InvalidInputError(
@@ -175,7 +184,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         # reported now, with the driver's reason, rather than as a pool timeout later.
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout) as conn:
-                self._migrate(conn)
+                self._migrate(conn, create=create)
         except psycopg.Error as error:
             raise _translate(error, self._where) from None
         self._pool: psycopg_pool.ConnectionPool[Any] | None = psycopg_pool.ConnectionPool(
@@ -190,7 +199,17 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
             open=True,
         )
 
-    def _migrate(self, connection: psycopg.Connection[Any]) -> None:
+    @staticmethod
+    def schema_exists(url: str, schema: str = "kmbase", *, connect_timeout: int = 10) -> bool:
+        """Whether the database of ``url`` holds the schema ``schema`` (nothing is created)."""
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout) as conn:
+                found = conn.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone()
+        except psycopg.Error as error:
+            raise _translate(error, redact(url)) from None
+        return found != (None,)
+
+    def _migrate(self, connection: psycopg.Connection[Any], *, create: bool = True) -> None:
         with connection.transaction():
             # One migrator at a time, even with several servers starting together (the schema
             # too: two concurrent CREATE SCHEMA IF NOT EXISTS can collide).
@@ -201,6 +220,8 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
                 connection.execute("SELECT to_regnamespace(%s)", (self.schema,)).fetchone()
                 == missing
             ):
+                if not create:  # a mistyped ?schema= is refused, not created empty
+                    raise missing_database(f"{self._where} (schema {self.schema})")
                 connection.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
                 )
@@ -375,6 +396,13 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
                 time.sleep(0.01)
         return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in settled]
 
+    def outbox_backlog(self, after: int) -> int:
+        """How many committed events come after position ``after`` in the order
+        `read_outbox` reads them."""
+        with self._connection() as connection:
+            row = connection.execute(_OUTBOX_BACKLOG, {"after": after}).fetchone()
+        return int(row[0]) if row else 0
+
     def acknowledge(self, consumer: str, position: int) -> None:
         """Advance a consumer's cursor (never backwards, in the order `read_outbox` reads)."""
         check_text("consumer", consumer, indexed=True)
@@ -403,17 +431,29 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
     PAGE_START = (dt.date.min, "")
 
 
-def open_url(url: str) -> PostgresStore:
+def open_url(url: str, *, create: bool = True) -> PostgresStore:
     """``postgresql://user@host:5432/database`` (or ``postgres://``): ``?schema=name`` picks
     the PostgreSQL schema (default ``kmbase``), ``?max_connections=N`` sizes the pool
-    (default 10); other options go to the driver. The ``postgresql`` and ``postgres`` entry
-    points of `open_store`."""
+    (default 10); other options go to the driver. ``create=False``: a schema that does not
+    exist is refused. The ``postgresql`` and ``postgres`` entry points of `open_store`."""
     base, _, query = url.partition("?")
     given = options(query)
     schema = given.pop("schema", "kmbase")
     size = positive(given.pop("max_connections", "10"), "max_connections", int)
     rest = "&".join(f"{key}={value}" for key, value in given.items())
-    return PostgresStore(base + (f"?{rest}" if rest else ""), schema=schema, max_connections=size)
+    return PostgresStore(
+        base + (f"?{rest}" if rest else ""), schema=schema, max_connections=size, create=create
+    )
+
+
+def database_exists(url: str) -> bool:
+    """Whether the schema a ``postgresql://`` URL names exists (nothing is created)."""
+    base, _, query = url.partition("?")
+    given = options(query)
+    schema = given.pop("schema", "kmbase")
+    given.pop("max_connections", None)
+    rest = "&".join(f"{key}={value}" for key, value in given.items())
+    return PostgresStore.schema_exists(base + (f"?{rest}" if rest else ""), schema)
 
 
 def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:

@@ -12,28 +12,38 @@ A host that writes its own store proves it with the same suite the bundled store
 with the contracts of the other capabilities it has mixed in (`WorkQueueContract`,
 `TokenContract`, `RawRowContract`, `DeliveryContract`), and that tampering with its
 database is prevented or detected with `TamperSuite` (``kmbase_workflow.testing.tamper``).
+The suites run under pytest: install the library with its ``testing`` extra.
 """
 
 from __future__ import annotations
 
 from ..clock import FixedClock
-from .capabilities import DeliveryContract, RawRowContract, TokenContract
-from .events import EventRecorder
-from .store_contract import (
-    StoreContract,
-    WorkQueueContract,
-    sample_case,
-    sample_change,
-    sample_item,
-)
-from .tamper import (
-    MySQLDatabase,
-    PostgresDatabase,
-    SQLiteDatabase,
-    TamperReport,
-    TamperSuite,
-    run_tamper_suite,
-)
+from ..errors import install_hint
+
+try:
+    from .capabilities import DeliveryContract, RawRowContract, TokenContract
+    from .events import EventRecorder
+    from .store_contract import (
+        StoreContract,
+        WorkQueueContract,
+        sample_case,
+        sample_change,
+        sample_item,
+    )
+    from .tamper import (
+        MySQLDatabase,
+        PostgresDatabase,
+        SQLiteDatabase,
+        TamperReport,
+        TamperSuite,
+        run_tamper_suite,
+    )
+except ModuleNotFoundError as error:  # the suites are pytest suites: the testing extra
+    if error.name != "pytest":
+        raise
+    raise ImportError(
+        f"kmbase_workflow.testing needs pytest: {install_hint('testing').en}", name="pytest"
+    ) from error
 
 __all__ = [
     "DeliveryContract",
