@@ -36,7 +36,7 @@ class ThirdPartyStore(MemoryStore):
         self.url = url
 
 
-def open_url(url: str) -> ThirdPartyStore:
+def open_url(url: str, *, create: bool = True) -> ThirdPartyStore:
     return ThirdPartyStore(url)
 '''
 
