@@ -249,13 +249,17 @@ def test_recommend_needs_the_authenticity_check() -> None:
 
 @pytest.mark.parametrize(
     ("residents", "sampled", "ok"),
-    [(60, 6, True), (60, 5, False), (61, 6, False), (61, 7, True), (30, 3, True), (9, 1, True)],
+    [(60, 6, True), (60, 5, False), (61, 6, False), (61, 7, True), (70, 7, True), (91, 9, False)],
 )
 def test_the_spot_check_must_cover_ten_percent_rounded_up(
     residents: int, sampled: int, ok: bool
 ) -> None:
+    """第十条: 10% of the resident small and micro enterprises the application reports for
+    the judged year (2024), rounded up."""
     h = harness()
-    walk_to(h, State.DECLARED)
+    latest = attrs.evolve(APPLICATION.yearly[-1], resident_small_micro_enterprises=residents)
+    reported = attrs.evolve(APPLICATION, yearly=(*APPLICATION.yearly[:-1], latest))
+    walk_to(h, State.DECLARED, application=reported)
     rec = Recommendation("同意推荐", True, SpotCheck(residents, sampled, sampled))
     if ok:
         assert _recommend(h, rec).case.state is State.DISTRICT_RECOMMENDED

@@ -290,6 +290,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "judge_spot_check",
             "notice_problems",
             "selection_key",
+            "spot_check_population",
             "spot_check_sample_size",
         }
     ),

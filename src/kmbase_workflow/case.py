@@ -36,6 +36,7 @@ __all__ = [
     "ExpertOpinion",
     "NoticeAnnouncement",
     "Objection",
+    "PlaqueReturn",
     "ProvincialRecommendation",
     "Recommendation",
     "Revocation",
@@ -253,6 +254,14 @@ class Revocation:
     details: str
     plaque_returned_on: dt.date | None = None
     """When the plaque was handed back (收回牌匾, 第十八条), once it was."""
+
+
+@attrs.frozen
+class PlaqueReturn:
+    """The plaque handed back after a revocation (收回牌匾, 第十八条), recorded when it
+    happens."""
+
+    returned_on: dt.date
 
 
 @attrs.frozen
@@ -527,6 +536,13 @@ class Case:
         """The district whose authority recommends the base."""
         source = self._application
         return source.district if isinstance(source, DeferredApplication) else source.base.district
+
+    @property
+    def judged_on(self) -> dt.date:
+        """The day the case's application is judged on (第六条/第七条 verdict, the year of the
+        spot check's population, 第十条; the verdict 附件2 shows): the day the case was really
+        declared, whatever date the file carries."""
+        return self.declared_on
 
     @property
     def open_objection(self) -> Objection | None:
