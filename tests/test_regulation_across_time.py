@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 from kmbase_workflow.actors import Actor
-from kmbase_workflow.case import ChangeKind, Recommendation, State
+from kmbase_workflow.case import ChangeKind, CollectiveDecision, Recommendation, State
 from kmbase_workflow.clock import FixedClock
 from kmbase_workflow.eligibility import Status, judge_spot_check
 from kmbase_workflow.errors import TransitionRefusedError
@@ -29,6 +29,7 @@ from lifecycle_helpers import (
     DISTRICT,
     HOME,
     OPERATOR,
+    PUBLIC,
     ROUND_CLOSES,
     ROUND_OPENS,
     Harness,
@@ -262,3 +263,50 @@ def test_the_plaque_is_recorded_back_after_the_revocation(h: Harness) -> None:
     assert refused(lambda: wf.record_plaque_return("c1", BUREAU, dt.date(2026, 3, 19))) == {
         "plaque_returned": "第十八条"
     }
+
+
+# -- 第十三条: a notice announced to a day off lasts as announced ------------------------------
+
+
+def test_a_notice_announced_to_a_sunday_lasts_to_that_sunday(h: Harness) -> None:
+    """第十三条 "公示期不少于 10 个工作日。对公示期内有异议的基地，市工业和信息化局组织调查
+    核实": a notice announced from Monday 2025-11-03 to Sunday 2025-11-16 (10 working days
+    and the weekend after) runs to that Sunday: an objection raised on it is received, and
+    certification (第十四条 "公示期结束后") comes after it."""
+    wf = h.workflow
+    walk_to(h, State.SITE_INSPECTED)
+    h.set(dt.date(2025, 11, 3))
+    notice = wf.publicize("c1", BUREAU, ends_on=dt.date(2025, 11, 16)).case.notice
+    assert notice is not None
+    assert notice.due == dt.date(2025, 11, 16)
+    assert wf.case("c1").notice == notice  # as stored
+    h.set(dt.date(2025, 11, 16))
+    assert wf.raise_objection("c1", PUBLIC, "入驻企业数不实").case.state is State.OBJECTED
+    h.set(dt.date(2025, 11, 17))
+    wf.verify_objection("c1", BUREAU, "经核实无问题", sustained=False)
+    decision = CollectiveDecision("纪要〔2025〕15号", dt.date(2025, 11, 17))
+    assert wf.certify("c1", BUREAU, decision).case.state is State.CERTIFIED
+
+
+# -- 第十四条: the collective decision's date ---------------------------------------------------
+
+
+def test_a_collective_decision_may_be_dated_on_a_day_off_after_the_notice() -> None:
+    """第十四条 "公示期结束后……经市工业和信息化局集体决策程序后，授予……称号": the decision
+    comes after the notice's end and not after today; a meeting on a Saturday is unusual but
+    lawful."""
+    h = harness()
+    walk_to(h, State.SITE_INSPECTED)
+    h.set(dt.date(2025, 9, 26))
+    h.workflow.publicize("c1", BUREAU, ends_on=dt.date(2025, 10, 17))  # a Friday
+    h.set(dt.date(2025, 10, 20))  # the Monday after
+    on_last_day = CollectiveDecision("纪要〔2025〕14号", dt.date(2025, 10, 17))
+    assert refused(lambda: h.workflow.certify("c1", BUREAU, on_last_day)) == {
+        "collective_decision_date": "第十四条"
+    }
+    in_future = attrs.evolve(on_last_day, decided_on=dt.date(2025, 10, 21))
+    assert refused(lambda: h.workflow.certify("c1", BUREAU, in_future)) == {
+        "collective_decision_date": "第十四条"
+    }
+    saturday = attrs.evolve(on_last_day, decided_on=dt.date(2025, 10, 18))
+    assert h.workflow.certify("c1", BUREAU, saturday).case.state is State.CERTIFIED

@@ -847,7 +847,9 @@ def _certifiable(ctx: GuardContext) -> Iterator[GuardFailure]:
             "the city bureau's collective decision must be recorded",
         )
         return
-    yield from _decided_between(ctx, decision.decided_on, earliest, "collective_decision_date")
+    # 公示期结束后: any day after the notice's last, a day off included (第十四条)
+    after_notice = notice.due + dt.timedelta(days=1) if notice is not None else None
+    yield from _decided_between(ctx, decision.decided_on, after_notice, "collective_decision_date")
 
 
 def _decided_between(
@@ -1084,6 +1086,15 @@ def _notice_effect(ctx: GuardContext) -> Mapping[str, Any]:
         calendar=ctx.calendar,
         allow_provisional=ctx.allow_provisional,
     )
+    ends_on = announcement.ends_on
+    if ends_on is not None and ends_on > notice.due:
+        # announced to run past its last working day (to a Sunday, say): it lasts as
+        # announced, and objections are received until that day (第十三条)
+        explanation = Text(
+            zh=f"{notice.explanation.zh}；按公告持续至 {ends_on}",
+            en=f"{notice.explanation.en}; it runs as announced to {ends_on}",
+        )
+        notice = attrs.evolve(notice, due=ends_on, explanation=explanation)
     return {"notice": notice}
 
 
