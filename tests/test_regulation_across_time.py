@@ -310,3 +310,38 @@ def test_a_collective_decision_may_be_dated_on_a_day_off_after_the_notice() -> N
     }
     saturday = attrs.evolve(on_last_day, decided_on=dt.date(2025, 10, 18))
     assert h.workflow.certify("c1", BUREAU, saturday).case.state is State.CERTIFIED
+
+
+# -- 第十六条: annual reports for the years the title covers, each once ---------------------------
+
+
+def test_annual_reports_are_for_the_years_of_the_title_each_once(h: Harness) -> None:
+    """第十六条 "于每年1月底前将上年度工作总结和当年工作计划上报": a certified base reports
+    for each year its title covers (2026, 2027, 2028 for a title valid 2025-10-16 to
+    2028-10-15), once a year; a correction supersedes the report filed before, and both stay
+    recorded."""
+    wf = h.workflow
+    walk_to(h, State.CERTIFIED)
+    h.set(dt.date(2026, 1, 20))
+    assert refused(lambda: wf.file_annual_report("c1", OPERATOR, 2031)) == {
+        "report_year": "第十六条"
+    }
+    assert refused(lambda: wf.file_annual_report("c1", OPERATOR, 2025)) == {
+        "report_year": "第十六条"
+    }
+    assert refused(lambda: wf.file_annual_report("c1", OPERATOR, 2027, correction=True)) == {
+        "report_corrected": "第十六条"
+    }
+    wf.file_annual_report("c1", OPERATOR, 2026, reference="总结〔2026〕1号")
+    assert refused(lambda: wf.file_annual_report("c1", OPERATOR, 2026)) == {
+        "report_once": "第十六条"
+    }
+    corrected = wf.file_annual_report(
+        "c1", OPERATOR, 2026, reference="总结〔2026〕1号（更正）", correction=True
+    ).case
+    assert [(r.year, r.reference, r.correction) for r in corrected.annual_reports] == [
+        (2026, "总结〔2026〕1号", False),
+        (2026, "总结〔2026〕1号（更正）", True),
+    ]
+    district = wf.file_annual_report("c1", DISTRICT, 2026, by_district=True)  # 第十七条: its own
+    assert len(district.case.annual_reports) == 3

@@ -276,6 +276,9 @@ class AnnualReport:
     late: bool = False
     """Set by the workflow: filed after the policy's due date."""
     reference: str = ""
+    correction: bool = False
+    """A corrected report: it supersedes the one filed before for the same year (both stay
+    recorded); without it a year is reported once (第十六条, 第十七条)."""
 
 
 @attrs.frozen

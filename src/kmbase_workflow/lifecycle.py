@@ -993,6 +993,37 @@ def _annual_report(ctx: GuardContext) -> Iterator[GuardFailure]:
             f"该报告由{expected.label.zh}报送",
             f"this report is filed by the {expected.label.en}",
         )
+    periods = ctx.policy.periods
+    article = (
+        periods.district_annual_report if report.by_district else periods.base_annual_report
+    ).article
+    due = _annual_report_due(ctx.case, ctx.policy, report.year, report.by_district, ctx.calendar)
+    if due is None:
+        yield _failure(
+            "report_year",
+            article,
+            f"认定有效期内没有 {report.year} 年度的报送",
+            f"the title's validity covers no report of {report.year}",
+        )
+        return
+    filed = any(
+        r.year == report.year and r.by_district == report.by_district
+        for r in ctx.case.annual_reports
+    )
+    if filed and not report.correction:
+        yield _failure(
+            "report_once",
+            article,
+            f"{report.year} 年度已报送；如需更正请以更正报送（correction）",
+            f"the report of {report.year} is filed; file a correction (correction) to replace it",
+        )
+    elif report.correction and not filed:
+        yield _failure(
+            "report_corrected",
+            article,
+            f"{report.year} 年度尚未报送，没有可更正的报告",
+            f"no report of {report.year} has been filed: there is nothing to correct",
+        )
 
 
 def _change_filing(ctx: GuardContext) -> Iterator[GuardFailure]:

@@ -1170,20 +1170,25 @@ class Workflow(Closing):
         *,
         by_district: bool = False,
         reference: str = "",
+        correction: bool = False,
         reason: str = "",
         evidence: Sequence[str] = (),
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
         """A yearly summary and plan: the base's to its district (第十六条) or the district's to
-        the city bureau (第十七条). Flagged late after the policy's due date."""
+        the city bureau (第十七条). Flagged late after the policy's due date. Only for a year
+        the title's validity covers, once a year; ``correction=True`` files a corrected
+        report that supersedes the one filed before (both stay recorded)."""
         return self.fire(
             case_id,
             Trigger.ANNUAL_REPORT,
             actor,
             reason=reason,
             evidence=evidence,
-            payload=AnnualReport(year=year, by_district=by_district, reference=reference),
+            payload=AnnualReport(
+                year=year, by_district=by_district, reference=reference, correction=correction
+            ),
             expected_version=expected_version,
             idempotency_key=idempotency_key,
         )
