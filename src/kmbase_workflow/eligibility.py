@@ -315,6 +315,14 @@ def application_measures(
         "roster_matches_total": len(application.residents) == latest.resident_enterprises
         if latest
         else None,
+        # where the application contradicts itself the verdict says so (第六条第（四）项); with
+        # no leading industry declared there is nothing to compare (leading_industries_defined)
+        "leading_flags_match_industries": not application.base.leading_industries
+        or all(
+            r.industry in application.base.leading_industries
+            for r in application.residents
+            if r.in_leading_industry
+        ),
         "focus": application.base.focus.value,
     }
     return measures
