@@ -15,6 +15,7 @@ import attrs
 import pytest
 
 from kmbase_workflow.actors import Actor
+from kmbase_workflow.as_of import case_as_of
 from kmbase_workflow.case import ChangeKind, CollectiveDecision, Recommendation, State
 from kmbase_workflow.clock import FixedClock
 from kmbase_workflow.eligibility import Status, judge_spot_check
@@ -234,6 +235,7 @@ def test_a_lapsed_correction_is_concluded_and_never_blocks_a_later_round(h: Harn
     assert CORRECTION.due.isoformat() in (concluded.case.closing_reason or "")
     assert [e.type for e in concluded.events] == ["correction_lapsed"]
     assert concluded.events[0].article.zh == "第十条"
+    assert case_as_of(wf, "c1", wf.today()).ok  # the record replays to the stored case
     open_round(h, 2026)
     assert wf.declare(APPLICATION, OPERATOR, case_id="next-year").case.state is State.DECLARED
 
@@ -260,6 +262,7 @@ def test_the_plaque_is_recorded_back_after_the_revocation(h: Harness) -> None:
     assert outcome.case.revocation.plaque_returned_on == dt.date(2026, 3, 18)
     assert [e.type for e in outcome.events] == ["plaque_returned"]
     assert work_queue(wf, BUREAU).entries == ()
+    assert case_as_of(wf, "c1", wf.today()).ok  # the record replays to the stored case
     assert refused(lambda: wf.record_plaque_return("c1", BUREAU, dt.date(2026, 3, 19))) == {
         "plaque_returned": "第十八条"
     }
