@@ -464,9 +464,11 @@ class Workflow(Closing):
                     ],
                 )
             before = None
-            holders = self._cases_of_holder(payload)
-            if base_id is None and holders:
-                base_id = holders[-1].base_id  # the base it already is (第十五条, 第十九条)
+            # a host that names the base (base_id) says which base it is; otherwise it is the
+            # base whose operator and name are the application's now (第十五条, 第十九条)
+            holders = self._cases_of_holder(payload) if base_id is None else []
+            if holders:
+                base_id = holders[-1].base_id
             case = self._draft(payload, case_id or None, base_id)
             extra["round"] = self._round_open_on(case.declared_on)
             extra["other_cases"] = list(
