@@ -11,12 +11,13 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import attrs
 import docx
 import pytest
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Pt
 
 from kmbase_workflow.actors import Actor
 from kmbase_workflow.case import Case, State
@@ -220,7 +221,10 @@ def test_the_html_and_the_text_say_what_the_word_file_says(
     text = render_text(document)
     assert HOSTILE in text
     lines = text.splitlines()
-    assert lines[0] == "昆明市工业和信息化局关于2025年度昆明市小型微型企业创业创新示范基地拟认定名单的公示"
+    assert (
+        lines[0]
+        == "昆明市工业和信息化局关于2025年度昆明市小型微型企业创业创新示范基地拟认定名单的公示"
+    )
     start = lines.index("序号\t基地名称\t运营主体\t所在县区")
     names = [line.split("\t")[1] for line in lines[start + 1 : start + 5]]
     assert names == [case(noticed, cid).base_name for cid in RANKED]
@@ -252,8 +256,9 @@ def test_the_word_file_has_the_layout_of_gb_t_9704(noticed: Harness, tmp_path: P
     document = public_notice(noticed.workflow, 2025, SETTINGS).document()
     word = read_docx(write_document(document, tmp_path / "公示.docx"))
     (section,) = word.sections
-    def mm(length: object) -> float:  # Word keeps twips: a millimetre rounds to 1/20 pt
-        return round(length.mm, 1)  # type: ignore[attr-defined]
+
+    def mm(length: Any) -> float:  # Word keeps twips: a millimetre rounds to 1/20 pt
+        return round(float(length.mm), 1)
 
     assert (mm(section.page_width), mm(section.page_height)) == (210, 297)
     margins = (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
@@ -277,7 +282,9 @@ def test_the_notice_refuses_without_the_hosts_settings(noticed: Harness) -> None
     with pytest.raises(InvalidInputError, match="office") as raised:
         public_notice(noticed.workflow, 2025, DocumentSettings())
     assert "不会编造" in str(raised.value)
-    no_way = DocumentSettings(office="昆明市工业和信息化局", objections=ObjectionContact("中小企业处"))
+    no_way = DocumentSettings(
+        office="昆明市工业和信息化局", objections=ObjectionContact("中小企业处")
+    )
     with pytest.raises(InvalidInputError, match="phone, email or address"):
         public_notice(noticed.workflow, 2025, no_way)
     with pytest.raises(InvalidInputError, match="receiver"):
@@ -325,7 +332,10 @@ def test_the_decision_lists_each_base_with_its_stored_validity(
     notice = certification_notice(certified.workflow, 2025, SETTINGS)
     word = read_docx(write_document(notice.document(), tmp_path / "认定通知.docx"))
     paragraphs = texts(word)
-    assert paragraphs[0] == "昆明市工业和信息化局关于认定2025年度\n昆明市小型微型企业创业创新示范基地的通知"
+    assert (
+        paragraphs[0]
+        == "昆明市工业和信息化局关于认定2025年度\n昆明市小型微型企业创业创新示范基地的通知"
+    )
     body = "\n".join(paragraphs)
     assert "集体决策（局党组会议纪要〔2025〕12号，2025年10月16日）" in body
     assert "认定以下4家基地" in body
@@ -494,3 +504,148 @@ def test_the_pdf_holds_the_notices_text(noticed: Harness, tmp_path: Path) -> Non
         ["pdffonts", str(path)], capture_output=True, text=True, check=True
     ).stdout
     assert "CJK" in fonts  # Chinese glyphs from a CJK font, not boxes
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    from kmbase_workflow.workflow import Workflow
+    from lifecycle_helpers import ROUND_CLOSES, ROUND_OPENS
+
+    h = harness()
+    url = f"sqlite:///{tmp_path}/kmbase.db"
+    workflow = Workflow(url, clock=h.clock)
+    workflow.open_round(2025, ROUND_OPENS, ROUND_CLOSES, BUREAU)
+    noticed_round(Harness(workflow, h.clock, h.store))
+    workflow.store.close()
+    return url
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path) -> Path:
+    path = tmp_path / "documents.toml"
+    path.write_text(
+        'office = "昆明市工业和信息化局"\n\n[objections]\n'
+        'receiver = "昆明市工业和信息化局中小企业处"\nphone = "0871-12345678"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def kmbase(*args: str) -> object:
+    import typer
+    from typer.testing import CliRunner
+
+    from kmbase_workflow._cli_export import export_app
+
+    app = typer.Typer()
+    app.add_typer(export_app, name="export")
+    return CliRunner().invoke(app, ["export", *args])
+
+
+def test_cli_writes_the_notice_in_each_format(db: str, settings_file: Path, tmp_path: Path) -> None:
+    import json
+
+    for form in ("docx", "html", "txt"):
+        output = tmp_path / f"公示.{form}"
+        common = ["notice", "--round", "2025", "--output", str(output), "--db", db]
+        result = kmbase(*common, "--settings", str(settings_file), "--json")
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+        summary = json.loads(result.stdout)  # type: ignore[attr-defined]
+        assert summary["written"] == str(output)
+        assert summary["cases"] == RANKED
+        assert (summary["starts_on"], summary["ends_on"]) == ("2025-09-26", "2025-10-15")
+    assert "公示期为2025年9月26日至2025年10月15日" in (tmp_path / "公示.txt").read_text("utf-8")
+    text = read_docx(tmp_path / "公示.docx").paragraphs[1].text
+    assert "（共4家）" in text
+    forced = tmp_path / "公示.out"
+    args = ["notice", "--round", "2025", "-o", str(forced), "--format", "html", "--db", db]
+    result = kmbase(*args, "--settings", str(settings_file), "--date", "2025-09-25")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "2025年9月25日" in forced.read_text("utf-8")
+
+
+def test_cli_refuses_the_notice_without_settings_and_exits_2(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KMBASE_DOCUMENTS", raising=False)
+    output = tmp_path / "公示.docx"
+    result = kmbase("notice", "--round", "2025", "-o", str(output), "--db", db, "--lang", "en")
+    assert result.exit_code == 2
+    assert "never invented" in result.stderr  # type: ignore[attr-defined]
+    assert result.stdout == ""  # type: ignore[attr-defined]
+    assert not output.exists()
+    bad = ["notice", "--round", "2025", "-o", str(output), "--db", db, "--format", "odt"]
+    monkeypatch.setenv("KMBASE_DOCUMENTS", str(tmp_path / "missing.toml"))
+    assert kmbase(*bad).exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_cli_writes_the_decision_the_form_and_the_recommendations(
+    db: str, settings_file: Path, tmp_path: Path
+) -> None:
+    decision = tmp_path / "认定.docx"
+    result = kmbase(
+        "decision", "--round", "2025", "-o", str(decision), "--db", db,
+        "--settings", str(settings_file),
+    )  # fmt: skip
+    assert result.exit_code == 2  # nothing certified yet
+    assert "certify" in result.stderr or "认定" in result.stderr  # type: ignore[attr-defined]
+    form = tmp_path / "附件1.docx"
+    result = kmbase("application-form", "c1", "-o", str(form), "--db", db)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert read_docx(form).paragraphs[0].text == "承诺书"
+    assert kmbase("application-form", "nope", "-o", str(form), "--db", db).exit_code == 2  # type: ignore[attr-defined]
+    table = tmp_path / "附件2.docx"
+    result = kmbase(
+        "recommendations", "--district", "五华区", "--round", "2025", "-o", str(table),
+        "--format", "docx", "--db", db, "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert '"rows": 4' in result.stdout  # type: ignore[attr-defined]
+    assert len(read_docx(table).tables[0].rows) == 5
+
+
+# -- over HTTP -----------------------------------------------------------------------------------
+
+
+def test_the_service_answers_each_document_under_the_records_reading_rights() -> None:
+    from service_helpers import service, walk_to_certification
+
+    for svc in service("memory://"):
+        walk_to_certification(svc)
+        svc.client.http.app.state.documents = SETTINGS  # type: ignore[attr-defined]
+        bureau = svc.as_("city_bureau")
+        page = bureau.notice_document(year="2025", form="html")
+        assert page.status_code == 200, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert "2025年9月26日至2025年10月15日" in page.text
+        word = bureau.decision_document(year="2025", form="docx")
+        assert word.status_code == 200
+        import io
+
+        decision = docx.Document(io.BytesIO(word.content))
+        assert "2025年10月16日至2028年10月15日" in table_rows(decision.tables[0])[1]
+        # the district reads its own district's cases: all of this notice's
+        assert svc.as_("district").notice_document(year="2025", form="txt").status_code == 200
+        assert svc.as_("other_district").notice_document(year="2025", form="txt").status_code == 403
+        assert svc.as_("public").notice_document(year="2025", form="txt").status_code == 403
+        own = svc.client.application_form_document(case_id="c1", form="txt")
+        assert own.status_code == 200
+        assert own.text.startswith("承诺书")
+        other = svc.as_("other_operator").application_form_document(case_id="c1", form="txt")
+        assert other.status_code == 403
+        table = svc.as_("district").recommendation_document_route(
+            year="2025", district="五华区", form="txt"
+        )
+        assert table.status_code == 200
+        assert "春城数字经济创业创新园" in table.text
+        refused = svc.as_("other_district").recommendation_document_route(
+            year="2025", district="五华区", form="txt"
+        )
+        assert refused.status_code == 403
+        svc.client.http.app.state.documents = DocumentSettings()  # type: ignore[attr-defined]
+        missing = bureau.notice_document(year="2025", form="txt")
+        assert missing.status_code == 422
+        assert "never invented" in missing.text

@@ -220,13 +220,13 @@ SettingsOption = Annotated[
 ]
 RoundOption = Annotated[
     int,
-    typer.Option("--round", help="申报年度 / the round's year.", show_default=False, metavar="YEAR"),
+    typer.Option(
+        "--round", help="申报年度 / the round's year.", show_default=False, metavar="YEAR"
+    ),
 ]
 DateOption = Annotated[
     str | None,
-    typer.Option(
-        "--date", help="成文日期（YYYY-MM-DD） / the date at the foot.", metavar="DATE"
-    ),
+    typer.Option("--date", help="成文日期（YYYY-MM-DD） / the date at the foot.", metavar="DATE"),
 ]
 
 

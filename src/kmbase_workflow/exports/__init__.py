@@ -44,14 +44,6 @@ sheet out, ``_import`` reads, and
 record and ``_render`` writes the formats.
 """
 
-from ._excel import (
-    RecommendationRow,
-    export_application_tables,
-    export_recommendation_table,
-    export_roster,
-    export_staff,
-    recommendation_rows,
-)
 from ._document_model import Document
 from ._documents import (
     CertificationNotice,
@@ -64,6 +56,14 @@ from ._documents import (
     load_document_settings,
     public_notice,
     recommendation_document,
+)
+from ._excel import (
+    RecommendationRow,
+    export_application_tables,
+    export_recommendation_table,
+    export_roster,
+    export_staff,
+    recommendation_rows,
 )
 from ._import import import_roster, import_staff, read_roster, read_staff
 from ._render import render_docx, render_html, render_text, write_document

@@ -170,9 +170,13 @@ def load_document_settings(source: str | Path | Mapping[str, Any]) -> DocumentSe
             data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            raise _settings_error(name, [f"无法读取：{reason}"], [f"cannot read: {reason}"]) from None
+            raise _settings_error(
+                name, [f"无法读取：{reason}"], [f"cannot read: {reason}"]
+            ) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise _settings_error(name, [f"不是有效的 TOML：{exc}"], [f"not valid TOML: {exc}"]) from None
+            raise _settings_error(
+                name, [f"不是有效的 TOML：{exc}"], [f"not valid TOML: {exc}"]
+            ) from None
     problems: list[Text] = []
     office = _text_field(data, "office", "", problems)
     objections: ObjectionContact | None = None
@@ -581,7 +585,9 @@ def certification_notice(
             ),
         )
     if len(references) > 1:
-        raise _refuse_choice(Text(zh="集体决策", en="collective decisions"), references, "--decision")
+        raise _refuse_choice(
+            Text(zh="集体决策", en="collective decisions"), references, "--decision"
+        )
     cases = sorted(
         (
             case

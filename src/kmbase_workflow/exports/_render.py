@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,10 +183,10 @@ def _page(section: Any, *, landscape: bool) -> None:
     section.top_margin, section.bottom_margin = top, bottom
     section.left_margin, section.right_margin = left, right
     section.header_distance, section.footer_distance = Mm(15), Mm(20)
-    grid = section._sectPr.find(qn("w:docGrid"))  # noqa: SLF001 - python-docx has no API
+    grid = section._sectPr.find(qn("w:docGrid"))
     if grid is None:
-        grid = section._sectPr.makeelement(qn("w:docGrid"), {})  # noqa: SLF001
-        section._sectPr.append(grid)  # noqa: SLF001
+        grid = section._sectPr.makeelement(qn("w:docGrid"), {})
+        section._sectPr.append(grid)
     grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(round(Pt(LINE_PITCH) / _PT * 20)))
 
@@ -204,7 +204,7 @@ def _paragraph_format(paragraph: Any, style: Style) -> None:
         fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
         fmt.line_spacing = Pt(35)
         fmt.space_after = Pt(LINE_PITCH)
-        _child(paragraph._p.get_or_add_pPr(), "w:snapToGrid", {"w:val": "0"})  # noqa: SLF001
+        _child(paragraph._p.get_or_add_pPr(), "w:snapToGrid", {"w:val": "0"})
     elif style is Style.BODY:
         fmt.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         fmt.first_line_indent = Pt(2 * BODY_SIZE)
@@ -264,7 +264,7 @@ def _table(document: DocxDocument, model: Table, landscape: bool) -> DocxTable:
     from docx.oxml import OxmlElement  # noqa: PLC0415
     from docx.shared import Mm  # noqa: PLC0415
 
-    table = document.add_table(rows=len(model.rows), cols=model.width)
+    table: DocxTable = document.add_table(rows=len(model.rows), cols=model.width)
     table.style = "Table Grid"
     table.autofit = False
     area = Mm(225 if landscape else 156)
@@ -276,7 +276,7 @@ def _table(document: DocxDocument, model: Table, landscape: bool) -> DocxTable:
             cell.width = width
     for index, cells in enumerate(model.rows):
         if index < model.header_rows:  # repeated on every page
-            table.rows[index]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))  # noqa: SLF001
+            table.rows[index]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
         column = 0
         for model_cell in cells:
             if not model_cell.merged:
@@ -294,7 +294,6 @@ def render_docx(document: Document) -> bytes:
     """The document as a Word file in the GB/T 9704-2012 layout (see the module)."""
     docx = _docx()
     from docx.enum.section import WD_SECTION  # noqa: PLC0415
-    from docx.oxml.ns import qn  # noqa: PLC0415
     from docx.shared import Pt  # noqa: PLC0415
 
     word = docx.Document()
@@ -307,7 +306,9 @@ def render_docx(document: Document) -> bytes:
     _page(word.sections[0], landscape=False)
     blocks = list(document.blocks)
     while blocks and isinstance(blocks[0], Break):  # the first page is already there
-        landscape = blocks.pop(0).landscape
+        opening = blocks.pop(0)
+        assert isinstance(opening, Break)
+        landscape = opening.landscape
         _page(word.sections[0], landscape=landscape)
     index = 0
     while index < len(blocks):

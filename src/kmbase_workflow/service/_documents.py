@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import os
 import urllib.parse
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -58,7 +58,7 @@ _MEDIA = {
     DocumentFormat.HTML: "text/html; charset=utf-8",
     DocumentFormat.TXT: "text/plain; charset=utf-8",
 }
-_RESPONSES: dict[int | str, object] = {
+_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The document",
         "content": {media.split(";")[0]: {} for media in _MEDIA.values()},
