@@ -298,7 +298,7 @@ def _list_table(entries: Sequence[NoticeEntry], *, validity: bool) -> Table:
     widths: list[float] = [8, 30, 30, 14]
     if validity:
         headers.append("有效期")
-        widths = [5, 24, 24, 10, 22]
+        widths = [7, 22, 24, 11, 26]
     rows = [row(headers, header=True)]
     for number, entry in enumerate(entries, start=1):
         values: list[object] = [number, entry.base_name, entry.operator_name, entry.district]

@@ -250,6 +250,7 @@ def _cell_paragraph(cell: Any, model: Cell, size: float) -> None:
     fmt = paragraph.paragraph_format
     fmt.space_before = fmt.space_after = Pt(0)
     fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    _child(paragraph._p.get_or_add_pPr(), "w:snapToGrid", {"w:val": "0"})  # noqa: SLF001 - compact rows
     fmt.alignment = (
         WD_ALIGN_PARAGRAPH.CENTER
         if model.header or len(model.text) <= 4
