@@ -250,7 +250,7 @@ def _cell_paragraph(cell: Any, model: Cell, size: float) -> None:
     fmt = paragraph.paragraph_format
     fmt.space_before = fmt.space_after = Pt(0)
     fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
-    _child(paragraph._p.get_or_add_pPr(), "w:snapToGrid", {"w:val": "0"})  # noqa: SLF001 - compact rows
+    _child(paragraph._p.get_or_add_pPr(), "w:snapToGrid", {"w:val": "0"})  # compact rows
     fmt.alignment = (
         WD_ALIGN_PARAGRAPH.CENTER
         if model.header or len(model.text) <= 4
@@ -276,8 +276,10 @@ def _table(document: DocxDocument, model: Table, landscape: bool) -> DocxTable:
         for cell in column.cells:
             cell.width = width
     for index, cells in enumerate(model.rows):
+        properties = table.rows[index]._tr.get_or_add_trPr()  # no API for these
+        properties.append(OxmlElement("w:cantSplit"))  # a row stays on one page
         if index < model.header_rows:  # repeated on every page
-            table.rows[index]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+            properties.append(OxmlElement("w:tblHeader"))
         column = 0
         for model_cell in cells:
             if not model_cell.merged:
