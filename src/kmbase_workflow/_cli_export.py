@@ -46,6 +46,7 @@ from .exports import (
     recommendation_document,
     write_document,
 )
+from .exports._render import FORMATS as DOCUMENT_FORMATS
 from .records import Application
 
 if TYPE_CHECKING:
@@ -133,8 +134,7 @@ def export_recommendations(
     document (.docx, .html, .txt, .pdf). Exit 0 written, 2 bad input.
     """
     chosen = language(lang)
-    workbook = (output_format or output.suffix.lstrip(".") or "xlsx").lower() == "xlsx"
-    if not workbook:
+    if (output_format or output.suffix.lstrip(".")).lower() in DOCUMENT_FORMATS:
 
         def build(workflow: Workflow) -> Document:
             return recommendation_document(
