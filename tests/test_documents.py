@@ -459,6 +459,20 @@ def test_settings_load_from_toml_and_a_bad_file_says_what_is_wrong(tmp_path: Pat
         load_document_settings(tmp_path / "missing.toml")
 
 
+def test_without_python_docx_word_asks_for_the_extra_and_html_works(
+    noticed: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    document = public_notice(noticed.workflow, 2025, SETTINGS).document()
+    monkeypatch.setitem(sys.modules, "docx", None)
+    with pytest.raises(InvalidInputError, match=r"kmbase-workflow\[documents\]") as caught:
+        write_document(document, tmp_path / "公示.docx")
+    assert "python-docx" in caught.value.describe("zh")
+    assert not (tmp_path / "公示.docx").exists()
+    assert "2025年9月26日" in write_document(document, tmp_path / "公示.html").read_text("utf-8")
+
+
 def test_an_unknown_format_is_refused(noticed: Harness, tmp_path: Path) -> None:
     document = public_notice(noticed.workflow, 2025, SETTINGS).document()
     with pytest.raises(InvalidInputError, match="document"):

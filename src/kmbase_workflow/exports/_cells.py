@@ -16,6 +16,7 @@ Data is never code. Every cell written from data goes through `put` (``.xlsx``) 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -34,6 +35,7 @@ __all__ = [
     "csv_text",
     "csv_unguard",
     "openpyxl_module",
+    "optional_module",
     "put",
     "suffix_error",
     "write_error",
@@ -41,22 +43,33 @@ __all__ = [
 ]
 
 
-def openpyxl_module() -> Any:
-    """The ``openpyxl`` module, or a bilingual error naming the extra that installs it."""
+def optional_module(module: str, package: str, extra: str, what: Text, otherwise: Text) -> Any:
+    """The optional ``module`` (from ``package``), or a bilingual error saying ``what`` needs
+    it and naming the ``extra`` that installs it, or what to do ``otherwise``."""
     try:
-        import openpyxl  # noqa: PLC0415 - optional: only .xlsx files need it
+        return importlib.import_module(module)
     except ImportError:
         raise InvalidInputError(
             Text(
-                zh="读写 Excel（.xlsx）文件需要 openpyxl，但未安装",
-                en="reading and writing Excel (.xlsx) files needs openpyxl, which is not installed",
+                zh=f"{what.zh}需要 {package}，但未安装",
+                en=f"{what.en} needs {package}, which is not installed",
             ),
             hint=Text(
-                zh="pip install 'kmbase-workflow[excel]'，或改用 .csv 文件",
-                en="pip install 'kmbase-workflow[excel]', or use a .csv file",
+                zh=f"pip install 'kmbase-workflow[{extra}]'，或{otherwise.zh}",
+                en=f"pip install 'kmbase-workflow[{extra}]', or {otherwise.en}",
             ),
         ) from None
-    return openpyxl
+
+
+def openpyxl_module() -> Any:
+    """The ``openpyxl`` module, or a bilingual error naming the extra that installs it."""
+    return optional_module(
+        "openpyxl",
+        "openpyxl",
+        "excel",
+        Text(zh="读写 Excel（.xlsx）文件", en="reading and writing Excel (.xlsx) files"),
+        Text(zh="改用 .csv 文件", en="use a .csv file"),
+    )
 
 
 def column_letter(index: int) -> str:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._i18n import Text
 from ..errors import InvalidInputError
-from ._cells import suffix_error, write_error
+from ._cells import optional_module, suffix_error, write_error
 from ._document_model import Break, Cell, Document, Para, Style, Table
 
 if TYPE_CHECKING:
@@ -82,20 +82,13 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _docx() -> Any:
     """The ``docx`` module (python-docx), or a bilingual error naming the extra."""
-    try:
-        import docx  # noqa: PLC0415 - optional: only Word files need it
-    except ImportError:
-        raise InvalidInputError(
-            Text(
-                zh="写 Word（.docx）文件需要 python-docx，但未安装",
-                en="writing Word (.docx) files needs python-docx, which is not installed",
-            ),
-            hint=Text(
-                zh="pip install 'kmbase-workflow[documents]'，或改用 .html、.txt",
-                en="pip install 'kmbase-workflow[documents]', or write .html or .txt",
-            ),
-        ) from None
-    return docx
+    return optional_module(
+        "docx",
+        "python-docx",
+        "documents",
+        Text(zh="写 Word（.docx）文件", en="writing Word (.docx) files"),
+        Text(zh="改用 .html、.txt", en="write .html or .txt"),
+    )
 
 
 def _xml_text(text: str) -> str:
