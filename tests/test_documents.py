@@ -276,6 +276,15 @@ def test_the_word_file_has_the_layout_of_gb_t_9704(noticed: Harness, tmp_path: P
     assert first.paragraph_format.first_line_indent == Pt(32)  # two characters
     date = word.paragraphs[-1]
     assert date.paragraph_format.right_indent == Pt(64)  # four characters in from the right
+    odd, even = section.footer.paragraphs[0], section.even_page_footer.paragraphs[0]
+    for footer in (odd, even):  # the PAGE field's text is its placeholder, 1
+        assert "".join(text.text for text in footer._p.iter(qn("w:t"))) == "— 1 —"
+    assert (odd.alignment, even.alignment) == (2, 0)  # odd pages right, even pages left
+    assert word.settings.odd_and_even_pages_header_footer
+    assert odd.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "宋体"
+    assert odd.runs[0].font.size == Pt(14)
+    fields = odd._p.findall(qn("w:fldSimple"))
+    assert [field.get(qn("w:instr")) for field in fields] == ["PAGE"]
 
 
 def test_the_notice_refuses_without_the_hosts_settings(noticed: Harness) -> None:

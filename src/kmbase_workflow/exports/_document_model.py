@@ -37,8 +37,6 @@ class Style(enum.Enum):
     """主送机关: flush left."""
     BODY = "body"
     """正文: 仿宋 三号, first line indented two characters."""
-    HEADING = "heading"
-    """A heading inside the body (一、… or a table's title): 黑体, flush left."""
     CENTERED = "centered"
     """A centred line (a table's title on a page of its own)."""
     PLAIN = "plain"

@@ -47,7 +47,8 @@ __all__ = [
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
-HEADING_FONT = "黑体"
+PAGE_NUMBER_FONT = "宋体"
+PAGE_NUMBER_SIZE = 14.0
 LATIN_FONT = "Times New Roman"
 FONT_FALLBACKS: Mapping[str, tuple[str, ...]] = {
     TITLE_FONT: ("Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN", "WenQuanYi Zen Hei"),
@@ -58,7 +59,7 @@ FONT_FALLBACKS: Mapping[str, tuple[str, ...]] = {
         "AR PL UMing CN",
         "WenQuanYi Zen Hei",
     ),
-    HEADING_FONT: ("SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei"),
+    PAGE_NUMBER_FONT: ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
 }
 """The fonts a Linux machine has, in order, for each font the standard names (LibreOffice's
 substitutes when it converts to PDF)."""
@@ -164,7 +165,7 @@ def _defaults(word: DocxDocument) -> None:
 def _page(section: Any, *, landscape: bool) -> None:
     from docx.enum.section import WD_ORIENT  # noqa: PLC0415
     from docx.oxml.ns import qn  # noqa: PLC0415
-    from docx.shared import Mm, Pt  # noqa: PLC0415
+    from docx.shared import Emu, Mm, Pt  # noqa: PLC0415
 
     short, long = Mm(210), Mm(297)
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
@@ -175,13 +176,44 @@ def _page(section: Any, *, landscape: bool) -> None:
         top, right, bottom, left = left, top, right, bottom
     section.top_margin, section.bottom_margin = top, bottom
     section.left_margin, section.right_margin = left, right
-    section.header_distance, section.footer_distance = Mm(15), Mm(20)
+    # the page number's line: 7 mm below the type area (GB/T 9704-2012 7.5)
+    section.header_distance = Mm(15)
+    section.footer_distance = Emu(bottom - Mm(7) - Pt(PAGE_NUMBER_SIZE))
     grid = section._sectPr.find(qn("w:docGrid"))
     if grid is None:
         grid = section._sectPr.makeelement(qn("w:docGrid"), {})
         section._sectPr.append(grid)
     grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(round(Pt(LINE_PITCH) / _PT * 20)))
+
+
+def _page_numbers(word: DocxDocument) -> None:
+    """The page number in every section's footer as GB/T 9704-2012 7.5 has it: 4号 宋体
+    Arabic numerals between two dashes (— 1 —), odd pages on the right and even pages on the
+    left, one character in from the margin. The PAGE field is the only field of the file, and
+    it holds no data."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH  # noqa: PLC0415
+    from docx.oxml import OxmlElement  # noqa: PLC0415
+    from docx.oxml.ns import qn  # noqa: PLC0415
+    from docx.shared import Pt  # noqa: PLC0415
+
+    word.settings.odd_and_even_pages_header_footer = True
+    section = word.sections[0]  # the sections after it keep its footers
+    for footer, odd in ((section.footer, True), (section.even_page_footer, False)):
+        paragraph = footer.paragraphs[0]
+        fmt = paragraph.paragraph_format
+        fmt.alignment = WD_ALIGN_PARAGRAPH.RIGHT if odd else WD_ALIGN_PARAGRAPH.LEFT
+        if odd:
+            fmt.right_indent = Pt(PAGE_NUMBER_SIZE)
+        else:
+            fmt.left_indent = Pt(PAGE_NUMBER_SIZE)
+        _fonts(paragraph.add_run("— ").element, PAGE_NUMBER_FONT, PAGE_NUMBER_SIZE, bold=False)
+        field = OxmlElement("w:fldSimple", {qn("w:instr"): "PAGE"})
+        number = paragraph.add_run("1")
+        _fonts(number.element, PAGE_NUMBER_FONT, PAGE_NUMBER_SIZE, bold=False)
+        field.append(number.element)
+        paragraph._p.append(field)
+        _fonts(paragraph.add_run(" —").element, PAGE_NUMBER_FONT, PAGE_NUMBER_SIZE, bold=False)
 
 
 def _paragraph_format(paragraph: Any, style: Style) -> None:
@@ -205,7 +237,7 @@ def _paragraph_format(paragraph: Any, style: Style) -> None:
         fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
         fmt.space_before = Pt(LINE_PITCH / 2)
         fmt.keep_with_next = True
-    elif style in (Style.SALUTATION, Style.PLAIN, Style.HEADING):
+    elif style in (Style.SALUTATION, Style.PLAIN):
         fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
     elif style is Style.NOTE:
         fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
@@ -300,6 +332,7 @@ def render_docx(document: Document) -> bytes:
     normal.paragraph_format.line_spacing = Pt(LINE_PITCH)
     landscape = False
     _page(word.sections[0], landscape=False)
+    _page_numbers(word)
     blocks = list(document.blocks)
     while blocks and isinstance(blocks[0], Break):  # the first page is already there
         opening = blocks.pop(0)
@@ -325,8 +358,6 @@ def render_docx(document: Document) -> bytes:
             font, size, bold = BODY_FONT, None, False
             if block.style is Style.TITLE:
                 font, size = TITLE_FONT, TITLE_SIZE
-            elif block.style is Style.HEADING:
-                font = HEADING_FONT
             elif block.style is Style.NOTE:
                 size = 12
             _fonts(paragraph.add_run(_xml_text(block.text)).element, font, size, bold)
