@@ -67,8 +67,6 @@ substitutes when it converts to PDF)."""
 FORMATS = ("docx", "html", "txt", "pdf")
 """The formats `write_document` writes, by the file's extension."""
 
-_MM = 36000  # EMU per millimetre
-_PT = 12700  # EMU per point
 TITLE_SIZE = 22.0
 BODY_SIZE = 16.0
 LINE_PITCH = 28.95
@@ -184,7 +182,7 @@ def _page(section: Any, *, landscape: bool) -> None:
         grid = section._sectPr.makeelement(qn("w:docGrid"), {})
         section._sectPr.append(grid)
     grid.set(qn("w:type"), "lines")
-    grid.set(qn("w:linePitch"), str(round(Pt(LINE_PITCH) / _PT * 20)))
+    grid.set(qn("w:linePitch"), str(round(LINE_PITCH * 20)))  # twentieths of a point
 
 
 def _page_numbers(word: DocxDocument) -> None:
