@@ -503,6 +503,25 @@ def test_pdf_without_libreoffice_is_refused_with_a_hint(
     assert not (tmp_path / "公示.pdf").exists()
 
 
+def test_a_libreoffice_that_fails_or_hangs_is_a_refusal_not_a_traceback(
+    noticed: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kmbase_workflow.exports import _render
+
+    document = public_notice(noticed.workflow, 2025, SETTINGS).document()
+    monkeypatch.setattr(_render, "soffice", lambda: shutil.which("false"))
+    with pytest.raises(InvalidInputError, match="could not write the PDF"):
+        write_document(document, tmp_path / "公示.pdf")
+    hanging = tmp_path / "soffice"
+    hanging.write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    hanging.chmod(0o755)
+    monkeypatch.setattr(_render, "soffice", lambda: str(hanging))
+    monkeypatch.setattr(_render, "CONVERSION_TIMEOUT", 0.2)
+    with pytest.raises(InvalidInputError, match="timed out"):
+        write_document(document, tmp_path / "公示.pdf")
+    assert not (tmp_path / "公示.pdf").exists()
+
+
 def _need_libreoffice() -> None:
     missing = [tool for tool in ("pdftotext",) if shutil.which(tool) is None]
     if soffice() is None or missing:

@@ -64,6 +64,9 @@ FONT_FALLBACKS: Mapping[str, tuple[str, ...]] = {
 """The fonts a Linux machine has, in order, for each font the standard names (LibreOffice's
 substitutes when it converts to PDF)."""
 
+CONVERSION_TIMEOUT = 300
+"""Seconds LibreOffice may take to convert one document before it is given up."""
+
 FORMATS = ("docx", "html", "txt", "pdf")
 """The formats `write_document` writes, by the file's extension."""
 
@@ -526,26 +529,30 @@ def write_pdf(document: Document, path: str | Path) -> Path:
         profile = _profile(work)  # a fresh profile, never the user's
         env = dict(os.environ)
         env["HOME"] = str(work)
-        result = subprocess.run(
-            [
-                command,
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(work),
-                str(source),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-            timeout=300,
-        )
-        produced = work / "document.pdf"
-        if result.returncode != 0 or not produced.exists():
+        try:
+            result = subprocess.run(
+                [
+                    command,
+                    f"-env:UserInstallation={profile.as_uri()}",
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(work),
+                    str(source),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+                timeout=CONVERSION_TIMEOUT,
+            )
             detail = (result.stderr or result.stdout).strip()[-500:]
+            failed = result.returncode != 0
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            detail, failed = str(exc), True
+        produced = work / "document.pdf"
+        if failed or not produced.exists():
             raise InvalidInputError(
                 Text(
                     zh=f"LibreOffice 未能生成 PDF：{detail}",
