@@ -285,6 +285,11 @@ def test_the_word_file_has_the_layout_of_gb_t_9704(noticed: Harness, tmp_path: P
     assert odd.runs[0].font.size == Pt(14)
     fields = odd._p.findall(qn("w:fldSimple"))
     assert [field.get(qn("w:instr")) for field in fields] == ["PAGE"]
+    rows = word.tables[0].rows  # the header repeats on each page, no row is split by one
+    assert [row._tr.trPr.find(qn("w:tblHeader")) is not None for row in rows] == [True] + [
+        False
+    ] * len(BASES)
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in rows)
 
 
 def test_the_notice_refuses_without_the_hosts_settings(noticed: Harness) -> None:
