@@ -1,4 +1,5 @@
-"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``, ``demo``.
+"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``, ``demo``,
+``documents``.
 
 Every dependency comes from ``pyproject.toml`` (the project's dependency groups and extras).
 On a fresh machine ``python3 tools/dev.py SESSION`` makes ``.venv``, installs nox there and
@@ -69,6 +70,14 @@ def demo(session: nox.Session) -> None:
     """The main job: the bundled demonstration on the embedded default."""
     _install(session, extras="excel")
     session.run("kmbase", "demo", *session.posargs)
+
+
+@nox.session
+def documents(session: nox.Session) -> None:
+    """Render the first page of a sample 公示 to docs/images/notice.png (needs LibreOffice and
+    poppler-utils: apt-get install libreoffice-writer-nogui fonts-noto-cjk poppler-utils)."""
+    _install(session, extras="documents")
+    session.run("python", "tools/document_images.py", *session.posargs)
 
 
 @nox.session

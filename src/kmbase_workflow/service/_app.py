@@ -46,6 +46,7 @@ from ..stores._rows import event_data
 from ..stores.tokens import token_store
 from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
+from ._documents import router as documents_router
 from ._errors import RETRY_AFTER_SECONDS, ServiceError, error_body, status_of
 from ._queues import QUEUE_SCHEMAS
 from ._queues import router as queues_router
@@ -703,7 +704,7 @@ def _add_trigger_routes(app_router: APIRouter) -> None:
 
 _add_trigger_routes(router)
 
-ROUTERS: list[APIRouter] = [router, queues_router]
+ROUTERS: list[APIRouter] = [router, queues_router, documents_router]
 """The routers `create_app` includes: a new group of routes adds its own here."""
 
 
