@@ -1,0 +1,230 @@
+"""The HTTP service's edges (issue 22): refusals that tell no more than a read would, a
+gateway identity from a district the policy does not list, the public schema, bounded path
+and header integers, the selection quota, ``Allow`` on a 405, a bounded health check, the
+``Location`` behind a prefix and the workbooks' errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from kmbase_workflow import FixedClock, Workflow
+from kmbase_workflow.errors import InvalidInputError
+from kmbase_workflow.serialization import unstructure
+from kmbase_workflow.service import GatewayAuthenticator, create_app, sign_identity
+from lifecycle_helpers import BUREAU, DECLARED_ON, ROUND_CLOSES, ROUND_OPENS
+from postgres_server import URL as POSTGRES_URL
+from postgres_server import schema  # noqa: F401 - the fixture
+from service_helpers import APPLICATION_JSON, Service, issue_tokens, ok, service
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_svc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    """The service over SQLite and PostgreSQL (where a refusal reads other cases)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'service.db'}"
+    else:
+        url = f"{POSTGRES_URL}?schema={request.getfixturevalue('schema')}"
+    yield from service(url)
+
+
+@pytest.fixture
+def memory_svc() -> Iterator[Service]:
+    yield from service("memory://")
+
+
+def _declared(svc: Service) -> None:
+    bureau = svc.as_("city_bureau")
+    opened = bureau.open_round(
+        json={"year": 2025, "opens_on": ROUND_OPENS.isoformat(), "closes_on": "2025-07-31"}
+    )
+    ok(opened, 201)
+    ok(svc.client.declare(content=APPLICATION_JSON, params={"case_id": "c1"}), 201)
+
+
+# -- a refusal tells no more than a read (issue 22, identity and disclosure) ------------------
+
+
+def test_a_refusal_on_another_s_case_is_answered_as_a_read(store_svc: Service) -> None:
+    svc = store_svc
+    _declared(svc)
+    owner = ok(svc.client.show(case_id="c1"))["operator"]
+    for name in ("other_operator", "other_district"):
+        refused = svc.as_(name).fire_withdraw(case_id="c1", json={"reason": "试探"})
+        assert refused.status_code == 403, refused.text
+        error = refused.json()["error"]
+        assert error["failures"] == []
+        text = refused.text
+        for secret in (owner["name"], owner["unified_social_credit_code"], "五华区", "declared"):
+            assert secret not in text, f"{name} learns {secret!r}: {text}"
+        # exactly what a read of the case answers
+        read = svc.as_(name).show(case_id="c1").json()["error"]
+        assert error["message"] == read["message"]
+    # the owner is still told why, with the rules
+    own = svc.client.fire_pass_review(case_id="c1", json={})
+    assert own.status_code == 409
+    assert own.json()["error"]["failures"]
+
+
+def test_declaring_a_base_another_operator_holds_tells_nothing_of_it(store_svc: Service) -> None:
+    svc = store_svc
+    _declared(svc)
+    held = ok(svc.client.show(case_id="c1"))
+    # the same application, the same base (its id is derived from it), another caller
+    refused = svc.as_("other_operator").declare(content=APPLICATION_JSON, params={"case_id": "c2"})
+    assert refused.status_code in (403, 404), refused.text
+    text = refused.text.replace(held["base_id"], "")
+    for secret in ("c1", "2025", "declared", "已申报", "open application", "未办结"):
+        assert secret not in text, f"learns {secret!r}: {text}"
+    assert refused.json()["error"]["failures"] == []
+
+
+# -- who the caller is ------------------------------------------------------------------------
+
+
+def test_a_gateway_identity_from_a_district_the_policy_does_not_list_is_refused() -> None:
+    secret = b"k" * 40
+    workflow = Workflow("memory://", clock=FixedClock(DECLARED_ON))
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    nowhere = {"role": "district_authority", "id": "u-9", "district": "不存在区", "name": "某"}
+    home = {**nowhere, "district": "五华区"}
+    with TestClient(create_app(workflow, auth=GatewayAuthenticator(secret))) as http:
+        refused = http.get("/me", headers=sign_identity(secret, nowhere, now))
+        assert refused.status_code in (401, 403), refused.text
+        error = refused.json()["error"]
+        assert "不存在区" in error["zh"]
+        assert "district" in error["en"]
+        assert http.get("/cases", headers=sign_identity(secret, nowhere, now)).status_code in (
+            401,
+            403,
+        )
+        assert http.get("/me", headers=sign_identity(secret, home, now)).status_code == 200
+    workflow.close()
+
+
+def test_the_application_schema_is_public_as_the_document_says(memory_svc: Service) -> None:
+    http = memory_svc.client.http
+    assert http.get("/schema/application.json").status_code == 200
+    document = http.get("/openapi.json").json()
+    public = {
+        path
+        for path, methods in document["paths"].items()
+        for operation in methods.values()
+        if operation.get("security") == []
+    }
+    assert public == {"/health", "/schema/application.json"}
+    # every other route refuses a caller without a token (a route that reads no case too)
+    assert http.get("/me").status_code == 401
+    page = (ROOT / "docs" / "reference" / "service-api.md").read_text(encoding="utf-8")
+    assert "every route but `/health` and `/schema/application.json` needs" in page
+
+
+# -- integers the store cannot hold, and a quota below zero ----------------------------------
+
+
+@pytest.mark.parametrize("huge", [str(2**64), "9" * 30, "-1"])
+def test_a_year_past_the_store_s_integers_is_a_422(store_svc: Service, huge: str) -> None:
+    bureau = store_svc.as_("city_bureau")
+    selection = bureau.http.post(
+        f"/rounds/{huge}/selection",
+        json={"quota": 1},
+        headers={"Authorization": f"Bearer {store_svc.tokens['city_bureau']}"},
+    )
+    assert selection.status_code == 422, selection.text
+    table = bureau.http.get(
+        f"/rounds/{huge}/districts/五华区/recommendation-table.xlsx",
+        headers={"Authorization": f"Bearer {store_svc.tokens['city_bureau']}"},
+    )
+    assert table.status_code == 422, table.text
+
+
+@pytest.mark.parametrize("last", [str(2**64), "9" * 39, "²"])
+def test_a_last_event_id_past_the_store_s_integers_is_a_422(store_svc: Service, last: str) -> None:
+    answer = store_svc.as_("city_bureau").events(
+        params={"follow": False}, headers={"Last-Event-ID": last}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["en"]
+
+
+def test_a_quota_below_zero_is_refused_on_every_face(memory_svc: Service) -> None:
+    svc = memory_svc
+    _declared(svc)
+    refused = svc.as_("city_bureau").select_round(year="2025", json={"quota": 0})
+    assert refused.status_code == 200  # zero selects none: allowed
+    before = len(ok(svc.client.history(case_id="c1")))
+    # the document says minimum 0: a client generated from it does not send -1, a raw one may
+    answer = svc.client.http.post(
+        "/rounds/2025/selection",
+        json={"quota": -1},
+        headers={"Authorization": f"Bearer {svc.tokens['city_bureau']}"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert "quota" in answer.json()["error"]["en"]
+    assert len(ok(svc.client.history(case_id="c1"))) == before  # nothing written
+    with pytest.raises(InvalidInputError, match="quota"):
+        svc.workflow.select_round(2025, BUREAU, quota=-1)
+
+
+# -- answers: Allow on a 405, Location behind a prefix, the workbooks ------------------------
+
+
+def test_a_405_says_which_methods_are_allowed(memory_svc: Service) -> None:
+    http = memory_svc.client.http
+    answer = http.delete("/cases")
+    assert answer.status_code == 405
+    assert set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert answer.json()["error"]["code"] == "ServiceError"
+    health = http.post("/health")
+    assert health.status_code == 405
+    assert "GET" in health.headers["allow"]
+
+
+def test_a_location_behind_a_mount_carries_the_prefix() -> None:
+    workflow = Workflow("memory://", clock=FixedClock(DECLARED_ON))
+    tokens = issue_tokens(workflow)
+    workflow.open_round(2025, ROUND_OPENS, ROUND_CLOSES, BUREAU)
+    host = FastAPI()
+    host.mount("/kmbase", create_app(workflow))
+    with TestClient(host) as http:
+        declared = http.post(
+            "/kmbase/cases",
+            content=APPLICATION_JSON,
+            params={"case_id": "c1"},
+            headers={"Authorization": f"Bearer {tokens['operator']}"},
+        )
+        assert declared.status_code == 201, declared.text
+        assert declared.headers["location"] == "/kmbase/cases/c1"
+        shown = http.get(
+            declared.headers["location"], headers={"Authorization": f"Bearer {tokens['operator']}"}
+        )
+        assert shown.json()["id"] == "c1"
+    workflow.close()
+
+
+def test_the_service_extra_brings_what_the_workbook_routes_need() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extra = project["project"]["optional-dependencies"]["service"]
+    assert any(requirement.startswith("openpyxl") for requirement in extra)
+
+
+def test_a_refused_workbook_is_no_attachment(memory_svc: Service) -> None:
+    svc = memory_svc
+    _declared(svc)
+    refused = svc.as_("other_district").recommendation_table(year="2025", district="五华区")
+    assert refused.status_code == 403
+    assert "content-disposition" not in refused.headers
+    assert refused.headers["content-type"].startswith("application/json")
+    missing = svc.client.application_tables(case_id="nope")
+    assert missing.status_code == 404
+    assert "content-disposition" not in missing.headers
