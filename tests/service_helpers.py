@@ -136,9 +136,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def kmbase_serve(
-    *args: str, folder: Path, env: dict[str, str] | None = None
-) -> Iterator[str]:
+def kmbase_serve(*args: str, folder: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """The base URL of ``kmbase serve ARGS`` running in its own process on 127.0.0.1 (a free
     port), once its ``/health`` answers 200; stopped when the block ends."""
     port = free_port()

@@ -5,10 +5,12 @@ and header integers, the selection quota, ``Allow`` on a 405, a bounded health c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import threading
 import tomllib
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,6 @@ from fastapi.testclient import TestClient
 
 from kmbase_workflow import FixedClock, Workflow
 from kmbase_workflow.errors import InvalidInputError
-from kmbase_workflow.serialization import unstructure
 from kmbase_workflow.service import GatewayAuthenticator, create_app, sign_identity
 from lifecycle_helpers import BUREAU, DECLARED_ON, ROUND_CLOSES, ROUND_OPENS
 from postgres_server import URL as POSTGRES_URL
@@ -58,7 +59,7 @@ def _declared(svc: Service) -> None:
 def test_a_refusal_on_another_s_case_is_answered_as_a_read(store_svc: Service) -> None:
     svc = store_svc
     _declared(svc)
-    owner = ok(svc.client.show(case_id="c1"))["operator"]
+    owner = ok(svc.client.show(case_id="c1"))["application"]["operator"]
     for name in ("other_operator", "other_district"):
         refused = svc.as_(name).fire_withdraw(case_id="c1", json={"reason": "试探"})
         assert refused.status_code == 403, refused.text
@@ -148,7 +149,7 @@ def test_a_year_past_the_store_s_integers_is_a_422(store_svc: Service, huge: str
     assert table.status_code == 422, table.text
 
 
-@pytest.mark.parametrize("last", [str(2**64), "9" * 39, "²"])
+@pytest.mark.parametrize("last", [str(2**64), "9" * 39, "-1", "1e3"])
 def test_a_last_event_id_past_the_store_s_integers_is_a_422(store_svc: Service, last: str) -> None:
     answer = store_svc.as_("city_bureau").events(
         params={"follow": False}, headers={"Last-Event-ID": last}
@@ -228,3 +229,80 @@ def test_a_refused_workbook_is_no_attachment(memory_svc: Service) -> None:
     missing = svc.client.application_tables(case_id="nope")
     assert missing.status_code == 404
     assert "content-disposition" not in missing.headers
+
+
+# -- /health when the database goes away -----------------------------------------------------
+
+
+class Forwarder:
+    """A TCP relay from a port of 127.0.0.1 to ``target``: ``cut()`` closes the port and every
+    connection through it, as a database server that went away."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for each in (source, sink):
+                with contextlib.suppress(OSError):
+                    each.shutdown(socket.SHUT_RDWR)
+                each.close()
+
+    def cut(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        self.listener.close()
+        with self.lock:
+            for each in self.sockets:
+                with contextlib.suppress(OSError):
+                    each.shutdown(socket.SHUT_RDWR)
+                each.close()
+
+
+@pytest.mark.postgres
+def test_health_answers_503_at_once_when_postgresql_is_gone(request: pytest.FixtureRequest) -> None:
+    name = request.getfixturevalue("schema")
+    parsed = urllib.parse.urlsplit(POSTGRES_URL)
+    relay = Forwarder((parsed.hostname or "127.0.0.1", parsed.port or 5432))
+    userinfo = parsed.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@127.0.0.1:{relay.port}" if userinfo else f"127.0.0.1:{relay.port}"
+    url = parsed._replace(netloc=netloc).geturl()
+    workflow = Workflow(f"{url}?schema={name}")
+    try:
+        with TestClient(create_app(workflow)) as http:
+            assert http.get("/health").status_code == 200
+            relay.cut()  # the server is gone: its port refuses, its connections are closed
+            # without the bound, the pool waits its 30 s for a connection; this probe gives up
+            # far sooner than that (a bound, not a measurement)
+            answered: list[int] = []
+            probe = threading.Thread(
+                target=lambda: answered.append(http.get("/health").status_code), daemon=True
+            )
+            probe.start()
+            probe.join(timeout=15)
+            assert answered == [503]
+    finally:
+        workflow.close()

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +33,7 @@ from openapi_client import OpenAPIClient
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import schema  # noqa: F401 - the fixture
 from service_helpers import KMBASE, SRC, kmbase_serve, ok, sse_events
+
 
 def kmbase(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the ``kmbase`` command line."""
