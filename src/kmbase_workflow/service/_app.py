@@ -44,7 +44,7 @@ from ..deadlines import (
 from ..errors import InvalidInputError, KmbaseError, StoreUnavailableError
 from ..lifecycle import RECORDS, STEPS, Step, Trigger
 from ..policy import policy_in_force
-from ..serialization import loads_application, structure
+from ..serialization import MAX_INTEGER, loads_application, structure
 from ..stores._rows import event_data
 from ..stores.tokens import token_store
 from ..workflow import Workflow
@@ -73,6 +73,7 @@ from ._routing import (
     schema_ref,
     scoped_key,
 )
+from ._schema import TEXT
 
 __all__ = [
     "ROUTERS",
@@ -170,8 +171,8 @@ def open_round(actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Re
                         "type": "object",
                         "required": ["quota"],
                         "properties": {
-                            "quota": {"type": "integer", "minimum": 0},
-                            "reason": {"type": "string"},
+                            "quota": {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER},
+                            "reason": TEXT,
                         },
                         "additionalProperties": False,
                     }
@@ -381,7 +382,9 @@ def _workbook(write: Callable[[Path], object], filename: str) -> Response:
 
 # -- calendar and deadlines -----------------------------------------------------------------
 
-DateParam = Annotated[str, Query(max_length=40, description="YYYY-MM-DD")]
+DateParam = Annotated[
+    str, Query(max_length=40, description="YYYY-MM-DD", json_schema_extra={"format": "date"})
+]
 Provisional = Annotated[
     bool,
     Query(description="Answer for years without an official holiday notice (marked provisional)"),
@@ -659,17 +662,17 @@ def _payload_schema(step: Step) -> dict[str, Any] | None:
         key = step.payload_key or "value"
         return {
             "anyOf": [
-                {"type": "string"},
+                TEXT,
                 {
                     "type": "object",
-                    "properties": {key: {"type": "string"}},
+                    "properties": {key: TEXT},
                     "required": [key],
                     "additionalProperties": False,
                 },
             ]
         }
     if step.payload is dict:
-        return {"type": "object"}
+        return schema_ref("JsonObject")
     name = step.payload.__name__
     if name == "NoticeAnnouncement":
         return {
@@ -684,17 +687,14 @@ def _payload_schema(step: Step) -> dict[str, Any] | None:
 def command_schema(step: Step) -> dict[str, Any]:
     """The JSON Schema of a trigger's body (`Command` with the step's payload)."""
     properties: dict[str, Any] = {
-        "reason": {
-            "type": "string",
-            "description": "Why (required by the steps that close a case)",
-        },
+        "reason": {**TEXT, "description": "Why (required by the steps that close a case)"},
         "evidence": {
             "type": "array",
-            "items": {"type": "string"},
+            "items": TEXT,
             "description": "References of the evidence",
         },
         "expected_version": {
-            "anyOf": [{"type": "integer"}, {"type": "null"}],
+            "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_INTEGER}, {"type": "null"}],
             "description": "Act only if the case is still at this version (else 409)",
         },
     }
@@ -886,8 +886,27 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             },
         }
         document["security"] = [{"token": []}, {"gateway": []}]
+        _add_links(document["paths"])
         app.openapi_schema = document
     return app.openapi_schema
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    """OpenAPI links along the lifecycle: a write's case to its reads and to the steps that
+    may follow from the state it leaves the case in (what a client, or a stateful test,
+    calls next with the same ``case_id``)."""
+    steps = [step for step in (*STEPS, *RECORDS) if step.trigger is not Trigger.DECLARE]
+    for step in (*STEPS, *RECORDS):
+        if step.trigger is Trigger.DECLARE:
+            answer = paths["/cases"]["post"]["responses"]["201"]
+        else:
+            answer = paths[trigger_path(step.trigger)]["post"]["responses"]["200"]
+        after = step.destination
+        following = [s for s in steps if after is not None and after in s.sources]
+        answer["links"] = {
+            name: {"operationId": name, "parameters": {"case_id": "$response.body#/case/id"}}
+            for name in ("show", "history", *(f"fire_{s.trigger.value}" for s in following))
+        }
 
 
 def component_schemas() -> dict[str, Any]:
@@ -919,6 +938,26 @@ def component_schemas() -> dict[str, Any]:
                 "description": "An idempotency key's first outcome, nothing written",
             },
         },
+    }
+    # free data (a notice's details) as the reader takes it: keys and text without NUL,
+    # integers within 64 bits
+    schemas["JsonObject"] = {
+        "title": "JsonObject",
+        "type": "object",
+        "propertyNames": TEXT,
+        "additionalProperties": schema_ref("JsonValue"),
+    }
+    schemas["JsonValue"] = {
+        "title": "JsonValue",
+        "anyOf": [
+            {"type": "null"},
+            {"type": "boolean"},
+            {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER},
+            {"type": "number", "not": {"type": "integer"}},
+            TEXT,
+            {"type": "array", "items": schema_ref("JsonValue")},
+            schema_ref("JsonObject"),
+        ],
     }
     schemas.update(QUEUE_SCHEMAS)
     schemas["CaseSummary"] = {

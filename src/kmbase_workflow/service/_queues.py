@@ -43,7 +43,12 @@ __all__ = ["QUEUE_SCHEMAS", "router"]
 router = APIRouter(responses=ERRORS)
 
 DayParam = Annotated[
-    str | None, Query(max_length=40, description="The day asked, YYYY-MM-DD (default: today)")
+    str | None,
+    Query(
+        max_length=40,
+        description="The day asked, YYYY-MM-DD (default: today)",
+        json_schema_extra={"format": "date"},
+    ),
 ]
 DistrictParam = Annotated[str | None, Query(max_length=200, description="Only this district")]
 RoundParam = Annotated[int | None, Query(ge=0, le=9999, description="Only this round (year)")]
@@ -166,7 +171,14 @@ def _when(value: str) -> dt.date | dt.datetime:
 )
 def show_as_of(
     case_id: str,
-    date: Annotated[str, Path(max_length=40, description="YYYY-MM-DD, or an instant with offset")],
+    date: Annotated[
+        str,
+        Path(
+            max_length=40,
+            description="YYYY-MM-DD, or an instant with offset",
+            json_schema_extra={"anyOf": [{"format": "date"}, {"format": "date-time"}]},
+        ),
+    ],
     actor: ActorParam,
     workflow: WorkflowParam,
 ) -> Response:
@@ -200,7 +212,9 @@ def show_known_at(
 )
 def round_table_as_of(
     year: Annotated[int, Path(ge=0, le=9999)],
-    date: Annotated[str, Path(max_length=40, description="YYYY-MM-DD")],
+    date: Annotated[
+        str, Path(max_length=40, description="YYYY-MM-DD", json_schema_extra={"format": "date"})
+    ],
     actor: ActorParam,
     workflow: WorkflowParam,
     district: DistrictParam = None,
