@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import socket
 import threading
 import tomllib
@@ -306,3 +307,23 @@ def test_health_answers_503_at_once_when_postgresql_is_gone(request: pytest.Fixt
             assert answered == [503]
     finally:
         workflow.close()
+
+
+def test_a_write_s_answer_links_to_the_steps_that_may_follow() -> None:
+    document = json.loads((ROOT / "docs" / "reference" / "openapi.json").read_text("utf-8"))
+    declared = document["paths"]["/cases"]["post"]["responses"]["201"]["links"]
+    assert {"show", "history", "fire_recommend", "fire_withdraw"} <= set(declared)
+    assert "fire_certify" not in declared  # a declared case is not certified next
+    recommended = document["paths"]["/cases/{case_id}/recommend"]["post"]["responses"]["200"]
+    assert "fire_pass_review" in recommended["links"]
+    assert recommended["links"]["show"]["parameters"] == {"case_id": "$response.body#/case/id"}
+    operations = {
+        operation["operationId"]
+        for methods in document["paths"].values()
+        for operation in methods.values()
+    }
+    for path in document["paths"].values():
+        for operation in path.values():
+            for answer in operation["responses"].values():
+                for link in answer.get("links", {}).values():
+                    assert link["operationId"] in operations
