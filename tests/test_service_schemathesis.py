@@ -45,19 +45,11 @@ SEMANTIC = {
     "unified social credit code": "a credit code's check character (GB 32100-2015)",
     "is not a district of": "a district the policy does not list (第四条, 第九条)",
     "no policy in force": "a day no policy governs",
-    "holiday notice": "a year without the State Council's holiday notice",
-    "calendar": "a day outside the calendar's data",
-    "cursor": "a cursor is opaque: only a page's next_cursor is one",
-    "never had": "a case that never had the step asked about",
-    "not more than": "a count above the one it is part of",
+    "outside the working-day calendar": "a day outside the calendar's data",
+    "holiday notice is loaded": "a year without the State Council's holiday notice",
+    "the cursor is not valid": "a cursor is opaque: only a page's next_cursor is one",
+    "has no step": "a case that never had the step asked about",
     "must not exceed": "a count above the one it is part of",
-    "more than": "a count above the one it is part of",
-    "after": "two dates in the wrong order",
-    "before": "two dates in the wrong order",
-    "appears twice": "a year or an item given twice",
-    "duplicate": "a year or an item given twice",
-    "is not a valid State": "a state filter is one of the lifecycle's states",
-    "use POST /cases": "a declaration has its own route",
 }
 """The reasons of a 422 the document cannot say, each a rule of the library's."""
 

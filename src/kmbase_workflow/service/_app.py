@@ -262,7 +262,10 @@ CaseFilter = Annotated[str | None, Query(max_length=200)]
 def cases(
     actor: ActorParam,
     workflow: WorkflowParam,
-    state: CaseFilter = None,
+    state: Annotated[
+        str | None,
+        Query(max_length=200, json_schema_extra={"enum": [state.value for state in State]}),
+    ] = None,
     round_year: Annotated[int | None, Query(ge=0, le=9999)] = None,
     district: CaseFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -91,7 +91,12 @@ def inbox(
     round_year: RoundParam = None,
     district: DistrictParam = None,
     state: Annotated[
-        str | None, Query(max_length=60, description="Only cases in this state")
+        str | None,
+        Query(
+            max_length=60,
+            description="Only cases in this state",
+            json_schema_extra={"enum": [state.value for state in State]},
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[
@@ -196,7 +201,14 @@ def show_as_of(
 )
 def show_known_at(
     case_id: str,
-    trigger: Annotated[str, Path(max_length=60, description="A trigger, e.g. certify")],
+    trigger: Annotated[
+        str,
+        Path(
+            max_length=60,
+            description="A trigger, e.g. certify",
+            json_schema_extra={"enum": [trigger.value for trigger in Trigger]},
+        ),
+    ],
     actor: ActorParam,
     workflow: WorkflowParam,
 ) -> Response:
