@@ -296,15 +296,18 @@ def test_health_answers_503_at_once_when_postgresql_is_gone(request: pytest.Fixt
         with TestClient(create_app(workflow)) as http:
             assert http.get("/health").status_code == 200
             relay.cut()  # the server is gone: its port refuses, its connections are closed
-            # without the bound, the pool waits its 30 s for a connection; this probe gives up
-            # far sooner than that (a bound, not a measurement)
+            # the first probe meets a dead connection (at once); the next ones find none and,
+            # without the bound, would wait the pool's 30 s for one: three probes give up far
+            # sooner than that (a bound, not a measurement)
             answered: list[int] = []
-            probe = threading.Thread(
-                target=lambda: answered.append(http.get("/health").status_code), daemon=True
-            )
-            probe.start()
-            probe.join(timeout=15)
-            assert answered == [503]
+
+            def probe() -> None:
+                answered.extend(http.get("/health").status_code for _ in range(3))
+
+            prober = threading.Thread(target=probe, daemon=True)
+            prober.start()
+            prober.join(timeout=20)
+            assert answered == [503, 503, 503]
     finally:
         workflow.close()
 
