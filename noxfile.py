@@ -1,5 +1,5 @@
 """Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``, ``demo``,
-``documents``.
+``documents``, ``fuzz``.
 
 Every dependency comes from ``pyproject.toml`` (the project's dependency groups and extras).
 On a fresh machine ``python3 tools/dev.py SESSION`` makes ``.venv``, installs nox there and
@@ -34,6 +34,21 @@ def tests(session: nox.Session) -> None:
     # One worker per core: the suite talks to real servers and waits on them as often as it
     # computes. Each PostgreSQL test has its own schema, each file store its own folder.
     session.run("pytest", "--numprocesses=auto", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The HTTP service under schemathesis, stateless and stateful, as every role (bounded:
+    KMBASE_FUZZ_EXAMPLES per operation and role, default 20; not a default session)."""
+    _install(session, "fuzz", extras="service")
+    session.run(
+        "pytest",
+        "tests/test_service_schemathesis.py",
+        "-p",
+        "no:randomly",
+        "-s",  # the run's figures
+        *session.posargs,
+    )
 
 
 @nox.session

@@ -1153,8 +1153,21 @@ class Workflow(Closing):
         The ranking is one decision, written in one transaction; running it again is a new
         decision (``Selection.decision`` + 1) that supersedes the old one, which stays in the
         history. ``pass_review`` refuses a case not selected, or whose ranking went stale
-        because an opinion arrived after it.
+        because an opinion arrived after it. A ``quota`` below zero is an `InvalidInputError`
+        (nothing is written).
         """
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
+            article = step_for(Trigger.SELECTION).article
+            raise InvalidInputError(
+                Text(
+                    zh=f"择优名额 quota 应为不小于 0 的整数，而不是 {quota!r}",
+                    en=f"the selection quota must be a whole number of at least 0, not {quota!r}",
+                ),
+                hint=Text(
+                    zh=f"名额为入选的案件数（{article.zh}）",
+                    en=f"the quota is how many cases are selected ({article.en})",
+                ),
+            )
         if actor.role is not Role.CITY_BUREAU:
             raise refusal(
                 f"round {round_year}",
