@@ -1,4 +1,5 @@
-"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``, ``demo``.
+"""Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``, ``demo``,
+``documents``, ``fuzz``.
 
 Every dependency comes from ``pyproject.toml`` (the project's dependency groups and extras).
 On a fresh machine ``python3 tools/dev.py SESSION`` makes ``.venv``, installs nox there and
@@ -36,6 +37,21 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def fuzz(session: nox.Session) -> None:
+    """The HTTP service under schemathesis, stateless and stateful, as every role (bounded:
+    KMBASE_FUZZ_EXAMPLES per operation and role, default 20; not a default session)."""
+    _install(session, "fuzz", extras="service")
+    session.run(
+        "pytest",
+        "tests/test_service_schemathesis.py",
+        "-p",
+        "no:randomly",
+        "-s",  # the run's figures
+        *session.posargs,
+    )
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting check."""
     _install(session, "lint")
@@ -69,6 +85,14 @@ def demo(session: nox.Session) -> None:
     """The main job: the bundled demonstration on the embedded default."""
     _install(session, extras="excel")
     session.run("kmbase", "demo", *session.posargs)
+
+
+@nox.session
+def documents(session: nox.Session) -> None:
+    """Render the first page of a sample 公示 to docs/images/notice.png (needs LibreOffice and
+    poppler-utils: apt-get install libreoffice-writer-nogui fonts-noto-cjk poppler-utils)."""
+    _install(session, extras="documents")
+    session.run("python", "tools/document_images.py", *session.posargs)
 
 
 @nox.session

@@ -3,12 +3,20 @@ lifecycle_helpers, and the walk of a case to certification through the OpenAPI c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
+import httpx2
+import pytest
 from fastapi.testclient import TestClient
 
 from kmbase_workflow import FixedClock, Workflow
@@ -25,6 +33,13 @@ from lifecycle_helpers import (
 )
 from openapi_client import OpenAPIClient
 
+SRC = Path(__file__).resolve().parents[1] / "src"
+KMBASE = [
+    sys.executable,
+    "-c",
+    "import sys; from kmbase_workflow.cli import main; sys.argv[0] = 'kmbase'; main()",
+]
+"""The ``kmbase`` command line, from this checkout."""
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "eligible.json"
 APPLICATION_JSON = EXAMPLE.read_text(encoding="utf-8")
 
@@ -110,3 +125,44 @@ def sse_events(text: str) -> list[dict[str, object]]:
                 }
             )
     return found
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def kmbase_serve(*args: str, folder: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The base URL of ``kmbase serve ARGS`` running in its own process on 127.0.0.1 (a free
+    port), once its ``/health`` answers 200; stopped when the block ends."""
+    port = free_port()
+    variables = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
+    log_path = folder / f"server-{port}.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [*KMBASE, "serve", "--port", str(port), *args],
+            env=variables,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx2.get(f"{base}/health", timeout=2).status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(f"kmbase serve did not start:\n{log_path.read_text('utf-8')}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -51,7 +51,8 @@ def test_inbox_lists_what_awaits_a_district_as_json_and_as_a_table(db: str) -> N
     assert code == 0
     page = json.loads(out)
     assert [(e["case_id"], e["kind"], e["overdue"]) for e in page["entries"]] == [
-        ("c2", "declaration_review", False)
+        ("c3", "lapsed_correction", False),  # its correction was due 2025-07-10 (第十条)
+        ("c2", "declaration_review", False),
     ]
     assert page["entries"][0]["article"] == {"zh": "第十条", "en": "Art. 10"}
     code, out = invoke(*base, "--db", db, "--today", "2025-07-20", "--lang", "en")

@@ -55,7 +55,7 @@ def test_readable_at_80_columns(result: DemoResult, lang: Lang) -> None:
 def test_chinese_run_is_all_chinese(result: DemoResult) -> None:
     text = render(result, "zh", width=200)
     assert re.findall(r"[A-Za-z]+", text) == []  # no "rules not met", "rank 4 of 4", ids
-    assert "16 项条件不满足" in text
+    assert "17 项条件不满足" in text  # 呈贡区 flags residents of no leading industry of its own
     assert "排名第 4（共 4 个）" in text
     assert "公示期 2025-09-26 至 2025-10-15" in text
 
@@ -65,7 +65,7 @@ def test_english_run_is_all_english_but_the_data(result: DemoResult) -> None:
     for value in data_strings(result):
         text = text.replace(value, "")
     assert CJK.findall(text) == []
-    assert "16 rules not met" in text
+    assert "17 rules not met" in text
     assert "notice 2025-09-26 → 2025-10-15" in text
 
 

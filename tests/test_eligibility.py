@@ -148,7 +148,13 @@ def _employees_count(app: Application, rule: Rule, step: int) -> Application:
 
 def _leading_industries(app: Application, rule: Rule, step: int) -> Application:
     industries = tuple(f"产业{i}" for i in range(int(rule.required) + step))
-    return attrs.evolve(app, base=attrs.evolve(app.base, leading_industries=industries))
+    # the roster's flagged residents stay in a leading industry (leading_flags_consistent)
+    residents = tuple(
+        attrs.evolve(r, industry=industries[0]) if r.in_leading_industry and industries else r
+        for r in app.residents
+    )
+    base = attrs.evolve(app.base, leading_industries=industries)
+    return attrs.evolve(app, base=base, residents=residents)
 
 
 def _resident(in_leading: bool) -> ResidentEnterprise:
@@ -1453,3 +1459,17 @@ def test_recommending_an_eligible_case_renders_no_finding(monkeypatch: pytest.Mo
     _refuse_to_render(monkeypatch)
     outcome = h.workflow.recommend("c1", DISTRICT, GOOD_RECOMMENDATION)
     assert outcome.case.state is State.DISTRICT_RECOMMENDED
+
+
+def test_a_resident_flagged_in_a_leading_industry_is_in_one(eligible: Application) -> None:
+    """第六条第（四）项 "符合基地主导产业类型的企业占入驻企业总数的 80%以上": a resident flagged
+    as in a leading industry whose own 所属产业类型 is none of the base's leading industries
+    is a contradiction the verdict reports (a consistency finding), never silently trusted."""
+    assert evaluate(eligible).finding("leading_flags_consistent").status is PASS
+    first = attrs.evolve(eligible.residents[0], industry="餐饮服务")
+    assert first.in_leading_industry
+    contradicted = attrs.evolve(eligible, residents=(first, *eligible.residents[1:]))
+    verdict = evaluate(contradicted)
+    _only_change(verdict, "leading_flags_consistent", FAIL)
+    finding = verdict.finding("leading_flags_consistent")
+    assert finding.article.zh == "第六条第（四）项"

@@ -747,10 +747,15 @@ def hostile_application() -> Application:
             name=HYPERLINK,
             main_business="=1",
             industry="@x",
+            in_leading_industry=False,  # "@x" is no leading industry (leading_flags_consistent)
             contact_person="+1",
             contact_phone="-1",
         ),
-        *a.residents[1:],
+        # the first leading industry is renamed "=1" below; its residents follow it
+        *(
+            attrs.evolve(r, industry="=1") if r.industry == a.base.leading_industries[0] else r
+            for r in a.residents[1:]
+        ),
     )
     services = {
         key: attrs.evolve(figures, description=HYPERLINK) for key, figures in a.services.items()

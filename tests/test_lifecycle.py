@@ -249,13 +249,17 @@ def test_recommend_needs_the_authenticity_check() -> None:
 
 @pytest.mark.parametrize(
     ("residents", "sampled", "ok"),
-    [(60, 6, True), (60, 5, False), (61, 6, False), (61, 7, True), (30, 3, True), (9, 1, True)],
+    [(60, 6, True), (60, 5, False), (61, 6, False), (61, 7, True), (70, 7, True), (91, 9, False)],
 )
 def test_the_spot_check_must_cover_ten_percent_rounded_up(
     residents: int, sampled: int, ok: bool
 ) -> None:
+    """第十条: 10% of the resident small and micro enterprises the application reports for
+    the judged year (2024), rounded up."""
     h = harness()
-    walk_to(h, State.DECLARED)
+    latest = attrs.evolve(APPLICATION.yearly[-1], resident_small_micro_enterprises=residents)
+    reported = attrs.evolve(APPLICATION, yearly=(*APPLICATION.yearly[:-1], latest))
+    walk_to(h, State.DECLARED, application=reported)
     rec = Recommendation("同意推荐", True, SpotCheck(residents, sampled, sampled))
     if ok:
         assert _recommend(h, rec).case.state is State.DISTRICT_RECOMMENDED
@@ -518,13 +522,13 @@ def test_a_notice_ending_before_a_weekend_certifies_from_monday() -> None:
     assert notice.due == dt.date(2025, 11, 14)
     h.set(dt.date(2025, 11, 16))  # Sunday
     sunday = attrs.evolve(DECISION, decided_on=dt.date(2025, 11, 16))
+    # the certification waits for the first working day; a decision taken on the Sunday,
+    # after the notice ended, is lawful (第十四条 "公示期结束后", issue 21)
     assert guards(refused(h, "c1", lambda: h.workflow.certify("c1", BUREAU, sunday))) == {
-        "notice_over",
-        "collective_decision_date",  # before the first day it could be taken
+        "notice_over"
     }
     h.set(dt.date(2025, 11, 17))
-    monday = attrs.evolve(DECISION, decided_on=dt.date(2025, 11, 17))
-    assert h.workflow.certify("c1", BUREAU, monday).case.certified_on == dt.date(2025, 11, 17)
+    assert h.workflow.certify("c1", BUREAU, sunday).case.certified_on == dt.date(2025, 11, 17)
 
 
 def test_certify_needs_the_collective_decision_and_lists_every_failure() -> None:
@@ -653,6 +657,7 @@ def test_nothing_closed_or_certified_can_be_withdrawn(state: State) -> None:
 _VALID_CALL: dict[Trigger, dict[str, object]] = {
     Trigger.RETURN_FOR_CORRECTION: {"payload": CORRECTION},
     Trigger.RESUBMIT: {"payload": APPLICATION},
+    Trigger.CONCLUDE_LAPSED_CORRECTION: {},
     Trigger.RECOMMEND: {"payload": GOOD_RECOMMENDATION},
     Trigger.DECLINE: {"reason": "理由"},
     Trigger.PASS_REVIEW: {},
@@ -676,6 +681,7 @@ _VALID_CALL: dict[Trigger, dict[str, object]] = {
 _RIGHT_ACTOR: dict[Trigger, Actor] = {
     Trigger.RETURN_FOR_CORRECTION: DISTRICT,
     Trigger.RESUBMIT: OPERATOR,
+    Trigger.CONCLUDE_LAPSED_CORRECTION: DISTRICT,
     Trigger.RECOMMEND: DISTRICT,
     Trigger.DECLINE: DISTRICT,
     Trigger.OBJECT: PUBLIC,
@@ -693,6 +699,7 @@ def _day_for(trigger: Trigger) -> dt.date | None:
         Trigger.FAIL_EVALUATION: EVALUATED_ON,
         Trigger.REVOKE: VIOLATION.decided_on,
         Trigger.ANNOUNCE_NOTICE: ANNOUNCED_ON,
+        Trigger.CONCLUDE_LAPSED_CORRECTION: CORRECTION.due + dt.timedelta(days=1),
     }.get(trigger)
 
 
@@ -747,6 +754,7 @@ def test_the_state_table_is_the_one_of_the_measures() -> None:
         Trigger.DECLARE: ({None}, d),
         Trigger.RETURN_FOR_CORRECTION: ({d}, b),
         Trigger.RESUBMIT: ({b}, d),
+        Trigger.CONCLUDE_LAPSED_CORRECTION: ({b}, n),
         Trigger.ANNOUNCE_NOTICE: ({s}, a),
         Trigger.START_NOTICE: ({a}, p),
         Trigger.FAIL_EVALUATION: ({c}, k),

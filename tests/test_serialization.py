@@ -257,9 +257,9 @@ WRONG_VALUES = [
     ),
     (
         ("yearly", 1, "small_micro_employees"),
-        905.0,  # a whole float is still not an integer
-        "yearly[1].small_micro_employees: expected an integer, got 905.0",
-        "yearly[1].small_micro_employees：应为整数，实际为 905.0",
+        -0.0,  # negative zero is a float, whatever JSON Schema says of its value
+        "yearly[1].small_micro_employees: expected an integer, got -0.0",
+        "yearly[1].small_micro_employees：应为整数，实际为 -0.0",
     ),
     (
         ("service_volume", "total"),
@@ -393,6 +393,19 @@ def test_wrong_value_is_reported_with_its_path(
     problems = _problems(_set(example, where, value))
     assert [p.en for p in problems] == [en]
     assert [p.zh for p in problems] == [zh]
+
+
+@pytest.mark.parametrize("written", ["905.0", "9.05e2", "90500e-2"])
+def test_a_whole_number_written_with_a_fraction_is_an_integer(
+    example: dict[str, Any], written: str
+) -> None:
+    """JSON Schema's integer is a number without a fraction (2020-12, 6.1.1): the published
+    schemas say so of 905.0, so the reader takes it as 905 (issue 22)."""
+    data = _set(example, ("yearly", 1, "small_micro_employees"), 424242)
+    text = json.dumps(data, ensure_ascii=False).replace("424242", written)
+    application = loads_application(text, source="app.json")
+    assert application.yearly[1].small_micro_employees == 905
+    assert type(application.yearly[1].small_micro_employees) is int
 
 
 def test_unknown_keys_are_refused(example: dict[str, Any]) -> None:

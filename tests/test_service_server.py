@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,8 @@ import pytest
 from kmbase_workflow import FixedClock, Workflow
 from kmbase_workflow.case import State
 from kmbase_workflow.serialization import unstructure
+from kmbase_workflow.service import sign_identity
+from kmbase_workflow.stores import open_store
 from lifecycle_helpers import (
     BUREAU,
     CERTIFIED_ON,
@@ -33,14 +33,7 @@ from lifecycle_helpers import (
 from openapi_client import OpenAPIClient
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import schema  # noqa: F401 - the fixture
-from service_helpers import ok, sse_events
-
-SRC = Path(__file__).resolve().parents[1] / "src"
-KMBASE = [
-    sys.executable,
-    "-c",
-    "import sys; from kmbase_workflow.cli import main; sys.argv[0] = 'kmbase'; main()",
-]
+from service_helpers import KMBASE, SRC, kmbase_serve, ok, sse_events
 
 
 def kmbase(*args: str) -> subprocess.CompletedProcess[str]:
@@ -49,13 +42,6 @@ def kmbase(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*KMBASE, *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -71,34 +57,8 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     workflow.open_round(2025, ROUND_OPENS, ROUND_CLOSES, BUREAU)
     walk_to(Harness(workflow, clock, workflow.store), State.PUBLICIZED, "c1")  # type: ignore[arg-type]
     workflow.close()
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    log = (tmp_path / "server.log").open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [*KMBASE, "serve", "--db", db, "--port", str(port), "--today", CERTIFIED_ON.isoformat()],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx2.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                output = (tmp_path / "server.log").read_text(encoding="utf-8")
-                pytest.fail(f"kmbase serve did not start:\n{output}")
-            time.sleep(0.2)
+    with kmbase_serve("--db", db, "--today", CERTIFIED_ON.isoformat(), folder=tmp_path) as base:
         yield base, db
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.mark.parametrize(
@@ -167,3 +127,29 @@ def test_a_running_server_certifies_streams_and_refuses_a_revoked_token(
         revoked = kmbase("token", "revoke", token["id"], "--db", db)
         assert revoked.returncode == 0, revoked.stderr
         assert client.me().status_code == 401
+
+
+def test_the_gateway_is_the_socket_s_peer_never_a_forwarded_header(tmp_path: Path) -> None:
+    """``--trusted-proxy`` names the gateway's address: a request from elsewhere that says
+    ``X-Forwarded-For: <the gateway>`` is still from elsewhere (issue 22)."""
+    secret = "g" * 40
+    identity = {"role": "city_bureau", "id": "u-1", "name": "张三"}
+    db = f"sqlite:///{tmp_path / 'gateway.db'}"
+    args = ("--db", db, "--auth", "gateway", "--trusted-proxy", "127.0.0.2")
+    env = {"KMBASE_GATEWAY_SECRET": secret}
+    open_store(db).close()  # kmbase serve refuses a database that does not exist
+    with kmbase_serve(*args, folder=tmp_path, env=env) as base:
+        signed = sign_identity(secret.encode(), identity, int(time.time()))
+        # from 127.0.0.1, claiming to be the gateway: refused
+        with httpx2.Client(base_url=base, timeout=30) as elsewhere:
+            claimed = elsewhere.get("/me", headers={**signed, "X-Forwarded-For": "127.0.0.2"})
+            assert claimed.status_code == 401, claimed.text
+            assert "gateway" in claimed.json()["error"]["en"]
+            forwarded = {**signed, "Forwarded": "for=127.0.0.2", "X-Real-IP": "127.0.0.2"}
+            assert elsewhere.get("/me", headers=forwarded).status_code == 401
+        # from the gateway's own address, which forwards its client's: accepted
+        transport = httpx2.HTTPTransport(local_address="127.0.0.2")
+        with httpx2.Client(base_url=base, timeout=30, transport=transport) as gateway:
+            answer = gateway.get("/me", headers={**signed, "X-Forwarded-For": "203.0.113.7"})
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["name"] == "张三"

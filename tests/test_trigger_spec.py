@@ -22,6 +22,7 @@ from kmbase_workflow.case import (
     ExpertOpinion,
     NoticeAnnouncement,
     Objection,
+    PlaqueReturn,
     ProvincialRecommendation,
     Recommendation,
     Revocation,
@@ -72,6 +73,7 @@ EXAMPLE_PAYLOADS: dict[Trigger, object] = {
     Trigger.EVALUATION: Evaluation("第三方", passed=True),
     Trigger.CHANGE_FILING: ChangeFiling("更名", dt.date(2026, 2, 9)),
     Trigger.PROVINCIAL_RECOMMENDATION: ProvincialRecommendation(dt.date(2026, 4, 1), "省级"),
+    Trigger.PLAQUE_RETURN: PlaqueReturn(dt.date(2026, 3, 18)),
     Trigger.NOTIFY: {"key": "notice_ended", "event": "notice_period_ended"},
 }
 """A payload of each trigger that takes one (a trigger missing here fails the test)."""
@@ -80,6 +82,7 @@ NAMED_METHODS: dict[Trigger, str] = {
     Trigger.DECLARE: "declare",
     Trigger.RETURN_FOR_CORRECTION: "return_for_correction",
     Trigger.RESUBMIT: "resubmit",
+    Trigger.CONCLUDE_LAPSED_CORRECTION: "conclude_lapsed_correction",
     Trigger.RECOMMEND: "recommend",
     Trigger.DECLINE: "decline",
     Trigger.PASS_REVIEW: "pass_review",
@@ -103,6 +106,7 @@ NAMED_METHODS: dict[Trigger, str] = {
     Trigger.EVALUATION: "record_evaluation",
     Trigger.CHANGE_FILING: "file_change",
     Trigger.PROVINCIAL_RECOMMENDATION: "recommend_to_province",
+    Trigger.PLAQUE_RETURN: "record_plaque_return",
     Trigger.NOTIFY: "sweep",
 }
 """The `Workflow` method that fires each trigger (``sweep`` for what the system does)."""

@@ -302,6 +302,19 @@ def validity_due(certified: dt.date) -> dt.date:
     return anniversary - dt.timedelta(days=1)
 
 
+def _report_years(case: Model, by_district: bool) -> set[int]:
+    """The years a title's reports are due in (第十六条 January, 第十七条 February): those
+    whose report month ends inside the validity."""
+    if case.certified_on is None:
+        return set()
+    due, month = validity_due(case.certified_on), 2 if by_district else 1
+    return {
+        year
+        for year in range(case.certified_on.year, due.year + 1)
+        if case.certified_on <= dt.date(year, month + 1, 1) - dt.timedelta(days=1) <= due
+    }
+
+
 def report_due(year: int, month: int) -> dt.date:
     """第十六条/第十七条: end of the month, moved to the next working day if it is a day off."""
     last = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
@@ -1121,13 +1134,18 @@ class WorkflowModel(RuleBasedStateMachine):
             def filed() -> None:
                 case.filed.add((year, by_district))
 
+            failures = set() if actor.role is expected else {"reporter"}
+            if year not in _report_years(case, by_district):  # 第十六条: the title's years
+                failures.add("report_year")
+            elif (year, by_district) in case.filed:  # once a year, unless corrected
+                failures.add("report_once")
             self._record(
                 case,
                 "annual_report",
                 actor,
                 Attempt(
                     lambda: wf.file_annual_report(cid, actor, year, by_district=by_district),
-                    frozenset(set() if actor.role is expected else {"reporter"}),
+                    frozenset(failures),
                     filed,
                 ),
             )
@@ -1247,12 +1265,17 @@ class WorkflowModel(RuleBasedStateMachine):
 
     # -- the sweep ---------------------------------------------------------------------------
 
-    def _due(self, case: Model) -> list[tuple[str, str]]:  # noqa: PLR0911 - one per state
+    def _due(self, case: Model) -> list[tuple[str, str]]:  # noqa: PLR0911, PLR0912 - one per state
         """What the sweep does to a case today: (notice key or action, event type)."""
         today = self.today
         if case.state == NA:
             assert case.notice is not None
             return [("start", "publicized")] if case.notice[0] <= today else []
+        if case.state == RC:  # 第十条: a lapsed correction is reported, once
+            key = f"correction_overdue:{case.correction_due}"
+            if case.correction_due is not None and case.correction_due < today:
+                return [] if key in case.notified else [(key, "correction_overdue")]
+            return []
         if case.state in (PB, VF):
             assert case.notice is not None
             if case.notice[1] < today and "notice_ended" not in case.notified:
@@ -1274,8 +1297,7 @@ class WorkflowModel(RuleBasedStateMachine):
                 found.append((key, "validity_ending_soon"))
         for year in range(case.certified_on.year, due.year + 1):
             for month, by_district in ((1, False), (2, True)):
-                end = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
-                if not case.certified_on <= end <= due:
+                if year not in _report_years(case, by_district):
                     continue
                 key = f"annual_report_overdue:{year}:{'district' if by_district else 'base'}"
                 filed = (year, by_district) in case.filed

@@ -114,3 +114,21 @@ def known_when_certified(workflow: kb.Workflow, case_id: str) -> kb.State | None
     knowledge: Knowledge = known_at(workflow, case_id, "certify")
     case = knowledge.before.case
     return case.state if case is not None else None
+
+
+def publish_notice(workflow: kb.Workflow, settings_file: str) -> tuple[str, int, str]:
+    from pathlib import Path
+
+    from kmbase_workflow.exports import (
+        Document,
+        PublicNotice,
+        load_document_settings,
+        public_notice,
+        render_html,
+        write_document,
+    )
+
+    notice: PublicNotice = public_notice(workflow, 2025, load_document_settings(settings_file))
+    document: Document = notice.document()
+    written: Path = write_document(document, "公示.docx")
+    return notice.period, notice.working_days, render_html(document) + str(written)

@@ -1,4 +1,5 @@
-"""``kmbase export`` and ``kmbase import``: the spreadsheets of `kmbase_workflow.exports`.
+"""``kmbase export`` and ``kmbase import``: the spreadsheets and documents of
+`kmbase_workflow.exports`.
 
 Two typer sub-apps, mounted by the main CLI::
 
@@ -11,9 +12,10 @@ bad cell on stderr with its row and column, nothing on stdout).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,24 +27,38 @@ from ._cli_common import (
     json_mode,
     language,
     open_workflow,
+    output_file,
+    parse_date,
     run,
 )
 from ._i18n import Lang, Text
 from .errors import InvalidInputError
 from .exports import (
+    Document,
+    DocumentSettings,
+    application_form,
+    certification_notice,
     export_application_tables,
     export_recommendation_table,
     import_roster,
     import_staff,
+    load_document_settings,
+    public_notice,
+    recommendation_document,
+    write_document,
 )
+from .exports._render import FORMATS as DOCUMENT_FORMATS
 from .records import Application
+
+if TYPE_CHECKING:
+    from .workflow import Workflow
 from .serialization import dump_json, load_application
 
 __all__ = ["export_app", "import_app"]
 
 export_app = typer.Typer(
     name="export",
-    help="导出 Excel 表格 / Export the official forms as Excel workbooks.",
+    help="导出表格与文书 / Export the official forms and documents (Excel, Word, HTML, text, PDF).",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -102,14 +118,32 @@ def export_recommendations(
             metavar="UNIT",
         ),
     ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="xlsx|docx|html|txt|pdf（默认按扩展名） / the format (default: the extension).",
+            metavar="FORMAT",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """导出推荐汇总表（附件2） / Write a district's recommendation summary table for a round.
 
-    One row per case the district recommended or declined. Exit 0 written, 2 bad input.
+    One row per case the district recommended or declined, as a workbook (.xlsx) or a
+    document (.docx, .html, .txt, .pdf). Exit 0 written, 2 bad input.
     """
     chosen = language(lang)
+    if (output_format or output.suffix.lstrip(".")).lower() in DOCUMENT_FORMATS:
+
+        def build(workflow: Workflow) -> Document:
+            return recommendation_document(
+                workflow, district, round_year, filled_by=filled_by, phone=phone, unit=unit
+            )
+
+        _document(build, db, output, output_format, chosen)
+        return
 
     def action() -> int:
         workflow = open_workflow(db)
@@ -159,6 +193,178 @@ def export_case(
             chosen
         )
     )
+
+
+# -- documents ------------------------------------------------------------------------------
+
+DocumentFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="docx|html|txt|pdf（默认按扩展名） / the format (default: the extension).",
+        metavar="FORMAT",
+    ),
+]
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        help="文书配置 TOML（发文机关、异议联系方式） / the host's document settings (TOML).",
+        envvar="KMBASE_DOCUMENTS",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+RoundOption = Annotated[
+    int,
+    typer.Option(
+        "--round", help="申报年度 / the round's year.", show_default=False, metavar="YEAR"
+    ),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option("--date", help="成文日期（YYYY-MM-DD） / the date at the foot.", metavar="DATE"),
+]
+
+
+def _settings(path: Path | None) -> DocumentSettings:
+    return DocumentSettings() if path is None else load_document_settings(path)
+
+
+def _day(value: str | None, what: str) -> dt.date | None:
+    return None if value is None else parse_date(value, what)
+
+
+def _document(
+    build: Callable[[Workflow], Document],
+    db: str | None,
+    output: Path,
+    output_format: str | None,
+    lang: Lang,
+) -> None:
+    """Build a document from the store, write it, and say what was written."""
+
+    def action() -> Document:
+        output_file(output, "--output")
+        workflow = open_workflow(db)
+        try:
+            document = build(workflow)
+        finally:
+            workflow.store.close()
+        write_document(document, output, output_format)
+        return document
+
+    document = run(lang, action)
+    if json_mode():
+        emit({"written": str(output), **document.summary})
+        return
+    typer.echo(
+        Text(
+            zh=f"已写入 {output}：{document.title}",
+            en=f"wrote {output}: {document.title}",
+        ).in_(lang)
+    )
+
+
+@export_app.command("notice")
+def export_notice(
+    round_year: RoundOption,
+    output: OutputOption,
+    output_format: DocumentFormatOption = None,
+    settings: SettingsOption = None,
+    starts_on: Annotated[
+        str | None,
+        typer.Option(
+            "--starts-on",
+            help="公示开始日（本年度有多个公示时） / the notice's first day, when several.",
+            metavar="DATE",
+        ),
+    ] = None,
+    dated: DateOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = "zh",
+) -> None:
+    """导出拟认定名单公示（第十三条） / Write the public notice of a round's bases.
+
+    The period is the cases' stored notice; the office and where to object come from
+    --settings. Exit 0 written, 2 bad input (no base in notice, settings missing).
+    """
+    chosen = language(lang)
+
+    def build(workflow: Workflow) -> Document:
+        notice = public_notice(
+            workflow,
+            round_year,
+            _settings(settings),
+            starts_on=_day(starts_on, "--starts-on"),
+            dated=_day(dated, "--date"),
+        )
+        return notice.document()
+
+    _document(build, db, output, output_format, chosen)
+
+
+@export_app.command("decision")
+def export_decision(
+    round_year: RoundOption,
+    output: OutputOption,
+    output_format: DocumentFormatOption = None,
+    settings: SettingsOption = None,
+    decision: Annotated[
+        str | None,
+        typer.Option(
+            "--decision",
+            help="集体决策文号（本年度有多个时） / the collective decision, when several.",
+            metavar="REF",
+        ),
+    ] = None,
+    dated: DateOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = "zh",
+) -> None:
+    """导出认定通知（第十四条） / Write the notice certifying a round's bases.
+
+    Each base with its validity (第十五条). Exit 0 written, 2 bad input.
+    """
+    chosen = language(lang)
+
+    def build(workflow: Workflow) -> Document:
+        notice = certification_notice(
+            workflow,
+            round_year,
+            _settings(settings),
+            decision=decision,
+            dated=_day(dated, "--date"),
+        )
+        return notice.document()
+
+    _document(build, db, output, output_format, chosen)
+
+
+@export_app.command("application-form")
+def export_application_form(
+    case_id: Annotated[
+        str, typer.Argument(help="案件编号 / the case id.", show_default=False, metavar="CASE_ID")
+    ],
+    output: OutputOption,
+    output_format: DocumentFormatOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = "zh",
+) -> None:
+    """导出附件1申请表（供签字盖章） / Write 附件1 of a case as the form to sign.
+
+    承诺书, 申请表 and its four tables. Exit 0 written, 2 unknown case or bad output.
+    """
+    chosen = language(lang)
+
+    def build(workflow: Workflow) -> Document:
+        case = workflow.case(case_id)
+        return application_form(case, policy=workflow.policy_for(case))
+
+    _document(build, db, output, output_format, chosen)
 
 
 def _import(

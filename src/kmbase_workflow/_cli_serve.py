@@ -160,7 +160,16 @@ def serve(
             policy=policy,
         )
         try:
-            uvicorn.run(create_app(workflow, auth=gateway), host=host, port=port, log_level="info")
+            # The gateway is the socket's peer (--trusted-proxy): uvicorn must not take the
+            # client's address from X-Forwarded-For, which any client writes (by default it
+            # does from 127.0.0.1), nor the scheme from X-Forwarded-Proto.
+            uvicorn.run(
+                create_app(workflow, auth=gateway),
+                host=host,
+                port=port,
+                log_level="info",
+                proxy_headers=False,
+            )
         finally:
             workflow.close()
 

@@ -36,6 +36,7 @@ __all__ = [
     "ExpertOpinion",
     "NoticeAnnouncement",
     "Objection",
+    "PlaqueReturn",
     "ProvincialRecommendation",
     "Recommendation",
     "Revocation",
@@ -256,6 +257,14 @@ class Revocation:
 
 
 @attrs.frozen
+class PlaqueReturn:
+    """The plaque handed back after a revocation (收回牌匾, 第十八条), recorded when it
+    happens."""
+
+    returned_on: dt.date
+
+
+@attrs.frozen
 class AnnualReport:
     """A yearly summary and plan (第十六条 base → district, 第十七条 district → city)."""
 
@@ -267,6 +276,9 @@ class AnnualReport:
     late: bool = False
     """Set by the workflow: filed after the policy's due date."""
     reference: str = ""
+    correction: bool = False
+    """A corrected report: it supersedes the one filed before for the same year (both stay
+    recorded); without it a year is reported once (第十六条, 第十七条)."""
 
 
 @attrs.frozen
@@ -527,6 +539,13 @@ class Case:
         """The district whose authority recommends the base."""
         source = self._application
         return source.district if isinstance(source, DeferredApplication) else source.base.district
+
+    @property
+    def judged_on(self) -> dt.date:
+        """The day the case's application is judged on (第六条/第七条 verdict, the year of the
+        spot check's population, 第十条; the verdict 附件2 shows): the day the case was really
+        declared, whatever date the file carries."""
+        return self.declared_on
 
     @property
     def open_objection(self) -> Objection | None:

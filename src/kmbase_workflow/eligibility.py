@@ -51,6 +51,7 @@ __all__ = [
     "judge_spot_check",
     "notice_problems",
     "selection_key",
+    "spot_check_population",
     "spot_check_sample_size",
 ]
 
@@ -328,6 +329,14 @@ def application_measures(
         "roster_matches_total": len(application.residents) == latest.resident_enterprises
         if latest
         else None,
+        # where the application contradicts itself the verdict says so (第六条第（四）项); with
+        # no leading industry declared there is nothing to compare (leading_industries_defined)
+        "leading_flags_match_industries": not application.base.leading_industries
+        or all(
+            r.industry in application.base.leading_industries
+            for r in application.residents
+            if r.in_leading_industry
+        ),
         "focus": application.base.focus.value,
     }
     return measures
@@ -1059,14 +1068,31 @@ def spot_check_sample_size(resident_enterprises: int, policy: Policy | None = No
     return (policy or load_policy()).spot_check.minimum_sample(resident_enterprises)
 
 
+def spot_check_population(
+    application: Application, policy: Policy, *, judged_on: dt.date | None = None
+) -> int | None:
+    """The resident small and micro enterprises a spot check samples a share of (第十条): the
+    application's own figure of the year judged on ``judged_on`` (default: its
+    ``declared_on``; a case's is `Case.judged_on`), ``None`` if it reports none."""
+    year = policy.figures.expected_year(_judged_day(application, judged_on))
+    figures = application.figures_for(year)
+    return figures.resident_small_micro_enterprises if figures is not None else None
+
+
 def judge_spot_check(
-    spot_check: SpotCheck, policy: Policy | None = None, *, claimed_rate: float | None = None
+    spot_check: SpotCheck,
+    policy: Policy | None = None,
+    *,
+    claimed_rate: float | None = None,
+    population: int | None = None,
 ) -> tuple[Finding, ...]:
     """Judge a recorded spot check (第十条): two findings.
 
     ``spot_check.sample_size`` passes when at least the policy's share of the resident small
-    and micro enterprises (rounded up) was sampled, and fails otherwise: 第十条 fixes the
-    sample. ``spot_check.satisfaction_rate`` records the satisfaction the sample found,
+    and micro enterprises (rounded up) was sampled, and at least one enterprise, and fails
+    otherwise: 第十条 fixes the sample, and a sample of none is no spot check. The residents
+    are ``population``, the application's own figure (`spot_check_population`; the
+    ``recommend`` guard always passes it); without it, the figure the spot check records. ``spot_check.satisfaction_rate`` records the satisfaction the sample found,
     beside the applicant's ``claimed_rate`` (see `claimed_satisfaction_rate`), as evidence
     for the district's decision: it passes whatever the rate, unless the policy's
     ``spot_check.satisfaction_blocking`` is on (off in the Kunming file), when the sample is
@@ -1075,7 +1101,8 @@ def judge_spot_check(
     """
     policy = policy or load_policy()
     rule = policy.spot_check
-    minimum = rule.minimum_sample(spot_check.resident_small_micro_enterprises)
+    residents = spot_check.resident_small_micro_enterprises if population is None else population
+    minimum = max(rule.minimum_sample(residents), 1)  # a sample of none is no spot check
     size_ok = spot_check.sampled >= minimum
     size_status = Status.PASS if size_ok else Status.FAIL
     findings = [

@@ -46,6 +46,8 @@ __all__ = [
     "AnnualReportOverdue",
     "Certified",
     "ChangeFiled",
+    "CorrectionLapsed",
+    "CorrectionOverdue",
     "CorrectionRequested",
     "Declared",
     "DeliveryFailure",
@@ -65,6 +67,7 @@ __all__ = [
     "ObjectionRaised",
     "ObjectionSustained",
     "ObjectionVerified",
+    "PlaqueReturned",
     "ProvinciallyRecommended",
     "Publicized",
     "Recommended",
@@ -187,6 +190,16 @@ class Resubmitted(TransitionEvent):
     type: ClassVar[str] = "resubmitted"
     description: ClassVar[Text] = Text(
         zh="补正后重新提交（第十条）", en="resubmitted after correction (Art. 10)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class CorrectionLapsed(TransitionEvent):
+    """补正逾期，不予推荐（第十条） / the correction lapsed: not recommended (Art. 10)."""
+
+    type: ClassVar[str] = "correction_lapsed"
+    description: ClassVar[Text] = Text(
+        zh="补正逾期，不予推荐（第十条）", en="the correction lapsed: not recommended (Art. 10)"
     )
 
 
@@ -451,6 +464,28 @@ class AnnualReportOverdue(Event):
     )
 
 
+@attrs.frozen(kw_only=True)
+class PlaqueReturned(Event):
+    """收回牌匾（第十八条） / the plaque returned (Art. 18)."""
+
+    type: ClassVar[str] = "plaque_returned"
+    description: ClassVar[Text] = Text(
+        zh="收回牌匾（第十八条）", en="the plaque returned (Art. 18)"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class CorrectionOverdue(Event):
+    """补正期限已过，待县区办结（第十条） / the correction deadline passed; the district
+    concludes (Art. 10)."""
+
+    type: ClassVar[str] = "correction_overdue"
+    description: ClassVar[Text] = Text(
+        zh="补正期限已过，待县区办结（第十条）",
+        en="the correction deadline passed; the district concludes (Art. 10)",
+    )
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -459,7 +494,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ObjectionRaised, ObjectionVerified, ObjectionSustained, Certified, Expired,
         EvaluationFailed, Revoked, Withdrawn, RoundOpened, ExpertOpinionRecorded, RoundSelected,
         AnnualReportFiled, EvaluationRecorded, ChangeFiled, ProvinciallyRecommended,
-        NoticePeriodEnded, ValidityEndingSoon, AnnualReportOverdue,
+        NoticePeriodEnded, ValidityEndingSoon, AnnualReportOverdue, CorrectionLapsed,
+        PlaqueReturned, CorrectionOverdue,
     )
 }  # fmt: skip
 """Every event class by its ``type`` name (how stores write and read them)."""

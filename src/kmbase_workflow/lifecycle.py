@@ -43,6 +43,7 @@ from .case import (
     ExpertOpinion,
     NoticeAnnouncement,
     Objection,
+    PlaqueReturn,
     ProvincialRecommendation,
     Recommendation,
     Revocation,
@@ -67,6 +68,7 @@ from .eligibility import (
     expert_score_problems,
     judge_spot_check,
     notice_problems,
+    spot_check_population,
 )
 from .errors import (
     ApplicationFormatError,
@@ -80,6 +82,7 @@ from .events import (
     AnnualReportFiled,
     Certified,
     ChangeFiled,
+    CorrectionLapsed,
     CorrectionRequested,
     Declared,
     EvaluationFailed,
@@ -96,6 +99,7 @@ from .events import (
     ObjectionRaised,
     ObjectionSustained,
     ObjectionVerified,
+    PlaqueReturned,
     ProvinciallyRecommended,
     Publicized,
     Recommended,
@@ -143,6 +147,7 @@ class Trigger(enum.Enum):
     DECLARE = "declare"
     RETURN_FOR_CORRECTION = "return_for_correction"
     RESUBMIT = "resubmit"
+    CONCLUDE_LAPSED_CORRECTION = "conclude_lapsed_correction"
     RECOMMEND = "recommend"
     DECLINE = "decline"
     PASS_REVIEW = "pass_review"
@@ -166,6 +171,7 @@ class Trigger(enum.Enum):
     EVALUATION = "evaluation"
     CHANGE_FILING = "change_filing"
     PROVINCIAL_RECOMMENDATION = "provincial_recommendation"
+    PLAQUE_RETURN = "plaque_return"
     NOTIFY = "notify"
 
     @classmethod
@@ -557,6 +563,30 @@ def _resubmission(ctx: GuardContext) -> Iterator[GuardFailure]:
     yield from _materials_of(amended, ctx)
 
 
+def _correction_lapsed(ctx: GuardContext) -> Iterator[GuardFailure]:
+    """The district concludes a return for correction only once its deadline has passed
+    without a resubmission (第十条)."""
+    correction = ctx.case.correction
+    if correction is None or ctx.today <= correction.due:
+        due = correction.due if correction else "—"
+        yield _failure(
+            "correction_lapsed",
+            ctx.policy.spot_check.article,
+            f"补正期限 {due} 尚未届满，今天是 {ctx.today}",
+            f"the correction deadline {due} has not passed; today is {ctx.today}",
+        )
+
+
+def _lapsed_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    correction = ctx.case.correction
+    due = correction.due if correction else "—"
+    cited = (
+        f"补正期限 {due} 已过，未补正重新提交（第十条）"
+        f" / the correction deadline {due} lapsed without a resubmission (Art. 10)"
+    )
+    return {"closing_reason": f"{cited}; {ctx.reason}" if ctx.reason.strip() else cited}
+
+
 def _recommendation(ctx: GuardContext) -> Iterator[GuardFailure]:
     payload = ctx.payload
     article = ctx.policy.spot_check.article
@@ -577,15 +607,31 @@ def _recommendation(ctx: GuardContext) -> Iterator[GuardFailure]:
             "尚未完成申报材料真实性、完整性初审",
             "the materials have not been checked for authenticity and completeness",
         )
-    claimed = claimed_satisfaction_rate(ctx.case.application)
-    for finding in judge_spot_check(payload.spot_check, ctx.policy, claimed_rate=claimed):
+    application = ctx.case.application
+    claimed = claimed_satisfaction_rate(application)
+    # The share is of the residents the application reports for the judged year (第十条).
+    population = spot_check_population(application, ctx.policy, judged_on=ctx.case.judged_on)
+    if population is None:
+        year = ctx.policy.figures.expected_year(ctx.case.judged_on)
+        yield _failure(
+            "spot_check.population",
+            article,
+            f"申请未填报 {year} 年度入驻小微企业数，无法确定抽查比例的基数",
+            f"the application reports no resident small and micro enterprises for {year}: "
+            "the spot check has no population to be a share of",
+        )
+        return
+    checked = judge_spot_check(
+        payload.spot_check, ctx.policy, claimed_rate=claimed, population=population
+    )
+    for finding in checked:
         if finding.status is Status.FAIL:
             yield GuardFailure(finding.rule, finding.article, finding.message)
 
 
 def _eligible(ctx: GuardContext) -> Iterator[GuardFailure]:
     # Judged as of the day the case was really declared, whatever date the file carries.
-    verdict = evaluate(ctx.case.application, ctx.policy, judged_on=ctx.case.declared_on)
+    verdict = evaluate(ctx.case.application, ctx.policy, judged_on=ctx.case.judged_on)
     if verdict.eligible:  # nothing to report: the findings are not even rendered
         return
     for finding in verdict.findings:
@@ -810,7 +856,9 @@ def _certifiable(ctx: GuardContext) -> Iterator[GuardFailure]:
             "the city bureau's collective decision must be recorded",
         )
         return
-    yield from _decided_between(ctx, decision.decided_on, earliest, "collective_decision_date")
+    # 公示期结束后: any day after the notice's last, a day off included (第十四条)
+    after_notice = notice.due + dt.timedelta(days=1) if notice is not None else None
+    yield from _decided_between(ctx, decision.decided_on, after_notice, "collective_decision_date")
 
 
 def _decided_between(
@@ -901,6 +949,41 @@ def _revocation(ctx: GuardContext) -> Iterator[GuardFailure]:
         )
 
 
+def _plaque_return(ctx: GuardContext) -> Iterator[GuardFailure]:
+    """The plaque comes back once, on a day between the revocation and today (第十八条)."""
+    revocation = ctx.case.revocation
+    payload = ctx.payload
+    if revocation is not None and revocation.plaque_returned_on is not None:
+        yield _failure(
+            "plaque_returned",
+            _EVALUATION,
+            f"牌匾已于 {revocation.plaque_returned_on} 收回",
+            f"the plaque was returned on {revocation.plaque_returned_on}",
+        )
+        return
+    if not isinstance(payload, PlaqueReturn) or revocation is None:
+        yield _failure(
+            "plaque_return", _EVALUATION, "须写明牌匾收回日期", "the day of the return is needed"
+        )
+        return
+    returned = payload.returned_on
+    if returned > ctx.today or returned < revocation.decided_on:
+        yield _failure(
+            "plaque_returned_on",
+            _EVALUATION,
+            f"牌匾收回日期 {returned} 应在撤销决定日 {revocation.decided_on} 与今天之间",
+            f"the plaque's return ({returned}) must lie between the revocation "
+            f"({revocation.decided_on}) and today",
+        )
+
+
+def _plaque_effect(ctx: GuardContext) -> Mapping[str, Any]:
+    assert isinstance(ctx.payload, PlaqueReturn)
+    assert ctx.case.revocation is not None
+    returned = ctx.payload.returned_on
+    return {"revocation": attrs.evolve(ctx.case.revocation, plaque_returned_on=returned)}
+
+
 def _annual_report(ctx: GuardContext) -> Iterator[GuardFailure]:
     report = ctx.payload
     if not isinstance(report, AnnualReport):
@@ -918,6 +1001,37 @@ def _annual_report(ctx: GuardContext) -> Iterator[GuardFailure]:
             ctx.step.article,
             f"该报告由{expected.label.zh}报送",
             f"this report is filed by the {expected.label.en}",
+        )
+    periods = ctx.policy.periods
+    article = (
+        periods.district_annual_report if report.by_district else periods.base_annual_report
+    ).article
+    due = _annual_report_due(ctx.case, ctx.policy, report.year, report.by_district, ctx.calendar)
+    if due is None:
+        yield _failure(
+            "report_year",
+            article,
+            f"认定有效期内没有 {report.year} 年度的报送",
+            f"the title's validity covers no report of {report.year}",
+        )
+        return
+    filed = any(
+        r.year == report.year and r.by_district == report.by_district
+        for r in ctx.case.annual_reports
+    )
+    if filed and not report.correction:
+        yield _failure(
+            "report_once",
+            article,
+            f"{report.year} 年度已报送；如需更正请以更正报送（correction）",
+            f"the report of {report.year} is filed; file a correction (correction) to replace it",
+        )
+    elif report.correction and not filed:
+        yield _failure(
+            "report_corrected",
+            article,
+            f"{report.year} 年度尚未报送，没有可更正的报告",
+            f"no report of {report.year} has been filed: there is nothing to correct",
         )
 
 
@@ -1012,6 +1126,15 @@ def _notice_effect(ctx: GuardContext) -> Mapping[str, Any]:
         calendar=ctx.calendar,
         allow_provisional=ctx.allow_provisional,
     )
+    ends_on = announcement.ends_on
+    if ends_on is not None and ends_on > notice.due:
+        # announced to run past its last working day (to a Sunday, say): it lasts as
+        # announced, and objections are received until that day (第十三条)
+        explanation = Text(
+            zh=f"{notice.explanation.zh}；按公告持续至 {ends_on}",
+            en=f"{notice.explanation.en}; it runs as announced to {ends_on}",
+        )
+        notice = attrs.evolve(notice, due=ends_on, explanation=explanation)
     return {"notice": notice}
 
 
@@ -1114,6 +1237,12 @@ def _validity_details(case: Case) -> Mapping[str, Any]:
     }
 
 
+def _correction_details(case: Case) -> Mapping[str, Any]:
+    if case.correction is None:
+        return {}
+    return {"correction_due": case.correction.due.isoformat()}
+
+
 def _revocation_details(case: Case) -> Mapping[str, Any]:
     if case.revocation is None:
         return {}
@@ -1160,6 +1289,11 @@ STEPS: tuple[Step, ...] = (
          destination=State.DECLARED, roles=_OPERATOR, article=_A10,
          label=_text("补正后重新提交", "resubmit"), event=Resubmitted, payload=Application,
          guards=(_resubmission,), effect=_resubmit_effect),
+    Step(trigger=Trigger.CONCLUDE_LAPSED_CORRECTION, sources=(State.RETURNED_FOR_CORRECTION,),
+         destination=State.NOT_RECOMMENDED, roles=_DISTRICT, article=_A10,
+         label=_text("补正逾期办结（不予推荐）", "conclude a lapsed correction (not recommended)"),
+         event=CorrectionLapsed, guards=(_correction_lapsed,), effect=_lapsed_effect,
+         details=_correction_details),
     Step(trigger=Trigger.RECOMMEND, sources=(State.DECLARED,),
          destination=State.DISTRICT_RECOMMENDED, roles=_DISTRICT, article=_A10,
          label=_text("初审推荐", "recommend"), event=Recommended, payload=Recommendation,
@@ -1260,8 +1394,12 @@ RECORDS: tuple[Step, ...] = (
          label=_text("推荐申报省级示范基地", "recommend to the province"),
          event=ProvinciallyRecommended, payload=ProvincialRecommendation,
          guards=(_provincial,), effect=_append("provincial_recommendations")),
+    Step(trigger=Trigger.PLAQUE_RETURN, sources=(State.REVOKED,), destination=None,
+         roles=_BUREAU, article=_EVALUATION, label=_text("收回牌匾", "record the plaque's return"),
+         event=PlaqueReturned, payload=PlaqueReturn, guards=(_plaque_return,),
+         effect=_plaque_effect, details=_revocation_details),
     Step(trigger=Trigger.NOTIFY, sources=tuple(State), destination=None, roles=_SYSTEM,
-         article=_text("第十三条、第十五条、第十六条、第十七条", "Art. 13, 15, 16, 17"),
+         article=_text("第十条、第十三条、第十五条、第十六条、第十七条", "Art. 10, 13, 15, 16, 17"),
          label=_text("发送期限提醒", "send a deadline notice"), event=NoticePeriodEnded,
          payload=dict, guards=(_notice_not_sent,), effect=_notify_effect,
          choose_event=_notice_event),
@@ -1398,7 +1536,7 @@ def apply_trigger(ctx: GuardContext) -> Case:
     if step.effect is not None:
         changes.update(step.effect(ctx))
     if destination in _CLOSING:
-        changes["closing_reason"] = ctx.reason
+        changes.setdefault("closing_reason", ctx.reason)
     return attrs.evolve(case, **changes)
 
 

@@ -97,6 +97,7 @@ class QueueKind(enum.Enum):
 
     DECLARATION_REVIEW = "declaration_review"
     CORRECTION = "correction"
+    LAPSED_CORRECTION = "lapsed_correction"
     EXPERT_REVIEW = "expert_review"
     SITE_INSPECTION = "site_inspection"
     NOTICE = "notice"
@@ -105,6 +106,7 @@ class QueueKind(enum.Enum):
     TITLE_WITHDRAWAL = "title_withdrawal"
     ANNUAL_REPORT = "annual_report"
     CHANGE_FILING = "change_filing"
+    PLAQUE_RETURN = "plaque_return"
 
     @classmethod
     def _missing_(cls, value: object) -> QueueKind:
@@ -191,6 +193,22 @@ def _correction(case: Case, _policy: Policy, _calendar: WorkingDayCalendar) -> I
     yield _Dated(since=since, due_on=correction.due if correction else None)
 
 
+def _lapsed_correction(
+    case: Case, _policy: Policy, _calendar: WorkingDayCalendar
+) -> Iterator[_Dated]:
+    # the district may conclude from the day after the correction deadline (第十条)
+    correction = case.correction
+    if correction is not None:
+        lapsed = correction.due + dt.timedelta(days=1)
+        yield _Dated(since=case.last_acted_on or case.declared_on, ready_on=lapsed)
+
+
+def _plaque_return(case: Case, _policy: Policy, _calendar: WorkingDayCalendar) -> Iterator[_Dated]:
+    revocation = case.revocation
+    if revocation is not None and revocation.plaque_returned_on is None:
+        yield _Dated(since=revocation.decided_on)
+
+
 def _certification(case: Case, _policy: Policy, calendar: WorkingDayCalendar) -> Iterator[_Dated]:
     since = case.last_acted_on or case.declared_on
     ready = None
@@ -252,6 +270,13 @@ QUEUE_RULES: tuple[QueueRule, ...] = (
               triggers=(Trigger.RESUBMIT, Trigger.WITHDRAW),
               deadline=_t("退回时确定的补正期限", "the correction deadline set when returned"),
               occurrences=_correction),
+    QueueRule(kind=QueueKind.LAPSED_CORRECTION,
+              label=_t("办结逾期未补正的申请", "conclude a lapsed correction"),
+              states=(State.RETURNED_FOR_CORRECTION,),
+              triggers=(Trigger.CONCLUDE_LAPSED_CORRECTION,),
+              deadline=_t("补正期限届满次日起可办理", "possible from the day after the "
+                          "correction deadline"),
+              occurrences=_lapsed_correction),
     QueueRule(kind=QueueKind.EXPERT_REVIEW, label=_t("专家评审与择优", "expert review and selection"),
               states=(State.DISTRICT_RECOMMENDED,),
               triggers=(Trigger.EXPERT_OPINION, Trigger.SELECTION, Trigger.PASS_REVIEW,
@@ -291,6 +316,10 @@ QUEUE_RULES: tuple[QueueRule, ...] = (
               deadline=_t("无（至局方其后作出测评或决定）",
                           "none (until the bureau records an evaluation or decision after it)"),
               occurrences=_change_filings),
+    QueueRule(kind=QueueKind.PLAQUE_RETURN, label=_t("收回牌匾", "take the plaque back"),
+              states=(State.REVOKED,), triggers=(Trigger.PLAQUE_RETURN,),
+              deadline=_t("无（自撤销之日起等待）", "none (waiting since the revocation)"),
+              occurrences=_plaque_return),
 )  # fmt: skip
 """Every work-queue rule: when a case awaits whom (see the module doc)."""
 

@@ -252,6 +252,17 @@ def _parse_json_int(digits: str) -> int | _HugeInteger:
     return int(digits) if len(digits) <= len(str(MAX_INTEGER)) + 1 else _HugeInteger(digits)
 
 
+def _parse_json_float(text: str) -> float | int:
+    # JSON Schema's integer is any number without a fraction: 2.0 and 1e3 are integers, as
+    # the published schemas say, so an integer field takes them; a number field reads any
+    # integer as a float all the same. Negative zero and integers past 64 bits stay floats.
+    value = float(text)
+    negative_zero = value == 0 and math.copysign(1.0, value) < 0
+    if value.is_integer() and abs(value) <= MAX_INTEGER and not negative_zero:
+        return int(value)
+    return value
+
+
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -452,7 +463,7 @@ def _too_deep_json(text: str) -> str:
 def _parse(text: str, fmt: str, source: str) -> object:
     try:
         if fmt == "json":
-            return json.loads(text, parse_int=_parse_json_int)
+            return json.loads(text, parse_int=_parse_json_int, parse_float=_parse_json_float)
         return tomllib.loads(text)
     except RecursionError:
         where = _too_deep_json(text) if fmt == "json" else ""

@@ -54,6 +54,7 @@ from .case import (
     ExpertOpinion,
     NoticeAnnouncement,
     Objection,
+    PlaqueReturn,
     ProvincialRecommendation,
     Recommendation,
     Revocation,
@@ -75,6 +76,7 @@ from .errors import (
 )
 from .events import (
     AnnualReportOverdue,
+    CorrectionOverdue,
     DeliveryFailure,
     Event,
     EventBus,
@@ -418,6 +420,20 @@ class Workflow(Closing):
             declared_on=day,
         )
 
+    def _cases_of_holder(self, application: Application) -> list[Case]:
+        """The cases of the base an application names, by the operator and the name the base
+        has now: a filed change of name or operator (第十九条) leaves it the same base, so a
+        later declaration under its new name or by its new operator is that base's, and the
+        guards of 第九条 and 第十五条 see its titles and its open case."""
+        return list(
+            self.store.find(
+                CaseQuery(
+                    operator_code=application.operator.unified_social_credit_code,
+                    base_name=application.base.name,
+                )
+            )
+        )
+
     def prepare(
         self,
         case_id: str,
@@ -467,9 +483,19 @@ class Workflow(Closing):
                     ],
                 )
             before = None
+            # a host that names the base (base_id) says which base it is; otherwise it is the
+            # base whose operator and name are the application's now (第十五条, 第十九条)
+            holders = self._cases_of_holder(payload) if base_id is None else []
+            if holders:
+                base_id = holders[-1].base_id
             case = self._draft(payload, case_id or None, base_id)
             extra["round"] = self._round_open_on(case.declared_on)
-            extra["other_cases"] = list(self.store.find(CaseQuery(base_id=case.base_id)))
+            extra["other_cases"] = list(
+                {
+                    other.id: other
+                    for other in (*self.store.find(CaseQuery(base_id=case.base_id)), *holders)
+                }.values()
+            )
         else:
             before = case = case if case is not None else self.store.get(case_id)
             if expected_version is not None and case.version != expected_version:
@@ -767,6 +793,29 @@ class Workflow(Closing):
             reason=reason,
             evidence=evidence,
             payload=application,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
+    def conclude_lapsed_correction(
+        self,
+        case_id: str,
+        actor: Actor,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The district concludes a return for correction whose deadline passed without a
+        resubmission (第十条): not recommended, the closing reason citing the lapsed deadline.
+        The sweep reports each lapse (``correction_overdue``)."""
+        return self.fire(
+            case_id,
+            Trigger.CONCLUDE_LAPSED_CORRECTION,
+            actor,
+            reason=reason,
+            evidence=evidence,
             expected_version=expected_version,
             idempotency_key=idempotency_key,
         )
@@ -1104,8 +1153,21 @@ class Workflow(Closing):
         The ranking is one decision, written in one transaction; running it again is a new
         decision (``Selection.decision`` + 1) that supersedes the old one, which stays in the
         history. ``pass_review`` refuses a case not selected, or whose ranking went stale
-        because an opinion arrived after it.
+        because an opinion arrived after it. A ``quota`` below zero is an `InvalidInputError`
+        (nothing is written).
         """
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
+            article = step_for(Trigger.SELECTION).article
+            raise InvalidInputError(
+                Text(
+                    zh=f"择优名额 quota 应为不小于 0 的整数，而不是 {quota!r}",
+                    en=f"the selection quota must be a whole number of at least 0, not {quota!r}",
+                ),
+                hint=Text(
+                    zh=f"名额为入选的案件数（{article.zh}）",
+                    en=f"the quota is how many cases are selected ({article.en})",
+                ),
+            )
         if actor.role is not Role.CITY_BUREAU:
             raise refusal(
                 f"round {round_year}",
@@ -1167,20 +1229,25 @@ class Workflow(Closing):
         *,
         by_district: bool = False,
         reference: str = "",
+        correction: bool = False,
         reason: str = "",
         evidence: Sequence[str] = (),
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
         """A yearly summary and plan: the base's to its district (第十六条) or the district's to
-        the city bureau (第十七条). Flagged late after the policy's due date."""
+        the city bureau (第十七条). Flagged late after the policy's due date. Only for a year
+        the title's validity covers, once a year; ``correction=True`` files a corrected
+        report that supersedes the one filed before (both stay recorded)."""
         return self.fire(
             case_id,
             Trigger.ANNUAL_REPORT,
             actor,
             reason=reason,
             evidence=evidence,
-            payload=AnnualReport(year=year, by_district=by_district, reference=reference),
+            payload=AnnualReport(
+                year=year, by_district=by_district, reference=reference, correction=correction
+            ),
             expected_version=expected_version,
             idempotency_key=idempotency_key,
         )
@@ -1271,12 +1338,37 @@ class Workflow(Closing):
             idempotency_key=idempotency_key,
         )
 
+    def record_plaque_return(
+        self,
+        case_id: str,
+        actor: Actor,
+        returned_on: dt.date,
+        *,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The plaque of a revoked title is back (收回牌匾, 第十八条): recorded once, on the
+        day it happened (between the revocation and today); until then the case awaits the
+        city bureau in its work queue."""
+        return self.fire(
+            case_id,
+            Trigger.PLAQUE_RETURN,
+            actor,
+            reason=reason,
+            evidence=evidence,
+            payload=PlaqueReturn(returned_on),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+
     # -- the sweep ----------------------------------------------------------------------------
 
     def sweep(self, *, lead_days: Sequence[int] = DEFAULT_REMINDER_LEAD_DAYS) -> SweepReport:
         """Find what is due or overdue today: start announced notices whose day has come,
         fire ``expire`` where validity has ended, and emit one event per deadline reached
-        (notice ended, validity ending soon, report overdue).
+        (notice ended, validity ending soon, report overdue, correction lapsed).
 
         Each emission is recorded on the case (``Case.notified``) in the same transaction as
         its event, and every step is written against the version it was decided on: however
@@ -1284,6 +1376,7 @@ class Workflow(Closing):
         """
         day = self.today()
         found = [*self.store.find(CaseQuery(state=State.NOTICE_ANNOUNCED))]
+        found.extend(self.store.find(CaseQuery(state=State.RETURNED_FOR_CORRECTION)))
         found.extend(self.store.deadlines_due(day))
         report: dict[str, list[Any]] = {"expired": [], "started": [], "events": [], "refused": []}
         for case_id in dict.fromkeys(case.id for case in found):
@@ -1348,6 +1441,15 @@ class Workflow(Closing):
             if key not in case.notified:
                 yield {"key": key, "event": event.type, **details}
 
+        correction = case.correction
+        if case.state is State.RETURNED_FOR_CORRECTION and correction is not None:
+            if correction.due < day:  # the district concludes it (第十条)
+                yield from notice(
+                    f"correction_overdue:{correction.due.isoformat()}",
+                    CorrectionOverdue,
+                    correction_due=correction.due.isoformat(),
+                )
+            return
         if case.state in (State.PUBLICIZED, State.VERIFIED) and case.notice is not None:
             if case.notice.due < day:
                 yield from notice(

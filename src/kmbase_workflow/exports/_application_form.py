@@ -1,16 +1,23 @@
 """附件1 昆明市小型微型企业创业创新示范基地申请表: the first form of the application report,
-laid out as the regulation prints it (one sheet, six columns), filled from the records."""
+laid out as the regulation prints it (six columns), filled from the records.
+
+One set of functions (``_part_one`` … ``_part_four``) fills the form row by row into a sink:
+``_Form`` writes a worksheet (the workbook), ``_TableForm`` a `Table` (the Word and HTML
+documents), so the two never disagree."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+import attrs
 
 from ..case import Case
 from ..eligibility import application_measures
 from ..policy import Policy
 from ..records import Application
 from ._cells import put
+from ._document_model import Cell, Table
 from ._forms import APPLICATION_FORM_SHEET, APPLICATION_FORM_TITLE, service_label
 from ._sheet import data_row, header_cell, thin_border, title, widths
 
@@ -18,7 +25,7 @@ if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["application_form_sheet"]
+__all__ = ["application_form_sheet", "application_form_table"]
 
 _WIDTH = 6
 _BLANK = "　"
@@ -39,6 +46,16 @@ def _number(value: float | None) -> float | int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+class _Sink(Protocol):
+    row: int
+
+    def cells(self, spans: Sequence[tuple[object, int, bool]], *, height: float = 0) -> None: ...
+    def section(self, text: str) -> None: ...
+    def headers(self, headers: Sequence[str]) -> None: ...
+    def data(self, values: Sequence[object]) -> None: ...
+    def merge_down(self, column: int, first: int, last: int) -> None: ...
 
 
 class _Form:
@@ -101,6 +118,47 @@ class _Form:
         )
 
 
+class _TableForm:
+    """Fills the form into rows of `Cell` (a `Table` of six columns), row by row as `_Form`."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[Cell]] = []
+        self.row = 1
+
+    def _add(self, cells: list[Cell]) -> None:
+        self.rows.append(cells)
+        self.row += 1
+
+    def cells(self, spans: Sequence[tuple[object, int, bool]], *, height: float = 0) -> None:
+        self._add([Cell(value, span, label) for value, span, label in spans])
+
+    def section(self, text: str) -> None:
+        self._add([Cell(text, _WIDTH, strong=True)])
+
+    def headers(self, headers: Sequence[str]) -> None:
+        self._add([Cell(header, header=True) for header in headers])
+
+    def data(self, values: Sequence[object]) -> None:
+        self._add([Cell(value) for value in values])
+
+    def merge_down(self, column: int, first: int, last: int) -> None:
+        def index(cells: list[Cell]) -> int:
+            start = 1
+            for position, cell in enumerate(cells):
+                if start == column:
+                    return position
+                start += cell.span
+            raise ValueError(column)
+
+        top = self.rows[first - 1]
+        at = index(top)
+        top[at] = attrs.evolve(top[at], down=last - first + 1)
+        for number in range(first + 1, last + 1):
+            cells = self.rows[number - 1]
+            below = index(cells)
+            cells[below] = attrs.evolve(cells[below], value=None, merged=True)
+
+
 def _staff_line(application: Application) -> str:
     measures = application_measures(application)
     full_time = measures["full_time_service_staff"]
@@ -116,7 +174,7 @@ def _staff_line(application: Application) -> str:
     )
 
 
-def _part_one(form: _Form, application: Application) -> None:
+def _part_one(form: _Sink, application: Application) -> None:
     base, operator = application.base, application.operator
     form.section("一、基地基本情况")
     form.cells([("基地名称", 1, True), (base.name, 3, False), ("所属县区", 1, True),
@@ -146,7 +204,7 @@ def _part_one(form: _Form, application: Application) -> None:
     form.cells([("服务人员", 1, True), (_staff_line(application), 5, False)])
 
 
-def _part_two(form: _Form, application: Application) -> None:
+def _part_two(form: _Sink, application: Application) -> None:
     years = sorted(application.yearly, key=lambda figures: figures.year)
     form.section("二、入驻小微企业创业创新情况")
     form.section("（一）小微企业创业情况（最少填写两个年度，单位：户、人、万元）")
@@ -175,7 +233,7 @@ def _part_two(form: _Form, application: Application) -> None:
     form.section("（其他科技成果自行统计填写，需按认定管理办法规定内容分类）")
 
 
-def _part_three(form: _Form, application: Application, policy: Policy) -> None:
+def _part_three(form: _Sink, application: Application, policy: Policy) -> None:
     form.section("三、服务能力及业绩")
     form.cells([("获得专业资质情况", 1, True), (application.qualifications, 5, False)])
     form.headers(("服务内容", "服务企业户数", "相关服务活动场次") * 2)
@@ -211,7 +269,7 @@ def _part_three(form: _Form, application: Application, policy: Policy) -> None:
     form.merge_down(1, first, first + 1)
 
 
-def _part_four(form: _Form, application: Application, case: Case | None) -> None:
+def _part_four(form: _Sink, application: Application, case: Case | None) -> None:
     form.section("四、获得支持情况")
     form.cells([("得到政府扶持的情况", 1, True), (application.government_support, 5, False)],
                height=30)  # fmt: skip
@@ -238,3 +296,26 @@ def application_form_sheet(
     _part_four(form, application, case)
     widths(sheet, (24, 18, 16, 18, 16, 18))
     sheet.sheet_view.showGridLines = False
+
+
+def application_form_table(
+    application: Application, policy: Policy, case: Case | None = None
+) -> Table:
+    """The 申请表 as a `Table` of six columns: the same rows as `application_form_sheet`."""
+    form = _TableForm()
+    _part_one(form, application)
+    _part_two(form, application)
+    _part_three(form, application, policy)
+    _part_four(form, application, case)
+    rows = tuple(tuple(_full(cells)) for cells in form.rows)
+    return Table(rows, widths=(24, 18, 16, 18, 16, 18), size=10.5, header_rows=0)
+
+
+def _full(cells: list[Cell]) -> list[Cell]:
+    """A row of the form filled out to the six columns (a short row of headers or figures,
+    such as 二's five columns, ends in one wider cell)."""
+    used = sum(cell.span for cell in cells)
+    if used < _WIDTH and cells:
+        last = cells[-1]
+        cells = [*cells[:-1], attrs.evolve(last, span=last.span + _WIDTH - used)]
+    return cells

@@ -16,6 +16,7 @@ Data is never code. Every cell written from data goes through `put` (``.xlsx``) 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -35,6 +36,7 @@ __all__ = [
     "csv_unguard",
     "local_text",
     "openpyxl_module",
+    "optional_module",
     "put",
     "suffix_error",
     "write_error",
@@ -42,19 +44,30 @@ __all__ = [
 ]
 
 
-def openpyxl_module() -> Any:
-    """The ``openpyxl`` module, or a bilingual error naming the extra that installs it."""
+def optional_module(module: str, package: str, extra: str, what: Text, otherwise: Text) -> Any:
+    """The optional ``module`` (from ``package``), or a bilingual error saying ``what`` needs
+    it and naming the ``extra`` that installs it, or what to do ``otherwise``."""
     try:
-        import openpyxl  # noqa: PLC0415 - optional: only .xlsx files need it
+        return importlib.import_module(module)
     except ImportError:
         raise InvalidInputError(
             Text(
-                zh="读写 Excel（.xlsx）文件需要 openpyxl，但未安装",
-                en="reading and writing Excel (.xlsx) files needs openpyxl, which is not installed",
+                zh=f"{what.zh}需要 {package}，但未安装",
+                en=f"{what.en} needs {package}, which is not installed",
             ),
-            hint=install_hint("excel", otherwise=Text(zh="改用 .csv 文件", en="use a .csv file")),
+            hint=install_hint(extra, otherwise=otherwise),
         ) from None
-    return openpyxl
+
+
+def openpyxl_module() -> Any:
+    """The ``openpyxl`` module, or a bilingual error naming the extra that installs it."""
+    return optional_module(
+        "openpyxl",
+        "openpyxl",
+        "excel",
+        Text(zh="读写 Excel（.xlsx）文件", en="reading and writing Excel (.xlsx) files"),
+        Text(zh="改用 .csv 文件", en="use a .csv file"),
+    )
 
 
 def column_letter(index: int) -> str:

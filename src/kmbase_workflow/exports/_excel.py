@@ -79,7 +79,8 @@ class RecommendationRow:
     contact_phone: str
     """联系电话（手机）(the base's contact phone)."""
     eligible: bool
-    """是否满足各项申报条件: the eligibility verdict under the policy in force on declaration."""
+    """是否满足各项申报条件: the eligibility verdict the district judged the case on (under the
+    policy in force on declaration, at the day the case was declared, `Case.judged_on`)."""
     recommended: bool
     """是否同意推荐: the district recommended (``True``) or declined (``False``)."""
     remarks: str
@@ -129,7 +130,8 @@ def recommendation_rows(
     rows = []
     for case in judged:
         application = case.application
-        verdict = evaluate(application, workflow.policy_for(case))
+        # the verdict the district recommended on: judged on the case's day, not the file's
+        verdict = evaluate(application, workflow.policy_for(case), judged_on=case.judged_on)
         if case.recommendation is not None:
             remarks = case.recommendation.opinion
         else:

@@ -63,6 +63,11 @@ CONSISTENCY_MEASURES: dict[str, Text] = {
         en="the roster lists as many enterprises as the judged year's reported resident total "
         "(1 matches, 0 does not)",
     ),
+    "leading_flags_match_industries": Text(
+        zh="名录中标为主导产业的企业，其所属产业类型均为基地主导产业（1 一致，0 不一致）",
+        en="every roster enterprise flagged as in a leading industry has one of the base's "
+        "leading industries as its industry (1 consistent, 0 not)",
+    ),
 }
 """Checks that the parts of an application agree, as 1.0 (agree) / 0.0 (do not): a rule
 compares them with ``is_true``. A synthetic population agrees everywhere."""

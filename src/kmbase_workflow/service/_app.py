@@ -21,12 +21,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
+import anyio.to_thread
 import attrs
 from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .. import __version__
 from .._i18n import Text
@@ -38,14 +41,15 @@ from ..deadlines import (
     earliest_certification_date,
     notice_deadline,
 )
-from ..errors import InvalidInputError, KmbaseError
+from ..errors import InvalidInputError, KmbaseError, StoreUnavailableError
 from ..lifecycle import RECORDS, STEPS, Step, Trigger
 from ..policy import policy_in_force
-from ..serialization import loads_application, structure
+from ..serialization import MAX_INTEGER, loads_application, structure
 from ..stores._rows import event_data
 from ..stores.tokens import token_store
 from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
+from ._documents import router as documents_router
 from ._errors import RETRY_AFTER_SECONDS, ServiceError, error_body, status_of
 from ._queues import QUEUE_SCHEMAS
 from ._queues import router as queues_router
@@ -55,7 +59,9 @@ from ._routing import (
     BodyText,
     Command,
     IdempotencyKey,
+    RootPath,
     WorkflowParam,
+    declaration_refused_as_read,
     forbidden,
     json_object,
     json_response,
@@ -64,9 +70,11 @@ from ._routing import (
     outcome_response,
     parse_date,
     readable_case,
+    refused_as_read,
     schema_ref,
     scoped_key,
 )
+from ._schema import TEXT
 
 __all__ = [
     "ROUTERS",
@@ -80,6 +88,12 @@ __all__ = [
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+HEALTH_TIMEOUT = 2.0
+"""How long ``/health`` waits for the store before answering 503 (seconds)."""
+
+RoundYear = Annotated[int, PathParam(ge=0, le=9999, description="The round's year")]
+"""A round's year in a path (bounded: the stores hold 64-bit integers)."""
+
 # -- the routes -----------------------------------------------------------------------------
 
 router = APIRouter(responses=ERRORS)
@@ -91,10 +105,21 @@ router = APIRouter(responses=ERRORS)
     responses=ok_response({"type": "object"}),
     openapi_extra={"security": []},
 )
-def health(workflow: WorkflowParam) -> Response:
-    """Whether the service can reach its store (503 if not). No authentication."""
-    workflow.store.rounds()
-    return json_response({"status": "ok", "version": __version__})
+async def health(workflow: WorkflowParam) -> Response:
+    """Whether the service can reach its store (503 if not, within a few seconds). No
+    authentication."""
+    # A store that does not answer (a PostgreSQL server gone: the pool waits for a connection
+    # up to its pool_timeout) is unavailable now: the probe is not kept waiting for it.
+    with anyio.move_on_after(HEALTH_TIMEOUT):
+        await anyio.to_thread.run_sync(workflow.store.rounds, abandon_on_cancel=True)
+        return json_response({"status": "ok", "version": __version__})
+    raise StoreUnavailableError(
+        Text(
+            zh=f"存储在 {HEALTH_TIMEOUT:g} 秒内没有应答",
+            en=f"the store did not answer within {HEALTH_TIMEOUT:g} s",
+        ),
+        hint=Text(zh="检查数据库服务器是否可达", en="check that the database server is reachable"),
+    )
 
 
 @router.get("/me", tags=["service"], responses=ok_response(schema_ref("Actor")))
@@ -147,8 +172,8 @@ def open_round(actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Re
                         "type": "object",
                         "required": ["quota"],
                         "properties": {
-                            "quota": {"type": "integer", "minimum": 0},
-                            "reason": {"type": "string"},
+                            "quota": {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER},
+                            "reason": TEXT,
                         },
                         "additionalProperties": False,
                     }
@@ -157,7 +182,9 @@ def open_round(actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Re
         }
     },
 )
-def select_round(year: int, actor: ActorParam, workflow: WorkflowParam, body: BodyText) -> Response:
+def select_round(
+    year: RoundYear, actor: ActorParam, workflow: WorkflowParam, body: BodyText
+) -> Response:
     """Rank the round's recommended cases and select the best ``quota`` (择优, 第十一条)."""
     data = json_object(body, "selection")
     selection = structure(data, _Selection, source="selection")
@@ -200,6 +227,7 @@ def declare(
     actor: ActorParam,
     workflow: WorkflowParam,
     body: BodyText,
+    root_path: RootPath,
     idempotency_key: IdempotencyKey = None,
     case_id: Annotated[
         str | None, Query(max_length=200, description="The new case's id (default: a fresh one)")
@@ -212,14 +240,16 @@ def declare(
     """Declare an application (第九条): the body is the application, in the format of
     docs/application-format.md (its JSON Schema: /schema/application.json)."""
     application = loads_application(body, source="application")
-    outcome = workflow.declare(
-        application,
-        actor,
-        case_id=case_id,
-        base_id=base_id,
-        idempotency_key=scoped_key(actor, idempotency_key),
-    )
-    return outcome_response(outcome, status=201)
+    base = base_id or Case.default_base_id(application)
+    with declaration_refused_as_read(workflow, actor, base):
+        outcome = workflow.declare(
+            application,
+            actor,
+            case_id=case_id,
+            base_id=base_id,
+            idempotency_key=scoped_key(actor, idempotency_key),
+        )
+    return outcome_response(outcome, status=201, root_path=root_path)
 
 
 CaseFilter = Annotated[str | None, Query(max_length=200)]
@@ -233,7 +263,10 @@ CaseFilter = Annotated[str | None, Query(max_length=200)]
 def cases(
     actor: ActorParam,
     workflow: WorkflowParam,
-    state: CaseFilter = None,
+    state: Annotated[
+        str | None,
+        Query(max_length=200, json_schema_extra={"enum": [state.value for state in State]}),
+    ] = None,
     round_year: Annotated[int | None, Query(ge=0, le=9999)] = None,
     district: CaseFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -319,7 +352,7 @@ def application_tables(case_id: str, actor: ActorParam, workflow: WorkflowParam)
     responses={200: {"description": "附件2 as a workbook", "content": {XLSX: {}}}},
 )
 def recommendation_table(
-    year: int, district: str, actor: ActorParam, workflow: WorkflowParam
+    year: RoundYear, district: str, actor: ActorParam, workflow: WorkflowParam
 ) -> Response:
     """A district's 推荐汇总表 (附件2) for a round: the bureau's, or the district's own."""
     from ..exports import export_recommendation_table  # noqa: PLC0415 - needs openpyxl
@@ -353,7 +386,9 @@ def _workbook(write: Callable[[Path], object], filename: str) -> Response:
 
 # -- calendar and deadlines -----------------------------------------------------------------
 
-DateParam = Annotated[str, Query(max_length=40, description="YYYY-MM-DD")]
+DateParam = Annotated[
+    str, Query(max_length=40, description="YYYY-MM-DD", json_schema_extra={"format": "date"})
+]
 Provisional = Annotated[
     bool,
     Query(description="Answer for years without an official holiday notice (marked provisional)"),
@@ -525,7 +560,15 @@ async def events(
     follow: Annotated[
         bool, Query(description="Keep the stream open for new events (false: end when caught up)")
     ] = True,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            max_length=40,
+            pattern=r"^\s*[0-9]{1,18}\s*$",
+            description="Resume after this outbox position (the last event's id)",
+        ),
+    ] = None,
 ) -> Response:
     """The outbox as a stream of server-sent events, oldest first: resume after a broken
     connection with ``Last-Event-ID`` (browsers' EventSource sends it) or ``?after=``.
@@ -584,21 +627,23 @@ def _fire_route(step: Step) -> Callable[..., Response]:
         actor: ActorParam,
         workflow: WorkflowParam,
         body: BodyText,
+        root_path: RootPath,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         source = f"{step.trigger.value} body"
         command = structure(json_object(body, source), Command, source=source)
-        outcome = workflow.fire(
-            case_id,
-            step.trigger,
-            actor,
-            reason=command.reason,
-            evidence=command.evidence,
-            payload=step.parse_payload(command.payload),
-            expected_version=command.expected_version,
-            idempotency_key=scoped_key(actor, idempotency_key),
-        )
-        return outcome_response(outcome)
+        with refused_as_read(workflow, actor, case_id):
+            outcome = workflow.fire(
+                case_id,
+                step.trigger,
+                actor,
+                reason=command.reason,
+                evidence=command.evidence,
+                payload=step.parse_payload(command.payload),
+                expected_version=command.expected_version,
+                idempotency_key=scoped_key(actor, idempotency_key),
+            )
+        return outcome_response(outcome, root_path=root_path)
 
     fire.__name__ = f"fire_{step.trigger.value}"
     return fire
@@ -621,17 +666,17 @@ def _payload_schema(step: Step) -> dict[str, Any] | None:
         key = step.payload_key or "value"
         return {
             "anyOf": [
-                {"type": "string"},
+                TEXT,
                 {
                     "type": "object",
-                    "properties": {key: {"type": "string"}},
+                    "properties": {key: TEXT},
                     "required": [key],
                     "additionalProperties": False,
                 },
             ]
         }
     if step.payload is dict:
-        return {"type": "object"}
+        return schema_ref("JsonObject")
     name = step.payload.__name__
     if name == "NoticeAnnouncement":
         return {
@@ -646,17 +691,14 @@ def _payload_schema(step: Step) -> dict[str, Any] | None:
 def command_schema(step: Step) -> dict[str, Any]:
     """The JSON Schema of a trigger's body (`Command` with the step's payload)."""
     properties: dict[str, Any] = {
-        "reason": {
-            "type": "string",
-            "description": "Why (required by the steps that close a case)",
-        },
+        "reason": {**TEXT, "description": "Why (required by the steps that close a case)"},
         "evidence": {
             "type": "array",
-            "items": {"type": "string"},
+            "items": TEXT,
             "description": "References of the evidence",
         },
         "expected_version": {
-            "anyOf": [{"type": "integer"}, {"type": "null"}],
+            "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_INTEGER}, {"type": "null"}],
             "description": "Act only if the case is still at this version (else 409)",
         },
     }
@@ -703,21 +745,22 @@ def _add_trigger_routes(app_router: APIRouter) -> None:
 
 _add_trigger_routes(router)
 
-ROUTERS: list[APIRouter] = [router, queues_router]
+ROUTERS: list[APIRouter] = [router, queues_router, documents_router]
 """The routers `create_app` includes: a new group of routes adds its own here."""
 
 
 # -- the application ------------------------------------------------------------------------
 
 
-def _library_error(request: Request, error: Exception) -> Response:
+def _library_error(
+    request: Request, error: Exception, headers: dict[str, str] | None = None
+) -> Response:
     assert isinstance(error, KmbaseError)
     status = status_of(error)
-    headers = (
-        {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 and error.retryable else None
-    )
+    if status == 503 and error.retryable:
+        headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
     if status == 401:
-        headers = {"WWW-Authenticate": 'Bearer realm="kmbase"'}
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="kmbase"'}
     return JSONResponse(error_body(error), status_code=status, headers=headers)
 
 
@@ -744,7 +787,23 @@ def _http_error(request: Request, error: Exception) -> Response:
     if error.status_code == 404:
         text = Text(zh=f"没有这个地址：{request.url.path}", en=f"no such route: {request.url.path}")
     hint = Text(zh="接口见 /openapi.json", en="see /openapi.json for the routes")
-    return _library_error(request, ServiceError(error.status_code, text, hint=hint))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return _library_error(request, ServiceError(error.status_code, text, hint=hint), headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (the router names only the
+    methods of the first route of the path)."""
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 def create_app(
@@ -802,6 +861,8 @@ def create_app(
         name="application_schema",
         tags=["service"],
         summary="The JSON Schema of the application format",
+        description="Public, as docs/reference/application.schema.json is: no authentication.",
+        openapi_extra={"security": []},
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -829,8 +890,27 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             },
         }
         document["security"] = [{"token": []}, {"gateway": []}]
+        _add_links(document["paths"])
         app.openapi_schema = document
     return app.openapi_schema
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    """OpenAPI links along the lifecycle: a write's case to its reads and to the steps that
+    may follow from the state it leaves the case in (what a client, or a stateful test,
+    calls next with the same ``case_id``)."""
+    steps = [step for step in (*STEPS, *RECORDS) if step.trigger is not Trigger.DECLARE]
+    for step in (*STEPS, *RECORDS):
+        if step.trigger is Trigger.DECLARE:
+            answer = paths["/cases"]["post"]["responses"]["201"]
+        else:
+            answer = paths[trigger_path(step.trigger)]["post"]["responses"]["200"]
+        after = step.destination
+        following = [s for s in steps if after is not None and after in s.sources]
+        answer["links"] = {
+            name: {"operationId": name, "parameters": {"case_id": "$response.body#/case/id"}}
+            for name in ("show", "history", *(f"fire_{s.trigger.value}" for s in following))
+        }
 
 
 def component_schemas() -> dict[str, Any]:
@@ -862,6 +942,26 @@ def component_schemas() -> dict[str, Any]:
                 "description": "An idempotency key's first outcome, nothing written",
             },
         },
+    }
+    # free data (a notice's details) as the reader takes it: keys and text without NUL,
+    # integers within 64 bits
+    schemas["JsonObject"] = {
+        "title": "JsonObject",
+        "type": "object",
+        "propertyNames": TEXT,
+        "additionalProperties": schema_ref("JsonValue"),
+    }
+    schemas["JsonValue"] = {
+        "title": "JsonValue",
+        "anyOf": [
+            {"type": "null"},
+            {"type": "boolean"},
+            {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER},
+            {"type": "number", "not": {"type": "integer"}},
+            TEXT,
+            {"type": "array", "items": schema_ref("JsonValue")},
+            schema_ref("JsonObject"),
+        ],
     }
     schemas.update(QUEUE_SCHEMAS)
     schemas["CaseSummary"] = {

@@ -43,7 +43,12 @@ __all__ = ["QUEUE_SCHEMAS", "router"]
 router = APIRouter(responses=ERRORS)
 
 DayParam = Annotated[
-    str | None, Query(max_length=40, description="The day asked, YYYY-MM-DD (default: today)")
+    str | None,
+    Query(
+        max_length=40,
+        description="The day asked, YYYY-MM-DD (default: today)",
+        json_schema_extra={"format": "date"},
+    ),
 ]
 DistrictParam = Annotated[str | None, Query(max_length=200, description="Only this district")]
 RoundParam = Annotated[int | None, Query(ge=0, le=9999, description="Only this round (year)")]
@@ -86,7 +91,12 @@ def inbox(
     round_year: RoundParam = None,
     district: DistrictParam = None,
     state: Annotated[
-        str | None, Query(max_length=60, description="Only cases in this state")
+        str | None,
+        Query(
+            max_length=60,
+            description="Only cases in this state",
+            json_schema_extra={"enum": [state.value for state in State]},
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[
@@ -166,7 +176,14 @@ def _when(value: str) -> dt.date | dt.datetime:
 )
 def show_as_of(
     case_id: str,
-    date: Annotated[str, Path(max_length=40, description="YYYY-MM-DD, or an instant with offset")],
+    date: Annotated[
+        str,
+        Path(
+            max_length=40,
+            description="YYYY-MM-DD, or an instant with offset",
+            json_schema_extra={"anyOf": [{"format": "date"}, {"format": "date-time"}]},
+        ),
+    ],
     actor: ActorParam,
     workflow: WorkflowParam,
 ) -> Response:
@@ -184,7 +201,14 @@ def show_as_of(
 )
 def show_known_at(
     case_id: str,
-    trigger: Annotated[str, Path(max_length=60, description="A trigger, e.g. certify")],
+    trigger: Annotated[
+        str,
+        Path(
+            max_length=60,
+            description="A trigger, e.g. certify",
+            json_schema_extra={"enum": [trigger.value for trigger in Trigger]},
+        ),
+    ],
     actor: ActorParam,
     workflow: WorkflowParam,
 ) -> Response:
@@ -200,7 +224,9 @@ def show_known_at(
 )
 def round_table_as_of(
     year: Annotated[int, Path(ge=0, le=9999)],
-    date: Annotated[str, Path(max_length=40, description="YYYY-MM-DD")],
+    date: Annotated[
+        str, Path(max_length=40, description="YYYY-MM-DD", json_schema_extra={"format": "date"})
+    ],
     actor: ActorParam,
     workflow: WorkflowParam,
     district: DistrictParam = None,

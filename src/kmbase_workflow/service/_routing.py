@@ -17,8 +17,10 @@ status). A new group of routes lives in a module of its own with its own ``APIRo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import urllib.parse
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import attrs
@@ -28,7 +30,8 @@ from fastapi.responses import JSONResponse, Response
 from .._i18n import Text
 from ..actors import Actor, Role
 from ..case import Case
-from ..errors import InvalidInputError
+from ..eligibility import district_problems
+from ..errors import ConcurrencyConflictError, InvalidInputError, TransitionRefusedError
 from ..serialization import _parse, unstructure
 from ..stores._rows import event_data
 from ..workflow import Outcome, Workflow
@@ -42,7 +45,9 @@ __all__ = [
     "BodyText",
     "Command",
     "IdempotencyKey",
+    "RootPath",
     "WorkflowParam",
+    "declaration_refused_as_read",
     "forbidden",
     "json_object",
     "json_response",
@@ -51,6 +56,7 @@ __all__ = [
     "outcome_response",
     "parse_date",
     "readable_case",
+    "refused_as_read",
     "schema_ref",
     "scoped_key",
 ]
@@ -126,13 +132,43 @@ def _workflow(request: Request) -> Workflow:
 def _actor(request: Request) -> Actor:
     authenticate: Authenticator = request.app.state.authenticate
     client = request.client.host if request.client is not None else None
-    return authenticate(request.headers, client)
+    actor = authenticate(request.headers, client)
+    if actor.district is not None:
+        _check_district(actor.district, _workflow(request))
+    return actor
+
+
+def _check_district(district: str, workflow: Workflow) -> None:
+    """An identity's district is one the workflow's policies list (第四条, 第九条): an
+    authenticator (a gateway, a host's own) may pass on any name; none other is anyone's."""
+    if any(not district_problems(district, policy) for policy in workflow.policies):
+        return
+    problems = district_problems(district, workflow.policies[-1])
+    raise ServiceError(
+        403,
+        Text(
+            zh=f"身份所属县区无效：{problems[0].zh}",
+            en=f"the identity's district is not known: {problems[0].en}",
+        ),
+        hint=Text(
+            zh="请网关或令牌签发方使用政策所列县区的准确名称",
+            en="the gateway or the token's issuer must name a district exactly as the policy "
+            "lists it",
+        ),
+    )
+
+
+def _root_path(request: Request) -> str:
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")
 
 
 WorkflowParam = Annotated[Workflow, Depends(_workflow)]
 """The workflow the service runs over."""
 ActorParam = Annotated[Actor, Depends(_actor)]
 """The authenticated actor of the request (never a role the client claims)."""
+RootPath = Annotated[str, Depends(_root_path)]
+"""Where the service is mounted (``""`` at the root): the prefix of the paths it answers."""
 
 
 async def _body_text(request: Request) -> str:
@@ -246,7 +282,33 @@ def readable_case(workflow: Workflow, actor: Actor, case_id: str) -> Case:
     return case
 
 
-def outcome_response(outcome: Outcome, status: int = 200) -> Response:
+@contextlib.contextmanager
+def refused_as_read(workflow: Workflow, actor: Actor, case_id: str) -> Iterator[None]:
+    """A refusal (the rules, a stale version) of a command on a case the actor may not read
+    is answered as a read of it would be (403): its reasons would tell what the reading rules
+    hide (the operator, the district, the state)."""
+    try:
+        yield
+    except (TransitionRefusedError, ConcurrencyConflictError):
+        readable_case(workflow, actor, case_id)
+        raise
+
+
+@contextlib.contextmanager
+def declaration_refused_as_read(workflow: Workflow, actor: Actor, base_id: str) -> Iterator[None]:
+    """A refused declaration of a base with cases the actor may not read is answered as a read
+    of them would be (403): the rules that compare it with them would name those cases."""
+    try:
+        yield
+    except TransitionRefusedError:
+        if any(not may_read(actor, case) for case in workflow.cases(base_id=base_id)):
+            what = Text(zh=f"基地 {base_id} 的案件", en=f"the cases of base {base_id}")
+            raise forbidden(what) from None
+        raise
+
+
+def outcome_response(outcome: Outcome, status: int = 200, *, root_path: str = "") -> Response:
+    """A write's answer; its ``Location`` (the case) under ``root_path``, the service's mount."""
     return json_response(
         {
             "case": outcome.case,
@@ -255,7 +317,7 @@ def outcome_response(outcome: Outcome, status: int = 200) -> Response:
             "replayed": outcome.replayed,
         },
         status=200 if outcome.replayed else status,
-        headers={"Location": f"/cases/{urllib.parse.quote(outcome.case.id, safe='')}"},
+        headers={"Location": f"{root_path}/cases/{urllib.parse.quote(outcome.case.id, safe='')}"},
     )
 
 

@@ -4,9 +4,11 @@ schema of the application format.
 The schema is derived from the same type annotations the project's converter
 (`kmbase_workflow.serialization`) reads with, so it cannot say something the reader does not
 do: unknown keys are refused (``additionalProperties: false``), integers are 64-bit, dates
-are ``YYYY-MM-DD``, a field with a default may be left out. Rules the schema cannot state
-(a credit code's check digit, the eligibility rules) are the library's, and its error says
-which failed. Field descriptions are the docstrings written under each field.
+are ``YYYY-MM-DD``, text holds no NUL character, a field with a default may be left out, and
+a field's validator says its bounds (not negative: ``minimum: 0``; not blank: a pattern; a
+credit code: its 18 characters). Rules the schema cannot state (a credit code's check digit,
+a count not above another, the eligibility rules) are the library's, and its error says which
+failed. Field descriptions are the docstrings written under each field.
 """
 
 from __future__ import annotations
@@ -25,13 +27,40 @@ from typing import Any
 
 import attrs
 
+from .. import records
 from ..case import DeferredApplication
 from ..records import Application
 from ..serialization import MAX_INTEGER
 
-__all__ = ["SchemaBuilder"]
+__all__ = ["TEXT", "SchemaBuilder"]
 
 Schema = dict[str, Any]
+
+TEXT: Schema = {"type": "string", "pattern": "^[^\\u0000]*$"}
+"""Text as the reader takes it: any string without a NUL character."""
+
+_CONSTRAINTS: dict[object, Schema] = {
+    records._non_negative: {"minimum": 0},
+    # not blank: a character that is neither white space nor NUL
+    records._non_empty: {"pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"},
+    records._credit_code: {"pattern": "^[0-9A-HJ-NPQRTUWXY]{18}$"},
+}
+"""What the records' field validators ask, in JSON Schema (what a schema can say of them)."""
+
+
+def _constrained(schema: Schema, validator: object) -> Schema:
+    """``schema`` with the bounds of ``validator`` (each of a list of them; on the non-null
+    branch of an optional field)."""
+    for each in getattr(validator, "_validators", (validator,)):  # attrs' and_ of a list
+        extra = _CONSTRAINTS.get(each)
+        if extra is None:
+            continue
+        options = schema.get("anyOf")
+        if options is not None:
+            schema = {**schema, "anyOf": [{**options[0], **extra}, *options[1:]]}
+        else:
+            schema = {**schema, **extra}
+    return schema
 
 
 @functools.cache
@@ -89,7 +118,11 @@ class SchemaBuilder:
         if origin in (tuple, list, collections.abc.Sequence):
             return {"type": "array", "items": self.of(args[0]) if args else {}}
         if origin in (dict, collections.abc.Mapping):
-            return {"type": "object", "additionalProperties": self.of(args[1]) if args else {}}
+            return {
+                "type": "object",
+                "propertyNames": dict(TEXT),
+                "additionalProperties": self.of(args[1]) if args else {},
+            }
         if annotation is bool:
             return {"type": "boolean"}
         if annotation is int:
@@ -97,7 +130,7 @@ class SchemaBuilder:
         if annotation is float:
             return {"type": "number"}
         if annotation is str:
-            return {"type": "string"}
+            return dict(TEXT)
         if annotation is dt.datetime:
             return {"type": "string", "format": "date-time"}
         if annotation is dt.date:
@@ -134,7 +167,7 @@ class SchemaBuilder:
         for field in attrs.fields(cls):
             if not field.init:
                 continue
-            schema = self.of(hints[field.name])
+            schema = _constrained(self.of(hints[field.name]), field.validator)
             # A private attribute travels under its alias, without its internal note.
             key = field.alias or field.name
             if field.name in docs and not field.name.startswith("_"):

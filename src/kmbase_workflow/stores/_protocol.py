@@ -85,6 +85,11 @@ class CaseQuery:
     round_year: int | None = None
     district: str | None = None
     base_id: str | None = None
+    operator_code: str | None = None
+    """The unified social credit code of the base's operator as it stands now (after any
+    filed change of operator, 第十九条)."""
+    base_name: str | None = None
+    """The base's name as it stands now (after any filed change of name, 第十九条)."""
 
     def matches(self, case: Case) -> bool:
         """Whether ``case`` passes this filter (stores may translate it to SQL instead)."""
@@ -94,6 +99,11 @@ class CaseQuery:
             and (self.round_year is None or case.round_year == self.round_year)
             and (self.district is None or case.district == self.district)
             and (self.base_id is None or case.base_id == self.base_id)
+            and (
+                self.operator_code is None
+                or case.operator.unified_social_credit_code == self.operator_code
+            )
+            and (self.base_name is None or case.base_name == self.base_name)
         )
 
 

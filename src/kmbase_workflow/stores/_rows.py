@@ -47,6 +47,7 @@ __all__ = [
     "refuse_unstorable",
     "refuse_unstorable_round",
     "storable_key",
+    "storable_text",
     "summary_updates",
 ]
 
@@ -93,9 +94,14 @@ def check_text(field: str, value: str, *, indexed: bool = False) -> None:
         raise FieldValueError(field, problem)
 
 
+def storable_text(value: str) -> bool:
+    """Whether ``value`` could be stored text at all (no NUL, no lone surrogate)."""
+    return _UNSTORABLE.search(value) is None
+
+
 def storable_key(value: str) -> bool:
     """Whether ``value`` could be a stored key (a read with any other finds nothing)."""
-    return _UNSTORABLE.search(value) is None and len(value.encode("utf-8")) <= INDEXED_TEXT_LIMIT
+    return storable_text(value) and len(value.encode("utf-8")) <= INDEXED_TEXT_LIMIT
 
 
 def _leaves(value: object, path: str) -> Iterator[tuple[str, str | float]]:

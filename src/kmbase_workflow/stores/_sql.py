@@ -41,6 +41,7 @@ from ._rows import (
     refuse_unstorable,
     refuse_unstorable_round,
     storable_key,
+    storable_text,
 )
 
 if TYPE_CHECKING:
@@ -246,7 +247,10 @@ class SQLStoreBase(Closing):
     @staticmethod
     def _findable(query: CaseQuery) -> bool:
         """Whether a query's keys could match anything stored (a NUL cannot, for instance)."""
-        return all(key is None or storable_key(key) for key in (query.base_id, query.district))
+        keys = (query.base_id, query.district, query.operator_code)
+        if query.base_name is not None and not storable_text(query.base_name):
+            return False  # a name is no indexed key (any length), but text all the same
+        return all(key is None or storable_key(key) for key in keys)
 
     def _date_param(self, day: dt.date) -> object:
         """How a date is passed to the database (SQLite: ISO text)."""
@@ -392,6 +396,8 @@ class SQLStoreBase(Closing):
             ("round_year", query.round_year),
             ("district", query.district),
             ("base_id", query.base_id),
+            ("operator_code", query.operator_code),
+            ("base_name", query.base_name),
         ):
             if value is not None:
                 clauses.append(f"c.{column} = ?")

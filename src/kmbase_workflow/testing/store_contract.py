@@ -232,6 +232,25 @@ class StoreContract:
             assert (case.base_name, case.operator) == ("新名称基地", operator)
             assert case.application == declared.case.application
 
+    def test_a_base_is_found_by_its_operator_and_name_as_they_stand(self, store: CaseStore) -> None:
+        """Issue 21 (第十五条, 第十九条): a base is found by the operator and the name it has
+        after its filed changes, never by those it was declared with."""
+        declared = self._declare(store, "case-1")
+        self._declare(store, "case-2")  # another case, declared with the same name and operator
+        code = declared.case.operator.unified_social_credit_code
+        renamed = ChangeFiling(
+            "更名", dt.date(2025, 7, 1), kind=ChangeKind.NAME, base_name="新名称基地"
+        )
+        self._advance(store, declared, change_filings=(renamed,))
+
+        def ids(**filters: str) -> list[str]:
+            return [case.id for case in store.find(CaseQuery(**filters))]  # type: ignore[arg-type]
+
+        assert ids(operator_code=code, base_name="新名称基地") == ["case-1"]
+        assert ids(operator_code=code, base_name=declared.case.application.base.name) == ["case-2"]
+        assert ids(operator_code="nobody", base_name="新名称基地") == []
+        assert ids(base_name="新名称\x00") == []
+
     def test_a_chunk_is_read_at_once(self, store: CaseStore) -> None:
         first = self._declare(store, "case-1")
         store.commit(sample_change(sample_case("case-2"), None, key="run:case-2"))
