@@ -30,7 +30,7 @@ def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (including the executable examples in docs/)."""
-    _install(session, "tests", extras="postgres,notebook,excel,metrics")
+    _install(session, "tests", extras="postgres,mysql,notebook,excel,metrics")
     # One worker per core: the suite talks to real servers and waits on them as often as it
     # computes. Each PostgreSQL test has its own schema, each file store its own folder.
     session.run("pytest", "--numprocesses=auto", *session.posargs)
@@ -62,7 +62,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the library and its typed usage file."""
-    _install(session, "typecheck", extras="postgres,service,metrics,rabbitmq,nats,redis")
+    _install(session, "typecheck", extras="postgres,mysql,service,metrics,rabbitmq,nats,redis")
     session.run("mypy", "src", "tests/typing_usage.py", "tools/dev.py")
 
 

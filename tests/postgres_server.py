@@ -55,11 +55,16 @@ def schema() -> Iterator[str]:
         connection.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(
+    params=["memory", "sqlite", "postgres", pytest.param("mysql", marks=pytest.mark.mysql)]
+)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of a fresh store of each bundled kind (PostgreSQL: in a fresh schema)."""
+    """The URL of a fresh store of each bundled kind (PostgreSQL: in a fresh schema;
+    MariaDB: in a fresh database, the module importing ``mysql_server.mysql_url``)."""
     if request.param == "memory":
         return "memory://"
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/cases.db"
+    if request.param == "mysql":
+        return str(request.getfixturevalue("mysql_url"))
     return f"{URL}?schema={request.getfixturevalue('schema')}"

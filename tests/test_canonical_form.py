@@ -22,6 +22,7 @@ from kmbase_workflow.history import GENESIS_HASH, HistoryEntry, canonical_json, 
 from kmbase_workflow.records import Application
 from kmbase_workflow.stores import CaseStore, Change
 from kmbase_workflow.testing import sample_case, sample_change
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import schema, store_url  # noqa: F401 - fixtures used by name
 
 BUREAU = Actor(Role.CITY_BUREAU, "市工业和信息化局")

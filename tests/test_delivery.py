@@ -1,4 +1,5 @@
-"""Durable consumers, webhooks and the worker, on SQLite and on a real PostgreSQL server."""
+"""Durable consumers, webhooks and the worker, on SQLite and on real PostgreSQL and MariaDB
+servers."""
 
 from __future__ import annotations
 
@@ -37,16 +38,19 @@ from kmbase_workflow.errors import InvalidInputError
 from kmbase_workflow.stores import CaseStore, MemoryStore, OutboxRecord, open_store
 from kmbase_workflow.testing import sample_case, sample_change
 from lifecycle_helpers import NOTICE_DUE
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 from webhook_receiver import SECRET, receiving
 from worker_processes import publicized_cases
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", pytest.param("mysql", marks=pytest.mark.mysql)])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database of each kind."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'delivery.db'}"
+    if request.param == "mysql":
+        return str(request.getfixturevalue("mysql_url"))
     return f"{URL}?schema={request.getfixturevalue('schema')}"
 
 

@@ -18,6 +18,7 @@ from kmbase_workflow import Actor, FixedClock, Role, Workflow, open_store
 from kmbase_workflow.case import State
 from kmbase_workflow.errors import IdempotencyKeyReusedError, InvalidInputError
 from kmbase_workflow.stores import CaseQuery, CommandResult
+from kmbase_workflow.stores.mysql import connect as mysql_connect
 from kmbase_workflow.workflow import Outcome
 from lifecycle_helpers import (
     APPLICATION,
@@ -27,6 +28,7 @@ from lifecycle_helpers import (
     OPERATOR,
     other_base,
 )
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL, schema, store_url  # noqa: F401 - fixtures used by name
 from service_helpers import APPLICATION_JSON, Service, ok, service
 
@@ -99,6 +101,10 @@ def _forget_digests(url: str) -> None:
     if url.startswith("sqlite"):
         with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
             connection.execute("UPDATE commands SET digest = NULL")
+    elif url.startswith("mysql"):
+        connection = mysql_connect(url)
+        connection.cursor().execute("UPDATE commands SET digest = NULL")
+        connection.close()
     else:
         schema_name = url.rsplit("schema=", 1)[1]
         with psycopg.connect(URL, autocommit=True) as connection:

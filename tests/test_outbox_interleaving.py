@@ -7,8 +7,9 @@ The interleaving is forced through the stores' checkpoint seam (``on_checkpoint`
 backend. On PostgreSQL, B takes its transaction id first (it pauses after writing its case),
 then A writes its case and its event (n+1) and pauses before committing; B goes on, writes
 its event (n+2) and commits; every consumer reads (and gets B); then A commits and every
-consumer reads again. SQLite and the memory store let one writer in at a time, so there B
-waits for A: the same steps, which cannot come out of order there.
+consumer reads again. SQLite and the memory store let one writer in at a time, and MariaDB one
+writer at a time into the outbox, so there B waits for A: the same steps, which cannot come
+out of order there.
 
 The same schedule proves that a checkpoint taken between B's commit and A's verifies once A
 committed (``kmbase audit verify --checkpoint`` too), that a delivery consumer's lag counts
@@ -43,13 +44,14 @@ from kmbase_workflow.stores.memory import MemoryStore
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import sample_case, sample_change
 from lifecycle_helpers import BUREAU, DECLARED_ON, ROUND_CLOSES, ROUND_OPENS, other_base
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import require_server
 from service_helpers import issue_tokens, sse_events
 
 runner = CliRunner()
 
-BACKENDS = ("memory", "sqlite", "postgres")
+BACKENDS = ("memory", "sqlite", "postgres", pytest.param("mysql", marks=pytest.mark.mysql))
 
 
 @attrs.define
@@ -89,6 +91,13 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         sqlite = Backend("sqlite", url, lambda: open_store(url))
         yield sqlite
         sqlite.close()
+        return
+    if request.param == "mysql":
+        url = str(request.getfixturevalue("mysql_url"))
+        open_store(url).close()
+        mysql = Backend("mysql", url, lambda: open_store(url))
+        yield mysql
+        mysql.close()
         return
     require_server()
     import psycopg
@@ -181,10 +190,11 @@ def interleave(
         meanwhile()
         first.finish()
         return
-    # SQLite's write lock and the memory store's lock let one writer in at a time
+    # SQLite's write lock and the memory store's lock let one writer in at a time; on MariaDB
+    # B waits for the outbox A holds until it commits
     first = Writer(backend.open(), a, Pause("before_commit")).start()
     first.reach()
-    if backend.name == "sqlite" and not writes:
+    if backend.name in ("sqlite", "mysql") and not writes:
         meanwhile()  # readers do not wait for the writer
     second = Writer(backend.open(), b, Pause("never")).start()  # waits for A's lock
     first.finish()

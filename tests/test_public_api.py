@@ -602,37 +602,58 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "Change",
             "CommandResult",
             "DEFAULT_URL",
+            "ENTRY_POINT_GROUP",
             "INDEXED_TEXT_LIMIT",
             "MemoryStore",
             "NoticeRunning",
             "OutboxRecord",
+            "RawRowStore",
+            "TokenRows",
+            "TokenStore",
             "URL_ENVIRONMENT_VARIABLE",
             "WorkItem",
             "WorkItemQuery",
             "WorkQueueStore",
             "database_exists",
             "open_store",
+            "store_backends",
+        }
+    ),
+    "stores.mysql": frozenset(
+        {
+            "MySQLStore",
+            "connect",
+            "database_exists",
+            "open_url",
         }
     ),
     "stores.postgres": frozenset(
         {
             "PostgresStore",
+            "database_exists",
+            "open_url",
         }
     ),
     "stores.sqlite": frozenset(
         {
             "SQLiteStore",
+            "database_exists",
+            "open_url",
         }
     ),
     "testing": frozenset(
         {
+            "DeliveryContract",
             "EventRecorder",
             "FixedClock",
+            "MySQLDatabase",
             "PostgresDatabase",
+            "RawRowContract",
             "SQLiteDatabase",
             "StoreContract",
             "TamperReport",
             "TamperSuite",
+            "TokenContract",
             "WorkQueueContract",
             "run_tamper_suite",
             "sample_case",
@@ -673,7 +694,7 @@ def test_import_star_gives_exactly_the_top_level() -> None:
     assert set(namespace) - {"__builtins__"} == TOP_LEVEL
 
 
-EXTRAS = {"service": "fastapi"}
+EXTRAS = {"service": "fastapi", "stores.mysql": "pymysql"}
 """Documented sub-modules that need an optional extra (``pip install "<checkout or .whl>[…]"``)."""
 
 

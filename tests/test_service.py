@@ -30,6 +30,7 @@ from kmbase_workflow.service import (
 )
 from kmbase_workflow.stores.tokens import token_store
 from lifecycle_helpers import BUREAU, CERTIFIED_ON, OPERATOR
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import schema  # noqa: F401 - the fixture
 from service_helpers import (
@@ -44,12 +45,21 @@ from service_helpers import (
 REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference"
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
 def svc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
     if request.param == "memory":
         url = "memory://"
     elif request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'service.db'}"
+    elif request.param == "mysql":
+        url = request.getfixturevalue("mysql_url")
     else:
         schema = request.getfixturevalue("schema")
         url = f"{POSTGRES_URL}?schema={schema}"

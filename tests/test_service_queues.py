@@ -29,6 +29,7 @@ from lifecycle_helpers import (
     NOTICE_DUE,
     other_base,
 )
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import schema  # noqa: F401 - the fixture
 from service_helpers import (
@@ -41,12 +42,21 @@ from service_helpers import (
 )
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
 def svc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
     if request.param == "memory":
         url = "memory://"
     elif request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'service.db'}"
+    elif request.param == "mysql":
+        url = request.getfixturevalue("mysql_url")
     else:
         url = f"{POSTGRES_URL}?schema={request.getfixturevalue('schema')}"
     yield from service(url)

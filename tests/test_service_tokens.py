@@ -20,6 +20,7 @@ from kmbase_workflow.errors import FieldValueError, InvalidInputError
 from kmbase_workflow.service import GatewayAuthenticator, ServiceError, sign_identity
 from kmbase_workflow.stores import CaseStore, open_store
 from kmbase_workflow.stores.tokens import token_store
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import schema  # noqa: F401 - the fixture
 
@@ -27,12 +28,21 @@ NOW = dt.datetime(2025, 6, 1, 9, tzinfo=dt.UTC)
 runner = CliRunner()
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
     if request.param == "memory":
         url = "memory://"
     elif request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'tokens.db'}"
+    elif request.param == "mysql":
+        url = request.getfixturevalue("mysql_url")
     else:
         url = f"{POSTGRES_URL}?schema={request.getfixturevalue('schema')}"
     opened = open_store(url)

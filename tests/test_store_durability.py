@@ -1,4 +1,4 @@
-"""Real processes against the same SQLite file and the same PostgreSQL database.
+"""Real processes against the same SQLite file, PostgreSQL database or MariaDB database.
 
 Conflicting writers: every success is in the history exactly once, every failure is a
 conflict, versions have no gaps. Crashes (SIGKILL at chosen points inside a save): the
@@ -17,16 +17,19 @@ from durability_workers import crash_at, race
 from kmbase_workflow.history import verify_history
 from kmbase_workflow.stores import open_store
 from kmbase_workflow.testing import sample_case, sample_change
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 
 WORKERS = 4
 ATTEMPTS = 15
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", pytest.param("mysql", marks=pytest.mark.mysql)])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/shared.db"
+    elif request.param == "mysql":
+        yield request.getfixturevalue("mysql_url")
     else:
         name = request.getfixturevalue("schema")
         yield f"{URL}?schema={name}"

@@ -5,7 +5,8 @@ all). An event may then commit at a lower position after another committed a hig
 reader whose cursor had moved past the higher one would never see the lower one. The store
 orders reads by writing transaction and takes only transactions that have ended before
 the oldest one still running (see `PostgresStore.read_outbox`). Proved here step by step
-with two held-open transactions, and with real processes racing.
+with two held-open transactions, and with real processes racing (on MariaDB too, whose
+order comes from a lock instead: tests/test_store_mysql.py forces its interleaving).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from kmbase_workflow.stores import Change
+from kmbase_workflow.stores import Change, open_store
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import sample_case, sample_change
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from outbox_workers import write_steps
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 
@@ -96,13 +98,20 @@ WRITERS = 4
 STEPS = 40
 
 
-def test_racing_writers_and_a_reader_lose_and_repeat_nothing(schema: str) -> None:  # noqa: F811
-    url = f"{URL}?schema={schema}"
-    PostgresStore(URL, schema=schema).close()
+@pytest.fixture(params=["postgres", pytest.param("mysql", marks=pytest.mark.mysql)])
+def url(request: pytest.FixtureRequest) -> str:
+    """A fresh database of each server kind (MariaDB orders its outbox by a lock instead)."""
+    if request.param == "mysql":
+        return str(request.getfixturevalue("mysql_url"))
+    return f"{URL}?schema={request.getfixturevalue('schema')}"
+
+
+def test_racing_writers_and_a_reader_lose_and_repeat_nothing(url: str) -> None:
+    open_store(url).close()
     context = multiprocessing.get_context("spawn")
     with context.Pool(WRITERS) as pool:
         pending = pool.starmap_async(write_steps, [(url, f"w{n}", STEPS) for n in range(WRITERS)])
-        reader = PostgresStore(URL, schema=schema)
+        reader = open_store(url)
         seen: list[str] = []
         cursor = 0
         while not pending.ready() or (batch := reader.read_outbox(cursor, 50)):

@@ -25,10 +25,13 @@ from kmbase_workflow.stores import CaseQuery, CaseStore, Change
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
+from kmbase_workflow.testing.capabilities import DeliveryContract, RawRowContract, TokenContract
 from postgres_server import URL, require_server, schema  # noqa: F401 - the fixture is used by name
 
 
-class TestPostgresStore(StoreContract, WorkQueueContract):
+class TestPostgresStore(
+    StoreContract, WorkQueueContract, TokenContract, RawRowContract, DeliveryContract
+):
     @pytest.fixture(autouse=True)
     def _schema(self, schema: str) -> None:  # noqa: F811
         self.schema = schema

@@ -12,9 +12,12 @@ from kmbase_workflow.stores import CaseStore
 from kmbase_workflow.stores._schema import MIGRATION_NAMES
 from kmbase_workflow.stores.sqlite import SQLiteStore
 from kmbase_workflow.testing import StoreContract, WorkQueueContract, sample_case, sample_change
+from kmbase_workflow.testing.capabilities import DeliveryContract, RawRowContract, TokenContract
 
 
-class TestSQLiteStore(StoreContract, WorkQueueContract):
+class TestSQLiteStore(
+    StoreContract, WorkQueueContract, TokenContract, RawRowContract, DeliveryContract
+):
     @pytest.fixture(autouse=True)
     def _folder(self, tmp_path: Path) -> None:
         self.folder = tmp_path

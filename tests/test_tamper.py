@@ -1,4 +1,4 @@
-"""The shipped tamper suite on SQLite and PostgreSQL: every alteration is prevented by the
+"""The shipped tamper suite on SQLite, PostgreSQL and MariaDB: every alteration is prevented by the
 database or detected by the audit (plain, or against a signed checkpoint)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from kmbase_workflow.stores.sqlite import SQLiteStore
 from kmbase_workflow.testing.tamper import (
     RECORDED,
     Database,
+    MySQLDatabase,
     Outcome,
     PostgresDatabase,
     SQLiteDatabase,
@@ -19,6 +20,7 @@ from kmbase_workflow.testing.tamper import (
     TamperSuite,
     run_tamper_suite,
 )
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 
 
@@ -53,6 +55,23 @@ class TestPostgresTampering(TamperSuite):
         return PostgresDatabase(URL, self.schema)
 
 
+@pytest.mark.mysql
+class TestMySQLTampering(TamperSuite):
+    dialect = "mysql"
+
+    @pytest.fixture(autouse=True)
+    def _database(self, mysql_url: str) -> None:  # noqa: F811
+        self.url = mysql_url
+
+    def make_store(self) -> CaseStore:
+        from kmbase_workflow.stores.mysql import MySQLStore
+
+        return MySQLStore(self.url)
+
+    def database(self, store: CaseStore) -> Database:
+        return MySQLDatabase(self.url)
+
+
 def test_the_suite_counts_its_outcomes(tmp_path: Path) -> None:
     """The tally the docs quote (reusing what the classes above ran, else running it)."""
     folder = iter(range(1000))
@@ -73,3 +92,6 @@ def test_the_suite_counts_its_outcomes(tmp_path: Path) -> None:
     postgres = [result for (dialect, _), result in RECORDED.items() if dialect == "postgresql"]
     if postgres:
         print(TamperReport("postgresql", tuple(postgres)).summary())
+    mysql = [result for (dialect, _), result in RECORDED.items() if dialect == "mysql"]
+    if mysql:
+        print(TamperReport("mysql", tuple(mysql)).summary())

@@ -31,7 +31,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 
@@ -50,7 +50,7 @@ from .history import (
 )
 from .records import Application
 from .serialization import converter
-from .stores import CaseQuery, CaseStore
+from .stores import CaseQuery, CaseStore, RawRowStore
 from .stores._rows import case_columns, case_data_without_application, case_from_json, event_data
 
 __all__ = [
@@ -138,21 +138,6 @@ def event_digest(
 
 
 # -- what a store shows the audit -----------------------------------------------------------------
-
-
-@runtime_checkable
-class RawRowStore(Protocol):
-    """A store that shows its rows as stored, so the audit can check every column that
-    summarises the data (state, version, round, district, base, deadlines …) against it.
-
-    ``raw_rows(table, case_id)`` returns the rows of ``cases``, ``applications``,
-    ``history`` or ``outbox`` (of one case, or all), every column by name, ``data``
-    decoded from JSON, dates and times as ISO text.
-    """
-
-    def raw_rows(self, table: str, case_id: str | None = None) -> list[dict[str, Any]]:
-        """Rows as stored (see the class doc)."""
-        ...
 
 
 @attrs.frozen

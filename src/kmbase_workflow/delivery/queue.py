@@ -22,7 +22,12 @@ after ``max_attempts`` it moves to ``delivery_dead``, out of the way of the case
 events, until an operator re-drives it (`DeliveryQueue.redrive`).
 
 On SQLite every claim runs under ``BEGIN IMMEDIATE`` (one writer at a time), so leases
-hold between processes too; the deployment it is meant for is one worker process.
+hold between processes too; the deployment it is meant for is one worker process. MariaDB
+and MySQL choose ``FOR UPDATE SKIP LOCKED`` as PostgreSQL does.
+
+What differs between databases (their clock, ``SKIP LOCKED``, the claims) is each
+store's `DeliverySQL <kmbase_workflow.stores._delivery.DeliverySQL>`, named in its own
+module: a store is a `DeliveryStore <kmbase_workflow.stores._delivery.DeliveryStore>`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import attrs
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ..stores import CaseStore, OutboxRecord
+from ..stores._delivery import DeliveryStore
 from ..stores._rows import check_text, dumps, event_data, event_from_json, storable_key
 from ..stores._sql import SQLStoreBase
 
@@ -104,7 +110,7 @@ class QueueStatus:
 
 
 class DeliveryQueue:
-    """The delivery tables of one SQL store (SQLite or PostgreSQL).
+    """The delivery tables of one SQL store (SQLite, PostgreSQL, MariaDB or MySQL).
 
     >>> from kmbase_workflow.stores.sqlite import SQLiteStore
     >>> queue = DeliveryQueue(SQLiteStore(":memory:"))
@@ -113,45 +119,39 @@ class DeliveryQueue:
     """
 
     def __init__(self, store: CaseStore) -> None:
-        if not isinstance(store, SQLStoreBase):
+        if not (isinstance(store, SQLStoreBase) and isinstance(store, DeliveryStore)):
             raise InvalidInputError(
                 Text(
-                    zh="投递需要 SQLite 或 PostgreSQL 存储（内存存储不跨进程保存）",
-                    en="delivery needs a SQLite or PostgreSQL store (a memory store keeps "
-                    "nothing across processes)",
+                    zh="投递需要 SQL 存储：SQLite、PostgreSQL、MariaDB 或 MySQL"
+                    "（内存存储不跨进程保存）",
+                    en="delivery needs a SQL store: SQLite, PostgreSQL, MariaDB or MySQL (a "
+                    "memory store keeps nothing across processes)",
                 ),
                 hint=Text(
-                    zh="用 sqlite:///路径 或 postgresql://… 打开存储",
-                    en="open the store with sqlite:///path or postgresql://...",
+                    zh="用 sqlite:///路径、postgresql://… 或 mysql://… 打开存储",
+                    en="open the store with sqlite:///path, postgresql://... or mysql://...",
                 ),
             )
         self.store: SQLStoreBase = store
-        self.postgres = store.PLACEHOLDER != "?"
-        self._now = (
-            "EXTRACT(EPOCH FROM clock_timestamp())::double precision"
-            if self.postgres
-            else "((julianday('now') - 2440587.5) * 86400.0)"
-        )
-        self._skip_locked = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        self.dialect = store.DELIVERY
+        self.postgres = self.dialect.notifies
+        """Whether a worker is woken by ``LISTEN`` (PostgreSQL) rather than polling."""
         self._registered: set[str] = set()
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _sql(self, statement: str) -> str:
-        return self.store._sql(statement.replace("{now}", self._now))
+        return self.dialect.sql(self.store, statement)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Any]:
         """One transaction on a connection of the store's; the store's own reads and writes
         inside the block (``read_outbox``, ``acknowledge``) take part in it."""
-        with self.store._write_transaction() as connection:
-            joined = (
-                self.store.using(connection)  # type: ignore[attr-defined]
-                if self.postgres
-                else contextlib.nullcontext()
-            )
-            with joined:
-                yield connection
+        with (
+            self.store._write_transaction() as connection,
+            self.dialect.joined(self.store, connection),
+        ):
+            yield connection
 
     def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.store._connection() as connection:
@@ -191,10 +191,11 @@ class DeliveryQueue:
         were read (0: caught up, or another worker is relaying this consumer now)."""
         self.register(consumer)
         with self._transaction() as connection:
-            if self.postgres:
+            if self.dialect.skip_locked:
                 held = connection.execute(
                     self._sql(
-                        "SELECT name FROM delivery_consumers WHERE name = ?" + self._skip_locked
+                        "SELECT name FROM delivery_consumers WHERE name = ?"
+                        + self.dialect.skip_locked
                     ),
                     (consumer,),
                 ).fetchone()
@@ -214,11 +215,7 @@ class DeliveryQueue:
                     "attempts, available_at) VALUES (?, ?, ?, ?, ?, 0, {now}) "
                     "ON CONFLICT (consumer, position) DO NOTHING"
                 )
-                if self.postgres:
-                    with connection.cursor() as cursor:
-                        cursor.executemany(statement, rows)
-                else:
-                    connection.executemany(statement, rows)
+                self.store._many(connection, statement, rows)
             self.store.acknowledge(consumer, records[-1].position)
         return len(records)
 
@@ -236,24 +233,13 @@ class DeliveryQueue:
                 Text(zh="批量和租期须为正数", en="the batch size and the lease must be positive"),
                 hint=Text(zh="例如 limit=20, lease=60", en="e.g. limit=20, lease=60"),
             )
-        statement = (
-            "UPDATE delivery_queue SET available_at = {now} + ?, leased_by = ?, "
-            "attempts = attempts + 1 WHERE consumer = ? AND position IN ("
-            "SELECT q.position FROM delivery_queue q WHERE q.consumer = ? "
-            "AND q.available_at <= {now} AND NOT EXISTS (SELECT 1 FROM delivery_queue e "
-            "WHERE e.consumer = q.consumer AND e.case_id = q.case_id AND e.position < q.position) "
-            f"ORDER BY q.position LIMIT ?{self._skip_locked}) "
-            "RETURNING position, data, attempts"
-        )
         with self._transaction() as connection:
-            rows = connection.execute(
-                self._sql(statement), (lease, worker, consumer, consumer, limit)
-            ).fetchall()
-        deliveries = [
-            Delivery(
-                consumer, OutboxRecord(int(row[0]), event_from_json(_json(row[1]))), int(row[2])
+            rows = self.dialect.claim(
+                self.store, connection, consumer, worker, limit=limit, lease=lease
             )
-            for row in rows
+        deliveries = [
+            Delivery(consumer, OutboxRecord(position, event_from_json(_json(data))), attempts)
+            for position, data, attempts in rows
         ]
         return sorted(deliveries, key=lambda delivery: delivery.record.position)
 
@@ -264,11 +250,7 @@ class DeliveryQueue:
         statement = self._sql("DELETE FROM delivery_queue WHERE consumer = ? AND position = ?")
         rows = [(delivery.consumer, delivery.record.position) for delivery in deliveries]
         with self._transaction() as connection:
-            if self.postgres:
-                with connection.cursor() as cursor:
-                    cursor.executemany(statement, rows)
-            else:
-                connection.executemany(statement, rows)
+            self.store._many(connection, statement, rows)
 
     def fail(self, delivery: Delivery, worker: str, error: str, *, retry_in: float | None) -> None:
         """The event failed: try again in ``retry_in`` seconds, or (``None``) move it to the
@@ -363,17 +345,7 @@ class DeliveryQueue:
         """Whether ``worker`` may run the sweep of ``day``: no one finished it, and no one
         else holds it (a holder that died loses it when its lease ends)."""
         with self._transaction() as connection:
-            row = connection.execute(
-                self._sql(
-                    "INSERT INTO delivery_sweeps (day, leased_by, lease_until) "
-                    "VALUES (?, ?, {now} + ?) ON CONFLICT (day) DO UPDATE SET "
-                    "leased_by = excluded.leased_by, lease_until = excluded.lease_until "
-                    "WHERE delivery_sweeps.finished_at IS NULL "
-                    "AND delivery_sweeps.lease_until < {now} RETURNING day"
-                ),
-                (day, worker, lease),
-            ).fetchone()
-        return row is not None
+            return self.dialect.claim_sweep(self.store, connection, day, worker, lease)
 
     def finish_sweep(self, day: str, worker: str, events: int) -> None:
         """Record that ``worker`` finished the sweep of ``day``, emitting ``events``."""

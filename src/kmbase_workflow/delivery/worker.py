@@ -45,6 +45,7 @@ from .._i18n import Text
 from ..deadlines import DEFAULT_REMINDER_LEAD_DAYS
 from ..errors import InvalidInputError, KmbaseError, install_hint
 from ..stores import CaseStore, OutboxRecord
+from ..stores._delivery import DeliveryStore
 from ..workflow import Workflow
 from ._schema import notify_channel
 from .queue import Delivery, DeliveryQueue, QueueStatus
@@ -127,7 +128,8 @@ class Waiter:
         self._connection: Any = None
         self._channel = ""
         pool = getattr(store, "_pool", None)
-        if pool is not None:  # PostgreSQL: a connection of its own, held while waiting
+        if isinstance(store, DeliveryStore) and store.DELIVERY.notifies and pool is not None:
+            # PostgreSQL: a connection of its own, held while waiting
             self._channel = notify_channel(str(getattr(store, "schema", "kmbase")))
             self._conninfo = str(pool.conninfo)
             self._listen()

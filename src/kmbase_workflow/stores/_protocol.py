@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -32,7 +32,7 @@ from ..history import HistoryEntry
 from ._rows import ChangeData
 from ._work_queue import WorkItem
 
-__all__ = ["CaseQuery", "CaseStore", "Change", "CommandResult", "OutboxRecord"]
+__all__ = ["CaseQuery", "CaseStore", "Change", "CommandResult", "OutboxRecord", "RawRowStore"]
 
 
 @attrs.frozen
@@ -207,4 +207,20 @@ class CaseStore(Protocol):
         traceback: TracebackType | None,
     ) -> None:
         """Close the store."""
+        ...
+
+
+@runtime_checkable
+class RawRowStore(Protocol):
+    """A store that shows its rows as stored, so the audit can check every column that
+    summarises the data (state, version, round, district, base, deadlines …) against it
+    (`kmbase_workflow.audit.verify_store`; every bundled SQL store is one).
+
+    ``raw_rows(table, case_id)`` returns the rows of ``cases``, ``applications``,
+    ``history`` or ``outbox`` (of one case, or all), every column by name, ``data``
+    decoded from JSON, dates and times as ISO text.
+    """
+
+    def raw_rows(self, table: str, case_id: str | None = None) -> list[dict[str, Any]]:
+        """Rows as stored (see the class doc)."""
         ...

@@ -14,7 +14,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -24,6 +24,7 @@ from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError, StoreError
 from ..events import Event
 from ..history import HistoryEntry
+from ._delivery import DeliverySQL
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
     SUMMARY_COLUMNS,
@@ -42,6 +43,9 @@ from ._rows import (
     storable_key,
     storable_text,
 )
+
+if TYPE_CHECKING:
+    from .tokens import SQLTokens
 
 CASE_COLUMNS = (
     "id",
@@ -200,6 +204,8 @@ class SQLStoreBase(Closing):
     PLACEHOLDER = "?"
     GREATEST = "MAX"
     """SQLite's two-argument ``MAX`` is PostgreSQL's ``GREATEST``."""
+    DELIVERY: ClassVar[DeliverySQL] = DeliverySQL()
+    """How delivery's dialect-bound statements run here (SQLite's; each store its own)."""
 
     on_checkpoint: Callable[[str], None] | None
 
@@ -589,6 +595,12 @@ class SQLStoreBase(Closing):
             {name: _raw_value(name, value) for name, value in zip(columns, row, strict=True)}
             for row in rows
         ]
+
+    def api_tokens(self) -> SQLTokens:
+        """The service's API tokens, in this database (``api_tokens``, m006)."""
+        from .tokens import SQLTokens  # noqa: PLC0415 - the tokens module imports this one
+
+        return SQLTokens(self)
 
     def close(self) -> None:  # pragma: no cover - each store's
         raise NotImplementedError

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from .._closing import Closing
 from ..case import Case, DeclarationRound, State
@@ -19,7 +20,10 @@ from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import check_text, refuse_unstorable, refuse_unstorable_round
 from ._work_queue import MemoryWorkQueue
 
-__all__ = ["MemoryStore"]
+if TYPE_CHECKING:
+    from .tokens import MemoryTokens
+
+__all__ = ["MemoryStore", "database_exists", "open_url"]
 
 
 _TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
@@ -206,5 +210,26 @@ class MemoryStore(MemoryWorkQueue, Closing):
             elif case.state in _TITLE_HELD and case.validity is not None:
                 yield case  # reminders, reports and expiry fall due throughout the validity
 
+    def api_tokens(self) -> MemoryTokens:
+        """The API tokens, beside the cases, for as long as the store lives."""
+        from .tokens import MemoryTokens  # noqa: PLC0415 - tokens import the stores
+
+        with self._lock:
+            tokens: MemoryTokens | None = getattr(self, "_tokens", None)
+            if tokens is None:
+                tokens = self._tokens = MemoryTokens()
+            return tokens
+
     def close(self) -> None:
         """Nothing to release."""
+
+
+def open_url(url: str, *, create: bool = True) -> MemoryStore:
+    """``memory://``: a new, empty store (the ``memory`` entry point of `open_store`; it
+    never exists before, so ``create`` changes nothing)."""
+    return MemoryStore()
+
+
+def database_exists(url: str) -> bool:
+    """A store in memory never exists before it is opened."""
+    return False

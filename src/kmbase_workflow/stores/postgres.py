@@ -48,13 +48,15 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
+from ._delivery import DeliverySQL
 from ._protocol import Change, OutboxRecord
 from ._rows import check_text, event_from_json, summary_updates
 from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known, missing_database
 from ._sql import Batch, BatchRefusedError, SQLStoreBase
+from ._url import options, positive, redact
 from ._work_queue import SQLWorkQueue
 
-__all__ = ["PostgresStore"]
+__all__ = ["PostgresStore", "database_exists", "open_url"]
 
 _PAGE = 500
 _MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
@@ -120,6 +122,21 @@ def _translate(error: psycopg.Error, where: str) -> KmbaseError:
     )
 
 
+class PostgresDelivery(DeliverySQL):
+    """Delivery on PostgreSQL: the server's clock, ``SKIP LOCKED``, ``LISTEN``; the store's
+    reads join the delivery's transaction (`PostgresStore.using`)."""
+
+    now = "EXTRACT(EPOCH FROM clock_timestamp())::double precision"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+    notifies = True
+
+    def joined(
+        self, store: SQLStoreBase, connection: Any
+    ) -> contextlib.AbstractContextManager[Any]:
+        assert isinstance(store, PostgresStore)
+        return store.using(connection)
+
+
 class PostgresStore(SQLWorkQueue, SQLStoreBase):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
@@ -130,6 +147,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
 
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
+    DELIVERY = PostgresDelivery()
 
     def _date_param(self, day: dt.date) -> object:
         return day
@@ -158,7 +176,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         """How long `read_outbox` waits for older open transactions (seconds)."""
         self.on_checkpoint: Callable[[str], None] | None = None
         """Called at named points inside a write: a seam for crash tests."""
-        self._where = _redact(url)
+        self._where = redact(url)
         self._bound: contextvars.ContextVar[psycopg.Connection[Any] | None] = (
             contextvars.ContextVar(f"kmbase_postgres_{id(self)}", default=None)
         )
@@ -188,7 +206,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
             with psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout) as conn:
                 found = conn.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone()
         except psycopg.Error as error:
-            raise _translate(error, _redact(url)) from None
+            raise _translate(error, redact(url)) from None
         return found != (None,)
 
     def _migrate(self, connection: psycopg.Connection[Any], *, create: bool = True) -> None:
@@ -413,6 +431,31 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
     PAGE_START = (dt.date.min, "")
 
 
+def open_url(url: str, *, create: bool = True) -> PostgresStore:
+    """``postgresql://user@host:5432/database`` (or ``postgres://``): ``?schema=name`` picks
+    the PostgreSQL schema (default ``kmbase``), ``?max_connections=N`` sizes the pool
+    (default 10); other options go to the driver. ``create=False``: a schema that does not
+    exist is refused. The ``postgresql`` and ``postgres`` entry points of `open_store`."""
+    base, _, query = url.partition("?")
+    given = options(query)
+    schema = given.pop("schema", "kmbase")
+    size = positive(given.pop("max_connections", "10"), "max_connections", int)
+    rest = "&".join(f"{key}={value}" for key, value in given.items())
+    return PostgresStore(
+        base + (f"?{rest}" if rest else ""), schema=schema, max_connections=size, create=create
+    )
+
+
+def database_exists(url: str) -> bool:
+    """Whether the schema a ``postgresql://`` URL names exists (nothing is created)."""
+    base, _, query = url.partition("?")
+    given = options(query)
+    schema = given.pop("schema", "kmbase")
+    given.pop("max_connections", None)
+    rest = "&".join(f"{key}={value}" for key, value in given.items())
+    return PostgresStore.schema_exists(base + (f"?{rest}" if rest else ""), schema)
+
+
 def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
     """Sets a pooled connection's search path to ``schema`` (a function of the name only,
     so the pool holds no reference back to the store), and turns JIT compilation off for it.
@@ -433,11 +476,6 @@ def _search_path(schema: str) -> Callable[[psycopg.Connection[Any]], None]:
 
 _FIRST_WITH_JIT = 110000
 """PostgreSQL 11 added JIT compilation (and its ``jit`` setting)."""
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def _fill_summaries(connection: psycopg.Connection[Any]) -> None:

@@ -39,11 +39,20 @@ from ..errors import (
 )
 from ._protocol import Change
 from ._rows import summary_updates
-from ._schema import BACKFILLS, MIGRATION_NAMES, MIGRATION_SET, SQLITE, check_known, statements
+from ._schema import (
+    BACKFILLS,
+    MIGRATION_NAMES,
+    MIGRATION_SET,
+    SQLITE,
+    check_known,
+    missing_database,
+    statements,
+)
 from ._sql import Batch, BatchRefusedError, SQLStoreBase
+from ._url import options, positive
 from ._work_queue import SQLWorkQueue
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "database_exists", "open_url"]
 
 
 def _translate(error: sqlite3.Error, path: str) -> KmbaseError:
@@ -233,6 +242,29 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+
+
+def open_url(url: str, *, create: bool = True) -> SQLiteStore:
+    """``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:``
+    (``?timeout=SECONDS``: how long a writer waits for the lock, default 30); ``create=False``:
+    a file that does not exist is refused. The ``sqlite`` entry point of `open_store`."""
+    path, query = _path(url)
+    timeout = positive(options(query).pop("timeout", "30"), "timeout", float)
+    if not create and path != ":memory:" and not Path(path).is_file():
+        raise missing_database(path)
+    return SQLiteStore(path, timeout=timeout)
+
+
+def database_exists(url: str) -> bool:
+    """Whether the file a ``sqlite://`` URL names exists (``:memory:`` never does)."""
+    path, _ = _path(url)
+    return path != ":memory:" and Path(path).exists()
+
+
+def _path(url: str) -> tuple[str, str]:
+    """The file a ``sqlite://`` URL names (or ``:memory:``), and its query."""
+    path, _, query = url.partition("://")[2].partition("?")
+    return (":memory:" if path == ":memory:" else path.removeprefix("/")), query
 
 
 def _migration(name: str) -> Callable[[sqlite_utils.Database], None]:

@@ -13,9 +13,8 @@ import hashlib
 import hmac
 import secrets
 import threading
-import weakref
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -24,10 +23,21 @@ from ..actors import Actor, Role
 from ..errors import InvalidInputError
 from ._protocol import CaseStore
 from ._rows import check_text
-from ._sql import SQLStoreBase
-from .memory import MemoryStore
 
-__all__ = ["POSTGRES_M006", "SQLITE_M006", "ApiToken", "Tokens", "token_store"]
+if TYPE_CHECKING:
+    from ._sql import SQLStoreBase
+
+__all__ = [
+    "POSTGRES_M006",
+    "SQLITE_M006",
+    "ApiToken",
+    "MemoryTokens",
+    "SQLTokens",
+    "TokenRows",
+    "TokenStore",
+    "Tokens",
+    "token_store",
+]
 
 SQLITE_M006 = """
 CREATE TABLE api_tokens (
@@ -86,19 +96,39 @@ def _split(token: str) -> tuple[str, str] | None:
     return token_id, secret
 
 
-class _Backend(Protocol):
+class TokenRows(Protocol):
     """Where a store keeps its tokens: each row with the SHA-256 of its secret."""
 
-    def insert(self, token: ApiToken, digest: str) -> None: ...
-    def get(self, token_id: str) -> tuple[ApiToken, str] | None: ...
-    def all(self) -> list[ApiToken]: ...
-    def revoke(self, token_id: str, at: dt.datetime) -> None: ...
+    def insert(self, token: ApiToken, digest: str) -> None:
+        """Keep a new token."""
+        ...
+
+    def get(self, token_id: str) -> tuple[ApiToken, str] | None:
+        """A token and the SHA-256 of its secret, by id (``None``: no such token)."""
+        ...
+
+    def all(self) -> list[ApiToken]:
+        """Every token, oldest first."""
+        ...
+
+    def revoke(self, token_id: str, at: dt.datetime) -> None:
+        """Mark a token revoked at ``at`` (a revoked one keeps its first time)."""
+        ...
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """A store that keeps the service's API tokens (every bundled store does)."""
+
+    def api_tokens(self) -> TokenRows:
+        """This store's tokens."""
+        ...
 
 
 class Tokens:
     """Issue, list, revoke and check the API tokens of one store."""
 
-    def __init__(self, backend: _Backend) -> None:
+    def __init__(self, backend: TokenRows) -> None:
         self._backend = backend
 
     def issue(self, actor: Actor, *, now: dt.datetime) -> tuple[ApiToken, str]:
@@ -150,7 +180,9 @@ def _when(value: Any) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
-class _SQLTokens:
+class SQLTokens:
+    """`TokenRows` in the ``api_tokens`` table of a SQL store (its dialect's statements)."""
+
     _COLUMNS = "id, role, actor_id, district, name, created_at, revoked_at, secret_sha256"
 
     def __init__(self, store: SQLStoreBase) -> None:
@@ -197,7 +229,9 @@ class _SQLTokens:
         )
 
 
-class _MemoryTokens:
+class MemoryTokens:
+    """`TokenRows` in a dictionary (the memory store's)."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[ApiToken, str]] = {}
@@ -221,26 +255,19 @@ class _MemoryTokens:
                 self._tokens[token_id] = (attrs.evolve(found[0], revoked_at=at), found[1])
 
 
-_IN_MEMORY: weakref.WeakKeyDictionary[MemoryStore, _MemoryTokens] = weakref.WeakKeyDictionary()
-_IN_MEMORY_LOCK = threading.Lock()
-
-
 def token_store(store: CaseStore) -> Tokens:
-    """The API tokens of ``store`` (SQLite and PostgreSQL: in the database; memory: beside
-    the store, for as long as it lives)."""
-    if isinstance(store, SQLStoreBase):
-        return Tokens(_SQLTokens(store))
-    if isinstance(store, MemoryStore):
-        with _IN_MEMORY_LOCK:
-            backend = _IN_MEMORY.setdefault(store, _MemoryTokens())
-        return Tokens(backend)
+    """The API tokens of ``store`` (a `TokenStore`: SQL stores keep them in the database,
+    the memory store beside its cases, for as long as it lives)."""
+    if isinstance(store, TokenStore):
+        return Tokens(store.api_tokens())
     raise InvalidInputError(
         Text(
             zh=f"存储 {type(store).__name__} 不能保存 API 令牌",
             en=f"the store {type(store).__name__} cannot keep API tokens",
         ),
         hint=Text(
-            zh="请使用 SQLite、PostgreSQL 或内存存储，或改用网关认证",
-            en="use a SQLite, PostgreSQL or memory store, or gateway authentication",
+            zh="请使用实现 api_tokens() 的存储（各内置存储均可），或改用网关认证",
+            en="use a store that implements api_tokens() (every bundled one does), or "
+            "gateway authentication",
         ),
     )

@@ -9,9 +9,10 @@ A host that writes its own store proves it with the same suite the bundled store
         def make_store(self):
             return MyStore(...)
 
-and that tampering with its database is prevented or detected with `TamperSuite`
-(``kmbase_workflow.testing.tamper``). The suites run under pytest: install the library with
-its ``testing`` extra.
+with the contracts of the other capabilities it has mixed in (`WorkQueueContract`,
+`TokenContract`, `RawRowContract`, `DeliveryContract`), and that tampering with its
+database is prevented or detected with `TamperSuite` (``kmbase_workflow.testing.tamper``).
+The suites run under pytest: install the library with its ``testing`` extra.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..clock import FixedClock
 from ..errors import install_hint
 
 try:
+    from .capabilities import DeliveryContract, RawRowContract, TokenContract
     from .events import EventRecorder
     from .store_contract import (
         StoreContract,
@@ -29,6 +31,7 @@ try:
         sample_item,
     )
     from .tamper import (
+        MySQLDatabase,
         PostgresDatabase,
         SQLiteDatabase,
         TamperReport,
@@ -43,13 +46,17 @@ except ModuleNotFoundError as error:  # the suites are pytest suites: the testin
     ) from error
 
 __all__ = [
+    "DeliveryContract",
     "EventRecorder",
     "FixedClock",
+    "MySQLDatabase",
     "PostgresDatabase",
+    "RawRowContract",
     "SQLiteDatabase",
     "StoreContract",
     "TamperReport",
     "TamperSuite",
+    "TokenContract",
     "WorkQueueContract",
     "run_tamper_suite",
     "sample_case",

@@ -52,6 +52,7 @@ __all__ = [
     "TAMPERS",
     "TAMPER_KEY",
     "Database",
+    "MySQLDatabase",
     "Outcome",
     "PostgresDatabase",
     "SQLiteDatabase",
@@ -73,7 +74,7 @@ class Database(Protocol):
     """Raw access to the database behind a store, as its administrator has it."""
 
     dialect: str
-    """``sqlite`` or ``postgresql``."""
+    """``sqlite``, ``postgresql`` or ``mysql``."""
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         """Run one statement (``?`` placeholders) in its own transaction."""
@@ -163,6 +164,43 @@ class PostgresDatabase:
         )
         for name, table in triggers:
             self.execute(f'DROP TRIGGER "{name}" ON "{table}"')
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+
+class MySQLDatabase:
+    """`Database` for a MariaDB or MySQL database (``mysql://`` URL, as the store's)."""
+
+    dialect = "mysql"
+
+    def __init__(self, url: str) -> None:
+        from ..stores.mysql import connect  # noqa: PLC0415 - only when MySQL is tested
+
+        self._conn = connect(url)
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+        self._conn.cursor().execute(statement.replace("?", "%s"), tuple(params))
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query."""
+        cursor = self._conn.cursor()
+        cursor.execute(statement.replace("?", "%s"), tuple(params))
+        return list(cursor.fetchall())
+
+    def json(self, value: Any) -> Any:
+        """JSON text."""
+        return dumps(value)
+
+    def drop_guards(self) -> None:
+        """Drop every trigger of the database."""
+        names = self.rows(
+            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
+        )
+        for (name,) in names:
+            self.execute(f"DROP TRIGGER `{name}`")
 
     def close(self) -> None:
         """Close the connection."""
@@ -289,7 +327,7 @@ class Tamper:
     name: str
     description: Text
     apply: Callable[[Scenario], Checkpoint | None]
-    dialects: frozenset[str] = frozenset({"sqlite", "postgresql"})
+    dialects: frozenset[str] = frozenset({"sqlite", "postgresql", "mysql"})
     dba: bool = False
     """Drops the append-only triggers first."""
 
@@ -341,9 +379,9 @@ def _update_application(s: Scenario) -> None:
 
 
 def _replace_application(s: Scenario) -> None:
-    if s.db.dialect == "sqlite":
+    if s.db.dialect in _REPLACE:
         s.db.execute(
-            "INSERT OR REPLACE INTO applications (case_id, data) VALUES (?, ?)",
+            f"{_REPLACE[s.db.dialect]} applications (case_id, data) VALUES (?, ?)",
             (s.target.id, s.db.json(_application_data(s))),
         )
     else:
@@ -370,11 +408,10 @@ def _replace_history(s: Scenario) -> None:
     entry = attrs.evolve(_history_row(s, 2), reason="伪造的理由")
     row = history_columns(entry)
     verb = "INSERT OR REPLACE INTO" if s.db.dialect == "sqlite" else "INSERT INTO"
-    suffix = (
-        ""
-        if s.db.dialect == "sqlite"
-        else " ON CONFLICT (case_id, sequence) DO UPDATE SET data = excluded.data"
-    )
+    suffix = {
+        "sqlite": "",
+        "mysql": " ON DUPLICATE KEY UPDATE data = VALUES(data)",
+    }.get(s.db.dialect, " ON CONFLICT (case_id, sequence) DO UPDATE SET data = excluded.data")
     s.db.execute(
         f"{verb} history (case_id, sequence, action, from_state, to_state, at, previous_hash, "
         f"hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?){suffix}",
@@ -461,7 +498,7 @@ def _replace_event(s: Scenario) -> None:
     position, data = _first_event(s)
     data["actor"]["name"] = "冒名者"
     s.db.execute(
-        "INSERT OR REPLACE INTO outbox (position, id, type, case_id, occurred_at, data) "
+        f"{_REPLACE[s.db.dialect]} outbox (position, id, type, case_id, occurred_at, data) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         (position, data["id"], data["type"], data["case_id"], data["occurred_at"], s.db.json(data)),
     )
@@ -508,12 +545,20 @@ def _round_closes_later(s: Scenario) -> None:
     )
 
 
+def _truncate(s: Scenario, table: str) -> str:
+    """``TRUNCATE`` (PostgreSQL's takes the applications' dependants too)."""
+    cascade = " CASCADE" if s.db.dialect == "postgresql" and table == "applications" else ""
+    return f"TRUNCATE {table}{cascade}"
+
+
 def _t(zh: str, en: str) -> Text:
     return Text(zh=zh, en=en)
 
 
-_SQLITE = frozenset({"sqlite"})
-_POSTGRES = frozenset({"postgresql"})
+_REPLACE = {"sqlite": "INSERT OR REPLACE INTO", "mysql": "REPLACE INTO"}
+"""The statement that overwrites a row, where a dialect has one (it deletes the old row)."""
+_REPLACING = frozenset(_REPLACE)
+_TRUNCATING = frozenset({"postgresql", "mysql"})
 
 TAMPERS: tuple[Tamper, ...] = (
     Tamper(
@@ -596,8 +641,8 @@ TAMPERS: tuple[Tamper, ...] = (
     Tamper(
         "application_truncate",
         _t("清空申请报告表（TRUNCATE）", "empty the applications (TRUNCATE)"),
-        _silent(lambda s: s.db.execute("TRUNCATE applications CASCADE")),
-        dialects=_POSTGRES,
+        _silent(lambda s: s.db.execute(_truncate(s, "applications"))),
+        dialects=_TRUNCATING,
     ),
     Tamper(
         "application_forged",
@@ -626,8 +671,8 @@ TAMPERS: tuple[Tamper, ...] = (
     Tamper(
         "history_truncate",
         _t("清空历史表（TRUNCATE）", "empty the history (TRUNCATE)"),
-        _silent(lambda s: s.db.execute("TRUNCATE history")),
-        dialects=_POSTGRES,
+        _silent(lambda s: s.db.execute(_truncate(s, "history"))),
+        dialects=_TRUNCATING,
     ),
     Tamper(
         "history_hash_column",
@@ -694,13 +739,13 @@ TAMPERS: tuple[Tamper, ...] = (
         "outbox_replace",
         _t("覆盖事件（INSERT OR REPLACE）", "overwrite an event (INSERT OR REPLACE)"),
         _silent(_replace_event),
-        dialects=_SQLITE,
+        dialects=_REPLACING,
     ),
     Tamper(
         "outbox_truncate",
         _t("清空事件日志（TRUNCATE）", "empty the outbox (TRUNCATE)"),
-        _silent(lambda s: s.db.execute("TRUNCATE outbox")),
-        dialects=_POSTGRES,
+        _silent(lambda s: s.db.execute(_truncate(s, "outbox"))),
+        dialects=_TRUNCATING,
     ),
     Tamper(
         "outbox_insert",
