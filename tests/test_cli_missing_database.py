@@ -38,6 +38,9 @@ ARGUMENTS: dict[tuple[str, ...], list[str]] = {
     ("db", "upgrade"): [],
     ("declare",): [str(EXAMPLES / "eligible.json"), "--today", "2025-06-20"],
     ("export", "case"): ["c1", "--output", "{tmp}/case.xlsx"],
+    ("export", "application-form"): ["c1", "--output", "{tmp}/form.html"],
+    ("export", "decision"): ["--round", "2025", "--output", "{tmp}/decision.html"],
+    ("export", "notice"): ["--round", "2025", "--output", "{tmp}/notice.html"],
     ("export", "recommendations"): [
         "--district",
         "五华区",
