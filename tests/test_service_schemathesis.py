@@ -30,7 +30,9 @@ from kmbase_workflow.service import create_app
 from kmbase_workflow.stores.tokens import token_store
 from lifecycle_helpers import ACTORS, harness, walk_to
 
-schemathesis = pytest.importorskip("schemathesis")
+schemathesis = pytest.importorskip(
+    "schemathesis", reason="the fuzz run is its own session: nox -s fuzz (dependency group fuzz)"
+)
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
