@@ -41,7 +41,7 @@ def _unreachable() -> str | None:
     try:
         import pymysql
     except ImportError:
-        return "PyMySQL is not installed (pip install 'kmbase-workflow[mysql]')"
+        return "PyMySQL is not installed (the mysql extra)"
     try:
         _connect().close()  # type: ignore[attr-defined]
     except pymysql.MySQLError as error:
