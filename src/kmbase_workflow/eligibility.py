@@ -337,6 +337,18 @@ def application_measures(
             for r in application.residents
             if r.in_leading_industry
         ),
+        # the roster's small/micro flags agree with the reported count (第六条第（三）项)
+        "small_micro_flags_match_total": sum(1 for r in application.residents if r.small_or_micro)
+        == latest.resident_small_micro_enterprises
+        if latest
+        else None,
+        # a survey speaks for the residents when it covers at least the sample 第十条 takes of
+        # them (第六条第（六）项); without responses satisfaction_rate is missing already
+        "satisfaction_survey_covers_sample": not application.satisfaction_survey
+        or len(application.satisfaction_survey)
+        >= max(policy.spot_check.minimum_sample(latest.resident_small_micro_enterprises), 1)
+        if latest
+        else None,
         "focus": application.base.focus.value,
     }
     return measures
@@ -355,6 +367,8 @@ _YEAR_MEASURES = frozenset(
         "small_micro_employees",
         "leading_industry_share",
         "roster_matches_total",
+        "small_micro_flags_match_total",
+        "satisfaction_survey_covers_sample",
     }
 )
 _GROWTH_MEASURES = frozenset({"resident_growth", "employee_growth", "innovation_growth"})
