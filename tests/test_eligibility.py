@@ -139,7 +139,9 @@ def _small_micro_roster(app: Application, count: int) -> Application:
     """Flag the roster's first ``count`` residents small or micro and the others not, so that
     it agrees with ``count`` reported (small_micro_flags_consistent)."""
     assert count <= len(app.residents)
-    residents = tuple(attrs.evolve(r, small_or_micro=i < count) for i, r in enumerate(app.residents))
+    residents = tuple(
+        attrs.evolve(r, small_or_micro=i < count) for i, r in enumerate(app.residents)
+    )
     return attrs.evolve(app, residents=residents)
 
 
