@@ -1513,6 +1513,8 @@ def test_the_roster_flags_as_many_small_or_micro_firms_as_reported(eligible: App
     _only_change(verdict, "small_micro_flags_consistent", FAIL)
     finding = verdict.finding("small_micro_flags_consistent")
     assert finding.article.zh == "第六条第（三）项"
+    assert "the roster flags 59 small or micro, 60 reported for 2024" in finding.message.en
+    assert "名录标为小型或微型 59 家，2024 年申报入驻小微企业 60 户" in finding.message.zh
     # 60 small or micro reported, and a roster of 60 small or micro with 60 reported: agreed
     assert evaluate(_small_micro_roster(eligible, 60)).eligible
 
@@ -1537,4 +1539,10 @@ def test_a_satisfaction_survey_must_cover_the_spot_check_sample(
     _only_change(verdict, "satisfaction_survey_representative", expected)
     finding = verdict.finding("satisfaction_survey_representative")
     assert finding.article.zh == "第六条第（六）项"
+    assert f"{responses} responses, at least 6 needed (10% of 60 reported for 2024)" in (
+        finding.message.en
+    )
+    assert f"评价表 {responses} 份，应至少 6 份（2024 年申报入驻小微企业 60 户的 10%）" in (
+        finding.message.zh
+    )
     assert POLICY.spot_check.minimum_sample(60) == 6
