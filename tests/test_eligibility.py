@@ -1515,6 +1515,9 @@ def test_the_roster_flags_as_many_small_or_micro_firms_as_reported(eligible: App
     assert finding.article.zh == "第六条第（三）项"
     assert "the roster flags 59 small or micro, 60 reported for 2024" in finding.message.en
     assert "名录标为小型或微型 59 家，2024 年申报入驻小微企业 60 户" in finding.message.zh
+    population = evaluate_population(application_columns([contradicted, eligible]))
+    assert population.status("small_micro_flags_consistent", 0) is FAIL  # column-wise too
+    assert population.eligible.tolist() == [False, True]
     # 60 small or micro reported, and a roster of 60 small or micro with 60 reported: agreed
     assert evaluate(_small_micro_roster(eligible, 60)).eligible
 
@@ -1546,3 +1549,7 @@ def test_a_satisfaction_survey_must_cover_the_spot_check_sample(
         finding.message.zh
     )
     assert POLICY.spot_check.minimum_sample(60) == 6
+    population = evaluate_population(
+        application_columns([attrs.evolve(eligible, satisfaction_survey=survey)])
+    )
+    assert population.status("satisfaction_survey_representative", 0) is expected  # column-wise
