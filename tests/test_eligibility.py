@@ -1542,7 +1542,7 @@ def test_a_satisfaction_survey_must_cover_the_spot_check_sample(
     _only_change(verdict, "satisfaction_survey_representative", expected)
     finding = verdict.finding("satisfaction_survey_representative")
     assert finding.article.zh == "第六条第（六）项"
-    assert f"{responses} responses, at least 6 needed (10% of 60 reported for 2024)" in (
+    assert f"the survey has {responses}, at least 6 needed (10% of 60 reported for 2024)" in (
         finding.message.en
     )
     assert f"评价表 {responses} 份，应至少 6 份（2024 年申报入驻小微企业 60 户的 10%）" in (

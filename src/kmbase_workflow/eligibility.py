@@ -755,7 +755,7 @@ def _small_micro_message(
     return Text(
         zh=f"{rule.description.zh}：评价表 {responses} 份，应至少 {minimum} 份（{year} 年申报入驻小微"
         f"企业 {reported} 户的 {share}），{label.zh}",
-        en=f"{rule.description.en}: {responses} responses, at least {minimum} needed ({share} of "
+        en=f"{rule.description.en}: the survey has {responses}, at least {minimum} needed ({share} of "
         f"{reported} reported for {year}); {label.en}",
     )
 
