@@ -347,13 +347,16 @@ def _share_list(draw: st.DrawFn, make: object, max_size: int = 12) -> tuple[obje
     return tuple(draw(st.permutations(items)))
 
 
-def _resident(in_leading: bool) -> ResidentEnterprise:
+def _resident(
+    in_leading: bool, leading_industry: str = "电子信息", small_or_micro: bool = True
+) -> ResidentEnterprise:
     return ResidentEnterprise(
         name="入驻企业",
         moved_in_on=dt.date(2020, 1, 1),
         employees=10,
-        industry="电子信息" if in_leading else "餐饮",
+        industry=leading_industry if in_leading else "餐饮",
         in_leading_industry=in_leading,
+        small_or_micro=small_or_micro,
     )
 
 
@@ -450,11 +453,18 @@ def applications(draw: st.DrawFn, policy: Policy | None = None) -> Application:
     residents = draw(_share_list(_resident))
     judged = next((f for f in yearly if f.year == policy.figures.expected_year(declared_on)), None)
     if judged is not None and draw(st.booleans()):
-        # A roster as long as the reported total (第六条第（四）项), its share near the threshold.
+        # A roster as long as the reported total (第六条第（四）项), its share near the threshold,
+        # agreeing with the rest of the application: flagged residents in one of the base's
+        # leading industries (leading_flags_consistent), as many small or micro as reported
+        # (small_micro_flags_consistent).
         total = judged.resident_enterprises
         share = float(policy.rule("leading_industry_share").required)
         leading = min(total, max(0, round(share * total) + draw(st.integers(-1, 1))))
-        residents = tuple(_resident(i < leading) for i in range(total))
+        industry = base.leading_industries[0] if base.leading_industries else "电子信息"
+        small = judged.resident_small_micro_enterprises
+        residents = tuple(
+            _resident(i < leading, industry, small_or_micro=i < small) for i in range(total)
+        )
     return Application(
         base=base,
         operator=operator,

@@ -116,10 +116,9 @@ def _count_with_growth(value: int) -> tuple[int, int]:
     return max(1, value * 2 // 3), value
 
 
-def _growth(required: float, step: int) -> tuple[int, int]:
+def _growth(required: float, step: int, previous: int = 10_000) -> tuple[int, int]:
     """(previous, latest) growing exactly by ``required`` (step 0) or by one unit less/more.
     Large enough that the count rules are met as well."""
-    previous = 10_000
     latest = Fraction(str(required)) * previous + previous + step
     assert latest.denominator == 1
     return previous, int(latest)
@@ -136,10 +135,27 @@ def _operating_years(app: Application, rule: Rule, step: int) -> Application:
     return attrs.evolve(app, base=attrs.evolve(app.base, established_on=established))
 
 
-def _residents_count(app: Application, rule: Rule, step: int) -> Application:
-    return _years(
-        app, resident_small_micro_enterprises=_count_with_growth(int(rule.required) + step)
+def _small_micro_roster(app: Application, count: int) -> Application:
+    """Flag the roster's first ``count`` residents small or micro and the others not, so that
+    it agrees with ``count`` reported (small_micro_flags_consistent)."""
+    assert count <= len(app.residents)
+    residents = tuple(
+        attrs.evolve(r, small_or_micro=i < count) for i, r in enumerate(app.residents)
     )
+    return attrs.evolve(app, residents=residents)
+
+
+def _residents_count(app: Application, rule: Rule, step: int) -> Application:
+    count = int(rule.required) + step
+    app = _years(app, resident_small_micro_enterprises=_count_with_growth(count))
+    return _small_micro_roster(app, count)
+
+
+def _residents_growth(app: Application, rule: Rule, step: int) -> Application:
+    # 50 → 55: few enough for the example's roster of 60 to flag them all, enough for 第六条（三）
+    previous, latest = _growth(float(rule.required), step, previous=50)
+    app = _years(app, resident_small_micro_enterprises=(previous, latest))
+    return _small_micro_roster(app, latest)
 
 
 def _employees_count(app: Application, rule: Rule, step: int) -> Application:
@@ -177,7 +193,8 @@ def _reported_total(app: Application, total: int) -> Application:
 
 
 def _leading_share(app: Application, rule: Rule, step: int) -> Application:
-    part, whole = _share(float(rule.required), step)
+    # 60 listed, as many as the example reports (small_micro_flags_consistent)
+    part, whole = _share(float(rule.required), step, at_least=60)
     residents = tuple(_resident(i < part) for i in range(whole))
     # A complete roster: as many firms listed as reported (第六条第（四）项's denominator).
     return _reported_total(attrs.evolve(app, residents=residents), whole)
@@ -256,7 +273,7 @@ SETTERS: dict[str, Setter] = {
     "free_or_low_fee_share": _free_share,
     "satisfaction_rate": _satisfaction,
     "site_area_m2": _site_area,
-    "resident_growth": _growth_of("resident_small_micro_enterprises"),
+    "resident_growth": _residents_growth,
     "employee_growth": _growth_of("small_micro_employees"),
     "innovation_growth": _growth_of("innovation_outputs"),
 }
@@ -506,17 +523,24 @@ def test_not_an_independent_legal_person(eligible: Application) -> None:
 GROWTH = ["resident_growth", "employee_growth", "innovation_growth"]
 
 
-def _year(year: int, value: int) -> YearFigures:
+def _year(year: int, value: int, residents: int = 60) -> YearFigures:
+    # by default the residents stay the example's 60, which its roster lists and flags
     return YearFigures(
         year=year,
-        resident_enterprises=value,
-        resident_small_micro_enterprises=value,
+        resident_enterprises=residents,
+        resident_small_micro_enterprises=residents,
         small_micro_employees=value,
         innovation_outputs=value,
     )
 
 
 JUDGED_YEAR_RULES = ["resident_enterprises", "resident_employees", "leading_industry_share"]
+# the checks of the roster and the survey against the judged year's reported figures
+JUDGED_YEAR_CHECKS = [
+    "roster_complete",
+    "small_micro_flags_consistent",
+    "satisfaction_survey_representative",
+]
 
 
 @pytest.mark.parametrize(
@@ -524,7 +548,7 @@ JUDGED_YEAR_RULES = ["resident_enterprises", "resident_employees", "leading_indu
     [
         (
             {"yearly": ()},
-            [*JUDGED_YEAR_RULES, "roster_complete", *GROWTH],
+            [*JUDGED_YEAR_RULES, *JUDGED_YEAR_CHECKS, *GROWTH],
             ["figures_year.yearly"],
         ),
         ({"yearly": (_year(2024, 1000),)}, GROWTH, []),  # one year only
@@ -553,8 +577,6 @@ def test_missing_data_is_not_assessable(
     failed: list[str],
 ) -> None:
     app = attrs.evolve(eligible, **change)
-    if change.get("yearly"):  # 1000 reported for 2024: a roster to match
-        app = attrs.evolve(app, residents=tuple(_resident(True) for _ in range(1000)))
     verdict = evaluate(app)
     assert sorted(f.rule for f in verdict.not_assessable()) == sorted(not_assessable)
     assert sorted(f.rule for f in verdict.failed()) == sorted(failed)
@@ -567,7 +589,7 @@ def test_missing_data_is_not_assessable(
                 finding.message.en
             )
             assert "缺少所判年度 2024 年或其上一年度 2023 年的数据" in finding.message.zh
-        elif rule_id in (*JUDGED_YEAR_RULES, "roster_complete"):
+        elif rule_id in (*JUDGED_YEAR_RULES, *JUDGED_YEAR_CHECKS):
             assert "the figures of the judged year 2024 are missing" in finding.message.en
             assert "缺少所判年度 2024 年的数据" in finding.message.zh
         else:
@@ -580,7 +602,7 @@ def test_missing_data_is_not_assessable(
 def test_growth_uses_the_judged_years_in_any_order(eligible: Application) -> None:
     app = attrs.evolve(
         eligible,
-        yearly=(_year(2024, 1100), _year(2022, 1), _year(2023, 1000)),
+        yearly=(_year(2024, 1100, 1100), _year(2022, 1, 1), _year(2023, 1000, 1000)),
         residents=tuple(_resident(True) for _ in range(1100)),
     )
     verdict = evaluate(app)
@@ -1172,8 +1194,13 @@ def test_the_roster_must_match_the_reported_total(
     latest = eligible.figures_for(2024)
     assert latest is not None
     assert latest.resident_enterprises == len(eligible.residents) == 60
+    # 60 small or micro as reported; the one left off is the 60 reported firms' medium one
     residents = tuple(_resident(True) for _ in range(listed))
-    verdict = evaluate(attrs.evolve(eligible, residents=residents))
+    app = attrs.evolve(eligible, residents=residents)
+    app = _small_micro_roster(app, 60) if listed > 60 else app
+    if listed < 60:
+        app = _years(app, resident_small_micro_enterprises=(52, listed))
+    verdict = evaluate(app)
     _only_change(verdict, "roster_complete", expected)
     finding = verdict.finding("roster_complete")
     assert finding.article.zh == "第六条第（四）项"
@@ -1473,3 +1500,56 @@ def test_a_resident_flagged_in_a_leading_industry_is_in_one(eligible: Applicatio
     _only_change(verdict, "leading_flags_consistent", FAIL)
     finding = verdict.finding("leading_flags_consistent")
     assert finding.article.zh == "第六条第（四）项"
+
+
+def test_the_roster_flags_as_many_small_or_micro_firms_as_reported(eligible: Application) -> None:
+    """第六条第（三）项 "基地入驻小微企业不少于40家": the count judged is the one the
+    application reports; a roster whose small/micro flags disagree with it is a contradiction
+    the verdict reports (a consistency finding), never silently trusted."""
+    assert evaluate(eligible).finding("small_micro_flags_consistent").status is PASS
+    medium = attrs.evolve(eligible.residents[0], small_or_micro=False)
+    contradicted = attrs.evolve(eligible, residents=(medium, *eligible.residents[1:]))
+    verdict = evaluate(contradicted)
+    _only_change(verdict, "small_micro_flags_consistent", FAIL)
+    finding = verdict.finding("small_micro_flags_consistent")
+    assert finding.article.zh == "第六条第（三）项"
+    assert "the roster flags 59 small or micro, 60 reported for 2024" in finding.message.en
+    assert "名录标为小型或微型 59 家，2024 年申报入驻小微企业 60 户" in finding.message.zh
+    population = evaluate_population(application_columns([contradicted, eligible]))
+    assert population.status("small_micro_flags_consistent", 0) is FAIL  # column-wise too
+    assert population.eligible.tolist() == [False, True]
+    # 60 small or micro reported, and a roster of 60 small or micro with 60 reported: agreed
+    assert evaluate(_small_micro_roster(eligible, 60)).eligible
+
+
+@pytest.mark.parametrize(
+    ("responses", "expected"),
+    [(1, FAIL), (5, FAIL), (6, PASS)],
+    ids=["one_response", "just_below_the_sample", "the_sample"],
+)
+def test_a_satisfaction_survey_must_cover_the_spot_check_sample(
+    eligible: Application, responses: int, expected: Status
+) -> None:
+    """第六条第（六）项 "服务满意度不低于80%" is the satisfaction of the residents: a survey
+    speaks for them only if it covers at least the share 第十条 samples ("对入驻基地的小微企业
+    按不低于10%的比例进行满意度随机抽查"), 6 of the 60 reported. One satisfied response is not
+    100% satisfaction."""
+    survey = tuple(
+        SatisfactionResponse(enterprise=f"企业{i}", satisfied=True) for i in range(responses)
+    )
+    verdict = evaluate(attrs.evolve(eligible, satisfaction_survey=survey))
+    assert verdict.finding("satisfaction_rate").status is PASS  # every response satisfied
+    _only_change(verdict, "satisfaction_survey_representative", expected)
+    finding = verdict.finding("satisfaction_survey_representative")
+    assert finding.article.zh == "第六条第（六）项"
+    assert f"the survey has {responses}, at least 6 needed (10% of 60 reported for 2024)" in (
+        finding.message.en
+    )
+    assert f"评价表 {responses} 份，应至少 6 份（2024 年申报入驻小微企业 60 户的 10%）" in (
+        finding.message.zh
+    )
+    assert POLICY.spot_check.minimum_sample(60) == 6
+    population = evaluate_population(
+        application_columns([attrs.evolve(eligible, satisfaction_survey=survey)])
+    )
+    assert population.status("satisfaction_survey_representative", 0) is expected  # column-wise

@@ -257,8 +257,23 @@ def test_the_spot_check_must_cover_ten_percent_rounded_up(
     """第十条: 10% of the resident small and micro enterprises the application reports for
     the judged year (2024), rounded up."""
     h = harness()
-    latest = attrs.evolve(APPLICATION.yearly[-1], resident_small_micro_enterprises=residents)
-    reported = attrs.evolve(APPLICATION, yearly=(*APPLICATION.yearly[:-1], latest))
+    # the roster lists and flags as many as reported (roster_complete,
+    # small_micro_flags_consistent): the example's 60 and new residents of its leading industry
+    first = APPLICATION.residents[0]
+    added = tuple(
+        attrs.evolve(first, name=f"新入驻企业{i}")
+        for i in range(residents - len(APPLICATION.residents))
+    )
+    latest = attrs.evolve(
+        APPLICATION.yearly[-1],
+        resident_enterprises=residents,
+        resident_small_micro_enterprises=residents,
+    )
+    reported = attrs.evolve(
+        APPLICATION,
+        yearly=(*APPLICATION.yearly[:-1], latest),
+        residents=(*APPLICATION.residents, *added),
+    )
     walk_to(h, State.DECLARED, application=reported)
     rec = Recommendation("同意推荐", True, SpotCheck(residents, sampled, sampled))
     if ok:

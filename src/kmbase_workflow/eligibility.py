@@ -337,6 +337,18 @@ def application_measures(
             for r in application.residents
             if r.in_leading_industry
         ),
+        # the roster's small/micro flags agree with the reported count (第六条第（三）项)
+        "small_micro_flags_match_total": sum(1 for r in application.residents if r.small_or_micro)
+        == latest.resident_small_micro_enterprises
+        if latest
+        else None,
+        # a survey speaks for the residents when it covers at least the sample 第十条 takes of
+        # them (第六条第（六）项); without responses satisfaction_rate is missing already
+        "satisfaction_survey_covers_sample": not application.satisfaction_survey
+        or len(application.satisfaction_survey)
+        >= max(policy.spot_check.minimum_sample(latest.resident_small_micro_enterprises), 1)
+        if latest
+        else None,
         "focus": application.base.focus.value,
     }
     return measures
@@ -355,6 +367,8 @@ _YEAR_MEASURES = frozenset(
         "small_micro_employees",
         "leading_industry_share",
         "roster_matches_total",
+        "small_micro_flags_match_total",
+        "satisfaction_survey_covers_sample",
     }
 )
 _GROWTH_MEASURES = frozenset({"resident_growth", "employee_growth", "innovation_growth"})
@@ -711,6 +725,41 @@ def _roster_message(rule: Rule, status: Status, application: Application, year: 
     )
 
 
+_SMALL_MICRO_CHECKS = frozenset(
+    {"small_micro_flags_match_total", "satisfaction_survey_covers_sample"}
+)
+
+
+def _small_micro_message(
+    rule: Rule, status: Status, application: Application, policy: Policy, year: int
+) -> Text:
+    """The two sides of a check against the judged year's reported small and micro residents
+    (第六条第（三）项 roster flags, 第六条第（六）项 survey), so the finding shows the contradiction."""
+    figures = application.figures_for(year)
+    if figures is None or (
+        rule.measure == "satisfaction_survey_covers_sample" and not application.satisfaction_survey
+    ):
+        return _rule_message(rule, status, None if figures is None else True, year=year)
+    reported, label = figures.resident_small_micro_enterprises, status.label
+    if rule.measure == "small_micro_flags_match_total":
+        flagged = sum(1 for r in application.residents if r.small_or_micro)
+        return Text(
+            zh=f"{rule.description.zh}：名录标为小型或微型 {flagged} 家，{year} 年申报入驻小微企业 "
+            f"{reported} 户，{label.zh}",
+            en=f"{rule.description.en}: the roster flags {flagged} small or micro, {reported} "
+            f"reported for {year}; {label.en}",
+        )
+    responses = len(application.satisfaction_survey)
+    minimum = max(policy.spot_check.minimum_sample(reported), 1)
+    share = _percent(float(policy.spot_check.minimum_share))
+    return Text(
+        zh=f"{rule.description.zh}：评价表 {responses} 份，应至少 {minimum} 份（{year} 年申报入驻小微"
+        f"企业 {reported} 户的 {share}），{label.zh}",
+        en=f"{rule.description.en}: the survey has {responses}, at least {minimum} needed ({share} of "
+        f"{reported} reported for {year}); {label.en}",
+    )
+
+
 def _figures_findings(
     application: Application, policy: Policy, status_of: _StatusOf, day: dt.date
 ) -> list[Finding]:
@@ -979,6 +1028,8 @@ def _render(pending: _Pending) -> tuple[Finding, ...]:
                 shown, actual = from_zero
         if rule.measure == "roster_matches_total" and not rule.declared:
             message = _roster_message(rule, status, application, year)
+        elif rule.measure in _SMALL_MICRO_CHECKS and not rule.declared:
+            message = _small_micro_message(rule, status, application, policy, year)
         else:
             message = _rule_message(rule, status, actual, year=year, shown=shown)
         findings.append(

@@ -68,6 +68,18 @@ CONSISTENCY_MEASURES: dict[str, Text] = {
         en="every roster enterprise flagged as in a leading industry has one of the base's "
         "leading industries as its industry (1 consistent, 0 not)",
     ),
+    "small_micro_flags_match_total": Text(
+        zh="名录中标为小型或微型企业的企业数等于所判年度申报的入驻小微企业户数（1 一致，0 不一致）",
+        en="the roster flags as many small or micro enterprises as the judged year's reported "
+        "resident small and micro enterprises (1 matches, 0 does not)",
+    ),
+    "satisfaction_survey_covers_sample": Text(
+        zh="满意度评价表的份数不少于所判年度申报的入驻小微企业户数按第十条比例应抽查的家数"
+        "（1 足够，0 不足；无评价表时为 1，由满意度规则判缺）",
+        en="the satisfaction survey has at least as many responses as 第十条's share of the "
+        "judged year's reported resident small and micro enterprises (1 enough, 0 too few; 1 "
+        "without a survey, which the satisfaction rule finds missing)",
+    ),
 }
 """Checks that the parts of an application agree, as 1.0 (agree) / 0.0 (do not): a rule
 compares them with ``is_true``. A synthetic population agrees everywhere."""
