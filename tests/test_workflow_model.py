@@ -56,6 +56,7 @@ from kmbase_workflow.clock import FixedClock
 from kmbase_workflow.errors import InvalidInputError, TransitionRefusedError
 from kmbase_workflow.history import verify_history
 from kmbase_workflow.lifecycle import Trigger
+from kmbase_workflow.policy import load_policy
 from kmbase_workflow.records import Application, SpotCheck
 from kmbase_workflow.stores import CaseQuery, MemoryStore
 from kmbase_workflow.workflow import Outcome, Workflow
@@ -225,6 +226,20 @@ def eligible(case: Any) -> bool:
     with the same figures is not."""
     latest = max(year.year for year in BASES[case.base].yearly)
     return ELIGIBLE[case.base] and case.declared_on.year - 1 == latest
+
+
+def spot_check_failures(case: Any, check: SpotCheck) -> set[str]:
+    """第十条: the sample is a share of the residents the application reports for the judged
+    year (the year before the real declaration day); without that figure there is nothing to
+    take a share of."""
+    reported = {
+        year.year: year.resident_small_micro_enterprises for year in BASES[case.base].yearly
+    }
+    population = reported.get(case.declared_on.year - 1)
+    if population is None:
+        return {"spot_check.population"}
+    minimum = max(load_policy().spot_check.minimum_sample(population), 1)
+    return {"spot_check.sample_size"} if check.sampled < minimum else set()
 
 
 NEW_OPERATOR = attrs.evolve(
@@ -704,6 +719,9 @@ class WorkflowModel(RuleBasedStateMachine):
                     frozenset(failures | {"recommendation"}),
                 )
             check, wrong = RECOMMENDATIONS.get(variant, (SpotCheck(60, 6, 6), set()))
+            wrong = {guard for guard in wrong if not guard.startswith("spot_check.")} | (
+                spot_check_failures(case, check)
+            )
             recommendation = Recommendation(
                 " " if blank else "同意推荐", variant != "unchecked", check
             )
