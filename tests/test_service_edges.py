@@ -148,6 +148,16 @@ def test_a_year_past_the_store_s_integers_is_a_422(store_svc: Service, huge: str
         headers={"Authorization": f"Bearer {store_svc.tokens['city_bureau']}"},
     )
     assert table.status_code == 422, table.text
+    # the documents' routes take the same bounded year (issue 26 came after the bound)
+    for path in (
+        f"/rounds/{huge}/notice.txt",
+        f"/rounds/{huge}/decision.txt",
+        f"/rounds/{huge}/districts/五华区/recommendation-table.txt",
+    ):
+        answer = bureau.http.get(
+            path, headers={"Authorization": f"Bearer {store_svc.tokens['city_bureau']}"}
+        )
+        assert answer.status_code == 422, (path, answer.text)
 
 
 @pytest.mark.parametrize("last", [str(2**64), "9" * 39, "-1", "1e3"])

@@ -24,7 +24,6 @@ import anyio
 import anyio.to_thread
 import attrs
 from fastapi import APIRouter, FastAPI, Header, Query, Request
-from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -60,6 +59,7 @@ from ._routing import (
     Command,
     IdempotencyKey,
     RootPath,
+    RoundYear,
     WorkflowParam,
     declaration_refused_as_read,
     forbidden,
@@ -90,9 +90,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 HEALTH_TIMEOUT = 2.0
 """How long ``/health`` waits for the store before answering 503 (seconds)."""
-
-RoundYear = Annotated[int, PathParam(ge=0, le=9999, description="The round's year")]
-"""A round's year in a path (bounded: the stores hold 64-bit integers)."""
 
 # -- the routes -----------------------------------------------------------------------------
 

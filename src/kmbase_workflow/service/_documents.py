@@ -33,6 +33,7 @@ from ..exports import (
 from ._routing import (
     ERRORS,
     ActorParam,
+    RoundYear,
     WorkflowParam,
     forbidden,
     may_read,
@@ -113,7 +114,7 @@ DateQuery = Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")
     responses=_RESPONSES,
 )
 def notice_document(
-    year: int,
+    year: RoundYear,
     form: DocumentFormat,
     request: Request,
     actor: ActorParam,
@@ -134,7 +135,7 @@ def notice_document(
     responses=_RESPONSES,
 )
 def decision_document(
-    year: int,
+    year: RoundYear,
     form: DocumentFormat,
     request: Request,
     actor: ActorParam,
@@ -170,7 +171,7 @@ def application_form_document(
     responses=_RESPONSES,
 )
 def recommendation_document_route(
-    year: int, district: str, form: DocumentFormat, actor: ActorParam, workflow: WorkflowParam
+    year: RoundYear, district: str, form: DocumentFormat, actor: ActorParam, workflow: WorkflowParam
 ) -> Response:
     """A district's 推荐汇总表 (附件2) as a document: the bureau's, or the district's own."""
     if actor.role is not Role.CITY_BUREAU and not (

@@ -29,6 +29,7 @@ from ..workflow import Workflow
 from ._routing import (
     ERRORS,
     ActorParam,
+    RoundYear,
     WorkflowParam,
     forbidden,
     json_response,
@@ -223,7 +224,7 @@ def show_known_at(
     "/rounds/{year}/as-of/{date}", tags=["history"], responses=ok_response(schema_ref("RoundAsOf"))
 )
 def round_table_as_of(
-    year: Annotated[int, Path(ge=0, le=9999)],
+    year: RoundYear,
     date: Annotated[
         str, Path(max_length=40, description="YYYY-MM-DD", json_schema_extra={"format": "date"})
     ],

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 import attrs
 from fastapi import Depends, Header, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 
 from .._i18n import Text
@@ -247,6 +248,11 @@ class Command:
 # -- reading rights -------------------------------------------------------------------------
 
 _SEE_ALL = frozenset({Role.CITY_BUREAU, Role.EXPERT, Role.SYSTEM})
+
+
+RoundYear = Annotated[int, PathParam(ge=0, le=9999, description="The round's year")]
+"""A round's year in a path (bounded: the stores hold 64-bit integers): every route that
+takes one uses this, so none can pass a year the store cannot hold."""
 
 
 def may_read(actor: Actor, case: Case) -> bool:
