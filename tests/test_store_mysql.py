@@ -106,7 +106,14 @@ def _wait_for_a_lock_wait(url: str) -> None:
             if row[0]:
                 return
             time.sleep(0.01)
-    pytest.fail("no writer ever waited for the outbox")
+        # what the server says of this database's connections, so a failure can be read
+        seen = connection.execute(
+            "SELECT p.id, p.command, p.state, t.trx_state, LEFT(p.info, 120) "
+            "FROM information_schema.processlist p LEFT JOIN information_schema.innodb_trx t "
+            "ON p.id = t.trx_mysql_thread_id WHERE p.db = %s",
+            (database,),
+        ).fetchall()
+    pytest.fail(f"no writer ever waited for the outbox; the database's connections: {seen}")
 
 
 # -- the database itself -----------------------------------------------------------------------
