@@ -602,6 +602,8 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "Change",
             "CommandResult",
             "DEFAULT_URL",
+            "DeliveryRows",
+            "DeliveryStore",
             "ENTRY_POINT_GROUP",
             "INDEXED_TEXT_LIMIT",
             "MemoryStore",

@@ -17,6 +17,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 from .._i18n import Text
 from ..errors import InvalidInputError, install_hint
+from ._delivery import DeliveryRows, DeliveryStore
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord, RawRowStore
 from ._rows import INDEXED_TEXT_LIMIT
 from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
@@ -164,6 +165,8 @@ __all__ = [
     "CaseStore",
     "Change",
     "CommandResult",
+    "DeliveryRows",
+    "DeliveryStore",
     "MemoryStore",
     "NoticeRunning",
     "OutboxRecord",

@@ -24,7 +24,7 @@ from ..case import Case, DeclarationRound, State
 from ..errors import CaseNotFoundError, ConcurrencyConflictError, StoreError
 from ..events import Event
 from ..history import HistoryEntry
-from ._delivery import DeliverySQL
+from ._delivery import SQLDelivery
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
     SUMMARY_COLUMNS,
@@ -204,8 +204,8 @@ class SQLStoreBase(Closing):
     PLACEHOLDER = "?"
     GREATEST = "MAX"
     """SQLite's two-argument ``MAX`` is PostgreSQL's ``GREATEST``."""
-    DELIVERY: ClassVar[DeliverySQL] = DeliverySQL()
-    """How delivery's dialect-bound statements run here (SQLite's; each store its own)."""
+    DELIVERY: ClassVar[type[SQLDelivery]] = SQLDelivery
+    """The delivery rows' class of this dialect (SQLite's; each store names its own)."""
 
     on_checkpoint: Callable[[str], None] | None
 
@@ -595,6 +595,10 @@ class SQLStoreBase(Closing):
             {name: _raw_value(name, value) for name, value in zip(columns, row, strict=True)}
             for row in rows
         ]
+
+    def delivery_rows(self) -> SQLDelivery:
+        """Durable delivery's rows, in this database (m005; the `DeliveryStore` capability)."""
+        return self.DELIVERY(self)
 
     def api_tokens(self) -> SQLTokens:
         """The service's API tokens, in this database (``api_tokens``, m006)."""

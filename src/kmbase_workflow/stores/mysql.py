@@ -57,7 +57,7 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
-from ._delivery import DeliverySQL
+from ._delivery import SQLDelivery, delivery_tables
 from ._protocol import Change
 from ._schema import MIGRATION_NAMES, check_known, missing_database, statements
 from ._sql import INSERT_OUTBOX, Batch, BatchRefusedError, SQLStoreBase
@@ -204,45 +204,11 @@ INSERT INTO work_queue_status (name, value)
 """The work-queue projection (`kmbase_workflow.stores._work_queue`); MySQL has no partial
 indexes, so the "with a deadline" ones are one index on the deadline."""
 
-_M005 = f"""
-CREATE TABLE delivery_consumers (
-    name {_KEY} PRIMARY KEY,
-    created_at DOUBLE NOT NULL
-);
-CREATE TABLE delivery_queue (
-    consumer {_KEY} NOT NULL,
-    position BIGINT NOT NULL,
-    case_id {_KEY} NOT NULL,
-    event_id {_KEY} NOT NULL,
-    data LONGTEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    available_at DOUBLE NOT NULL,
-    leased_by {_KEY},
-    last_error TEXT,
-    PRIMARY KEY (consumer, position)
-);
-CREATE INDEX delivery_queue_case ON delivery_queue (consumer, case_id, position);
-CREATE INDEX delivery_queue_due ON delivery_queue (consumer, available_at);
-CREATE TABLE delivery_dead (
-    consumer {_KEY} NOT NULL,
-    position BIGINT NOT NULL,
-    case_id {_KEY} NOT NULL,
-    event_id {_KEY} NOT NULL,
-    data LONGTEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    failed_at DOUBLE NOT NULL,
-    last_error TEXT NOT NULL,
-    PRIMARY KEY (consumer, position)
-);
-CREATE TABLE delivery_sweeps (
-    day VARBINARY(64) PRIMARY KEY,
-    leased_by {_KEY} NOT NULL,
-    lease_until DOUBLE NOT NULL,
-    finished_at DOUBLE,
-    events INTEGER NOT NULL DEFAULT 0
-);
-"""
-"""The delivery tables (`kmbase_workflow.delivery._schema` says what each holds)."""
+_M005 = delivery_tables(
+    key=_KEY, time="DOUBLE", position="BIGINT", json="LONGTEXT", day="VARBINARY(64)"
+)
+"""The delivery tables (`kmbase_workflow.stores._delivery.delivery_tables` says what each
+holds)."""
 
 _M006 = """
 CREATE TABLE api_tokens (
@@ -454,7 +420,7 @@ def _dialect(statement: str) -> str:
     return f"{statement[: found.start()]} ON DUPLICATE KEY UPDATE {update}"
 
 
-class MySQLDelivery(DeliverySQL):
+class MySQLDelivery(SQLDelivery):
     """Delivery on MariaDB and MySQL: the server's clock, ``SKIP LOCKED``; the store's reads
     join the delivery's transaction (`MySQLStore.using`). MySQL cannot update a table that
     a subquery of the same statement reads, nor return the rows it updated: a claim selects
@@ -462,26 +428,23 @@ class MySQLDelivery(DeliverySQL):
 
     now = "UNIX_TIMESTAMP(SYSDATE(6))"
     skip_locked = " FOR UPDATE SKIP LOCKED"
+    store: MySQLStore
 
-    def joined(
-        self, store: SQLStoreBase, connection: Any
-    ) -> contextlib.AbstractContextManager[Any]:
-        assert isinstance(store, MySQLStore)
-        return store.using(connection)
+    def joined(self, connection: Any) -> contextlib.AbstractContextManager[Any]:
+        return self.store.using(connection)
 
-    def claim(
-        self,
-        store: SQLStoreBase,
-        connection: Any,
-        consumer: str,
-        worker: str,
-        *,
-        limit: int,
-        lease: float,
-    ) -> list[tuple[int, Any, int]]:
+    def hold_relay(self, connection: Any, consumer: str) -> bool:
+        held = connection.execute(
+            self.sql("SELECT name FROM delivery_consumers WHERE name = ?" + self.skip_locked),
+            (consumer,),
+        ).fetchone()
+        return held is not None
+
+    def take(
+        self, connection: Any, consumer: str, worker: str, limit: int, lease: float
+    ) -> list[Any]:
         chosen = connection.execute(
             self.sql(
-                store,
                 "SELECT q.position FROM delivery_queue q WHERE q.consumer = ? "
                 "AND q.available_at <= {now} AND NOT EXISTS (SELECT 1 FROM delivery_queue e "
                 "WHERE e.consumer = q.consumer AND e.case_id = q.case_id "
@@ -495,31 +458,27 @@ class MySQLDelivery(DeliverySQL):
         marks = ", ".join("?" for _ in positions)
         connection.execute(
             self.sql(
-                store,
                 "UPDATE delivery_queue SET available_at = {now} + ?, leased_by = ?, "
                 f"attempts = attempts + 1 WHERE consumer = ? AND position IN ({marks})",
             ),
             (lease, worker, consumer, *positions),
         )
-        rows = connection.execute(
-            self.sql(
-                store,
-                "SELECT position, data, attempts FROM delivery_queue "
-                f"WHERE consumer = ? AND position IN ({marks})",
-            ),
-            (consumer, *positions),
-        ).fetchall()
-        return [(int(row[0]), row[1], int(row[2])) for row in rows]
+        return list(
+            connection.execute(
+                self.sql(
+                    "SELECT position, data, attempts FROM delivery_queue "
+                    f"WHERE consumer = ? AND position IN ({marks})",
+                ),
+                (consumer, *positions),
+            ).fetchall()
+        )
 
-    def claim_sweep(
-        self, store: SQLStoreBase, connection: Any, day: str, worker: str, lease: float
-    ) -> bool:
+    def take_sweep(self, connection: Any, day: str, worker: str, lease: float) -> bool:
         # ON DUPLICATE KEY UPDATE has no WHERE: each assignment keeps the old value unless
         # the sweep is free (its conditions read columns no earlier assignment changed).
         free = "finished_at IS NULL AND lease_until < {now}"
         cursor = connection.execute(
             self.sql(
-                store,
                 "INSERT INTO delivery_sweeps (day, leased_by, lease_until) "
                 "VALUES (?, ?, {now} + ?) ON DUPLICATE KEY UPDATE "
                 f"leased_by = IF({free}, VALUES(leased_by), leased_by), "
@@ -540,7 +499,7 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
 
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
-    DELIVERY = MySQLDelivery()
+    DELIVERY = MySQLDelivery
     PAGE_KEY = ("c.declared_on", "c.id")
     PAGE_START = (dt.date.min, "")
 

@@ -29,7 +29,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -48,7 +50,7 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
-from ._delivery import DeliverySQL
+from ._delivery import SQLDelivery, delivery_tables
 from ._protocol import Change, OutboxRecord
 from ._rows import check_text, event_from_json, summary_updates
 from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known, missing_database
@@ -57,6 +59,8 @@ from ._url import options, positive, redact
 from ._work_queue import SQLWorkQueue
 
 __all__ = ["PostgresStore", "database_exists", "open_url"]
+
+logger = logging.getLogger(__name__)
 
 _PAGE = 500
 _MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
@@ -122,19 +126,98 @@ def _translate(error: psycopg.Error, where: str) -> KmbaseError:
     )
 
 
-class PostgresDelivery(DeliverySQL):
+POSTGRES_M005 = (
+    delivery_tables(time="DOUBLE PRECISION", position="BIGINT")
+    + """
+CREATE FUNCTION kmbase_outbox_notify() RETURNS trigger AS $$
+BEGIN PERFORM pg_notify(TG_TABLE_SCHEMA || '_kmbase_outbox', ''); RETURN NULL; END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+FOR EACH STATEMENT EXECUTE FUNCTION kmbase_outbox_notify();
+"""
+)
+"""Delivery's tables; and a statement trigger that notifies ``<schema>_kmbase_outbox``
+(`notify_channel`) when events are written: the notification is sent at commit (never for a
+rolled-back write) and repeated ones in one transaction are folded into one, so a waiting
+worker wakes once per commit."""
+
+
+def notify_channel(schema: str) -> str:
+    """The ``LISTEN`` channel of a PostgreSQL schema's outbox."""
+    return f"{schema}_kmbase_outbox"
+
+
+class PostgresDelivery(SQLDelivery):
     """Delivery on PostgreSQL: the server's clock, ``SKIP LOCKED``, ``LISTEN``; the store's
     reads join the delivery's transaction (`PostgresStore.using`)."""
 
     now = "EXTRACT(EPOCH FROM clock_timestamp())::double precision"
     skip_locked = " FOR UPDATE SKIP LOCKED"
     notifies = True
+    store: PostgresStore
 
-    def joined(
-        self, store: SQLStoreBase, connection: Any
-    ) -> contextlib.AbstractContextManager[Any]:
-        assert isinstance(store, PostgresStore)
-        return store.using(connection)
+    def joined(self, connection: Any) -> contextlib.AbstractContextManager[Any]:
+        return self.store.using(connection)
+
+    def hold_relay(self, connection: Any, consumer: str) -> bool:
+        held = connection.execute(
+            "SELECT name FROM delivery_consumers WHERE name = %s FOR UPDATE SKIP LOCKED",
+            (consumer,),
+        ).fetchone()
+        return held is not None
+
+    def listener(self) -> _Listener | None:
+        pool = self.store._pool
+        if pool is None:
+            return None
+        return _Listener(str(pool.conninfo), notify_channel(self.store.schema))
+
+
+class _Listener:
+    """``LISTEN`` on a schema's outbox channel over a connection of its own, held while
+    waiting; a lost connection is opened again at the next wait (polling meanwhile)."""
+
+    def __init__(self, conninfo: str, channel: str) -> None:
+        self._conninfo = conninfo
+        self._channel = channel
+        self._connection: psycopg.Connection[Any] | None = None
+        self._listen()
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None
+
+    def _listen(self) -> None:
+        try:
+            self._connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
+            self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+        except psycopg.Error as error:
+            logger.warning("cannot LISTEN, polling instead: %s", error)
+            self._connection = None
+
+    def wait(self, timeout: float, stop: threading.Event) -> bool:
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._connection is None:
+                stop.wait(min(remaining, 1.0))
+                self._listen()
+                continue
+            try:
+                # short slices, so a stop request is seen within a second
+                for _ in self._connection.notifies(timeout=min(remaining, 1.0), stop_after=1):
+                    return True
+            except psycopg.Error as error:
+                logger.warning("LISTEN connection lost, reconnecting: %s", error)
+                self.close()
+        return False
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
 
 class PostgresStore(SQLWorkQueue, SQLStoreBase):
@@ -147,7 +230,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
 
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
-    DELIVERY = PostgresDelivery()
+    DELIVERY = PostgresDelivery
 
     def _date_param(self, day: dt.date) -> object:
         return day
