@@ -64,6 +64,9 @@ logger = logging.getLogger(__name__)
 
 _PAGE = 500
 _MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
+_RELAY_LOCK = 0x6B6D6272
+"""The first key of the advisory lock a relay holds on its consumer (the second: a hash of
+the schema and the consumer's name)."""
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _CURSOR = (
     "WITH cursor AS (SELECT COALESCE((SELECT tx FROM outbox WHERE position = %(after)s), "
@@ -160,11 +163,16 @@ class PostgresDelivery(SQLDelivery):
         return self.store.using(connection)
 
     def hold_relay(self, connection: Any, consumer: str) -> bool:
+        # An advisory lock, not the consumer's row: a row lock gives the transaction an id
+        # before it reads the outbox, and then it is itself the oldest one running, holding
+        # back every event committed meanwhile (`PostgresStore.read_outbox`) until it ends.
+        # Two consumers whose keys collide take turns; a relay that finds its consumer
+        # held returns 0 and the worker relays again at its next pass.
         held = connection.execute(
-            "SELECT name FROM delivery_consumers WHERE name = %s FOR UPDATE SKIP LOCKED",
-            (consumer,),
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(current_schema() || '/' || %s))",
+            (_RELAY_LOCK, consumer),
         ).fetchone()
-        return held is not None
+        return bool(held and held[0])
 
     def listener(self) -> _Listener | None:
         pool = self.store._pool
