@@ -58,11 +58,17 @@ from ..errors import (
     StoreUnavailableError,
 )
 from ._delivery import SQLDelivery, delivery_tables
-from ._protocol import Change
-from ._schema import MIGRATION_NAMES, check_known, missing_database, statements
-from ._sql import INSERT_OUTBOX, Batch, BatchRefusedError, SQLStoreBase
+from ._schema import (
+    M007_COMMAND_DIGESTS,
+    MIGRATION_NAMES,
+    check_known,
+    missing_database,
+    statements,
+)
+from ._server import ServerStore
+from ._sql import INSERT_OUTBOX
 from ._url import options, positive, redact
-from ._work_queue import SQLWorkQueue
+from .tokens import token_table
 
 __all__ = ["MySQLStore", "connect", "database_exists", "open_url"]
 
@@ -210,24 +216,8 @@ _M005 = delivery_tables(
 """The delivery tables (`kmbase_workflow.stores._delivery.delivery_tables` says what each
 holds)."""
 
-_M006 = """
-CREATE TABLE api_tokens (
-    id VARBINARY(64) PRIMARY KEY,
-    secret_sha256 VARBINARY(64) NOT NULL,
-    role VARBINARY(64) NOT NULL,
-    actor_id TEXT NOT NULL,
-    district TEXT,
-    name TEXT NOT NULL,
-    created_at VARCHAR(64) NOT NULL,
-    revoked_at VARCHAR(64)
-);
-"""
+_M006 = token_table(key="VARBINARY(64)", time="VARCHAR(64)")
 """The API tokens (`kmbase_workflow.stores.tokens`); times as ISO text, as on SQLite."""
-
-_M007 = """
-ALTER TABLE commands ADD COLUMN digest TEXT;
-"""
-"""Each idempotency key keeps the digest of its command (`kmbase_workflow.stores._schema`)."""
 
 MYSQL: dict[str, str] = {
     "m001_initial": _M001,
@@ -236,14 +226,12 @@ MYSQL: dict[str, str] = {
     "m004_work_queue": _M004,
     "m005_delivery": _M005,
     "m006_api_tokens": _M006,
-    "m007_command_digests": _M007,
+    "m007_command_digests": M007_COMMAND_DIGESTS,
 }
 """This backend's script of each migration the library knows (`MIGRATION_NAMES`)."""
 
 _MIGRATION_LOCK_WAIT = 60
 _DATABASE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-_ATTEMPTS = 3
-"""Tries of one write that meets a deadlock."""
 _DEADLOCK = 1213
 _BUSY = frozenset({1205, 1969, 3024, 3572})
 """Lock wait timeout; statement time limit (MariaDB, MySQL); ``NOWAIT`` lock refused."""
@@ -489,7 +477,7 @@ class MySQLDelivery(SQLDelivery):
         return int(cursor.rowcount) > 0  # 1 inserted, 2 taken over, 0 left as it was
 
 
-class MySQLStore(SQLWorkQueue, SQLStoreBase):
+class MySQLStore(ServerStore):
     """Cases, history and outbox in a MariaDB or MySQL database (created if missing, and
     migrated, on open).
 
@@ -641,38 +629,11 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
         else:
             connection.raw.commit()
 
-    @contextlib.contextmanager
-    def _write_transaction(self) -> Iterator[_Connection]:
-        """A connection inside a transaction: committed when the block ends, rolled back if
-        it raises."""
-        with self._connection() as connection, self._transaction(connection):
-            yield connection
+    def _bind(self, connection: Any) -> _Connection:
+        return connection if isinstance(connection, _Connection) else _Connection(connection)
 
-    @contextlib.contextmanager
-    def using(self, connection: Any) -> Iterator[MySQLStore]:
-        """Within the block, this store reads and writes through the host's ``connection``
-        (a PyMySQL connection to the same database, in a transaction the host opened and
-        will end), in this thread or task only: the host's rows and the case's change commit
-        together, or not at all. A deadlock is not retried here (the server rolled the
-        host's transaction back): it is reported as `ConcurrencyConflictError`."""
-        bound = connection if isinstance(connection, _Connection) else _Connection(connection)
-        token = self._bound.set(bound)
-        try:
-            yield self
-        finally:
-            self._bound.reset(token)
-
-    @property
-    def schema_version(self) -> tuple[str, ...]:
-        """The migrations applied to this database, oldest first."""
-        rows = self._all("SELECT name FROM schema_migrations ORDER BY applied_at, name")
-        return tuple(_text(row[0]) for row in rows)
-
-    def close(self) -> None:
-        """Close the pool's connections (closing twice is harmless)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
+    def _lock_cycle(self, error: Exception) -> bool:
+        return isinstance(error, pymysql.err.OperationalError) and error.args[0] == _DEADLOCK
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -683,37 +644,6 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
             connection.execute("SELECT id FROM outbox_writer WHERE id = 1 FOR UPDATE")
             self._checkpoint("outbox_held")
         return super()._many(connection, statement, rows)
-
-    def commit_many(self, changes: Sequence[Change]) -> None:
-        """Write several changes in one transaction: all of them, or none (one multi-row
-        insert per table). A deadlock is retried (``_ATTEMPTS`` tries in all, none inside a
-        host's transaction), then reported as `ConcurrencyConflictError`."""
-        if not changes:
-            return
-        batch = Batch.encode(changes)
-        attempts = 1 if self._bound.get() is not None else _ATTEMPTS
-        with self._connection() as connection:
-            for attempt in range(1, attempts + 1):
-                try:
-                    self._commit_batch(connection, changes, batch)
-                    return
-                except pymysql.err.OperationalError as error:
-                    if error.args[0] != _DEADLOCK:
-                        raise
-                    if attempt == attempts:
-                        raise ConcurrencyConflictError.lock_cycle(attempts) from error
-
-    def _commit_batch(
-        self, connection: _Connection, changes: Sequence[Change], batch: Batch
-    ) -> None:
-        try:
-            with self._transaction(connection):
-                self._write_batch(connection, batch)
-                self._project(connection, changes)
-                self._checkpoint("before_commit")
-        except BatchRefusedError:
-            with self._transaction(connection, rollback=True):
-                self._explain_refusal(connection, changes)
 
 
 def _database(url: str) -> str:

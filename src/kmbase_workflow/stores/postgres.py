@@ -51,12 +51,11 @@ from ..errors import (
     StoreUnavailableError,
 )
 from ._delivery import SQLDelivery, delivery_tables
-from ._protocol import Change, OutboxRecord
+from ._protocol import OutboxRecord
 from ._rows import check_text, event_from_json, summary_updates
 from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known, missing_database
-from ._sql import Batch, BatchRefusedError, SQLStoreBase
+from ._server import ServerStore
 from ._url import options, positive, redact
-from ._work_queue import SQLWorkQueue
 
 __all__ = ["PostgresStore", "database_exists", "open_url"]
 
@@ -86,8 +85,6 @@ _READ_OUTBOX = (
 """Events after a reader's cursor in the order of their transactions, each marked whether
 its transaction ended before the oldest one still running (then no event can come before
 it any more)."""
-_ATTEMPTS = 3
-"""Tries of one write that meets a deadlock or serialization failure."""
 _LOCK_CYCLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
 _BUSY = ("55P03", "57014")  # lock_not_available, query_canceled (lock or statement timeout)
 _UNAVAILABLE = ("08", "53", "57P01", "57P02", "57P03")  # connection, resources, shutdown
@@ -228,12 +225,19 @@ class _Listener:
             connection.close()
 
 
-class PostgresStore(SQLWorkQueue, SQLStoreBase):
+class PostgresStore(ServerStore):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
     ``max_connections`` bounds the pool; ``pool_timeout`` is how long a call waits for a free
     connection before `StoreUnavailableError`; ``outbox_wait`` how long `read_outbox` waits
     for events held back by an older open transaction.
+
+    A host's connection (`using`) is a psycopg 3 connection to the same database; open the
+    host's transaction (``with connection.transaction():``, or a connection not in
+    autocommit) before the block. Events it writes become readable (`read_outbox`) once the
+    host's transaction and every older one have ended: keep it short. A batch write (one
+    statement per table, pipelined) takes no lock but the rows' own: writers on different
+    cases do not wait for each other.
     """
 
     PLACEHOLDER = "%s"
@@ -385,78 +389,14 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         except psycopg.Error as error:
             raise _translate(error, self._where) from error
 
-    @contextlib.contextmanager
-    def using(self, connection: psycopg.Connection[Any]) -> Iterator[PostgresStore]:
-        """Within the block, this store reads and writes through the host's ``connection``
-        (in this thread or task only), inside the host's transaction: the store commits
-        nothing, so the host's own rows and the case's change commit together, or not at
-        all, when the host commits or rolls back.
+    def _transaction(
+        self, connection: psycopg.Connection[Any], *, rollback: bool = False
+    ) -> contextlib.AbstractContextManager[Any]:
+        # psycopg nests a transaction inside a host's as a savepoint.
+        return connection.transaction(force_rollback=rollback)
 
-        ``connection`` is a psycopg 3 connection to the same database; open the host's
-        transaction (``with connection.transaction():``, or a connection not in autocommit)
-        before the block. Events it writes become readable (`read_outbox`) once the host's
-        transaction and every older one have ended: keep it short. A deadlock is not retried here (the host's
-        transaction is no longer usable): it is reported as `ConcurrencyConflictError`.
-        """
-        token = self._bound.set(connection)
-        try:
-            yield self
-        finally:
-            self._bound.reset(token)
-
-    @property
-    def schema_version(self) -> tuple[str, ...]:
-        """The migrations applied to this schema, oldest first."""
-        rows = self._all("SELECT name FROM schema_migrations ORDER BY applied_at, name")
-        return tuple(row[0] for row in rows)
-
-    def close(self) -> None:
-        """Close the pool and its connections (closing twice is harmless)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
-
-    @contextlib.contextmanager
-    def _write_transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """A connection inside a transaction (the host's, within `using`): committed when
-        the block ends, rolled back if it raises."""
-        with self._connection() as connection, connection.transaction():
-            yield connection
-
-    def commit_many(self, changes: Sequence[Change]) -> None:
-        """Write several changes in one transaction: all of them, or none.
-
-        One batched statement per table (psycopg pipelines an ``executemany``); no lock but
-        the rows' own: writers on different cases do not wait for each other. A deadlock or
-        serialization failure is retried (``_ATTEMPTS`` tries in all, none inside a host's
-        transaction), then reported as `ConcurrencyConflictError`.
-        """
-        if not changes:
-            return
-        batch = Batch.encode(changes)
-        attempts = 1 if self._bound.get() is not None else _ATTEMPTS
-        with self._connection() as connection:
-            for attempt in range(1, attempts + 1):
-                try:
-                    self._commit_batch(connection, changes, batch)
-                    return
-                except psycopg.Error as error:
-                    if error.sqlstate not in _LOCK_CYCLE:
-                        raise
-                    if attempt == attempts:
-                        raise ConcurrencyConflictError.lock_cycle(attempts) from error
-
-    def _commit_batch(
-        self, connection: psycopg.Connection[Any], changes: Sequence[Change], batch: Batch
-    ) -> None:
-        try:
-            with connection.transaction():
-                self._write_batch(connection, batch)
-                self._project(connection, changes)
-                self._checkpoint("before_commit")
-        except BatchRefusedError:
-            with connection.transaction(force_rollback=True):
-                self._explain_refusal(connection, changes)
+    def _lock_cycle(self, error: Exception) -> bool:
+        return isinstance(error, psycopg.Error) and error.sqlstate in _LOCK_CYCLE
 
     def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
         """Events after position ``after`` (the position of the last record a reader took),
