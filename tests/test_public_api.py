@@ -602,6 +602,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "Change",
             "CommandResult",
             "DEFAULT_URL",
+            "DeliveryCounts",
             "DeliveryRows",
             "DeliveryStore",
             "ENTRY_POINT_GROUP",

@@ -17,7 +17,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 from .._i18n import Text
 from ..errors import InvalidInputError, install_hint
-from ._delivery import DeliveryRows, DeliveryStore
+from ._delivery import DeliveryCounts, DeliveryRows, DeliveryStore
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord, RawRowStore
 from ._rows import INDEXED_TEXT_LIMIT
 from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
@@ -37,7 +37,7 @@ function that opens the store of a URL, ``open_url(url, *, create=True) -> CaseS
 (``create=False``: refuse a database that does not exist, creating nothing); the module
 that holds it may also say whether a URL's database exists (``database_exists(url) ->
 bool``). The library's own backends are declared in its ``pyproject.toml`` as a third party
-declares its own (docs/how-to/stores.md, "Adding a backend")."""
+declares its own (docs/how-to/add-a-backend.md)."""
 
 _BUNDLED = {
     "memory": "kmbase_workflow.stores.memory:open_url",
@@ -165,6 +165,7 @@ __all__ = [
     "CaseStore",
     "Change",
     "CommandResult",
+    "DeliveryCounts",
     "DeliveryRows",
     "DeliveryStore",
     "MemoryStore",
