@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 
 from .._i18n import Text
+from ..encoding import INDEXED_TEXT_LIMIT
 from ..errors import InvalidInputError, install_hint
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord, RawRowStore
-from ._rows import INDEXED_TEXT_LIMIT
+from ._rows import case_columns, case_from_json, history_columns  # what the audit checks rows by
 from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
 from .memory import MemoryStore
 from .tokens import TokenRows, TokenStore
@@ -173,7 +174,10 @@ __all__ = [
     "WorkItem",
     "WorkItemQuery",
     "WorkQueueStore",
+    "case_columns",
+    "case_from_json",
     "database_exists",
+    "history_columns",
     "open_store",
     "store_backends",
 ]

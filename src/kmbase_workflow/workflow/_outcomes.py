@@ -1,0 +1,43 @@
+"""What a command and a sweep return."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from ..case import Case
+from ..errors import TransitionRefusedError
+from ..events import (
+    DeliveryFailure,
+    Event,
+)
+from ..history import HistoryEntry
+
+
+@attrs.frozen
+class Outcome:
+    """What one command did: the case after it, its history entry and its events.
+
+    ``replayed`` is true when an idempotency key had already run the same command: nothing
+    new was written, ``entry`` is the one the first run wrote and ``case`` is the case now.
+    ``delivery_failures`` lists subscribers that raised (the change stays committed).
+    """
+
+    case: Case
+    entry: HistoryEntry
+    events: tuple[Event, ...]
+    replayed: bool = False
+    delivery_failures: tuple[DeliveryFailure, ...] = ()
+
+
+@attrs.frozen
+class SweepReport:
+    """What a sweep found and did at ``as_of``."""
+
+    as_of: dt.date
+    expired: tuple[str, ...]
+    events: tuple[Event, ...]
+    refused: tuple[tuple[str, TransitionRefusedError], ...] = ()
+    started: tuple[str, ...] = ()
+    """Cases whose announced public notice began (``start_notice``)."""
