@@ -24,7 +24,7 @@ import math
 import re
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
@@ -36,10 +36,15 @@ from .events import _ADDED_IN_2, EVENT_TYPES, Event, TransitionEvent
 from .records import Application
 from .serialization import converter, structure
 
+if TYPE_CHECKING:
+    from .history import HistoryEntry
+    from .stores import Change
+
 __all__ = [
     "CANONICAL_FORMAT",
     "INDEXED_TEXT_LIMIT",
     "UNSTORABLE",
+    "ChangeData",
     "application_data",
     "canonical_json",
     "canonical_number",
@@ -199,8 +204,38 @@ def application_data(application: Application) -> dict[str, Any]:
 case_data_without_application: Callable[[Case], dict[str, Any]] = make_dict_unstructure_fn(
     Case, converter, _application=override(omit=True)
 )
-"""A case as plain data without its application (what a case row's ``data`` holds, and what
-a history entry's ``case_hash`` digests)."""
+case_data_without_application.__doc__ = """A case as plain data without its application (what a
+case row's ``data`` holds, and what a history entry's ``case_hash`` digests)."""
+
+
+@attrs.frozen(eq=False)
+class ChangeData:
+    """A change's records as plain data, unstructured once per step: the history entry's
+    digests and a store's rows are computed from the same dicts, which nobody changes. It belongs to the very records it was made from (``case``, ``history``,
+    ``events``, compared by identity): a change rebuilt with other records is unstructured
+    afresh."""
+
+    case: Case
+    history: HistoryEntry
+    events: tuple[Event, ...]
+    case_data: Mapping[str, Any]
+    """`case_data_without_application` of ``case``."""
+    history_data: Mapping[str, Any]
+    """``converter.unstructure`` of ``history``."""
+    event_data: tuple[Mapping[str, Any], ...]
+    """`event_document` of each event."""
+    canonical: tuple[str, ...] = ()
+    """The canonical texts the step hashed (case, entry, events), when it made them: every
+    string of the records, escaped as JSON escapes them, so a store that writes no JSON
+    checks what it keeps on them (``refuse_unstorable``) instead of encoding them again."""
+
+    def describes(self, change: Change) -> bool:
+        """Whether this is the plain form of ``change``'s very records."""
+        return (
+            self.case is change.case
+            and self.history is change.history
+            and self.events is change.events
+        )
 
 
 # -- an event's wire format -----------------------------------------------------------------------

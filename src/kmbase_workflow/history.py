@@ -55,16 +55,8 @@ __all__ = [
     "HISTORY_FORMAT",
     "ChainReport",
     "HistoryEntry",
-    "application_digest",
     "canonical_json",
     "canonical_number",
-    "case_canonical",
-    "case_digest",
-    "data_digest",
-    "event_canonical",
-    "event_digest",
-    "round_digest",
-    "sha256",
     "verify_history",
 ]
 

@@ -24,6 +24,7 @@ from ..case import Case, DeclarationRound, DeferredApplication
 from ..encoding import (
     INDEXED_TEXT_LIMIT,
     UNSTORABLE,
+    ChangeData,
     application_data,
     case_data_without_application,
     check_text,
@@ -335,37 +336,6 @@ def history_columns(entry: HistoryEntry, data: Mapping[str, Any] | None = None) 
 def history_from_row(data: str | dict[str, Any]) -> HistoryEntry:
     """A history entry from its stored JSON."""
     return converter.structure(json.loads(data) if isinstance(data, str) else data, HistoryEntry)
-
-
-@attrs.frozen(eq=False)
-class ChangeData:
-    """A change's records as plain data, unstructured once per step (`change_data`): the
-    history entry's digests and a store's rows are computed from the same dicts, which
-    nobody changes. It belongs to the very records it was made from (``case``, ``history``,
-    ``events``, compared by identity): a change rebuilt with other records is unstructured
-    afresh."""
-
-    case: Case
-    history: HistoryEntry
-    events: tuple[Event, ...]
-    case_data: Mapping[str, Any]
-    """`case_data_without_application` of ``case``."""
-    history_data: Mapping[str, Any]
-    """``converter.unstructure`` of ``history``."""
-    event_data: tuple[Mapping[str, Any], ...]
-    """`event_data` of each event."""
-    canonical: tuple[str, ...] = ()
-    """The canonical texts the step hashed (case, entry, events), when it made them: every
-    string of the records, escaped as JSON escapes them, so a store that writes no JSON
-    checks what it keeps on them (`refuse_unstorable`) instead of encoding them again."""
-
-    def describes(self, change: Change) -> bool:
-        """Whether this is the plain form of ``change``'s very records."""
-        return (
-            self.case is change.case
-            and self.history is change.history
-            and self.events is change.events
-        )
 
 
 def change_data(change: Change) -> ChangeData:

@@ -22,12 +22,12 @@ sweep are all that path.
 
 from __future__ import annotations
 
-from ._outcomes import Outcome, SweepReport
+from ._outcomes import Outcome, Prepared, SweepReport
 from ._rounds import Rounds
 from ._steps import NamedSteps
 from ._sweep import Sweep
 
-__all__ = ["Outcome", "SweepReport", "Workflow"]
+__all__ = ["Outcome", "Prepared", "SweepReport", "Workflow"]
 
 
 class Workflow(NamedSteps, Rounds, Sweep):

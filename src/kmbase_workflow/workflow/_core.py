@@ -19,8 +19,8 @@ from ..case import (
     State,
 )
 from ..clock import Clock, SystemClock, today
-from ..encoding import case_data_without_application, event_document
 from ..errors import (
+    CaseNotFoundError,
     ConcurrencyConflictError,
     IdempotencyKeyReusedError,
     InvalidInputError,
@@ -31,13 +31,8 @@ from ..events import (
     EventBus,
 )
 from ..history import (
-    GENESIS_HASH,
     ChainReport,
     HistoryEntry,
-    application_digest,
-    case_canonical,
-    event_canonical,
-    sha256,
 )
 from ..lifecycle import (
     Authorization,
@@ -48,8 +43,6 @@ from ..lifecycle import (
     check_guards,
     check_payload_type,
     completed,
-    event_deadlines,
-    event_details,
     refusal,
     regulation_roles,
     step_for,
@@ -58,9 +51,9 @@ from ..policy import Policy, bundled_policies, policy_in_force
 from ..queue_rules import work_items_for
 from ..records import Application
 from ..stores import CaseQuery, CaseStore, Change, open_store
-from ..stores._rows import ChangeData
+from ._change import chained_entry, step_event
 from ._commands import check_key, command_digest, plain
-from ._outcomes import Outcome
+from ._outcomes import Outcome, Prepared
 
 
 class WorkflowCore(Closing):
@@ -351,57 +344,20 @@ class WorkflowCore(Closing):
         """The change of a checked step; ``command``: its idempotency key and the digest of
         the command (`command_digest`), both ``None`` without a key."""
         now = self.clock.now()
-        step = ctx.step
-        recorded = plain(ctx.payload)
-        cls = step.event_for(ctx.payload)
-        fields: dict[str, Any] = {
-            "case_id": after.id,
-            "base_id": after.base_id,
-            "occurred_at": now,
-            "actor": ctx.actor,
-            "payload": {
-                **({} if isinstance(ctx.payload, Application) else recorded),
-                **event_details(ctx.trigger, after),
-            },
-            "trigger": ctx.trigger.value,
-            "from_state": before.state.value if before is not None else None,
-            "to_state": after.state.value,
-            "reason": ctx.reason,
-            "round_year": after.round_year,
-            "article": step.article,
-            "deadlines": event_deadlines(ctx, after),
-        }
-        events = (cls(id=self._new_id(), **fields),)
+        events = (step_event(ctx, before, after, event_id=self._new_id(), at=now),)
         previous = None
         if before is not None:
             previous = previous_hash or self.store.last_hash(after.id)
-        # unstructured once: the digests below and the store's rows are made from the same data
-        case_data = case_data_without_application(after)
-        events_data = tuple(event_document(event) for event in events)
-        case_text = case_canonical(case_data)
-        event_texts = tuple(event_canonical(data) for data in events_data)
-        entry, entry_data, entry_text = HistoryEntry(
-            case_id=after.id,
-            sequence=after.version,
-            action=ctx.trigger.value,
-            from_state=before.state.value if before is not None else None,
-            to_state=after.state.value,
-            actor=ctx.actor,
+        entry, encoded = chained_entry(
+            ctx,
+            before,
+            after,
+            events,
+            evidence=evidence,
             at=now,
-            reason=ctx.reason,
-            evidence=tuple(evidence),
-            payload=recorded,
-            event_ids=tuple(event.id for event in events),
-            case_hash=sha256(case_text),
-            # the application is bound when it is declared, and again when it is amended
-            application_hash=(
-                application_digest(after.application)
-                if before is None or ctx.trigger is Trigger.RESUBMIT
-                else ""
-            ),
-            event_digests=tuple(sha256(text) for text in event_texts),
             entered_at=self._entered_at(),
-        ).sealed_with_data(previous or GENESIS_HASH)
+            previous_hash=previous,
+        )
         return Change(
             case=after,
             expected_version=before.version if before is not None else 0,
@@ -410,15 +366,7 @@ class WorkflowCore(Closing):
             idempotency_key=command[0],
             command_digest=command[1],
             work_items=work_items_for(after, policy=ctx.policy, calendar=self.calendar),
-            data=ChangeData(
-                after,
-                entry,
-                events,
-                case_data,
-                entry_data,
-                events_data,
-                (case_text, entry_text, *event_texts),
-            ),
+            data=encoded,
         )
 
     def commit(self, changes: Sequence[Change]) -> tuple[DeliveryFailure, ...]:
@@ -485,8 +433,46 @@ class WorkflowCore(Closing):
         by the store or by the rules once the original commits; it then finds the key and
         answers with the original's outcome, as a retry after it would."""
 
-        def replay() -> Outcome | None:
-            return self.replay(
+        try:
+            first = self._replay_or_prepare(
+                case_id, trigger, actor, payload=payload, idempotency_key=idempotency_key, **options
+            )
+            if isinstance(first, Outcome):
+                return first
+            failures = self.commit([first])
+        except (TransitionRefusedError, ConcurrencyConflictError) as error:
+            if idempotency_key is None or isinstance(error, IdempotencyKeyReusedError):
+                raise
+            raced = self.replay(  # the same command may have committed meanwhile
+                idempotency_key,
+                trigger,
+                case_id or None,
+                payload,
+                actor=actor,
+                base_id=options.get("base_id"),
+            )
+            if raced is None:
+                raise
+            return raced
+        return Outcome(first.case, first.history, first.events, delivery_failures=failures)
+
+    def _replay_or_prepare(
+        self,
+        case_id: str,
+        trigger: Trigger,
+        actor: Actor,
+        *,
+        payload: object,
+        idempotency_key: str | None,
+        ran_before: bool | None = None,
+        **options: Any,
+    ) -> Outcome | Change:
+        """The first outcome of a keyed command that ran before, else its prepared change
+        (``ran_before``: whether the key is known, if the caller looked it up; ``options``:
+        the rest of `prepare`'s keywords). What `fire`, `declare` and `prepare_batch` do
+        before they write."""
+        if ran_before is not False:
+            first = self.replay(
                 idempotency_key,
                 trigger,
                 case_id or None,  # a declaration without an id asks for a fresh one
@@ -494,28 +480,61 @@ class WorkflowCore(Closing):
                 actor=actor,
                 base_id=options.get("base_id"),
             )
+            if first is not None:
+                return first
+        return self.prepare(
+            case_id, trigger, actor, payload=payload, idempotency_key=idempotency_key, **options
+        )
 
-        first = replay()
-        if first is not None:
-            return first
-        try:
-            change = self.prepare(
-                case_id,
-                trigger,
-                actor,
-                payload=payload,
-                idempotency_key=idempotency_key,
-                **options,
-            )
-            failures = self.commit([change])
-        except (TransitionRefusedError, ConcurrencyConflictError) as error:
-            if idempotency_key is None or isinstance(error, IdempotencyKeyReusedError):
-                raise
-            raced = replay()  # the same command may have committed meanwhile
-            if raced is None:
-                raise
-            return raced
-        return Outcome(change.case, change.history, change.events, delivery_failures=failures)
+    def prepare_batch(
+        self,
+        case_ids: Sequence[str],
+        trigger: Trigger | str,
+        actor: Actor,
+        *,
+        idempotency_keys: Sequence[str | None] | None = None,
+        reason: str = "",
+        evidence: Sequence[str] = (),
+        payload: object = None,
+    ) -> list[Prepared]:
+        """Prepare ``trigger`` on each case as `fire` would, writing nothing: its change, or
+        the first outcome of its key (``idempotency_keys``, one per case) if that ran before,
+        or the error that refuses it. The cases, their newest history hashes and the keys
+        are read in one query each, whatever the batch's size; `commit` then writes the
+        changes in one transaction (a bulk run, a chunk at a time)."""
+        trigger = Trigger(trigger)
+        keys = list(idempotency_keys) if idempotency_keys is not None else [None] * len(case_ids)
+        done = self.store.command_results([key for key in keys if key is not None])
+        cases = self.store.get_many(case_ids)
+        hashes = self.store.last_hashes(list(cases))
+        prepared = []
+        for case_id, key in zip(case_ids, keys, strict=True):
+            case = cases.get(case_id)
+            state = case.state if case is not None else None
+            try:
+                if case is None and key not in done:
+                    raise CaseNotFoundError.no_case(case_id)
+                result = self._replay_or_prepare(
+                    case_id,
+                    trigger,
+                    actor,
+                    payload=payload,
+                    idempotency_key=key,
+                    ran_before=key in done,
+                    reason=reason,
+                    evidence=evidence,
+                    expected_version=case.version if case is not None else None,
+                    case=case,
+                    previous_hash=hashes.get(case_id),
+                )
+            except (TransitionRefusedError, ConcurrencyConflictError, CaseNotFoundError) as error:
+                prepared.append(Prepared(case_id, state, refused=error))
+                continue
+            if isinstance(result, Outcome):
+                prepared.append(Prepared(case_id, state, replayed=result))
+            else:
+                prepared.append(Prepared(case_id, state, change=result))
+        return prepared
 
     def declare(
         self,

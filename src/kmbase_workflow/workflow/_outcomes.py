@@ -6,13 +6,14 @@ import datetime as dt
 
 import attrs
 
-from ..case import Case
-from ..errors import TransitionRefusedError
+from ..case import Case, State
+from ..errors import CaseNotFoundError, ConcurrencyConflictError, TransitionRefusedError
 from ..events import (
     DeliveryFailure,
     Event,
 )
 from ..history import HistoryEntry
+from ..stores import Change
 
 
 @attrs.frozen
@@ -41,3 +42,17 @@ class SweepReport:
     refused: tuple[tuple[str, TransitionRefusedError], ...] = ()
     started: tuple[str, ...] = ()
     """Cases whose announced public notice began (``start_notice``)."""
+
+
+@attrs.frozen
+class Prepared:
+    """One case of `Workflow.prepare_batch <kmbase_workflow.workflow.Workflow.prepare_batch>`:
+    exactly one of ``change`` (to commit), ``replayed`` (its key ran before: the first
+    outcome) and ``refused`` (a guard failed, the case moved on or does not exist)."""
+
+    case_id: str
+    state: State | None
+    """The case's state as the batch read it (``None``: no such case)."""
+    change: Change | None = None
+    replayed: Outcome | None = None
+    refused: TransitionRefusedError | ConcurrencyConflictError | CaseNotFoundError | None = None
