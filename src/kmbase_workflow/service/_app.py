@@ -40,11 +40,11 @@ from ..deadlines import (
     earliest_certification_date,
     notice_deadline,
 )
+from ..encoding import event_document as event_data
 from ..errors import InvalidInputError, KmbaseError, StoreUnavailableError
 from ..lifecycle import RECORDS, STEPS, Step, Trigger
 from ..policy import policy_in_force
 from ..serialization import MAX_INTEGER, loads_application, structure
-from ..stores._rows import event_data
 from ..stores.tokens import token_store
 from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
