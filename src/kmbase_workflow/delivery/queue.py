@@ -39,10 +39,10 @@ from typing import Any
 import attrs
 
 from .._i18n import Text
+from ..encoding import check_text, storable_key
 from ..errors import InvalidInputError
 from ..stores import CaseStore, OutboxRecord
 from ..stores._delivery import DeadLetter, DeliveryRows, DeliveryStore
-from ..stores._rows import check_text, storable_key
 
 __all__ = ["ConsumerStatus", "DeadLetter", "Delivery", "DeliveryQueue", "QueueStatus"]
 

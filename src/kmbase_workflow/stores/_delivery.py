@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
+from ..encoding import dumps, event_document, event_from_data
 from ._protocol import OutboxRecord
-from ._rows import dumps, event_data, event_from_json
 
 if TYPE_CHECKING:
     from ._sql import SQLStoreBase
@@ -344,7 +344,7 @@ class SQLDelivery:
             if not records:
                 return 0
             rows = [
-                (consumer, r.position, r.event.case_id, r.event.id, dumps(event_data(r.event)))
+                (consumer, r.position, r.event.case_id, r.event.id, dumps(event_document(r.event)))
                 for r in records
                 if types is None or r.event.type in types
             ]
@@ -363,7 +363,7 @@ class SQLDelivery:
         with self._transaction() as connection:
             rows = self.take(connection, consumer, worker, limit, lease)
         return [
-            (OutboxRecord(int(row[0]), event_from_json(_json(row[1]))), int(row[2])) for row in rows
+            (OutboxRecord(int(row[0]), event_from_data(_json(row[1]))), int(row[2])) for row in rows
         ]
 
     def complete(self, deliveries: Sequence[tuple[str, int]]) -> None:

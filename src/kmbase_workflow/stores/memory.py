@@ -13,20 +13,18 @@ from typing import TYPE_CHECKING
 
 from .._closing import Closing
 from ..case import Case, DeclarationRound, State
+from ..encoding import check_text
 from ..errors import CaseNotFoundError, ConcurrencyConflictError
 from ..events import Event
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
-from ._rows import check_text, refuse_unstorable, refuse_unstorable_round
+from ._rows import refuse_unstorable, refuse_unstorable_round
 from ._work_queue import MemoryWorkQueue
 
 if TYPE_CHECKING:
     from .tokens import MemoryTokens
 
 __all__ = ["MemoryStore", "database_exists", "open_url"]
-
-
-_TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
 
 
 class MemoryStore(MemoryWorkQueue, Closing):
@@ -207,7 +205,7 @@ class MemoryStore(MemoryWorkQueue, Closing):
             if case.state in (State.PUBLICIZED, State.VERIFIED) and case.notice is not None:
                 if case.notice.due < before:
                     yield case
-            elif case.state in _TITLE_HELD and case.validity is not None:
+            elif case.state.holds_title and case.validity is not None:
                 yield case  # reminders, reports and expiry fall due throughout the validity
 
     def api_tokens(self) -> MemoryTokens:

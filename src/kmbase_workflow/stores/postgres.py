@@ -42,6 +42,7 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from .._i18n import Text
+from ..encoding import check_text, event_from_data
 from ..errors import (
     ConcurrencyConflictError,
     InvalidInputError,
@@ -52,7 +53,7 @@ from ..errors import (
 )
 from ._delivery import SQLDelivery, delivery_tables
 from ._protocol import OutboxRecord
-from ._rows import check_text, event_from_json, summary_updates
+from ._rows import summary_updates
 from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known, missing_database
 from ._server import ServerStore
 from ._url import options, positive, redact
@@ -425,7 +426,7 @@ class PostgresStore(ServerStore):
                 if len(settled) == len(rows) or time.monotonic() >= deadline:
                     break
                 time.sleep(0.01)
-        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in settled]
+        return [OutboxRecord(int(row[0]), event_from_data(row[1])) for row in settled]
 
     def outbox_backlog(self, after: int) -> int:
         """How many committed events come after position ``after`` in the order

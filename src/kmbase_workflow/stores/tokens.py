@@ -20,9 +20,9 @@ import attrs
 
 from .._i18n import Text
 from ..actors import Actor, Role
+from ..encoding import check_text
 from ..errors import InvalidInputError
 from ._protocol import CaseStore
-from ._rows import check_text
 
 if TYPE_CHECKING:
     from ._sql import SQLStoreBase
