@@ -6,8 +6,10 @@ A consumer's events travel in two steps, each at least once:
    store's own, `CaseStore.consumer_position`), the events after it (the store's
    `CaseStore.read_outbox`, so an event committed late with a lower position is never
    skipped), their rows in ``delivery_queue`` and the cursor moved past them
-   (`CaseStore.acknowledge`). On PostgreSQL the consumer's row is locked ``FOR UPDATE SKIP
-   LOCKED`` first: one relay per consumer at a time, the others go on delivering.
+   (`CaseStore.acknowledge`). One relay per consumer at a time, the others go on
+   delivering: on PostgreSQL it holds an advisory lock on the consumer (a row lock would give
+   its transaction an id before it reads, holding back every event committed meanwhile), on
+   MariaDB and MySQL the consumer's row ``FOR UPDATE SKIP LOCKED``.
 2. **claim** (`DeliveryQueue.claim`), then `complete` or `fail`: a worker leases a batch
    of rows: ``available_at`` moves to the end of the lease, so a worker that dies loses its
    lease when it ends and another worker takes the rows again. On PostgreSQL the batch is
