@@ -21,14 +21,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmbase_workflow import _judgement, eligibility
 from kmbase_workflow.case import State
 from kmbase_workflow.eligibility import (
     UNKNOWN_KEYS,
     Status,
     Verdict,
-    _application_row,
-    _evaluate_columnwise,
+    _findings,
     application_columns,
     claimed_satisfaction_rate,
     declaration_date_problems,
@@ -41,6 +39,9 @@ from kmbase_workflow.eligibility import (
     selection_key,
     spot_check_sample_size,
 )
+from kmbase_workflow.eligibility import _checks as _judgement
+from kmbase_workflow.eligibility._evaluate import _evaluate_columnwise
+from kmbase_workflow.eligibility._measures import _application_row
 from kmbase_workflow.errors import InvalidInputError
 from kmbase_workflow.examples import eligible_application, ineligible_application
 from kmbase_workflow.policy import Comparison, Policy, Rule, load_policy
@@ -1464,7 +1465,7 @@ def _refuse_to_render(monkeypatch: pytest.MonkeyPatch) -> None:
     def render(pending: object) -> None:
         raise AssertionError("findings rendered")
 
-    monkeypatch.setattr(eligibility, "_render", render)
+    monkeypatch.setattr(_findings, "_render", render)
 
 
 def test_an_eligible_verdict_decides_without_rendering(
