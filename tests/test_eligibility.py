@@ -850,6 +850,17 @@ def test_spot_check_refuses_negative() -> None:
         spot_check_sample_size(-1)
 
 
+@pytest.mark.parametrize(("residents", "required"), [(0, 1), (1, 1), (10, 1), (45, 5), (100, 10)])
+def test_the_sample_a_spot_check_must_reach_is_one_at_least(residents: int, required: int) -> None:
+    """第十条's share rounded up, and never none: the spot check's finding and the survey's
+    consistency check (第六条第（六）项) read the same figure, `SpotCheckRule.required_sample`."""
+    assert POLICY.spot_check.required_sample(residents) == required
+    sampled = min(required, residents)
+    finding = judge_spot_check(SpotCheck(residents, sampled=sampled, satisfied=0))[0]
+    assert finding.required == required
+    assert finding.passed is (sampled >= required)
+
+
 SECOND = load_policy(path=Path(__file__).resolve().parent / "policies" / "second_jurisdiction.toml")
 
 

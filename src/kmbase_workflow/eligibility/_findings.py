@@ -35,7 +35,7 @@ def _format(value: MeasureValue, rule: Rule) -> str:
     if isinstance(value, str):
         return value
     if rule.unit is not None and rule.unit.en == "%":
-        return f"{value * 100:.1f}%".replace(".0%", "%")
+        return _percent(value)
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.2f}"
@@ -223,7 +223,7 @@ def _small_micro_message(
             f"reported for {year}; {label.en}",
         )
     responses = len(application.satisfaction_survey)
-    minimum = max(policy.spot_check.minimum_sample(reported), 1)
+    minimum = policy.spot_check.required_sample(reported)
     share = _percent(float(policy.spot_check.minimum_share))
     return Text(
         zh=f"{rule.description.zh}：评价表 {responses} 份，应至少 {minimum} 份（{year} 年申报入驻小微"

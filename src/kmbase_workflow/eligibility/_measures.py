@@ -145,7 +145,7 @@ def application_measures(
         # them (第六条第（六）项); without responses satisfaction_rate is missing already
         "satisfaction_survey_covers_sample": not application.satisfaction_survey
         or len(application.satisfaction_survey)
-        >= max(policy.spot_check.minimum_sample(latest.resident_small_micro_enterprises), 1)
+        >= policy.spot_check.required_sample(latest.resident_small_micro_enterprises)
         if latest
         else None,
         "focus": application.base.focus.value,

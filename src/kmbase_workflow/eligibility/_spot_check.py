@@ -58,7 +58,7 @@ def judge_spot_check(
     policy = policy or load_policy()
     rule = policy.spot_check
     residents = spot_check.resident_small_micro_enterprises if population is None else population
-    minimum = max(rule.minimum_sample(residents), 1)  # a sample of none is no spot check
+    minimum = rule.required_sample(residents)
     size_ok = spot_check.sampled >= minimum
     size_status = Status.PASS if size_ok else Status.FAIL
     findings = [
