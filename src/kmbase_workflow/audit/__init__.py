@@ -21,13 +21,14 @@ A `Checkpoint` of every chain head and of the outbox, signed with HMAC-SHA256 un
 database administrator does not hold (`load_key`), can: `verify_store` with a checkpoint
 finds every head that no longer lies on its chain and every outbox change before it.
 
-The package's rooms: ``_digests`` (the hash format entries bind), ``_store_view`` (what a
-store shows the audit), ``_verify`` (the verifier), ``_checkpoints`` (signed checkpoints)
-and ``_report`` (what the audit reports).
+The package's rooms: ``_store_view`` (what a store shows the audit), ``_verify`` (the
+verifier), ``_checkpoints`` (signed checkpoints) and ``_report`` (what the audit reports).
+The digests the entries bind are the chain's (`kmbase_workflow.history`), re-exported here.
 """
 
 from __future__ import annotations
 
+from ..history import application_digest, case_digest, event_digest, round_digest
 from ..stores import RawRowStore
 from ._checkpoints import (
     AUDIT_KEY_ENVIRONMENT_VARIABLE,
@@ -37,13 +38,8 @@ from ._checkpoints import (
     checkpoint,
     load_key,
 )
-from ._digests import application_digest, case_digest, event_digest, round_digest
 from ._report import AuditFinding, AuditReport
 from ._verify import verify_case, verify_event, verify_store
-
-# Importable from here as before the package, outside __all__ (the write path reads them).
-from ._digests import case_canonical as case_canonical  # isort: skip
-from ._digests import event_canonical as event_canonical  # isort: skip
 
 __all__ = [
     "AUDIT_KEY_ENVIRONMENT_VARIABLE",

@@ -11,9 +11,9 @@ import attrs
 
 from .._i18n import Text
 from ..case import DeclarationRound
+from ..encoding import event_document
+from ..history import data_digest
 from ..stores import CaseQuery, CaseStore, RawRowStore
-from ..stores._rows import event_data
-from ._digests import _data_digest
 from ._report import AuditFinding
 
 
@@ -31,7 +31,7 @@ class _Event:
 
     def digest_in(self, format: int) -> str:
         """The event's digest in an entry's canonical ``format`` (what the entry recorded)."""
-        return self.digest if format == _OUTBOX_FORMAT else _data_digest(self.data, format)
+        return self.digest if format == _OUTBOX_FORMAT else data_digest(self.data, format)
 
 
 @attrs.define
@@ -103,7 +103,7 @@ class _Source:
                 _Event(r.position, r.event.id, r.event.case_id, _event_digest(data), data)
                 for r in records
                 if case_id is None or r.event.case_id == case_id
-                for data in (event_data(r.event),)
+                for data in (event_document(r.event),)
             ]
         events = []
         for row in raw.raw_rows("outbox", case_id):
@@ -127,7 +127,7 @@ earlier version must still verify)."""
 
 
 def _event_digest(data: Mapping[str, Any]) -> str:
-    return _data_digest(data, _OUTBOX_FORMAT)
+    return data_digest(data, _OUTBOX_FORMAT)
 
 
 def _same(stored: object, expected: object) -> bool:

@@ -10,18 +10,19 @@ from .._i18n import Text
 from ..case import ROUND_CHAIN_PREFIX, Case
 from ..errors import CaseNotFoundError, InvalidInputError
 from ..events import Event
-from ..history import HISTORY_FORMAT, ChainReport, HistoryEntry, sha256, verify_history
-from ..stores import CaseStore, RawRowStore
-from ..stores._rows import case_columns, case_from_json
-from ._checkpoints import AUDIT_KEY_ENVIRONMENT_VARIABLE, Checkpoint, _checkpoint_findings
-from ._digests import (
-    _data_digest,
+from ..history import (
+    HISTORY_FORMAT,
+    ChainReport,
+    HistoryEntry,
     application_digest,
-    case_canonical,
     case_digest,
+    data_digest,
     event_digest,
     round_digest,
+    verify_history,
 )
+from ..stores import CaseStore, RawRowStore, case_columns, case_from_json
+from ._checkpoints import AUDIT_KEY_ENVIRONMENT_VARIABLE, Checkpoint, _checkpoint_findings
 from ._report import AuditFinding, AuditReport
 from ._store_view import _HISTORY_COLUMNS, _column_problem, _Event, _same, _Source
 
@@ -281,7 +282,7 @@ def _raw_case(
             findings.append(_column_problem(case_id, "cases", column, row.get(column), value))
     newest = history[-1].format if history else HISTORY_FORMAT
     first = history[0].format if history else HISTORY_FORMAT
-    return case, sha256(case_canonical(row["data"], newest)), _data_digest(application, first)
+    return case, case_digest(case, newest, data=row["data"]), data_digest(application, first)
 
 
 def _history_column_findings(
