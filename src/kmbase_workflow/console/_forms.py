@@ -309,38 +309,44 @@ def _value(field: FormField, raw: str) -> tuple[object, Text | None]:
     return (text if field.kind == "choice" else raw), None
 
 
+_ABSENT = object()
+"""A field left empty: the record's default applies."""
+
+
+def _read_field(field: FormField, raw: str) -> tuple[object, Text | None]:
+    """A submitted field's value (`_ABSENT`: left empty), or its problem."""
+    if len(raw) > MAX_TEXT:
+        return None, _problem(
+            f"过长（最多 {MAX_TEXT} 字）", f"too long (at most {MAX_TEXT} characters)"
+        )
+    if field.kind == "bool":
+        return raw.strip().lower() in ("on", "true", "1", "yes"), None
+    if not raw.strip():
+        return _ABSENT, (_problem("必填", "required") if field.required else None)
+    return _value(field, raw)
+
+
 def read_form(
-    step: Step, fields: Sequence[FormField], form: Mapping[str, str]
+    step: Step, fields: Sequence[FormField], form: Mapping[str, str], today: dt.date
 ) -> tuple[dict[str, Any], dict[str, list[Text]]]:
     """The submitted ``form`` as the step's command: ``reason``, ``evidence`` and ``payload``
     as JSON-ready data (the payload still to be read by `Step.parse_payload`), and the
-    problems found, by field name."""
+    problems found, by field name. A day the library fills (`FILLED_BY_LIBRARY`) and the
+    record requires is given as ``today``: the library sets it anyway."""
     data: dict[str, Any] = {}
     problems: dict[str, list[Text]] = {}
     filled: set[str] = set()
     for field in fields:
-        raw = form.get(field.name, "")
-        if len(raw) > MAX_TEXT:
-            problems.setdefault(field.name, []).append(
-                _problem(f"过长（最多 {MAX_TEXT} 字）", f"too long (at most {MAX_TEXT} characters)")
-            )
-            continue
-        if field.kind == "bool":
-            _set(data, field.name, raw.strip().lower() in ("on", "true", "1", "yes"))
-            continue
         if field.kind == "application":
             continue  # read by the page (an upload or pasted text)
-        if not raw.strip():
-            if field.required:
-                problems.setdefault(field.name, []).append(_problem("必填", "required"))
-            continue
-        if field.optional_record is not None:
-            filled.add(field.optional_record)
-        value, problem = _value(field, raw)
+        raw = form.get(field.name, "")
+        value, problem = _read_field(field, raw)
         if problem is not None:
             problems.setdefault(field.name, []).append(problem)
-            continue
-        _set(data, field.name, value)
+        elif value is not _ABSENT:
+            _set(data, field.name, value)
+            if field.optional_record is not None and field.kind != "bool":
+                filled.add(field.optional_record)
     command: dict[str, Any] = {
         "reason": data.pop(REASON, "") if isinstance(data.get(REASON, ""), str) else "",
         "evidence": data.pop(EVIDENCE, []),
@@ -349,6 +355,11 @@ def read_form(
     for record in {f.optional_record for f in fields if f.optional_record} - filled:
         if "." not in record:
             data.pop(record, None)
+    if step.payload is not None and attrs.has(step.payload):
+        for attribute in attrs.fields(step.payload):
+            filled_day = (step.payload, attribute.name) in FILLED_BY_LIBRARY
+            if filled_day and attribute.default is attrs.NOTHING:
+                data[attribute.name] = today.isoformat()
     command["payload"] = _payload_data(step, data)
     return command, problems
 
@@ -365,19 +376,23 @@ def _payload_data(step: Step, data: dict[str, Any]) -> object:
 
 
 def field_of_guard(failure: GuardFailure, fields: Sequence[FormField]) -> str | None:
-    """The form field a failed guard concerns (``None``: the form as a whole)."""
-    names = {field.name for field in fields}
+    """The form field a failed guard concerns (``None``: the form as a whole): the field the
+    guard names (`GUARD_FIELDS`, else its own name or its first part), else the first field of
+    the record it names, else the field whose last part it is."""
+    names = [field.name for field in fields]
     guard = failure.guard
-    candidates = [GUARD_FIELDS.get(guard, ""), guard, guard.split(".", 1)[0]]
-    for candidate in candidates:
+    head = guard.split(".", 1)[0]
+    for candidate in (GUARD_FIELDS.get(guard), guard, GUARD_FIELDS.get(head), head):
+        if not candidate:
+            continue
         if candidate in names:
             return candidate
-        for name in names:  # a group's guard: its first field
-            if candidate and name.startswith(f"{candidate}."):
-                return name
-        for name in names:  # a nested field named by its last part
-            if candidate and name.rsplit(".", 1)[-1] == candidate:
-                return name
+        nested = [name for name in names if name.startswith(f"{candidate}.")]
+        if nested:
+            return nested[0]
+        named = [name for name in names if name.rsplit(".", 1)[-1] == candidate]
+        if named:
+            return named[0]
     return None
 
 

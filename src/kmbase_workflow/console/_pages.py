@@ -440,7 +440,7 @@ async def act(request: Request, case_id: str, trigger: str) -> Response:
     step = _step(trigger)
     case = readable_case(workflow, actor, case_id)
     fields = _fields(workflow, step, case)
-    command, problems = read_form(step, fields, values)
+    command, problems = read_form(step, fields, values, workflow.today())
 
     def again(status: int, **extra: Any) -> Response:
         context = _action_context(workflow, actor, case, step, values, **extra)
@@ -824,7 +824,7 @@ async def objection(request: Request, case_id: str) -> Response:
     lang = language(request)
     step = step_for(Trigger.OBJECT)
     fields = step_form(step, workflow.policy_for(case))
-    command, problems = read_form(step, fields, values)
+    command, problems = read_form(step, fields, values, workflow.today())
 
     def again(status: int, **extra: Any) -> Response:
         context = _action_context(workflow, actor, case, step, values, **extra)

@@ -109,6 +109,9 @@ GUARD_FIELDS: dict[str, str] = {
     "one_opinion_per_expert": "expert",
     "objection": "content",
     "spot_check": "spot_check.sampled",
+    "spot_check.sample_size": "spot_check.sampled",
+    "spot_check.satisfaction_rate": "spot_check.satisfied",
+    "spot_check.population": "spot_check.resident_small_micro_enterprises",
     "authenticity_checked": "authenticity_checked",
 }
 """A failed guard's name → the form field it concerns, where the guard's name is not the
