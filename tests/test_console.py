@@ -499,3 +499,59 @@ def test_an_unknown_step_or_page_is_a_page_not_a_traceback(site) -> None:
     assert missing.status_code == 404
     assert browser.get("/console/no/such/page").status_code == 404
     assert "text/html" in missing.headers["content-type"]
+
+
+def test_a_service_mounted_under_a_prefix_serves_the_console_there() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from kmbase_workflow.service import create_app
+    from lifecycle_helpers import DECLARED_ON
+    from service_helpers import issue_tokens
+
+    workflow = Workflow("memory://", clock=FixedClock(DECLARED_ON))
+    host = FastAPI()
+    host.mount("/kmbase", create_app(workflow))
+    with TestClient(host, follow_redirects=True) as client:
+        page = client.get("/kmbase/console/sign-in")
+        assert 'action="/kmbase/console/sign-in"' in page.text
+        assert 'href="/kmbase/console/static/console.css"' in page.text
+        assert client.get("/kmbase/console/static/console.css").status_code == 200
+        tokens = issue_tokens(workflow)
+        form = forms(page.text)[-1]
+        signed = client.post(form.action, data={**form.values, "token": tokens["city_bureau"]})
+        assert signed.url.path == "/kmbase/console/inbox"
+        exported = client.get(
+            "/kmbase/console/exports/rounds/2025/districts/五华区/recommendation-table.xlsx"
+        )
+        assert exported.status_code == 200, exported.text
+    workflow.close()
+
+
+def test_the_pages_and_cookies_carry_the_documented_protections(site) -> None:
+    browser, _, _ = site
+    browser.client.cookies.clear()
+    page = browser.get("/console/sign-in")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["cache-control"] == "no-store"
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("kmbase_csrf=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "style=" not in page.text  # no inline style: the policy would block it
+    assert "<script" not in page.text  # no script is needed
+
+
+def test_data_is_text_never_markup(site) -> None:
+    browser, workflow, _ = site
+    open_round(browser)
+    case_id = declare(browser)
+    browser.sign_in("district")
+    answer = browser.submit(
+        f"/console/cases/{case_id}/decline", {"reason": "<script>alert(1)</script>"}
+    )
+    assert answer.status_code == 200
+    assert "<script>alert(1)</script>" not in answer.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in answer.text
+    assert workflow.case(case_id).closing_reason == "<script>alert(1)</script>"

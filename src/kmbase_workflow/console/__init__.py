@@ -24,8 +24,8 @@ The URLs (under ``/console``; each is stable, the browser tests and the how-to p
 ``GET|POST /rounds``                        the rounds; the bureau opens one (第九条)
 ``GET  /rounds/{year}``                     the round dashboard, the ranking with scores
 ``POST /rounds/{year}/selection``           择优 (第十一条)
-``GET  /rounds/{year}/exports/…``           the documents and workbooks of the service's export
-``GET  /cases/{id}/exports/…``              routes, under the same rights (附件1, 附件2, 公示, 认定)
+``GET  /exports/{route}``                   the service's export route ``GET /{route}`` (附件1,
+                                            附件2, 公示, 认定) with the session's token
 ``GET  /notices``                           public, no sign-in: the bases under notice (第十三条)
 ``GET|POST /notices/{id}/object``           public: raise an objection
 ``GET  /static/…``                          the stylesheet
@@ -51,12 +51,13 @@ CONSOLE_PATH = "/console"
 STATIC = Path(__file__).parent / "static"
 
 
-def console_app(service: FastAPI) -> FastAPI:
+def console_app(service: FastAPI, path: str = CONSOLE_PATH) -> FastAPI:
     """The console as an ASGI application over ``service``'s workflow and authenticator (read
-    from its state on each request, so a host that changes them later is followed)."""
+    from its state on each request, so a host that changes them later is followed), to be
+    mounted at ``path`` of the service."""
     from ._app import build  # noqa: PLC0415 - Jinja2 only when the console is served
 
-    return build(service)
+    return build(service, path.rstrip("/"))
 
 
 def mount_console(service: FastAPI, path: str = CONSOLE_PATH) -> None:
@@ -64,4 +65,4 @@ def mount_console(service: FastAPI, path: str = CONSOLE_PATH) -> None:
     ``console`` extra) the service runs without it."""
     if any(importlib.util.find_spec(name) is None for name in ("jinja2", "multipart")):
         return
-    service.mount(path, console_app(service), name="console")
+    service.mount(path, console_app(service, path), name="console")

@@ -67,7 +67,7 @@ def _validation_error(request: Request, error: Exception) -> Response:
     return _error_page(request, message, None, 422)
 
 
-def _exports(service: FastAPI) -> object:
+def _exports(service: FastAPI, prefix: str) -> object:
     """A raw ASGI endpoint: ``/exports/<route>`` is the service's ``GET /<route>`` (one of
     `EXPORTS`), asked with the session's token, so the rights and the files are the service's."""
 
@@ -83,7 +83,8 @@ def _exports(service: FastAPI) -> object:
         token = request.cookies.get(SESSION_COOKIE, "")
         if b"authorization" not in names and token.isascii() and 0 < len(token) <= 200:
             headers.append((b"authorization", f"Bearer {token}".encode("ascii")))
-        top = scope.get("app_root_path", "")
+        root = str(scope.get("root_path", ""))
+        top = root[: -len(prefix)] if root.endswith(prefix) else ""  # the service's own root
         quoted = "/" + "/".join(urllib.parse.quote(part, safe="") for part in rest.split("/"))
         inner = {
             **scope,
@@ -98,9 +99,9 @@ def _exports(service: FastAPI) -> object:
     return forward
 
 
-def build(service: FastAPI) -> FastAPI:
+def build(service: FastAPI, path: str) -> FastAPI:
     """The console over ``service`` (its state: the workflow, the authenticator, the
-    documents' settings)."""
+    documents' settings), to be mounted at ``path`` of it."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state = service.state
     app.add_exception_handler(SignInRequired, _sign_in)
@@ -108,6 +109,6 @@ def build(service: FastAPI) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/exports", _exports(service), name="exports")  # type: ignore[arg-type]
+    app.mount("/exports", _exports(service, f"{path}/exports"), name="exports")  # type: ignore[arg-type]
     app.include_router(router)
     return app

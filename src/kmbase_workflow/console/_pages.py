@@ -255,6 +255,9 @@ def case_page(
     lang = language(request)
     case = readable_case(workflow, actor, case_id)
     findings, eligible = _verdict_rows(workflow, case, lang)
+    history = workflow.history(case_id)
+    labels = _action_labels()
+    newest = labels.get(history[-1].action) if history else None
     past = None
     if as_of:
         try:
@@ -273,12 +276,13 @@ def case_page(
             "actor": actor,
             "findings": findings,
             "eligible": eligible,
-            "history": workflow.history(case_id),
+            "history": history,
+            "note_step": newest.in_(lang) if newest else "",
             "chain": workflow.verify_chain(case_id),
             "actions": _actions(actor, case),
             "past": past,
             "as_of": as_of or "",
-            "labels": _action_labels(),
+            "labels": labels,
         },
     )
 
@@ -471,18 +475,17 @@ async def act(request: Request, case_id: str, trigger: str) -> Response:
         )
     except ConcurrencyConflictError as error:
         return again(409, general=[error.message, *([error.hint] if error.hint else [])])
-    return _done(request, actor, outcome, step.label, language(request))
+    return _done(request, actor, outcome)
 
 
-def _done(request: Request, actor: Actor, outcome: Outcome, label: Text, lang: Lang) -> Response:
+def _done(request: Request, actor: Actor, outcome: Outcome) -> Response:
     """After a write: the case page (with a note), or, for someone who may not read the case
     (a member of the public objecting), an acknowledgement that tells nothing more."""
     note = "replayed" if outcome.replayed else "done"
     if not may_read(actor, outcome.case):
         return render(request, "acknowledged.html", {"replayed": outcome.replayed})
     quoted = urllib.parse.quote(outcome.case.id, safe="")
-    step = urllib.parse.quote(label.in_(lang))
-    return _redirect(request, f"/cases/{quoted}?note={note}&step={step}")
+    return _redirect(request, f"/cases/{quoted}?note={note}")
 
 
 # -- declaring (the operator) -------------------------------------------------------------------
@@ -561,7 +564,7 @@ async def declare(request: Request) -> Response:
             **shown,
         )
         return render(request, "declare.html", context, status=409)
-    return _done(request, actor, outcome, step_for(Trigger.DECLARE).label, lang)
+    return _done(request, actor, outcome)
 
 
 # -- rounds (the city bureau) -------------------------------------------------------------------
@@ -821,7 +824,6 @@ async def objection(request: Request, case_id: str) -> Response:
     workflow = workflow_of(request)
     case = _public_case(workflow, case_id)
     actor = _public_actor(request)
-    lang = language(request)
     step = step_for(Trigger.OBJECT)
     fields = step_form(step, workflow.policy_for(case))
     command, problems = read_form(step, fields, values, workflow.today())
@@ -851,4 +853,4 @@ async def objection(request: Request, case_id: str) -> Response:
         )
     except (InvalidInputError, ConcurrencyConflictError) as error:
         return again(409, general=[error.message])
-    return _done(request, actor, outcome, step.label, lang)
+    return _done(request, actor, outcome)

@@ -70,7 +70,7 @@ def render(
             "csrf": csrf_token(request),
             "actor": None,
             "note": request.query_params.get("note", "")[:20],
-            "note_step": request.query_params.get("step", "")[:100],
+            "note_step": "",
             **context,
         }
     )
