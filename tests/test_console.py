@@ -570,7 +570,9 @@ def test_an_uploaded_application_is_read_and_its_files_closed(site) -> None:
         answer = browser.client.post(
             form.action,
             data={**form.values, "pledge": "on", "intent": "submit"},
-            files={"application_file": ("申请.json", APPLICATION_JSON.encode(), "application/json")},
+            files={
+                "application_file": ("申请.json", APPLICATION_JSON.encode(), "application/json")
+            },
         )
         gc.collect()
     assert answer.status_code == 200, text(answer.text)
