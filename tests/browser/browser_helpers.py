@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -30,7 +31,16 @@ import pytest
 from kmbase_workflow import FixedClock, Workflow
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        LocatorAssertions,
+        Page,
+        PageAssertions,
+        Response,
+        Route,
+    )
 
 CHROMIUM_VARIABLE = "KMBASE_CHROMIUM"
 REQUIRED = "1" in (
@@ -78,6 +88,18 @@ def require_browser() -> None:
     if REQUIRED:
         pytest.fail(f"KMBASE_REQUIRE_SERVICES=1 (or KMBASE_REQUIRE_BROWSER=1) but {reason}")
     pytest.skip(reason)
+
+
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+"""``@pytest.mark.parametrize("console", STORES, indirect=True)``: a test on both stores."""
+
+
+def expect(target: Any) -> LocatorAssertions | PageAssertions:
+    """Playwright's waiting assertions, imported when a test runs (so that a machine without
+    Playwright collects the tests and skips them with the reason)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)  # type: ignore[no-any-return]
 
 
 # -- the service ----------------------------------------------------------------------------
@@ -208,6 +230,50 @@ class People:
         self.contexts.append(context)
         return self.watch.attach(context.new_page())
 
+    def keep_evidence(self, folder: Path) -> None:
+        """Each open page's screenshot and accessibility tree, into ``folder``."""
+        for number, context in enumerate(self.contexts, start=1):
+            for page in context.pages:
+                stem = folder / f"page-{number}"
+                page.screenshot(path=stem.with_suffix(".png"), full_page=True)
+                tree = page.locator("body").aria_snapshot()
+                stem.with_suffix(".yaml").write_text(tree, encoding="utf-8")
+                print(f"--- page {number}: {page.url} ({stem}.png)\n{tree}")
+
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+
+
+# -- the console's own moves ----------------------------------------------------------------
+
+
+def sign_in(page: Page, console: Console, who: str) -> None:
+    """Sign ``who`` in through the sign-in form with its token; lands on the inbox."""
+    page.goto(console.url("/console/sign-in"))
+    page.get_by_label("访问令牌").fill(console.tokens[who])
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", level=1, name="待办")).to_be_visible()
+
+
+@contextlib.contextmanager
+def posted_twice(page: Page) -> Iterator[list[int]]:
+    """Within the block, every form the page posts reaches the server twice, the same body
+    both times: the first as a click whose answer was lost (a dropped connection, a double
+    click the browser let through), the second as the browser's own, whose answer it shows.
+    Yields the statuses of the first sendings."""
+    first: list[int] = []
+
+    def twice(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        answer = route.fetch(max_redirects=0)
+        first.append(answer.status)
+        route.continue_()
+
+    page.route("**/*", twice)
+    try:
+        yield first
+    finally:
+        page.unroute("**/*", twice)

@@ -21,9 +21,6 @@ from service_helpers import issue_tokens
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-"""``@pytest.mark.parametrize("console", STORES, indirect=True)``: a test on both stores."""
-
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
@@ -57,12 +54,27 @@ def console(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Console]
         workflow.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def people(browser: Browser) -> Iterator[People]:
-    """Pages for the people of a test; the test fails if any saw a console error."""
+def people(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[People]:
+    """Pages for the people of a test; the test fails if any saw a console error. When the
+    test failed, each open page's screenshot and accessibility tree are left in its tmp_path
+    (and the tree printed), to tell what the browser showed."""
     opened = People(browser, Watch())
     try:
         yield opened
+        if request.node.stash.get(FAILED, False):
+            opened.keep_evidence(tmp_path)
         opened.watch.check()
     finally:
         opened.close()
