@@ -112,5 +112,5 @@ def model(session: nox.Session) -> None:
 def screenshots(session: nox.Session) -> None:
     """Each role's main page of the console to docs/images/console-<role>.png (needs Chromium:
     apt-get install chromium; Playwright drives it, nothing is downloaded)."""
-    _install(session, "screenshots", extras="service")
+    _install(session, "screenshots", extras="console")
     session.run("python", "tools/console_images.py", *session.posargs)

@@ -8,6 +8,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,14 @@ if TYPE_CHECKING:
 
 BASE_NAME = "春城数字经济创业创新园"
 
+UNCLOSED_UPLOADS = (
+    "ignore:Exception ignored in. <function SpooledTemporaryFile.__del__"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+"""The console leaves each multipart form's temporary files to the garbage collector
+(finding 1 of the console's browser tests, for console-core): ignored in the round, where it
+is not the subject; test_the_console_closes_what_a_form_uploads fails until it is fixed."""
+
 
 def open_action(page: Page, console: Console, case_id: str, step: str) -> None:
     """From the case page, follow the action link named ``step``."""
@@ -55,6 +64,7 @@ def refusal(page: Page) -> str:
     return alert.inner_text()
 
 
+@pytest.mark.filterwarnings(UNCLOSED_UPLOADS)
 @pytest.mark.parametrize("console", STORES, indirect=True)
 def test_a_round_from_declaration_to_certification(console: Console, people: People) -> None:
     workflow = console.workflow
@@ -207,3 +217,17 @@ def test_a_round_from_declaration_to_certification(console: Console, people: Peo
     expect(operator.get_by_text(VALID_UNTIL.isoformat()).first).to_be_visible()
     expect(operator.get_by_text("办理记录完整，未被篡改")).to_be_visible()
     assert_accessible(operator, "a certified case")
+
+
+@pytest.mark.xfail(
+    reason="the console does not close a multipart form's files (console-core, finding 1)",
+    strict=True,
+)
+def test_the_console_closes_what_a_form_uploads(console: Console, people: People) -> None:
+    operator = people.page()
+    sign_in(operator, console, "operator")
+    operator.goto(console.url("/console/declare"))
+    operator.get_by_label("上传申请材料文件（JSON 或 TOML）").set_input_files(EXAMPLE)
+    operator.get_by_role("button", name="查看审查结果").click()
+    expect(operator.get_by_text("符合申报条件", exact=True)).to_be_visible()
+    gc.collect()  # a file left open warns now, in this test, not in a later one
