@@ -555,3 +555,40 @@ def test_data_is_text_never_markup(site) -> None:
     assert "<script>alert(1)</script>" not in answer.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in answer.text
     assert workflow.case(case_id).closing_reason == "<script>alert(1)</script>"
+
+
+def test_an_uploaded_application_is_read_and_its_files_closed(site) -> None:
+    import gc
+    import warnings
+
+    browser, workflow, _ = site
+    open_round(browser)
+    browser.sign_in("operator")
+    form = browser.form("/console/declare")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        answer = browser.client.post(
+            form.action,
+            data={**form.values, "pledge": "on", "intent": "submit"},
+            files={
+                "application_file": ("申请.json", APPLICATION_JSON.encode(), "application/json")
+            },
+        )
+        gc.collect()
+    assert answer.status_code == 200, text(answer.text)
+    assert len(list(workflow.cases())) == 1
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [
+        str(w.message) for w in caught
+    ]
+
+
+def test_a_failed_guard_next_to_its_field_names_its_article_once(site) -> None:
+    browser, _, _ = site
+    case_id = recommended(browser)
+    browser.sign_in("expert")
+    answer = browser.submit(
+        f"/console/cases/{case_id}/expert_opinion", {"score": "150", "opinion": "好"}
+    )
+    errors = re.search(r'<ul class="errors" id="f-score-err">(.*?)</ul>', answer.text, re.S)
+    assert errors is not None
+    assert text(errors.group(1)).count("第十一条") == 1

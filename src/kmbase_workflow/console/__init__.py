@@ -63,6 +63,7 @@ def console_app(service: FastAPI, path: str = CONSOLE_PATH) -> FastAPI:
 def mount_console(service: FastAPI, path: str = CONSOLE_PATH) -> None:
     """Mount the console at ``path`` of the service; without Jinja2 or python-multipart (the
     ``console`` extra) the service runs without it."""
-    if any(importlib.util.find_spec(name) is None for name in ("jinja2", "multipart")):
+    # python-multipart's own module name (its old name "multipart" warns when imported)
+    if any(importlib.util.find_spec(name) is None for name in ("jinja2", "python_multipart")):
         return
     service.mount(path, console_app(service, path), name="console")

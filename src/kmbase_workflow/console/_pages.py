@@ -12,11 +12,11 @@ import datetime as dt
 import secrets
 import tempfile
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -37,8 +37,9 @@ from ..policy import policy_in_force
 from ..queues import dashboard, work_queue
 from ..records import Application
 from ..serialization import loads_application
-from ..service._errors import ServiceError
+from ..service._errors import ServiceError, status_of
 from ..service._routing import (
+    RoundYear,
     declaration_refused_as_read,
     may_read,
     readable_case,
@@ -92,7 +93,8 @@ def _redirect(request: Request, path: str) -> Response:
     return RedirectResponse(f"{_base(request)}{path}", status_code=303)
 
 
-async def _form(request: Request) -> FormData:
+async def _form(request: Request) -> AsyncIterator[FormData]:
+    """The submitted form (at most `MAX_UPLOAD`), its uploaded files closed after the answer."""
     declared = request.headers.get("content-length", "0")
     if declared.isdigit() and int(declared) > MAX_UPLOAD:
         raise ServiceError(
@@ -100,7 +102,26 @@ async def _form(request: Request) -> FormData:
             Text(zh="提交的内容过大", en="the form is too large"),
             hint=Text(zh=f"上限 {MAX_UPLOAD} 字节", en=f"at most {MAX_UPLOAD:,} bytes"),
         )
-    return await request.form(max_files=4, max_fields=400, max_part_size=MAX_UPLOAD)
+    form = await request.form(max_files=4, max_fields=400, max_part_size=MAX_UPLOAD)
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
+FormParam = Annotated[FormData, Depends(_form)]
+"""A route's submitted form."""
+
+
+def _with_article(failure: GuardFailure) -> Text:
+    """A failed guard's message with its article, unless the message already names it."""
+    zh = failure.message.zh
+    en = failure.message.en
+    if failure.article.zh not in zh:
+        zh = f"{zh}（{failure.article.zh}）"
+    if failure.article.en not in en:
+        en = f"{en} ({failure.article.en})"
+    return Text(zh=zh, en=en)
 
 
 def _texts(form: FormData) -> dict[str, str]:
@@ -154,9 +175,9 @@ def sign_in_page(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
+async def sign_in(request: Request, form: FormParam) -> Response:
     """Check the token with the service's authenticator and keep it in the session cookie."""
-    values = _texts(await _form(request))
+    values = _texts(form)
     if csrf_problem(request, values):
         return _csrf_refusal(request)
     token = values.get("token", "")
@@ -170,9 +191,9 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, form: FormParam) -> Response:
     """End the session."""
-    values = _texts(await _form(request))
+    values = _texts(form)
     if csrf_problem(request, values):
         return _csrf_refusal(request)
     response = _redirect(request, "/sign-in")
@@ -328,12 +349,7 @@ def _action_context(
     for failure in failures:
         name = field_of_guard(failure, fields)
         if name is not None:
-            by_field.setdefault(name, []).append(
-                Text(
-                    zh=f"{failure.message.zh}（{failure.article.zh}）",
-                    en=f"{failure.message.en} ({failure.article.en})",
-                )
-            )
+            by_field.setdefault(name, []).append(_with_article(failure))
     return {
         "case": case,
         "actor": actor,
@@ -433,9 +449,8 @@ async def _payload(
 
 
 @router.post("/cases/{case_id}/{trigger}")
-async def act(request: Request, case_id: str, trigger: str) -> Response:
+async def act(request: Request, case_id: str, trigger: str, form: FormParam) -> Response:
     """Fire the step with the submitted form (or preview it: every guard, nothing written)."""
-    form = await _form(request)
     values = _texts(form)
     if csrf_problem(request, values):
         return _csrf_refusal(request)
@@ -514,9 +529,8 @@ def _declare_context(actor: Actor, values: Mapping[str, str], **extra: Any) -> d
 
 
 @router.post("/declare")
-async def declare(request: Request) -> Response:
+async def declare(request: Request, form: FormParam) -> Response:
     """Preview the verdict (and every guard of 第九条), then declare with the pledge."""
-    form = await _form(request)
     values = _texts(form)
     if csrf_problem(request, values):
         return _csrf_refusal(request)
@@ -578,65 +592,71 @@ def rounds(request: Request) -> Response:
     return render(
         request,
         "rounds.html",
-        {"actor": actor, "rounds": workflow.store.rounds(), "values": {}, "general": ()},
+        {
+            "actor": actor,
+            "rounds": workflow.store.rounds(),
+            "values": {},
+            "failures": (),
+            "general": (),
+        },
     )
 
 
+def _refusal(error: KmbaseError) -> dict[str, Any]:
+    """A refusal as a page shows it: every failed guard with its article, else the message."""
+    failures = tuple(getattr(error, "failures", ()))
+    general = [] if failures else [error.message, *([error.hint] if error.hint else [])]
+    return {"failures": failures, "general": general}
+
+
+def _round_dates(values: Mapping[str, str]) -> tuple[int, dt.date, dt.date] | None:
+    year = values.get("year", "").strip()
+    try:
+        opens = dt.date.fromisoformat(values.get("opens_on", "").strip())
+        closes = dt.date.fromisoformat(values.get("closes_on", "").strip())
+    except ValueError:
+        return None
+    if not year.isdigit() or len(year) > 4:
+        return None
+    return int(year), opens, closes
+
+
 @router.post("/rounds")
-async def open_round(request: Request) -> Response:
-    """Open a round; the same round submitted again (a double click) is shown, not refused."""
-    values = _texts(await _form(request))
+async def open_round(request: Request, form: FormParam) -> Response:
+    """Open a round (第九条); the same round submitted again (a double click) is shown, not
+    refused."""
+    values = _texts(form)
     if csrf_problem(request, values):
         return _csrf_refusal(request)
     actor = _actor(request)
     workflow = workflow_of(request)
-    general: list[Text] = []
-    try:
-        year = (
-            int(values.get("year", "").strip())
-            if values.get("year", "").strip().isdigit()
-            else None
-        )
-        opens = dt.date.fromisoformat(values.get("opens_on", "").strip())
-        closes = dt.date.fromisoformat(values.get("closes_on", "").strip())
-    except ValueError:
-        year, opens, closes = None, None, None
-    if year is None or opens is None or closes is None or not 0 <= year <= 9999:
-        general.append(
+    wanted = _round_dates(values)
+    refusal: dict[str, Any] = {"failures": (), "general": []}
+    status = 422
+    if wanted is None:
+        refusal["general"] = [
             Text(
                 zh="请填写年度和 YYYY-MM-DD 格式的起止日期",
                 en="give the year and both dates as YYYY-MM-DD",
             )
-        )
+        ]
     else:
-        wanted = DeclarationRound(year, opens, closes, values.get("notice", "")[:500])
-        if wanted in workflow.store.rounds():
+        year, opens, closes = wanted
+        notice = values.get("notice", "")[:500]
+        if DeclarationRound(year, opens, closes, notice) in workflow.store.rounds():
             return _redirect(request, f"/rounds/{year}")
         try:
-            workflow.open_round(year, opens, closes, actor, wanted.notice)
-        except (TransitionRefusedError, InvalidInputError, ConcurrencyConflictError) as error:
-            failures = getattr(error, "failures", ())
-            general.extend(
-                [
-                    Text(
-                        zh=f"{f.message.zh}（{f.article.zh}）",
-                        en=f"{f.message.en}（{f.article.en}）",
-                    )
-                    for f in failures
-                ]
-                or [error.message]
-            )
+            workflow.open_round(year, opens, closes, actor, notice)
+        except KmbaseError as error:
+            refusal, status = _refusal(error), status_of(error)
         else:
             return _redirect(request, f"/rounds/{year}")
-    return render(
-        request,
-        "rounds.html",
-        {"actor": actor, "rounds": workflow.store.rounds(), "values": values, "general": general},
-        status=422,
-    )
+    context = {"actor": actor, "rounds": workflow.store.rounds(), "values": values, **refusal}
+    return render(request, "rounds.html", context, status=status)
 
 
 def _ranked(workflow: Workflow, actor: Actor, year: int) -> list[Case]:
+    """The round's cases the actor may read, ranked (unranked last, by declaration)."""
     found = [case for case in workflow.cases(round_year=year) if may_read(actor, case)]
     return sorted(
         found,
@@ -653,52 +673,50 @@ def _decision(cases: Sequence[Case]) -> int:
     return max((case.selection.decision for case in cases if case.selection), default=0)
 
 
-@router.get("/rounds/{year}")
-def round_page(request: Request, year: int) -> Response:
-    """The round dashboard: cases by state and district, notices running, deadlines soon,
-    overdue; the ranking with the experts' scores, and the selection (择优)."""
-    actor = _actor(request)
-    workflow = workflow_of(request)
+def _round_page(
+    request: Request, actor: Actor, year: int, *, status: int = 200, **refusal: Any
+) -> Response:
     if actor.role not in (Role.CITY_BUREAU, Role.EXPERT, Role.DISTRICT_AUTHORITY, Role.SYSTEM):
         raise ServiceError(
             403, Text(zh="无权查看年度概览", en="you may not see the round dashboard")
         )
+    workflow = workflow_of(request)
     district = actor.district if actor.role is Role.DISTRICT_AUTHORITY else None
-    if not 0 <= year <= 9999:
-        raise InvalidInputError(Text(zh=f"年度无效：{year}", en=f"not a round year: {year}"))
-    board = dashboard(workflow, round_year=year, district=district)
     ranked = _ranked(workflow, actor, year)
-    return render(
-        request,
-        "round.html",
-        {
-            "actor": actor,
-            "year": year,
-            "board": board,
-            "ranked": ranked,
-            "decision": _decision(ranked),
-            "districts": sorted({case.district for case in ranked}),
-            "general": (),
-        },
-    )
+    context = {
+        "actor": actor,
+        "year": year,
+        "board": dashboard(workflow, round_year=year, district=district),
+        "ranked": ranked,
+        "decision": _decision(ranked),
+        "districts": sorted({case.district for case in ranked}),
+        "failures": (),
+        "general": (),
+        **refusal,
+    }
+    return render(request, "round.html", context, status=status)
+
+
+@router.get("/rounds/{year}")
+def round_page(request: Request, year: RoundYear) -> Response:
+    """The round dashboard: cases by state and district, notices running, deadlines soon,
+    overdue; the ranking with the experts' scores, and the selection (择优)."""
+    return _round_page(request, _actor(request), year)
 
 
 @router.post("/rounds/{year}/selection")
-async def select(request: Request, year: int) -> Response:
+async def select(request: Request, year: RoundYear, form: FormParam) -> Response:
     """Rank the round and select the best ``quota`` (择优, 第十一条). The form carries the
     decision it was rendered after: a second submission of it (a double click, a reload)
     finds a newer decision and shows it instead of ranking again."""
-    values = _texts(await _form(request))
+    values = _texts(form)
     if csrf_problem(request, values):
         return _csrf_refusal(request)
     actor = _actor(request)
     workflow = workflow_of(request)
-    if not 0 <= year <= 9999:
-        raise InvalidInputError(Text(zh=f"年度无效：{year}", en=f"not a round year: {year}"))
     seen = values.get("decision", "")
     quota = values.get("quota", "").strip()
-    ranked = _ranked(workflow, actor, year)
-    if seen.isdigit() and int(seen) < _decision(ranked):
+    if seen.isdigit() and int(seen) < _decision(_ranked(workflow, actor, year)):
         return _redirect(request, f"/rounds/{year}")
     try:
         if not quota.isdigit() or len(quota) > 9:
@@ -709,31 +727,8 @@ async def select(request: Request, year: int) -> Response:
                 )
             )
         workflow.select_round(year, actor, quota=int(quota), reason=values.get("reason", "")[:2000])
-    except (TransitionRefusedError, InvalidInputError) as error:
-        failures = getattr(error, "failures", ())
-        general = [
-            Text(zh=f"{f.message.zh}（{f.article.zh}）", en=f"{f.message.en} ({f.article.en})")
-            for f in failures
-        ] or [error.message]
-        board = dashboard(
-            workflow,
-            round_year=year,
-            district=None if actor.role is not Role.DISTRICT_AUTHORITY else actor.district,
-        )
-        return render(
-            request,
-            "round.html",
-            {
-                "actor": actor,
-                "year": year,
-                "board": board,
-                "ranked": ranked,
-                "decision": _decision(ranked),
-                "districts": sorted({case.district for case in ranked}),
-                "general": general,
-            },
-            status=409,
-        )
+    except KmbaseError as error:
+        return _round_page(request, actor, year, status=status_of(error), **_refusal(error))
     return _redirect(request, f"/rounds/{year}")
 
 
@@ -815,9 +810,8 @@ def objection_form(request: Request, case_id: str) -> Response:
 
 
 @router.post("/notices/{case_id}/object")
-async def objection(request: Request, case_id: str) -> Response:
+async def objection(request: Request, case_id: str, form: FormParam) -> Response:
     """Raise an objection: the same step (`object`) and guards as at the API."""
-    form = await _form(request)
     values = _texts(form)
     if csrf_problem(request, values):
         return _csrf_refusal(request)

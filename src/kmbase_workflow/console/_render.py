@@ -48,6 +48,21 @@ def _in(lang: Lang) -> Any:
     return text
 
 
+def _shown(lang: Lang) -> Any:
+    """A finding's required or actual value as a person reads it."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, bool):
+            return t("yes", lang) if value else t("no", lang)
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        if value is None:
+            return "—"
+        return str(value)
+
+    return shown
+
+
 def render(
     request: Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> HTMLResponse:
@@ -62,6 +77,7 @@ def render(
             "other_lang": other,
             "t": lambda key, **values: t(key, lang, **values),
             "tx": _in(lang),
+            "shown": _shown(lang),
             "ui": UI,
             "state_labels": {state.value: state.label for state in State},
             "base": str(request.scope.get("root_path", "")).rstrip("/"),

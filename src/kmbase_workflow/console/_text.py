@@ -259,6 +259,12 @@ UI: dict[str, Text] = {
     "correction_due": _t("补正截止", "Correct by"),
     "language": _t("语言", "Language"),
     "reason": _t("理由", "Reason"),
+    "none": _t("无", "none"),
+    "verdict_counts": _t(
+        "（共 {total} 项，未符合或无法判断 {failed} 项）",
+        "({total} conditions, {failed} not passed)",
+    ),
+    "verdict_details": _t("逐条查看", "Condition by condition"),
 }
 """The pages' strings (``t(key, lang)`` in the templates)."""
 
