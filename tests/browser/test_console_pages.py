@@ -8,8 +8,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from browser_helpers import Console, People, assert_accessible, expect, sign_in
 from kmbase_workflow import Workflow
 from kmbase_workflow.stores import open_store
@@ -115,11 +113,6 @@ def test_a_phone_shows_the_case_without_sideways_scrolling(
         assert overflow <= 0, f"{path} is {overflow}px wider than a phone's screen"
 
 
-@pytest.mark.xfail(
-    reason="a table's scrolling box is not reachable by keyboard on a phone (console-core, "
-    "finding 5: axe scrollable-region-focusable, serious)",
-    strict=True,
-)
 def test_a_phone_s_pages_pass_axe(console: Console, people: People) -> None:
     page = people.page(phone=True)
     sign_in(page, console, "district")

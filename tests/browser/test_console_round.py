@@ -38,14 +38,6 @@ if TYPE_CHECKING:
 
 BASE_NAME = "春城数字经济创业创新园"
 
-UNCLOSED_UPLOADS = (
-    "ignore:Exception ignored in. <function SpooledTemporaryFile.__del__"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
-"""The console leaves each multipart form's temporary files to the garbage collector
-(finding 1 of the console's browser tests, for console-core): ignored in the round, where it
-is not the subject; test_the_console_closes_what_a_form_uploads fails until it is fixed."""
-
 
 def open_action(page: Page, console: Console, case_id: str, step: str) -> None:
     """From the case page, follow the action link named ``step``."""
@@ -64,7 +56,6 @@ def refusal(page: Page) -> str:
     return alert.inner_text()
 
 
-@pytest.mark.filterwarnings(UNCLOSED_UPLOADS)
 @pytest.mark.parametrize("console", STORES, indirect=True)
 def test_a_round_from_declaration_to_certification(console: Console, people: People) -> None:
     workflow = console.workflow
@@ -219,10 +210,6 @@ def test_a_round_from_declaration_to_certification(console: Console, people: Peo
     assert_accessible(operator, "a certified case")
 
 
-@pytest.mark.xfail(
-    reason="the console does not close a multipart form's files (console-core, finding 1)",
-    strict=True,
-)
 def test_the_console_closes_what_a_form_uploads(console: Console, people: People) -> None:
     operator = people.page()
     sign_in(operator, console, "operator")
