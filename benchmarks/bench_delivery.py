@@ -1,16 +1,17 @@
 """Delivery: outbox throughput to a consumer, and commit → webhook latency.
 
-Prints, for SQLite and (when reachable) PostgreSQL, in one run:
+Prints, for SQLite and (when reachable) PostgreSQL and MariaDB/MySQL, in one run:
 - the raw insert rate of N events (``commit_many`` in chunks of 100, one event per case);
 - the throughput of the same N events delivered to a durable consumer (relay, lease,
   handle, complete) by one worker;
 - the latency from a commit returning to a local webhook receiver getting the event
   (median and p99; one event committed every 20 ms), with the worker's default waking:
-  ``LISTEN/NOTIFY`` on PostgreSQL, polling every `SQLITE_POLL` seconds on SQLite.
+  ``LISTEN/NOTIFY`` on PostgreSQL, polling every `SQLITE_POLL` seconds elsewhere.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
@@ -19,6 +20,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import attrs
 import psycopg
@@ -34,6 +36,7 @@ from webhook_receiver import SECRET, receiving
 EVENTS = int(os.environ.get("KMBASE_BENCH_DELIVERY_EVENTS", "2000"))
 LATENCY_SAMPLES = int(os.environ.get("KMBASE_BENCH_DELIVERY_SAMPLES", "200"))
 POSTGRES = os.environ.get("KMBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+MYSQL = os.environ.get("KMBASE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 
 
 def _changes(count: int) -> list[Change]:
@@ -127,6 +130,25 @@ def main() -> None:
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    _run_mysql()
+
+
+def _run_mysql() -> None:
+    """The same on MariaDB/MySQL, in a database of its own (dropped afterwards)."""
+    try:
+        from kmbase_workflow.stores.mysql import connect  # noqa: PLC0415 - the mysql extra
+
+        connect(MYSQL).close()
+    except Exception as error:  # no driver, or no server: say so and go on
+        print(f"MariaDB skipped: {error}".strip())
+        return
+    database = f"bench_{uuid.uuid4().hex[:8]}"
+    url = urlsplit(MYSQL)._replace(path=f"/{database}", query="").geturl()
+    try:
+        _run(f"MariaDB (poll {SQLITE_POLL:g} s)", url)
+    finally:
+        with contextlib.closing(connect(url)) as connection:
+            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{database}`")
 
 
 if __name__ == "__main__":
