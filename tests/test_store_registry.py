@@ -3,6 +3,7 @@ third party's backend is opened exactly as the library's own are."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from kmbase_workflow.stores import (
 )
 from kmbase_workflow.stores.tokens import token_store
 from kmbase_workflow.testing import sample_case, sample_change
+from kmbase_workflow.testing.capabilities import CONTRACTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,3 +127,37 @@ def test_a_bundled_backend_without_its_driver_names_the_extra(
         open_store("mysql://root@127.0.0.1/kmbase")
     assert "[mysql]" in info.value.describe("en")
     assert "pymysql" in info.value.describe("zh")
+
+
+@pytest.mark.parametrize(
+    ("module", "suite", "store"),
+    [
+        ("test_store_memory", "TestMemoryStore", "kmbase_workflow.stores.memory:MemoryStore"),
+        ("test_store_sqlite", "TestSQLiteStore", "kmbase_workflow.stores.sqlite:SQLiteStore"),
+        (
+            "test_store_postgres",
+            "TestPostgresStore",
+            "kmbase_workflow.stores.postgres:PostgresStore",
+        ),
+        ("test_store_mysql", "TestMySQLStore", "kmbase_workflow.stores.mysql:MySQLStore"),
+        ("test_add_a_backend", "TestTheBackendOfThePage", "tiny_store:TinyStore"),
+    ],
+)
+def test_each_store_passes_the_contract_of_every_capability_it_has(
+    module: str, suite: str, store: str
+) -> None:
+    if store.startswith("tiny_store"):
+        sys.path.insert(0, str(ROOT / "docs" / "examples"))
+    try:
+        store_module, _, name = store.partition(":")
+        cls = getattr(importlib.import_module(store_module), name)
+    finally:
+        if store.startswith("tiny_store"):
+            sys.path.remove(str(ROOT / "docs" / "examples"))
+    tests = getattr(importlib.import_module(module), suite)
+    missing = [
+        contract.__name__
+        for protocol, contract in CONTRACTS.items()
+        if issubclass(cls, protocol) and not issubclass(tests, contract)
+    ]
+    assert not missing, f"{module}.{suite}: mix in {missing}"

@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 
 from ..actors import Actor, Role
-from ..stores import CaseStore, RawRowStore, TokenStore
+from ..stores import CaseStore, DeliveryStore, RawRowStore, TokenStore, WorkQueueStore
 from ..stores.tokens import token_store
-from .store_contract import sample_case, sample_change
+from .store_contract import StoreContract, WorkQueueContract, sample_case, sample_change
 
-__all__ = ["DeliveryContract", "RawRowContract", "TokenContract"]
+__all__ = ["CONTRACTS", "DeliveryContract", "RawRowContract", "TokenContract"]
 
 _NOW = dt.datetime(2025, 6, 1, 9, tzinfo=dt.UTC)
 
@@ -194,3 +194,14 @@ class DeliveryContract:
         [redriven] = queue.claim("portal", "worker-2")
         assert (redriven.record.event.case_id, redriven.attempts) == ("case-2", 1)
         assert queue.status().consumers[1].dead == 1  # "portal", after "archive"
+
+
+CONTRACTS: dict[type, type] = {
+    CaseStore: StoreContract,
+    WorkQueueStore: WorkQueueContract,
+    TokenStore: TokenContract,
+    RawRowStore: RawRowContract,
+    DeliveryStore: DeliveryContract,
+}
+"""Each capability's protocol and the contract that proves it: a backend's test class mixes
+in the contract of every protocol its store is an instance of."""
