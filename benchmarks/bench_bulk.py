@@ -230,7 +230,7 @@ def _floor_rows(
             "evidence": [],
             "payload": {},
             "event_ids": [event_id],
-            "format": 2,
+            "format": 3,
             "case_hash": _canonical_digest(case),
             "application_hash": "",
             "event_digests": [_canonical_digest(event)],
@@ -253,7 +253,16 @@ def _floor_rows(
         )
         outbox.append((event_id, "publicized", case_id, floor.now, _compact(event)))
         if floor.queue_rows:
-            commands.append((f"bench:publicize:{case_id}", case_id, version + 1))
+            command = {  # the command's digest, kept with its key (issue 22)
+                "trigger": "publicize",
+                "case_id": case_id,
+                "base_id": None,
+                "actor": ["city_bureau", BUREAU.id, None],
+                "payload": {},
+            }
+            commands.append(
+                (f"bench:publicize:{case_id}", case_id, version + 1, _canonical_digest(command))
+            )
             ready = floor.ready.isoformat()
             queue.append(
                 (case_id, district, case["base_id"], base_name, operator_code,
@@ -309,7 +318,7 @@ def _floor_sqlite(path: Path, floor: _Floor) -> float:
             outbox,
         )
         if floor.queue_rows:
-            connection.executemany("INSERT INTO commands VALUES (?, ?, ?)", commands)
+            connection.executemany("INSERT INTO commands VALUES (?, ?, ?, ?)", commands)
             connection.executemany(
                 "DELETE FROM work_queue WHERE case_id = ?", [(row[0],) for row in updates]
             )
@@ -358,7 +367,7 @@ def _floor_postgres(url: str, schema: str, floor: _Floor) -> float:
                     outbox,
                 )
                 if floor.queue_rows:
-                    cursor.executemany("INSERT INTO commands VALUES (%s, %s, %s)", commands)
+                    cursor.executemany("INSERT INTO commands VALUES (%s, %s, %s, %s)", commands)
                     cursor.executemany(
                         "DELETE FROM work_queue WHERE case_id = %s", [(r[4],) for r in updates]
                     )
