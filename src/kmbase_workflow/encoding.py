@@ -149,16 +149,11 @@ def canonical_number(value: float) -> int | float:
     return int(decimal.Decimal(repr(value)))
 
 
-def _number(value: float, numbers: bool) -> int | float:
-    """A float as format 3 (``numbers``) or format 2 writes it."""
-    if value.is_integer():  # false for NaN and the infinities
-        if abs(value) < 2**53:
-            return int(value)  # exact: the float and its decimal form name the same integer
-        return canonical_number(value) if numbers else value
-    return canonical_number(value) if numbers else value
+_EXACT = 2.0**53
+"""Below it in size, an integral float and its integer name the same number exactly."""
 
 
-def _pruned(value: Any, numbers: bool = False) -> Any:
+def _pruned(value: Any, numbers: bool = False) -> Any:  # noqa: PLR0912 - one walk, inlined
     """``value`` without null or empty members; integral floats as integers: below 2**53
     (format 2) or, with ``numbers``, every float in `canonical_number`'s form (format 3).
     Every write prunes its records (a declaration, an application of some 25 KB), so the
@@ -167,15 +162,18 @@ def _pruned(value: Any, numbers: bool = False) -> Any:
     if kind is dict:
         pruned = {}
         for key, item in value.items():
+            if item is None:
+                continue
             member_kind = type(item)
-            if member_kind is float:
-                member = _number(item, numbers)
-            elif member_kind is dict or member_kind is list or member_kind is tuple:
+            if member_kind is dict or member_kind is list or member_kind is tuple:
                 member = _pruned(item, numbers)
                 if not member:
                     continue
-            elif item is None:
-                continue
+            elif member_kind is float:
+                if item.is_integer() and -_EXACT < item < _EXACT:  # false for NaN, infinities
+                    member = int(item)
+                else:
+                    member = canonical_number(item) if numbers else item
             else:
                 member = item
             pruned[key if type(key) is str else str(key)] = member
@@ -183,7 +181,9 @@ def _pruned(value: Any, numbers: bool = False) -> Any:
     if kind is list or kind is tuple:
         return [_pruned(item, numbers) if type(item) in _CONTAINERS else item for item in value]
     if kind is float:
-        return _number(value, numbers)
+        if value.is_integer() and -_EXACT < value < _EXACT:
+            return int(value)
+        return canonical_number(value) if numbers else value
     if isinstance(value, Mapping):
         return _pruned(dict(value), numbers)
     return value
