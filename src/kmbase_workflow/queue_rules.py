@@ -31,7 +31,7 @@ from .deadlines import (
     earliest_certification_date,
 )
 from .errors import unknown_choice
-from .lifecycle import Trigger, step_for
+from .lifecycle import TITLE_HELD, Trigger, step_for
 from .policy import Policy, bundled_policies
 from .stores import WorkItem
 
@@ -239,8 +239,6 @@ def _t(zh: str, en: str) -> Text:
     return Text(zh=zh, en=en)
 
 
-_TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
-
 QUEUE_RULES: tuple[QueueRule, ...] = (
     QueueRule(kind=QueueKind.DECLARATION_REVIEW, label=_t("初审推荐申报", "review a declaration"),
               states=(State.DECLARED,),
@@ -287,11 +285,11 @@ QUEUE_RULES: tuple[QueueRule, ...] = (
               deadline=_t("无", "none")),
     QueueRule(kind=QueueKind.ANNUAL_REPORT, label=_t("报送年度工作总结和计划",
                                                      "file the annual summary and plan"),
-              states=_TITLE_HELD, triggers=(Trigger.ANNUAL_REPORT,),
+              states=TITLE_HELD, triggers=(Trigger.ANNUAL_REPORT,),
               deadline=_t("政策文件规定的年度报送期限", "the yearly due date of the policy"),
               occurrences=_annual_reports),
     QueueRule(kind=QueueKind.CHANGE_FILING, label=_t("审阅重大变更备案", "review a major-change filing"),
-              states=_TITLE_HELD,
+              states=TITLE_HELD,
               triggers=(Trigger.EVALUATION, Trigger.FAIL_EVALUATION, Trigger.REVOKE),
               only=frozenset({Role.CITY_BUREAU}), cause=Trigger.CHANGE_FILING,
               deadline=_t("无（至局方其后作出测评或决定）",

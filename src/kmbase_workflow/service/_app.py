@@ -666,13 +666,10 @@ def _payload_schema(step: Step) -> dict[str, Any] | None:
     if step.payload is dict:
         return schema_ref("JsonObject")
     name = step.payload.__name__
-    if name == "NoticeAnnouncement":
-        return {
-            "anyOf": [
-                schema_ref(name),
-                {"type": "string", "format": "date", "description": "the first day"},
-            ]
-        }
+    shorthand = step.shorthand  # the payload given as one bare string (Step.shorthand)
+    if shorthand is not None:
+        bare = {"type": "string", "format": shorthand.format}
+        return {"anyOf": [schema_ref(name), {**bare, "description": shorthand.description.en}]}
     return schema_ref(name)
 
 
@@ -862,6 +859,10 @@ def create_app(
         openapi_extra={"security": []},
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # -- the officials' console (issue 25; owned by kmbase_workflow.console) ---------------
+    from ..console import mount_console  # noqa: PLC0415 - serves /console when Jinja2 is there
+
+    mount_console(app)
     return app
 
 

@@ -258,10 +258,9 @@ class NamedSteps(WorkflowCore):
         announcement = NoticeAnnouncement(
             starts_on=starts_on, working_days=working_days, ends_on=ends_on
         )
-        later = starts_on is not None and starts_on > self.today()
         return self.fire(
             case_id,
-            Trigger.ANNOUNCE_NOTICE if later else Trigger.PUBLICIZE,
+            Trigger.of_notice(starts_on, self.today()),
             actor,
             reason=reason,
             evidence=evidence,
