@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
-from ._cli_common import (
+from ._common import (
     DbOption,
     FormatOption,
     JsonOption,
@@ -27,8 +27,8 @@ from ._cli_common import (
     open_cli_store,
     run,
 )
-from ._i18n import Text
-from .audit import (
+from .._i18n import Text
+from ..audit import (
     AUDIT_KEY_ENVIRONMENT_VARIABLE,
     AuditReport,
     Checkpoint,
@@ -36,7 +36,7 @@ from .audit import (
     load_key,
     verify_store,
 )
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 __all__ = ["audit_app"]
 

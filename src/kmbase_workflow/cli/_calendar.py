@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import attrs
 import typer
 
-from ._cli_common import (
+from ._common import (
     HolidaysOption,
     JsonOption,
     LangOption,
@@ -26,9 +26,9 @@ from ._cli_common import (
     parse_date,
     run,
 )
-from .calendar import WorkingDayCalendar
-from .deadlines import Deadline, change_filing_deadline, notice_deadline
-from .policy._model import Periods
+from ..calendar import WorkingDayCalendar
+from ..deadlines import Deadline, change_filing_deadline, notice_deadline
+from ..policy._model import Periods
 
 __all__ = ["calendar_app", "deadline_app"]
 
@@ -150,7 +150,7 @@ def count(
 
 def _periods(policy: Path | None, on: dt.date) -> Periods:
     # Imported here so the calendar commands work without loading a policy.
-    from .policy import load_policy  # noqa: PLC0415
+    from ..policy import load_policy  # noqa: PLC0415
 
     return load_policy(on, path=policy).periods
 

@@ -1,7 +1,7 @@
 """``kmbase worker``: run the worker (the daily sweep, webhooks), see consumers' lag and
 dead letters, re-drive dead letters.
 
-Exit codes are those of ``_cli_common``; ``worker run`` exits 0 when stopped by ``SIGTERM``
+Exit codes are those of ``cli._common``; ``worker run`` exits 0 when stopped by ``SIGTERM``
 or ``SIGINT`` after finishing (or giving back) the deliveries under way.
 """
 
@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._cli_common import (
+from ._common import (
     DbOption,
     FormatOption,
     HolidaysOption,
@@ -36,8 +36,8 @@ from ._cli_common import (
     open_workflow,
     run,
 )
-from ._i18n import Lang, Text
-from .delivery import (
+from .._i18n import Lang, Text
+from ..delivery import (
     Backoff,
     DeliveryQueue,
     JsonLogFormatter,
@@ -45,7 +45,7 @@ from .delivery import (
     Webhook,
     Worker,
 )
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 __all__ = ["worker_app"]
 
@@ -308,7 +308,7 @@ def worker_run(
 
 
 def _queue(db: str | None, lang: Lang) -> DeliveryQueue:
-    from ._cli_common import open_cli_store  # noqa: PLC0415 - CLI start-up
+    from ._common import open_cli_store  # noqa: PLC0415 - CLI start-up
 
     store = run(lang, lambda: open_cli_store(db))
     try:

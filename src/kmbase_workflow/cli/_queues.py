@@ -2,7 +2,7 @@
 work queues and history as data, from the command line (faces over `kmbase_workflow.queues`
 and `kmbase_workflow.as_of`).
 
-They follow the conventions of ``_cli_common``: the actor is ``--actor-role/--actor-id/
+They follow the conventions of ``cli._common``: the actor is ``--actor-role/--actor-id/
 --actor-district`` as in ``kmbase fire``; ``--today`` is the day a queue or dashboard judges
 by (what is overdue, what is due soon), while the day of ``as-of`` is an argument: history as
 it stood then. ``--district``, ``--round`` and ``--state`` filter, as in ``kmbase bulk``.
@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ._cli_common import (
+from ._common import (
     ActorDistrictOption,
     ActorIdOption,
     ActorRoleOption,
@@ -39,11 +39,11 @@ from ._cli_common import (
     parse_date,
     run,
 )
-from ._i18n import Lang, Text
-from .as_of import CaseAsOf, case_as_of, known_at, round_as_of
-from .errors import InvalidInputError
-from .lifecycle import Trigger
-from .queues import check_work_queue, dashboard, rebuild_work_queue, work_queue
+from .._i18n import Lang, Text
+from ..as_of import CaseAsOf, case_as_of, known_at, round_as_of
+from ..errors import InvalidInputError
+from ..lifecycle import Trigger
+from ..queues import check_work_queue, dashboard, rebuild_work_queue, work_queue
 
 __all__ = ["as_of_command", "dashboard_command", "inbox", "rebuild_command", "round_as_of_command"]
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ._cli_common import (
+from ._common import (
     DbOption,
     FormatOption,
     JsonOption,
@@ -24,11 +24,11 @@ from ._cli_common import (
     open_cli_store,
     run,
 )
-from ._i18n import Text
-from .bridges import open_sink
-from .bridges import relay as relay_outbox
-from .errors import InvalidInputError
-from .stores import OutboxRecord
+from .._i18n import Text
+from ..bridges import open_sink
+from ..bridges import relay as relay_outbox
+from ..errors import InvalidInputError
+from ..stores import OutboxRecord
 
 __all__ = ["relay"]
 

@@ -3,7 +3,7 @@
 ``serve`` runs the service (`kmbase_workflow.service`) under uvicorn; ``token issue`` gives an
 office's user a token naming its role, id and district (the secret is shown once; the
 database keeps its SHA-256), ``token list`` shows who holds one, ``token revoke`` ends one.
-Exit codes as for every command (``_cli_common``): 0 done, 2 bad input, 5 store unavailable.
+Exit codes as for every command (``cli._common``): 0 done, 2 bad input, 5 store unavailable.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from ._cli_common import (
+from ._common import (
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
@@ -38,10 +38,10 @@ from ._cli_common import (
     open_workflow,
     run,
 )
-from ._i18n import Text
-from .errors import InvalidInputError, install_hint
-from .stores import CaseStore
-from .stores.tokens import ApiToken, Tokens, token_store
+from .._i18n import Text
+from ..errors import InvalidInputError, install_hint
+from ..stores import CaseStore
+from ..stores.tokens import ApiToken, Tokens, token_store
 
 __all__ = ["serve", "token_app"]
 
@@ -137,7 +137,7 @@ def serve(
         try:
             import uvicorn  # noqa: PLC0415 - the service extra
 
-            from .service import GatewayAuthenticator, create_app  # noqa: PLC0415
+            from ..service import GatewayAuthenticator, create_app  # noqa: PLC0415
         except ImportError as error:
             raise _missing_extra(error) from None
         if auth not in ("token", "gateway"):

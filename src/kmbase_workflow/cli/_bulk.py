@@ -3,7 +3,7 @@
 
 Mount it on the ``kmbase`` app as a command::
 
-    from ._cli_bulk import bulk
+    from ._bulk import bulk
     app.command("bulk")(bulk)
 
 Exit codes: 0 nothing refused, not found or conflicted; 1 any case refused; 2 bad input, or
@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text as RichText
 
-from ._cli_common import (
+from ._common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     ActorDistrictOption,
@@ -57,8 +57,8 @@ from ._cli_common import (
     output_file,
     styled,
 )
-from ._i18n import Lang, Text
-from .bulk import (
+from .._i18n import Lang, Text
+from ..bulk import (
     DEFAULT_CHUNK_SIZE,
     BulkItem,
     BulkReport,
@@ -71,9 +71,9 @@ from .bulk import (
     read_ids_file,
     run_bulk,
 )
-from .case import State
-from .errors import InvalidInputError, KmbaseError
-from .exports._cells import write_error
+from ..case import State
+from ..errors import InvalidInputError, KmbaseError
+from ..exports._cells import write_error
 
 __all__ = ["bulk"]
 

@@ -1,8 +1,8 @@
 """The ``kmbase`` command line: a thin face over the library (exit codes in
-``_cli_common`` and docs/reference/cli.md).
+``cli._common`` and docs/reference/cli.md).
 
 A command module registers here with one line (``app.add_typer(worker_app, name="worker")``
-or ``app.command("serve")(serve)``). It takes its options from ``_cli_common`` (`JsonOption`
+or ``app.command("serve")(serve)``). It takes its options from ``cli._common`` (`JsonOption`
 on every command, `LangOption`, `DbOption`, `TodayOption`, `HolidaysOption`, …) and follows
 its JSON convention; tests/test_cli_json.py walks this app and holds every command to it.
 """
@@ -21,12 +21,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
-from . import diagrams
-from ._cli_audit import audit_app
-from ._cli_bulk import bulk
-from ._cli_calendar import calendar_app, deadline_app
-from ._cli_cases import db_app, declare, fire, follow, history, round_app, show, sweep
-from ._cli_common import (
+from .. import diagrams
+from ._audit import audit_app
+from ._bulk import bulk
+from ._calendar import calendar_app, deadline_app
+from ._cases import db_app, declare, fire, follow, history, round_app, show, sweep
+from ._common import (
     FormatOption,
     JsonOption,
     KmbaseGroup,
@@ -41,25 +41,25 @@ from ._cli_common import (
     run,
     styled,
 )
-from ._cli_export import export_app, import_app
-from ._cli_queues import (
+from ._export import export_app, import_app
+from ._queues import (
     as_of_command,
     dashboard_command,
     inbox,
     rebuild_command,
     round_as_of_command,
 )
-from ._cli_relay import relay
-from ._cli_serve import serve, token_app
-from ._cli_worker import worker_app
-from ._i18n import Lang, Text
-from .case import State
-from .demo import DemoResult, run_demo
-from .eligibility import Finding, Status, Verdict, evaluate
-from .errors import InvalidInputError, KmbaseError
-from .policy import load_policy
-from .serialization import load_application
-from .stores import database_exists
+from ._relay import relay
+from ._serve import serve, token_app
+from ._worker import worker_app
+from .._i18n import Lang, Text
+from ..case import State
+from ..demo import DemoResult, run_demo
+from ..eligibility import Finding, Status, Verdict, evaluate
+from ..errors import InvalidInputError, KmbaseError
+from ..policy import load_policy
+from ..serialization import load_application
+from ..stores import database_exists
 
 app = typer.Typer(
     name="kmbase",
@@ -72,7 +72,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from . import __version__  # noqa: PLC0415 - the package imports this module
+        from .. import __version__  # noqa: PLC0415 - the package imports this module
 
         typer.echo(f"kmbase {__version__}")
         raise typer.Exit
@@ -319,7 +319,7 @@ def print_demo(result: DemoResult, lang: Lang, console: Console) -> None:
 def _export_demo_tables(result: DemoResult, url: str, lang: Lang) -> list[Path]:
     """Each district's 推荐汇总表 as .xlsx next to the demo's SQLite file (needs openpyxl);
     none for another store. A file already there is not overwritten."""
-    from .exports import export_recommendation_table  # noqa: PLC0415 - optional extra
+    from ..exports import export_recommendation_table  # noqa: PLC0415 - optional extra
 
     if not url.startswith("sqlite:///"):
         return []

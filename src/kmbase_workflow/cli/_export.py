@@ -6,7 +6,7 @@ Two typer sub-apps, mounted by the main CLI::
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
 
-Exit codes as in ``_cli_common``: 0 written, 2 bad input (an unknown case, a bad file: every
+Exit codes as in ``cli._common``: 0 written, 2 bad input (an unknown case, a bad file: every
 bad cell on stderr with its row and column, nothing on stdout).
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._cli_common import (
+from ._common import (
     DbOption,
     JsonOption,
     LangOption,
@@ -31,9 +31,9 @@ from ._cli_common import (
     parse_date,
     run,
 )
-from ._i18n import Lang, Text
-from .errors import InvalidInputError
-from .exports import (
+from .._i18n import Lang, Text
+from ..errors import InvalidInputError
+from ..exports import (
     Document,
     DocumentSettings,
     application_form,
@@ -47,12 +47,12 @@ from .exports import (
     recommendation_document,
     write_document,
 )
-from .exports._render import FORMATS as DOCUMENT_FORMATS
-from .records import Application
+from ..exports._render import FORMATS as DOCUMENT_FORMATS
+from ..records import Application
 
 if TYPE_CHECKING:
-    from .workflow import Workflow
-from .serialization import dump_json, load_application
+    from ..workflow import Workflow
+from ..serialization import dump_json, load_application
 
 __all__ = ["export_app", "import_app"]
 

@@ -47,13 +47,13 @@ import typer.core
 from rich.console import Console
 from rich.text import Text as RichText
 
-from ._i18n import Lang, Text
-from .actors import Actor, Role
-from .errors import InvalidInputError, KmbaseError, TransitionRefusedError
+from .._i18n import Lang, Text
+from ..actors import Actor, Role
+from ..errors import InvalidInputError, KmbaseError, TransitionRefusedError
 
 if TYPE_CHECKING:
-    from .stores import CaseStore
-    from .workflow import Workflow
+    from ..stores import CaseStore
+    from ..workflow import Workflow
 
 __all__ = [
     "DB_HELP",
@@ -394,7 +394,7 @@ PayloadOption = Annotated[
 
 def complete_trigger(incomplete: str) -> list[str]:
     """Shell completion of a trigger's name."""
-    from .lifecycle import Trigger  # noqa: PLC0415 - CLI start-up
+    from ..lifecycle import Trigger  # noqa: PLC0415 - CLI start-up
 
     return [str(t.value) for t in Trigger if str(t.value).startswith(incomplete)]
 
@@ -416,7 +416,7 @@ def open_cli_store(db: str | None, *, create: bool = False) -> CaseStore:
     (``kmbase db init``, ``kmbase round open`` and ``kmbase demo`` for its own) create one,
     so that a mistyped path never becomes an empty database that a read reports on or an
     audit vouches for (docs/reference/cli.md, "The database must exist")."""
-    from .stores import open_store  # noqa: PLC0415 - CLI start-up
+    from ..stores import open_store  # noqa: PLC0415 - CLI start-up
 
     return open_store(db, create=create)
 
@@ -590,10 +590,10 @@ def open_workflow(
     database is refused unless ``create``), the day of ``--today``, the holiday files of ``--holidays``,
     the policy file of ``--policy`` and ``--allow-provisional``: the same for every command
     that fires a step, one or many."""
-    from .calendar import WorkingDayCalendar  # noqa: PLC0415 - CLI start-up
-    from .clock import FixedClock, SystemClock  # noqa: PLC0415
-    from .policy import load_policy_file  # noqa: PLC0415
-    from .workflow import Workflow  # noqa: PLC0415
+    from ..calendar import WorkingDayCalendar  # noqa: PLC0415 - CLI start-up
+    from ..clock import FixedClock, SystemClock  # noqa: PLC0415
+    from ..policy import load_policy_file  # noqa: PLC0415
+    from ..workflow import Workflow  # noqa: PLC0415
 
     clock = None
     if today is not None:

@@ -2,7 +2,7 @@
 cases on a store, from the command line.
 
 Every command takes ``--db`` (or ``$KMBASE_DB``; default ``sqlite:///kmbase.db``) and
-``--json`` (the JSON convention of ``_cli_common``). ``--today`` sets the date the command
+``--json`` (the JSON convention of ``cli._common``). ``--today`` sets the date the command
 acts on (the clock of the workflow; default: today in Asia/Shanghai).
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ._cli_common import (
+from ._common import (
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
@@ -46,19 +46,19 @@ from ._cli_common import (
     parse_date,
     run,
 )
-from ._i18n import Lang, Text
-from .actors import Actor, Role
-from .bulk import parse_payload
-from .case import ROUND_CHAIN_PREFIX, Case
-from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
-from .delivery import Waiter
-from .errors import InvalidInputError
-from .events import event_document
-from .history import ChainReport, HistoryEntry
-from .lifecycle import Trigger
-from .serialization import converter, load_application
-from .stores import OutboxRecord
-from .workflow import Outcome, Workflow
+from .._i18n import Lang, Text
+from ..actors import Actor, Role
+from ..bulk import parse_payload
+from ..case import ROUND_CHAIN_PREFIX, Case
+from ..deadlines import DEFAULT_REMINDER_LEAD_DAYS
+from ..delivery import Waiter
+from ..errors import InvalidInputError
+from ..events import event_document
+from ..history import ChainReport, HistoryEntry
+from ..lifecycle import Trigger
+from ..serialization import converter, load_application
+from ..stores import OutboxRecord
+from ..workflow import Outcome, Workflow
 
 __all__ = ["db_app", "declare", "fire", "follow", "history", "round_app", "show", "sweep"]
 
