@@ -41,13 +41,20 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 import numpy.typing as npt
-from holidays.countries.china import China
 
 from ._i18n import Text
 from .errors import CalendarDataConflictError, CalendarDataMissingError, InvalidInputError
 from .serialization import date_value
 
-_China: Any = China  # holidays' constructor is untyped
+
+def _China(**kwargs: Any) -> Any:  # noqa: N802 - stands for holidays.China
+    """``holidays.China(**kwargs)``, imported when a calendar is first built: importing any
+    country of ``holidays`` loads all 250 of them (0.15 s), which a command that computes no
+    working day (``kmbase --version``, ``kmbase check``) should not pay (issue 23)."""
+    from holidays.countries.china import China  # noqa: PLC0415 - see above
+
+    return China(**kwargs)
+
 
 __all__ = [
     "FIRST_SUPPORTED_YEAR",
