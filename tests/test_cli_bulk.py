@@ -20,8 +20,8 @@ import typer
 import typer.main
 from typer.testing import CliRunner
 
-from kmbase_workflow.cli._bulk import bulk
 from kmbase_workflow.case import State
+from kmbase_workflow.cli._bulk import bulk
 from kmbase_workflow.clock import FixedClock
 from kmbase_workflow.errors import ConcurrencyConflictError
 from kmbase_workflow.stores import Change, open_store

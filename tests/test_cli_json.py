@@ -18,8 +18,8 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from kmbase_workflow.cli._common import EXIT_INTERRUPTED, summary
 from kmbase_workflow.cli import app
+from kmbase_workflow.cli._common import EXIT_INTERRUPTED, summary
 
 runner = CliRunner()
 ROOT = typer.main.get_command(app)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text as RichText
 
+from .._i18n import Lang, Text
+from ..errors import InvalidInputError, KmbaseError
 from ._common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -57,34 +59,24 @@ from ._common import (
     output_file,
     styled,
 )
-from .._i18n import Lang, Text
-from ..bulk import (
-    DEFAULT_CHUNK_SIZE,
-    BulkItem,
-    BulkReport,
-    CaseSelection,
-    ItemStatus,
-    bulk_trigger,
-    new_run_id,
-    parse_payload,
-    read_csv_column,
-    read_ids_file,
-    run_bulk,
-)
-from ..case import State
-from ..errors import InvalidInputError, KmbaseError
-from ..exports._cells import write_error
+
+if TYPE_CHECKING:
+    from ..bulk import (
+        BulkItem,
+        BulkReport,
+        CaseSelection,
+    )
 
 __all__ = ["bulk"]
 
 _STATUS_STYLE = {
-    ItemStatus.SUCCEEDED: "green",
-    ItemStatus.WOULD_SUCCEED: "green",
-    ItemStatus.REFUSED: "red",
-    ItemStatus.CONFLICTED: "magenta",
-    ItemStatus.SKIPPED: "cyan",
-    ItemStatus.NOT_FOUND: "yellow",
-    ItemStatus.NOT_ATTEMPTED: "dim",
+    "succeeded": "green",
+    "would_succeed": "green",
+    "refused": "red",
+    "conflicted": "magenta",
+    "skipped": "cyan",
+    "not_found": "yellow",
+    "not_attempted": "dim",
 }
 
 
@@ -98,6 +90,9 @@ def _selection(
     district: str | None,
     base: str | None,
 ) -> CaseSelection:
+    from ..bulk import CaseSelection, read_csv_column, read_ids_file  # noqa: PLC0415 - imported when the command runs
+    from ..case import State  # noqa: PLC0415
+
     chosen: list[str] | None = None
     if ids or ids_file is not None or csv_column is not None:
         chosen = list(ids or [])
@@ -123,6 +118,8 @@ def _selection(
 
 
 def _complete_state(incomplete: str) -> list[str]:
+    from ..case import State  # noqa: PLC0415 - imported when the command runs
+
     return [str(s.value) for s in State if str(s.value).startswith(incomplete)]
 
 
@@ -143,7 +140,7 @@ def _print_report(report: BulkReport, lang: Lang) -> None:
 
 
 def _first_row(item: BulkItem, lang: Lang) -> tuple[str | RichText, ...]:
-    status = styled(item.status.label.in_(lang), _STATUS_STYLE[item.status])
+    status = styled(item.status.label.in_(lang), _STATUS_STYLE[item.status.value])
     before = item.from_state.value if item.from_state else ""
     after = item.to_state.value if item.to_state else ""
     states = f"{before} → {after}" if before and after else before or after
@@ -215,11 +212,15 @@ def bulk(
         typer.Option("--dry-run", help="试运行：只检查，不写入 / check every case, write nothing."),
     ] = False,
     chunk_size: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--chunk-size", help="每个事务的案件数 / cases per transaction.", min=1, metavar="N"
+            "--chunk-size",
+            # the library's DEFAULT_CHUNK_SIZE (tests/test_cli_startup.py holds them equal)
+            help="每个事务的案件数（默认 100） / cases per transaction (default: 100).",
+            min=1,
+            metavar="N",
         ),
-    ] = DEFAULT_CHUNK_SIZE,
+    ] = None,
     stop_on_refusal: Annotated[
         bool,
         typer.Option(
@@ -258,6 +259,15 @@ def bulk(
     Exit 0 all done, 1 any refused, 2 bad input or an unknown id, 3 calendar data missing,
     4 any conflicted (re-run with the same --run-id).
     """
+
+    from ..bulk import (  # noqa: PLC0415 - imported when the command runs
+        DEFAULT_CHUNK_SIZE,
+        bulk_trigger,
+        new_run_id,
+        parse_payload,
+        run_bulk,
+    )
+
     chosen = language(lang)
     try:
         resolved = bulk_trigger(trigger)
@@ -319,7 +329,7 @@ def bulk(
                 payload=parsed,
                 run_id=run,
                 dry_run=dry_run,
-                chunk_size=chunk_size,
+                chunk_size=DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size,
                 stop_on_refusal=stop_on_refusal,
                 progress=lambda _item: bar.advance(task),
                 on_selected=lambda total: bar.update(task, total=total),
@@ -356,6 +366,9 @@ def bulk(
 
 def _write_csv(report: BulkReport, csv_file: Path | None, lang: Lang) -> KmbaseError | None:
     """Write the CSV report if asked; the error, if the file cannot be written."""
+
+    from ..exports._cells import write_error  # noqa: PLC0415 - imported when the command runs
+
     if csv_file is None:
         return None
     try:

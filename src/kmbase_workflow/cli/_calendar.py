@@ -4,10 +4,13 @@ holiday data, 3 a date in a year without official holiday data (unless
 ``--allow-provisional``, which marks the answer ``(provisional)``).
 """
 
+from __future__ import annotations
+
 import datetime as dt
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import attrs
 import typer
@@ -26,9 +29,11 @@ from ._common import (
     parse_date,
     run,
 )
-from ..calendar import WorkingDayCalendar
-from ..deadlines import Deadline, change_filing_deadline, notice_deadline
-from ..policy._model import Periods
+
+if TYPE_CHECKING:
+    from ..calendar import WorkingDayCalendar
+    from ..deadlines import Deadline
+    from ..policy._model import Periods
 
 __all__ = ["calendar_app", "deadline_app"]
 
@@ -55,8 +60,21 @@ def _run(lang: str, action: Callable[[], T]) -> T:
     return run(language(lang), action)
 
 
-def _calendar(holidays: list[Path] | None, notice: list[Path] | None) -> WorkingDayCalendar:
-    return WorkingDayCalendar(notices=holiday_files(holidays, notice))
+def __getattr__(name: str) -> Any:
+    # The calendar (numpy, the holiday data) is imported when a command first needs one, as
+    # an attribute of this module, so that a test can stand in for it.
+    if name == "WorkingDayCalendar":
+        from ..calendar import WorkingDayCalendar  # noqa: PLC0415 - see above
+
+        globals()[name] = WorkingDayCalendar
+        return WorkingDayCalendar
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _calendar(files: list[Path]) -> WorkingDayCalendar:
+    """The working-day calendar with the holiday files of ``--holidays`` loaded."""
+    kind: type[WorkingDayCalendar] = getattr(sys.modules[__name__], "WorkingDayCalendar")  # noqa: B009
+    return kind(notices=files)
 
 
 def _answer(text: str, provisional: bool, data: dict[str, Any]) -> None:
@@ -83,7 +101,7 @@ def is_working_day(
 
     def action() -> tuple[dt.date, bool, bool]:
         day = parse_date(date, "DATE")
-        cal = _calendar(holidays, notice)
+        cal = _calendar(holiday_files(holidays, notice))
         working = cal.is_working_day(day, allow_provisional=allow_provisional)
         return day, working, not cal.is_official_span(day, day)
 
@@ -113,7 +131,7 @@ def add(
 
     def action() -> tuple[dt.date, dt.date, bool]:
         day = parse_date(date, "DATE")
-        cal = _calendar(holidays, notice)
+        cal = _calendar(holiday_files(holidays, notice))
         result = cal.add_working_days(day, n, allow_provisional=allow_provisional)
         return day, result, not cal.is_official_span(day, result)
 
@@ -140,7 +158,7 @@ def count(
 
     def action() -> tuple[dt.date, dt.date, int, bool]:
         first, last = parse_date(start, "START"), parse_date(end, "END")
-        cal = _calendar(holidays, notice)
+        cal = _calendar(holiday_files(holidays, notice))
         total = cal.count_working_days(first, last, allow_provisional=allow_provisional)
         return first, last, total, not cal.is_official_span(first, last)
 
@@ -174,6 +192,9 @@ def notice_end(
     ``--json``: the deadline (``kind``, ``start``, ``due``, ``provisional``, ``article``,
     ``convention``, ``explanation``).
     """
+
+    from ..deadlines import notice_deadline  # noqa: PLC0415 - imported when the command runs
+
     _print_deadline(
         notice_deadline, start, "START", allow_provisional, holiday_files(holidays, notice),
         policy, explain, lang,
@@ -198,6 +219,9 @@ def change_filing(
 
     ``--json``: the deadline, as for ``kmbase deadline notice``.
     """
+
+    from ..deadlines import change_filing_deadline  # noqa: PLC0415 - imported when the command runs
+
     _print_deadline(
         change_filing_deadline, date, "DATE", allow_provisional, holiday_files(holidays, notice),
         policy, explain, lang,
@@ -221,7 +245,7 @@ def _print_deadline(
         return compute(
             day,
             _periods(policy, day),
-            calendar=WorkingDayCalendar(notices=holidays),
+            calendar=_calendar(holidays),
             allow_provisional=allow_provisional,
         )
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+from .._i18n import Lang, Text
+from ..actors import Actor, Role
+from ..errors import InvalidInputError
 from ._common import (
     ActorDistrictOption,
     ActorIdOption,
@@ -46,19 +49,12 @@ from ._common import (
     parse_date,
     run,
 )
-from .._i18n import Lang, Text
-from ..actors import Actor, Role
-from ..bulk import parse_payload
-from ..case import ROUND_CHAIN_PREFIX, Case
-from ..deadlines import DEFAULT_REMINDER_LEAD_DAYS
-from ..delivery import Waiter
-from ..errors import InvalidInputError
-from ..events import event_document
-from ..history import ChainReport, HistoryEntry
-from ..lifecycle import Trigger
-from ..serialization import converter, load_application
-from ..stores import OutboxRecord
-from ..workflow import Outcome, Workflow
+
+if TYPE_CHECKING:
+    from ..case import Case
+    from ..history import ChainReport, HistoryEntry
+    from ..stores import OutboxRecord
+    from ..workflow import Outcome, Workflow
 
 __all__ = ["db_app", "declare", "fire", "follow", "history", "round_app", "show", "sweep"]
 
@@ -181,6 +177,9 @@ def round_list(
     lang: LangOption = "zh",
 ) -> None:
     """列出各年度申报 / List the declaration rounds."""
+
+    from ..serialization import converter  # noqa: PLC0415 - imported when the command runs
+
     workflow = run(language(lang), lambda: open_workflow(db))
     rounds = workflow.store.rounds()
     if json_mode():
@@ -264,6 +263,9 @@ def declare(
     Exit 0 declared, 1 refused (every failed condition with its article on stderr), 2 bad
     input.
     """
+
+    from ..serialization import load_application  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
 
     def act() -> Case:
@@ -286,6 +288,8 @@ def declare(
 
 
 def _case_summary(case: Case, workflow: Workflow, lang: Lang) -> dict[str, Any]:
+    from ..serialization import converter  # noqa: PLC0415 - imported when the command runs
+
     policy = workflow.policy_for(case)
     deadlines: dict[str, Any] = {}
     if case.notice is not None:
@@ -362,6 +366,10 @@ def fire(
     Exit 0 done, 1 refused (every failed condition with its article on stderr), 2 bad input,
     3 calendar data missing, 4 conflict (the case changed meanwhile).
     """
+
+    from ..bulk import parse_payload  # noqa: PLC0415 - imported when the command runs
+    from ..lifecycle import Trigger  # noqa: PLC0415
+
     chosen = language(lang)
 
     def act() -> Outcome:
@@ -478,6 +486,10 @@ def history(
     ``round:2025`` shows the 2025 declaration round's chain (who opened it, when, with which
     window). Exit 0 when the chain verifies, 1 when it does not (the first bad entry is named).
     """
+
+    from ..case import ROUND_CHAIN_PREFIX  # noqa: PLC0415 - imported when the command runs
+    from ..serialization import converter  # noqa: PLC0415
+
     chosen = language(lang)
     workflow = run(chosen, lambda: open_workflow(db))
 
@@ -550,6 +562,9 @@ def sweep(
 
     Running it twice emits nothing twice.
     """
+
+    from ..deadlines import DEFAULT_REMINDER_LEAD_DAYS  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
     workflow = run(
         chosen,
@@ -618,6 +633,10 @@ def follow(
     cursor, always; the cursor advances after each batch is printed: delivery is at least
     once; deduplicate on ``id``. ``--json`` makes an error a JSON line too.
     """
+
+    from ..delivery import Waiter  # noqa: PLC0415 - imported when the command runs
+    from ..events import event_document  # noqa: PLC0415
+
     chosen = language(lang)
     if limit < 1:
         fail(

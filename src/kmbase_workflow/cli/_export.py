@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .._i18n import Lang, Text
+from ..errors import InvalidInputError
 from ._common import (
     DbOption,
     JsonOption,
@@ -31,28 +33,14 @@ from ._common import (
     parse_date,
     run,
 )
-from .._i18n import Lang, Text
-from ..errors import InvalidInputError
-from ..exports import (
-    Document,
-    DocumentSettings,
-    application_form,
-    certification_notice,
-    export_application_tables,
-    export_recommendation_table,
-    import_roster,
-    import_staff,
-    load_document_settings,
-    public_notice,
-    recommendation_document,
-    write_document,
-)
-from ..exports._render import FORMATS as DOCUMENT_FORMATS
-from ..records import Application
 
 if TYPE_CHECKING:
+    from ..exports import (
+        Document,
+        DocumentSettings,
+    )
+    from ..records import Application
     from ..workflow import Workflow
-from ..serialization import dump_json, load_application
 
 __all__ = ["export_app", "import_app"]
 
@@ -134,6 +122,10 @@ def export_recommendations(
     One row per case the district recommended or declined, as a workbook (.xlsx) or a
     document (.docx, .html, .txt, .pdf). Exit 0 written, 2 bad input.
     """
+
+    from ..exports import export_recommendation_table, recommendation_document  # noqa: PLC0415 - imported when the command runs
+    from ..exports._render import FORMATS as DOCUMENT_FORMATS  # noqa: PLC0415
+
     chosen = language(lang)
     if (output_format or output.suffix.lstrip(".")).lower() in DOCUMENT_FORMATS:
 
@@ -173,6 +165,9 @@ def export_case(
 
     Exit 0 written, 2 unknown case or bad output path.
     """
+
+    from ..exports import export_application_tables  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
 
     def action() -> int:
@@ -228,6 +223,8 @@ DateOption = Annotated[
 
 
 def _settings(path: Path | None) -> DocumentSettings:
+    from ..exports import DocumentSettings, load_document_settings  # noqa: PLC0415 - imported when the command runs
+
     return DocumentSettings() if path is None else load_document_settings(path)
 
 
@@ -243,6 +240,8 @@ def _document(
     lang: Lang,
 ) -> None:
     """Build a document from the store, write it, and say what was written."""
+
+    from ..exports import write_document  # noqa: PLC0415 - imported when the command runs
 
     def action() -> Document:
         output_file(output, "--output")
@@ -290,6 +289,9 @@ def export_notice(
     The period is the cases' stored notice; the office and where to object come from
     --settings. Exit 0 written, 2 bad input (no base in notice, settings missing).
     """
+
+    from ..exports import public_notice  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
 
     def build(workflow: Workflow) -> Document:
@@ -328,6 +330,9 @@ def export_decision(
 
     Each base with its validity (第十五条). Exit 0 written, 2 bad input.
     """
+
+    from ..exports import certification_notice  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
 
     def build(workflow: Workflow) -> Document:
@@ -358,6 +363,9 @@ def export_application_form(
 
     承诺书, 申请表 and its four tables. Exit 0 written, 2 unknown case or bad output.
     """
+
+    from ..exports import application_form  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
 
     def build(workflow: Workflow) -> Document:
@@ -375,6 +383,8 @@ def _import(
     lang: Lang,
     step: Callable[[Application, Path, str | None], Application],
 ) -> Application:
+    from ..serialization import dump_json, load_application  # noqa: PLC0415 - imported when the command runs
+
     def action() -> Application:
         application = load_application(application_file)
         updated = step(application, table_file, sheet)
@@ -426,6 +436,9 @@ def import_roster_command(
     Writes the application with the roster's rows as JSON to --output.
     Exit 0 written, 2 bad input (every bad cell on stderr with its row and column).
     """
+
+    from ..exports import import_roster  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
     updated = _import(
         application_file,
@@ -459,6 +472,9 @@ def import_staff_command(
     Writes the application with the table's rows as JSON to --output.
     Exit 0 written, 2 bad input (every bad cell on stderr with its row and column).
     """
+
+    from ..exports import import_staff  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
     updated = _import(
         application_file,

@@ -12,11 +12,13 @@ With ``--json`` (or ``--format json``) the result or the error is one JSON docum
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+from .._i18n import Lang, Text
+from ..errors import InvalidInputError
 from ._common import (
     ActorDistrictOption,
     ActorIdOption,
@@ -39,11 +41,9 @@ from ._common import (
     parse_date,
     run,
 )
-from .._i18n import Lang, Text
-from ..as_of import CaseAsOf, case_as_of, known_at, round_as_of
-from ..errors import InvalidInputError
-from ..lifecycle import Trigger
-from ..queues import check_work_queue, dashboard, rebuild_work_queue, work_queue
+
+if TYPE_CHECKING:
+    from ..as_of import CaseAsOf
 
 __all__ = ["as_of_command", "dashboard_command", "inbox", "rebuild_command", "round_as_of_command"]
 
@@ -93,6 +93,9 @@ def inbox(
     Each line names the actions the actor may take now, the deadline that applies and the
     article; --today judges what is overdue. Pages: pass the printed cursor with --cursor.
     """
+
+    from ..queues import work_queue  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
     result = run(
         chosen,
@@ -159,6 +162,9 @@ def dashboard_command(
 
     --today is the day it judges by (default: today).
     """
+
+    from ..queues import dashboard  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
     board = run(
         chosen,
@@ -272,6 +278,10 @@ def as_of_command(
     Exit 1 when the rebuild and the record disagree. With --before certify: what the bureau
     knew when it certified.
     """
+
+    from ..as_of import case_as_of, known_at  # noqa: PLC0415 - imported when the command runs
+    from ..lifecycle import Trigger  # noqa: PLC0415
+
     chosen = language(lang)
 
     def answer() -> tuple[CaseAsOf, dict[str, Any]]:
@@ -317,6 +327,9 @@ def round_as_of_command(
     lang: LangOption = "zh",
 ) -> None:
     """某日的年度案件表 / The round's table as it stood on a past day (exit 1 when a case's rebuild disagrees with its record)."""
+
+    from ..as_of import round_as_of  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
     table_data = run(
         chosen,
@@ -364,6 +377,9 @@ def rebuild_command(
     lang: LangOption = "zh",
 ) -> None:
     """根据案件重建待办队列 / Rebuild the work queue from the cases (after an upgrade), or with --check compare it with them."""
+
+    from ..queues import check_work_queue, rebuild_work_queue  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
     zh = chosen == "zh"
     if check:

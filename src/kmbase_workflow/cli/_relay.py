@@ -7,10 +7,12 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .._i18n import Text
+from ..errors import InvalidInputError
 from ._common import (
     DbOption,
     FormatOption,
@@ -24,11 +26,9 @@ from ._common import (
     open_cli_store,
     run,
 )
-from .._i18n import Text
-from ..bridges import open_sink
-from ..bridges import relay as relay_outbox
-from ..errors import InvalidInputError
-from ..stores import OutboxRecord
+
+if TYPE_CHECKING:
+    from ..stores import OutboxRecord
 
 __all__ = ["relay"]
 
@@ -117,6 +117,10 @@ def relay(
     finishes), or with --once until caught up. Exit 0 stopped, 2 bad input, 5 broker or
     database unreachable (with --once, or when connecting), 6 the broker refused.
     """
+
+    from ..bridges import open_sink  # noqa: PLC0415 - imported when the command runs
+    from ..bridges import relay as relay_outbox  # noqa: PLC0415
+
     chosen = language(lang)
     for name, value, least, most in (("--batch", batch, 1, 10_000), ("--poll", poll, 0, 3600)):
         if not least <= value <= most:  # NaN too

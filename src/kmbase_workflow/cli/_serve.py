@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .._i18n import Text
+from ..errors import InvalidInputError, install_hint
 from ._common import (
     ActorDistrictOption,
     ActorIdOption,
@@ -38,10 +40,10 @@ from ._common import (
     open_workflow,
     run,
 )
-from .._i18n import Text
-from ..errors import InvalidInputError, install_hint
-from ..stores import CaseStore
-from ..stores.tokens import ApiToken, Tokens, token_store
+
+if TYPE_CHECKING:
+    from ..stores import CaseStore
+    from ..stores.tokens import ApiToken, Tokens
 
 __all__ = ["serve", "token_app"]
 
@@ -177,6 +179,8 @@ def serve(
 
 
 def _tokens(db: str | None) -> tuple[Tokens, CaseStore]:
+    from ..stores.tokens import token_store  # noqa: PLC0415 - imported when the command runs
+
     store = open_cli_store(db)
     return token_store(store), store
 

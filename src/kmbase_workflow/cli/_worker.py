@@ -11,11 +11,13 @@ import datetime as dt
 import logging
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from .._i18n import Lang, Text
+from ..errors import InvalidInputError
 from ._common import (
     DbOption,
     FormatOption,
@@ -36,16 +38,13 @@ from ._common import (
     open_workflow,
     run,
 )
-from .._i18n import Lang, Text
-from ..delivery import (
-    Backoff,
-    DeliveryQueue,
-    JsonLogFormatter,
-    Metrics,
-    Webhook,
-    Worker,
-)
-from ..errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from ..delivery import (
+        DeliveryQueue,
+        Webhook,
+        Worker,
+    )
 
 __all__ = ["worker_app"]
 
@@ -65,6 +64,8 @@ def _bad(zh: str, en: str, hint_zh: str, hint_en: str) -> InvalidInputError:
 
 
 def _webhooks(specs: list[str], secret_env: str, types: list[str], timeout: float) -> list[Webhook]:
+    from ..delivery import Webhook  # noqa: PLC0415 - imported when the command runs
+
     if not specs:
         return []
     secret = os.environ.get(secret_env, "")
@@ -112,6 +113,8 @@ def _positive(value: float, option: str) -> None:
 
 
 def _configure_logging(log_format: str) -> None:
+    from ..delivery import JsonLogFormatter  # noqa: PLC0415 - imported when the command runs
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonLogFormatter()
@@ -244,6 +247,9 @@ def worker_run(
 
     Several may run on one PostgreSQL database: each delivery and each notice happens once.
     """
+
+    from ..delivery import Backoff, Metrics, Worker  # noqa: PLC0415 - imported when the command runs
+
     chosen = language(lang)
 
     def build() -> Worker:
@@ -308,6 +314,7 @@ def worker_run(
 
 
 def _queue(db: str | None, lang: Lang) -> DeliveryQueue:
+    from ..delivery import DeliveryQueue  # noqa: PLC0415 - imported when the command runs
     from ._common import open_cli_store  # noqa: PLC0415 - CLI start-up
 
     store = run(lang, lambda: open_cli_store(db))
