@@ -53,7 +53,8 @@ def _China(**kwargs: Any) -> Any:  # noqa: N802 - stands for holidays.China
     working day (``kmbase --version``, ``kmbase check``) should not pay (issue 23)."""
     from holidays.countries.china import China  # noqa: PLC0415 - see above
 
-    return China(**kwargs)
+    untyped: Any = China  # holidays' constructor is untyped
+    return untyped(**kwargs)
 
 
 __all__ = [
