@@ -67,6 +67,7 @@ from ._routing import (
     json_response,
     may_read,
     ok_response,
+    outcome_data,
     outcome_response,
     parse_date,
     readable_case,
@@ -186,17 +187,7 @@ def select_round(
     data = json_object(body, "selection")
     selection = structure(data, _Selection, source="selection")
     outcomes = workflow.select_round(year, actor, quota=selection.quota, reason=selection.reason)
-    return json_response(
-        [
-            {
-                "case": o.case,
-                "entry": o.entry,
-                "events": [event_data(e) for e in o.events],
-                "replayed": False,
-            }
-            for o in outcomes
-        ]
-    )
+    return json_response([outcome_data(outcome, actor) for outcome in outcomes])
 
 
 @attrs.frozen
@@ -246,7 +237,7 @@ def declare(
             base_id=base_id,
             idempotency_key=scoped_key(actor, idempotency_key),
         )
-    return outcome_response(outcome, status=201, root_path=root_path)
+    return outcome_response(outcome, actor, status=201, root_path=root_path)
 
 
 CaseFilter = Annotated[str | None, Query(max_length=200)]
@@ -640,7 +631,7 @@ def _fire_route(step: Step) -> Callable[..., Response]:
                 expected_version=command.expected_version,
                 idempotency_key=scoped_key(actor, idempotency_key),
             )
-        return outcome_response(outcome, root_path=root_path)
+        return outcome_response(outcome, actor, root_path=root_path)
 
     fire.__name__ = f"fire_{step.trigger.value}"
     return fire
@@ -714,6 +705,15 @@ def _unknown_trigger(case_id: str, name: str, actor: ActorParam) -> Response:
     )
 
 
+def _answer_schema(step: Step) -> dict[str, Any]:
+    """A trigger's answer: the outcome, or an acknowledgement where the step may be taken by
+    someone who may not read the case (the public; anyone, where the step is not taken on
+    one's own behalf, 第十三条). A step taken on one's own behalf is a reader's (第四条)."""
+    if Role.PUBLIC in step.roles or not step.on_own_behalf:
+        return {"anyOf": [schema_ref("Outcome"), schema_ref("Acknowledgement")]}
+    return schema_ref("Outcome")
+
+
 def _add_trigger_routes(app_router: APIRouter) -> None:
     for step in (*STEPS, *RECORDS):
         if step.trigger is Trigger.DECLARE:
@@ -727,7 +727,7 @@ def _add_trigger_routes(app_router: APIRouter) -> None:
             summary=step.label.en,
             description=_describe(step),
             tags=["triggers" if step.destination is not None else "records"],
-            responses=ok_response(schema_ref("Outcome")),
+            responses=ok_response(_answer_schema(step)),
             openapi_extra={
                 "requestBody": {
                     "required": False,
@@ -939,6 +939,34 @@ def component_schemas() -> dict[str, Any]:
                 "description": "An idempotency key's first outcome, nothing written",
             },
         },
+    }
+    schemas["Acknowledgement"] = {
+        "title": "Acknowledgement",
+        "description": "A write's answer to a caller who may not read the case (an objection "
+        "from the public, 第十三条): their own act, not the case.",
+        "type": "object",
+        "required": ["case", "action", "at", "event_ids", "replayed"],
+        "properties": {
+            "case": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": {"type": "string"}},
+                "additionalProperties": False,
+            },
+            "action": {"type": "string", "description": "The trigger fired"},
+            "to_state": {
+                "type": "string",
+                "enum": [state.value for state in State],
+                "description": "Where the step leads (absent for a record, which changes no state)",
+            },
+            "at": {"type": "string", "format": "date-time", "description": "When it was recorded"},
+            "event_ids": {"type": "array", "items": {"type": "string"}},
+            "replayed": {
+                "type": "boolean",
+                "description": "An idempotency key's first outcome, nothing written",
+            },
+        },
+        "additionalProperties": False,
     }
     # free data (a notice's details) as the reader takes it: keys and text without NUL,
     # integers within 64 bits

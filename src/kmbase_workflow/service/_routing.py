@@ -33,6 +33,7 @@ from ..actors import Actor, Role
 from ..case import Case
 from ..eligibility import district_problems
 from ..errors import ConcurrencyConflictError, InvalidInputError, TransitionRefusedError
+from ..lifecycle import Trigger, step_for
 from ..serialization import _parse, unstructure
 from ..stores._rows import event_data
 from ..workflow import Outcome, Workflow
@@ -54,6 +55,7 @@ __all__ = [
     "json_response",
     "may_read",
     "ok_response",
+    "outcome_data",
     "outcome_response",
     "parse_date",
     "readable_case",
@@ -313,15 +315,39 @@ def declaration_refused_as_read(workflow: Workflow, actor: Actor, base_id: str) 
         raise
 
 
-def outcome_response(outcome: Outcome, status: int = 200, *, root_path: str = "") -> Response:
-    """A write's answer; its ``Location`` (the case) under ``root_path``, the service's mount."""
-    return json_response(
-        {
+def outcome_data(outcome: Outcome, actor: Actor) -> dict[str, Any]:
+    """What a write answers ``actor``: the outcome (the case, its entry, its events) to whoever
+    may read the case, else an acknowledgement of the actor's own act. Anyone may object to a
+    case under public notice (第十三条) and reads no case for it (第四条): the answer tells
+    no more than ``GET /cases/{id}`` would."""
+    if may_read(actor, outcome.case):
+        return {
             "case": outcome.case,
             "entry": outcome.entry,
             "events": [event_data(event) for event in outcome.events],
             "replayed": outcome.replayed,
-        },
+        }
+    entry = outcome.entry
+    acknowledged: dict[str, Any] = {"case": {"id": entry.case_id}, "action": entry.action}
+    # the state a step leads to is the step's, known to the caller (a record keeps the case's
+    # state, which is not theirs to read)
+    if step_for(Trigger(entry.action)).destination is not None:
+        acknowledged["to_state"] = entry.to_state
+    return {
+        **acknowledged,
+        "at": entry.at.isoformat(),
+        "event_ids": list(entry.event_ids),
+        "replayed": outcome.replayed,
+    }
+
+
+def outcome_response(
+    outcome: Outcome, actor: Actor, status: int = 200, *, root_path: str = ""
+) -> Response:
+    """A write's answer to ``actor`` (`outcome_data`); its ``Location`` (the case) under
+    ``root_path``, the service's mount."""
+    return json_response(
+        outcome_data(outcome, actor),
         status=200 if outcome.replayed else status,
         headers={"Location": f"{root_path}/cases/{urllib.parse.quote(outcome.case.id, safe='')}"},
     )
