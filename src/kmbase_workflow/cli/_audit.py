@@ -15,19 +15,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text as RichText
 
-from .._i18n import Text
+from .._i18n import Lang, Text
 from ..errors import InvalidInputError
+from ._command import Command, open_cli_store
 from ._common import (
     DbOption,
     FormatOption,
     JsonOption,
     LangOption,
     OutputFormat,
-    emit,
-    json_mode,
-    language,
-    open_cli_store,
-    run,
 )
 
 if TYPE_CHECKING:
@@ -78,10 +74,9 @@ def audit_checkpoint(
     Exit 0 written, 2 bad input (no key, unreadable store). The checkpoint is JSON; with
     ``--output`` and ``--json`` the command prints ``written`` and ``heads``.
     """
-
     from ..audit import checkpoint, load_key  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
+    command = Command(lang)
 
     def act() -> Checkpoint:
         key = load_key(key_file)
@@ -91,18 +86,15 @@ def audit_checkpoint(
         finally:
             store.close()
 
-    saved = run(chosen, act)
+    saved = command.run(act)
     text = saved.to_json() + "\n"
-    if output is None:
+    if output is None:  # the checkpoint is the JSON document
         typer.echo(text, nl=False)
         return
-    run(chosen, lambda: _write(output, text))
-    if json_mode():
-        emit({"written": str(output), "heads": len(saved.heads)})
-        return
-    typer.echo(
-        ("已写入检查点：" if chosen == "zh" else "checkpoint written: ")
-        + f"{output} ({len(saved.heads)})"
+    command.run(lambda: _write(output, text))
+    command.finish(
+        {"written": str(output), "heads": len(saved.heads)},
+        command.say("已写入检查点：", "checkpoint written: ") + f"{output} ({len(saved.heads)})",
     )
 
 
@@ -158,10 +150,10 @@ def audit_verify(
     the checkpoint saw is still on its chain. Exit 0 verified, 1 problems found (each one
     listed), 2 bad input.
     """
-
     from ..audit import load_key, verify_store  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
+    command = Command(lang)
+    chosen = command.lang
 
     def act() -> AuditReport:
         saved = None if checkpoint_file is None else _read_checkpoint(checkpoint_file)
@@ -172,38 +164,37 @@ def audit_verify(
         finally:
             store.close()
 
-    report = run(chosen, act)
-    if json_mode():
-        emit(
-            {
-                "verified": report.ok,
-                "checkpoint": report.checkpoint,
-                "cases": report.cases,
-                "rounds": report.rounds,
-                "entries": report.entries,
-                "events": report.events,
-                "findings": [
-                    {"case": f.case_id, "kind": f.kind, "problem": f.problem.in_(chosen)}
-                    for f in report.findings
-                ],
-            }
-        )
+    report = command.run(act)
+    command.finish(
+        {
+            "verified": report.ok,
+            "checkpoint": report.checkpoint,
+            "cases": report.cases,
+            "rounds": report.rounds,
+            "entries": report.entries,
+            "events": report.events,
+            "findings": [
+                {"case": f.case_id, "kind": f.kind, "problem": f.problem.in_(chosen)}
+                for f in report.findings
+            ],
+        },
+        lambda: _print_audit(report, chosen),
+        exit_code=0 if report.ok else 1,
+    )
+
+
+def _print_audit(report: AuditReport, chosen: Lang) -> None:
+    console = Console(highlight=False)
+    if report.findings:
+        table = Table(title=report.summary().in_(chosen))
+        for header in ("案件", "类别", "问题") if chosen == "zh" else ("case", "kind", "problem"):
+            table.add_column(header, overflow="fold")
+        for finding in report.findings:
+            table.add_row(
+                RichText(finding.case_id or "—"),
+                finding.kind,
+                RichText(finding.problem.in_(chosen)),
+            )
+        console.print(table)
     else:
-        console = Console(highlight=False)
-        if report.findings:
-            table = Table(title=report.summary().in_(chosen))
-            for header in (
-                ("案件", "类别", "问题") if chosen == "zh" else ("case", "kind", "problem")
-            ):
-                table.add_column(header, overflow="fold")
-            for finding in report.findings:
-                table.add_row(
-                    RichText(finding.case_id or "—"),
-                    finding.kind,
-                    RichText(finding.problem.in_(chosen)),
-                )
-            console.print(table)
-        else:
-            console.print(report.summary().in_(chosen), markup=False)
-    if not report.ok:
-        raise typer.Exit(1)
+        console.print(report.summary().in_(chosen), markup=False)

@@ -25,6 +25,7 @@ from rich.text import Text as RichText
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError, KmbaseError
+from ._command import Command, open_workflow
 from ._common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -47,15 +48,10 @@ from ._common import (
     TodayOption,
     complete_trigger,
     data_console,
-    emit,
     enum_option,
     error_object,
-    fail,
     holiday_files,
-    json_mode,
-    language,
     make_actor,
-    open_workflow,
     output_file,
     styled,
 )
@@ -259,7 +255,6 @@ def bulk(
     Exit 0 all done, 1 any refused, 2 bad input or an unknown id, 3 calendar data missing,
     4 any conflicted (re-run with the same --run-id).
     """
-
     from ..bulk import (  # noqa: PLC0415 - imported when the command runs
         DEFAULT_CHUNK_SIZE,
         bulk_trigger,
@@ -268,7 +263,8 @@ def bulk(
         run_bulk,
     )
 
-    chosen = language(lang)
+    command = Command(lang)
+    chosen = command.lang
     try:
         resolved = bulk_trigger(trigger)
         selection = _selection(
@@ -293,7 +289,7 @@ def bulk(
             policy=policy,
         )
     except KmbaseError as error:
-        fail(error, chosen)
+        command.fail(error)
     run = run_id or new_run_id()
     opening = (
         Text(
@@ -307,7 +303,7 @@ def bulk(
         )
     )
     data_console(stderr=True, soft_wrap=True).print(opening.in_(chosen))
-    show_progress = not json_mode() and sys.stdout.isatty()
+    show_progress = not command.json and sys.stdout.isatty()
     bar = Progress(
         TextColumn(resolved.label.in_(chosen)),
         BarColumn(),
@@ -335,7 +331,7 @@ def bulk(
                 on_selected=lambda total: bar.update(task, total=total),
             )
     except KmbaseError as error:
-        fail(error, chosen)
+        command.fail(error)
     except KeyboardInterrupt:
         stopped = (
             Text(zh="已中断：试运行未写入任何内容", en="interrupted: the dry run wrote nothing")
@@ -345,28 +341,27 @@ def bulk(
                 en=f"interrupted: committed chunks stay; run again with --run-id {run} to finish",
             )
         )
-        fail(InterruptedByUserError(stopped), chosen, exit_code=EXIT_INTERRUPTED)
+        command.fail(InterruptedByUserError(stopped), exit_code=EXIT_INTERRUPTED)
     finally:
         workflow.store.close()
-    if json_mode():
+    if command.json:
         # one JSON document: a CSV that cannot be written is the report's "error"
         data = report.to_dict(chosen)
         failed = _write_csv(report, csv_file, chosen)
         if failed is not None:
             data.update(error_object(failed))
-        emit(data)
-        raise typer.Exit(EXIT_BAD_INPUT if failed is not None else report.exit_code)
+        command.finish(data, exit_code=EXIT_BAD_INPUT if failed is not None else report.exit_code)
+        return
     _print_report(report, chosen)
     # The report is on stdout already: a file that fails now loses nothing.
     failed = _write_csv(report, csv_file, chosen)
     if failed is not None:
-        fail(failed, chosen)
+        command.fail(failed)
     raise typer.Exit(report.exit_code)
 
 
 def _write_csv(report: BulkReport, csv_file: Path | None, lang: Lang) -> KmbaseError | None:
     """Write the CSV report if asked; the error, if the file cannot be written."""
-
     from ..exports._cells import write_error  # noqa: PLC0415 - imported when the command runs
 
     if csv_file is None:

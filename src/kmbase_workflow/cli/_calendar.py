@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import attrs
 import typer
 
+from ._command import Command
 from ._common import (
     HolidaysOption,
     JsonOption,
@@ -22,12 +23,8 @@ from ._common import (
     NoticeAliasOption,
     PolicyOption,
     ProvisionalOption,
-    emit,
     holiday_files,
-    json_mode,
-    language,
     parse_date,
-    run,
 )
 
 if TYPE_CHECKING:
@@ -56,10 +53,6 @@ ExplainOption = Annotated[bool, typer.Option("--explain", help="说明计算过�
 T = TypeVar("T")
 
 
-def _run(lang: str, action: Callable[[], T]) -> T:
-    return run(language(lang), action)
-
-
 def __getattr__(name: str) -> Any:
     # The calendar (numpy, the holiday data) is imported when a command first needs one, as
     # an attribute of this module, so that a test can stand in for it.
@@ -77,12 +70,11 @@ def _calendar(files: list[Path]) -> WorkingDayCalendar:
     return kind(notices=files)
 
 
-def _answer(text: str, provisional: bool, data: dict[str, Any]) -> None:
+def _answer(command: Command, text: str, provisional: bool, data: dict[str, Any]) -> None:
     """Print the answer: plain (marked ``(provisional)`` if so) or, with ``--json``, as data."""
-    if json_mode():
-        emit({**data, "provisional": provisional})
-    else:
-        typer.echo(text + (" (provisional)" if provisional else ""))
+    command.finish(
+        {**data, "provisional": provisional}, text + (" (provisional)" if provisional else "")
+    )
 
 
 @calendar_app.command("is-working-day")
@@ -105,8 +97,11 @@ def is_working_day(
         working = cal.is_working_day(day, allow_provisional=allow_provisional)
         return day, working, not cal.is_official_span(day, day)
 
-    day, working, provisional = _run(lang, action)
-    _answer("true" if working else "false", provisional, {"date": day, "working_day": working})
+    command = Command(lang)
+    day, working, provisional = command.run(action)
+    _answer(
+        command, "true" if working else "false", provisional, {"date": day, "working_day": working}
+    )
 
 
 @calendar_app.command("add")
@@ -135,8 +130,9 @@ def add(
         result = cal.add_working_days(day, n, allow_provisional=allow_provisional)
         return day, result, not cal.is_official_span(day, result)
 
-    day, result, provisional = _run(lang, action)
-    _answer(result.isoformat(), provisional, {"date": day, "n": n, "result": result})
+    command = Command(lang)
+    day, result, provisional = command.run(action)
+    _answer(command, result.isoformat(), provisional, {"date": day, "n": n, "result": result})
 
 
 @calendar_app.command("count")
@@ -162,8 +158,9 @@ def count(
         total = cal.count_working_days(first, last, allow_provisional=allow_provisional)
         return first, last, total, not cal.is_official_span(first, last)
 
-    first, last, total, provisional = _run(lang, action)
-    _answer(str(total), provisional, {"start": first, "end": last, "working_days": total})
+    command = Command(lang)
+    first, last, total, provisional = command.run(action)
+    _answer(command, str(total), provisional, {"start": first, "end": last, "working_days": total})
 
 
 def _periods(policy: Path | None, on: dt.date) -> Periods:
@@ -192,7 +189,6 @@ def notice_end(
     ``--json``: the deadline (``kind``, ``start``, ``due``, ``provisional``, ``article``,
     ``convention``, ``explanation``).
     """
-
     from ..deadlines import notice_deadline  # noqa: PLC0415 - imported when the command runs
 
     _print_deadline(
@@ -219,7 +215,6 @@ def change_filing(
 
     ``--json``: the deadline, as for ``kmbase deadline notice``.
     """
-
     from ..deadlines import change_filing_deadline  # noqa: PLC0415 - imported when the command runs
 
     _print_deadline(
@@ -249,21 +244,21 @@ def _print_deadline(
             allow_provisional=allow_provisional,
         )
 
-    deadline = _run(lang, action)
-    chosen = language(lang)
-    if json_mode():
-        emit(
-            {
-                "kind": deadline.kind.value,
-                "start": deadline.start,
-                "due": deadline.due,
-                "provisional": deadline.provisional,
-                "article": attrs.asdict(deadline.article),
-                "convention": deadline.convention,
-                "explanation": deadline.explanation.in_(chosen),
-            }
-        )
-        return
-    typer.echo(deadline.label())
+    command = Command(lang)
+    deadline = command.run(action)
+    chosen = command.lang
+    lines = [deadline.label()]
     if explain:
-        typer.echo(f"{deadline.article.in_(chosen)}: {deadline.explanation.in_(chosen)}")
+        lines.append(f"{deadline.article.in_(chosen)}: {deadline.explanation.in_(chosen)}")
+    command.finish(
+        {
+            "kind": deadline.kind.value,
+            "start": deadline.start,
+            "due": deadline.due,
+            "provisional": deadline.provisional,
+            "article": attrs.asdict(deadline.article),
+            "convention": deadline.convention,
+            "explanation": deadline.explanation.in_(chosen),
+        },
+        "\n".join(lines),
+    )

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from .._i18n import Lang, Text
 from ..actors import Actor, Role
-from ..errors import InvalidInputError
+from ._command import Command, open_workflow
 from ._common import (
     ActorDistrictOption,
     ActorIdOption,
@@ -37,17 +37,10 @@ from ._common import (
     TodayOption,
     complete_trigger,
     data_console,
-    emit,
     enum_option,
-    fail,
     holiday_files,
-    json_mode,
-    language,
     make_actor,
-    open_cli_store,
-    open_workflow,
     parse_date,
-    run,
 )
 
 if TYPE_CHECKING:
@@ -99,14 +92,11 @@ def db_init(db: DbOption = None, as_json: JsonOption = False, lang: LangOption =
 
 
 def _migrate(db: str | None, lang: str, *, create: bool) -> None:
-    chosen = language(lang)
-    store = run(chosen, lambda: open_cli_store(db, create=create))
+    command = Command(lang)
+    store = command.store(db, create=create)
     version = tuple(getattr(store, "schema_version", ()))
     store.close()
-    if json_mode():
-        emit({"migrations": list(version)})
-        return
-    typer.echo(" ".join(version) if version else "memory")
+    command.finish({"migrations": list(version)}, " ".join(version) if version else "memory")
 
 
 @db_app.command("upgrade")
@@ -147,26 +137,24 @@ def round_open(
     lang: LangOption = "zh",
 ) -> None:
     """组织年度申报 / Open the year's declaration round (the city bureau)."""
-    chosen = language(lang)
+    command = Command(lang)
+    workflow = command.workflow(db, create=True)
 
     def act() -> None:
-        workflow = open_workflow(db, create=True)
         start, end = parse_date(opens_on, "OPENS_ON"), parse_date(closes_on, "CLOSES_ON")
         officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
         workflow.open_round(year, start, end, officer, reference or notice or "")
 
-    run(chosen, act)
-    if json_mode():
-        emit(
-            {
-                "year": year,
-                "opens_on": opens_on,
-                "closes_on": closes_on,
-                "reference": reference or notice or "",
-            }
-        )
-        return
-    typer.echo(f"{year}: {opens_on} → {closes_on}")
+    command.run(act)
+    command.finish(
+        {
+            "year": year,
+            "opens_on": opens_on,
+            "closes_on": closes_on,
+            "reference": reference or notice or "",
+        },
+        f"{year}: {opens_on} → {closes_on}",
+    )
 
 
 @round_app.command("list")
@@ -177,16 +165,16 @@ def round_list(
     lang: LangOption = "zh",
 ) -> None:
     """列出各年度申报 / List the declaration rounds."""
-
     from ..serialization import converter  # noqa: PLC0415 - imported when the command runs
 
-    workflow = run(language(lang), lambda: open_workflow(db))
-    rounds = workflow.store.rounds()
-    if json_mode():
-        emit([converter.unstructure(r) for r in rounds])
-        return
-    for r in rounds:
-        typer.echo(f"{r.year}\t{r.opens_on}\t{r.closes_on}\t{r.notice}")
+    command = Command(lang)
+    rounds = command.workflow(db).store.rounds()
+    command.finish(
+        [converter.unstructure(r) for r in rounds],
+        "\n".join(f"{r.year}\t{r.opens_on}\t{r.closes_on}\t{r.notice}" for r in rounds)
+        if rounds
+        else None,
+    )
 
 
 @round_app.command("select")
@@ -207,14 +195,10 @@ def round_select(
 
     One decision, in one transaction; running it again supersedes it. Exit 0 done, 1 refused.
     """
-    chosen = language(lang)
-
-    def act() -> list[Outcome]:
-        officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
-        workflow = open_workflow(db, today=today)
-        return workflow.select_round(year, officer, quota=quota, reason=reason)
-
-    outcomes = run(chosen, act)
+    command = Command(lang)
+    officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
+    workflow = command.workflow(db, today=today)
+    outcomes = command.run(lambda: workflow.select_round(year, officer, quota=quota, reason=reason))
     ranking = [
         {
             "case": o.case.id,
@@ -226,12 +210,16 @@ def round_select(
         for o in outcomes
         if o.case.selection is not None
     ]
-    if json_mode():
-        emit(ranking)
-        return
-    for row in ranking:
-        mark = ("入选" if chosen == "zh" else "selected") if row["selected"] else "—"
-        typer.echo(f"{row['rank']}\t{row['case']}\t{row['score']:.1f}\t{mark}")
+    selected = command.say("入选", "selected")
+    command.finish(
+        ranking,
+        "\n".join(
+            f"{row['rank']}\t{row['case']}\t{row['score']:.1f}\t{selected if row['selected'] else '—'}"
+            for row in ranking
+        )
+        if ranking
+        else None,
+    )
 
 
 # -- cases -----------------------------------------------------------------------------------------
@@ -263,10 +251,9 @@ def declare(
     Exit 0 declared, 1 refused (every failed condition with its article on stderr), 2 bad
     input.
     """
-
     from ..serialization import load_application  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
+    command = Command(lang)
 
     def act() -> Case:
         application = load_application(file)
@@ -280,11 +267,8 @@ def declare(
         )
         return workflow.declare(application, operator, case_id=case_id, idempotency_key=key).case
 
-    case = run(chosen, act)
-    if json_mode():
-        emit({"case": case.id, "state": case.state.value, "round": case.round_year})
-    else:
-        typer.echo(case.id)
+    case = command.run(act)
+    command.finish({"case": case.id, "state": case.state.value, "round": case.round_year}, case.id)
 
 
 def _case_summary(case: Case, workflow: Workflow, lang: Lang) -> dict[str, Any]:
@@ -366,11 +350,10 @@ def fire(
     Exit 0 done, 1 refused (every failed condition with its article on stderr), 2 bad input,
     3 calendar data missing, 4 conflict (the case changed meanwhile).
     """
-
     from ..bulk import parse_payload  # noqa: PLC0415 - imported when the command runs
     from ..lifecycle import Trigger  # noqa: PLC0415
 
-    chosen = language(lang)
+    command = Command(lang)
 
     def act() -> Outcome:
         resolved = enum_option(Trigger, trigger, "TRIGGER")
@@ -393,20 +376,18 @@ def fire(
             idempotency_key=key,
         )
 
-    outcome = run(chosen, act)
+    outcome = command.run(act)
     case = outcome.case
-    if json_mode():
-        emit(
-            {
-                "case": case.id,
-                "state": case.state.value,
-                "version": case.version,
-                "replayed": outcome.replayed,
-                "events": [event.type for event in outcome.events],
-            }
-        )
-    else:
-        typer.echo(f"{case.id}\t{case.state.label.in_(chosen)}\tv{case.version}")
+    command.finish(
+        {
+            "case": case.id,
+            "state": case.state.value,
+            "version": case.version,
+            "replayed": outcome.replayed,
+            "events": [event.type for event in outcome.events],
+        },
+        f"{case.id}\t{case.state.label.in_(command.lang)}\tv{case.version}",
+    )
 
 
 def show(
@@ -417,17 +398,17 @@ def show(
     lang: LangOption = "zh",
 ) -> None:
     """查看案件：状态、期限、义务 / Show a case: state, deadlines, obligations."""
-    chosen = language(lang)
-    workflow = run(chosen, lambda: open_workflow(db))
-    case = run(chosen, lambda: workflow.case(case_id))
-    summary = _case_summary(case, workflow, chosen)
-    if json_mode():
-        emit(summary)
-        return
+    command = Command(lang)
+    workflow = command.workflow(db)
+    case = command.run(lambda: workflow.case(case_id))
+    summary = _case_summary(case, workflow, command.lang)
+    command.finish(summary, lambda: _print_case(case, summary, command.zh))
+
+
+def _print_case(case: Case, summary: dict[str, Any], zh: bool) -> None:
     table = Table(title=f"{case.base_name}（{case.id}）", show_header=False)
     table.add_column()
     table.add_column(overflow="fold")
-    zh = chosen == "zh"
     rows = [
         (
             "状态" if zh else "state",
@@ -486,12 +467,11 @@ def history(
     ``round:2025`` shows the 2025 declaration round's chain (who opened it, when, with which
     window). Exit 0 when the chain verifies, 1 when it does not (the first bad entry is named).
     """
-
     from ..case import ROUND_CHAIN_PREFIX  # noqa: PLC0415 - imported when the command runs
     from ..serialization import converter  # noqa: PLC0415
 
-    chosen = language(lang)
-    workflow = run(chosen, lambda: open_workflow(db))
+    command = Command(lang)
+    workflow = command.workflow(db)
 
     def read() -> tuple[list[HistoryEntry], ChainReport]:
         if not case_id.startswith(ROUND_CHAIN_PREFIX):
@@ -499,18 +479,10 @@ def history(
         report = workflow.verify_chain(case_id)  # for a round: CaseNotFoundError if none
         return workflow.history(case_id), report
 
-    entries, report = run(chosen, read)
-    if json_mode():
-        emit(
-            {
-                "case": case_id,
-                "verified": report.ok,
-                "first_bad_position": report.first_bad_position,
-                "problem": report.problem.in_(chosen) if report.problem else None,
-                "entries": [converter.unstructure(entry) for entry in entries],
-            }
-        )
-    else:
+    entries, report = command.run(read)
+    chosen = command.lang
+
+    def print_history() -> None:
         table = Table(title=case_id)
         for header in ("#", "time", "action", "from → to", "actor", "reason", "hash"):
             table.add_column(header)
@@ -527,13 +499,23 @@ def history(
         console = data_console()
         console.print(table)
         console.print(
-            ("哈希链校验通过" if chosen == "zh" else "hash chain verified")
+            command.say("哈希链校验通过", "hash chain verified")
             if report.ok
             else (report.problem.in_(chosen) if report.problem else ""),
             markup=False,  # the problem may quote stored values
         )
-    if not report.ok:
-        raise typer.Exit(1)
+
+    command.finish(
+        {
+            "case": case_id,
+            "verified": report.ok,
+            "first_bad_position": report.first_bad_position,
+            "problem": report.problem.in_(chosen) if report.problem else None,
+            "entries": [converter.unstructure(entry) for entry in entries],
+        },
+        print_history,
+        exit_code=0 if report.ok else 1,
+    )
 
 
 def sweep(
@@ -562,47 +544,44 @@ def sweep(
 
     Running it twice emits nothing twice.
     """
-
     from ..deadlines import DEFAULT_REMINDER_LEAD_DAYS  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
-    workflow = run(
-        chosen,
-        lambda: open_workflow(
-            db,
-            today=today or now,
-            allow_provisional=allow_provisional,
-            holidays=holiday_files(holidays, notice),
-            policy=policy,
-        ),
+    command = Command(lang)
+    workflow = command.workflow(
+        db,
+        today=today or now,
+        allow_provisional=allow_provisional,
+        holidays=holiday_files(holidays, notice),
+        policy=policy,
     )
-    report = run(
-        chosen, lambda: workflow.sweep(lead_days=tuple(lead_days or DEFAULT_REMINDER_LEAD_DAYS))
+    report = command.run(
+        lambda: workflow.sweep(lead_days=tuple(lead_days or DEFAULT_REMINDER_LEAD_DAYS))
     )
-    if json_mode():
-        emit(
-            {
-                "as_of": report.as_of,
-                "expired": list(report.expired),
-                "events": [
-                    {"type": e.type, "case": e.case_id, "payload": dict(e.payload)}
-                    for e in report.events
-                ],
-                "refused": [
-                    {"case": case_id, "message": error.describe(chosen)}
-                    for case_id, error in report.refused
-                ],
-            }
+    chosen = command.lang
+    lines = [
+        f"{report.as_of}\t{event.case_id}\t{event.type}\t{event.description.in_(chosen)}"
+        for event in report.events
+    ]
+    lines.append(
+        command.say(
+            f"{len(report.events)} 个事件，{len(report.expired)} 个案件期满",
+            f"{len(report.events)} event(s), {len(report.expired)} case(s) expired",
         )
-        return
-    for event in report.events:
-        typer.echo(
-            f"{report.as_of}\t{event.case_id}\t{event.type}\t{event.description.in_(chosen)}"
-        )
-    typer.echo(
-        f"{len(report.events)} 个事件，{len(report.expired)} 个案件期满"
-        if chosen == "zh"
-        else f"{len(report.events)} event(s), {len(report.expired)} case(s) expired"
+    )
+    command.finish(
+        {
+            "as_of": report.as_of,
+            "expired": list(report.expired),
+            "events": [
+                {"type": e.type, "case": e.case_id, "payload": dict(e.payload)}
+                for e in report.events
+            ],
+            "refused": [
+                {"case": case_id, "message": error.describe(chosen)}
+                for case_id, error in report.refused
+            ],
+        },
+        "\n".join(lines),
     )
 
 
@@ -633,20 +612,16 @@ def follow(
     cursor, always; the cursor advances after each batch is printed: delivery is at least
     once; deduplicate on ``id``. ``--json`` makes an error a JSON line too.
     """
-
     from ..delivery import Waiter  # noqa: PLC0415 - imported when the command runs
     from ..events import event_document  # noqa: PLC0415
 
-    chosen = language(lang)
+    command = Command(lang)
     if limit < 1:
-        fail(
-            InvalidInputError(
-                Text(zh="--limit 至少为 1", en="--limit must be at least 1"),
-                hint=Text(zh="例如 --limit 100", en="for example --limit 100"),
-            ),
-            chosen,
+        command.refuse(
+            Text(zh="--limit 至少为 1", en="--limit must be at least 1"),
+            Text(zh="例如 --limit 100", en="for example --limit 100"),
         )
-    store = run(chosen, lambda: open_cli_store(db))
+    store = command.store(db)
     waiter = Waiter(store) if wait > 0 else None
 
     def batch() -> list[OutboxRecord]:
@@ -655,7 +630,7 @@ def follow(
     try:
         while True:
             # a store failure (unreachable, busy) is reported with its exit code, not a trace
-            records = run(chosen, batch)
+            records = command.run(batch)
             for record in records:
                 # the event document (docs/schemas/events.schema.json): who acted, the states
                 line = {
@@ -670,7 +645,7 @@ def follow(
                 def acknowledge(last: int = last) -> None:
                     store.acknowledge(consumer, last)
 
-                run(chosen, acknowledge)
+                command.run(acknowledge)
                 continue
             if waiter is None:
                 return

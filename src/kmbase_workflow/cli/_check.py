@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import KmbaseError
+from ._command import Command
 from ._common import (
     FormatOption,
     JsonOption,
@@ -17,10 +18,6 @@ from ._common import (
     OutputFormat,
     PolicyOption,
     data_console,
-    emit,
-    fail,
-    json_mode,
-    language,
     styled,
 )
 
@@ -89,15 +86,15 @@ def check(
     from ..policy import load_policy  # noqa: PLC0415
     from ..serialization import load_application  # noqa: PLC0415
 
-    chosen = language(lang)
+    command = Command(lang)
     try:
         application = load_application(file)
         policy = load_policy(application.declared_on, path=policy_file)
         verdict = evaluate(application, policy)
-    except KmbaseError as error:
-        fail(error, chosen, exit_code=2)
-    if json_mode():
-        emit(verdict.to_dict(chosen))
-    else:
-        _print_verdict(verdict, chosen)
-    raise typer.Exit(0 if verdict.eligible else 1)
+    except KmbaseError as error:  # any error here is the file's or the policy's: bad input
+        command.fail(error, exit_code=2)
+    command.finish(
+        verdict.to_dict(command.lang),
+        lambda: _print_verdict(verdict, command.lang),
+        exit_code=0 if verdict.eligible else 1,
+    )

@@ -1,5 +1,5 @@
-"""What every ``kmbase`` command shares: options, language, errors and exit codes, the store,
-and the JSON convention.
+"""What every ``kmbase`` command shares: options, language, errors and exit codes, and the JSON
+convention (a command body uses them through `cli._command.Command`).
 
 A command module written later (``serve``, ``worker`` …) takes its options from here
 (`LangOption`, `JsonOption`, `DbOption`, `TodayOption`, `HolidaysOption`, …), reports a library
@@ -40,7 +40,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 import typer.core
@@ -50,10 +50,6 @@ from rich.text import Text as RichText
 from .._i18n import Lang, Text
 from ..actors import Actor, Role
 from ..errors import InvalidInputError, KmbaseError, TransitionRefusedError
-
-if TYPE_CHECKING:
-    from ..stores import CaseStore
-    from ..workflow import Workflow
 
 __all__ = [
     "DB_HELP",
@@ -85,8 +81,6 @@ __all__ = [
     "json_mode",
     "language",
     "make_actor",
-    "open_cli_store",
-    "open_workflow",
     "output_file",
     "parse_date",
     "run",
@@ -409,18 +403,6 @@ PolicyOption = Annotated[
 ]
 
 
-def open_cli_store(db: str | None, *, create: bool = False) -> CaseStore:
-    """The store of ``--db`` (else ``$KMBASE_DB``, else ``sqlite:///kmbase.db``), opened the
-    one way every command opens it. A database that does not exist is refused (exit 2) and
-    nothing is created, unless ``create``: only the commands that begin a store's life
-    (``kmbase db init``, ``kmbase round open`` and ``kmbase demo`` for its own) create one,
-    so that a mistyped path never becomes an empty database that a read reports on or an
-    audit vouches for (docs/reference/cli.md, "The database must exist")."""
-    from ..stores import open_store  # noqa: PLC0415 - CLI start-up
-
-    return open_store(db, create=create)
-
-
 def language(value: str) -> Lang:
     """The message language, or exit 2 for an unknown one."""
     if value in ("zh", "en"):
@@ -575,39 +557,3 @@ def make_actor(role: str, actor_id: str, district: str | None, name: str = "") -
 def holiday_files(holidays: list[Path] | None, notice: list[Path] | None = None) -> list[Path]:
     """The files of ``--holidays`` and of its deprecated alias ``--notice``."""
     return [*(holidays or ()), *(notice or ())]
-
-
-def open_workflow(
-    db: str | None,
-    *,
-    today: str | None = None,
-    allow_provisional: bool = False,
-    holidays: Sequence[Path] = (),
-    policy: Path | None = None,
-    create: bool = False,
-) -> Workflow:
-    """The workflow a command acts with: the store of ``--db`` (`open_cli_store`: a missing
-    database is refused unless ``create``), the day of ``--today``, the holiday files of ``--holidays``,
-    the policy file of ``--policy`` and ``--allow-provisional``: the same for every command
-    that fires a step, one or many."""
-    from ..calendar import WorkingDayCalendar  # noqa: PLC0415 - CLI start-up
-    from ..clock import FixedClock, SystemClock  # noqa: PLC0415
-    from ..policy import load_policy_file  # noqa: PLC0415
-    from ..workflow import Workflow  # noqa: PLC0415
-
-    clock = None
-    if today is not None:
-        day = parse_date(today, "--today")
-        clock = FixedClock(dt.datetime(day.year, day.month, day.day, 9, 0))
-    calendar = WorkingDayCalendar(notices=holidays) if holidays else None
-    policies = (load_policy_file(policy),) if policy is not None else None
-    store = open_cli_store(db, create=create)
-    # A claimed day (--today) is back-dating: each entry also records the real time.
-    return Workflow(
-        store,
-        clock=clock or SystemClock(),
-        policies=policies,
-        calendar=calendar,
-        allow_provisional=allow_provisional,
-        entry_clock=SystemClock() if clock is not None else None,
-    )

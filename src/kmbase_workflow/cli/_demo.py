@@ -14,16 +14,13 @@ from rich.table import Table
 
 from .._i18n import Text
 from ..errors import InvalidInputError, KmbaseError
+from ._command import Command
 from ._common import (
     FormatOption,
     JsonOption,
     LangOption,
     OutputFormat,
     data_console,
-    emit,
-    json_mode,
-    language,
-    run,
 )
 
 if TYPE_CHECKING:
@@ -99,24 +96,25 @@ def demo(
     """
     from ..demo import run_demo  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
-    url = run(chosen, lambda: _demo_store(db))
-    result = run(chosen, lambda: run_demo(url))
+    command = Command(lang)
+    url = command.run(lambda: _demo_store(db))
+    result = command.run(lambda: run_demo(url))
     try:
-        exports = _export_demo_tables(result, url, chosen)
+        exports = _export_demo_tables(result, url, command.lang)
     finally:
         result.workflow.close()
-    if json_mode():
-        data = result.to_dict(chosen)
-        data["database"] = url
-        data["exports"] = [str(path) for path in exports]
-        emit(data)
-        return
-    console = data_console()
-    print_demo(result, chosen, console)
-    for path in exports:
-        console.print(("已导出：" if chosen == "zh" else "exported: ") + str(path))
-    console.print(("演示数据库：" if chosen == "zh" else "demo database: ") + url)
+
+    def show() -> None:
+        console = data_console()
+        print_demo(result, command.lang, console)
+        for path in exports:
+            console.print(command.say("已导出：", "exported: ") + str(path))
+        console.print(command.say("演示数据库：", "demo database: ") + url)
+
+    data = result.to_dict(command.lang)
+    data["database"] = url
+    data["exports"] = [str(path) for path in exports]
+    command.finish(data, show)
 
 
 _TABLE_2_EN = {

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ._common import JsonOption, LangOption, emit, json_mode, language
+from ._command import Command
+from ._common import JsonOption, LangOption
 
 __all__ = ["DiagramFormat", "diagram"]
 
@@ -39,10 +40,7 @@ def diagram(
     """
     from .. import diagrams  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
+    command = Command(lang)
     render = diagrams.dot if output is DiagramFormat.DOT else diagrams.mermaid
-    text = render(lang=chosen, articles=articles)
-    if json_mode():
-        emit({"format": output.value, "diagram": text})
-        return
-    typer.echo(text, nl=False)
+    text = render(lang=command.lang, articles=articles)
+    command.finish({"format": output.value, "diagram": text}, lambda: typer.echo(text, nl=False))

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
+from ._command import Command, open_workflow
 from ._common import (
     ActorDistrictOption,
     ActorIdOption,
@@ -31,19 +32,15 @@ from ._common import (
     OutputFormat,
     TodayOption,
     data_console,
-    emit,
     enum_option,
     holiday_files,
-    json_mode,
-    language,
     make_actor,
-    open_workflow,
     parse_date,
-    run,
 )
 
 if TYPE_CHECKING:
-    from ..as_of import CaseAsOf
+    from ..as_of import CaseAsOf, RoundAsOf
+    from ..queues import Dashboard, QueueCheck, QueuePage
 
 __all__ = ["as_of_command", "dashboard_command", "inbox", "rebuild_command", "round_as_of_command"]
 
@@ -93,12 +90,10 @@ def inbox(
     Each line names the actions the actor may take now, the deadline that applies and the
     article; --today judges what is overdue. Pages: pass the printed cursor with --cursor.
     """
-
     from ..queues import work_queue  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
-    result = run(
-        chosen,
+    command = Command(lang)
+    result = command.run(
         lambda: work_queue(
             open_workflow(db, today=today),
             make_actor(actor_role, actor_id, actor_district),
@@ -109,9 +104,10 @@ def inbox(
             cursor=cursor,
         ),
     )
-    if json_mode():
-        emit(result.to_dict())
-        return
+    command.finish(result.to_dict(), lambda: _print_work_queue(result, command.lang))
+
+
+def _print_work_queue(result: QueuePage, chosen: Lang) -> None:
     zh = chosen == "zh"
     table = Table(title=("待办" if zh else "Work queue") + f" {result.as_of}")
     for header in ("case", "base", "district", "awaits", "actions", "due", "article"):
@@ -162,12 +158,10 @@ def dashboard_command(
 
     --today is the day it judges by (default: today).
     """
-
     from ..queues import dashboard  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
-    board = run(
-        chosen,
+    command = Command(lang)
+    board = command.run(
         lambda: dashboard(
             open_workflow(db, today=today, holidays=holiday_files(holidays)),
             round_year=round_year,
@@ -176,9 +170,10 @@ def dashboard_command(
             limit=limit,
         ),
     )
-    if json_mode():
-        emit(board.to_dict())
-        return
+    command.finish(board.to_dict(), lambda: _print_dashboard(board, command.lang))
+
+
+def _print_dashboard(board: Dashboard, chosen: Lang) -> None:
     zh = chosen == "zh"
     console = data_console()
     states = sorted({count.state for count in board.counts})
@@ -278,11 +273,11 @@ def as_of_command(
     Exit 1 when the rebuild and the record disagree. With --before certify: what the bureau
     knew when it certified.
     """
-
     from ..as_of import case_as_of, known_at  # noqa: PLC0415 - imported when the command runs
     from ..lifecycle import Trigger  # noqa: PLC0415
 
-    chosen = language(lang)
+    command = Command(lang)
+    chosen = command.lang
 
     def answer() -> tuple[CaseAsOf, dict[str, Any]]:
         workflow = open_workflow(db, holidays=holiday_files(holidays))
@@ -298,19 +293,19 @@ def as_of_command(
         report = case_as_of(workflow, case_id, parse_date(day, "DATE"))
         return report, report.to_dict()
 
-    report, data = run(chosen, answer)
-    if json_mode():
-        emit(data)
-    else:
+    report, data = command.run(answer)
+
+    def show() -> None:
         if before is not None:
             step = data["step"]
             data_console().print(
-                ("办理“" if chosen == "zh" else "when ")
+                command.say("办理“", "when ")
                 + f"{step['action']} ({step['at']})"
-                + ("”时已知：" if chosen == "zh" else " was taken, the record held:")
+                + command.say("”时已知：", " was taken, the record held:")
             )
         _print_case_as_of(report, chosen)
-    raise typer.Exit(0 if report.ok else 1)
+
+    command.finish(data, show, exit_code=0 if report.ok else 1)
 
 
 def round_as_of_command(
@@ -327,12 +322,10 @@ def round_as_of_command(
     lang: LangOption = "zh",
 ) -> None:
     """某日的年度案件表 / The round's table as it stood on a past day (exit 1 when a case's rebuild disagrees with its record)."""
-
     from ..as_of import round_as_of  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
-    table_data = run(
-        chosen,
+    command = Command(lang)
+    table_data = command.run(
         lambda: round_as_of(
             open_workflow(db, holidays=holiday_files(holidays)),
             year,
@@ -340,26 +333,30 @@ def round_as_of_command(
             district=district,
         ),
     )
-    if json_mode():
-        emit(table_data.to_dict())
-    else:
-        table = Table(title=f"{year} @ {table_data.as_of}")
-        for header in ("case", "base", "district", "state", "v", "last step"):
-            table.add_column(header, overflow="fold")
-        for row in table_data.rows:
-            table.add_row(
-                row.case_id,
-                row.base_name,
-                row.district,
-                row.state.label.in_(chosen),
-                str(row.version),
-                str(row.last_step_on or "—"),
-            )
-        console = data_console()
-        console.print(table)
-        for case_id, finding in table_data.findings:
-            console.print(f"{case_id}: {finding.in_(chosen)}")
-    raise typer.Exit(0 if not table_data.findings else 1)
+    command.finish(
+        table_data.to_dict(),
+        lambda: _print_round_as_of(table_data, year, command.lang),
+        exit_code=0 if not table_data.findings else 1,
+    )
+
+
+def _print_round_as_of(table_data: RoundAsOf, year: int, chosen: Lang) -> None:
+    table = Table(title=f"{year} @ {table_data.as_of}")
+    for header in ("case", "base", "district", "state", "v", "last step"):
+        table.add_column(header, overflow="fold")
+    for row in table_data.rows:
+        table.add_row(
+            row.case_id,
+            row.base_name,
+            row.district,
+            row.state.label.in_(chosen),
+            str(row.version),
+            str(row.last_step_on or "—"),
+        )
+    console = data_console()
+    console.print(table)
+    for case_id, finding in table_data.findings:
+        console.print(f"{case_id}: {finding.in_(chosen)}")
 
 
 def rebuild_command(
@@ -377,32 +374,35 @@ def rebuild_command(
     lang: LangOption = "zh",
 ) -> None:
     """根据案件重建待办队列 / Rebuild the work queue from the cases (after an upgrade), or with --check compare it with them."""
-
     from ..queues import check_work_queue, rebuild_work_queue  # noqa: PLC0415 - imported when the command runs
 
-    chosen = language(lang)
-    zh = chosen == "zh"
+    command = Command(lang)
     if check:
-        found = run(chosen, lambda: check_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
-        if json_mode():
-            emit(found.to_dict())
-        else:
-            console = data_console()
-            for case_id, finding in found.findings:
-                console.print(f"{case_id}: {finding.in_(chosen)}")
-            if found.stale:
-                console.print("待办队列待重建" if zh else "the work queue awaits a rebuild")
-            console.print(
-                (f"{found.cases} 件案件，" if zh else f"{found.cases} cases, ")
-                + (("一致" if zh else "in agreement") if found.ok else ("不符" if zh else "DISAGREEMENT"))
-            )  # fmt: skip
-        raise typer.Exit(0 if found.ok else 1)
-    report = run(chosen, lambda: rebuild_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
-    if json_mode():
-        emit(report.to_dict())
-    else:
-        typer.echo(
-            f"{report.cases} 件案件，重建 {report.replaced} 件"
-            if zh
-            else f"{report.cases} cases, {report.replaced} rebuilt"
+        found = command.run(lambda: check_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
+        command.finish(
+            found.to_dict(),
+            lambda: _print_queue_check(found, command.lang),
+            exit_code=0 if found.ok else 1,
         )
+        return
+    report = command.run(lambda: rebuild_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
+    command.finish(
+        report.to_dict(),
+        command.say(
+            f"{report.cases} 件案件，重建 {report.replaced} 件",
+            f"{report.cases} cases, {report.replaced} rebuilt",
+        ),
+    )
+
+
+def _print_queue_check(found: QueueCheck, chosen: Lang) -> None:
+    zh = chosen == "zh"
+    console = data_console()
+    for case_id, finding in found.findings:
+        console.print(f"{case_id}: {finding.in_(chosen)}")
+    if found.stale:
+        console.print("待办队列待重建" if zh else "the work queue awaits a rebuild")
+    console.print(
+        (f"{found.cases} 件案件，" if zh else f"{found.cases} cases, ")
+        + (("一致" if zh else "in agreement") if found.ok else ("不符" if zh else "DISAGREEMENT"))
+    )  # fmt: skip

@@ -17,6 +17,7 @@ import typer
 
 from .._i18n import Text
 from ..errors import InvalidInputError, install_hint
+from ._command import Command, open_cli_store, open_workflow
 from ._common import (
     ActorDistrictOption,
     ActorIdOption,
@@ -32,13 +33,7 @@ from ._common import (
     ProvisionalOption,
     TodayOption,
     data_console,
-    emit,
-    json_mode,
-    language,
     make_actor,
-    open_cli_store,
-    open_workflow,
-    run,
 )
 
 if TYPE_CHECKING:
@@ -133,7 +128,7 @@ def serve(
     lang: LangOption = "zh",
 ) -> None:
     """启动 HTTP 服务 / Run the HTTP service (OpenAPI at /docs and /openapi.json)."""
-    chosen = language(lang)
+    command = Command(lang)
 
     def start() -> None:
         try:
@@ -175,7 +170,7 @@ def serve(
         finally:
             workflow.close()
 
-    run(chosen, start)
+    command.run(start)
 
 
 def _tokens(db: str | None) -> tuple[Tokens, CaseStore]:
@@ -210,7 +205,7 @@ def token_issue(
     lang: LangOption = "zh",
 ) -> None:
     """签发令牌（只显示一次） / Issue a token (its secret is shown once)."""
-    chosen = language(lang)
+    command = Command(lang)
 
     def issue() -> tuple[ApiToken, str]:
         tokens, store = _tokens(db)
@@ -220,16 +215,18 @@ def token_issue(
         finally:
             store.close()
 
-    token, secret = run(chosen, issue)
-    if json_mode():
-        emit({**_row(token), "token": secret})
-        return
-    typer.echo(secret)
-    data_console(stderr=True).print(
-        f"令牌 {token.id}：{token.actor.describe().zh}（只显示这一次，请妥善保存）"
-        if chosen == "zh"
-        else f"token {token.id}: {token.actor.describe().en} (shown this once: keep it safe)"
-    )
+    token, secret = command.run(issue)
+
+    def show() -> None:
+        typer.echo(secret)
+        data_console(stderr=True).print(
+            command.say(
+                f"令牌 {token.id}：{token.actor.describe().zh}（只显示这一次，请妥善保存）",
+                f"token {token.id}: {token.actor.describe().en} (shown this once: keep it safe)",
+            )
+        )
+
+    command.finish({**_row(token), "token": secret}, show)
 
 
 @token_app.command("list")
@@ -240,7 +237,7 @@ def token_list(
     lang: LangOption = "zh",
 ) -> None:
     """列出已签发的令牌（不含密钥） / List the tokens issued (never their secrets)."""
-    chosen = language(lang)
+    command = Command(lang)
 
     def listed() -> list[ApiToken]:
         tokens, store = _tokens(db)
@@ -249,16 +246,13 @@ def token_list(
         finally:
             store.close()
 
-    rows = [_row(token) for token in run(chosen, listed)]
-    if json_mode():
-        emit(rows)
-        return
-    for row in rows:
-        state = "revoked" if row["revoked_at"] else "active"
-        typer.echo(
-            f"{row['id']}\t{row['role']}\t{row['actor_id']}\t{row['district'] or ''}\t"
-            f"{row['name']}\t{state}"
-        )
+    rows = [_row(token) for token in command.run(listed)]
+    lines = [
+        f"{row['id']}\t{row['role']}\t{row['actor_id']}\t{row['district'] or ''}\t"
+        f"{row['name']}\t{'revoked' if row['revoked_at'] else 'active'}"
+        for row in rows
+    ]
+    command.finish(rows, "\n".join(lines) if lines else None)
 
 
 @token_app.command("revoke")
@@ -269,7 +263,7 @@ def token_revoke(
     lang: LangOption = "zh",
 ) -> None:
     """吊销令牌（立即生效） / Revoke a token (at once)."""
-    chosen = language(lang)
+    command = Command(lang)
 
     def revoke() -> ApiToken:
         tokens, store = _tokens(db)
@@ -278,8 +272,5 @@ def token_revoke(
         finally:
             store.close()
 
-    token = run(chosen, revoke)
-    if json_mode():
-        emit(_row(token))
-        return
-    typer.echo(f"{token.id}\trevoked")
+    token = command.run(revoke)
+    command.finish(_row(token), f"{token.id}\trevoked")
