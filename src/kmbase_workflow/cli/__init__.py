@@ -1,14 +1,16 @@
-"""The ``kmbase`` command line: a thin face over the library (exit codes in ``cli._common``
+"""The ``kmbase`` command line: a thin face over the library (exit codes in ``cli._output``
 and docs/reference/cli.md).
 
 One module per command or group: ``_check`` (``kmbase check``), ``_cases`` (``db``, ``round``,
 ``declare``, ``fire``, ``show``, ``history``, ``sweep``, ``follow``), ``_queues`` (``inbox``,
 ``dashboard``, ``as-of``, ``db rebuild-work-queue``), ``_bulk``, ``_calendar`` (``calendar``,
 ``deadline``), ``_export`` (``export``, ``import``), ``_audit``, ``_relay``, ``_serve`` (``serve``,
-``token``), ``_worker``, ``_demo`` and ``_diagram``; ``_common`` holds what they share (options,
-the JSON convention, errors and exit codes, the store). A command registers here with one line
-and takes its options from ``_common``; tests/test_cli_json.py walks this app and holds every
-command to the convention.
+``token``), ``_worker``, ``_demo`` and ``_diagram``. What they share: ``_options`` (the options
+and how their values are read), ``_command`` (`Command`, the one helper a command body starts
+with: language, the store, output, exit code), ``_output`` (the JSON convention, errors and exit
+codes) and ``_group`` (the root group). A command registers here with one line and takes its
+options from ``_options``; tests/test_cli_json.py walks this app and holds every command to
+the convention.
 
 Start-up: a command module imports the library's modules inside the command that needs them,
 so ``kmbase --version`` or ``kmbase check`` loads no store, workflow nor calendar (issue 23;
@@ -28,10 +30,11 @@ from ._bulk import bulk
 from ._calendar import calendar_app, deadline_app
 from ._cases import db_app, declare, fire, follow, history, round_app, show, sweep
 from ._check import check
-from ._common import KmbaseGroup, fail
 from ._demo import DEMO_DATABASE, demo, print_demo
 from ._diagram import DiagramFormat, diagram
 from ._export import export_app, import_app
+from ._group import KmbaseGroup
+from ._output import fail
 from ._queues import (
     as_of_command,
     dashboard_command,

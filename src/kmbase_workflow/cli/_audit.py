@@ -18,13 +18,7 @@ from rich.text import Text as RichText
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
 from ._command import Command, open_cli_store
-from ._common import (
-    DbOption,
-    FormatOption,
-    JsonOption,
-    LangOption,
-    OutputFormat,
-)
+from ._options import DbOption, FormatOption, JsonOption, LangOption, OutputFormat
 
 if TYPE_CHECKING:
     from ..audit import (

@@ -26,9 +26,7 @@ from rich.text import Text as RichText
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError, KmbaseError
 from ._command import Command, open_workflow
-from ._common import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
+from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
@@ -36,7 +34,6 @@ from ._common import (
     DbOption,
     FormatOption,
     HolidaysOption,
-    InterruptedByUserError,
     JsonOption,
     LangOption,
     NoticeAliasOption,
@@ -47,12 +44,17 @@ from ._common import (
     ReasonOption,
     TodayOption,
     complete_trigger,
-    data_console,
     enum_option,
-    error_object,
     holiday_files,
     make_actor,
     output_file,
+)
+from ._output import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    InterruptedByUserError,
+    data_console,
+    error_object,
     styled,
 )
 

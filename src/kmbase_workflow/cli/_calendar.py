@@ -16,7 +16,7 @@ import attrs
 import typer
 
 from ._command import Command
-from ._common import (
+from ._options import (
     HolidaysOption,
     JsonOption,
     LangOption,

@@ -2,7 +2,7 @@
 cases on a store, from the command line.
 
 Every command takes ``--db`` (or ``$KMBASE_DB``; default ``sqlite:///kmbase.db``) and
-``--json`` (the JSON convention of ``cli._common``). ``--today`` sets the date the command
+``--json`` (the JSON convention of ``cli._output``). ``--today`` sets the date the command
 acts on (the clock of the workflow; default: today in Asia/Shanghai).
 """
 
@@ -18,7 +18,7 @@ from rich.table import Table
 from .._i18n import Lang, Text
 from ..actors import Actor, Role
 from ._command import Command, open_workflow
-from ._common import (
+from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
@@ -36,12 +36,12 @@ from ._common import (
     ReasonOption,
     TodayOption,
     complete_trigger,
-    data_console,
     enum_option,
     holiday_files,
     make_actor,
     parse_date,
 )
+from ._output import data_console
 
 if TYPE_CHECKING:
     from ..case import Case

@@ -11,15 +11,8 @@ from rich.table import Table
 
 from ..errors import KmbaseError
 from ._command import Command
-from ._common import (
-    FormatOption,
-    JsonOption,
-    LangOption,
-    OutputFormat,
-    PolicyOption,
-    data_console,
-    styled,
-)
+from ._options import FormatOption, JsonOption, LangOption, OutputFormat, PolicyOption
+from ._output import data_console, styled
 
 if TYPE_CHECKING:
     from rich.text import Text as RichText

@@ -23,7 +23,8 @@ import typer
 
 from .._i18n import Text
 from ..errors import InvalidInputError, KmbaseError
-from ._common import emit, fail, json_mode, language, parse_date, run
+from ._options import parse_date
+from ._output import emit, fail, json_mode, language, run
 
 if TYPE_CHECKING:
     from .._i18n import Lang

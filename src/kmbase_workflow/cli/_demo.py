@@ -15,13 +15,8 @@ from rich.table import Table
 from .._i18n import Text
 from ..errors import InvalidInputError, KmbaseError
 from ._command import Command
-from ._common import (
-    FormatOption,
-    JsonOption,
-    LangOption,
-    OutputFormat,
-    data_console,
-)
+from ._options import FormatOption, JsonOption, LangOption, OutputFormat
+from ._output import data_console
 
 if TYPE_CHECKING:
     from .._i18n import Lang

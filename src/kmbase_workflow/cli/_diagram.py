@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ._command import Command
-from ._common import JsonOption, LangOption
+from ._options import JsonOption, LangOption
 
 __all__ = ["DiagramFormat", "diagram"]
 

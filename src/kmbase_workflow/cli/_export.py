@@ -6,7 +6,7 @@ Two typer sub-apps, mounted by the main CLI::
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
 
-Exit codes as in ``cli._common``: 0 written, 2 bad input (an unknown case, a bad file: every
+Exit codes as in ``cli._output``: 0 written, 2 bad input (an unknown case, a bad file: every
 bad cell on stderr with its row and column, nothing on stdout).
 """
 
@@ -22,13 +22,7 @@ import typer
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ._command import Command, open_workflow
-from ._common import (
-    DbOption,
-    JsonOption,
-    LangOption,
-    output_file,
-    parse_date,
-)
+from ._options import DbOption, JsonOption, LangOption, output_file, parse_date
 
 if TYPE_CHECKING:
     from ..exports import (

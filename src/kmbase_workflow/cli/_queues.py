@@ -2,7 +2,7 @@
 work queues and history as data, from the command line (faces over `kmbase_workflow.queues`
 and `kmbase_workflow.as_of`).
 
-They follow the conventions of ``cli._common``: the actor is ``--actor-role/--actor-id/
+They follow the conventions of ``cli._options`` and ``cli._output``: the actor is ``--actor-role/--actor-id/
 --actor-district`` as in ``kmbase fire``; ``--today`` is the day a queue or dashboard judges
 by (what is overdue, what is due soon), while the day of ``as-of`` is an argument: history as
 it stood then. ``--district``, ``--round`` and ``--state`` filter, as in ``kmbase bulk``.
@@ -20,7 +20,7 @@ from rich.table import Table
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
 from ._command import Command, open_workflow
-from ._common import (
+from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorRoleOption,
@@ -31,12 +31,12 @@ from ._common import (
     LangOption,
     OutputFormat,
     TodayOption,
-    data_console,
     enum_option,
     holiday_files,
     make_actor,
     parse_date,
 )
+from ._output import data_console
 
 if TYPE_CHECKING:
     from ..as_of import CaseAsOf, RoundAsOf

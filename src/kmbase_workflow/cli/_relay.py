@@ -13,13 +13,7 @@ import typer
 
 from .._i18n import Text
 from ._command import Command
-from ._common import (
-    DbOption,
-    FormatOption,
-    JsonOption,
-    LangOption,
-    OutputFormat,
-)
+from ._options import DbOption, FormatOption, JsonOption, LangOption, OutputFormat
 
 if TYPE_CHECKING:
     from ..stores import OutboxRecord

@@ -3,7 +3,7 @@
 ``serve`` runs the service (`kmbase_workflow.service`) under uvicorn; ``token issue`` gives an
 office's user a token naming its role, id and district (the secret is shown once; the
 database keeps its SHA-256), ``token list`` shows who holds one, ``token revoke`` ends one.
-Exit codes as for every command (``cli._common``): 0 done, 2 bad input, 5 store unavailable.
+Exit codes as for every command (``cli._output``): 0 done, 2 bad input, 5 store unavailable.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 from .._i18n import Text
 from ..errors import InvalidInputError, install_hint
 from ._command import Command, open_cli_store, open_workflow
-from ._common import (
+from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
@@ -32,9 +32,9 @@ from ._common import (
     PolicyOption,
     ProvisionalOption,
     TodayOption,
-    data_console,
     make_actor,
 )
+from ._output import data_console
 
 if TYPE_CHECKING:
     from ..stores import CaseStore

@@ -1,7 +1,7 @@
 """``kmbase worker``: run the worker (the daily sweep, webhooks), see consumers' lag and
 dead letters, re-drive dead letters.
 
-Exit codes are those of ``cli._common``; ``worker run`` exits 0 when stopped by ``SIGTERM``
+Exit codes are those of ``cli._output``; ``worker run`` exits 0 when stopped by ``SIGTERM``
 or ``SIGINT`` after finishing (or giving back) the deliveries under way.
 """
 
@@ -19,7 +19,7 @@ from rich.table import Table
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ._command import Command, open_workflow
-from ._common import (
+from ._options import (
     DbOption,
     FormatOption,
     HolidaysOption,
@@ -30,9 +30,9 @@ from ._common import (
     PolicyOption,
     ProvisionalOption,
     TodayOption,
-    data_console,
     holiday_files,
 )
+from ._output import data_console
 
 if TYPE_CHECKING:
     from ..delivery import (
