@@ -40,11 +40,11 @@ from ..deadlines import (
     earliest_certification_date,
     notice_deadline,
 )
+from ..encoding import event_document as event_data
 from ..errors import InvalidInputError, KmbaseError, StoreUnavailableError
 from ..lifecycle import RECORDS, STEPS, Step, Trigger
 from ..policy import policy_in_force
 from ..serialization import MAX_INTEGER, loads_application, structure
-from ..stores._rows import event_data
 from ..stores.tokens import token_store
 from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
@@ -666,13 +666,10 @@ def _payload_schema(step: Step) -> dict[str, Any] | None:
     if step.payload is dict:
         return schema_ref("JsonObject")
     name = step.payload.__name__
-    if name == "NoticeAnnouncement":
-        return {
-            "anyOf": [
-                schema_ref(name),
-                {"type": "string", "format": "date", "description": "the first day"},
-            ]
-        }
+    shorthand = step.shorthand  # the payload given as one bare string (Step.shorthand)
+    if shorthand is not None:
+        bare = {"type": "string", "format": shorthand.format}
+        return {"anyOf": [schema_ref(name), {**bare, "description": shorthand.description.en}]}
     return schema_ref(name)
 
 
