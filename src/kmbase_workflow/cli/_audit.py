@@ -17,7 +17,7 @@ from rich.text import Text as RichText
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
-from ._command import Command, open_cli_store
+from ._command import Command
 from ._options import DbOption, FormatOption, JsonOption, LangOption, OutputFormat
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def audit_checkpoint(
 
     def act() -> Checkpoint:
         key = load_key(key_file)
-        store = open_cli_store(db)
+        store = command.store(db)
         try:
             return checkpoint(store, key)
         finally:
@@ -152,7 +152,7 @@ def audit_verify(
     def act() -> AuditReport:
         saved = None if checkpoint_file is None else _read_checkpoint(checkpoint_file)
         key = None if saved is None else load_key(key_file)
-        store = open_cli_store(db)
+        store = command.store(db)
         try:
             return verify_store(store, saved, key)
         finally:

@@ -25,7 +25,7 @@ from rich.text import Text as RichText
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError, KmbaseError
-from ._command import Command, open_workflow
+from ._command import Command
 from ._options import (
     ActorDistrictOption,
     ActorIdOption,
@@ -283,7 +283,7 @@ def bulk(
         if csv_file is not None:
             output_file(csv_file, "--csv")
         # the same workflow as `kmbase fire` builds: --today, --holidays, --policy, provisional
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,

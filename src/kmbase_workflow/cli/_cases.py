@@ -17,7 +17,7 @@ from rich.table import Table
 
 from .._i18n import Lang, Text
 from ..actors import Actor, Role
-from ._command import Command, open_workflow
+from ._command import Command
 from ._options import (
     ActorDistrictOption,
     ActorIdOption,
@@ -258,7 +258,7 @@ def declare(
     def act() -> Case:
         application = load_application(file)
         operator = Actor.for_operator(application.operator, via="cli")
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,
@@ -358,7 +358,7 @@ def fire(
     def act() -> Outcome:
         resolved = enum_option(Trigger, trigger, "TRIGGER")
         actor = make_actor(actor_role, actor_id, actor_district, actor_name)
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,

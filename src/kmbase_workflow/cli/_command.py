@@ -31,57 +31,9 @@ if TYPE_CHECKING:
     from ..stores import CaseStore
     from ..workflow import Workflow
 
-__all__ = ["Command", "open_cli_store", "open_workflow"]
+__all__ = ["Command"]
 
 T = TypeVar("T")
-
-
-def open_cli_store(db: str | None, *, create: bool = False) -> CaseStore:
-    """The store of ``--db`` (else ``$KMBASE_DB``, else ``sqlite:///kmbase.db``), opened the
-    one way every command opens it. A database that does not exist is refused (exit 2) and
-    nothing is created, unless ``create``: only the commands that begin a store's life
-    (``kmbase db init``, ``kmbase round open`` and ``kmbase demo`` for its own) create one,
-    so that a mistyped path never becomes an empty database that a read reports on or an
-    audit vouches for (docs/reference/cli.md, "The database must exist")."""
-    from ..stores import open_store  # noqa: PLC0415 - imported when a command opens a store
-
-    return open_store(db, create=create)
-
-
-def open_workflow(
-    db: str | None,
-    *,
-    today: str | None = None,
-    allow_provisional: bool = False,
-    holidays: Sequence[Path] = (),
-    policy: Path | None = None,
-    create: bool = False,
-) -> Workflow:
-    """The workflow a command acts with: the store of ``--db`` (`open_cli_store`: a missing
-    database is refused unless ``create``), the day of ``--today``, the holiday files of
-    ``--holidays``, the policy file of ``--policy`` and ``--allow-provisional``: the same for
-    every command that fires a step, one or many."""
-    from ..calendar import WorkingDayCalendar  # noqa: PLC0415 - imported when a command runs
-    from ..clock import FixedClock, SystemClock  # noqa: PLC0415
-    from ..policy import load_policy_file  # noqa: PLC0415
-    from ..workflow import Workflow  # noqa: PLC0415
-
-    clock = None
-    if today is not None:
-        day = parse_date(today, "--today")
-        clock = FixedClock(dt.datetime(day.year, day.month, day.day, 9, 0))
-    calendar = WorkingDayCalendar(notices=holidays) if holidays else None
-    policies = (load_policy_file(policy),) if policy is not None else None
-    store = open_cli_store(db, create=create)
-    # A claimed day (--today) is back-dating: each entry also records the real time.
-    return Workflow(
-        store,
-        clock=clock or SystemClock(),
-        policies=policies,
-        calendar=calendar,
-        allow_provisional=allow_provisional,
-        entry_clock=SystemClock() if clock is not None else None,
-    )
 
 
 class Command:
@@ -112,8 +64,15 @@ class Command:
         self.fail(InvalidInputError(message, hint=hint))
 
     def store(self, db: str | None, *, create: bool = False) -> CaseStore:
-        """The store of ``--db`` (`open_cli_store`)."""
-        return self.run(lambda: open_cli_store(db, create=create))
+        """The store of ``--db`` (else ``$KMBASE_DB``, else ``sqlite:///kmbase.db``), opened
+        the one way every command opens it. A database that does not exist is refused (exit 2)
+        and nothing is created, unless ``create``: only the commands that begin a store's life
+        (``kmbase db init``, ``kmbase round open`` and ``kmbase demo`` for its own) create one,
+        so that a mistyped path never becomes an empty database that a read reports on or an
+        audit vouches for (docs/reference/cli.md, "The database must exist")."""
+        from ..stores import open_store  # noqa: PLC0415 - imported when a command opens a store
+
+        return self.run(lambda: open_store(db, create=create))
 
     def workflow(
         self,
@@ -125,17 +84,34 @@ class Command:
         policy: Path | None = None,
         create: bool = False,
     ) -> Workflow:
-        """The workflow over the store of ``--db`` (`open_workflow`)."""
-        return self.run(
-            lambda: open_workflow(
-                db,
-                today=today,
+        """The workflow a command acts with: the store of ``--db`` (`store`: a missing
+        database is refused unless ``create``), the day of ``--today``, the holiday files of
+        ``--holidays``, the policy file of ``--policy`` and ``--allow-provisional``: the same
+        for every command that fires a step, one or many."""
+        from ..calendar import WorkingDayCalendar  # noqa: PLC0415 - imported when a command runs
+        from ..clock import FixedClock, SystemClock  # noqa: PLC0415
+        from ..policy import load_policy_file  # noqa: PLC0415
+        from ..workflow import Workflow  # noqa: PLC0415
+
+        def build() -> Workflow:
+            clock = None
+            if today is not None:
+                day = parse_date(today, "--today")
+                clock = FixedClock(dt.datetime(day.year, day.month, day.day, 9, 0))
+            calendar = WorkingDayCalendar(notices=holidays) if holidays else None
+            policies = (load_policy_file(policy),) if policy is not None else None
+            store = self.store(db, create=create)
+            # A claimed day (--today) is back-dating: each entry also records the real time.
+            return Workflow(
+                store,
+                clock=clock or SystemClock(),
+                policies=policies,
+                calendar=calendar,
                 allow_provisional=allow_provisional,
-                holidays=holidays,
-                policy=policy,
-                create=create,
+                entry_clock=SystemClock() if clock is not None else None,
             )
-        )
+
+        return self.run(build)
 
     @property
     def json(self) -> bool:

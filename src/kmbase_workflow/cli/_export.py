@@ -21,7 +21,7 @@ import typer
 
 from .._i18n import Text
 from ..errors import InvalidInputError
-from ._command import Command, open_workflow
+from ._command import Command
 from ._options import DbOption, JsonOption, LangOption, output_file, parse_date
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def export_recommendations(
         return
 
     def action() -> int:
-        workflow = open_workflow(db)
+        workflow = command.workflow(db)
         try:
             rows = export_recommendation_table(
                 workflow, district, round_year, output, filled_by=filled_by, phone=phone, unit=unit
@@ -158,7 +158,7 @@ def export_case(
     command = Command(lang)
 
     def action() -> int:
-        workflow = open_workflow(db)
+        workflow = command.workflow(db)
         try:
             case = workflow.case(case_id)
             sheets = export_application_tables(case, output, policy=workflow.policy_for(case))
@@ -227,7 +227,7 @@ def _document(
 
     def action() -> Document:
         output_file(output, "--output")
-        workflow = open_workflow(db)
+        workflow = command.workflow(db)
         try:
             document = build(workflow)
         finally:

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
-from ._command import Command, open_workflow
+from ._command import Command
 from ._options import (
     ActorDistrictOption,
     ActorIdOption,
@@ -95,7 +95,7 @@ def inbox(
     command = Command(lang)
     result = command.run(
         lambda: work_queue(
-            open_workflow(db, today=today),
+            command.workflow(db, today=today),
             make_actor(actor_role, actor_id, actor_district),
             round_year=round_year,
             district=district,
@@ -163,7 +163,7 @@ def dashboard_command(
     command = Command(lang)
     board = command.run(
         lambda: dashboard(
-            open_workflow(db, today=today, holidays=holiday_files(holidays)),
+            command.workflow(db, today=today, holidays=holiday_files(holidays)),
             round_year=round_year,
             district=district,
             working_days=working_days,
@@ -280,7 +280,7 @@ def as_of_command(
     chosen = command.lang
 
     def answer() -> tuple[CaseAsOf, dict[str, Any]]:
-        workflow = open_workflow(db, holidays=holiday_files(holidays))
+        workflow = command.workflow(db, holidays=holiday_files(holidays))
         if before is not None:
             knowledge = known_at(workflow, case_id, enum_option(Trigger, before, "--before"))
             return knowledge.before, knowledge.to_dict()
@@ -327,7 +327,7 @@ def round_as_of_command(
     command = Command(lang)
     table_data = command.run(
         lambda: round_as_of(
-            open_workflow(db, holidays=holiday_files(holidays)),
+            command.workflow(db, holidays=holiday_files(holidays)),
             year,
             parse_date(day, "DATE"),
             district=district,
@@ -378,14 +378,14 @@ def rebuild_command(
 
     command = Command(lang)
     if check:
-        found = command.run(lambda: check_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
+        found = command.run(lambda: check_work_queue(command.workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
         command.finish(
             found.to_dict(),
             lambda: _print_queue_check(found, command.lang),
             exit_code=0 if found.ok else 1,
         )
         return
-    report = command.run(lambda: rebuild_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
+    report = command.run(lambda: rebuild_work_queue(command.workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
     command.finish(
         report.to_dict(),
         command.say(

@@ -17,7 +17,7 @@ import typer
 
 from .._i18n import Text
 from ..errors import InvalidInputError, install_hint
-from ._command import Command, open_cli_store, open_workflow
+from ._command import Command
 from ._options import (
     ActorDistrictOption,
     ActorIdOption,
@@ -149,7 +149,7 @@ def serve(
             if auth == "gateway"
             else None
         )
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,
@@ -173,10 +173,10 @@ def serve(
     command.run(start)
 
 
-def _tokens(db: str | None) -> tuple[Tokens, CaseStore]:
+def _tokens(db: str | None, command: Command) -> tuple[Tokens, CaseStore]:
     from ..stores.tokens import token_store  # noqa: PLC0415 - imported when the command runs
 
-    store = open_cli_store(db)
+    store = command.store(db)
     return token_store(store), store
 
 
@@ -208,7 +208,7 @@ def token_issue(
     command = Command(lang)
 
     def issue() -> tuple[ApiToken, str]:
-        tokens, store = _tokens(db)
+        tokens, store = _tokens(db, command)
         actor = make_actor(role, actor_id, district, name)
         try:
             return tokens.issue(actor, now=dt.datetime.now(dt.UTC))
@@ -240,7 +240,7 @@ def token_list(
     command = Command(lang)
 
     def listed() -> list[ApiToken]:
-        tokens, store = _tokens(db)
+        tokens, store = _tokens(db, command)
         try:
             return tokens.list()
         finally:
@@ -266,7 +266,7 @@ def token_revoke(
     command = Command(lang)
 
     def revoke() -> ApiToken:
-        tokens, store = _tokens(db)
+        tokens, store = _tokens(db, command)
         try:
             return tokens.revoke(token_id, now=dt.datetime.now(dt.UTC))
         finally:

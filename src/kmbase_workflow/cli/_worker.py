@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .._i18n import Text
 from ..errors import InvalidInputError
-from ._command import Command, open_workflow
+from ._command import Command
 from ._options import (
     DbOption,
     FormatOption,
@@ -270,7 +270,7 @@ def worker_run(
         at = _time_of_day(sweep_at)
         backoff = Backoff(base=backoff_base, cap=backoff_cap, max_attempts=max_attempts)
         metrics = Metrics() if metrics_port is not None else None
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,
