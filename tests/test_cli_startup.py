@@ -44,6 +44,7 @@ NOT_FOR_VERSION = (
     "kmbase_workflow.serialization",
     "numpy",
     "cattrs",
+    "rich",
 )
 
 

@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text as RichText
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
@@ -178,6 +175,10 @@ def audit_verify(
 
 
 def _print_audit(report: AuditReport, chosen: Lang) -> None:
+    from rich.console import Console  # noqa: PLC0415 - imported when the command runs
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text as RichText  # noqa: PLC0415
+
     console = Console(highlight=False)
     if report.findings:
         table = Table(title=report.summary().in_(chosen))

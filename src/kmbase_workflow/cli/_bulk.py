@@ -18,10 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text as RichText
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError, KmbaseError
@@ -59,6 +55,8 @@ from ._output import (
 )
 
 if TYPE_CHECKING:
+    from rich.text import Text as RichText
+
     from ..bulk import (
         BulkItem,
         BulkReport,
@@ -122,6 +120,8 @@ def _complete_state(incomplete: str) -> list[str]:
 
 
 def _print_report(report: BulkReport, lang: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     console = data_console()
     zh = lang == "zh"
     table = Table(title=report.summary().in_(lang), expand=False)
@@ -257,6 +257,15 @@ def bulk(
     Exit 0 all done, 1 any refused, 2 bad input or an unknown id, 3 calendar data missing,
     4 any conflicted (re-run with the same --run-id).
     """
+    from rich.console import Console  # noqa: PLC0415 - imported when the command runs
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     from ..bulk import (  # noqa: PLC0415 - imported when the command runs
         DEFAULT_CHUNK_SIZE,
         bulk_trigger,

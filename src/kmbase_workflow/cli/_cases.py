@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from .._i18n import Lang, Text
 from ..actors import Actor, Role
@@ -406,6 +405,8 @@ def show(
 
 
 def _print_case(case: Case, summary: dict[str, Any], zh: bool) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     table = Table(title=f"{case.base_name}（{case.id}）", show_header=False)
     table.add_column()
     table.add_column(overflow="fold")
@@ -467,6 +468,8 @@ def history(
     ``round:2025`` shows the 2025 declaration round's chain (who opened it, when, with which
     window). Exit 0 when the chain verifies, 1 when it does not (the first bad entry is named).
     """
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     from ..case import ROUND_CHAIN_PREFIX  # noqa: PLC0415 - imported when the command runs
     from ..serialization import converter  # noqa: PLC0415
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from ..errors import KmbaseError
 from ._command import Command
@@ -43,6 +42,8 @@ def _finding_rows(finding: Finding, lang: Lang, depth: int = 0) -> list[tuple[st
 
 
 def _print_verdict(verdict: Verdict, lang: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     console = data_console()  # the base's name is data, never markup
     table = Table(
         title=verdict.summary().in_(lang),

@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from .._i18n import Text
 from ..errors import InvalidInputError, KmbaseError
@@ -19,6 +16,8 @@ from ._options import FormatOption, JsonOption, LangOption, OutputFormat
 from ._output import data_console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from .._i18n import Lang
     from ..demo import DemoResult
 
@@ -125,6 +124,9 @@ _YES_NO_EN = {"是": "yes", "否": "no"}
 def print_demo(result: DemoResult, lang: Lang, console: Console) -> None:
     """The demo's tables, in one language, readable at 80 columns: every cell wraps rather
     than being cut, and a day is printed once, on its first line."""
+    from rich import box  # noqa: PLC0415 - imported when the command runs
+    from rich.table import Table  # noqa: PLC0415
+
     from ..case import State  # noqa: PLC0415 - imported when the command runs
 
     zh = lang == "zh"
@@ -164,6 +166,8 @@ def print_demo(result: DemoResult, lang: Lang, console: Console) -> None:
 def _export_demo_tables(result: DemoResult, url: str, lang: Lang) -> list[Path]:
     """Each district's 推荐汇总表 as .xlsx next to the demo's SQLite file (needs openpyxl);
     none for another store. A file already there is not overwritten."""
+    from rich.console import Console  # noqa: PLC0415 - imported when the command runs
+
     from ..exports import export_recommendation_table  # noqa: PLC0415 - optional extra
 
     if not url.startswith("sqlite:///"):

@@ -31,14 +31,16 @@ import contextlib
 import contextvars
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
-from rich.text import Text as RichText
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError, KmbaseError, TransitionRefusedError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text as RichText
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -165,11 +167,15 @@ def data_console(*, stderr: bool = False, soft_wrap: bool = False) -> Console:
     """A console that prints data as it is: no rich markup (a base name ``[/b]`` is text, not
     a closing tag), no emoji codes (``:x:``), no highlighting. Every command prints data
     through one; styles are given as `styled` text, never as markup in a string."""
+    from rich.console import Console  # noqa: PLC0415 - imported when the command runs
+
     return Console(stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=soft_wrap)
 
 
 def styled(text: str, style: str) -> RichText:
     """``text`` in ``style`` (a colour), without reading ``text`` as markup."""
+    from rich.text import Text as RichText  # noqa: PLC0415 - imported when the command runs
+
     return RichText(text, style=style)
 
 

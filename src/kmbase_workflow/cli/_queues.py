@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
@@ -108,6 +107,8 @@ def inbox(
 
 
 def _print_work_queue(result: QueuePage, chosen: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     zh = chosen == "zh"
     table = Table(title=("待办" if zh else "Work queue") + f" {result.as_of}")
     for header in ("case", "base", "district", "awaits", "actions", "due", "article"):
@@ -174,6 +175,8 @@ def dashboard_command(
 
 
 def _print_dashboard(board: Dashboard, chosen: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     zh = chosen == "zh"
     console = data_console()
     states = sorted({count.state for count in board.counts})
@@ -212,6 +215,8 @@ def _print_dashboard(board: Dashboard, chosen: Lang) -> None:
 
 
 def _print_case_as_of(report: CaseAsOf, lang: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     zh = lang == "zh"
     console = data_console()
     case = report.case
@@ -341,6 +346,8 @@ def round_as_of_command(
 
 
 def _print_round_as_of(table_data: RoundAsOf, year: int, chosen: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     table = Table(title=f"{year} @ {table_data.as_of}")
     for header in ("case", "base", "district", "state", "v", "last step"):
         table.add_column(header, overflow="fold")

@@ -14,7 +14,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from .._i18n import Text
 from ..errors import InvalidInputError
@@ -338,6 +337,8 @@ def worker_status(
 
 
 def _print_status(status: QueueStatus, zh: bool) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     table = Table(title=("发件箱最新位置 " if zh else "outbox head ") + str(status.head))
     for header in ("消费者 consumer", "位置 position", "排队 queued", "死信 dead", "积压 lag"):
         table.add_column(
