@@ -1,11 +1,11 @@
 """The ``kmbase`` command line: a thin face over the library (exit codes in ``cli._output``
 and docs/reference/cli.md).
 
-One module per command or group: ``_check`` (``kmbase check``), ``_cases`` (``db``, ``round``,
-``declare``, ``fire``, ``show``, ``history``, ``sweep``, ``follow``), ``_queues`` (``inbox``,
-``dashboard``, ``as-of``, ``db rebuild-work-queue``), ``_bulk``, ``_calendar`` (``calendar``,
-``deadline``), ``_export`` (``export``, ``import``), ``_audit``, ``_relay``, ``_serve`` (``serve``,
-``token``), ``_worker``, ``_demo`` and ``_diagram``. What they share: ``_options`` (the options
+One module per command or group: ``_check`` (``kmbase check``), ``_db`` (``db``), ``_rounds``
+(``round``), ``_cases`` (``declare``, ``fire``, ``show``, ``history``, ``sweep``, ``follow``),
+``_queues`` (``inbox``, ``dashboard``, ``as-of``, ``db rebuild-work-queue``), ``_bulk``,
+``_calendar`` (``calendar``, ``deadline``), ``_export`` (``export``, ``import``), ``_audit``,
+``_relay``, ``_serve`` (``serve``, ``token``), ``_worker``, ``_demo`` and ``_diagram``. What they share: ``_options`` (the options
 and how their values are read), ``_command`` (`Command`, the one helper a command body starts
 with: language, the store, output, exit code), ``_output`` (the JSON convention, errors and exit
 codes) and ``_group`` (the root group). A command registers here with one line and takes its
@@ -28,8 +28,9 @@ from ..errors import KmbaseError
 from ._audit import audit_app
 from ._bulk import bulk
 from ._calendar import calendar_app, deadline_app
-from ._cases import db_app, declare, fire, follow, history, round_app, show, sweep
+from ._cases import declare, fire, follow, history, show, sweep
 from ._check import check
+from ._db import db_app
 from ._demo import DEMO_DATABASE, demo, print_demo
 from ._diagram import DiagramFormat, diagram
 from ._export import export_app, import_app
@@ -43,6 +44,7 @@ from ._queues import (
     round_as_of_command,
 )
 from ._relay import relay
+from ._rounds import round_app
 from ._serve import serve, token_app
 from ._worker import worker_app
 

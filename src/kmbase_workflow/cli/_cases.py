@@ -1,5 +1,5 @@
-"""``kmbase db``, ``round``, ``declare``, ``show``, ``history``, ``sweep`` and ``follow``:
-cases on a store, from the command line.
+"""``kmbase declare``, ``fire``, ``show``, ``history``, ``sweep`` and ``follow``: cases on a
+store, from the command line.
 
 Every command takes ``--db`` (or ``$KMBASE_DB``; default ``sqlite:///kmbase.db``) and
 ``--json`` (the JSON convention of ``cli._output``). ``--today`` sets the date the command
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .._i18n import Lang, Text
-from ..actors import Actor, Role
+from ..actors import Actor
 from ._command import Command
 from ._options import (
     ActorDistrictOption,
@@ -38,7 +38,6 @@ from ._options import (
     enum_option,
     holiday_files,
     make_actor,
-    parse_date,
 )
 from ._output import data_console
 
@@ -48,180 +47,13 @@ if TYPE_CHECKING:
     from ..stores import OutboxRecord
     from ..workflow import Outcome, Workflow
 
-__all__ = ["db_app", "declare", "fire", "follow", "history", "round_app", "show", "sweep"]
-
-db_app = typer.Typer(
-    name="db",
-    help="创建或升级数据库 / Create or upgrade the database.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-round_app = typer.Typer(
-    name="round",
-    help="年度申报（第九条） / The yearly declaration round (Art. 9).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+__all__ = ["declare", "fire", "follow", "history", "show", "sweep"]
 
 CaseIdArgument = Annotated[str, typer.Argument(help="案件编号 / case id.", metavar="CASE_ID")]
 KeyOption = Annotated[
     str | None,
     typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).", metavar="KEY"),
 ]
-BureauOfficerOption = Annotated[
-    str,
-    typer.Option(
-        "--actor-id",
-        help="经办人编号（市工业和信息化局） / the bureau officer's id.",
-        metavar="ID",
-    ),
-]
-
-
-# -- db -------------------------------------------------------------------------------------------
-
-
-@db_app.command("init")
-def db_init(db: DbOption = None, as_json: JsonOption = False, lang: LangOption = "zh") -> None:
-    """创建数据库并应用迁移 / Create the database and apply every migration.
-
-    Prints the applied migrations (``--json``: ``migrations``).
-    """
-    _migrate(db, lang, create=True)
-
-
-def _migrate(db: str | None, lang: str, *, create: bool) -> None:
-    command = Command(lang)
-    store = command.store(db, create=create)
-    version = tuple(getattr(store, "schema_version", ()))
-    store.close()
-    command.finish({"migrations": list(version)}, " ".join(version) if version else "memory")
-
-
-@db_app.command("upgrade")
-def db_upgrade(db: DbOption = None, as_json: JsonOption = False, lang: LangOption = "zh") -> None:
-    """升级数据库到本库的结构版本 / Upgrade the database to this library's schema.
-
-    Opening a store applies pending migrations; a database with a newer schema is refused
-    (exit 2), and so is one that does not exist (create it with ``kmbase db init``).
-    """
-    _migrate(db, lang, create=False)
-
-
-# -- rounds ----------------------------------------------------------------------------------------
-
-
-@round_app.command("open")
-def round_open(
-    year: Annotated[int, typer.Argument(help="年度 / year.", metavar="YEAR")],
-    opens_on: Annotated[
-        str, typer.Argument(help="开始日期 / first day (YYYY-MM-DD).", metavar="OPENS_ON")
-    ],
-    closes_on: Annotated[
-        str, typer.Argument(help="截止日期 / last day (YYYY-MM-DD).", metavar="CLOSES_ON")
-    ],
-    actor_id: BureauOfficerOption = "city_bureau",
-    reference: Annotated[
-        str,
-        typer.Option(
-            "--reference", help="申报通知文号 / the call's reference number.", metavar="REF"
-        ),
-    ] = "",
-    notice: Annotated[
-        str | None,
-        typer.Option("--notice", hidden=True, help="已弃用：同 --reference / deprecated."),
-    ] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-    lang: LangOption = "zh",
-) -> None:
-    """组织年度申报 / Open the year's declaration round (the city bureau)."""
-    command = Command(lang)
-    workflow = command.workflow(db, create=True)
-
-    def act() -> None:
-        start, end = parse_date(opens_on, "OPENS_ON"), parse_date(closes_on, "CLOSES_ON")
-        officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
-        workflow.open_round(year, start, end, officer, reference or notice or "")
-
-    command.run(act)
-    command.finish(
-        {
-            "year": year,
-            "opens_on": opens_on,
-            "closes_on": closes_on,
-            "reference": reference or notice or "",
-        },
-        f"{year}: {opens_on} → {closes_on}",
-    )
-
-
-@round_app.command("list")
-def round_list(
-    db: DbOption = None,
-    output: FormatOption = OutputFormat.TABLE,
-    as_json: JsonOption = False,
-    lang: LangOption = "zh",
-) -> None:
-    """列出各年度申报 / List the declaration rounds."""
-    from ..serialization import converter  # noqa: PLC0415 - imported when the command runs
-
-    command = Command(lang)
-    rounds = command.workflow(db).store.rounds()
-    command.finish(
-        [converter.unstructure(r) for r in rounds],
-        "\n".join(f"{r.year}\t{r.opens_on}\t{r.closes_on}\t{r.notice}" for r in rounds)
-        if rounds
-        else None,
-    )
-
-
-@round_app.command("select")
-def round_select(
-    year: Annotated[int, typer.Argument(help="年度 / the round's year.", metavar="YEAR")],
-    quota: Annotated[
-        int, typer.Option("--quota", help="择优名额 / how many to select.", metavar="N")
-    ],
-    actor_id: BureauOfficerOption = "city_bureau",
-    reason: ReasonOption = "",
-    db: DbOption = None,
-    today: TodayOption = None,
-    output: FormatOption = OutputFormat.TABLE,
-    as_json: JsonOption = False,
-    lang: LangOption = "zh",
-) -> None:
-    """择优排序（第十一条） / Rank the round's recommended cases and record who is selected.
-
-    One decision, in one transaction; running it again supersedes it. Exit 0 done, 1 refused.
-    """
-    command = Command(lang)
-    officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
-    workflow = command.workflow(db, today=today)
-    outcomes = command.run(lambda: workflow.select_round(year, officer, quota=quota, reason=reason))
-    ranking = [
-        {
-            "case": o.case.id,
-            "rank": o.case.selection.rank,
-            "score": o.case.selection.score,
-            "selected": o.case.selection.selected,
-            "decision": o.case.selection.decision,
-        }
-        for o in outcomes
-        if o.case.selection is not None
-    ]
-    selected = command.say("入选", "selected")
-    command.finish(
-        ranking,
-        "\n".join(
-            f"{row['rank']}\t{row['case']}\t{row['score']:.1f}\t{selected if row['selected'] else '—'}"
-            for row in ranking
-        )
-        if ranking
-        else None,
-    )
-
-
-# -- cases -----------------------------------------------------------------------------------------
 
 
 def declare(
