@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import httpx2
 import psycopg
 from _timing import load
@@ -57,10 +58,26 @@ def _port() -> int:
         return port
 
 
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has used so far (Linux's /proc; 0 elsewhere):
+    on a shared machine, CPU per request tells more than the wall clock."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@attrs.define
+class _Server:
+    base: str
+    pid: int
+
+
 @contextlib.contextmanager
-def _serving(command: list[str], port: int) -> Iterator[str]:
-    """The base URL of ``command`` listening on ``port``, once ``/health``
-    answers; stopped after the block."""
+def _serving(command: list[str], port: int) -> Iterator[_Server]:
+    """``command`` listening on ``port``, once ``/health`` answers; stopped after the
+    block."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(HERE)])}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
@@ -75,7 +92,7 @@ def _serving(command: list[str], port: int) -> Iterator[str]:
             else:
                 log.seek(0)
                 raise RuntimeError(f"{command} did not start: {log.read().decode()[-2000:]}")
-            yield base
+            yield _Server(base, process.pid)
         finally:
             process.terminate()
             process.wait()
@@ -130,16 +147,29 @@ def _audit(url: str, report: LoadReport) -> str:
     )
 
 
+def _measured(command: list[str], port: int, tokens: dict[str, str], seconds: float) -> LoadReport:
+    """The load against ``command``'s server, with the server's CPU per request answered."""
+    with _serving(command, port) as server:
+        before: list[float] = []
+        report = run_load(
+            server.base,
+            tokens,
+            clients=CLIENTS,
+            seconds=seconds,
+            measuring=lambda: before.append(_cpu_seconds(server.pid)),
+        )
+        used = _cpu_seconds(server.pid) - before[0]
+    return attrs.evolve(report, cpu_seconds=used)
+
+
 def _compare(label: str, service_url: str, floor_url: str, seconds: float) -> None:
     tokens, command = _service(service_url)
     port = _port()
-    with _serving([*command, "--port", str(port)], port) as base:
-        service = run_load(base, tokens, clients=CLIENTS, seconds=seconds)
+    service = _measured([*command, "--port", str(port)], port, tokens, seconds)
     audit = _audit(service_url, service)
     tokens, command = _floor(floor_url)
     port = _port()
-    with _serving([*command, str(port)], port) as base:
-        floor = run_load(base, tokens, clients=CLIENTS, seconds=seconds)
+    floor = _measured([*command, str(port)], port, tokens, seconds)
     throughput = service.throughput / floor.throughput
     p99 = service.percentile(0.99) / floor.percentile(0.99)
     print(f"{label}: {CLIENTS} clients, {seconds:g} s each, declare / inbox / recommend")
@@ -149,6 +179,12 @@ def _compare(label: str, service_url: str, floor_url: str, seconds: float) -> No
         f"  ratio      throughput {throughput:4.2f}× the floor's (target ≥ 0.8: "
         f"{'met' if throughput >= 0.8 else 'NOT met'}), p99 {p99:4.2f}× (target ≤ 1.5: "
         f"{'met' if p99 <= 1.5 else 'NOT met'}), errors {service.errors} (target 0)"
+    )
+    cpu = service.cpu_per_request / floor.cpu_per_request
+    print(
+        f"  CPU        {service.cpu_per_request:5.1f} ms a request against the floor's "
+        f"{floor.cpu_per_request:4.1f} ms: {cpu:4.1f}× (the server's own CPU, which the "
+        "machine's load inflates far less than the wall clock)"
     )
     print(f"  {audit}")
     for failure in service.failures:

@@ -19,6 +19,7 @@ import json
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -58,6 +59,13 @@ class LoadReport:
     writes: list[tuple[str, str]]
     """(case id, action) of each write answered 2xx."""
     failures: list[str]
+    cpu_seconds: float = 0.0
+    """The server's CPU time over the load (when the caller measured it)."""
+
+    @property
+    def cpu_per_request(self) -> float:
+        """The server's CPU per request answered 2xx, in ms."""
+        return self.cpu_seconds / max(self.ok, 1) * 1000
 
     @property
     def ok(self) -> int:
@@ -160,11 +168,18 @@ def _report(seconds: float, clients: int) -> LoadReport:
 
 
 def run_load(
-    base: str, tokens: dict[str, str], *, clients: int, seconds: float, warm_up: float = 2.0
+    base: str,
+    tokens: dict[str, str],
+    *,
+    clients: int,
+    seconds: float,
+    warm_up: float = 2.0,
+    measuring: Callable[[], object] = lambda: None,
 ) -> LoadReport:
     """``clients`` clients against ``base`` for ``seconds`` (the cycle in progress at the
     deadline finishes and counts), after ``warm_up`` seconds of the same load whose figures
-    are dropped (first calls fill caches); the writes of both are in ``writes``."""
+    are dropped (first calls fill caches); the writes of both are in ``writes``.
+    ``measuring`` is called when the measured load starts."""
     template = _template()
 
     async def load(report: LoadReport, round_: str) -> float:
@@ -188,6 +203,7 @@ def run_load(
     first = _report(warm_up, clients)
     asyncio.run(load(first, "w"))
     report = _report(seconds, clients)
+    measuring()
     elapsed = asyncio.run(load(report, "m"))
     return attrs.evolve(report, seconds=elapsed, writes=first.writes + report.writes)
 
