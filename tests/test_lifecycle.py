@@ -904,3 +904,57 @@ def test_a_district_authority_must_name_its_district() -> None:
     with pytest.raises(FieldValueError):
         Actor(Role.DISTRICT_AUTHORITY, "某区")
     assert AWAY != HOME
+
+
+# -- each rule once -----------------------------------------------------------------------
+
+
+def test_the_states_that_hold_a_title_are_said_once() -> None:
+    """Reports, filings and expiry concern the states of `State.holds_title`; the steps and
+    the queue rules read them from there."""
+    from kmbase_workflow.lifecycle import TITLE_HELD
+    from kmbase_workflow.queues import QUEUE_RULES
+
+    assert TITLE_HELD == (State.CERTIFIED, State.REVOCATION_PENDING)
+    assert [state for state in State if state.holds_title] == list(TITLE_HELD)
+    for trigger in (Trigger.EXPIRE, Trigger.ANNUAL_REPORT, Trigger.CHANGE_FILING):
+        assert step_for(trigger).sources == TITLE_HELD
+    assert {rule.kind.value for rule in QUEUE_RULES if rule.states == TITLE_HELD} == {
+        "annual_report",
+        "change_filing",
+    }
+
+
+@pytest.mark.parametrize("days_ahead", [0, 3])
+def test_the_notice_trigger_the_workflow_picks_is_the_one_the_guard_lets_through(
+    days_ahead: int,
+) -> None:
+    """`Trigger.of_notice` decides between publicize and announce_notice; the guard of both
+    and `Workflow.publicize` ask it, so they cannot disagree (第十三条)."""
+    starts_on = PUBLISHED_ON + dt.timedelta(days=days_ahead)
+    chosen = Trigger.of_notice(starts_on, PUBLISHED_ON)
+    other = Trigger.ANNOUNCE_NOTICE if chosen is Trigger.PUBLICIZE else Trigger.PUBLICIZE
+    h = harness()
+    walk_to(h, State.SITE_INSPECTED)
+    h.set(PUBLISHED_ON)
+    payload = step_for(other).parse_payload(starts_on.isoformat())
+    failures = refused(h, "c1", lambda: h.workflow.fire("c1", other, BUREAU, payload=payload))
+    assert guards(failures) == {"notice_start"}
+    outcome = h.workflow.publicize("c1", BUREAU, starts_on)
+    assert h.workflow.history("c1")[-1].action == chosen.value
+    assert outcome.case.notice is not None
+    assert outcome.case.notice.start == starts_on
+
+
+@pytest.mark.parametrize("trigger", [Trigger.ANNOUNCE_NOTICE, Trigger.PUBLICIZE])
+def test_a_notice_payload_may_be_its_first_day_alone(trigger: Trigger) -> None:
+    step = step_for(trigger)
+    assert step.shorthand is not None
+    assert step.parse_payload("2025-09-29") == NoticeAnnouncement(starts_on=dt.date(2025, 9, 29))
+
+
+def test_a_trigger_declared_twice_is_a_programming_error() -> None:
+    from kmbase_workflow.lifecycle._model import declare
+
+    with pytest.raises(ValueError, match="declared twice"):
+        declare(step_for(Trigger.CERTIFY))

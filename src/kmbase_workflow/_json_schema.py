@@ -305,13 +305,10 @@ def _payload_schema(step: Step, builder: SchemaBuilder) -> dict[str, Any] | None
     if step.payload is dict:
         return builder.ref("JsonObject")
     name = step.payload.__name__
-    if name == "NoticeAnnouncement":
-        return {
-            "anyOf": [
-                builder.ref(name),
-                {"type": "string", "format": "date", "description": "the first day"},
-            ]
-        }
+    shorthand = step.shorthand  # the payload given as one bare string (Step.shorthand)
+    if shorthand is not None:
+        bare = {"type": "string", "format": shorthand.format}
+        return {"anyOf": [builder.ref(name), {**bare, "description": shorthand.description.en}]}
     return builder.ref(name)
 
 

@@ -38,20 +38,25 @@ import attrs
 from ._i18n import Text
 from .case import ROUND_CHAIN_PREFIX, Case, DeclarationRound
 from .clock import Clock, SystemClock
+from .encoding import event_document as event_data
 from .errors import CaseNotFoundError, InvalidInputError
 from .events import Event
 from .history import (
     HISTORY_FORMAT,
     ChainReport,
     HistoryEntry,
+    application_digest,
     canonical_json,
+    case_canonical,
+    case_digest,
+    event_digest,
+    round_digest,
     sha256,
     verify_history,
 )
-from .records import Application
+from .history import data_digest as _data_digest
 from .serialization import converter
-from .stores import CaseQuery, CaseStore, RawRowStore
-from .stores._rows import case_columns, case_data_without_application, case_from_json, event_data
+from .stores import CaseQuery, CaseStore, RawRowStore, case_columns, case_from_json
 
 __all__ = [
     "AUDIT_KEY_ENVIRONMENT_VARIABLE",
@@ -83,59 +88,6 @@ position up to it, which an event committing late at a lower position (PostgreSQ
 _CHECKPOINT_FORMATS = (1, CHECKPOINT_FORMAT)
 
 _MIN_KEY_BYTES = 16
-
-# -- digests ------------------------------------------------------------------------------------
-
-
-def _data_digest(data: Any, format: int) -> str:
-    return sha256(canonical_json(data, format))
-
-
-def application_digest(application: Application, format: int = HISTORY_FORMAT) -> str:
-    """SHA-256 of an application's canonical JSON: what the declaration's
-    ``application_hash`` holds (the application never changes after)."""
-    return _data_digest(converter.unstructure(application), format)
-
-
-def case_canonical(case_data: Mapping[str, Any], format: int = HISTORY_FORMAT) -> str:
-    """The canonical text a case's digest is the SHA-256 of, from its plain form
-    (`case_data_without_application`; an ``application`` key is left out)."""
-    return canonical_json(
-        {key: value for key, value in case_data.items() if key != "application"}, format
-    )
-
-
-def case_digest(
-    case: Case, format: int = HISTORY_FORMAT, *, data: Mapping[str, Any] | None = None
-) -> str:
-    """SHA-256 of the case in canonical JSON without its application (bound once, by the
-    declaration's ``application_hash``): what a history entry's ``case_hash`` holds.
-    ``data``: the case as ``case_data_without_application`` made it, if the caller has it."""
-    return sha256(
-        case_canonical(case_data_without_application(case) if data is None else data, format)
-    )
-
-
-def event_canonical(data: Mapping[str, Any], format: int = HISTORY_FORMAT) -> str:
-    """The canonical text an event's digest is the SHA-256 of, from its outbox form
-    (`event_data`)."""
-    return canonical_json(data, format)
-
-
-def round_digest(declaration_round: DeclarationRound, format: int = HISTORY_FORMAT) -> str:
-    """SHA-256 of a declaration round (its year, window and notice) in canonical JSON: what
-    the ``case_hash`` of an entry of the round's chain (`DeclarationRound.chain_id
-    <kmbase_workflow.case.DeclarationRound.chain_id>`) holds."""
-    return _data_digest(converter.unstructure(declaration_round), format)
-
-
-def event_digest(
-    event: Event, format: int = HISTORY_FORMAT, *, data: Mapping[str, Any] | None = None
-) -> str:
-    """SHA-256 of an event as the outbox stores it (with its ``type``). ``data``: the
-    event as ``event_data`` made it, if the caller has it."""
-    return sha256(event_canonical(event_data(event) if data is None else data, format))
-
 
 # -- what a store shows the audit -----------------------------------------------------------------
 

@@ -85,6 +85,12 @@ class State(enum.Enum):
         """No trigger leaves this state."""
         return self in _FINAL
 
+    @property
+    def holds_title(self) -> bool:
+        """The title is held: certified, or awaiting its withdrawal after a failed evaluation
+        (第十五条, 第十八条); reports, filings and expiry concern these states."""
+        return self in _TITLE_HELD
+
 
 _STATE_LABELS = {
     State.DECLARED: Text(zh="已申报", en="declared"),
@@ -122,6 +128,7 @@ _OPEN = frozenset(
 _FINAL = frozenset(
     {State.NOT_RECOMMENDED, State.REJECTED, State.EXPIRED, State.REVOKED, State.WITHDRAWN}
 )
+_TITLE_HELD = frozenset({State.CERTIFIED, State.REVOCATION_PENDING})
 
 
 ROUND_CHAIN_PREFIX = "round:"

@@ -40,10 +40,12 @@ from typing import Any
 import attrs
 
 from .._i18n import Text
+from ..encoding import check_text, dumps, storable_key
+from ..encoding import event_document as event_data
+from ..encoding import event_from_data as event_from_json
 from ..errors import InvalidInputError
 from ..stores import CaseStore, OutboxRecord
 from ..stores._delivery import DeliveryStore
-from ..stores._rows import check_text, dumps, event_data, event_from_json, storable_key
 from ..stores._sql import SQLStoreBase
 
 __all__ = ["ConsumerStatus", "DeadLetter", "Delivery", "DeliveryQueue", "QueueStatus"]

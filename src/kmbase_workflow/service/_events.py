@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from .._i18n import Text
 from ..actors import Actor, Role
 from ..case import ROUND_CHAIN_PREFIX
+from ..encoding import event_document as event_data
 from ..errors import KmbaseError
-from ..stores._rows import event_data
 from ._errors import error_body
 from ._routing import (
     ERRORS,

@@ -16,9 +16,15 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 
 from .._i18n import Text
+from ..encoding import INDEXED_TEXT_LIMIT
 from ..errors import InvalidInputError, install_hint
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord, RawRowStore
-from ._rows import INDEXED_TEXT_LIMIT
+
+# The row form of a case and of an entry, by which the audit and the tamper suite read a
+# RawRowStore's rows (not public API: the library's own modules import it from here).
+from ._rows import case_columns as case_columns
+from ._rows import case_from_json as case_from_json
+from ._rows import history_columns as history_columns
 from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
 from .memory import MemoryStore
 from .tokens import TokenRows, TokenStore

@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["MemoryStore", "database_exists", "open_url"]
 
 
-_TITLE_HELD = (State.CERTIFIED, State.REVOCATION_PENDING)
-
-
 class MemoryStore(MemoryWorkQueue, Closing):
     """Cases, history and outbox in memory; thread-safe; lost when the process ends."""
 
@@ -207,7 +204,7 @@ class MemoryStore(MemoryWorkQueue, Closing):
             if case.state in (State.PUBLICIZED, State.VERIFIED) and case.notice is not None:
                 if case.notice.due < before:
                     yield case
-            elif case.state in _TITLE_HELD and case.validity is not None:
+            elif case.state.holds_title and case.validity is not None:
                 yield case  # reminders, reports and expiry fall due throughout the validity
 
     def api_tokens(self) -> MemoryTokens:

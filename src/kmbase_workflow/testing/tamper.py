@@ -40,12 +40,12 @@ from .._i18n import Text
 from ..audit import Checkpoint, checkpoint, verify_store
 from ..case import Case, DeclarationRound, State
 from ..clock import FixedClock
+from ..encoding import dumps
 from ..errors import KmbaseError
 from ..events import Event
 from ..history import HistoryEntry
 from ..serialization import converter
-from ..stores import CaseStore, Change, MemoryStore
-from ..stores._rows import case_columns, dumps, history_columns
+from ..stores import CaseStore, Change, MemoryStore, case_columns, history_columns
 
 __all__ = [
     "RECORDED",
