@@ -142,6 +142,8 @@ class Floor:
             "actor": {"role": who[0], "id": who[1], "district": who[2]},
             "payload": {"district": case["district"], "base_name": case["base_name"]},
         }
+        if action == "declare":  # the service's declared event carries the application
+            event["payload"]["application"] = case["application"]
         entry = {
             "case_id": case["id"],
             "sequence": case["version"],
