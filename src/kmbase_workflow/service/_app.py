@@ -181,6 +181,10 @@ def create_app(
         openapi_extra={"security": []},
     )
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    # -- the officials' console (issue 25; owned by kmbase_workflow.console) ---------------
+    from ..console import mount_console  # noqa: PLC0415 - serves /console when Jinja2 is there
+
+    mount_console(app)
     return app
 
 
