@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,12 +18,35 @@ from kmbase_workflow import FixedClock, Workflow
 from kmbase_workflow.case import State
 from kmbase_workflow.stores.tokens import token_store
 from lifecycle_helpers import ACTORS, CERTIFIED_ON, NOTICE_DUE, PUBLISHED_ON
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
+from postgres_server import URL as POSTGRES_URL
+from postgres_server import schema  # noqa: F401 - the fixture
 from service_helpers import APPLICATION_JSON
 
 
 @pytest.fixture
 def site() -> Iterator[tuple[Browser, Workflow, FixedClock]]:
     yield from console()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
+def stored_site(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Browser, Workflow, FixedClock]]:
+    """The console over each database the library stores in."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'console.db'}"
+    elif request.param == "mysql":
+        url = request.getfixturevalue("mysql_url")
+    else:
+        url = f"{POSTGRES_URL}?schema={request.getfixturevalue('schema')}"
+    yield from console(url)
 
 
 def case_id_of(response: object) -> str:
@@ -68,8 +92,10 @@ def recommended(browser: Browser) -> str:
     return case_id
 
 
-def test_a_whole_round_from_declaration_to_certification_through_the_console(site) -> None:
-    browser, workflow, clock = site
+def test_a_whole_round_from_declaration_to_certification_through_the_console(
+    stored_site,
+) -> None:
+    browser, workflow, clock = stored_site
     open_round(browser)
 
     browser.sign_in("operator")
