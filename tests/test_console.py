@@ -674,3 +674,19 @@ def test_a_bad_roster_cell_is_named_with_its_row_and_column(site) -> None:
     assert answer.status_code == 422
     assert "十二" in text(answer.text)
     assert list(workflow.cases()) == []
+
+
+def test_the_public_notice_lists_a_base_only_until_its_notice_ends() -> None:
+    from fastapi.testclient import TestClient
+
+    from kmbase_workflow.service import create_app
+    from lifecycle_helpers import harness, walk_to
+
+    h = harness()
+    walk_to(h, State.PUBLICIZED)
+    with TestClient(create_app(h.workflow)) as client:
+        shown = text(client.get("/console/notices").text)
+        assert "春城数字经济创业创新园" in shown
+        assert NOTICE_DUE.isoformat() in shown
+        h.set(CERTIFIED_ON)  # the day after the notice's last day
+        assert "目前没有正在公示的基地" in text(client.get("/console/notices").text)

@@ -743,17 +743,15 @@ async def select(request: Request, year: RoundYear, form: FormParam) -> Response
 
 
 def _in_notice(workflow: Workflow) -> list[Case]:
-    found: list[Case] = []
-    for state in _PUBLIC_STATES:
-        found.extend(workflow.cases(state=state))
-    return sorted(
-        found,
-        key=lambda case: (
-            case.round_year,
-            case.notice.start if case.notice else dt.date.min,
-            case.id,
-        ),
-    )
+    """The bases whose public notice is announced or running today (第十三条)."""
+    today = workflow.today()
+    found = [
+        case
+        for state in _PUBLIC_STATES
+        for case in workflow.cases(state=state)
+        if case.notice is not None and case.notice.due >= today
+    ]
+    return sorted(found, key=lambda case: (case.notice.start if case.notice else today, case.id))
 
 
 def _contact(request: Request) -> Any:
