@@ -322,6 +322,16 @@ def test_over_tls_the_cookies_are_secure() -> None:
         assert "Secure" in answer.history[0].headers["set-cookie"]
 
 
+def test_behind_a_proxy_that_terminates_tls_the_cookies_are_secure(site) -> None:
+    browser, _, _ = site
+    for header in ({"X-Forwarded-Proto": "https"}, {"Forwarded": "for=10.0.0.1;proto=https"}):
+        browser.client.cookies.clear()
+        page = browser.client.get("/console/sign-in", headers=header)
+        assert "Secure" in page.headers["set-cookie"], header
+    browser.client.cookies.clear()
+    assert "Secure" not in browser.client.get("/console/sign-in").headers["set-cookie"]
+
+
 def test_a_wrong_token_is_refused_and_a_revoked_one_ends_the_session(site) -> None:
     browser, workflow, _ = site
     browser.client.cookies.clear()
