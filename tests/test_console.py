@@ -208,6 +208,17 @@ def test_a_refusal_shows_every_failed_guard_with_its_article_next_to_its_field(s
     assert "Art. 10" in text(english.text)
 
 
+def test_the_spot_check_starts_from_the_applications_own_population(site) -> None:
+    browser, workflow, _ = site
+    open_round(browser)
+    case_id = declare(browser)
+    browser.sign_in("district")
+    form = browser.form(f"/console/cases/{case_id}/recommend")
+    case = workflow.case(case_id)
+    reported = case.application.figures_for(2024).resident_small_micro_enterprises  # type: ignore[union-attr]
+    assert form.values["spot_check.resident_small_micro_enterprises"] == str(reported)
+
+
 def test_a_bad_field_is_named_next_to_it_and_nothing_is_written(site) -> None:
     browser, workflow, _ = site
     case_id = recommended(browser)

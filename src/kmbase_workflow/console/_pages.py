@@ -24,7 +24,7 @@ from .._i18n import Lang, Text
 from ..actors import Actor, Role
 from ..as_of import case_as_of
 from ..case import Case, DeclarationRound, State
-from ..eligibility import evaluate
+from ..eligibility import evaluate, spot_check_population
 from ..errors import (
     ApplicationFormatError,
     ConcurrencyConflictError,
@@ -373,8 +373,25 @@ def action_form(request: Request, case_id: str, trigger: str) -> Response:
     step = _step(trigger)
     case = readable_case(workflow, actor, case_id)
     fields = _fields(workflow, step, case)
-    values = _forms.defaults(fields, workflow.today(), actor.id)
+    values = {
+        **_forms.defaults(fields, workflow.today(), actor.id),
+        **_from_case(workflow, case, fields),
+    }
     return render(request, "action.html", _action_context(workflow, actor, case, step, values))
+
+
+def _from_case(workflow: Workflow, case: Case, fields: Sequence[FormField]) -> dict[str, str]:
+    """What a new form takes from the case: a spot check's population is the application's own
+    figure of the judged year (第十条), the one the guard compares the sample with."""
+    values: dict[str, str] = {}
+    for field in fields:
+        if field.name.endswith("resident_small_micro_enterprises"):
+            population = spot_check_population(
+                case.application, workflow.policy_for(case), judged_on=case.judged_on
+            )
+            if population is not None:
+                values[field.name] = str(population)
+    return values
 
 
 async def _application_text(form: FormData) -> tuple[str, str, str, list[Text]]:
