@@ -532,6 +532,8 @@ def test_chinese_by_default_english_a_click_away_and_remembered(site) -> None:
     english = browser.get("/console/inbox?lang=en")
     assert "Inbox" in text(english.text)
     assert '<html lang="en">' in english.text
+    assert "Signed in as: city bureau" in text(english.text)  # English punctuation too
+    assert "：" not in text(english.text)
     assert "Inbox" in text(browser.get("/console/inbox").text)  # the cookie remembers
     assert "待办" in text(browser.get("/console/inbox?lang=zh").text)
 
