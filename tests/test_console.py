@@ -174,6 +174,7 @@ def test_a_whole_round_from_declaration_to_certification_through_the_console(
     assert "已认定授牌" in page
     assert "办理记录完整，未被篡改" in page
     assert "2028-10-15" in page  # the validity (第十五条)
+    assert "示范基地称号有效，至 2028-10-15" in page
     assert workflow.verify_chain(case_id).ok
 
 
