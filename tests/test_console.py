@@ -6,6 +6,7 @@ articles next to their fields, both languages."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 
@@ -592,3 +593,58 @@ def test_a_failed_guard_next_to_its_field_names_its_article_once(site) -> None:
     errors = re.search(r'<ul class="errors" id="f-score-err">(.*?)</ul>', answer.text, re.S)
     assert errors is not None
     assert text(errors.group(1)).count("第十一条") == 1
+
+
+def test_the_roster_and_staff_workbooks_of_annex_1_replace_the_applications_tables(
+    site, tmp_path
+) -> None:
+    from kmbase_workflow.exports import export_roster, export_staff
+    from kmbase_workflow.serialization import loads_application
+
+    browser, workflow, _ = site
+    open_round(browser)
+    application = loads_application(APPLICATION_JSON)
+    export_roster(application, tmp_path / "roster.xlsx")
+    export_staff(application, tmp_path / "staff.xlsx")
+    without_tables = json.loads(APPLICATION_JSON)
+    without_tables["residents"] = without_tables["staff"] = []
+    browser.sign_in("operator")
+    form = browser.form("/console/declare")
+    answer = browser.client.post(
+        form.action,
+        data={
+            **form.values,
+            "application": json.dumps(without_tables, ensure_ascii=False),
+            "pledge": "on",
+            "intent": "submit",
+        },
+        files={
+            "roster_file": ("名录表.xlsx", (tmp_path / "roster.xlsx").read_bytes()),
+            "staff_file": ("人员表.xlsx", (tmp_path / "staff.xlsx").read_bytes()),
+        },
+    )
+    assert answer.status_code == 200, text(answer.text)
+    case = workflow.case(case_id_of(answer))
+
+    def by_name(rows: object) -> list[object]:
+        return sorted(rows, key=lambda row: row.name)  # type: ignore[arg-type, attr-defined]
+
+    # read back from the workbooks (the form lists them in its own order)
+    assert by_name(case.application.residents) == by_name(application.residents)
+    assert by_name(case.application.staff) == by_name(application.staff)
+
+
+def test_a_bad_roster_cell_is_named_with_its_row_and_column(site) -> None:
+    browser, workflow, _ = site
+    open_round(browser)
+    browser.sign_in("operator")
+    form = browser.form("/console/declare")
+    roster = "企业名称,统一社会信用代码,从业人员数（人）\n甲公司,91530102MA6K5YQ1XF,十二\n"
+    answer = browser.client.post(
+        form.action,
+        data={**form.values, "application": APPLICATION_JSON, "intent": "preview"},
+        files={"roster_file": ("名录表.csv", roster.encode("utf-8"))},
+    )
+    assert answer.status_code == 422
+    assert "十二" in text(answer.text)
+    assert list(workflow.cases()) == []

@@ -394,19 +394,26 @@ async def _application_text(form: FormData) -> tuple[str, str, str, list[Text]]:
     return text, fmt, upload.filename[:100], []
 
 
-async def _with_roster(form: FormData, application: Application) -> Application:
-    """``application`` with the uploaded roster workbook's rows as its residents (`import_roster`)."""
-    roster = form.get("roster_file")
-    if not (isinstance(roster, UploadFile) and roster.filename):
-        return application
-    from ..exports import import_roster  # noqa: PLC0415 - openpyxl only when a roster comes
+_TABLES = ("roster_file", "staff_file")
+"""The tables of 附件1 an upload may replace: 入驻企业（项目）名录表 and 管理和专职服务人员情况表."""
 
-    suffix = ".csv" if roster.filename.lower().endswith(".csv") else ".xlsx"
-    data = await roster.read(MAX_UPLOAD + 1)
-    with tempfile.TemporaryDirectory(prefix="kmbase-") as folder:
-        path = Path(folder) / f"roster{suffix}"
-        path.write_bytes(data[:MAX_UPLOAD])
-        return import_roster(application, path)
+
+async def _with_tables(form: FormData, application: Application) -> Application:
+    """``application`` with the rows of the uploaded roster and staff workbooks (`import_roster`,
+    `import_staff`: every bad cell named with its sheet, row and column)."""
+    from ..exports import import_roster, import_staff  # noqa: PLC0415 - openpyxl when needed
+
+    for name, reader in zip(_TABLES, (import_roster, import_staff), strict=True):
+        upload = form.get(name)
+        if not (isinstance(upload, UploadFile) and upload.filename):
+            continue
+        suffix = ".csv" if upload.filename.lower().endswith(".csv") else ".xlsx"
+        data = await upload.read(MAX_UPLOAD + 1)
+        with tempfile.TemporaryDirectory(prefix="kmbase-") as folder:
+            path = Path(folder) / f"{name}{suffix}"
+            path.write_bytes(data[:MAX_UPLOAD])
+            application = reader(application, path)
+    return application
 
 
 async def _application_from(form: FormData) -> tuple[Application | None, list[Text]]:
@@ -418,7 +425,7 @@ async def _application_from(form: FormData) -> tuple[Application | None, list[Te
     if not text.strip():
         return None, [Text(zh="请上传或粘贴申请材料", en="upload or paste the application")]
     try:
-        return await _with_roster(form, loads_application(text, fmt=fmt, source=source)), []
+        return await _with_tables(form, loads_application(text, fmt=fmt, source=source)), []
     except ApplicationFormatError as error:
         return None, [error.message, *error.problems]
     except KmbaseError as error:
