@@ -24,7 +24,7 @@ from .._i18n import Lang, Text
 from ..actors import Actor, Role
 from ..as_of import case_as_of
 from ..case import Case, DeclarationRound, State
-from ..eligibility import evaluate
+from ..eligibility import evaluate, spot_check_population
 from ..errors import (
     ApplicationFormatError,
     ConcurrencyConflictError,
@@ -373,8 +373,25 @@ def action_form(request: Request, case_id: str, trigger: str) -> Response:
     step = _step(trigger)
     case = readable_case(workflow, actor, case_id)
     fields = _fields(workflow, step, case)
-    values = _forms.defaults(fields, workflow.today(), actor.id)
+    values = {
+        **_forms.defaults(fields, workflow.today(), actor.id),
+        **_from_case(workflow, case, fields),
+    }
     return render(request, "action.html", _action_context(workflow, actor, case, step, values))
+
+
+def _from_case(workflow: Workflow, case: Case, fields: Sequence[FormField]) -> dict[str, str]:
+    """What a new form takes from the case: a spot check's population is the application's own
+    figure of the judged year (第十条), the one the guard compares the sample with."""
+    values: dict[str, str] = {}
+    for field in fields:
+        if field.name.endswith("resident_small_micro_enterprises"):
+            population = spot_check_population(
+                case.application, workflow.policy_for(case), judged_on=case.judged_on
+            )
+            if population is not None:
+                values[field.name] = str(population)
+    return values
 
 
 async def _application_text(form: FormData) -> tuple[str, str, str, list[Text]]:
@@ -743,17 +760,15 @@ async def select(request: Request, year: RoundYear, form: FormParam) -> Response
 
 
 def _in_notice(workflow: Workflow) -> list[Case]:
-    found: list[Case] = []
-    for state in _PUBLIC_STATES:
-        found.extend(workflow.cases(state=state))
-    return sorted(
-        found,
-        key=lambda case: (
-            case.round_year,
-            case.notice.start if case.notice else dt.date.min,
-            case.id,
-        ),
-    )
+    """The bases whose public notice is announced or running today (第十三条)."""
+    today = workflow.today()
+    found = [
+        case
+        for state in _PUBLIC_STATES
+        for case in workflow.cases(state=state)
+        if case.notice is not None and case.notice.due >= today
+    ]
+    return sorted(found, key=lambda case: (case.notice.start if case.notice else today, case.id))
 
 
 def _contact(request: Request) -> Any:

@@ -236,6 +236,8 @@ UI: dict[str, Text] = {
     ),
     "validity": _t("有效期", "Validity"),
     "title_held": _t("称号", "Title"),
+    "title_valid": _t("示范基地称号有效，至 {until}", "Demonstration base, valid until {until}"),
+    "title_not_held": _t("称号已不再有效", "The title is no longer held"),
     "error": _t("出错了", "Something went wrong"),
     "back": _t("返回", "Back"),
     "filter": _t("筛选", "Filter"),
