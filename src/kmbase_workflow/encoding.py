@@ -52,6 +52,7 @@ __all__ = [
     "case_data_without_application",
     "check_text",
     "dumps",
+    "encoded_with",
     "event_document",
     "event_from_data",
     "event_from_document",
@@ -149,33 +150,48 @@ def canonical_number(value: float) -> int | float:
     return int(decimal.Decimal(repr(value)))
 
 
-def _pruned(value: Any, numbers: bool = False) -> Any:
+_EXACT = 2.0**53
+"""Below it in size, an integral float and its integer name the same number exactly."""
+
+
+def _pruned(value: Any, numbers: bool = False) -> Any:  # noqa: PLR0912 - one walk, inlined
     """``value`` without null or empty members; integral floats as integers: below 2**53
-    (format 2) or, with ``numbers``, every float in `canonical_number`'s form (format 3)."""
+    (format 2) or, with ``numbers``, every float in `canonical_number`'s form (format 3).
+    Every write prunes its records (a declaration, an application of some 25 KB), so the
+    common members (text, integers) take the shortest path."""
     kind = type(value)
     if kind is dict:
         pruned = {}
-        for key, member in value.items():
-            if member is None:
+        for key, item in value.items():
+            if item is None:
                 continue
-            item = _pruned(member, numbers) if type(member) in _CONTAINERS else member
-            if not item and type(item) in _EMPTIABLE:
-                continue
-            pruned[str(key)] = item
+            member_kind = type(item)
+            if member_kind is dict or member_kind is list or member_kind is tuple:
+                member = _pruned(item, numbers)
+                if not member:
+                    continue
+            elif member_kind is float:
+                if item.is_integer() and -_EXACT < item < _EXACT:  # false for NaN, infinities
+                    member = int(item)
+                else:
+                    member = canonical_number(item) if numbers else item
+            else:
+                member = item
+            pruned[key if type(key) is str else str(key)] = member
         return pruned
     if kind is list or kind is tuple:
         return [_pruned(item, numbers) if type(item) in _CONTAINERS else item for item in value]
     if kind is float:
-        if numbers:
-            return canonical_number(value)
-        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+        if value.is_integer() and -_EXACT < value < _EXACT:
+            return int(value)
+        return canonical_number(value) if numbers else value
     if isinstance(value, Mapping):
         return _pruned(dict(value), numbers)
     return value
 
 
 _CONTAINERS = frozenset({dict, list, tuple, float})
-_EMPTIABLE = frozenset({dict, list})
+
 
 CANONICAL_FORMAT = 3
 """The newest canonical form: what new history entries are hashed in
@@ -189,6 +205,22 @@ def canonical_json(data: Any, format: int = CANONICAL_FORMAT) -> str:
     if format >= 2:
         data = _pruned(data, numbers=format >= 3)
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+_SLOT = "\x00encoded\x00"
+"""Where a member's own text goes in `encoded_with` (NUL: no stored text holds it)."""
+
+
+def encoded_with(encode: Callable[[Any], str], data: Mapping[str, Any], key: str, text: str) -> str:
+    """``encode(data)`` when ``data[key]``, a non-empty record, is already encoded as
+    ``text`` by the same ``encode`` (`dumps`, or `canonical_json` in one format): the text is
+    put in its place instead of encoded again. Both encodings write a member as they write
+    it alone, so the result is the same text."""
+    marker = encode(_SLOT)
+    whole = encode({**data, key: _SLOT})
+    if whole.count(marker) != 1:  # the marker is also some text's: encode it all
+        return encode(data)
+    return whole.replace(marker, text)
 
 
 # -- records as plain data ------------------------------------------------------------------------
@@ -229,6 +261,12 @@ class ChangeData:
     """The canonical texts the step hashed (case, entry, events), when it made them: every
     string of the records, escaped as JSON escapes them, so a store that writes no JSON
     checks what it keeps on them (``refuse_unstorable``) instead of encoding them again."""
+    application_data: Mapping[str, Any] | None = None
+    """With a new or amended application: `application_data` of it, as its digest was
+    taken (a store writes it as it is)."""
+    application_text: str | None = None
+    """With a new or amended application: its canonical text, which its digest is of (every
+    string of it, escaped as JSON escapes them: what ``refuse_unstorable`` checks)."""
 
     def describes(self, change: Change) -> bool:
         """Whether this is the plain form of ``change``'s very records."""
