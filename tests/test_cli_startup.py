@@ -136,7 +136,7 @@ def test_an_unknown_top_level_name_is_an_attribute_error() -> None:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        (["bulk", "--help"], f"(default: {DEFAULT_CHUNK_SIZE})"),
+        (["bulk", "--help"], f"[default: {DEFAULT_CHUNK_SIZE};"),
         (["audit", "verify", "--help"], f"${AUDIT_KEY_ENVIRONMENT_VARIABLE}"),
     ],
 )

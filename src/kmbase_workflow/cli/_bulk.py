@@ -210,15 +210,14 @@ def bulk(
         typer.Option("--dry-run", help="试运行：只检查，不写入 / check every case, write nothing."),
     ] = False,
     chunk_size: Annotated[
-        int | None,
+        int,
         typer.Option(
             "--chunk-size",
-            # the library's DEFAULT_CHUNK_SIZE (tests/test_cli_startup.py holds them equal)
-            help="每个事务的案件数（默认 100） / cases per transaction (default: 100).",
+            help="每个事务的案件数 / cases per transaction.",
             min=1,
             metavar="N",
         ),
-    ] = None,
+    ] = 100,  # bulk.DEFAULT_CHUNK_SIZE without importing bulk at start (test_cli_startup.py)
     stop_on_refusal: Annotated[
         bool,
         typer.Option(
@@ -267,7 +266,6 @@ def bulk(
     )
 
     from ..bulk import (  # noqa: PLC0415 - imported when the command runs
-        DEFAULT_CHUNK_SIZE,
         bulk_trigger,
         new_run_id,
         parse_payload,
@@ -336,7 +334,7 @@ def bulk(
                 payload=parsed,
                 run_id=run,
                 dry_run=dry_run,
-                chunk_size=DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size,
+                chunk_size=chunk_size,
                 stop_on_refusal=stop_on_refusal,
                 progress=lambda _item: bar.advance(task),
                 on_selected=lambda total: bar.update(task, total=total),
