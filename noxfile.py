@@ -1,5 +1,5 @@
 """Development sessions: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``, ``demo``,
-``documents``, ``fuzz``.
+``documents``, ``fuzz``, ``screenshots``.
 
 Every dependency comes from ``pyproject.toml`` (the project's dependency groups and extras).
 On a fresh machine ``python3 tools/dev.py SESSION`` makes ``.venv``, installs nox there and
@@ -106,3 +106,11 @@ def model(session: nox.Session) -> None:
         *session.posargs,
         env={"KMBASE_MODEL_EXAMPLES": "2000"},
     )
+
+
+@nox.session
+def screenshots(session: nox.Session) -> None:
+    """Each role's main page of the console to docs/images/console-<role>.png (needs Chromium:
+    apt-get install chromium; Playwright drives it, nothing is downloaded)."""
+    _install(session, "screenshots", extras="console")
+    session.run("python", "tools/console_images.py", *session.posargs)

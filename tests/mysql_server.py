@@ -16,11 +16,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from servers import Server
+
 URL = os.environ.get("KMBASE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
-REQUIRED = "1" in (
-    os.environ.get("KMBASE_REQUIRE_MYSQL"),
-    os.environ.get("KMBASE_REQUIRE_SERVICES"),
-)
 
 
 def _connect() -> object:
@@ -37,7 +35,7 @@ def _connect() -> object:
     )
 
 
-def _unreachable() -> str | None:
+def _unreachable(url: str) -> str | None:
     try:
         import pymysql
     except ImportError:
@@ -45,20 +43,12 @@ def _unreachable() -> str | None:
     try:
         _connect().close()  # type: ignore[attr-defined]
     except pymysql.MySQLError as error:
-        return f"no MariaDB/MySQL server at {URL}: {error}".strip()
+        return f"no MariaDB/MySQL server at {url}: {error}".strip()
     return None
 
 
-REASON = _unreachable()
-
-
-def require_server() -> None:
-    """Skip (or, when required, fail) the calling test if the server is not reachable."""
-    if REASON is None:
-        return
-    if REQUIRED:
-        pytest.fail(f"KMBASE_REQUIRE_MYSQL=1 (or KMBASE_REQUIRE_SERVICES=1) but {REASON}")
-    pytest.skip(REASON)
+SERVER = Server(URL, "KMBASE_REQUIRE_MYSQL", _unreachable)
+require_server = SERVER.require
 
 
 def database_url(name: str) -> str:

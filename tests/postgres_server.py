@@ -2,7 +2,7 @@
 
 ``KMBASE_TEST_POSTGRES_URL`` names the server (default: the project machines' local one).
 Without a reachable server the tests skip and say why, unless ``KMBASE_REQUIRE_POSTGRES=1``
-(set by CI), in which case they fail: CI must never pass by skipping them.
+or ``KMBASE_REQUIRE_SERVICES=1`` (set by CI), in which case they fail (tests/servers.py).
 """
 
 from __future__ import annotations
@@ -14,33 +14,26 @@ from pathlib import Path
 
 import pytest
 
+from servers import Server
+
 URL = os.environ.get("KMBASE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRED = os.environ.get("KMBASE_REQUIRE_POSTGRES") == "1"
 
 
-def _unreachable() -> str | None:
+def _unreachable(url: str) -> str | None:
     try:
         import psycopg
     except ImportError:
         return "psycopg is not installed (the postgres extra)"
     try:
-        with psycopg.connect(URL, connect_timeout=3) as connection:
+        with psycopg.connect(url, connect_timeout=3) as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as error:
-        return f"no PostgreSQL server at {URL}: {error}".strip()
+        return f"no PostgreSQL server at {url}: {error}".strip()
     return None
 
 
-REASON = _unreachable()
-
-
-def require_server() -> None:
-    """Skip (or, when required, fail) the calling test if the server is not reachable."""
-    if REASON is None:
-        return
-    if REQUIRED:
-        pytest.fail(f"KMBASE_REQUIRE_POSTGRES=1 but {REASON}")
-    pytest.skip(REASON)
+SERVER = Server(URL, "KMBASE_REQUIRE_POSTGRES", _unreachable)
+require_server = SERVER.require
 
 
 @pytest.fixture

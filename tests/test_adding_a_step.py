@@ -74,7 +74,7 @@ def named_method(step: Step) -> Problems:
     if not callable(getattr(Workflow, step.method, None)):
         yield (
             f"{step.trigger.value}: Workflow.{step.method} does not exist; add the named "
-            "method to src/kmbase_workflow/workflow.py (or fix Step.method in lifecycle/_steps.py)"
+            "method to src/kmbase_workflow/workflow/_steps.py (or fix Step.method in lifecycle/_steps.py)"
         )
         return
     source = _source(step.method)
@@ -92,7 +92,7 @@ def queue_rule(step: Step, rules: Collection[Any] = QUEUE_RULES) -> Problems:
     if not queued and step.trigger not in NO_QUEUE:
         yield (
             f"{step.trigger.value}: no work-queue rule offers it; add a QueueRule to "
-            "src/kmbase_workflow/queues.py, or say why none in NO_QUEUE of "
+            "src/kmbase_workflow/queue_rules.py, or say why none in NO_QUEUE of "
             "tests/test_adding_a_step.py"
         )
     if queued and step.trigger in NO_QUEUE:
@@ -260,7 +260,7 @@ def test_each_check_names_what_is_missing() -> None:
             named_method(attrs.evolve(recommend, method="decline")),
             "does not fire Trigger.RECOMMEND",
         ),
-        (queue_rule(recommend, rules=()), "src/kmbase_workflow/queues.py"),
+        (queue_rule(recommend, rules=()), "src/kmbase_workflow/queue_rules.py"),
         (http_route(recommend, routes={}), "no HTTP route"),
         (payload_schema(attrs.evolve(recommend, payload=_UnknownRecord)), "_UnknownRecord"),
         (diagram_edges(attrs.evolve(recommend, sources=(State.EXPIRED,))), "expired--recommend"),

@@ -24,6 +24,7 @@ from kmbase_workflow._i18n import Text
 from kmbase_workflow.delivery import (
     Backoff,
     Consumer,
+    Delivery,
     DeliveryQueue,
     Metrics,
     Waiter,
@@ -149,19 +150,38 @@ def test_instances_of_one_consumer_share_the_work_never_holding_one_event_twice(
 
 
 def test_a_lease_that_ends_gives_the_event_to_another_worker(url: str) -> None:
+    # No timing luck: a lease that cannot end while the test runs proves that a leased
+    # event is no one else's, and one that ends at once is waited out (a loaded machine
+    # may take a while to see its end, never to pass it).
     store = open_store(url)
     _write(store, cases=1, steps=0)
     queue = DeliveryQueue(store)
+    queue.relay("archive")
     queue.relay("portal")
-    [taken] = queue.claim("portal", "dead-worker", lease=0.05)
-    assert queue.claim("portal", "other") == []  # leased
-    time.sleep(0.1)  # the holder died: its lease ends
-    [again] = queue.claim("portal", "other")
+    [held] = queue.claim("archive", "live-worker", lease=3600)
+    assert queue.claim("archive", "other") == []  # leased
+    assert held.attempts == 1
+    [taken] = queue.claim("portal", "dead-worker", lease=0.001)
+    again = _claim_within(queue, "portal", "other", seconds=60)  # the holder's lease ended
     assert again.record.position == taken.record.position
     assert again.attempts == 2
     queue.fail(taken, "dead-worker", "late", retry_in=None)  # a stale holder changes nothing
     assert queue.dead_letters() == []
+    assert queue.claim("portal", "third") == []  # still the other worker's
     store.close()
+
+
+def _claim_within(queue: DeliveryQueue, consumer: str, worker: str, *, seconds: float) -> Delivery:
+    """The one event ``worker`` claims (for an hour) of ``consumer`` as soon as it is due;
+    fails after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        claimed = queue.claim(consumer, worker, lease=3600)
+        if claimed:
+            [delivery] = claimed
+            return delivery
+        time.sleep(0.01)
+    pytest.fail(f"no event of {consumer} came due in {seconds} s")
 
 
 def test_a_failing_consumer_backs_off_then_dead_letters_then_is_redriven(url: str) -> None:

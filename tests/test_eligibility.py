@@ -21,14 +21,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmbase_workflow import _judgement, eligibility
 from kmbase_workflow.case import State
 from kmbase_workflow.eligibility import (
     UNKNOWN_KEYS,
     Status,
     Verdict,
-    _application_row,
-    _evaluate_columnwise,
+    _findings,
     application_columns,
     claimed_satisfaction_rate,
     declaration_date_problems,
@@ -41,6 +39,9 @@ from kmbase_workflow.eligibility import (
     selection_key,
     spot_check_sample_size,
 )
+from kmbase_workflow.eligibility import _checks as _judgement
+from kmbase_workflow.eligibility._evaluate import _evaluate_columnwise
+from kmbase_workflow.eligibility._measures import _application_row
 from kmbase_workflow.errors import InvalidInputError
 from kmbase_workflow.examples import eligible_application, ineligible_application
 from kmbase_workflow.policy import Comparison, Policy, Rule, load_policy
@@ -849,6 +850,17 @@ def test_spot_check_refuses_negative() -> None:
         spot_check_sample_size(-1)
 
 
+@pytest.mark.parametrize(("residents", "required"), [(0, 1), (1, 1), (10, 1), (45, 5), (100, 10)])
+def test_the_sample_a_spot_check_must_reach_is_one_at_least(residents: int, required: int) -> None:
+    """第十条's share rounded up, and never none: the spot check's finding and the survey's
+    consistency check (第六条第（六）项) read the same figure, `SpotCheckRule.required_sample`."""
+    assert POLICY.spot_check.required_sample(residents) == required
+    sampled = min(required, residents)
+    finding = judge_spot_check(SpotCheck(residents, sampled=sampled, satisfied=0))[0]
+    assert finding.required == required
+    assert finding.passed is (sampled >= required)
+
+
 SECOND = load_policy(path=Path(__file__).resolve().parent / "policies" / "second_jurisdiction.toml")
 
 
@@ -1464,7 +1476,7 @@ def _refuse_to_render(monkeypatch: pytest.MonkeyPatch) -> None:
     def render(pending: object) -> None:
         raise AssertionError("findings rendered")
 
-    monkeypatch.setattr(eligibility, "_render", render)
+    monkeypatch.setattr(_findings, "_render", render)
 
 
 def test_an_eligible_verdict_decides_without_rendering(

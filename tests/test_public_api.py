@@ -419,6 +419,25 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "write_document",
         }
     ),
+    "encoding": frozenset(
+        {
+            "CANONICAL_FORMAT",
+            "INDEXED_TEXT_LIMIT",
+            "UNSTORABLE",
+            "ChangeData",
+            "application_data",
+            "canonical_json",
+            "canonical_number",
+            "case_data_without_application",
+            "check_text",
+            "dumps",
+            "event_document",
+            "event_from_data",
+            "event_from_document",
+            "storable_key",
+            "storable_text",
+        }
+    ),
     "history": frozenset(
         {
             "ChainReport",
@@ -602,6 +621,9 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "Change",
             "CommandResult",
             "DEFAULT_URL",
+            "DeliveryCounts",
+            "DeliveryRows",
+            "DeliveryStore",
             "ENTRY_POINT_GROUP",
             "INDEXED_TEXT_LIMIT",
             "MemoryStore",
@@ -664,6 +686,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
     "workflow": frozenset(
         {
             "Outcome",
+            "Prepared",
             "SweepReport",
             "Workflow",
         }

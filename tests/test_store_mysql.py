@@ -64,39 +64,52 @@ def test_a_writer_takes_its_position_only_once_an_earlier_one_has_committed(
     mysql_url: str,  # noqa: F811
 ) -> None:
     # "first" holds its events uncommitted; "second" must not take a position (and commit
-    # it) meanwhile, or a reader could pass it and never see "first"'s lower one.
+    # it) meanwhile, or a reader could pass it and never see "first"'s lower one. No timing
+    # luck: "first" holds until released (an hour at most), and the server is asked until
+    # it says "second" waits, or "second" ended (its error is the failure).
     store = MySQLStore(mysql_url)
     holding, release = threading.Event(), threading.Event()
+    errors: dict[str, BaseException] = {}
 
     def seam(point: str) -> None:
         if point == "before_commit" and threading.current_thread().name == "first":
             holding.set()
-            assert release.wait(30)
+            assert release.wait(3600)
+
+    def commit(change: Change) -> None:
+        try:
+            store.commit(change)
+        except BaseException as error:
+            errors[threading.current_thread().name] = error
+            raise
 
     store.on_checkpoint = seam
-    first = threading.Thread(target=store.commit, args=(_declared("first"),), name="first")
-    second = threading.Thread(target=store.commit, args=(_declared("second"),), name="second")
+    first = threading.Thread(target=commit, args=(_declared("first"),), name="first")
+    second = threading.Thread(target=commit, args=(_declared("second"),), name="second")
     first.start()
-    assert holding.wait(30)
+    assert holding.wait(600), errors
     second.start()
-    _wait_for_a_lock_wait(mysql_url)  # "second" waits for the outbox, its case rows written
-    assert store.read_outbox(0, 100) == []  # nothing committed, nothing readable
-    release.set()
-    first.join(30)
-    second.join(30)
+    try:
+        _wait_for_a_lock_wait(mysql_url, second)  # "second" waits for the outbox
+        assert store.read_outbox(0, 100) == []  # nothing committed, nothing readable
+    finally:
+        release.set()
+        first.join(600)
+        second.join(600)
+    assert errors == {}
     records = store.read_outbox(0, 100)
     assert _ids(records) == ["first-v1-e0", "second-v1-e0"]
     assert records[0].position < records[1].position
     store.close()
 
 
-def _wait_for_a_lock_wait(url: str) -> None:
+def _wait_for_a_lock_wait(url: str, writer: threading.Thread) -> None:
     """Return once a transaction of the test's database waits for a lock (the server says
-    so); fail after 30 s."""
+    so); fail if ``writer`` ended first, or after ten minutes."""
     database = urlsplit(url).path.lstrip("/")
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 600
     with contextlib.closing(MySQLStore(url)) as probe, probe._connection() as connection:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and writer.is_alive():
             row = connection.execute(
                 "SELECT COUNT(*) FROM information_schema.innodb_trx t JOIN "
                 "information_schema.processlist p ON p.id = t.trx_mysql_thread_id "
@@ -113,7 +126,8 @@ def _wait_for_a_lock_wait(url: str) -> None:
             "ON p.id = t.trx_mysql_thread_id WHERE p.db = %s",
             (database,),
         ).fetchall()
-    pytest.fail(f"no writer ever waited for the outbox; the database's connections: {seen}")
+    ended = "" if writer.is_alive() else " (it ended without waiting)"
+    pytest.fail(f"no writer ever waited for the outbox{ended}; the database's connections: {seen}")
 
 
 # -- the database itself -----------------------------------------------------------------------

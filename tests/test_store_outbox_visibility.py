@@ -7,6 +7,11 @@ orders reads by writing transaction and takes only transactions that have ended 
 the oldest one still running (see `PostgresStore.read_outbox`). Proved here step by step
 with two held-open transactions, and with real processes racing (on MariaDB too, whose
 order comes from a lock instead: tests/test_store_mysql.py forces its interleaving).
+
+The horizon is the whole server's: a transaction another test holds open anywhere on it
+holds these events back too. A read that must see events therefore waits for them as long as
+it takes (``outbox_wait``, `_SETTLE`), and returns as soon as they are settled; only a read
+that must see nothing waits briefly.
 """
 
 from __future__ import annotations
@@ -18,17 +23,22 @@ from typing import Any
 import psycopg
 import pytest
 
-from kmbase_workflow.stores import Change, open_store
+from kmbase_workflow.delivery import DeliveryQueue
+from kmbase_workflow.stores import Change, OutboxRecord, open_store
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.testing import sample_case, sample_change
 from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from outbox_workers import write_steps
 from postgres_server import URL, schema  # noqa: F401 - the fixture is used by name
 
+_SETTLE = 60.0
+"""How long a read that must see events waits for older transactions to end (it returns as
+soon as they have)."""
+
 
 @pytest.fixture
 def store(schema: str) -> Iterator[PostgresStore]:  # noqa: F811
-    opened = PostgresStore(URL, schema=schema)
+    opened = PostgresStore(URL, schema=schema, outbox_wait=_SETTLE)
     yield opened
     opened.close()
 
@@ -72,6 +82,7 @@ def test_an_event_is_not_read_while_an_older_transaction_may_still_write_before_
         store.commit(_declared("fast"))
         assert store.read_outbox(0, 100) == []  # "fast" waits for "slow" to end
         open_one.commit()
+    store.outbox_wait = _SETTLE
     assert _ids(store.read_outbox(0, 100)) == ["slow-v1-e0", "fast-v1-e0"]
 
 
@@ -92,6 +103,32 @@ def test_a_consumer_cursor_follows_the_order_of_reading(store: PostgresStore) ->
     store.acknowledge("portal", first.position)  # backwards in reading order: ignored
     assert store.consumer_position("portal") == second.position
     assert store.read_outbox(store.consumer_position("portal"), 100) == []
+
+
+def test_a_relay_holds_back_no_event_committed_while_it_runs(
+    store: PostgresStore,
+    schema: str,  # noqa: F811
+) -> None:
+    # A relay that took a transaction id before it read the outbox (a row lock gives one)
+    # was itself the oldest transaction running: every event committed after it took that
+    # id stayed above the horizon until the relay ended, so its read waited `outbox_wait`
+    # and left them out.
+    store.commit(_declared("before"))
+    writer = PostgresStore(URL, schema=schema)
+    read = store.read_outbox
+
+    def read_after_a_commit(after: int = 0, limit: int = 100) -> list[OutboxRecord]:
+        writer.commit(_declared("during"))  # commits while the relay's transaction is open
+        return read(after, limit)
+
+    store.read_outbox = read_after_a_commit  # type: ignore[method-assign]
+    queue = DeliveryQueue(store)
+    assert queue.relay("portal") == 2
+    writer.close()
+    assert [d.record.event.id for d in queue.claim("portal", "w")] == [
+        "before-v1-e0",
+        "during-v1-e0",
+    ]
 
 
 WRITERS = 4

@@ -184,9 +184,12 @@ def test_overlapping_multi_case_commits_take_locks_in_one_order(schema: str) -> 
     def one_waits(point: str) -> None:
         # After its first case (row lock on c1, outbox lock), let the other run start and
         # get as far as it can: to its own first row (c2), or blocked on a lock.
+        # No timing luck: each side waits for the other's sign as long as it takes (ten
+        # minutes at most, then fails saying which sign never came).
         if point == "outbox" and not one_holds_a_row.is_set():
             one_holds_a_row.set()
-            for _ in range(2000):
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and "two" not in outcomes:
                 if two_wrote_a_row.is_set() or _blocked(admin, "kmbase-two"):
                     return
                 time.sleep(0.01)
@@ -201,8 +204,9 @@ def test_overlapping_multi_case_commits_take_locks_in_one_order(schema: str) -> 
     outcomes: dict[str, BaseException | None] = {}
 
     def run(name: str, store: PostgresStore, changes: list[Change]) -> None:
-        if name == "two":
-            one_holds_a_row.wait(20)
+        if name == "two" and not one_holds_a_row.wait(600):
+            outcomes[name] = AssertionError("the first run never held its rows")
+            return
         try:
             store.commit_many(changes)
             outcomes[name] = None
@@ -220,7 +224,7 @@ def test_overlapping_multi_case_commits_take_locks_in_one_order(schema: str) -> 
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
+        thread.join(1200)
     admin.close()
     assert outcomes["one"] is None
     # The second run waited for the whole first transaction before it locked any row, then

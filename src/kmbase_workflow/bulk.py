@@ -32,7 +32,7 @@ import attrs
 
 from ._i18n import Lang, Text
 from .actors import Actor
-from .case import Case, Revocation, State
+from .case import Revocation, State
 from .errors import (
     CaseNotFoundError,
     ConcurrencyConflictError,
@@ -42,7 +42,7 @@ from .errors import (
 from .events import DeliveryFailure
 from .lifecycle import RECORDS, STEPS, GuardFailure, Trigger, step_for
 from .stores import CaseQuery, Change
-from .workflow import Workflow
+from .workflow import Prepared, Workflow
 
 __all__ = [
     "CSV_COLUMNS",
@@ -516,81 +516,27 @@ class _Run:
         if self.progress is not None:
             self.progress(item)
 
-    def attempt(
-        self, case_id: str, loaded: tuple[Case | None, str | None, bool] | None = None
-    ) -> BulkItem | Change:
-        """A finished item (skipped, not found, refused) or the change to commit.
-
-        ``loaded``: the case, its newest history hash and whether its key ran before, as
-        the chunk read them (default: read them now)."""
-        store = self.workflow.store
-        key = self.key(case_id)
-        if loaded is None:
-            ran_before = store.command_result(key) is not None
-            try:
-                case: Case | None = store.get(case_id)
-            except CaseNotFoundError:
-                case = None
-            previous: str | None = None
-        else:
-            case, previous, ran_before = loaded
-        if ran_before:
-            try:
-                replay = self.workflow.replay(
-                    key, self.trigger, case_id, self.payload, actor=self.actor
-                )
-            except ConcurrencyConflictError as error:
-                return BulkItem(case_id, ItemStatus.CONFLICTED, message=error.message)
-            if replay is not None:
-                return BulkItem(case_id, ItemStatus.SKIPPED, to_state=replay.case.state)
-        if case is None:
-            return BulkItem(
-                case_id, ItemStatus.NOT_FOUND, message=CaseNotFoundError.no_case(case_id).message
-            )
-        try:
-            return self.workflow.prepare(
-                case_id,
-                self.trigger,
-                self.actor,
-                reason=self.reason,
-                evidence=self.evidence,
-                payload=self.payload,
-                expected_version=case.version,
-                idempotency_key=key,
-                case=case,
-                previous_hash=previous,
-            )
-        except TransitionRefusedError as error:
-            return BulkItem(
-                case_id,
-                ItemStatus.REFUSED,
-                from_state=case.state,
-                failures=error.failures,
-                message=error.message,
-            )
-        except ConcurrencyConflictError as error:
-            return BulkItem(case_id, ItemStatus.CONFLICTED, message=error.message)
-
-    def load(self, ids: Sequence[str]) -> dict[str, tuple[Case | None, str | None, bool]]:
-        """The chunk's cases, their newest history hashes and which keys ran before: one
-        query each, whatever the chunk's size."""
-        store = self.workflow.store
-        done = store.command_results([self.key(case_id) for case_id in ids])
-        cases = store.get_many(ids)
-        hashes = store.last_hashes(list(cases))
-        return {
-            case_id: (cases.get(case_id), hashes.get(case_id), self.key(case_id) in done)
-            for case_id in ids
-        }
+    def prepare(self, ids: Sequence[str]) -> list[BulkItem | Change]:
+        """Each case's finished item (skipped, not found, refused, conflicted) or its change
+        to commit, by the workflow's own batch preparation (`Workflow.prepare_batch
+        <kmbase_workflow.workflow.Workflow.prepare_batch>`)."""
+        batch = self.workflow.prepare_batch(
+            ids,
+            self.trigger,
+            self.actor,
+            idempotency_keys=[self.key(case_id) for case_id in ids],
+            reason=self.reason,
+            evidence=self.evidence,
+            payload=self.payload,
+        )
+        return [_item(prepared) for prepared in batch]
 
     def chunk(self, ids: Sequence[str]) -> None:
         pending: list[tuple[str, BulkItem | Change]] = []
-        loaded = self.load(ids)
-        for case_id in ids:
+        for case_id, outcome in zip(ids, self.prepare(ids), strict=True):
             if self.stopped:
                 pending.append((case_id, BulkItem(case_id, ItemStatus.NOT_ATTEMPTED)))
                 continue
-            outcome = self.attempt(case_id, loaded[case_id])
             pending.append((case_id, outcome))
             if (
                 isinstance(outcome, BulkItem)
@@ -619,7 +565,7 @@ class _Run:
 
     def one_by_one(self, case_id: str) -> BulkItem:
         """The chunk conflicted: prepare this case again from the store and commit it alone."""
-        outcome = self.attempt(case_id)
+        [outcome] = self.prepare([case_id])
         if isinstance(outcome, BulkItem):
             return outcome
         try:
@@ -638,6 +584,27 @@ class _Run:
             from_state=_before_state(outcome),
             to_state=outcome.case.state,
         )
+
+
+def _item(prepared: Prepared) -> BulkItem | Change:
+    """A prepared case as a bulk run reports it, or its change to commit."""
+    case_id, refused = prepared.case_id, prepared.refused
+    if prepared.replayed is not None:
+        return BulkItem(case_id, ItemStatus.SKIPPED, to_state=prepared.replayed.case.state)
+    if isinstance(refused, CaseNotFoundError):
+        return BulkItem(case_id, ItemStatus.NOT_FOUND, message=refused.message)
+    if isinstance(refused, TransitionRefusedError):
+        return BulkItem(
+            case_id,
+            ItemStatus.REFUSED,
+            from_state=prepared.state,
+            failures=refused.failures,
+            message=refused.message,
+        )
+    if refused is not None:
+        return BulkItem(case_id, ItemStatus.CONFLICTED, message=refused.message)
+    assert prepared.change is not None  # exactly one of the three is set
+    return prepared.change
 
 
 def _before_state(change: Change) -> State | None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -36,8 +35,6 @@ import attrs
 
 from ._i18n import Text
 from .actors import Actor
-from .errors import InvalidInputError
-from .serialization import converter, structure
 
 __all__ = [
     "EVENT_SCHEMA_VERSION",
@@ -504,70 +501,19 @@ EVENT_TYPES: dict[str, type[Event]] = {
 def event_document(event: Event) -> dict[str, Any]:
     """The event as plain JSON-ready data, with its ``type``: what the outbox stores, what
     ``kmbase follow`` prints and what a broker bridge sends (docs/schemas/events.schema.json).
-    """
-    data: dict[str, Any] = converter.unstructure(event)
-    return data
+    The wire format is `kmbase_workflow.encoding`'s, with every other record's encoding."""
+    from .encoding import event_document as document  # noqa: PLC0415 - it imports this module
+
+    return document(event)
 
 
 def event_from_document(data: Mapping[str, Any]) -> Event:
     """The event of a document (any schema version this library knows); unknown keys, added
     by a later minor change, are ignored. `InvalidInputError` for data that is no event."""
-    kind = data.get("type") if isinstance(data, Mapping) else None
-    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        names = ", ".join(sorted(EVENT_TYPES))
-        raise InvalidInputError(
-            Text(zh=f"未知的事件类型：{kind!r}", en=f"unknown event type: {kind!r}"),
-            hint=Text(zh=f"可用：{names}", en=f"one of: {names}"),
-        )
-    return structure(_known(data, cls), cls, source="event")
+    from .encoding import event_from_document as read  # noqa: PLC0415 - it imports this module
 
+    return read(data)
 
-def _known(data: Mapping[str, Any], cls: type) -> dict[str, Any]:
-    """``data`` without the keys ``cls`` (an attrs class) does not know, in nested records too
-    (the actor, the article, the deadlines): what a later minor version may have added."""
-    fields = attrs.fields_dict(attrs.resolve_types(cls))
-    kept: dict[str, Any] = {}
-    for key, value in data.items():
-        field = fields.get(key)
-        if field is None:
-            continue
-        nested = [kind for kind in (field.type, *typing.get_args(field.type)) if attrs.has(kind)]
-        kept[key] = _known(value, nested[0]) if nested and isinstance(value, Mapping) else value
-    return kept
-
-
-def _reader(cls: type[Event]) -> Callable[[Any, Any], Event]:
-    inner = converter.get_structure_hook(cls)
-
-    def read(data: Any, type_: Any) -> Event:
-        if isinstance(data, Mapping) and "schema_version" not in data:
-            data = {**data, "schema_version": 1}  # an outbox row older than versioning
-        return inner(data, type_)  # type: ignore[no-any-return]
-
-    return read
-
-
-def _writer(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
-    inner = converter.get_unstructure_hook(cls)
-    version_1 = _ADDED_IN_2 - (
-        {"trigger", "from_state", "to_state", "reason"}
-        if issubclass(cls, TransitionEvent)
-        else set()
-    )
-
-    def write(event: Event) -> dict[str, Any]:
-        data: dict[str, Any] = inner(event)
-        if event.schema_version == 1:  # written back exactly as stored (its digest holds)
-            data = {key: value for key, value in data.items() if key not in version_1}
-        return {"type": event.type, **data}  # the type first: what a reader looks at first
-
-    return write
-
-
-for _cls in EVENT_TYPES.values():
-    converter.register_structure_hook(_cls, _reader(_cls))
-    converter.register_unstructure_hook(_cls, _writer(_cls))
 
 E = TypeVar("E", bound=Event)
 EventHandler = Callable[[Event], object]

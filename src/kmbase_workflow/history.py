@@ -21,18 +21,15 @@ later version adds fields:
   (PostgreSQL's JSONB returns ``1e+16`` as ``10000000000000000``: format 2 hashed the one and
   read back the other), and NaN or an infinity, which JSON cannot hold, is refused.
 
-The canonical form is this module's `canonical_json`, and its number form `canonical_number`:
-every writer (the workflow's digests, the history's hashes) and every verifier (the audit)
-calls them. It is not RFC 8785 (JCS); docs/explanation/audit.md says how it differs.
+The canonical form is `kmbase_workflow.encoding`'s `canonical_json` (re-exported here), and
+its number form `canonical_number`: every writer (the digests below, the history's hashes)
+and every verifier (the audit) calls them. It is not RFC 8785 (JCS); docs/explanation/audit.md says how it differs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import hashlib
-import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,7 +37,17 @@ import attrs
 
 from ._i18n import Text
 from .actors import Actor
-from .errors import InvalidInputError
+from .case import Case, DeclarationRound
+from .encoding import (
+    CANONICAL_FORMAT,
+    application_data,
+    canonical_json,
+    canonical_number,
+    case_data_without_application,
+    event_document,
+)
+from .events import Event
+from .records import Application
 from .serialization import converter
 
 __all__ = [
@@ -56,7 +63,7 @@ __all__ = [
 GENESIS_HASH = "0" * 64
 """The ``previous_hash`` of a case's first entry."""
 
-HISTORY_FORMAT = 3
+HISTORY_FORMAT = CANONICAL_FORMAT
 """The canonical form this version hashes new entries in (see the module doc)."""
 
 _FORMAT_1_FIELDS = (
@@ -90,71 +97,64 @@ _FORMAT_FIELDS[3] = _FORMAT_FIELDS[2]  # format 3 changed how numbers are writte
 """Which fields each format hashes: a later format lists more, never fewer."""
 
 
-def canonical_number(value: float) -> int | float:
-    """A float as the canonical form (format 3) writes it: an integral one as the integer its
-    shortest decimal form names (``1e16`` → ``10000000000000000``, ``1.2345e20`` →
-    ``123450000000000000000``, ``-0.0`` → ``0``), any other as itself (written in its
-    shortest round-trip form). This is what a JSON number reads back as from every store:
-    PostgreSQL's JSONB keeps the decimal value of the text it was given and returns an
-    integral one without a fraction. NaN and the infinities have no JSON form and are
-    refused (`InvalidInputError`)."""
-    if not math.isfinite(value):
-        raise InvalidInputError(
-            Text(
-                zh=f"数值 {value} 不是有限数，无法记录（JSON 不能表示 NaN 或无穷大）",
-                en=f"the number {value} is not finite and cannot be recorded (JSON has no "
-                "NaN or infinity)",
-            ),
-            hint=Text(zh="请给出有限的数值", en="give a finite number"),
-        )
-    if not value.is_integer():
-        return value
-    if abs(value) < 2**53:
-        return int(value)  # exact: the float and its decimal form name the same integer
-    return int(decimal.Decimal(repr(value)))
-
-
-def _pruned(value: Any, numbers: bool = False) -> Any:
-    """``value`` without null or empty members; integral floats as integers: below 2**53
-    (format 2) or, with ``numbers``, every float in `canonical_number`'s form (format 3)."""
-    kind = type(value)
-    if kind is dict:
-        pruned = {}
-        for key, member in value.items():
-            if member is None:
-                continue
-            item = _pruned(member, numbers) if type(member) in _CONTAINERS else member
-            if not item and type(item) in _EMPTIABLE:
-                continue
-            pruned[str(key)] = item
-        return pruned
-    if kind is list or kind is tuple:
-        return [_pruned(item, numbers) if type(item) in _CONTAINERS else item for item in value]
-    if kind is float:
-        if numbers:
-            return canonical_number(value)
-        return int(value) if value.is_integer() and abs(value) < 2**53 else value
-    if isinstance(value, Mapping):
-        return _pruned(dict(value), numbers)
-    return value
-
-
-_CONTAINERS = frozenset({dict, list, tuple, float})
-_EMPTIABLE = frozenset({dict, list})
-
-
-def canonical_json(data: Any, format: int = HISTORY_FORMAT) -> str:
-    """The canonical JSON of plain data in ``format``: the text the audit hashes (keys
-    sorted, compact, UTF-8; from format 2 without null or empty members; from format 3 with
-    numbers in `canonical_number`'s form, NaN and infinities refused)."""
-    if format >= 2:
-        data = _pruned(data, numbers=format >= 3)
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
 def sha256(text: str) -> str:
     """The hex SHA-256 of ``text`` in UTF-8."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- the digests an entry binds -------------------------------------------------------------------
+
+
+def data_digest(data: Any, format: int = HISTORY_FORMAT) -> str:
+    """SHA-256 of plain data's canonical JSON in ``format``: every digest below is one."""
+    return sha256(canonical_json(data, format))
+
+
+def application_digest(application: Application, format: int = HISTORY_FORMAT) -> str:
+    """SHA-256 of an application's canonical JSON: what the declaration's
+    ``application_hash`` holds (the application never changes after)."""
+    return data_digest(application_data(application), format)
+
+
+def case_canonical(case_data: Mapping[str, Any], format: int = HISTORY_FORMAT) -> str:
+    """The canonical text a case's digest is the SHA-256 of, from its plain form
+    (`case_data_without_application <kmbase_workflow.encoding.case_data_without_application>`;
+    an ``application`` key is left out)."""
+    return canonical_json(
+        {key: value for key, value in case_data.items() if key != "application"}, format
+    )
+
+
+def case_digest(
+    case: Case, format: int = HISTORY_FORMAT, *, data: Mapping[str, Any] | None = None
+) -> str:
+    """SHA-256 of the case in canonical JSON without its application (bound once, by the
+    declaration's ``application_hash``): what a history entry's ``case_hash`` holds.
+    ``data``: the case as ``case_data_without_application`` made it, if the caller has it."""
+    return sha256(
+        case_canonical(case_data_without_application(case) if data is None else data, format)
+    )
+
+
+def event_canonical(data: Mapping[str, Any], format: int = HISTORY_FORMAT) -> str:
+    """The canonical text an event's digest is the SHA-256 of, from its wire format
+    (`event_document <kmbase_workflow.encoding.event_document>`)."""
+    return canonical_json(data, format)
+
+
+def event_digest(
+    event: Event, format: int = HISTORY_FORMAT, *, data: Mapping[str, Any] | None = None
+) -> str:
+    """SHA-256 of an event as the outbox stores it (with its ``type``). ``data``: the
+    event as ``event_document`` made it, if the caller has it."""
+    return sha256(event_canonical(event_document(event) if data is None else data, format))
+
+
+def round_digest(declaration_round: DeclarationRound, format: int = HISTORY_FORMAT) -> str:
+    """SHA-256 of a declaration round (its year, window and notice) in canonical JSON: what
+    the ``case_hash`` of an entry of the round's chain (`DeclarationRound.chain_id
+    <kmbase_workflow.case.DeclarationRound.chain_id>`) holds."""
+    return data_digest(converter.unstructure(declaration_round), format)
 
 
 @attrs.frozen(kw_only=True)

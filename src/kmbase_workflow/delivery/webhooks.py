@@ -35,9 +35,9 @@ import attrs
 import httpx2
 
 from .._i18n import Text
+from ..encoding import event_document as event_data
 from ..errors import InvalidInputError
 from ..stores import OutboxRecord
-from ..stores._rows import event_data
 
 __all__ = [
     "EVENT_HEADER",

@@ -45,9 +45,8 @@ from .._i18n import Text
 from ..deadlines import DEFAULT_REMINDER_LEAD_DAYS
 from ..errors import InvalidInputError, KmbaseError, install_hint
 from ..stores import CaseStore, OutboxRecord
-from ..stores._delivery import DeliveryStore
+from ..stores._delivery import DeliveryStore, Listener
 from ..workflow import Workflow
-from ._schema import notify_channel
 from .queue import Delivery, DeliveryQueue, QueueStatus
 from .webhooks import Webhook
 
@@ -121,67 +120,32 @@ class Consumer:
 
 
 class Waiter:
-    """Waits for new events: ``LISTEN`` on PostgreSQL (woken at each commit), a plain
-    timeout on SQLite. ``kmbase follow`` and the worker wait through it."""
+    """Waits for new events: woken at each commit where the store can notify (its delivery
+    rows' `listener <kmbase_workflow.stores.DeliveryRows.listener>`: PostgreSQL's
+    ``LISTEN``), a plain timeout elsewhere. ``kmbase follow`` and the worker wait through it."""
 
     def __init__(self, store: CaseStore) -> None:
-        self._connection: Any = None
-        self._channel = ""
-        pool = getattr(store, "_pool", None)
-        if isinstance(store, DeliveryStore) and store.DELIVERY.notifies and pool is not None:
-            # PostgreSQL: a connection of its own, held while waiting
-            self._channel = notify_channel(str(getattr(store, "schema", "kmbase")))
-            self._conninfo = str(pool.conninfo)
-            self._listen()
+        self._listener: Listener | None = (
+            store.delivery_rows().listener() if isinstance(store, DeliveryStore) else None
+        )
 
     @property
     def listening(self) -> bool:
         """Whether notifications wake this waiter (PostgreSQL, connection up)."""
-        return self._connection is not None
-
-    def _listen(self) -> None:
-        import psycopg  # noqa: PLC0415 - only with PostgreSQL
-        from psycopg import sql  # noqa: PLC0415
-
-        try:
-            self._connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
-            self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
-        except psycopg.Error as error:
-            logger.warning("cannot LISTEN, polling instead: %s", error)
-            self._connection = None
+        return self._listener is not None and self._listener.listening
 
     def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Wait up to ``timeout`` seconds; true if woken by a notification."""
         stop = stop or threading.Event()
-        if not self._channel:
+        if self._listener is None:
             stop.wait(timeout)
             return False
-        import psycopg  # noqa: PLC0415
-
-        deadline = time.monotonic() + timeout
-        while not stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            if self._connection is None:
-                stop.wait(min(remaining, 1.0))
-                if self._channel:
-                    self._listen()
-                continue
-            try:
-                # short slices, so a stop request is seen within a second
-                for _ in self._connection.notifies(timeout=min(remaining, 1.0), stop_after=1):
-                    return True
-            except psycopg.Error as error:
-                logger.warning("LISTEN connection lost, reconnecting: %s", error)
-                self.close()
-        return False
+        return self._listener.wait(timeout, stop)
 
     def close(self) -> None:
         """Close the listening connection."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
+        if self._listener is not None:
+            self._listener.close()
 
 
 class Metrics:
@@ -355,9 +319,7 @@ class Worker:
         self.sweep, self.sweep_at, self.sweep_every = sweep, sweep_at, sweep_every
         self.lead_days = tuple(lead_days)
         self.poll = (
-            poll
-            if poll is not None
-            else (SQLITE_POLL if not self.queue.postgres else POSTGRES_POLL)
+            poll if poll is not None else (POSTGRES_POLL if self.queue.notifies else SQLITE_POLL)
         )
         self.batch, self.lease, self.concurrency = batch, lease, concurrency
         self.metrics = metrics

@@ -153,6 +153,11 @@ class SpotCheckRule:
         # Round the product first so that 10% of 30 is 3, not 3.0000000000000004 → 4.
         return math.ceil(round(resident_enterprises * self.minimum_share, 9))
 
+    def required_sample(self, resident_enterprises: int) -> int:
+        """The sample a spot check (and a satisfaction survey speaking for the residents)
+        must reach: `minimum_sample`, and at least one, for a sample of none is no spot check."""
+        return max(self.minimum_sample(resident_enterprises), 1)
+
 
 class DistrictKind(enum.Enum):
     """The two kinds of authority 第四条 names: 县（市）区 and 开发（度假）区."""

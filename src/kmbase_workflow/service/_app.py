@@ -40,11 +40,11 @@ from ..deadlines import (
     earliest_certification_date,
     notice_deadline,
 )
+from ..encoding import event_document as event_data
 from ..errors import InvalidInputError, KmbaseError, StoreUnavailableError
 from ..lifecycle import RECORDS, STEPS, Step, Trigger
 from ..policy import policy_in_force
 from ..serialization import MAX_INTEGER, loads_application, structure
-from ..stores._rows import event_data
 from ..stores.tokens import token_store
 from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
@@ -859,6 +859,10 @@ def create_app(
         openapi_extra={"security": []},
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # -- the officials' console (issue 25; owned by kmbase_workflow.console) ---------------
+    from ..console import mount_console  # noqa: PLC0415 - serves /console when Jinja2 is there
+
+    mount_console(app)
     return app
 
 

@@ -32,10 +32,10 @@ from .._i18n import Text
 from ..actors import Actor, Role
 from ..case import Case
 from ..eligibility import district_problems
+from ..encoding import event_document as event_data
 from ..errors import ConcurrencyConflictError, InvalidInputError, TransitionRefusedError
 from ..lifecycle import Trigger, step_for
 from ..serialization import _parse, unstructure
-from ..stores._rows import event_data
 from ..workflow import Outcome, Workflow
 from ._auth import Authenticator
 from ._errors import ServiceError

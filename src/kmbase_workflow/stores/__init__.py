@@ -16,9 +16,16 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 
 from .._i18n import Text
+from ..encoding import INDEXED_TEXT_LIMIT
 from ..errors import InvalidInputError, install_hint
+from ._delivery import DeliveryCounts, DeliveryRows, DeliveryStore
 from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord, RawRowStore
-from ._rows import INDEXED_TEXT_LIMIT
+
+# The row form of a case and of an entry, by which the audit and the tamper suite read a
+# RawRowStore's rows (not public API: the library's own modules import it from here).
+from ._rows import case_columns as case_columns
+from ._rows import case_from_json as case_from_json
+from ._rows import history_columns as history_columns
 from ._work_queue import CaseCount, NoticeRunning, WorkItem, WorkItemQuery, WorkQueueStore
 from .memory import MemoryStore
 from .tokens import TokenRows, TokenStore
@@ -36,7 +43,7 @@ function that opens the store of a URL, ``open_url(url, *, create=True) -> CaseS
 (``create=False``: refuse a database that does not exist, creating nothing); the module
 that holds it may also say whether a URL's database exists (``database_exists(url) ->
 bool``). The library's own backends are declared in its ``pyproject.toml`` as a third party
-declares its own (docs/how-to/stores.md, "Adding a backend")."""
+declares its own (docs/how-to/add-a-backend.md)."""
 
 _BUNDLED = {
     "memory": "kmbase_workflow.stores.memory:open_url",
@@ -164,6 +171,9 @@ __all__ = [
     "CaseStore",
     "Change",
     "CommandResult",
+    "DeliveryCounts",
+    "DeliveryRows",
+    "DeliveryStore",
     "MemoryStore",
     "NoticeRunning",
     "OutboxRecord",

@@ -27,9 +27,9 @@ from typing import Any, Protocol, Self, runtime_checkable
 import attrs
 
 from ..case import Case, DeclarationRound, State
+from ..encoding import ChangeData
 from ..events import Event
 from ..history import HistoryEntry
-from ._rows import ChangeData
 from ._work_queue import WorkItem
 
 __all__ = ["CaseQuery", "CaseStore", "Change", "CommandResult", "OutboxRecord", "RawRowStore"]

@@ -1,4 +1,8 @@
-"""Records to table rows and back, shared by the SQL stores (one encoding, one decoding).
+"""Records to table rows and back, shared by the SQL stores: the rows are made here from the
+one encoding of the records (`kmbase_workflow.encoding`).
+
+The encoding's names imported below (`check_text`, `dumps`, `event_data`, …) are re-exported
+for the stores' modules only while other branches still import them from here.
 
 A case row holds the columns queries filter on (state, round, district, base, deadlines)
 and the case without its application as JSON; the application, immutable once declared,
@@ -10,19 +14,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from cattrs.gen import make_dict_unstructure_fn, override
 
 from .._i18n import Text
 from ..case import Case, DeclarationRound, DeferredApplication
+from ..encoding import (
+    INDEXED_TEXT_LIMIT,
+    UNSTORABLE,
+    ChangeData,
+    application_data,
+    case_data_without_application,
+    check_text,
+    dumps,
+    storable_key,
+    storable_text,
+)
+from ..encoding import event_document as event_data
+from ..encoding import event_from_data as event_from_json
 from ..errors import FieldValueError, InvalidInputError
-from ..events import EVENT_TYPES, Event
+from ..events import Event
 from ..history import HistoryEntry
-from ..records import Application, Operator
+from ..records import Operator
 from ..serialization import converter
 
 if TYPE_CHECKING:
@@ -50,58 +65,6 @@ __all__ = [
     "storable_text",
     "summary_updates",
 ]
-
-
-INDEXED_TEXT_LIMIT = 1024
-"""The longest text (in UTF-8 bytes) a store keeps in an indexed column: case ids, base ids,
-districts, idempotency keys, event ids and consumer names. PostgreSQL cannot index a row of
-more than about 2,700 bytes; every store refuses the same, longer, values."""
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-"""What no store can keep in text: NUL (PostgreSQL refuses it in text and JSON) and lone
-surrogates (not Unicode text: they cannot be encoded as UTF-8)."""
-
-
-def _char_problem(value: str) -> Text | None:
-    found = _UNSTORABLE.search(value)
-    if found is None:
-        return None
-    code = f"U+{ord(found.group()):04X}"
-    if found.group() == "\x00":
-        return Text(
-            zh=f"含有空字符（{code}），数据库无法保存",
-            en=f"contains a NUL character ({code}), which no store can keep",
-        )
-    return Text(
-        zh=f"含有孤立的代理字符（{code}），不是有效的 Unicode 文本",
-        en=f"contains a lone surrogate ({code}), which is not valid Unicode text",
-    )
-
-
-def check_text(field: str, value: str, *, indexed: bool = False) -> None:
-    """Refuse (`FieldValueError` naming ``field``) text that some store cannot keep: NUL,
-    lone surrogates and, in an indexed column, more than `INDEXED_TEXT_LIMIT` bytes."""
-    problem = _char_problem(value)
-    if problem is None and indexed:
-        size = len(value.encode("utf-8"))
-        if size > INDEXED_TEXT_LIMIT:
-            problem = Text(
-                zh=f"长 {size} 字节（UTF-8），索引列最多 {INDEXED_TEXT_LIMIT} 字节",
-                en=f"is {size:,} bytes long (UTF-8); an indexed column holds at most "
-                f"{INDEXED_TEXT_LIMIT:,}",
-            )
-    if problem is not None:
-        raise FieldValueError(field, problem)
-
-
-def storable_text(value: str) -> bool:
-    """Whether ``value`` could be stored text at all (no NUL, no lone surrogate)."""
-    return _UNSTORABLE.search(value) is None
-
-
-def storable_key(value: str) -> bool:
-    """Whether ``value`` could be a stored key (a read with any other finds nothing)."""
-    return storable_text(value) and len(value.encode("utf-8")) <= INDEXED_TEXT_LIMIT
 
 
 def _leaves(value: object, path: str) -> Iterator[tuple[str, str | float]]:
@@ -209,7 +172,7 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
     parts.append(("history", change.history))
     parts.extend((f"events[{index}]", event) for index, event in enumerate(change.events))
     if encoded is None and (
-        _UNSTORABLE.search("".join(_all_strings([value for _, value in parts]))) is None
+        UNSTORABLE.search("".join(_all_strings([value for _, value in parts]))) is None
     ):
         return
     _refuse_parts(parts)
@@ -269,29 +232,6 @@ def _encoded(change: Change) -> list[str] | None:
         return None
     return texts
 
-
-# Built once; the data are plain trees (no cycles to check), as the converter produces them.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-
-def dumps(data: object) -> str:
-    """Compact JSON with Chinese kept readable (the audit hash has its own canonical form)."""
-    return _ENCODER.encode(data)
-
-
-def application_data(application: Application) -> dict[str, Any]:
-    """An application as stored once per case (plain data; each store encodes its JSON)."""
-    data: dict[str, Any] = converter.unstructure(application)
-    return data
-
-
-# Generated once: the case's fields but the application (unstructuring the application only
-# to drop it would be most of the cost of a write).
-case_data_without_application: Callable[[Case], dict[str, Any]] = make_dict_unstructure_fn(
-    Case, converter, _application=override(omit=True)
-)
-"""A case as plain data without its application (what a case row's ``data`` holds, and what
-the audit's ``case_hash`` digests)."""
 
 SUMMARY_COLUMNS = ("base_name", "operator_code", "operator")
 """What lists and most steps read of a case's application, kept in columns of the case row
@@ -398,44 +338,6 @@ def history_from_row(data: str | dict[str, Any]) -> HistoryEntry:
     return converter.structure(json.loads(data) if isinstance(data, str) else data, HistoryEntry)
 
 
-def event_data(event: Event) -> dict[str, Any]:
-    """An event as stored in the outbox (its type name says which class reads it back)."""
-    data: dict[str, Any] = converter.unstructure(event)
-    data["type"] = event.type
-    return data
-
-
-@attrs.frozen(eq=False)
-class ChangeData:
-    """A change's records as plain data, unstructured once per step (`change_data`): the
-    history entry's digests and a store's rows are computed from the same dicts, which
-    nobody changes. It belongs to the very records it was made from (``case``, ``history``,
-    ``events``, compared by identity): a change rebuilt with other records is unstructured
-    afresh."""
-
-    case: Case
-    history: HistoryEntry
-    events: tuple[Event, ...]
-    case_data: Mapping[str, Any]
-    """`case_data_without_application` of ``case``."""
-    history_data: Mapping[str, Any]
-    """``converter.unstructure`` of ``history``."""
-    event_data: tuple[Mapping[str, Any], ...]
-    """`event_data` of each event."""
-    canonical: tuple[str, ...] = ()
-    """The canonical texts the step hashed (case, entry, events), when it made them: every
-    string of the records, escaped as JSON escapes them, so a store that writes no JSON
-    checks what it keeps on them (`refuse_unstorable`) instead of encoding them again."""
-
-    def describes(self, change: Change) -> bool:
-        """Whether this is the plain form of ``change``'s very records."""
-        return (
-            self.case is change.case
-            and self.history is change.history
-            and self.events is change.events
-        )
-
-
 def change_data(change: Change) -> ChangeData:
     """``change``'s records as plain data: the form its step made (``change.data``) when it
     still describes them, else unstructured now. The one place a change is unstructured."""
@@ -450,13 +352,6 @@ def change_data(change: Change) -> ChangeData:
         converter.unstructure(change.history),
         tuple(event_data(event) for event in change.events),
     )
-
-
-def event_from_json(data: str | dict[str, Any]) -> Event:
-    """An event from the outbox."""
-    raw = json.loads(data) if isinstance(data, str) else dict(data)
-    cls = EVENT_TYPES[raw.pop("type")]
-    return converter.structure(raw, cls)
 
 
 def summary_updates(

@@ -260,17 +260,12 @@ class _Scripts(Mapping[str, str]):
         return len(MIGRATION_NAMES)
 
 
-_ELSEWHERE = {
-    "m004_work_queue": ("._work_queue", "{dialect}_M004"),
-    "m005_delivery": ("..delivery._schema", "{dialect}_M005"),
-    "m006_api_tokens": (".tokens", "{dialect}_M006"),
-}
-
-
-def _elsewhere(dialect: str) -> dict[str, tuple[str, str]]:
+def _elsewhere(dialect: str, delivery: str) -> dict[str, tuple[str, str]]:
+    """Where a dialect's scripts of the work queue, the delivery and the tokens live."""
     return {
-        name: (module, attribute.format(dialect=dialect))
-        for name, (module, attribute) in _ELSEWHERE.items()
+        "m004_work_queue": ("._work_queue", f"{dialect}_M004"),
+        "m005_delivery": (delivery, f"{dialect}_M005"),
+        "m006_api_tokens": (".tokens", f"{dialect}_M006"),
     }
 
 
@@ -281,7 +276,7 @@ SQLITE: Mapping[str, str] = _Scripts(
         "m003_summary_columns": SQLITE_M003,
         "m007_command_digests": M007_COMMAND_DIGESTS,
     },
-    _elsewhere("SQLITE"),
+    _elsewhere("SQLITE", "._delivery"),
 )
 POSTGRES: Mapping[str, str] = _Scripts(
     {
@@ -290,7 +285,7 @@ POSTGRES: Mapping[str, str] = _Scripts(
         "m003_summary_columns": POSTGRES_M003,
         "m007_command_digests": M007_COMMAND_DIGESTS,
     },
-    _elsewhere("POSTGRES"),
+    _elsewhere("POSTGRES", ".postgres"),
 )
 BACKFILLS: frozenset[str] = frozenset({"m003_summary_columns"})
 """Migrations after whose script the store fills the summary columns of existing rows

@@ -21,27 +21,29 @@ import attrs
 from .._closing import Closing
 from .._i18n import Text
 from ..case import Case, DeclarationRound, State
+from ..encoding import (
+    application_data,
+    check_text,
+    dumps,
+    event_document,
+    event_from_data,
+    storable_key,
+    storable_text,
+)
 from ..errors import CaseNotFoundError, ConcurrencyConflictError, StoreError
 from ..events import Event
 from ..history import HistoryEntry
-from ._delivery import DeliverySQL
+from ._delivery import SQLDelivery
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
     SUMMARY_COLUMNS,
-    application_data,
     case_columns,
     case_from_json,
     change_data,
-    check_text,
-    dumps,
-    event_data,
-    event_from_json,
     history_columns,
     history_from_row,
     refuse_unstorable,
     refuse_unstorable_round,
-    storable_key,
-    storable_text,
 )
 
 if TYPE_CHECKING:
@@ -114,8 +116,8 @@ class BatchRefusedError(Exception):
 def outbox_rows(
     events: Sequence[Event], data: Sequence[Mapping[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
-    """The outbox rows of ``events`` (``data``: their `event_data`, if the caller has it)."""
-    plain = [event_data(event) for event in events] if data is None else data
+    """The outbox rows of ``events`` (``data``: their `event_document`, if the caller has it)."""
+    plain = [event_document(event) for event in events] if data is None else data
     return [
         {
             "id": event.id,
@@ -204,8 +206,8 @@ class SQLStoreBase(Closing):
     PLACEHOLDER = "?"
     GREATEST = "MAX"
     """SQLite's two-argument ``MAX`` is PostgreSQL's ``GREATEST``."""
-    DELIVERY: ClassVar[DeliverySQL] = DeliverySQL()
-    """How delivery's dialect-bound statements run here (SQLite's; each store its own)."""
+    DELIVERY: ClassVar[type[SQLDelivery]] = SQLDelivery
+    """The delivery rows' class of this dialect (SQLite's; each store names its own)."""
 
     on_checkpoint: Callable[[str], None] | None
 
@@ -500,7 +502,7 @@ class SQLStoreBase(Closing):
             "SELECT position, data FROM outbox WHERE position > ? ORDER BY position LIMIT ?",
             (after, limit),
         )
-        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in rows]
+        return [OutboxRecord(int(row[0]), event_from_data(row[1])) for row in rows]
 
     def outbox_backlog(self, after: int) -> int:
         """How many committed events come after position ``after`` in the order
@@ -595,6 +597,10 @@ class SQLStoreBase(Closing):
             {name: _raw_value(name, value) for name, value in zip(columns, row, strict=True)}
             for row in rows
         ]
+
+    def delivery_rows(self) -> SQLDelivery:
+        """Durable delivery's rows, in this database (m005; the `DeliveryStore` capability)."""
+        return self.DELIVERY(self)
 
     def api_tokens(self) -> SQLTokens:
         """The service's API tokens, in this database (``api_tokens``, m006)."""

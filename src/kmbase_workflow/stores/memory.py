@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 from .._closing import Closing
 from ..case import Case, DeclarationRound, State
+from ..encoding import check_text
 from ..errors import CaseNotFoundError, ConcurrencyConflictError
 from ..events import Event
 from ..history import HistoryEntry
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
-from ._rows import check_text, refuse_unstorable, refuse_unstorable_round
+from ._rows import refuse_unstorable, refuse_unstorable_round
 from ._work_queue import MemoryWorkQueue
 
 if TYPE_CHECKING:

@@ -57,12 +57,18 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
-from ._delivery import DeliverySQL
-from ._protocol import Change
-from ._schema import MIGRATION_NAMES, check_known, missing_database, statements
-from ._sql import INSERT_OUTBOX, Batch, BatchRefusedError, SQLStoreBase
+from ._delivery import SQLDelivery, delivery_tables
+from ._schema import (
+    M007_COMMAND_DIGESTS,
+    MIGRATION_NAMES,
+    check_known,
+    missing_database,
+    statements,
+)
+from ._server import ServerStore
+from ._sql import INSERT_OUTBOX
 from ._url import options, positive, redact
-from ._work_queue import SQLWorkQueue
+from .tokens import token_table
 
 __all__ = ["MySQLStore", "connect", "database_exists", "open_url"]
 
@@ -204,64 +210,14 @@ INSERT INTO work_queue_status (name, value)
 """The work-queue projection (`kmbase_workflow.stores._work_queue`); MySQL has no partial
 indexes, so the "with a deadline" ones are one index on the deadline."""
 
-_M005 = f"""
-CREATE TABLE delivery_consumers (
-    name {_KEY} PRIMARY KEY,
-    created_at DOUBLE NOT NULL
-);
-CREATE TABLE delivery_queue (
-    consumer {_KEY} NOT NULL,
-    position BIGINT NOT NULL,
-    case_id {_KEY} NOT NULL,
-    event_id {_KEY} NOT NULL,
-    data LONGTEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    available_at DOUBLE NOT NULL,
-    leased_by {_KEY},
-    last_error TEXT,
-    PRIMARY KEY (consumer, position)
-);
-CREATE INDEX delivery_queue_case ON delivery_queue (consumer, case_id, position);
-CREATE INDEX delivery_queue_due ON delivery_queue (consumer, available_at);
-CREATE TABLE delivery_dead (
-    consumer {_KEY} NOT NULL,
-    position BIGINT NOT NULL,
-    case_id {_KEY} NOT NULL,
-    event_id {_KEY} NOT NULL,
-    data LONGTEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    failed_at DOUBLE NOT NULL,
-    last_error TEXT NOT NULL,
-    PRIMARY KEY (consumer, position)
-);
-CREATE TABLE delivery_sweeps (
-    day VARBINARY(64) PRIMARY KEY,
-    leased_by {_KEY} NOT NULL,
-    lease_until DOUBLE NOT NULL,
-    finished_at DOUBLE,
-    events INTEGER NOT NULL DEFAULT 0
-);
-"""
-"""The delivery tables (`kmbase_workflow.delivery._schema` says what each holds)."""
+_M005 = delivery_tables(
+    key=_KEY, time="DOUBLE", position="BIGINT", json="LONGTEXT", day="VARBINARY(64)"
+)
+"""The delivery tables (`kmbase_workflow.stores._delivery.delivery_tables` says what each
+holds)."""
 
-_M006 = """
-CREATE TABLE api_tokens (
-    id VARBINARY(64) PRIMARY KEY,
-    secret_sha256 VARBINARY(64) NOT NULL,
-    role VARBINARY(64) NOT NULL,
-    actor_id TEXT NOT NULL,
-    district TEXT,
-    name TEXT NOT NULL,
-    created_at VARCHAR(64) NOT NULL,
-    revoked_at VARCHAR(64)
-);
-"""
+_M006 = token_table(key="VARBINARY(64)", time="VARCHAR(64)")
 """The API tokens (`kmbase_workflow.stores.tokens`); times as ISO text, as on SQLite."""
-
-_M007 = """
-ALTER TABLE commands ADD COLUMN digest TEXT;
-"""
-"""Each idempotency key keeps the digest of its command (`kmbase_workflow.stores._schema`)."""
 
 MYSQL: dict[str, str] = {
     "m001_initial": _M001,
@@ -270,14 +226,12 @@ MYSQL: dict[str, str] = {
     "m004_work_queue": _M004,
     "m005_delivery": _M005,
     "m006_api_tokens": _M006,
-    "m007_command_digests": _M007,
+    "m007_command_digests": M007_COMMAND_DIGESTS,
 }
 """This backend's script of each migration the library knows (`MIGRATION_NAMES`)."""
 
 _MIGRATION_LOCK_WAIT = 60
 _DATABASE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-_ATTEMPTS = 3
-"""Tries of one write that meets a deadlock."""
 _DEADLOCK = 1213
 _BUSY = frozenset({1205, 1969, 3024, 3572})
 """Lock wait timeout; statement time limit (MariaDB, MySQL); ``NOWAIT`` lock refused."""
@@ -454,7 +408,7 @@ def _dialect(statement: str) -> str:
     return f"{statement[: found.start()]} ON DUPLICATE KEY UPDATE {update}"
 
 
-class MySQLDelivery(DeliverySQL):
+class MySQLDelivery(SQLDelivery):
     """Delivery on MariaDB and MySQL: the server's clock, ``SKIP LOCKED``; the store's reads
     join the delivery's transaction (`MySQLStore.using`). MySQL cannot update a table that
     a subquery of the same statement reads, nor return the rows it updated: a claim selects
@@ -462,26 +416,23 @@ class MySQLDelivery(DeliverySQL):
 
     now = "UNIX_TIMESTAMP(SYSDATE(6))"
     skip_locked = " FOR UPDATE SKIP LOCKED"
+    store: MySQLStore
 
-    def joined(
-        self, store: SQLStoreBase, connection: Any
-    ) -> contextlib.AbstractContextManager[Any]:
-        assert isinstance(store, MySQLStore)
-        return store.using(connection)
+    def joined(self, connection: Any) -> contextlib.AbstractContextManager[Any]:
+        return self.store.using(connection)
 
-    def claim(
-        self,
-        store: SQLStoreBase,
-        connection: Any,
-        consumer: str,
-        worker: str,
-        *,
-        limit: int,
-        lease: float,
-    ) -> list[tuple[int, Any, int]]:
+    def hold_relay(self, connection: Any, consumer: str) -> bool:
+        held = connection.execute(
+            self.sql("SELECT name FROM delivery_consumers WHERE name = ?" + self.skip_locked),
+            (consumer,),
+        ).fetchone()
+        return held is not None
+
+    def take(
+        self, connection: Any, consumer: str, worker: str, limit: int, lease: float
+    ) -> list[Any]:
         chosen = connection.execute(
             self.sql(
-                store,
                 "SELECT q.position FROM delivery_queue q WHERE q.consumer = ? "
                 "AND q.available_at <= {now} AND NOT EXISTS (SELECT 1 FROM delivery_queue e "
                 "WHERE e.consumer = q.consumer AND e.case_id = q.case_id "
@@ -495,31 +446,27 @@ class MySQLDelivery(DeliverySQL):
         marks = ", ".join("?" for _ in positions)
         connection.execute(
             self.sql(
-                store,
                 "UPDATE delivery_queue SET available_at = {now} + ?, leased_by = ?, "
                 f"attempts = attempts + 1 WHERE consumer = ? AND position IN ({marks})",
             ),
             (lease, worker, consumer, *positions),
         )
-        rows = connection.execute(
-            self.sql(
-                store,
-                "SELECT position, data, attempts FROM delivery_queue "
-                f"WHERE consumer = ? AND position IN ({marks})",
-            ),
-            (consumer, *positions),
-        ).fetchall()
-        return [(int(row[0]), row[1], int(row[2])) for row in rows]
+        return list(
+            connection.execute(
+                self.sql(
+                    "SELECT position, data, attempts FROM delivery_queue "
+                    f"WHERE consumer = ? AND position IN ({marks})",
+                ),
+                (consumer, *positions),
+            ).fetchall()
+        )
 
-    def claim_sweep(
-        self, store: SQLStoreBase, connection: Any, day: str, worker: str, lease: float
-    ) -> bool:
+    def take_sweep(self, connection: Any, day: str, worker: str, lease: float) -> bool:
         # ON DUPLICATE KEY UPDATE has no WHERE: each assignment keeps the old value unless
         # the sweep is free (its conditions read columns no earlier assignment changed).
         free = "finished_at IS NULL AND lease_until < {now}"
         cursor = connection.execute(
             self.sql(
-                store,
                 "INSERT INTO delivery_sweeps (day, leased_by, lease_until) "
                 "VALUES (?, ?, {now} + ?) ON DUPLICATE KEY UPDATE "
                 f"leased_by = IF({free}, VALUES(leased_by), leased_by), "
@@ -530,7 +477,7 @@ class MySQLDelivery(DeliverySQL):
         return int(cursor.rowcount) > 0  # 1 inserted, 2 taken over, 0 left as it was
 
 
-class MySQLStore(SQLWorkQueue, SQLStoreBase):
+class MySQLStore(ServerStore):
     """Cases, history and outbox in a MariaDB or MySQL database (created if missing, and
     migrated, on open).
 
@@ -540,7 +487,7 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
 
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
-    DELIVERY = MySQLDelivery()
+    DELIVERY = MySQLDelivery
     PAGE_KEY = ("c.declared_on", "c.id")
     PAGE_START = (dt.date.min, "")
 
@@ -682,38 +629,11 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
         else:
             connection.raw.commit()
 
-    @contextlib.contextmanager
-    def _write_transaction(self) -> Iterator[_Connection]:
-        """A connection inside a transaction: committed when the block ends, rolled back if
-        it raises."""
-        with self._connection() as connection, self._transaction(connection):
-            yield connection
+    def _bind(self, connection: Any) -> _Connection:
+        return connection if isinstance(connection, _Connection) else _Connection(connection)
 
-    @contextlib.contextmanager
-    def using(self, connection: Any) -> Iterator[MySQLStore]:
-        """Within the block, this store reads and writes through the host's ``connection``
-        (a PyMySQL connection to the same database, in a transaction the host opened and
-        will end), in this thread or task only: the host's rows and the case's change commit
-        together, or not at all. A deadlock is not retried here (the server rolled the
-        host's transaction back): it is reported as `ConcurrencyConflictError`."""
-        bound = connection if isinstance(connection, _Connection) else _Connection(connection)
-        token = self._bound.set(bound)
-        try:
-            yield self
-        finally:
-            self._bound.reset(token)
-
-    @property
-    def schema_version(self) -> tuple[str, ...]:
-        """The migrations applied to this database, oldest first."""
-        rows = self._all("SELECT name FROM schema_migrations ORDER BY applied_at, name")
-        return tuple(_text(row[0]) for row in rows)
-
-    def close(self) -> None:
-        """Close the pool's connections (closing twice is harmless)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
+    def _lock_cycle(self, error: Exception) -> bool:
+        return isinstance(error, pymysql.err.OperationalError) and error.args[0] == _DEADLOCK
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -724,37 +644,6 @@ class MySQLStore(SQLWorkQueue, SQLStoreBase):
             connection.execute("SELECT id FROM outbox_writer WHERE id = 1 FOR UPDATE")
             self._checkpoint("outbox_held")
         return super()._many(connection, statement, rows)
-
-    def commit_many(self, changes: Sequence[Change]) -> None:
-        """Write several changes in one transaction: all of them, or none (one multi-row
-        insert per table). A deadlock is retried (``_ATTEMPTS`` tries in all, none inside a
-        host's transaction), then reported as `ConcurrencyConflictError`."""
-        if not changes:
-            return
-        batch = Batch.encode(changes)
-        attempts = 1 if self._bound.get() is not None else _ATTEMPTS
-        with self._connection() as connection:
-            for attempt in range(1, attempts + 1):
-                try:
-                    self._commit_batch(connection, changes, batch)
-                    return
-                except pymysql.err.OperationalError as error:
-                    if error.args[0] != _DEADLOCK:
-                        raise
-                    if attempt == attempts:
-                        raise ConcurrencyConflictError.lock_cycle(attempts) from error
-
-    def _commit_batch(
-        self, connection: _Connection, changes: Sequence[Change], batch: Batch
-    ) -> None:
-        try:
-            with self._transaction(connection):
-                self._write_batch(connection, batch)
-                self._project(connection, changes)
-                self._checkpoint("before_commit")
-        except BatchRefusedError:
-            with self._transaction(connection, rollback=True):
-                self._explain_refusal(connection, changes)
 
 
 def _database(url: str) -> str:

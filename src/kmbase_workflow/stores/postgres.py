@@ -29,7 +29,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -40,6 +42,7 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from .._i18n import Text
+from ..encoding import check_text, event_from_data
 from ..errors import (
     ConcurrencyConflictError,
     InvalidInputError,
@@ -48,18 +51,22 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
-from ._delivery import DeliverySQL
-from ._protocol import Change, OutboxRecord
-from ._rows import check_text, event_from_json, summary_updates
+from ._delivery import SQLDelivery, delivery_tables
+from ._protocol import OutboxRecord
+from ._rows import summary_updates
 from ._schema import BACKFILLS, MIGRATION_NAMES, POSTGRES, check_known, missing_database
-from ._sql import Batch, BatchRefusedError, SQLStoreBase
+from ._server import ServerStore
 from ._url import options, positive, redact
-from ._work_queue import SQLWorkQueue
 
 __all__ = ["PostgresStore", "database_exists", "open_url"]
 
+logger = logging.getLogger(__name__)
+
 _PAGE = 500
 _MIGRATION_LOCK = 0x6B6D6262  # one migrator at a time
+_RELAY_LOCK = 0x6B6D6272
+"""The first key of the advisory lock a relay holds on its consumer (the second: a hash of
+the schema and the consumer's name)."""
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _CURSOR = (
     "WITH cursor AS (SELECT COALESCE((SELECT tx FROM outbox WHERE position = %(after)s), "
@@ -79,8 +86,6 @@ _READ_OUTBOX = (
 """Events after a reader's cursor in the order of their transactions, each marked whether
 its transaction ended before the oldest one still running (then no event can come before
 it any more)."""
-_ATTEMPTS = 3
-"""Tries of one write that meets a deadlock or serialization failure."""
 _LOCK_CYCLE = ("40001", "40P01")  # serialization_failure, deadlock_detected
 _BUSY = ("55P03", "57014")  # lock_not_available, query_canceled (lock or statement timeout)
 _UNAVAILABLE = ("08", "53", "57P01", "57P02", "57P03")  # connection, resources, shutdown
@@ -122,32 +127,123 @@ def _translate(error: psycopg.Error, where: str) -> KmbaseError:
     )
 
 
-class PostgresDelivery(DeliverySQL):
+POSTGRES_M005 = (
+    delivery_tables(time="DOUBLE PRECISION", position="BIGINT")
+    + """
+CREATE FUNCTION kmbase_outbox_notify() RETURNS trigger AS $$
+BEGIN PERFORM pg_notify(TG_TABLE_SCHEMA || '_kmbase_outbox', ''); RETURN NULL; END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+FOR EACH STATEMENT EXECUTE FUNCTION kmbase_outbox_notify();
+"""
+)
+"""Delivery's tables; and a statement trigger that notifies ``<schema>_kmbase_outbox``
+(`notify_channel`) when events are written: the notification is sent at commit (never for a
+rolled-back write) and repeated ones in one transaction are folded into one, so a waiting
+worker wakes once per commit."""
+
+
+def notify_channel(schema: str) -> str:
+    """The ``LISTEN`` channel of a PostgreSQL schema's outbox."""
+    return f"{schema}_kmbase_outbox"
+
+
+class PostgresDelivery(SQLDelivery):
     """Delivery on PostgreSQL: the server's clock, ``SKIP LOCKED``, ``LISTEN``; the store's
     reads join the delivery's transaction (`PostgresStore.using`)."""
 
     now = "EXTRACT(EPOCH FROM clock_timestamp())::double precision"
     skip_locked = " FOR UPDATE SKIP LOCKED"
     notifies = True
+    store: PostgresStore
 
-    def joined(
-        self, store: SQLStoreBase, connection: Any
-    ) -> contextlib.AbstractContextManager[Any]:
-        assert isinstance(store, PostgresStore)
-        return store.using(connection)
+    def joined(self, connection: Any) -> contextlib.AbstractContextManager[Any]:
+        return self.store.using(connection)
+
+    def hold_relay(self, connection: Any, consumer: str) -> bool:
+        # An advisory lock, not the consumer's row: a row lock gives the transaction an id
+        # before it reads the outbox, and then it is itself the oldest one running, holding
+        # back every event committed meanwhile (`PostgresStore.read_outbox`) until it ends.
+        # Two consumers whose keys collide take turns; a relay that finds its consumer
+        # held returns 0 and the worker relays again at its next pass.
+        held = connection.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(current_schema() || '/' || %s))",
+            (_RELAY_LOCK, consumer),
+        ).fetchone()
+        return bool(held and held[0])
+
+    def listener(self) -> _Listener | None:
+        pool = self.store._pool
+        if pool is None:
+            return None
+        return _Listener(str(pool.conninfo), notify_channel(self.store.schema))
 
 
-class PostgresStore(SQLWorkQueue, SQLStoreBase):
+class _Listener:
+    """``LISTEN`` on a schema's outbox channel over a connection of its own, held while
+    waiting; a lost connection is opened again at the next wait (polling meanwhile)."""
+
+    def __init__(self, conninfo: str, channel: str) -> None:
+        self._conninfo = conninfo
+        self._channel = channel
+        self._connection: psycopg.Connection[Any] | None = None
+        self._listen()
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None
+
+    def _listen(self) -> None:
+        try:
+            self._connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
+            self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+        except psycopg.Error as error:
+            logger.warning("cannot LISTEN, polling instead: %s", error)
+            self._connection = None
+
+    def wait(self, timeout: float, stop: threading.Event) -> bool:
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._connection is None:
+                stop.wait(min(remaining, 1.0))
+                self._listen()
+                continue
+            try:
+                # short slices, so a stop request is seen within a second
+                for _ in self._connection.notifies(timeout=min(remaining, 1.0), stop_after=1):
+                    return True
+            except psycopg.Error as error:
+                logger.warning("LISTEN connection lost, reconnecting: %s", error)
+                self.close()
+        return False
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
+class PostgresStore(ServerStore):
     """Cases, history and outbox in a PostgreSQL database (tables created on open).
 
     ``max_connections`` bounds the pool; ``pool_timeout`` is how long a call waits for a free
     connection before `StoreUnavailableError`; ``outbox_wait`` how long `read_outbox` waits
     for events held back by an older open transaction.
+
+    A host's connection (`using`) is a psycopg 3 connection to the same database; open the
+    host's transaction (``with connection.transaction():``, or a connection not in
+    autocommit) before the block. Events it writes become readable (`read_outbox`) once the
+    host's transaction and every older one have ended: keep it short. A batch write (one
+    statement per table, pipelined) takes no lock but the rows' own: writers on different
+    cases do not wait for each other.
     """
 
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
-    DELIVERY = PostgresDelivery()
+    DELIVERY = PostgresDelivery
 
     def _date_param(self, day: dt.date) -> object:
         return day
@@ -294,78 +390,14 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
         except psycopg.Error as error:
             raise _translate(error, self._where) from error
 
-    @contextlib.contextmanager
-    def using(self, connection: psycopg.Connection[Any]) -> Iterator[PostgresStore]:
-        """Within the block, this store reads and writes through the host's ``connection``
-        (in this thread or task only), inside the host's transaction: the store commits
-        nothing, so the host's own rows and the case's change commit together, or not at
-        all, when the host commits or rolls back.
+    def _transaction(
+        self, connection: psycopg.Connection[Any], *, rollback: bool = False
+    ) -> contextlib.AbstractContextManager[Any]:
+        # psycopg nests a transaction inside a host's as a savepoint.
+        return connection.transaction(force_rollback=rollback)
 
-        ``connection`` is a psycopg 3 connection to the same database; open the host's
-        transaction (``with connection.transaction():``, or a connection not in autocommit)
-        before the block. Events it writes become readable (`read_outbox`) once the host's
-        transaction and every older one have ended: keep it short. A deadlock is not retried here (the host's
-        transaction is no longer usable): it is reported as `ConcurrencyConflictError`.
-        """
-        token = self._bound.set(connection)
-        try:
-            yield self
-        finally:
-            self._bound.reset(token)
-
-    @property
-    def schema_version(self) -> tuple[str, ...]:
-        """The migrations applied to this schema, oldest first."""
-        rows = self._all("SELECT name FROM schema_migrations ORDER BY applied_at, name")
-        return tuple(row[0] for row in rows)
-
-    def close(self) -> None:
-        """Close the pool and its connections (closing twice is harmless)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
-
-    @contextlib.contextmanager
-    def _write_transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """A connection inside a transaction (the host's, within `using`): committed when
-        the block ends, rolled back if it raises."""
-        with self._connection() as connection, connection.transaction():
-            yield connection
-
-    def commit_many(self, changes: Sequence[Change]) -> None:
-        """Write several changes in one transaction: all of them, or none.
-
-        One batched statement per table (psycopg pipelines an ``executemany``); no lock but
-        the rows' own: writers on different cases do not wait for each other. A deadlock or
-        serialization failure is retried (``_ATTEMPTS`` tries in all, none inside a host's
-        transaction), then reported as `ConcurrencyConflictError`.
-        """
-        if not changes:
-            return
-        batch = Batch.encode(changes)
-        attempts = 1 if self._bound.get() is not None else _ATTEMPTS
-        with self._connection() as connection:
-            for attempt in range(1, attempts + 1):
-                try:
-                    self._commit_batch(connection, changes, batch)
-                    return
-                except psycopg.Error as error:
-                    if error.sqlstate not in _LOCK_CYCLE:
-                        raise
-                    if attempt == attempts:
-                        raise ConcurrencyConflictError.lock_cycle(attempts) from error
-
-    def _commit_batch(
-        self, connection: psycopg.Connection[Any], changes: Sequence[Change], batch: Batch
-    ) -> None:
-        try:
-            with connection.transaction():
-                self._write_batch(connection, batch)
-                self._project(connection, changes)
-                self._checkpoint("before_commit")
-        except BatchRefusedError:
-            with connection.transaction(force_rollback=True):
-                self._explain_refusal(connection, changes)
+    def _lock_cycle(self, error: Exception) -> bool:
+        return isinstance(error, psycopg.Error) and error.sqlstate in _LOCK_CYCLE
 
     def read_outbox(self, after: int = 0, limit: int = 100) -> list[OutboxRecord]:
         """Events after position ``after`` (the position of the last record a reader took),
@@ -394,7 +426,7 @@ class PostgresStore(SQLWorkQueue, SQLStoreBase):
                 if len(settled) == len(rows) or time.monotonic() >= deadline:
                     break
                 time.sleep(0.01)
-        return [OutboxRecord(int(row[0]), event_from_json(row[1])) for row in settled]
+        return [OutboxRecord(int(row[0]), event_from_data(row[1])) for row in settled]
 
     def outbox_backlog(self, after: int) -> int:
         """How many committed events come after position ``after`` in the order

@@ -20,9 +20,9 @@ import attrs
 
 from .._i18n import Text
 from ..actors import Actor, Role
+from ..encoding import check_text
 from ..errors import InvalidInputError
 from ._protocol import CaseStore
-from ._rows import check_text
 
 if TYPE_CHECKING:
     from ._sql import SQLStoreBase
@@ -37,32 +37,31 @@ __all__ = [
     "TokenStore",
     "Tokens",
     "token_store",
+    "token_table",
 ]
 
-SQLITE_M006 = """
+_TABLE = """
 CREATE TABLE api_tokens (
-    id TEXT PRIMARY KEY,
-    secret_sha256 TEXT NOT NULL,
-    role TEXT NOT NULL,
+    id {key} PRIMARY KEY,
+    secret_sha256 {key} NOT NULL,
+    role {key} NOT NULL,
     actor_id TEXT NOT NULL,
     district TEXT,
     name TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
+    created_at {time} NOT NULL,
+    revoked_at {time}
 );
 """
-POSTGRES_M006 = """
-CREATE TABLE api_tokens (
-    id TEXT PRIMARY KEY,
-    secret_sha256 TEXT NOT NULL,
-    role TEXT NOT NULL,
-    actor_id TEXT NOT NULL,
-    district TEXT,
-    name TEXT NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL,
-    revoked_at TIMESTAMPTZ
-);
-"""
+
+
+def token_table(*, key: str = "TEXT", time: str) -> str:
+    """Migration ``m006_api_tokens`` in one dialect's column types: ``key`` of the columns
+    a token is found or compared by, ``time`` of its times."""
+    return _TABLE.format(key=key, time=time)
+
+
+SQLITE_M006 = token_table(time="TEXT")
+POSTGRES_M006 = token_table(time="TIMESTAMPTZ")
 
 PREFIX = "kmb_"
 

@@ -8,8 +8,8 @@ fixture), as `WorkQueueContract <kmbase_workflow.testing.WorkQueueContract>` is:
 
 - `TokenContract`: the service's API tokens (`kmbase_workflow.stores.TokenStore`);
 - `RawRowContract`: rows as stored, for the audit (`kmbase_workflow.stores.RawRowStore`);
-- `DeliveryContract`: durable delivery's queue (`kmbase_workflow.delivery.DeliveryQueue`,
-  SQL stores).
+- `DeliveryContract`: durable delivery's rows (`kmbase_workflow.stores.DeliveryStore`), as
+  `kmbase_workflow.delivery.DeliveryQueue` uses them.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ class RawRowContract:
 
 
 class DeliveryContract:
-    """Durable delivery on the store: relay, lease, complete, fail, dead letters, sweeps."""
+    """Durable delivery on the store: relay, lease, complete, fail, release, dead letters,
+    sweeps (leases that end are not waited for here: a contract never races a clock)."""
 
     def test_events_are_relayed_leased_once_per_case_and_completed(self, store: CaseStore) -> None:
         from ..delivery import DeliveryQueue  # noqa: PLC0415 - delivery imports the workflow
@@ -126,3 +127,70 @@ class DeliveryContract:
         assert queue.sweep_finished("2026-03-02")
         assert not queue.claim_sweep("2026-03-02", "worker-2")  # finished
         assert queue.status().last_sweep_day == "2026-03-02"
+
+    def test_a_case_s_events_are_leased_one_at_a_time_in_order(self, store: CaseStore) -> None:
+        from ..delivery import DeliveryQueue  # noqa: PLC0415
+
+        store.commit(sample_change(sample_case("case-1"), None, events=2))
+        queue = DeliveryQueue(store)
+        assert queue.relay("portal") == 2
+        [first] = queue.claim("portal", "worker-1", limit=10)
+        assert queue.claim("portal", "worker-2", limit=10) == []  # the case's next one waits
+        queue.complete([first])
+        [second] = queue.claim("portal", "worker-2", limit=10)
+        assert second.record.position > first.record.position
+        assert second.record.event.case_id == "case-1"
+
+    def test_only_the_lease_holder_fails_or_releases_an_event(self, store: CaseStore) -> None:
+        from ..delivery import DeliveryQueue  # noqa: PLC0415
+
+        store.commit(sample_change(sample_case("case-1"), None))
+        queue = DeliveryQueue(store)
+        queue.relay("portal")
+        [taken] = queue.claim("portal", "worker-1", lease=3600)
+        queue.fail(taken, "worker-2", "not mine", retry_in=None)
+        queue.release([taken], "worker-2")
+        assert queue.dead_letters() == []
+        assert queue.claim("portal", "worker-3") == []  # still worker-1's
+        queue.release([taken], "worker-1")  # given back untried: due now, attempt uncounted
+        [again] = queue.claim("portal", "worker-3")
+        assert (again.record.position, again.attempts) == (taken.record.position, 1)
+
+    def test_a_consumer_of_some_types_moves_past_the_others(self, store: CaseStore) -> None:
+        from ..delivery import DeliveryQueue  # noqa: PLC0415
+
+        store.commit(sample_change(sample_case("case-1"), None))
+        store.commit(sample_change(sample_case("case-2"), None))
+        queue = DeliveryQueue(store)
+        assert queue.relay("archive", types={"no_such_type"}) == 2  # read, none queued
+        assert queue.claim("archive", "worker-1") == []
+        assert queue.relay("portal") == 2
+        assert queue.consumers() == ["archive", "portal"]
+        status = {consumer.name: consumer for consumer in queue.status().consumers}
+        assert (status["archive"].queued, status["archive"].lag) == (0, 0)
+        assert (status["portal"].queued, status["portal"].lag) == (2, 2)
+
+    def test_dead_letters_are_kept_per_consumer_and_redriven_by_position(
+        self, store: CaseStore
+    ) -> None:
+        from ..delivery import DeliveryQueue  # noqa: PLC0415
+
+        store.commit(sample_change(sample_case("case-1"), None))
+        store.commit(sample_change(sample_case("case-2"), None))
+        queue = DeliveryQueue(store)
+        queue.relay("portal")
+        queue.relay("archive")
+        for consumer in ("portal", "archive"):
+            for delivery in queue.claim(consumer, "worker-1", limit=10):
+                queue.fail(delivery, "worker-1", f"{consumer} down", retry_in=None)
+        letters = queue.dead_letters("portal")
+        assert [letter.case_id for letter in letters] == ["case-1", "case-2"]
+        assert {letter.last_error for letter in letters} == {"portal down"}
+        assert [letter.consumer for letter in queue.dead_letters()] == ["archive"] * 2 + [
+            "portal"
+        ] * 2
+        assert queue.redrive("portal", [letters[1].position]) == 1
+        assert [letter.case_id for letter in queue.dead_letters("portal")] == ["case-1"]
+        [redriven] = queue.claim("portal", "worker-2")
+        assert (redriven.record.event.case_id, redriven.attempts) == ("case-2", 1)
+        assert queue.status().consumers[1].dead == 1  # "portal", after "archive"

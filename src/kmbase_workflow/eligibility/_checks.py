@@ -21,7 +21,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from .policy import APPLICATION_MEASURES, CONSISTENCY_MEASURES, Comparison, Policy, Rule
+from ..policy import APPLICATION_MEASURES, CONSISTENCY_MEASURES, Comparison, Policy, Rule
 
 PASS, FAIL, NA = 0, 1, 2
 """Status codes: the order matters (a fail outranks a pass, missing data outranks both when

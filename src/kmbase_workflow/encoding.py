@@ -1,0 +1,317 @@
+"""The one encoding of the library's records: each record's plain form, the JSON a store
+keeps, the canonical JSON the audit hashes, and an event's wire format.
+
+Every writer and every reader goes through these functions, so a record is hashed from the
+very data that is stored and read back (第二十条):
+
+- `application_data`, `case_data_without_application`, `event_document`: a record as
+  plain, JSON-ready data (an event with its ``type``: what the outbox stores, what
+  ``kmbase follow`` prints and what a broker bridge sends, docs/schemas/events.schema.json);
+- `dumps`: the compact JSON a store keeps (Chinese kept readable);
+- `canonical_json` and `canonical_number`: the canonical text a digest is taken of (the
+  formats, and which fields each hashes, are the chain's: `kmbase_workflow.history`);
+- `check_text`, `storable_text`, `storable_key`: the text no store can keep (NUL, lone
+  surrogates, indexed text over `INDEXED_TEXT_LIMIT` bytes), refused the same everywhere;
+- `event_from_data` and `event_from_document`: an event read back, from a store (trusted)
+  or from outside (checked, unknown keys of a later minor version ignored).
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import math
+import re
+import typing
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from cattrs.gen import make_dict_unstructure_fn, override
+
+from ._i18n import Text
+from .case import Case
+from .errors import FieldValueError, InvalidInputError
+from .events import _ADDED_IN_2, EVENT_TYPES, Event, TransitionEvent
+from .records import Application
+from .serialization import converter, structure
+
+if TYPE_CHECKING:
+    from .history import HistoryEntry
+    from .stores import Change
+
+__all__ = [
+    "CANONICAL_FORMAT",
+    "INDEXED_TEXT_LIMIT",
+    "UNSTORABLE",
+    "ChangeData",
+    "application_data",
+    "canonical_json",
+    "canonical_number",
+    "case_data_without_application",
+    "check_text",
+    "dumps",
+    "event_document",
+    "event_from_data",
+    "event_from_document",
+    "storable_key",
+    "storable_text",
+]
+
+# -- text a store can keep ------------------------------------------------------------------------
+
+INDEXED_TEXT_LIMIT = 1024
+"""The longest text (in UTF-8 bytes) a store keeps in an indexed column: case ids, base ids,
+districts, idempotency keys, event ids and consumer names. PostgreSQL cannot index a row of
+more than about 2,700 bytes; every store refuses the same, longer, values."""
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no store can keep in text: NUL (PostgreSQL refuses it in text and JSON) and lone
+surrogates (not Unicode text: they cannot be encoded as UTF-8)."""
+
+
+def _char_problem(value: str) -> Text | None:
+    found = UNSTORABLE.search(value)
+    if found is None:
+        return None
+    code = f"U+{ord(found.group()):04X}"
+    if found.group() == "\x00":
+        return Text(
+            zh=f"含有空字符（{code}），数据库无法保存",
+            en=f"contains a NUL character ({code}), which no store can keep",
+        )
+    return Text(
+        zh=f"含有孤立的代理字符（{code}），不是有效的 Unicode 文本",
+        en=f"contains a lone surrogate ({code}), which is not valid Unicode text",
+    )
+
+
+def check_text(field: str, value: str, *, indexed: bool = False) -> None:
+    """Refuse (`FieldValueError` naming ``field``) text that some store cannot keep: NUL,
+    lone surrogates and, in an indexed column, more than `INDEXED_TEXT_LIMIT` bytes."""
+    problem = _char_problem(value)
+    if problem is None and indexed:
+        size = len(value.encode("utf-8"))
+        if size > INDEXED_TEXT_LIMIT:
+            problem = Text(
+                zh=f"长 {size} 字节（UTF-8），索引列最多 {INDEXED_TEXT_LIMIT} 字节",
+                en=f"is {size:,} bytes long (UTF-8); an indexed column holds at most "
+                f"{INDEXED_TEXT_LIMIT:,}",
+            )
+    if problem is not None:
+        raise FieldValueError(field, problem)
+
+
+def storable_text(value: str) -> bool:
+    """Whether ``value`` could be stored text at all (no NUL, no lone surrogate)."""
+    return UNSTORABLE.search(value) is None
+
+
+def storable_key(value: str) -> bool:
+    """Whether ``value`` could be a stored key (a read with any other finds nothing)."""
+    return storable_text(value) and len(value.encode("utf-8")) <= INDEXED_TEXT_LIMIT
+
+
+# -- JSON -------------------------------------------------------------------------------------------
+
+# Built once; the data are plain trees (no cycles to check), as the converter produces them.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def dumps(data: object) -> str:
+    """Compact JSON with Chinese kept readable: what a store keeps (the audit hashes
+    `canonical_json`)."""
+    return _ENCODER.encode(data)
+
+
+def canonical_number(value: float) -> int | float:
+    """A float as the canonical form (format 3) writes it: an integral one as the integer its
+    shortest decimal form names (``1e16`` → ``10000000000000000``, ``1.2345e20`` →
+    ``123450000000000000000``, ``-0.0`` → ``0``), any other as itself (written in its
+    shortest round-trip form). This is what a JSON number reads back as from every store:
+    PostgreSQL's JSONB keeps the decimal value of the text it was given and returns an
+    integral one without a fraction. NaN and the infinities have no JSON form and are
+    refused (`InvalidInputError`)."""
+    if not math.isfinite(value):
+        raise InvalidInputError(
+            Text(
+                zh=f"数值 {value} 不是有限数，无法记录（JSON 不能表示 NaN 或无穷大）",
+                en=f"the number {value} is not finite and cannot be recorded (JSON has no "
+                "NaN or infinity)",
+            ),
+            hint=Text(zh="请给出有限的数值", en="give a finite number"),
+        )
+    if not value.is_integer():
+        return value
+    if abs(value) < 2**53:
+        return int(value)  # exact: the float and its decimal form name the same integer
+    return int(decimal.Decimal(repr(value)))
+
+
+def _pruned(value: Any, numbers: bool = False) -> Any:
+    """``value`` without null or empty members; integral floats as integers: below 2**53
+    (format 2) or, with ``numbers``, every float in `canonical_number`'s form (format 3)."""
+    kind = type(value)
+    if kind is dict:
+        pruned = {}
+        for key, member in value.items():
+            if member is None:
+                continue
+            item = _pruned(member, numbers) if type(member) in _CONTAINERS else member
+            if not item and type(item) in _EMPTIABLE:
+                continue
+            pruned[str(key)] = item
+        return pruned
+    if kind is list or kind is tuple:
+        return [_pruned(item, numbers) if type(item) in _CONTAINERS else item for item in value]
+    if kind is float:
+        if numbers:
+            return canonical_number(value)
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, Mapping):
+        return _pruned(dict(value), numbers)
+    return value
+
+
+_CONTAINERS = frozenset({dict, list, tuple, float})
+_EMPTIABLE = frozenset({dict, list})
+
+CANONICAL_FORMAT = 3
+"""The newest canonical form: what new history entries are hashed in
+(`kmbase_workflow.history.HISTORY_FORMAT`, whose doc says what each format changed)."""
+
+
+def canonical_json(data: Any, format: int = CANONICAL_FORMAT) -> str:
+    """The canonical JSON of plain data in ``format``: the text the audit hashes (keys
+    sorted, compact, UTF-8; from format 2 without null or empty members; from format 3 with
+    numbers in `canonical_number`'s form, NaN and infinities refused)."""
+    if format >= 2:
+        data = _pruned(data, numbers=format >= 3)
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- records as plain data ------------------------------------------------------------------------
+
+
+def application_data(application: Application) -> dict[str, Any]:
+    """An application as plain data: as stored once per case, and as its digest is taken."""
+    data: dict[str, Any] = converter.unstructure(application)
+    return data
+
+
+# Generated once: the case's fields but the application (unstructuring the application only
+# to drop it would be most of the cost of a write).
+case_data_without_application: Callable[[Case], dict[str, Any]] = make_dict_unstructure_fn(
+    Case, converter, _application=override(omit=True)
+)
+case_data_without_application.__doc__ = """A case as plain data without its application (what a
+case row's ``data`` holds, and what a history entry's ``case_hash`` digests)."""
+
+
+@attrs.frozen(eq=False)
+class ChangeData:
+    """A change's records as plain data, unstructured once per step: the history entry's
+    digests and a store's rows are computed from the same dicts, which nobody changes. It belongs to the very records it was made from (``case``, ``history``,
+    ``events``, compared by identity): a change rebuilt with other records is unstructured
+    afresh."""
+
+    case: Case
+    history: HistoryEntry
+    events: tuple[Event, ...]
+    case_data: Mapping[str, Any]
+    """`case_data_without_application` of ``case``."""
+    history_data: Mapping[str, Any]
+    """``converter.unstructure`` of ``history``."""
+    event_data: tuple[Mapping[str, Any], ...]
+    """`event_document` of each event."""
+    canonical: tuple[str, ...] = ()
+    """The canonical texts the step hashed (case, entry, events), when it made them: every
+    string of the records, escaped as JSON escapes them, so a store that writes no JSON
+    checks what it keeps on them (``refuse_unstorable``) instead of encoding them again."""
+
+    def describes(self, change: Change) -> bool:
+        """Whether this is the plain form of ``change``'s very records."""
+        return (
+            self.case is change.case
+            and self.history is change.history
+            and self.events is change.events
+        )
+
+
+# -- an event's wire format -----------------------------------------------------------------------
+
+
+def event_document(event: Event) -> dict[str, Any]:
+    """The event as plain JSON-ready data, with its ``type``: what the outbox stores, what
+    ``kmbase follow`` prints and what a broker bridge sends (docs/schemas/events.schema.json).
+    """
+    data: dict[str, Any] = converter.unstructure(event)
+    return data
+
+
+def event_from_data(data: str | Mapping[str, Any]) -> Event:
+    """An event as a store wrote it (`event_document`, or its JSON): trusted, read as is."""
+    raw = json.loads(data) if isinstance(data, str) else dict(data)
+    cls = EVENT_TYPES[raw.pop("type")]
+    return converter.structure(raw, cls)
+
+
+def event_from_document(data: Mapping[str, Any]) -> Event:
+    """The event of a document (any schema version this library knows); unknown keys, added
+    by a later minor change, are ignored. `InvalidInputError` for data that is no event."""
+    kind = data.get("type") if isinstance(data, Mapping) else None
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        names = ", ".join(sorted(EVENT_TYPES))
+        raise InvalidInputError(
+            Text(zh=f"未知的事件类型：{kind!r}", en=f"unknown event type: {kind!r}"),
+            hint=Text(zh=f"可用：{names}", en=f"one of: {names}"),
+        )
+    return structure(_known(data, cls), cls, source="event")
+
+
+def _known(data: Mapping[str, Any], cls: type) -> dict[str, Any]:
+    """``data`` without the keys ``cls`` (an attrs class) does not know, in nested records too
+    (the actor, the article, the deadlines): what a later minor version may have added."""
+    fields = attrs.fields_dict(attrs.resolve_types(cls))
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is None:
+            continue
+        nested = [kind for kind in (field.type, *typing.get_args(field.type)) if attrs.has(kind)]
+        kept[key] = _known(value, nested[0]) if nested and isinstance(value, Mapping) else value
+    return kept
+
+
+def _reader(cls: type[Event]) -> Callable[[Any, Any], Event]:
+    inner = converter.get_structure_hook(cls)
+
+    def read(data: Any, type_: Any) -> Event:
+        if isinstance(data, Mapping) and "schema_version" not in data:
+            data = {**data, "schema_version": 1}  # an outbox row older than versioning
+        return inner(data, type_)  # type: ignore[no-any-return]
+
+    return read
+
+
+def _writer(cls: type[Event]) -> Callable[[Event], dict[str, Any]]:
+    inner = converter.get_unstructure_hook(cls)
+    version_1 = _ADDED_IN_2 - (
+        {"trigger", "from_state", "to_state", "reason"}
+        if issubclass(cls, TransitionEvent)
+        else set()
+    )
+
+    def write(event: Event) -> dict[str, Any]:
+        data: dict[str, Any] = inner(event)
+        if event.schema_version == 1:  # written back exactly as stored (its digest holds)
+            data = {key: value for key, value in data.items() if key not in version_1}
+        return {"type": event.type, **data}  # the type first: what a reader looks at first
+
+    return write
+
+
+for _cls in EVENT_TYPES.values():
+    converter.register_structure_hook(_cls, _reader(_cls))
+    converter.register_unstructure_hook(_cls, _writer(_cls))

@@ -1,0 +1,99 @@
+"""What a checked step writes, made one thing at a time: its event, then its history entry
+sealed to the chain (binding the case, the application and the events by the digests of
+their one encoding), then the change the store writes (its rows are the store's to make).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from ..case import Case
+from ..encoding import ChangeData, case_data_without_application, event_document
+from ..events import Event
+from ..history import (
+    GENESIS_HASH,
+    HistoryEntry,
+    application_digest,
+    case_canonical,
+    event_canonical,
+    sha256,
+)
+from ..lifecycle import GuardContext, Trigger, event_deadlines, event_details
+from ..records import Application
+from ._commands import plain
+
+
+def step_event(
+    ctx: GuardContext, before: Case | None, after: Case, *, event_id: str, at: dt.datetime
+) -> Event:
+    """The event a checked step emits: the step's own class, its payload (a declaration's
+    application travels in the history, not in the event) and the case's deadlines after it."""
+    recorded = {} if isinstance(ctx.payload, Application) else plain(ctx.payload)
+    return ctx.step.event_for(ctx.payload)(
+        id=event_id,
+        case_id=after.id,
+        base_id=after.base_id,
+        occurred_at=at,
+        actor=ctx.actor,
+        payload={**recorded, **event_details(ctx.trigger, after)},
+        trigger=ctx.trigger.value,
+        from_state=before.state.value if before is not None else None,
+        to_state=after.state.value,
+        reason=ctx.reason,
+        round_year=after.round_year,
+        article=ctx.step.article,
+        deadlines=event_deadlines(ctx, after),
+    )
+
+
+def chained_entry(
+    ctx: GuardContext,
+    before: Case | None,
+    after: Case,
+    events: tuple[Event, ...],
+    *,
+    evidence: Sequence[str],
+    at: dt.datetime,
+    entered_at: dt.datetime | None,
+    previous_hash: str | None,
+) -> tuple[HistoryEntry, ChangeData]:
+    """The step's history entry sealed after ``previous_hash`` (第二十条), and the encoded
+    records it was hashed from: the store writes those very data, so what is hashed is what
+    is stored. The case and the events are encoded once, here."""
+    case_data = case_data_without_application(after)
+    events_data = tuple(event_document(event) for event in events)
+    case_text = case_canonical(case_data)
+    event_texts = tuple(event_canonical(data) for data in events_data)
+    entry, entry_data, entry_text = HistoryEntry(
+        case_id=after.id,
+        sequence=after.version,
+        action=ctx.trigger.value,
+        from_state=before.state.value if before is not None else None,
+        to_state=after.state.value,
+        actor=ctx.actor,
+        at=at,
+        reason=ctx.reason,
+        evidence=tuple(evidence),
+        payload=plain(ctx.payload),
+        event_ids=tuple(event.id for event in events),
+        case_hash=sha256(case_text),
+        # the application is bound when it is declared, and again when it is amended
+        application_hash=(
+            application_digest(after.application)
+            if before is None or ctx.trigger is Trigger.RESUBMIT
+            else ""
+        ),
+        event_digests=tuple(sha256(text) for text in event_texts),
+        entered_at=entered_at,
+    ).sealed_with_data(previous_hash or GENESIS_HASH)
+    encoded = ChangeData(
+        after,
+        entry,
+        events,
+        case_data,
+        entry_data,
+        events_data,
+        (case_text, entry_text, *event_texts),
+    )
+    return entry, encoded

@@ -1,0 +1,80 @@
+"""Fixtures of the browser tests: one Chromium per pytest process (each xdist worker has its
+own), the service on a fresh SQLite file or PostgreSQL schema with a token per person, and a
+browser context per person whose pages are watched for errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from browser_helpers import Console, People, Watch, chromium, require_browser, running
+from kmbase_workflow import FixedClock, Workflow
+from kmbase_workflow.service import create_app
+from lifecycle_helpers import DECLARED_ON
+from postgres_server import URL as POSTGRES_URL
+from postgres_server import schema  # noqa: F401 - the fixture
+from service_helpers import issue_tokens
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Chromium, headless, for the whole pytest process."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium())
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def console(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Console]:
+    """The service on its declaration day (2025-06-20) over a fresh store: SQLite unless the
+    test is parametrized with STORES."""
+    require_browser()  # before a server is started for nothing
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'console.db'}"
+    else:
+        url = f"{POSTGRES_URL}?schema={request.getfixturevalue('schema')}"
+    clock = FixedClock(DECLARED_ON)
+    workflow = Workflow(url, clock=clock)
+    try:
+        tokens = issue_tokens(workflow)
+        with running(create_app(workflow, poll_interval=0.05)) as base:
+            yield Console(base, workflow, clock, tokens)
+    finally:
+        workflow.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def people(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[People]:
+    """Pages for the people of a test; the test fails if any saw a console error. When the
+    test failed, each open page's screenshot and accessibility tree are left in its tmp_path
+    (and the tree printed), to tell what the browser showed."""
+    opened = People(browser, Watch())
+    try:
+        yield opened
+        if request.node.stash.get(FAILED, False):
+            opened.keep_evidence(tmp_path)
+        opened.watch.check()
+    finally:
+        opened.close()
