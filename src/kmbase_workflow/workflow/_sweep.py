@@ -84,11 +84,7 @@ class Sweep(WorkflowCore):
             report["events"].extend(outcome.events)
             return
         validity = case.validity
-        if (
-            case.state in (State.CERTIFIED, State.REVOCATION_PENDING)
-            and validity
-            and day > validity.due
-        ):
+        if case.state.holds_title and validity and day > validity.due:
             outcome = self.fire(
                 case.id,
                 Trigger.EXPIRE,
