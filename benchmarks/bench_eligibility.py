@@ -14,7 +14,7 @@ from _timing import load, timed
 
 from kmbase_workflow import evaluate
 from kmbase_workflow.eligibility import application_columns, evaluate_population
-from kmbase_workflow.eligibility._evaluate import _evaluate_columnwise
+from kmbase_workflow.eligibility._population import _evaluate_columnwise
 from kmbase_workflow.examples import eligible_application, ineligible_application
 from kmbase_workflow.policy import load_policy
 from kmbase_workflow.records import Application

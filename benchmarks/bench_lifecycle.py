@@ -1,5 +1,8 @@
 """The lifecycle: the workflow service over a MemoryStore versus one ``transitions.Machine``
-per case, and one recommendation step beside its target (issue 16: within 300 µs in memory).
+per case, one recommendation step beside its target (issue 16: within 300 µs in memory), and
+one declaration beside its targets (issue 24: within 500 µs in memory, and within 3x a
+hand-written SQLite floor that encodes the application once, hashes it once and inserts its
+rows in one transaction).
 
 (a) 100,000 cases through the real service path (``Workflow.declare`` and ``Workflow.fire``
 with every guard, the hash-chained history entry, the outbox event and the publish), and
@@ -11,9 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import itertools
+import json
+import sqlite3
+import tempfile
 import time
 import tracemalloc
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,7 +36,7 @@ from kmbase_workflow.examples import eligible_application
 from kmbase_workflow.lifecycle import NEW, STEPS, Trigger, next_state
 from kmbase_workflow.records import SpotCheck
 from kmbase_workflow.serialization import converter
-from kmbase_workflow.stores import MemoryStore
+from kmbase_workflow.stores import CaseStore, MemoryStore, open_store
 
 CASES = 100_000
 MACHINES = 10_000  # one Machine per case costs ~0.5 ms and ~35 kB: scaled down for the budget
@@ -34,6 +44,9 @@ MEMORY_SAMPLE = 10_000
 GROWTH_SAMPLE = 6_000
 RECOMMEND_SAMPLE = 5_000
 RECOMMEND_TARGET_US = 300.0
+DECLARE_SAMPLE = 1_000
+DECLARE_TARGET_US = 500.0
+DECLARE_FLOOR_TARGET = 3.0
 WARM_UP = 200
 
 BUREAU = Actor(Role.CITY_BUREAU, "市工业和信息化局")
@@ -41,7 +54,7 @@ DISTRICT = Actor(Role.DISTRICT_AUTHORITY, "五华区工信局", district="五华
 RECOMMENDATION = Recommendation("同意推荐", True, SpotCheck(60, 6, 6))
 
 
-def _workflow(store: MemoryStore) -> Workflow:
+def _workflow(store: CaseStore) -> Workflow:
     counter = itertools.count(1)
     workflow = Workflow(
         store, clock=FixedClock(dt.date(2025, 6, 20)), new_id=lambda: f"c{next(counter)}"
@@ -280,7 +293,86 @@ def _recommend_step() -> None:
     print(committed.against("  commit: the store's write, publish", width=50))
 
 
+_FLOOR_SCHEMA = """
+CREATE TABLE cases (id TEXT PRIMARY KEY, base_id TEXT NOT NULL, state TEXT NOT NULL,
+    version INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE applications (case_id TEXT PRIMARY KEY REFERENCES cases(id), data TEXT NOT NULL);
+CREATE TABLE history (case_id TEXT NOT NULL REFERENCES cases(id), sequence INTEGER NOT NULL,
+    hash TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (case_id, sequence));
+CREATE TABLE outbox (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    case_id TEXT NOT NULL, data TEXT NOT NULL);
+"""
+
+
+def _declare_floor(path: Path, application: Any) -> Callable[[int], object]:
+    """A hand-written declaration on SQLite: the application unstructured and encoded once
+    (sorted keys: the text hashed is the text stored), hashed once, and the case, the
+    application, the history entry and the event inserted in one transaction, with the
+    store's settings (durable commits, foreign keys)."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.executescript(_FLOOR_SCHEMA)
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+    def declare(i: int) -> None:
+        case_id = uuid.uuid4().hex
+        text = encode(converter.unstructure(application))
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        case = encode({"id": case_id, "base_id": f"f{i}", "state": "declared", "version": 1})
+        event = encode({"type": "declared", "id": uuid.uuid4().hex, "case_id": case_id})
+        entry = f'{{"case_id":"{case_id}","application_hash":"{digest}","payload":{text}}}'
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(
+            "INSERT INTO cases VALUES (?, ?, 'declared', 1, ?)", (case_id, f"f{i}", case)
+        )
+        connection.execute("INSERT INTO applications VALUES (?, ?)", (case_id, text))
+        connection.execute(
+            "INSERT INTO history VALUES (?, 1, ?, ?)",
+            (case_id, hashlib.sha256(entry.encode()).hexdigest(), entry),
+        )
+        connection.execute(
+            "INSERT INTO outbox (id, case_id, data) VALUES (?, ?, ?)",
+            (uuid.uuid4().hex, case_id, event),
+        )
+        connection.execute("COMMIT")
+
+    return declare
+
+
+def _declare_step() -> None:
+    """One declaration (第九条): in a MemoryStore against its target, and on a SQLite file
+    against the hand-written floor (`_declare_floor`), medians of single calls."""
+    application = eligible_application()
+    operator = Actor.for_operator(application.operator)
+    print(f"\n(d) one declaration (medians of {DECLARE_SAMPLE:,}; {load()})")
+    memory = _workflow(MemoryStore())
+    in_memory = timed(
+        lambda i: memory.declare(application, operator, base_id=f"m{i}"), DECLARE_SAMPLE, 100
+    )
+    print(in_memory.against("Workflow.declare, MemoryStore", DECLARE_TARGET_US, 50))
+    with tempfile.TemporaryDirectory() as folder:
+        store = open_store(f"sqlite:///{folder}/declare.db")
+        on_file = _workflow(store)
+        ours = timed(
+            lambda i: on_file.declare(application, operator, base_id=f"s{i}"), DECLARE_SAMPLE, 100
+        )
+        store.close()
+        floor = timed(_declare_floor(Path(folder) / "floor.db", application), DECLARE_SAMPLE, 100)
+    print(ours.against("Workflow.declare, SQLite file", width=50))
+    print(floor.against("floor: encode once, hash once, one transaction", width=50))
+    for kind, mine, theirs in (("CPU", ours.cpu, floor.cpu), ("wall", ours.wall, floor.wall)):
+        ratio = mine / theirs
+        met = "met" if ratio <= DECLARE_FLOOR_TARGET else "NOT met"
+        print(
+            f"  ratio to the floor ({kind}) {ratio:5.1f}x   target ≤ {DECLARE_FLOOR_TARGET:.0f}x: "
+            f"{met}"
+        )
+
+
 def main() -> None:
+    _declare_step()
+    gc.collect()
     _recommend_step()
     gc.collect()
     figures = _service()

@@ -141,7 +141,7 @@ def http_route(step: Step, routes: Mapping[Trigger, str] | None = None) -> Probl
     path = (dict(iter_trigger_routes()) if routes is None else routes).get(step.trigger)
     if path is None:
         yield (
-            f"{step.trigger.value}: no HTTP route; iter_trigger_routes (service/_app.py) "
+            f"{step.trigger.value}: no HTTP route; iter_trigger_routes (service/_triggers.py) "
             "derives them from STEPS and RECORDS"
         )
     elif "post" not in _openapi()["paths"].get(path, {}):
@@ -160,7 +160,7 @@ def payload_schema(step: Step) -> Problems:
     if name not in _openapi()["components"]["schemas"]:
         yield (
             f"{step.trigger.value}: the OpenAPI components have no schema for {name}; "
-            "register the record with the service's schemas (service/_schema.py)"
+            "register the record with the service's schemas (component_schemas, service/_openapi.py)"
         )
 
 

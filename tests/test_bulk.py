@@ -12,6 +12,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from kmbase_workflow.actors import Actor
 from kmbase_workflow.bulk import (
     CSV_COLUMNS,
     BulkReport,
@@ -24,6 +25,7 @@ from kmbase_workflow.bulk import (
     run_bulk,
 )
 from kmbase_workflow.case import (
+    Case,
     CollectiveDecision,
     ExpertOpinion,
     NoticeAnnouncement,
@@ -34,7 +36,7 @@ from kmbase_workflow.case import (
 )
 from kmbase_workflow.clock import FixedClock
 from kmbase_workflow.errors import ConcurrencyConflictError, InvalidInputError
-from kmbase_workflow.lifecycle import Trigger
+from kmbase_workflow.lifecycle import GuardFailure, Step, Trigger, regulation_roles
 from kmbase_workflow.records import SpotCheck
 from kmbase_workflow.stores import Change, MemoryStore
 from kmbase_workflow.workflow import Workflow
@@ -474,3 +476,27 @@ def test_the_report_as_json_and_csv(tmp_path: Path) -> None:
     report.write_csv(path, "zh")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert "第十三条" in path.read_text(encoding="utf-8-sig")
+
+
+def test_after_a_refusal_the_cases_left_are_not_even_judged() -> None:
+    h, _ = site_inspected(3, declared=["d1"])
+    judged: list[str] = []
+
+    def spy(actor: Actor, step: Step, case: Case) -> list[GuardFailure]:
+        judged.append(case.id)
+        return regulation_roles(actor, step, case)
+
+    h.workflow.authorization = spy
+    report = run_bulk(
+        h.workflow,
+        "publicize",
+        ["c0", "d1", "c1", "c2"],
+        BUREAU,
+        run_id="r1",
+        chunk_size=3,
+        stop_on_refusal=True,
+    )
+    assert report.refused == ("d1",)
+    assert report.not_attempted == ("c1", "c2")
+    assert "c1" not in judged  # after the refusal in its chunk
+    assert "c2" not in judged  # in the next chunk

@@ -20,8 +20,8 @@ import typer
 import typer.main
 from typer.testing import CliRunner
 
-from kmbase_workflow._cli_bulk import bulk
 from kmbase_workflow.case import State
+from kmbase_workflow.cli._bulk import bulk
 from kmbase_workflow.clock import FixedClock
 from kmbase_workflow.errors import ConcurrencyConflictError
 from kmbase_workflow.stores import Change, open_store
@@ -51,7 +51,7 @@ def _noop() -> None:
 
 runner = CliRunner()
 
-_MOUNT = "import typer; from kmbase_workflow._cli_bulk import bulk; app = typer.Typer(); app.command('bulk')(bulk); app.command('noop')(lambda: None); "
+_MOUNT = "import typer; from kmbase_workflow.cli._bulk import bulk; app = typer.Typer(); app.command('bulk')(bulk); app.command('noop')(lambda: None); "
 
 _KILLER = """
 import os, signal

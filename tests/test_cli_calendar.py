@@ -8,8 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kmbase_workflow._cli_calendar import calendar_app, deadline_app
 from kmbase_workflow.calendar import holidays_official_through
+from kmbase_workflow.cli._calendar import calendar_app, deadline_app
 
 app = typer.Typer()
 app.add_typer(calendar_app, name="calendar")

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kmbase_workflow._cli_export import export_app, import_app
+from kmbase_workflow.cli._export import export_app, import_app
 from kmbase_workflow.examples import eligible_application
 from kmbase_workflow.exports import export_roster, export_staff
 from kmbase_workflow.serialization import dumps_json, load_application

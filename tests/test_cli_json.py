@@ -18,8 +18,9 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from kmbase_workflow._cli_common import EXIT_INTERRUPTED, summary
 from kmbase_workflow.cli import app
+from kmbase_workflow.cli._group import summary
+from kmbase_workflow.cli._output import EXIT_INTERRUPTED
 
 runner = CliRunner()
 ROOT = typer.main.get_command(app)
@@ -71,7 +72,7 @@ def test_help_works_and_the_summary_is_whole(path: tuple[str, ...]) -> None:
 def test_every_command_takes_json_and_shows_no_type_placeholders(path: tuple[str, ...]) -> None:
     command, _parent = LEAVES[path]
     options = {opt for param in command.params for opt in getattr(param, "opts", ())}
-    assert "--json" in options, f"kmbase {_id(path)}: add JsonOption (see _cli_common)"
+    assert "--json" in options, f"kmbase {_id(path)}: add JsonOption (see cli._options)"
     text = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).stdout
     for line in text.splitlines():
         assert "<" not in line.split("  ")[0], f"typer's placeholder in {line!r}: give a metavar"
@@ -168,7 +169,7 @@ def test_calendar_and_deadline_answer_in_json() -> None:
 def test_ctrl_c_is_reported_as_the_user_asked(
     as_json: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kmbase_workflow._cli_calendar as cli_calendar
+    import kmbase_workflow.cli._calendar as cli_calendar
 
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt

@@ -6,8 +6,10 @@ articles next to their fields, both languages."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,12 +18,35 @@ from kmbase_workflow import FixedClock, Workflow
 from kmbase_workflow.case import State
 from kmbase_workflow.stores.tokens import token_store
 from lifecycle_helpers import ACTORS, CERTIFIED_ON, NOTICE_DUE, PUBLISHED_ON
+from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
+from postgres_server import URL as POSTGRES_URL
+from postgres_server import schema  # noqa: F401 - the fixture
 from service_helpers import APPLICATION_JSON
 
 
 @pytest.fixture
 def site() -> Iterator[tuple[Browser, Workflow, FixedClock]]:
     yield from console()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
+def stored_site(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Browser, Workflow, FixedClock]]:
+    """The console over each database the library stores in."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'console.db'}"
+    elif request.param == "mysql":
+        url = request.getfixturevalue("mysql_url")
+    else:
+        url = f"{POSTGRES_URL}?schema={request.getfixturevalue('schema')}"
+    yield from console(url)
 
 
 def case_id_of(response: object) -> str:
@@ -67,8 +92,10 @@ def recommended(browser: Browser) -> str:
     return case_id
 
 
-def test_a_whole_round_from_declaration_to_certification_through_the_console(site) -> None:
-    browser, workflow, clock = site
+def test_a_whole_round_from_declaration_to_certification_through_the_console(
+    stored_site,
+) -> None:
+    browser, workflow, clock = stored_site
     open_round(browser)
 
     browser.sign_in("operator")
@@ -147,6 +174,7 @@ def test_a_whole_round_from_declaration_to_certification_through_the_console(sit
     assert "已认定授牌" in page
     assert "办理记录完整，未被篡改" in page
     assert "2028-10-15" in page  # the validity (第十五条)
+    assert "示范基地称号有效，至 2028-10-15" in page
     assert workflow.verify_chain(case_id).ok
 
 
@@ -179,6 +207,17 @@ def test_a_refusal_shows_every_failed_guard_with_its_article_next_to_its_field(s
         {**RECOMMENDATION, "spot_check.sampled": "2", "spot_check.satisfied": "2"},
     )
     assert "Art. 10" in text(english.text)
+
+
+def test_the_spot_check_starts_from_the_applications_own_population(site) -> None:
+    browser, workflow, _ = site
+    open_round(browser)
+    case_id = declare(browser)
+    browser.sign_in("district")
+    form = browser.form(f"/console/cases/{case_id}/recommend")
+    case = workflow.case(case_id)
+    reported = case.application.figures_for(2024).resident_small_micro_enterprises  # type: ignore[union-attr]
+    assert form.values["spot_check.resident_small_micro_enterprises"] == str(reported)
 
 
 def test_a_bad_field_is_named_next_to_it_and_nothing_is_written(site) -> None:
@@ -293,6 +332,16 @@ def test_over_tls_the_cookies_are_secure() -> None:
         assert "Secure" in page.headers["set-cookie"]
         answer = browser.sign_in("city_bureau")
         assert "Secure" in answer.history[0].headers["set-cookie"]
+
+
+def test_behind_a_proxy_that_terminates_tls_the_cookies_are_secure(site) -> None:
+    browser, _, _ = site
+    for header in ({"X-Forwarded-Proto": "https"}, {"Forwarded": "for=10.0.0.1;proto=https"}):
+        browser.client.cookies.clear()
+        page = browser.client.get("/console/sign-in", headers=header)
+        assert "Secure" in page.headers["set-cookie"], header
+    browser.client.cookies.clear()
+    assert "Secure" not in browser.client.get("/console/sign-in").headers["set-cookie"]
 
 
 def test_a_wrong_token_is_refused_and_a_revoked_one_ends_the_session(site) -> None:
@@ -484,6 +533,8 @@ def test_chinese_by_default_english_a_click_away_and_remembered(site) -> None:
     english = browser.get("/console/inbox?lang=en")
     assert "Inbox" in text(english.text)
     assert '<html lang="en">' in english.text
+    assert "Signed in as: city bureau" in text(english.text)  # English punctuation too
+    assert "：" not in text(english.text)
     assert "Inbox" in text(browser.get("/console/inbox").text)  # the cookie remembers
     assert "待办" in text(browser.get("/console/inbox?lang=zh").text)
 
@@ -592,3 +643,74 @@ def test_a_failed_guard_next_to_its_field_names_its_article_once(site) -> None:
     errors = re.search(r'<ul class="errors" id="f-score-err">(.*?)</ul>', answer.text, re.S)
     assert errors is not None
     assert text(errors.group(1)).count("第十一条") == 1
+
+
+def test_the_roster_and_staff_workbooks_of_annex_1_replace_the_applications_tables(
+    site, tmp_path
+) -> None:
+    from kmbase_workflow.exports import export_roster, export_staff
+    from kmbase_workflow.serialization import loads_application
+
+    browser, workflow, _ = site
+    open_round(browser)
+    application = loads_application(APPLICATION_JSON)
+    export_roster(application, tmp_path / "roster.xlsx")
+    export_staff(application, tmp_path / "staff.xlsx")
+    without_tables = json.loads(APPLICATION_JSON)
+    without_tables["residents"] = without_tables["staff"] = []
+    browser.sign_in("operator")
+    form = browser.form("/console/declare")
+    answer = browser.client.post(
+        form.action,
+        data={
+            **form.values,
+            "application": json.dumps(without_tables, ensure_ascii=False),
+            "pledge": "on",
+            "intent": "submit",
+        },
+        files={
+            "roster_file": ("名录表.xlsx", (tmp_path / "roster.xlsx").read_bytes()),
+            "staff_file": ("人员表.xlsx", (tmp_path / "staff.xlsx").read_bytes()),
+        },
+    )
+    assert answer.status_code == 200, text(answer.text)
+    case = workflow.case(case_id_of(answer))
+
+    def by_name(rows: object) -> list[object]:
+        return sorted(rows, key=lambda row: row.name)  # type: ignore[arg-type, attr-defined]
+
+    # read back from the workbooks (the form lists them in its own order)
+    assert by_name(case.application.residents) == by_name(application.residents)
+    assert by_name(case.application.staff) == by_name(application.staff)
+
+
+def test_a_bad_roster_cell_is_named_with_its_row_and_column(site) -> None:
+    browser, workflow, _ = site
+    open_round(browser)
+    browser.sign_in("operator")
+    form = browser.form("/console/declare")
+    roster = "企业名称,统一社会信用代码,从业人员数（人）\n甲公司,91530102MA6K5YQ1XF,十二\n"
+    answer = browser.client.post(
+        form.action,
+        data={**form.values, "application": APPLICATION_JSON, "intent": "preview"},
+        files={"roster_file": ("名录表.csv", roster.encode("utf-8"))},
+    )
+    assert answer.status_code == 422
+    assert "十二" in text(answer.text)
+    assert list(workflow.cases()) == []
+
+
+def test_the_public_notice_lists_a_base_only_until_its_notice_ends() -> None:
+    from fastapi.testclient import TestClient
+
+    from kmbase_workflow.service import create_app
+    from lifecycle_helpers import harness, walk_to
+
+    h = harness()
+    walk_to(h, State.PUBLICIZED)
+    with TestClient(create_app(h.workflow)) as client:
+        shown = text(client.get("/console/notices").text)
+        assert "春城数字经济创业创新园" in shown
+        assert NOTICE_DUE.isoformat() in shown
+        h.set(CERTIFIED_ON)  # the day after the notice's last day
+        assert "目前没有正在公示的基地" in text(client.get("/console/notices").text)

@@ -585,7 +585,7 @@ def kmbase(*args: str) -> object:
     import typer
     from typer.testing import CliRunner
 
-    from kmbase_workflow._cli_export import export_app
+    from kmbase_workflow.cli._export import export_app
 
     app = typer.Typer()
     app.add_typer(export_app, name="export")

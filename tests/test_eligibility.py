@@ -12,6 +12,8 @@ import datetime as dt
 import json
 import math
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -27,6 +29,7 @@ from kmbase_workflow.eligibility import (
     Status,
     Verdict,
     _findings,
+    _population,
     application_columns,
     claimed_satisfaction_rate,
     declaration_date_problems,
@@ -40,8 +43,8 @@ from kmbase_workflow.eligibility import (
     spot_check_sample_size,
 )
 from kmbase_workflow.eligibility import _checks as _judgement
-from kmbase_workflow.eligibility._evaluate import _evaluate_columnwise
 from kmbase_workflow.eligibility._measures import _application_row
+from kmbase_workflow.eligibility._population import _evaluate_columnwise
 from kmbase_workflow.errors import InvalidInputError
 from kmbase_workflow.examples import eligible_application, ineligible_application
 from kmbase_workflow.policy import Comparison, Policy, Rule, load_policy
@@ -958,7 +961,7 @@ def test_columnar_equals_single(apps: list[Application]) -> None:
     columns = application_columns(apps, POLICY)
     population = evaluate_population(columns, POLICY)
     checks = _judgement.plan(POLICY)
-    every_code = _judgement.judge_columns(checks, columns, len(apps))
+    every_code = _population.judge_columns(checks, columns, len(apps))
     assert set(population.rules) < set(every_code)  # the thresholds only explain
     for index, app in enumerate(apps):
         verdict = evaluate(app, POLICY)
@@ -1565,3 +1568,25 @@ def test_a_satisfaction_survey_must_cover_the_spot_check_sample(
         application_columns([attrs.evolve(eligible, satisfaction_survey=survey)])
     )
     assert population.status("satisfaction_survey_representative", 0) is expected  # column-wise
+
+
+def test_judging_one_application_leaves_the_population_module_unloaded() -> None:
+    """`evaluate` needs no numpy (``kmbase check``, a portal, the recommendation guard): the
+    column-wise module, the package's only one that imports numpy, loads on first use of a
+    population name."""
+    code = (
+        "import sys\n"
+        "from kmbase_workflow import eligibility\n"
+        "from kmbase_workflow.examples import eligible_application\n"
+        "assert eligibility.evaluate(eligible_application()).eligible\n"
+        "before = 'kmbase_workflow.eligibility._population' in sys.modules\n"
+        "eligibility.evaluate_population\n"
+        "print(before, 'kmbase_workflow.eligibility._population' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]
+    package = Path(_population.__file__).parent
+    with_numpy = sorted(
+        path.name for path in package.glob("*.py") if "import numpy" in path.read_text("utf-8")
+    )
+    assert with_numpy == ["_population.py"]

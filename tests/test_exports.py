@@ -709,7 +709,7 @@ def test_without_openpyxl_xlsx_asks_for_the_extra_and_csv_works(
 
 def test_importing_the_library_does_not_import_openpyxl() -> None:
     code = (
-        "import sys, kmbase_workflow, kmbase_workflow.exports, kmbase_workflow._cli_export; "
+        "import sys, kmbase_workflow, kmbase_workflow.exports, kmbase_workflow.cli._export; "
         "assert 'openpyxl' not in sys.modules, 'openpyxl imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

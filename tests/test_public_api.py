@@ -431,6 +431,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "case_data_without_application",
             "check_text",
             "dumps",
+            "encoded_with",
             "event_document",
             "event_from_data",
             "event_from_document",

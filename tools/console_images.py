@@ -6,7 +6,9 @@ declared and awaits its district; 西山区双创服务园 is recommended and aw
 score; the three other bases of the sample 公示 (tools/document_images.py) were scored,
 selected, inspected and put into public notice on Friday 2025-09-26. ``kmbase serve --today 2025-09-29`` runs over it; Playwright drives the machine's
 Chromium (Debian's ``chromium``; ``$KMBASE_CHROMIUM`` names another), signs in with a token
-per person as an office does, and photographs each person's first page, in Chinese.
+per person as an office does, and photographs each person's first page, in Chinese: the
+inbox (district, expert), the operator's case, the round dashboard (city bureau) and the
+public notices.
 """
 
 from __future__ import annotations
@@ -58,10 +60,10 @@ class Shot:
 
 
 SHOTS = (
-    Shot("operator", "/console/", "待办"),
-    Shot("district", "/console/", "待办"),
-    Shot("expert", "/console/", "待办"),
-    Shot("city-bureau", "/console/rounds/2025", "2025"),
+    Shot("operator", "/console/cases/c1", "春城数字经济创业创新园"),
+    Shot("district", "/console/inbox", "待办"),
+    Shot("expert", "/console/inbox", "待办"),
+    Shot("city-bureau", "/console/rounds/2025", "年度概览 2025"),
     Shot("public", "/console/notices", "公示"),
 )
 
@@ -157,7 +159,7 @@ def main() -> int:
             browser = playwright.chromium.launch(executable_path=chromium())
             for shot in SHOTS:
                 context = browser.new_context(
-                    locale="zh-CN", viewport={"width": 1200, "height": 800}
+                    locale="zh-CN", viewport={"width": 1200, "height": 560}
                 )
                 page = context.new_page()
                 if shot.role in tokens:
@@ -175,7 +177,7 @@ def main() -> int:
 def sign_in(page: Page, base: str, token: str) -> None:
     """Sign in through the console's sign-in form, as a person with a token does."""
     page.goto(base + "/console/sign-in")
-    page.get_by_label("令牌").fill(token)
+    page.get_by_label("访问令牌").fill(token)
     page.get_by_role("button", name="登录").click()
 
 

@@ -16,36 +16,10 @@ deadline), ``calendar``, ``events`` (every event type), ``history`` and ``audit`
 
 from __future__ import annotations
 
-import tomllib
-from importlib import metadata
-from pathlib import Path
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._i18n import Lang, Text
-from .actors import Actor, Role
-from .bulk import BulkReport, CaseSelection, run_bulk
-from .calendar import HolidayNotice, WorkingDayCalendar, default_calendar
-from .case import (
-    AnnualReport,
-    Case,
-    ChangeFiling,
-    ChangeKind,
-    CollectiveDecision,
-    Correction,
-    DeclarationRound,
-    Evaluation,
-    ExpertOpinion,
-    NoticeAnnouncement,
-    Objection,
-    ProvincialRecommendation,
-    Recommendation,
-    Revocation,
-    RevocationGround,
-    Selection,
-    State,
-)
-from .clock import Clock, FixedClock, SystemClock
-from .deadlines import Deadline
-from .eligibility import Finding, Status, Verdict, evaluate
 from .errors import (
     ApplicationFormatError,
     BrokerError,
@@ -68,17 +42,126 @@ from .errors import (
     StoreUnavailableError,
     TransitionRefusedError,
 )
-from .events import Event, EventBus
-from .lifecycle import GuardFailure, Trigger
-from .records import Application
-from .serialization import load_application, loads_application
-from .stores import CaseQuery, CaseStore, MemoryStore, open_store
-from .workflow import Outcome, SweepReport, Workflow
+
+if TYPE_CHECKING:
+    from .actors import Actor, Role
+    from .bulk import BulkReport, CaseSelection, run_bulk
+    from .calendar import HolidayNotice, WorkingDayCalendar, default_calendar
+    from .case import (
+        AnnualReport,
+        Case,
+        ChangeFiling,
+        ChangeKind,
+        CollectiveDecision,
+        Correction,
+        DeclarationRound,
+        Evaluation,
+        ExpertOpinion,
+        NoticeAnnouncement,
+        Objection,
+        ProvincialRecommendation,
+        Recommendation,
+        Revocation,
+        RevocationGround,
+        Selection,
+        State,
+    )
+    from .clock import Clock, FixedClock, SystemClock
+    from .deadlines import Deadline
+    from .eligibility import Finding, Status, Verdict, evaluate
+    from .events import Event, EventBus
+    from .lifecycle import GuardFailure, Trigger
+    from .records import Application
+    from .serialization import load_application, loads_application
+    from .stores import CaseQuery, CaseStore, MemoryStore, open_store
+    from .workflow import Outcome, SweepReport, Workflow
+
+    __version__: str
+    """This library's version (PEP 440), e.g. ``"0.1.0"``: read on first use."""
+
+# The rest of the top level is imported on first use (PEP 562): ``kmbase --version`` and a
+# host that needs one name do not pay for the whole library (issue 23). Each name's home;
+# tests/test_public_api.py holds it equal to the imports above and to ``__all__``.
+_HOMES: dict[str, tuple[str, ...]] = {
+    ".actors": (
+        "Actor",
+        "Role",
+    ),
+    ".bulk": (
+        "BulkReport",
+        "CaseSelection",
+        "run_bulk",
+    ),
+    ".calendar": (
+        "HolidayNotice",
+        "WorkingDayCalendar",
+        "default_calendar",
+    ),
+    ".case": (
+        "AnnualReport",
+        "Case",
+        "ChangeFiling",
+        "ChangeKind",
+        "CollectiveDecision",
+        "Correction",
+        "DeclarationRound",
+        "Evaluation",
+        "ExpertOpinion",
+        "NoticeAnnouncement",
+        "Objection",
+        "ProvincialRecommendation",
+        "Recommendation",
+        "Revocation",
+        "RevocationGround",
+        "Selection",
+        "State",
+    ),
+    ".clock": (
+        "Clock",
+        "FixedClock",
+        "SystemClock",
+    ),
+    ".deadlines": ("Deadline",),
+    ".eligibility": (
+        "Finding",
+        "Status",
+        "Verdict",
+        "evaluate",
+    ),
+    ".events": (
+        "Event",
+        "EventBus",
+    ),
+    ".lifecycle": (
+        "GuardFailure",
+        "Trigger",
+    ),
+    ".records": ("Application",),
+    ".serialization": (
+        "load_application",
+        "loads_application",
+    ),
+    ".stores": (
+        "CaseQuery",
+        "CaseStore",
+        "MemoryStore",
+        "open_store",
+    ),
+    ".workflow": (
+        "Outcome",
+        "SweepReport",
+        "Workflow",
+    ),
+}
 
 
 def _version() -> str:
     """The installed distribution's version; from a checkout that is not installed, the
     version ``pyproject.toml`` gives."""
+    import tomllib  # noqa: PLC0415 - read on first use of __version__
+    from importlib import metadata  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
     try:
         return metadata.version("kmbase-workflow")
     except metadata.PackageNotFoundError:
@@ -92,8 +175,24 @@ def _version() -> str:
         return str(project.get("version", "0+unknown"))
 
 
-__version__: str = _version()
-"""This library's version (PEP 440), e.g. ``"0.1.0"``."""
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """A top-level name imported from its home on first use, then kept (PEP 562)."""
+    if name == "__version__":
+        value: Any = _version()
+    elif name in _HOME_OF:
+        value = getattr(importlib.import_module(_HOME_OF[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME_OF, "__version__"})
+
 
 __all__ = [
     "Actor",

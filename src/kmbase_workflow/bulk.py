@@ -516,10 +516,11 @@ class _Run:
         if self.progress is not None:
             self.progress(item)
 
-    def prepare(self, ids: Sequence[str]) -> list[BulkItem | Change]:
+    def prepare(self, ids: Sequence[str], *, stop: bool = False) -> list[BulkItem | Change]:
         """Each case's finished item (skipped, not found, refused, conflicted) or its change
         to commit, by the workflow's own batch preparation (`Workflow.prepare_batch
-        <kmbase_workflow.workflow.Workflow.prepare_batch>`)."""
+        <kmbase_workflow.workflow.Workflow.prepare_batch>`); with ``stop``, the cases after
+        the first refusal are not attempted (nor prepared)."""
         batch = self.workflow.prepare_batch(
             ids,
             self.trigger,
@@ -528,22 +529,21 @@ class _Run:
             reason=self.reason,
             evidence=self.evidence,
             payload=self.payload,
+            until=_refused if stop else None,
         )
-        return [_item(prepared) for prepared in batch]
+        items = [_item(prepared) for prepared in batch]
+        rest = [BulkItem(case_id, ItemStatus.NOT_ATTEMPTED) for case_id in ids[len(items) :]]
+        return [*items, *rest]
 
     def chunk(self, ids: Sequence[str]) -> None:
-        pending: list[tuple[str, BulkItem | Change]] = []
-        for case_id, outcome in zip(ids, self.prepare(ids), strict=True):
-            if self.stopped:
-                pending.append((case_id, BulkItem(case_id, ItemStatus.NOT_ATTEMPTED)))
-                continue
-            pending.append((case_id, outcome))
-            if (
-                isinstance(outcome, BulkItem)
-                and outcome.status is ItemStatus.REFUSED
-                and self.stop_on_refusal
-            ):
-                self.stopped = True
+        if self.stopped:  # an earlier chunk's refusal stopped the run
+            for case_id in ids:
+                self.emit(BulkItem(case_id, ItemStatus.NOT_ATTEMPTED))
+            return
+        pending = list(zip(ids, self.prepare(ids, stop=self.stop_on_refusal), strict=True))
+        self.stopped = self.stop_on_refusal and any(
+            isinstance(item, BulkItem) and item.status is ItemStatus.REFUSED for _, item in pending
+        )
         changes = [outcome for _, outcome in pending if isinstance(outcome, Change)]
         committed = self.dry_run or not changes
         if changes and not self.dry_run:
@@ -584,6 +584,10 @@ class _Run:
             from_state=_before_state(outcome),
             to_state=outcome.case.state,
         )
+
+
+def _refused(prepared: Prepared) -> bool:
+    return isinstance(prepared.refused, TransitionRefusedError)
 
 
 def _item(prepared: Prepared) -> BulkItem | Change:

@@ -29,11 +29,13 @@ and every verifier (the audit) calls them. It is not RFC 8785 (JCS); docs/explan
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._i18n import Text
 from .actors import Actor
@@ -44,6 +46,7 @@ from .encoding import (
     canonical_json,
     canonical_number,
     case_data_without_application,
+    encoded_with,
     event_document,
 )
 from .events import Event
@@ -198,8 +201,9 @@ class HistoryEntry:
         """The text ``hash`` is the SHA-256 of: this entry's fields in its ``format``."""
         return self._canonical_of(converter.unstructure(self))
 
-    def _canonical_of(self, data: Mapping[str, Any]) -> str:
-        """The canonical text of this entry's unstructured ``data`` in its ``format``."""
+    def _canonical_of(self, data: Mapping[str, Any], payload_text: str | None = None) -> str:
+        """The canonical text of this entry's unstructured ``data`` in its ``format``;
+        ``payload_text``: the canonical text of its payload, if the caller made it."""
         fields = _FORMAT_FIELDS.get(self.format)
         if fields is None:
             raise ValueError(f"unknown history format {self.format}")
@@ -208,6 +212,15 @@ class HistoryEntry:
             # Format 1 knew an actor by its name alone: that name is now the actor's id.
             actor = {**hashed["actor"], "name": hashed["actor"].get("id")}
             hashed["actor"] = {name: actor.get(name) for name in _FORMAT_1_ACTOR_FIELDS}
+        elif payload_text is not None and payload_text != "{}":
+            # the payload's own canonical text is the same inside the entry's: put in place,
+            # not encoded a second time (an empty one is pruned, so it has no place)
+            return encoded_with(
+                functools.partial(canonical_json, format=self.format),
+                hashed,
+                "payload",
+                payload_text,
+            )
         return canonical_json(hashed, self.format)
 
     def content_hash(self) -> str:
@@ -218,16 +231,34 @@ class HistoryEntry:
         """This entry chained to ``previous_hash``, with its own hash filled in."""
         return self.sealed_with_data(previous_hash)[0]
 
-    def sealed_with_data(self, previous_hash: str) -> tuple[HistoryEntry, dict[str, Any], str]:
+    def sealed_with_data(
+        self, previous_hash: str, *, payload_text: str | None = None
+    ) -> tuple[HistoryEntry, dict[str, Any], str]:
         """`sealed`, the sealed entry as plain data (``converter.unstructure`` of it) and the
         canonical text its hash is of: unstructured once, for its hash and for the row a
-        store writes."""
-        data: dict[str, Any] = converter.unstructure(self)
+        store writes. ``payload_text``: the canonical text (`canonical_json`, this entry's
+        format) of ``payload``, which is then plain data already (a declaration's
+        application, whose digest the caller took of that very text): it is neither
+        unstructured nor encoded again."""
+        if payload_text is None:
+            data: dict[str, Any] = converter.unstructure(self)
+        else:
+            data = _unstructure_with_plain_payload(self)
         data["previous_hash"] = previous_hash
-        text = self._canonical_of(data)  # ``hash`` is not among the hashed fields
+        text = self._canonical_of(data, payload_text)  # ``hash`` is not among the hashed fields
         digest = sha256(text)
         data["hash"] = digest
         return attrs.evolve(self, previous_hash=previous_hash, hash=digest), data, text
+
+
+def _as_it_is(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    return payload
+
+
+_unstructure_with_plain_payload = make_dict_unstructure_fn(
+    HistoryEntry, converter, payload=override(unstruct_hook=_as_it_is)
+)
+"""An entry as plain data whose payload is plain data already (shared, never changed)."""
 
 
 _structure_actor = converter.get_structure_hook(Actor)

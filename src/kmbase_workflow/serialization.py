@@ -43,6 +43,7 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationError,
 )
+from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn
 
 from ._i18n import Text
@@ -194,6 +195,10 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(dt.date, _structure_date)
     conv.register_structure_hook(float | bool, _structure_number_or_bool)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    for scalar in (str, int, float, bool):
+        # an optional scalar is written as it is (None too): as cattrs' own hook would, but
+        # without a call per field, which every write pays on a ~25 KB application
+        conv.register_unstructure_hook(scalar | None, identity)
     conv.register_structure_hook(dt.datetime, _structure_datetime)
     conv.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
     conv.register_structure_hook_func(
@@ -281,10 +286,14 @@ _INTEGER_RANGE = Text(
 )
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def _string_problem(text: str) -> Text | None:
+    # both searches in C: an application holds thousands of strings (issue 24)
     if "\x00" in text:
         return _NUL
-    if any("\ud800" <= char <= "\udfff" for char in text):
+    if _SURROGATES.search(text) is not None:
         return _SURROGATE
     return None
 
@@ -305,38 +314,58 @@ def _problem(where: str, what: Text) -> Text:
     return Text(zh=f"{where}：{what.zh}", en=f"{where}: {what.en}")
 
 
+_Where = tuple[Any, str | int] | None
+"""Where a value stands: its parent's place and its key (the path is spelled out only for a
+value with a problem: most documents have none)."""
+
+
+def _path(where: _Where) -> str:
+    keys: list[str | int] = []
+    while where is not None:
+        where, key = where
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = _join(path, key)
+    return path
+
+
 def _unreadable_values(data: object) -> list[Text]:
     """Every NUL, lone surrogate, out-of-range integer and too deep nesting in plain data,
     each with its path. Iterative, so any depth is safe to walk."""
     problems: list[Text] = []
-    stack: list[tuple[object, str, int]] = [(data, "", 0)]
+    stack: list[tuple[object, _Where, int]] = [(data, None, 0)]
     while stack:
-        value, path, depth = stack.pop()
+        value, where, depth = stack.pop()
+        if isinstance(value, str):
+            if (problem := _string_problem(value)) is not None:
+                problems.append(_problem(_path(where), problem))
+            continue
         if isinstance(value, dict | list | tuple) and depth >= MAX_DEPTH:
-            problems.append(_problem(path, _TOO_DEEP))
+            problems.append(_problem(_path(where), _TOO_DEEP))
             continue
         if isinstance(value, dict):
-            children: list[tuple[object, str, int]] = []
+            children: list[tuple[object, _Where, int]] = []
             for key, child in value.items():
-                where = _join(path, key if isinstance(key, str) else str(key))
+                place = (where, key if isinstance(key, str) else str(key))
                 if isinstance(key, str) and (problem := _string_problem(key)) is not None:
                     key_problem = Text(zh="字段名" + problem.zh, en="the key " + problem.en)
-                    problems.append(_problem(where, key_problem))
+                    problems.append(_problem(_path(place), key_problem))
                     continue
-                children.append((child, where, depth + 1))
+                children.append((child, place, depth + 1))
             stack.extend(reversed(children))
         elif isinstance(value, list | tuple):
             items = list(enumerate(value))
-            stack.extend((child, _join(path, index), depth + 1) for index, child in reversed(items))
+            stack.extend(((child, (where, index), depth + 1) for index, child in reversed(items)))
         elif isinstance(value, _HugeInteger):
             digits = len(value.digits.lstrip("-"))
             what = Text(
                 zh=f"{_INTEGER_RANGE.zh}（{digits} 位）",
                 en=f"{_INTEGER_RANGE.en} ({digits} digits)",
             )
-            problems.append(_problem(path, what))
+            problems.append(_problem(_path(where), what))
         elif (problem := value_problem(value)) is not None:
-            problems.append(_problem(path, problem))
+            problems.append(_problem(_path(where), problem))
     return problems
 
 

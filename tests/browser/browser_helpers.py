@@ -29,6 +29,7 @@ import attrs
 import pytest
 
 from kmbase_workflow import FixedClock, Workflow
+from lifecycle_helpers import APPLICATION, BUREAU, OPERATOR, ROUND_CLOSES, ROUND_OPENS
 
 if TYPE_CHECKING:
     from playwright.sync_api import (
@@ -248,6 +249,17 @@ class People:
 # -- the console's own moves ----------------------------------------------------------------
 
 
+BASE_NAME = APPLICATION.base.name
+"""The base of docs/examples/eligible.json (春城数字经济创业创新园, 五华区)."""
+
+
+def declared(console: Console) -> str:
+    """Open the 2025 round and declare the example application (in Python): its case id."""
+    workflow = console.workflow
+    workflow.open_round(2025, ROUND_OPENS, ROUND_CLOSES, BUREAU)
+    return workflow.declare(APPLICATION, OPERATOR).case.id
+
+
 def sign_in(page: Page, console: Console, who: str) -> None:
     """Sign ``who`` in through the sign-in form with its token; lands on the inbox."""
     page.goto(console.url("/console/sign-in"))
@@ -277,3 +289,22 @@ def posted_twice(page: Page) -> Iterator[list[int]]:
         yield first
     finally:
         page.unroute("**/*", twice)
+
+
+def open_action(page: Page, console: Console, case_id: str, step: str) -> None:
+    """From the case page, follow the action link named ``step`` (its form opens)."""
+    page.goto(console.url(f"/console/cases/{case_id}"))
+    page.get_by_role("link", name=step, exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=step)).to_be_visible()
+
+
+def submit(page: Page) -> None:
+    """Press the form's 提交."""
+    page.get_by_role("button", name="提交", exact=True).click()
+
+
+def refusal(page: Page) -> str:
+    """The text of the refusal shown above the form."""
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    return alert.inner_text()

@@ -12,7 +12,7 @@ import pytest
 
 from browser_helpers import Console, People, Watch, chromium, require_browser, running
 from kmbase_workflow import FixedClock, Workflow
-from kmbase_workflow.service import create_app
+from kmbase_workflow.service import GatewayAuthenticator, create_app
 from lifecycle_helpers import DECLARED_ON
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import schema  # noqa: F401 - the fixture
@@ -50,6 +50,22 @@ def console(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Console]
         tokens = issue_tokens(workflow)
         with running(create_app(workflow, poll_interval=0.05)) as base:
             yield Console(base, workflow, clock, tokens)
+    finally:
+        workflow.close()
+
+
+@pytest.fixture
+def gateway_console(tmp_path: Path) -> Iterator[tuple[Console, str]]:
+    """The service behind an SSO gateway (``kmbase serve --auth gateway``) on SQLite: the
+    console and the gateway's shared secret."""
+    require_browser()
+    secret = "g" * 40
+    clock = FixedClock(DECLARED_ON)
+    workflow = Workflow(f"sqlite:///{tmp_path / 'gateway.db'}", clock=clock)
+    try:
+        app = create_app(workflow, auth=GatewayAuthenticator(secret.encode()))
+        with running(app) as base:
+            yield Console(base, workflow, clock, {}), secret
     finally:
         workflow.close()
 

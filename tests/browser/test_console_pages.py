@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
-from browser_helpers import Console, People, assert_accessible, expect, sign_in
+from browser_helpers import (
+    BASE_NAME,
+    Console,
+    People,
+    assert_accessible,
+    declared,
+    expect,
+    open_action,
+    refusal,
+    sign_in,
+    submit,
+)
 from kmbase_workflow import Workflow
+from kmbase_workflow.case import State
+from kmbase_workflow.service import sign_identity
 from kmbase_workflow.stores import open_store
-from lifecycle_helpers import APPLICATION, BUREAU, OPERATOR, ROUND_CLOSES, ROUND_OPENS
-from service_helpers import KMBASE, SRC, kmbase_serve
-
-BASE_NAME = APPLICATION.base.name
-
-
-def declared(console: Console) -> str:
-    """Open the round and declare the example application (in Python): its case id."""
-    workflow = console.workflow
-    workflow.open_round(2025, ROUND_OPENS, ROUND_CLOSES, BUREAU)
-    return workflow.declare(APPLICATION, OPERATOR).case.id
+from service_helpers import EXAMPLE, KMBASE, SRC, kmbase_serve
 
 
 def test_the_sign_in_form_sets_a_session_cookie_scripts_cannot_read(
@@ -184,3 +188,88 @@ def test_kmbase_serve_serves_the_console_to_a_token_kmbase_token_issues(
         page.get_by_role("link", name="申报年度").click()
         expect(page.get_by_role("button", name="开启申报年度（第九条）")).to_be_visible()
         assert_accessible(page, "the rounds page under kmbase serve")
+
+
+def test_a_return_for_correction_and_the_operator_s_resubmission(
+    console: Console, people: People
+) -> None:
+    """第十条: the district returns the application with its deficiencies and a last day; the
+    operator finds both in its inbox and resubmits through the same upload."""
+    case_id = declared(console)
+    district = people.page()
+    sign_in(district, console, "district")
+    open_action(district, console, case_id, "退回补正")
+    district.get_by_label("需补正事项（每行一项）").fill(
+        "缺少上一年度财务审计报告\n入驻企业名录不全"
+    )
+    district.get_by_label("补正截止日期").fill("2025-07-10")
+    submit(district)
+    expect(district.get_by_role("status").first).to_contain_text("已办理")
+    operator = people.page()
+    sign_in(operator, console, "operator")
+    row = operator.get_by_role("row").filter(has_text=BASE_NAME)
+    expect(row).to_contain_text("2025-07-10")
+    expect(row).to_contain_text("第十条")
+    assert_accessible(operator, "the operator's inbox with a correction due")
+    row.get_by_role("link", name="补正后重新提交").click()
+    operator.get_by_label("上传申请材料文件（JSON 或 TOML）").set_input_files(EXAMPLE)
+    submit(operator)
+    expect(operator.get_by_role("status").first).to_contain_text("已办理")
+    assert console.workflow.case(case_id).state is State.DECLARED
+    steps = [entry.action for entry in console.workflow.history(case_id)]
+    assert steps[-2:] == ["return_for_correction", "resubmit"]
+
+
+def test_a_refusal_in_english_names_its_article_in_english(
+    console: Console, people: People
+) -> None:
+    case_id = declared(console)
+    page = people.page()
+    sign_in(page, console, "district")
+    page.goto(console.url(f"/console/cases/{case_id}/recommend?lang=en"))
+    page.get_by_label("Opinion").fill("recommended")
+    page.get_by_label("Resident small and micro enterprises").fill("60")
+    page.get_by_label("Enterprises sampled").fill("1")
+    page.get_by_label("Enterprises satisfied").fill("1")
+    submit_en = page.get_by_role("button", name="Submit", exact=True)
+    submit_en.click()
+    shown = refusal(page)
+    assert "Art. 10" in shown
+    assert "第十条" not in shown
+    assert_accessible(page, "a refusal in English")
+    assert console.workflow.case(case_id).state is State.DECLARED
+
+
+def test_the_notice_page_says_when_nothing_is_under_notice(
+    console: Console, people: People
+) -> None:
+    """What the first hour's check of /console/notices shows on a new database."""
+    page = people.page()
+    page.goto(console.url("/console/notices"))
+    expect(page.get_by_text("目前没有正在公示的基地。")).to_be_visible()
+    assert_accessible(page, "the empty notice page")
+
+
+def test_behind_the_sso_gateway_its_identity_signs_in(
+    gateway_console: tuple[Console, str], people: People
+) -> None:
+    """The gateway adds its signed identity to every request (here: the browser context's
+    extra headers stand for the gateway); the console takes it as the API does, and refuses
+    an identity someone altered."""
+    console, secret = gateway_console
+    case_id = declared(console)
+    identity = {"role": "district_authority", "id": "wh-007", "district": "五华区", "name": "李四"}
+    page = people.page()
+    page.context.set_extra_http_headers(sign_identity(secret.encode(), identity, int(time.time())))
+    page.goto(console.url("/console/inbox"))
+    expect(page.get_by_text("李四")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=BASE_NAME)
+    expect(row.get_by_role("link", name="初审推荐")).to_be_visible()
+    forged = sign_identity(secret.encode(), identity, int(time.time()))
+    altered = {**identity, "district": "呈贡区"}
+    forged["X-Kmbase-Identity"] = sign_identity(b"x" * 32, altered, 0)["X-Kmbase-Identity"]
+    page.context.set_extra_http_headers(forged)
+    answer = page.goto(console.url(f"/console/cases/{case_id}"))
+    assert answer is not None
+    assert answer.status == 401
+    expect(page.get_by_text(BASE_NAME)).to_have_count(0)

@@ -10,18 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
-from typing import TYPE_CHECKING
 
 import pytest
 
 from browser_helpers import (
+    BASE_NAME,
     STORES,
     Console,
     People,
     assert_accessible,
     expect,
+    open_action,
     posted_twice,
+    refusal,
     sign_in,
+    submit,
 )
 from kmbase_workflow.case import State
 from lifecycle_helpers import (
@@ -32,28 +35,6 @@ from lifecycle_helpers import (
     VALID_UNTIL,
 )
 from service_helpers import EXAMPLE
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
-
-BASE_NAME = "春城数字经济创业创新园"
-
-
-def open_action(page: Page, console: Console, case_id: str, step: str) -> None:
-    """From the case page, follow the action link named ``step``."""
-    page.goto(console.url(f"/console/cases/{case_id}"))
-    page.get_by_role("link", name=step, exact=True).click()
-    expect(page.get_by_role("heading", level=1, name=step)).to_be_visible()
-
-
-def submit(page: Page) -> None:
-    page.get_by_role("button", name="提交", exact=True).click()
-
-
-def refusal(page: Page) -> str:
-    alert = page.get_by_role("alert")
-    expect(alert).to_be_visible()
-    return alert.inner_text()
 
 
 @pytest.mark.parametrize("console", STORES, indirect=True)
@@ -144,6 +125,7 @@ def test_a_round_from_declaration_to_certification(console: Console, people: Peo
     expert.get_by_role("button", name="预览（不提交）").click()  # past the browser's own check
     assert "专家评分应在 0 至 100 之间（第十一条），实际为 150" in refusal(expert)
     expect(score).to_have_attribute("aria-invalid", "true")
+    assert_accessible(expert, "a score outside the scale, refused")
     assert workflow.case(case_id).expert_score is None
     score.fill("88")
     submit(expert)
@@ -171,6 +153,7 @@ def test_a_round_from_declaration_to_certification(console: Console, people: Peo
     bureau.get_by_label("公示开始日期").fill(PUBLISHED_ON.isoformat())
     bureau.get_by_role("button", name="预览（不提交）").click()
     expect(bureau.get_by_role("status").first).to_contain_text(NOTICE_DUE.isoformat())
+    assert_accessible(bureau, "the notice's preview")
     assert workflow.case(case_id).state is State.SITE_INSPECTED
     submit(bureau)
     expect(bureau.get_by_role("status").first).to_contain_text("已办理")
@@ -187,6 +170,7 @@ def test_a_round_from_declaration_to_certification(console: Console, people: Peo
     public.get_by_label("异议人（姓名及联系方式）").fill("王先生 13800000000")
     public.get_by_role("button", name="提出异议").click()
     expect(public.get_by_text("异议已收到")).to_be_visible()
+    assert_accessible(public, "the objection's acknowledgement")
     assert workflow.case(case_id).state is State.OBJECTED
 
     # the bureau investigates, then certifies with the collective decision (第十四条)

@@ -87,6 +87,10 @@ def render(
             "actor": None,
             "note": request.query_params.get("note", "")[:20],
             "note_step": "",
+            # punctuation around the pages' values: full-width in Chinese
+            "colon": "：" if lang == "zh" else ": ",
+            "lp": "（" if lang == "zh" else " (",
+            "rp": "）" if lang == "zh" else ")",
             **context,
         }
     )

@@ -4,7 +4,7 @@ Signing in is the API's: the console asks the service's own authenticator (`crea
 ``auth``: API tokens, or the SSO gateway's signed identity) about every request, with the same
 district check. A browser may send ``Authorization: Bearer`` itself or come through the
 gateway; otherwise the sign-in form takes a token and keeps it in a session cookie (HttpOnly,
-SameSite=Lax, Secure when served over TLS), which is checked again on every request, so a
+SameSite=Lax, Secure when served over TLS, directly or behind a proxy that says so), which is checked again on every request, so a
 revoked token ends the session at once.
 
 Every form carries a CSRF token that must equal the ``kmbase_csrf`` cookie (SameSite=Strict,
@@ -117,7 +117,15 @@ def csrf_problem(request: Request, form: Mapping[str, object]) -> bool:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Served over TLS: the request's scheme, or the reverse proxy that terminates TLS says so
+    (``X-Forwarded-Proto``, ``Forwarded: proto=https``; ``kmbase serve`` does not let uvicorn
+    rewrite the scheme from them). A client that claims TLS itself only makes its own cookies
+    Secure."""
+    if request.url.scheme == "https":
+        return True
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    standard = request.headers.get("forwarded", "").lower().replace(" ", "")
+    return forwarded == "https" or "proto=https" in standard
 
 
 def set_cookies(request: Request, response: Response) -> None:

@@ -185,6 +185,10 @@ UI: dict[str, Text] = {
         "入驻企业（项目）名录表（可选，.xlsx 或 .csv）",
         "Roster of resident enterprises (optional, .xlsx or .csv)",
     ),
+    "staff": _t(
+        "管理和专职服务人员情况表（可选，.xlsx 或 .csv）",
+        "Management and full-time service staff table (optional, .xlsx or .csv)",
+    ),
     "pledge": _t(
         "本单位承诺所报材料真实、准确、完整，如有不实，愿承担相应责任（承诺书）",
         "We pledge that the materials are true, accurate and complete, and accept the "
@@ -232,6 +236,8 @@ UI: dict[str, Text] = {
     ),
     "validity": _t("有效期", "Validity"),
     "title_held": _t("称号", "Title"),
+    "title_valid": _t("示范基地称号有效，至 {until}", "Demonstration base, valid until {until}"),
+    "title_not_held": _t("称号已不再有效", "The title is no longer held"),
     "error": _t("出错了", "Something went wrong"),
     "back": _t("返回", "Back"),
     "filter": _t("筛选", "Filter"),

@@ -23,9 +23,11 @@ steps: 第四条, 第十一条, 第十三条).
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._evaluate import evaluate
-from ._measures import application_columns, application_measures, claimed_satisfaction_rate
-from ._population import PopulationVerdict, evaluate_population
+from ._measures import application_measures, claimed_satisfaction_rate
 from ._spot_check import judge_spot_check, spot_check_population, spot_check_sample_size
 from ._step_guards import (
     declaration_date_problems,
@@ -66,3 +68,20 @@ __all__ = [
     "spot_check_population",
     "spot_check_sample_size",
 ]
+
+
+if TYPE_CHECKING:
+    from ._population import PopulationVerdict, application_columns, evaluate_population
+
+_POPULATION = ("PopulationVerdict", "application_columns", "evaluate_population")
+"""Names of ``_population``, imported on first use: judging one application (``kmbase check``,
+a portal, the recommendation guard) needs no numpy, whose import costs ~0.1 s of CPU."""
+
+
+def __getattr__(name: str) -> Any:
+    """A name of ``_population`` imported on first use, then kept (PEP 562)."""
+    if name not in _POPULATION:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("._population", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,8 +1,9 @@
 """The pass/fail logic of eligibility, declared once and run two ways.
 
 `plan` turns a policy into checks: which column each rule reads, how it compares, how the
-service functions of 第七条 combine, which results decide eligibility. `judge_columns` runs
-the checks over numpy columns (a population: a simulation), `judge_row` over the plain values
+service functions of 第七条 combine, which results decide eligibility. `judge_columns` (in
+``_population``, with numpy) runs the checks over numpy columns (a population: a
+simulation), `judge_row` over the plain values
 of one application (a portal, a recommendation), where a numpy call per rule would cost more
 than the whole judgement. The two runners differ only in how each of five kinds of check is
 computed; tests/test_eligibility.py holds them to the same codes on drawn applications.
@@ -18,16 +19,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
-import numpy as np
-import numpy.typing as npt
 
 from ..policy import APPLICATION_MEASURES, CONSISTENCY_MEASURES, Comparison, Policy, Rule
 
 PASS, FAIL, NA = 0, 1, 2
 """Status codes: the order matters (a fail outranks a pass, missing data outranks both when
 combining rules)."""
-
-CodeArray = npt.NDArray[np.int8]
 
 FIGURES_YEAR = "figures_year.yearly"
 SERVICES_YEAR = "figures_year.services"
@@ -281,73 +278,3 @@ def judge_row(checks: Plan, row: Mapping[str, Any]) -> tuple[dict[str, int], boo
             code = NA if count > 0 else PASS
         codes[check.key] = code
     return codes, checks.deciding.isdisjoint([key for key, code in codes.items() if code])
-
-
-# -- a population: numpy columns ---------------------------------------------------------------
-
-
-# int8 scalars: np.where with Python ints would build an int64 array per check first.
-_PASS8, _FAIL8, _NA8 = np.int8(PASS), np.int8(FAIL), np.int8(NA)
-
-
-def judge_columns(
-    checks: Plan, arrays: Mapping[str, npt.NDArray[Any]], size: int
-) -> dict[str, CodeArray]:
-    """The codes of every check for every row of ``arrays`` (the same keys as `judge_row`)."""
-    codes: dict[str, CodeArray] = {}
-    for check in checks.checks:
-        kind = check.kind
-        if kind is Kind.COMPARE:
-            values = _floats(arrays, check.column, size)
-            with np.errstate(invalid="ignore"):
-                met = check.op(values, check.required)
-            code = np.where(met, _PASS8, _FAIL8)
-            code[np.isnan(values)] = NA
-            if check.applies_when:
-                applies = np.ones(size, dtype=bool)
-                for key, wanted in check.applies_when:
-                    applies &= arrays[key] == wanted
-                code = np.where(applies, code, _PASS8)
-        elif kind is Kind.PROVIDED:
-            provided = np.asarray(arrays.get(check.column, np.zeros(size, dtype=bool)), dtype=bool)
-            code = np.where(provided, _PASS8, _PASS8 if check.optional else _FAIL8)
-        elif kind is Kind.ALL_MET:
-            any_fail = np.zeros(size, dtype=bool)
-            any_na = np.zeros(size, dtype=bool)
-            for part in check.parts:
-                any_fail |= codes[part] == FAIL
-                any_na |= codes[part] == NA
-            code = np.where(any_fail, _FAIL8, np.where(any_na, _NA8, _PASS8))
-        elif kind is Kind.AT_LEAST:
-            met = np.zeros(size, dtype=np.int64)
-            unknown = np.zeros(size, dtype=np.int64)
-            for part in check.parts:
-                met += codes[part] == PASS
-                unknown += codes[part] == NA
-            code = np.where(
-                met >= check.minimum, _PASS8, np.where(met + unknown >= check.minimum, _NA8, _FAIL8)
-            )
-        else:
-            count = arrays.get(check.column)
-            if count is None:
-                continue
-            with np.errstate(invalid="ignore"):
-                code = np.where(np.asarray(count) > 0, _NA8, _PASS8)
-        codes[check.key] = code
-    return codes
-
-
-def eligible_columns(
-    checks: Plan, codes: Mapping[str, CodeArray], size: int
-) -> npt.NDArray[np.bool_]:
-    """Where every deciding result of `judge_columns` passes."""
-    eligible = np.ones(size, dtype=bool)
-    for key, code in codes.items():
-        if key in checks.deciding:
-            eligible &= code == PASS
-    return eligible
-
-
-def _floats(arrays: Mapping[str, npt.NDArray[Any]], key: str, size: int) -> npt.NDArray[np.float64]:
-    column = arrays.get(key)
-    return np.full(size, np.nan) if column is None else np.asarray(column, dtype=np.float64)

@@ -1,4 +1,4 @@
-"""One application judged: `evaluate`, and the column-wise path the tests hold it to."""
+"""One application judged: `evaluate`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..policy import Policy, load_policy
 from ..records import Application
 from . import _checks
 from ._findings import _Pending
-from ._measures import _application_row, _judged_day, application_columns
+from ._measures import _application_row, _judged_day
 from ._verdict import Verdict
 
 
@@ -71,28 +71,6 @@ def _judge(
             eligible=eligible,
         )
     )
-
-
-def _evaluate_columnwise(
-    application: Application, policy: Policy | None = None, *, judged_on: dt.date | None = None
-) -> Verdict:
-    """`evaluate` through the column-wise path (`evaluate_population` on a one-row
-    population): what `evaluate` did before it had a path of its own, kept as the reference
-    the tests and the benchmark hold it to."""
-    return _judge(application, policy, judged_on, _columnwise_path)
-
-
-def _columnwise_path(
-    application: Application,
-    policy: Policy,
-    checks: _checks.Plan,
-    _row: dict[str, Any],
-    day: dt.date,
-) -> tuple[dict[str, int], bool]:
-    columns = application_columns([application], policy, judged_on=day)
-    population = _checks.judge_columns(checks, columns, 1)
-    codes = {key: int(code[0]) for key, code in population.items()}
-    return codes, bool(_checks.eligible_columns(checks, population, 1)[0])
 
 
 def _verdict(pending: _Pending) -> Verdict:

@@ -6,10 +6,6 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
 
 from .._i18n import Text
 from ..errors import InvalidInputError
@@ -211,44 +207,6 @@ DISTRICT_COLUMN = _checks.DISTRICT_COLUMN
 """The column: 1.0 when the base's district is listed, 0.0 when not."""
 UNKNOWN_KEYS = _checks.UNKNOWN_KEYS
 """The finding (and column) for keys the policy does not know: usually typos."""
-
-
-def application_columns(
-    applications: Sequence[Application],
-    policy: Policy | None = None,
-    *,
-    judged_on: JudgedOn = None,
-) -> dict[str, npt.NDArray[Any]]:
-    """The columns `evaluate_population` reads, built from records.
-
-    ``judged_on`` is the day each application is judged at (one day, one per application,
-    or by default each application's ``declared_on``), as in `evaluate`.
-
-    Column names: each measure of `APPLICATION_MEASURES` and `CONSISTENCY_MEASURES`
-    (float, NaN for missing; booleans as 1.0/0.0), ``focus`` (str),
-    ``declared.<id>`` (1.0 declared true with evidence, 0.0 declared false, NaN otherwise),
-    ``pledge.<id>`` (1.0 pledged, 0.0 cannot pledge, NaN missing),
-    ``service.<function>.<measure>`` (float, NaN missing), ``material.<id>`` (bool),
-    ``figures_year.yearly`` and ``figures_year.services`` (1.0 the judged year's figures
-    are given, 0.0 not) and ``district.listed`` (1.0 the district is the policy's, 0.0 not).
-    """
-    policy = policy or load_policy()
-    checks = _checks.plan(policy)
-    days = _judged_days(applications, judged_on)
-    rows = [
-        _application_row(app, policy, checks, day)[0]
-        for app, day in zip(applications, days, strict=True)
-    ]
-    return {
-        name: np.array([row[name] for row in rows], dtype=_column_dtype(name))
-        for name in checks.columns
-    }
-
-
-def _column_dtype(name: str) -> type[Any]:
-    if name == "focus":
-        return object
-    return bool if name.startswith("material.") else np.float64
 
 
 def _application_row(

@@ -225,9 +225,14 @@ def _encoded(change: Change) -> list[str] | None:
             texts = [dumps(plain.case_data), dumps(plain.history_data)]
             texts.extend(dumps(data) for data in plain.event_data)
         if change.expected_version == 0:
-            # a new case's application: its strings, escaped as JSON escapes them (walking
-            # the record is faster than unstructuring it)
-            texts.append(dumps(_all_strings([change.case._application])))
+            # a new case's application: its strings, escaped as JSON escapes them (its
+            # canonical text, if the step made it; else walking the record is faster than
+            # unstructuring it)
+            texts.append(
+                plain.application_text
+                if plain.application_text is not None
+                else dumps(_all_strings([change.case._application]))
+            )
     except (TypeError, ValueError):
         return None
     return texts

@@ -25,6 +25,7 @@ from ..encoding import (
     application_data,
     check_text,
     dumps,
+    encoded_with,
     event_document,
     event_from_data,
     storable_key,
@@ -151,15 +152,21 @@ class Batch:
             columns = case_columns(case, plain.case_data)
             columns["data"] = dumps(columns["data"])
             texts = [columns["data"]]
+            known = plain.application_data  # a new or amended one, as the step hashed it
+            known_text = dumps(known) if known is not None else None
             if change.expected_version == 0:
-                application = dumps(application_data(case.application))
+                application = known_text or dumps(application_data(case.application))
                 texts.append(application)
                 batch.inserts.append(columns)
                 batch.applications.append({"case_id": case.id, "data": application})
             else:
                 batch.updates.append({**columns, "expected": change.expected_version})
             history = history_columns(change.history, plain.history_data)
-            history["data"] = dumps(history["data"])
+            if known_text is not None and history["data"]["payload"] is known:
+                # a declaration records its application: encoded once, put in place twice
+                history["data"] = encoded_with(dumps, history["data"], "payload", known_text)
+            else:
+                history["data"] = dumps(history["data"])
             texts.append(history["data"])
             batch.history.append(history)
             events = outbox_rows(change.events, plain.event_data)

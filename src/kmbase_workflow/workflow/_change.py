@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from ..case import Case
-from ..encoding import ChangeData, case_data_without_application, event_document
+from ..encoding import (
+    ChangeData,
+    application_data,
+    canonical_json,
+    case_data_without_application,
+    event_document,
+)
 from ..events import Event
 from ..history import (
     GENESIS_HASH,
+    HISTORY_FORMAT,
     HistoryEntry,
-    application_digest,
     case_canonical,
     event_canonical,
     sha256,
@@ -65,6 +72,15 @@ def chained_entry(
     events_data = tuple(event_document(event) for event in events)
     case_text = case_canonical(case_data)
     event_texts = tuple(event_canonical(data) for data in events_data)
+    # the application is bound when it is declared, and again when it is amended; it is
+    # unstructured and encoded once, for its digest, the entry's payload and the store
+    application: dict[str, Any] | None = None
+    application_text = None
+    if before is None or ctx.trigger is Trigger.RESUBMIT:
+        application = application_data(after.application)
+        application_text = canonical_json(application, HISTORY_FORMAT)
+    # a declaration's (or resubmission's) payload is that application: recorded as it is
+    carried = application if application is not None and ctx.payload is after.application else None
     entry, entry_data, entry_text = HistoryEntry(
         case_id=after.id,
         sequence=after.version,
@@ -75,18 +91,16 @@ def chained_entry(
         at=at,
         reason=ctx.reason,
         evidence=tuple(evidence),
-        payload=plain(ctx.payload),
+        payload=carried if carried is not None else plain(ctx.payload),
         event_ids=tuple(event.id for event in events),
         case_hash=sha256(case_text),
-        # the application is bound when it is declared, and again when it is amended
-        application_hash=(
-            application_digest(after.application)
-            if before is None or ctx.trigger is Trigger.RESUBMIT
-            else ""
-        ),
+        application_hash=sha256(application_text) if application_text is not None else "",
         event_digests=tuple(sha256(text) for text in event_texts),
         entered_at=entered_at,
-    ).sealed_with_data(previous_hash or GENESIS_HASH)
+    ).sealed_with_data(
+        previous_hash or GENESIS_HASH,
+        payload_text=application_text if carried is not None else None,
+    )
     encoded = ChangeData(
         after,
         entry,
@@ -95,5 +109,7 @@ def chained_entry(
         entry_data,
         events_data,
         (case_text, entry_text, *event_texts),
+        application_data=application,
+        application_text=application_text,
     )
     return entry, encoded

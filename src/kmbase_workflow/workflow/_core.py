@@ -496,12 +496,14 @@ class WorkflowCore(Closing):
         reason: str = "",
         evidence: Sequence[str] = (),
         payload: object = None,
+        until: Callable[[Prepared], bool] | None = None,
     ) -> list[Prepared]:
         """Prepare ``trigger`` on each case as `fire` would, writing nothing: its change, or
         the first outcome of its key (``idempotency_keys``, one per case) if that ran before,
         or the error that refuses it. The cases, their newest history hashes and the keys
         are read in one query each, whatever the batch's size; `commit` then writes the
-        changes in one transaction (a bulk run, a chunk at a time)."""
+        changes in one transaction (a bulk run, a chunk at a time). ``until``: stop after
+        the first case it is true of (the rest are not prepared, nor in the list)."""
         trigger = Trigger(trigger)
         keys = list(idempotency_keys) if idempotency_keys is not None else [None] * len(case_ids)
         done = self.store.command_results([key for key in keys if key is not None])
@@ -529,11 +531,15 @@ class WorkflowCore(Closing):
                 )
             except (TransitionRefusedError, ConcurrencyConflictError, CaseNotFoundError) as error:
                 prepared.append(Prepared(case_id, state, refused=error))
+                if until is not None and until(prepared[-1]):
+                    break
                 continue
             if isinstance(result, Outcome):
                 prepared.append(Prepared(case_id, state, replayed=result))
             else:
                 prepared.append(Prepared(case_id, state, change=result))
+            if until is not None and until(prepared[-1]):
+                break
         return prepared
 
     def declare(

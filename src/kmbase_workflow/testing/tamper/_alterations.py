@@ -16,7 +16,6 @@ from ...audit import Checkpoint
 from ...case import Case, State
 from ...history import HistoryEntry
 from ...serialization import converter
-from ...stores import history_columns
 from ._scenario import Scenario
 
 
@@ -107,27 +106,12 @@ def _delete_history(s: Scenario) -> None:
 
 def _replace_history(s: Scenario) -> None:
     entry = attrs.evolve(_history_row(s, 2), reason="伪造的理由")
-    row = history_columns(entry)
     verb = "INSERT OR REPLACE INTO" if s.db.dialect == "sqlite" else "INSERT INTO"
     suffix = {
         "sqlite": "",
         "mysql": " ON DUPLICATE KEY UPDATE data = VALUES(data)",
     }.get(s.db.dialect, " ON CONFLICT (case_id, sequence) DO UPDATE SET data = excluded.data")
-    s.db.execute(
-        f"{verb} history (case_id, sequence, action, from_state, to_state, at, previous_hash, "
-        f"hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?){suffix}",
-        (
-            row["case_id"],
-            row["sequence"],
-            row["action"],
-            row["from_state"],
-            row["to_state"],
-            row["at"],
-            row["previous_hash"],
-            row["hash"],
-            s.db.json(row["data"]),
-        ),
-    )
+    s.insert_history(entry, verb, suffix)
 
 
 def _cut_tail(s: Scenario, *, events: bool) -> None:

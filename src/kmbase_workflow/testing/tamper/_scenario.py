@@ -101,22 +101,17 @@ class Scenario:
         """Replace a case's history rows (the guards must be dropped first)."""
         self.db.execute("DELETE FROM history WHERE case_id = ?", (case_id,))
         for entry in entries:
-            row = history_columns(entry)
-            self.db.execute(
-                "INSERT INTO history (case_id, sequence, action, from_state, to_state, at, "
-                "previous_hash, hash, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row["case_id"],
-                    row["sequence"],
-                    row["action"],
-                    row["from_state"],
-                    row["to_state"],
-                    row["at"],
-                    row["previous_hash"],
-                    row["hash"],
-                    self.db.json(row["data"]),
-                ),
-            )
+            self.insert_history(entry)
+
+    def insert_history(
+        self, entry: HistoryEntry, verb: str = "INSERT INTO", suffix: str = ""
+    ) -> None:
+        """Write ``entry``'s row with the columns the stores make of it (`history_columns`)."""
+        row = history_columns(entry)
+        self.db.execute(
+            f"{verb} history ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}){suffix}",
+            tuple(self.db.json(v) if k == "data" else v for k, v in row.items()),
+        )
 
     def resealed(self, entries: Sequence[HistoryEntry], start: int) -> list[HistoryEntry]:
         """``entries`` re-sealed with plain SHA-256 from index ``start`` on."""

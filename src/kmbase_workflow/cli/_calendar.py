@@ -4,31 +4,33 @@ holiday data, 3 a date in a year without official holiday data (unless
 ``--allow-provisional``, which marks the answer ``(provisional)``).
 """
 
+from __future__ import annotations
+
 import datetime as dt
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import attrs
 import typer
 
-from ._cli_common import (
+from ._command import Command
+from ._options import (
     HolidaysOption,
     JsonOption,
     LangOption,
     NoticeAliasOption,
     PolicyOption,
     ProvisionalOption,
-    emit,
     holiday_files,
-    json_mode,
-    language,
     parse_date,
-    run,
 )
-from .calendar import WorkingDayCalendar
-from .deadlines import Deadline, change_filing_deadline, notice_deadline
-from .policy._model import Periods
+
+if TYPE_CHECKING:
+    from ..calendar import WorkingDayCalendar
+    from ..deadlines import Deadline
+    from ..policy._model import Periods
 
 __all__ = ["calendar_app", "deadline_app"]
 
@@ -51,20 +53,28 @@ ExplainOption = Annotated[bool, typer.Option("--explain", help="说明计算过�
 T = TypeVar("T")
 
 
-def _run(lang: str, action: Callable[[], T]) -> T:
-    return run(language(lang), action)
+def __getattr__(name: str) -> Any:
+    # The calendar (numpy, the holiday data) is imported when a command first needs one, as
+    # an attribute of this module, so that a test can stand in for it.
+    if name == "WorkingDayCalendar":
+        from ..calendar import WorkingDayCalendar  # noqa: PLC0415 - see above
+
+        globals()[name] = WorkingDayCalendar
+        return WorkingDayCalendar
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _calendar(holidays: list[Path] | None, notice: list[Path] | None) -> WorkingDayCalendar:
-    return WorkingDayCalendar(notices=holiday_files(holidays, notice))
+def _calendar(files: list[Path]) -> WorkingDayCalendar:
+    """The working-day calendar with the holiday files of ``--holidays`` loaded."""
+    kind: type[WorkingDayCalendar] = getattr(sys.modules[__name__], "WorkingDayCalendar")  # noqa: B009
+    return kind(notices=files)
 
 
-def _answer(text: str, provisional: bool, data: dict[str, Any]) -> None:
+def _answer(command: Command, text: str, provisional: bool, data: dict[str, Any]) -> None:
     """Print the answer: plain (marked ``(provisional)`` if so) or, with ``--json``, as data."""
-    if json_mode():
-        emit({**data, "provisional": provisional})
-    else:
-        typer.echo(text + (" (provisional)" if provisional else ""))
+    command.finish(
+        {**data, "provisional": provisional}, text + (" (provisional)" if provisional else "")
+    )
 
 
 @calendar_app.command("is-working-day")
@@ -83,12 +93,15 @@ def is_working_day(
 
     def action() -> tuple[dt.date, bool, bool]:
         day = parse_date(date, "DATE")
-        cal = _calendar(holidays, notice)
+        cal = _calendar(holiday_files(holidays, notice))
         working = cal.is_working_day(day, allow_provisional=allow_provisional)
         return day, working, not cal.is_official_span(day, day)
 
-    day, working, provisional = _run(lang, action)
-    _answer("true" if working else "false", provisional, {"date": day, "working_day": working})
+    command = Command(lang)
+    day, working, provisional = command.run(action)
+    _answer(
+        command, "true" if working else "false", provisional, {"date": day, "working_day": working}
+    )
 
 
 @calendar_app.command("add")
@@ -113,12 +126,13 @@ def add(
 
     def action() -> tuple[dt.date, dt.date, bool]:
         day = parse_date(date, "DATE")
-        cal = _calendar(holidays, notice)
+        cal = _calendar(holiday_files(holidays, notice))
         result = cal.add_working_days(day, n, allow_provisional=allow_provisional)
         return day, result, not cal.is_official_span(day, result)
 
-    day, result, provisional = _run(lang, action)
-    _answer(result.isoformat(), provisional, {"date": day, "n": n, "result": result})
+    command = Command(lang)
+    day, result, provisional = command.run(action)
+    _answer(command, result.isoformat(), provisional, {"date": day, "n": n, "result": result})
 
 
 @calendar_app.command("count")
@@ -140,17 +154,18 @@ def count(
 
     def action() -> tuple[dt.date, dt.date, int, bool]:
         first, last = parse_date(start, "START"), parse_date(end, "END")
-        cal = _calendar(holidays, notice)
+        cal = _calendar(holiday_files(holidays, notice))
         total = cal.count_working_days(first, last, allow_provisional=allow_provisional)
         return first, last, total, not cal.is_official_span(first, last)
 
-    first, last, total, provisional = _run(lang, action)
-    _answer(str(total), provisional, {"start": first, "end": last, "working_days": total})
+    command = Command(lang)
+    first, last, total, provisional = command.run(action)
+    _answer(command, str(total), provisional, {"start": first, "end": last, "working_days": total})
 
 
 def _periods(policy: Path | None, on: dt.date) -> Periods:
     # Imported here so the calendar commands work without loading a policy.
-    from .policy import load_policy  # noqa: PLC0415
+    from ..policy import load_policy  # noqa: PLC0415
 
     return load_policy(on, path=policy).periods
 
@@ -174,6 +189,8 @@ def notice_end(
     ``--json``: the deadline (``kind``, ``start``, ``due``, ``provisional``, ``article``,
     ``convention``, ``explanation``).
     """
+    from ..deadlines import notice_deadline  # noqa: PLC0415 - imported when the command runs
+
     _print_deadline(
         notice_deadline, start, "START", allow_provisional, holiday_files(holidays, notice),
         policy, explain, lang,
@@ -198,6 +215,8 @@ def change_filing(
 
     ``--json``: the deadline, as for ``kmbase deadline notice``.
     """
+    from ..deadlines import change_filing_deadline  # noqa: PLC0415 - imported when the command runs
+
     _print_deadline(
         change_filing_deadline, date, "DATE", allow_provisional, holiday_files(holidays, notice),
         policy, explain, lang,
@@ -221,25 +240,25 @@ def _print_deadline(
         return compute(
             day,
             _periods(policy, day),
-            calendar=WorkingDayCalendar(notices=holidays),
+            calendar=_calendar(holidays),
             allow_provisional=allow_provisional,
         )
 
-    deadline = _run(lang, action)
-    chosen = language(lang)
-    if json_mode():
-        emit(
-            {
-                "kind": deadline.kind.value,
-                "start": deadline.start,
-                "due": deadline.due,
-                "provisional": deadline.provisional,
-                "article": attrs.asdict(deadline.article),
-                "convention": deadline.convention,
-                "explanation": deadline.explanation.in_(chosen),
-            }
-        )
-        return
-    typer.echo(deadline.label())
+    command = Command(lang)
+    deadline = command.run(action)
+    chosen = command.lang
+    lines = [deadline.label()]
     if explain:
-        typer.echo(f"{deadline.article.in_(chosen)}: {deadline.explanation.in_(chosen)}")
+        lines.append(f"{deadline.article.in_(chosen)}: {deadline.explanation.in_(chosen)}")
+    command.finish(
+        {
+            "kind": deadline.kind.value,
+            "start": deadline.start,
+            "due": deadline.due,
+            "provisional": deadline.provisional,
+            "article": attrs.asdict(deadline.article),
+            "convention": deadline.convention,
+            "explanation": deadline.explanation.in_(chosen),
+        },
+        "\n".join(lines),
+    )

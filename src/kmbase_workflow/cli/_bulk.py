@@ -3,7 +3,7 @@
 
 Mount it on the ``kmbase`` app as a command::
 
-    from ._cli_bulk import bulk
+    from ._bulk import bulk
     app.command("bulk")(bulk)
 
 Exit codes: 0 nothing refused, not found or conflicted; 1 any case refused; 2 bad input, or
@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text as RichText
 
-from ._cli_common import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
+from .._i18n import Lang, Text
+from ..errors import InvalidInputError, KmbaseError
+from ._command import Command
+from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
@@ -33,7 +30,6 @@ from ._cli_common import (
     DbOption,
     FormatOption,
     HolidaysOption,
-    InterruptedByUserError,
     JsonOption,
     LangOption,
     NoticeAliasOption,
@@ -44,47 +40,39 @@ from ._cli_common import (
     ReasonOption,
     TodayOption,
     complete_trigger,
-    data_console,
-    emit,
     enum_option,
-    error_object,
-    fail,
     holiday_files,
-    json_mode,
-    language,
     make_actor,
-    open_workflow,
     output_file,
+)
+from ._output import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    InterruptedByUserError,
+    data_console,
+    error_object,
     styled,
 )
-from ._i18n import Lang, Text
-from .bulk import (
-    DEFAULT_CHUNK_SIZE,
-    BulkItem,
-    BulkReport,
-    CaseSelection,
-    ItemStatus,
-    bulk_trigger,
-    new_run_id,
-    parse_payload,
-    read_csv_column,
-    read_ids_file,
-    run_bulk,
-)
-from .case import State
-from .errors import InvalidInputError, KmbaseError
-from .exports._cells import write_error
+
+if TYPE_CHECKING:
+    from rich.text import Text as RichText
+
+    from ..bulk import (
+        BulkItem,
+        BulkReport,
+        CaseSelection,
+    )
 
 __all__ = ["bulk"]
 
 _STATUS_STYLE = {
-    ItemStatus.SUCCEEDED: "green",
-    ItemStatus.WOULD_SUCCEED: "green",
-    ItemStatus.REFUSED: "red",
-    ItemStatus.CONFLICTED: "magenta",
-    ItemStatus.SKIPPED: "cyan",
-    ItemStatus.NOT_FOUND: "yellow",
-    ItemStatus.NOT_ATTEMPTED: "dim",
+    "succeeded": "green",
+    "would_succeed": "green",
+    "refused": "red",
+    "conflicted": "magenta",
+    "skipped": "cyan",
+    "not_found": "yellow",
+    "not_attempted": "dim",
 }
 
 
@@ -98,6 +86,9 @@ def _selection(
     district: str | None,
     base: str | None,
 ) -> CaseSelection:
+    from ..bulk import CaseSelection, read_csv_column, read_ids_file  # noqa: PLC0415 - imported when the command runs
+    from ..case import State  # noqa: PLC0415
+
     chosen: list[str] | None = None
     if ids or ids_file is not None or csv_column is not None:
         chosen = list(ids or [])
@@ -123,10 +114,14 @@ def _selection(
 
 
 def _complete_state(incomplete: str) -> list[str]:
+    from ..case import State  # noqa: PLC0415 - imported when the command runs
+
     return [str(s.value) for s in State if str(s.value).startswith(incomplete)]
 
 
 def _print_report(report: BulkReport, lang: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     console = data_console()
     zh = lang == "zh"
     table = Table(title=report.summary().in_(lang), expand=False)
@@ -143,7 +138,7 @@ def _print_report(report: BulkReport, lang: Lang) -> None:
 
 
 def _first_row(item: BulkItem, lang: Lang) -> tuple[str | RichText, ...]:
-    status = styled(item.status.label.in_(lang), _STATUS_STYLE[item.status])
+    status = styled(item.status.label.in_(lang), _STATUS_STYLE[item.status.value])
     before = item.from_state.value if item.from_state else ""
     after = item.to_state.value if item.to_state else ""
     states = f"{before} → {after}" if before and after else before or after
@@ -215,11 +210,15 @@ def bulk(
         typer.Option("--dry-run", help="试运行：只检查，不写入 / check every case, write nothing."),
     ] = False,
     chunk_size: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--chunk-size", help="每个事务的案件数 / cases per transaction.", min=1, metavar="N"
+            "--chunk-size",
+            # the library's DEFAULT_CHUNK_SIZE (tests/test_cli_startup.py holds them equal)
+            help="每个事务的案件数（默认 100） / cases per transaction (default: 100).",
+            min=1,
+            metavar="N",
         ),
-    ] = DEFAULT_CHUNK_SIZE,
+    ] = None,
     stop_on_refusal: Annotated[
         bool,
         typer.Option(
@@ -258,7 +257,25 @@ def bulk(
     Exit 0 all done, 1 any refused, 2 bad input or an unknown id, 3 calendar data missing,
     4 any conflicted (re-run with the same --run-id).
     """
-    chosen = language(lang)
+    from rich.console import Console  # noqa: PLC0415 - imported when the command runs
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from ..bulk import (  # noqa: PLC0415 - imported when the command runs
+        DEFAULT_CHUNK_SIZE,
+        bulk_trigger,
+        new_run_id,
+        parse_payload,
+        run_bulk,
+    )
+
+    command = Command(lang)
+    chosen = command.lang
     try:
         resolved = bulk_trigger(trigger)
         selection = _selection(
@@ -275,7 +292,7 @@ def bulk(
         if csv_file is not None:
             output_file(csv_file, "--csv")
         # the same workflow as `kmbase fire` builds: --today, --holidays, --policy, provisional
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,
@@ -283,7 +300,7 @@ def bulk(
             policy=policy,
         )
     except KmbaseError as error:
-        fail(error, chosen)
+        command.fail(error)
     run = run_id or new_run_id()
     opening = (
         Text(
@@ -297,7 +314,7 @@ def bulk(
         )
     )
     data_console(stderr=True, soft_wrap=True).print(opening.in_(chosen))
-    show_progress = not json_mode() and sys.stdout.isatty()
+    show_progress = not command.json and sys.stdout.isatty()
     bar = Progress(
         TextColumn(resolved.label.in_(chosen)),
         BarColumn(),
@@ -319,13 +336,13 @@ def bulk(
                 payload=parsed,
                 run_id=run,
                 dry_run=dry_run,
-                chunk_size=chunk_size,
+                chunk_size=DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size,
                 stop_on_refusal=stop_on_refusal,
                 progress=lambda _item: bar.advance(task),
                 on_selected=lambda total: bar.update(task, total=total),
             )
     except KmbaseError as error:
-        fail(error, chosen)
+        command.fail(error)
     except KeyboardInterrupt:
         stopped = (
             Text(zh="已中断：试运行未写入任何内容", en="interrupted: the dry run wrote nothing")
@@ -335,27 +352,29 @@ def bulk(
                 en=f"interrupted: committed chunks stay; run again with --run-id {run} to finish",
             )
         )
-        fail(InterruptedByUserError(stopped), chosen, exit_code=EXIT_INTERRUPTED)
+        command.fail(InterruptedByUserError(stopped), exit_code=EXIT_INTERRUPTED)
     finally:
         workflow.store.close()
-    if json_mode():
+    if command.json:
         # one JSON document: a CSV that cannot be written is the report's "error"
         data = report.to_dict(chosen)
         failed = _write_csv(report, csv_file, chosen)
         if failed is not None:
             data.update(error_object(failed))
-        emit(data)
-        raise typer.Exit(EXIT_BAD_INPUT if failed is not None else report.exit_code)
+        command.finish(data, exit_code=EXIT_BAD_INPUT if failed is not None else report.exit_code)
+        return
     _print_report(report, chosen)
     # The report is on stdout already: a file that fails now loses nothing.
     failed = _write_csv(report, csv_file, chosen)
     if failed is not None:
-        fail(failed, chosen)
+        command.fail(failed)
     raise typer.Exit(report.exit_code)
 
 
 def _write_csv(report: BulkReport, csv_file: Path | None, lang: Lang) -> KmbaseError | None:
     """Write the CSV report if asked; the error, if the file cannot be written."""
+    from ..exports._cells import write_error  # noqa: PLC0415 - imported when the command runs
+
     if csv_file is None:
         return None
     try:

@@ -8,35 +8,20 @@ keep it where the database administrator cannot read it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text as RichText
 
-from ._cli_common import (
-    DbOption,
-    FormatOption,
-    JsonOption,
-    LangOption,
-    OutputFormat,
-    emit,
-    json_mode,
-    language,
-    open_cli_store,
-    run,
-)
-from ._i18n import Text
-from .audit import (
-    AUDIT_KEY_ENVIRONMENT_VARIABLE,
-    AuditReport,
-    Checkpoint,
-    checkpoint,
-    load_key,
-    verify_store,
-)
-from .errors import InvalidInputError
+from .._i18n import Lang, Text
+from ..errors import InvalidInputError
+from ._command import Command
+from ._options import DbOption, FormatOption, JsonOption, LangOption, OutputFormat
+
+if TYPE_CHECKING:
+    from ..audit import (
+        AuditReport,
+        Checkpoint,
+    )
 
 __all__ = ["audit_app"]
 
@@ -52,8 +37,9 @@ KeyFileOption = Annotated[
     Path | None,
     typer.Option(
         "--key-file",
-        help=f"检查点密钥文件（默认 ${AUDIT_KEY_ENVIRONMENT_VARIABLE}） / the checkpoint key's "
-        f"file (default: ${AUDIT_KEY_ENVIRONMENT_VARIABLE}).",
+        # audit.AUDIT_KEY_ENVIRONMENT_VARIABLE (tests/test_cli_startup.py holds them equal)
+        help="检查点密钥文件（默认 $KMBASE_AUDIT_KEY） / the checkpoint key's file (default: "
+        "$KMBASE_AUDIT_KEY).",
         metavar="FILE",
     ),
 ]
@@ -79,28 +65,27 @@ def audit_checkpoint(
     Exit 0 written, 2 bad input (no key, unreadable store). The checkpoint is JSON; with
     ``--output`` and ``--json`` the command prints ``written`` and ``heads``.
     """
-    chosen = language(lang)
+    from ..audit import checkpoint, load_key  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
 
     def act() -> Checkpoint:
         key = load_key(key_file)
-        store = open_cli_store(db)
+        store = command.store(db)
         try:
             return checkpoint(store, key)
         finally:
             store.close()
 
-    saved = run(chosen, act)
+    saved = command.run(act)
     text = saved.to_json() + "\n"
-    if output is None:
+    if output is None:  # the checkpoint is the JSON document
         typer.echo(text, nl=False)
         return
-    run(chosen, lambda: _write(output, text))
-    if json_mode():
-        emit({"written": str(output), "heads": len(saved.heads)})
-        return
-    typer.echo(
-        ("已写入检查点：" if chosen == "zh" else "checkpoint written: ")
-        + f"{output} ({len(saved.heads)})"
+    command.run(lambda: _write(output, text))
+    command.finish(
+        {"written": str(output), "heads": len(saved.heads)},
+        command.say("已写入检查点：", "checkpoint written: ") + f"{output} ({len(saved.heads)})",
     )
 
 
@@ -117,6 +102,8 @@ def _write(path: Path, text: str) -> None:
 
 
 def _read_checkpoint(path: Path) -> Checkpoint:
+    from ..audit import Checkpoint  # noqa: PLC0415 - imported when the command runs
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -154,49 +141,55 @@ def audit_verify(
     the checkpoint saw is still on its chain. Exit 0 verified, 1 problems found (each one
     listed), 2 bad input.
     """
-    chosen = language(lang)
+    from ..audit import load_key, verify_store  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
+    chosen = command.lang
 
     def act() -> AuditReport:
         saved = None if checkpoint_file is None else _read_checkpoint(checkpoint_file)
         key = None if saved is None else load_key(key_file)
-        store = open_cli_store(db)
+        store = command.store(db)
         try:
             return verify_store(store, saved, key)
         finally:
             store.close()
 
-    report = run(chosen, act)
-    if json_mode():
-        emit(
-            {
-                "verified": report.ok,
-                "checkpoint": report.checkpoint,
-                "cases": report.cases,
-                "rounds": report.rounds,
-                "entries": report.entries,
-                "events": report.events,
-                "findings": [
-                    {"case": f.case_id, "kind": f.kind, "problem": f.problem.in_(chosen)}
-                    for f in report.findings
-                ],
-            }
-        )
+    report = command.run(act)
+    command.finish(
+        {
+            "verified": report.ok,
+            "checkpoint": report.checkpoint,
+            "cases": report.cases,
+            "rounds": report.rounds,
+            "entries": report.entries,
+            "events": report.events,
+            "findings": [
+                {"case": f.case_id, "kind": f.kind, "problem": f.problem.in_(chosen)}
+                for f in report.findings
+            ],
+        },
+        lambda: _print_audit(report, chosen),
+        exit_code=0 if report.ok else 1,
+    )
+
+
+def _print_audit(report: AuditReport, chosen: Lang) -> None:
+    from rich.console import Console  # noqa: PLC0415 - imported when the command runs
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text as RichText  # noqa: PLC0415
+
+    console = Console(highlight=False)
+    if report.findings:
+        table = Table(title=report.summary().in_(chosen))
+        for header in ("案件", "类别", "问题") if chosen == "zh" else ("case", "kind", "problem"):
+            table.add_column(header, overflow="fold")
+        for finding in report.findings:
+            table.add_row(
+                RichText(finding.case_id or "—"),
+                finding.kind,
+                RichText(finding.problem.in_(chosen)),
+            )
+        console.print(table)
     else:
-        console = Console(highlight=False)
-        if report.findings:
-            table = Table(title=report.summary().in_(chosen))
-            for header in (
-                ("案件", "类别", "问题") if chosen == "zh" else ("case", "kind", "problem")
-            ):
-                table.add_column(header, overflow="fold")
-            for finding in report.findings:
-                table.add_row(
-                    RichText(finding.case_id or "—"),
-                    finding.kind,
-                    RichText(finding.problem.in_(chosen)),
-                )
-            console.print(table)
-        else:
-            console.print(report.summary().in_(chosen), markup=False)
-    if not report.ok:
-        raise typer.Exit(1)
+        console.print(report.summary().in_(chosen), markup=False)

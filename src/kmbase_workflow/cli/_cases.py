@@ -1,8 +1,8 @@
-"""``kmbase db``, ``round``, ``declare``, ``show``, ``history``, ``sweep`` and ``follow``:
-cases on a store, from the command line.
+"""``kmbase declare``, ``fire``, ``show``, ``history``, ``sweep`` and ``follow``: cases on a
+store, from the command line.
 
 Every command takes ``--db`` (or ``$KMBASE_DB``; default ``sqlite:///kmbase.db``) and
-``--json`` (the JSON convention of ``_cli_common``). ``--today`` sets the date the command
+``--json`` (the JSON convention of ``cli._output``). ``--today`` sets the date the command
 acts on (the clock of the workflow; default: today in Asia/Shanghai).
 """
 
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from ._cli_common import (
+from .._i18n import Lang, Text
+from ..actors import Actor
+from ._command import Command
+from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
@@ -33,209 +35,25 @@ from ._cli_common import (
     ReasonOption,
     TodayOption,
     complete_trigger,
-    data_console,
-    emit,
     enum_option,
-    fail,
     holiday_files,
-    json_mode,
-    language,
     make_actor,
-    open_cli_store,
-    open_workflow,
-    parse_date,
-    run,
 )
-from ._i18n import Lang, Text
-from .actors import Actor, Role
-from .bulk import parse_payload
-from .case import ROUND_CHAIN_PREFIX, Case
-from .deadlines import DEFAULT_REMINDER_LEAD_DAYS
-from .delivery import Waiter
-from .errors import InvalidInputError
-from .events import event_document
-from .history import ChainReport, HistoryEntry
-from .lifecycle import Trigger
-from .serialization import converter, load_application
-from .stores import OutboxRecord
-from .workflow import Outcome, Workflow
+from ._output import data_console
 
-__all__ = ["db_app", "declare", "fire", "follow", "history", "round_app", "show", "sweep"]
+if TYPE_CHECKING:
+    from ..case import Case
+    from ..history import ChainReport, HistoryEntry
+    from ..stores import OutboxRecord
+    from ..workflow import Outcome, Workflow
 
-db_app = typer.Typer(
-    name="db",
-    help="创建或升级数据库 / Create or upgrade the database.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-round_app = typer.Typer(
-    name="round",
-    help="年度申报（第九条） / The yearly declaration round (Art. 9).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+__all__ = ["declare", "fire", "follow", "history", "show", "sweep"]
 
 CaseIdArgument = Annotated[str, typer.Argument(help="案件编号 / case id.", metavar="CASE_ID")]
 KeyOption = Annotated[
     str | None,
     typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).", metavar="KEY"),
 ]
-BureauOfficerOption = Annotated[
-    str,
-    typer.Option(
-        "--actor-id",
-        help="经办人编号（市工业和信息化局） / the bureau officer's id.",
-        metavar="ID",
-    ),
-]
-
-
-# -- db -------------------------------------------------------------------------------------------
-
-
-@db_app.command("init")
-def db_init(db: DbOption = None, as_json: JsonOption = False, lang: LangOption = "zh") -> None:
-    """创建数据库并应用迁移 / Create the database and apply every migration.
-
-    Prints the applied migrations (``--json``: ``migrations``).
-    """
-    _migrate(db, lang, create=True)
-
-
-def _migrate(db: str | None, lang: str, *, create: bool) -> None:
-    chosen = language(lang)
-    store = run(chosen, lambda: open_cli_store(db, create=create))
-    version = tuple(getattr(store, "schema_version", ()))
-    store.close()
-    if json_mode():
-        emit({"migrations": list(version)})
-        return
-    typer.echo(" ".join(version) if version else "memory")
-
-
-@db_app.command("upgrade")
-def db_upgrade(db: DbOption = None, as_json: JsonOption = False, lang: LangOption = "zh") -> None:
-    """升级数据库到本库的结构版本 / Upgrade the database to this library's schema.
-
-    Opening a store applies pending migrations; a database with a newer schema is refused
-    (exit 2), and so is one that does not exist (create it with ``kmbase db init``).
-    """
-    _migrate(db, lang, create=False)
-
-
-# -- rounds ----------------------------------------------------------------------------------------
-
-
-@round_app.command("open")
-def round_open(
-    year: Annotated[int, typer.Argument(help="年度 / year.", metavar="YEAR")],
-    opens_on: Annotated[
-        str, typer.Argument(help="开始日期 / first day (YYYY-MM-DD).", metavar="OPENS_ON")
-    ],
-    closes_on: Annotated[
-        str, typer.Argument(help="截止日期 / last day (YYYY-MM-DD).", metavar="CLOSES_ON")
-    ],
-    actor_id: BureauOfficerOption = "city_bureau",
-    reference: Annotated[
-        str,
-        typer.Option(
-            "--reference", help="申报通知文号 / the call's reference number.", metavar="REF"
-        ),
-    ] = "",
-    notice: Annotated[
-        str | None,
-        typer.Option("--notice", hidden=True, help="已弃用：同 --reference / deprecated."),
-    ] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
-    lang: LangOption = "zh",
-) -> None:
-    """组织年度申报 / Open the year's declaration round (the city bureau)."""
-    chosen = language(lang)
-
-    def act() -> None:
-        workflow = open_workflow(db, create=True)
-        start, end = parse_date(opens_on, "OPENS_ON"), parse_date(closes_on, "CLOSES_ON")
-        officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
-        workflow.open_round(year, start, end, officer, reference or notice or "")
-
-    run(chosen, act)
-    if json_mode():
-        emit(
-            {
-                "year": year,
-                "opens_on": opens_on,
-                "closes_on": closes_on,
-                "reference": reference or notice or "",
-            }
-        )
-        return
-    typer.echo(f"{year}: {opens_on} → {closes_on}")
-
-
-@round_app.command("list")
-def round_list(
-    db: DbOption = None,
-    output: FormatOption = OutputFormat.TABLE,
-    as_json: JsonOption = False,
-    lang: LangOption = "zh",
-) -> None:
-    """列出各年度申报 / List the declaration rounds."""
-    workflow = run(language(lang), lambda: open_workflow(db))
-    rounds = workflow.store.rounds()
-    if json_mode():
-        emit([converter.unstructure(r) for r in rounds])
-        return
-    for r in rounds:
-        typer.echo(f"{r.year}\t{r.opens_on}\t{r.closes_on}\t{r.notice}")
-
-
-@round_app.command("select")
-def round_select(
-    year: Annotated[int, typer.Argument(help="年度 / the round's year.", metavar="YEAR")],
-    quota: Annotated[
-        int, typer.Option("--quota", help="择优名额 / how many to select.", metavar="N")
-    ],
-    actor_id: BureauOfficerOption = "city_bureau",
-    reason: ReasonOption = "",
-    db: DbOption = None,
-    today: TodayOption = None,
-    output: FormatOption = OutputFormat.TABLE,
-    as_json: JsonOption = False,
-    lang: LangOption = "zh",
-) -> None:
-    """择优排序（第十一条） / Rank the round's recommended cases and record who is selected.
-
-    One decision, in one transaction; running it again supersedes it. Exit 0 done, 1 refused.
-    """
-    chosen = language(lang)
-
-    def act() -> list[Outcome]:
-        officer = Actor(Role.CITY_BUREAU, actor_id, via="cli")
-        workflow = open_workflow(db, today=today)
-        return workflow.select_round(year, officer, quota=quota, reason=reason)
-
-    outcomes = run(chosen, act)
-    ranking = [
-        {
-            "case": o.case.id,
-            "rank": o.case.selection.rank,
-            "score": o.case.selection.score,
-            "selected": o.case.selection.selected,
-            "decision": o.case.selection.decision,
-        }
-        for o in outcomes
-        if o.case.selection is not None
-    ]
-    if json_mode():
-        emit(ranking)
-        return
-    for row in ranking:
-        mark = ("入选" if chosen == "zh" else "selected") if row["selected"] else "—"
-        typer.echo(f"{row['rank']}\t{row['case']}\t{row['score']:.1f}\t{mark}")
-
-
-# -- cases -----------------------------------------------------------------------------------------
 
 
 def declare(
@@ -264,12 +82,14 @@ def declare(
     Exit 0 declared, 1 refused (every failed condition with its article on stderr), 2 bad
     input.
     """
-    chosen = language(lang)
+    from ..serialization import load_application  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
 
     def act() -> Case:
         application = load_application(file)
         operator = Actor.for_operator(application.operator, via="cli")
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,
@@ -278,14 +98,13 @@ def declare(
         )
         return workflow.declare(application, operator, case_id=case_id, idempotency_key=key).case
 
-    case = run(chosen, act)
-    if json_mode():
-        emit({"case": case.id, "state": case.state.value, "round": case.round_year})
-    else:
-        typer.echo(case.id)
+    case = command.run(act)
+    command.finish({"case": case.id, "state": case.state.value, "round": case.round_year}, case.id)
 
 
 def _case_summary(case: Case, workflow: Workflow, lang: Lang) -> dict[str, Any]:
+    from ..serialization import converter  # noqa: PLC0415 - imported when the command runs
+
     policy = workflow.policy_for(case)
     deadlines: dict[str, Any] = {}
     if case.notice is not None:
@@ -362,12 +181,15 @@ def fire(
     Exit 0 done, 1 refused (every failed condition with its article on stderr), 2 bad input,
     3 calendar data missing, 4 conflict (the case changed meanwhile).
     """
-    chosen = language(lang)
+    from ..bulk import parse_payload  # noqa: PLC0415 - imported when the command runs
+    from ..lifecycle import Trigger  # noqa: PLC0415
+
+    command = Command(lang)
 
     def act() -> Outcome:
         resolved = enum_option(Trigger, trigger, "TRIGGER")
         actor = make_actor(actor_role, actor_id, actor_district, actor_name)
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,
@@ -385,20 +207,18 @@ def fire(
             idempotency_key=key,
         )
 
-    outcome = run(chosen, act)
+    outcome = command.run(act)
     case = outcome.case
-    if json_mode():
-        emit(
-            {
-                "case": case.id,
-                "state": case.state.value,
-                "version": case.version,
-                "replayed": outcome.replayed,
-                "events": [event.type for event in outcome.events],
-            }
-        )
-    else:
-        typer.echo(f"{case.id}\t{case.state.label.in_(chosen)}\tv{case.version}")
+    command.finish(
+        {
+            "case": case.id,
+            "state": case.state.value,
+            "version": case.version,
+            "replayed": outcome.replayed,
+            "events": [event.type for event in outcome.events],
+        },
+        f"{case.id}\t{case.state.label.in_(command.lang)}\tv{case.version}",
+    )
 
 
 def show(
@@ -409,17 +229,19 @@ def show(
     lang: LangOption = "zh",
 ) -> None:
     """查看案件：状态、期限、义务 / Show a case: state, deadlines, obligations."""
-    chosen = language(lang)
-    workflow = run(chosen, lambda: open_workflow(db))
-    case = run(chosen, lambda: workflow.case(case_id))
-    summary = _case_summary(case, workflow, chosen)
-    if json_mode():
-        emit(summary)
-        return
+    command = Command(lang)
+    workflow = command.workflow(db)
+    case = command.run(lambda: workflow.case(case_id))
+    summary = _case_summary(case, workflow, command.lang)
+    command.finish(summary, lambda: _print_case(case, summary, command.zh))
+
+
+def _print_case(case: Case, summary: dict[str, Any], zh: bool) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     table = Table(title=f"{case.base_name}（{case.id}）", show_header=False)
     table.add_column()
     table.add_column(overflow="fold")
-    zh = chosen == "zh"
     rows = [
         (
             "状态" if zh else "state",
@@ -478,8 +300,13 @@ def history(
     ``round:2025`` shows the 2025 declaration round's chain (who opened it, when, with which
     window). Exit 0 when the chain verifies, 1 when it does not (the first bad entry is named).
     """
-    chosen = language(lang)
-    workflow = run(chosen, lambda: open_workflow(db))
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
+    from ..case import ROUND_CHAIN_PREFIX  # noqa: PLC0415 - imported when the command runs
+    from ..serialization import converter  # noqa: PLC0415
+
+    command = Command(lang)
+    workflow = command.workflow(db)
 
     def read() -> tuple[list[HistoryEntry], ChainReport]:
         if not case_id.startswith(ROUND_CHAIN_PREFIX):
@@ -487,18 +314,10 @@ def history(
         report = workflow.verify_chain(case_id)  # for a round: CaseNotFoundError if none
         return workflow.history(case_id), report
 
-    entries, report = run(chosen, read)
-    if json_mode():
-        emit(
-            {
-                "case": case_id,
-                "verified": report.ok,
-                "first_bad_position": report.first_bad_position,
-                "problem": report.problem.in_(chosen) if report.problem else None,
-                "entries": [converter.unstructure(entry) for entry in entries],
-            }
-        )
-    else:
+    entries, report = command.run(read)
+    chosen = command.lang
+
+    def print_history() -> None:
         table = Table(title=case_id)
         for header in ("#", "time", "action", "from → to", "actor", "reason", "hash"):
             table.add_column(header)
@@ -515,13 +334,23 @@ def history(
         console = data_console()
         console.print(table)
         console.print(
-            ("哈希链校验通过" if chosen == "zh" else "hash chain verified")
+            command.say("哈希链校验通过", "hash chain verified")
             if report.ok
             else (report.problem.in_(chosen) if report.problem else ""),
             markup=False,  # the problem may quote stored values
         )
-    if not report.ok:
-        raise typer.Exit(1)
+
+    command.finish(
+        {
+            "case": case_id,
+            "verified": report.ok,
+            "first_bad_position": report.first_bad_position,
+            "problem": report.problem.in_(chosen) if report.problem else None,
+            "entries": [converter.unstructure(entry) for entry in entries],
+        },
+        print_history,
+        exit_code=0 if report.ok else 1,
+    )
 
 
 def sweep(
@@ -550,44 +379,44 @@ def sweep(
 
     Running it twice emits nothing twice.
     """
-    chosen = language(lang)
-    workflow = run(
-        chosen,
-        lambda: open_workflow(
-            db,
-            today=today or now,
-            allow_provisional=allow_provisional,
-            holidays=holiday_files(holidays, notice),
-            policy=policy,
-        ),
+    from ..deadlines import DEFAULT_REMINDER_LEAD_DAYS  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
+    workflow = command.workflow(
+        db,
+        today=today or now,
+        allow_provisional=allow_provisional,
+        holidays=holiday_files(holidays, notice),
+        policy=policy,
     )
-    report = run(
-        chosen, lambda: workflow.sweep(lead_days=tuple(lead_days or DEFAULT_REMINDER_LEAD_DAYS))
+    report = command.run(
+        lambda: workflow.sweep(lead_days=tuple(lead_days or DEFAULT_REMINDER_LEAD_DAYS))
     )
-    if json_mode():
-        emit(
-            {
-                "as_of": report.as_of,
-                "expired": list(report.expired),
-                "events": [
-                    {"type": e.type, "case": e.case_id, "payload": dict(e.payload)}
-                    for e in report.events
-                ],
-                "refused": [
-                    {"case": case_id, "message": error.describe(chosen)}
-                    for case_id, error in report.refused
-                ],
-            }
+    chosen = command.lang
+    lines = [
+        f"{report.as_of}\t{event.case_id}\t{event.type}\t{event.description.in_(chosen)}"
+        for event in report.events
+    ]
+    lines.append(
+        command.say(
+            f"{len(report.events)} 个事件，{len(report.expired)} 个案件期满",
+            f"{len(report.events)} event(s), {len(report.expired)} case(s) expired",
         )
-        return
-    for event in report.events:
-        typer.echo(
-            f"{report.as_of}\t{event.case_id}\t{event.type}\t{event.description.in_(chosen)}"
-        )
-    typer.echo(
-        f"{len(report.events)} 个事件，{len(report.expired)} 个案件期满"
-        if chosen == "zh"
-        else f"{len(report.events)} event(s), {len(report.expired)} case(s) expired"
+    )
+    command.finish(
+        {
+            "as_of": report.as_of,
+            "expired": list(report.expired),
+            "events": [
+                {"type": e.type, "case": e.case_id, "payload": dict(e.payload)}
+                for e in report.events
+            ],
+            "refused": [
+                {"case": case_id, "message": error.describe(chosen)}
+                for case_id, error in report.refused
+            ],
+        },
+        "\n".join(lines),
     )
 
 
@@ -618,16 +447,16 @@ def follow(
     cursor, always; the cursor advances after each batch is printed: delivery is at least
     once; deduplicate on ``id``. ``--json`` makes an error a JSON line too.
     """
-    chosen = language(lang)
+    from ..delivery import Waiter  # noqa: PLC0415 - imported when the command runs
+    from ..events import event_document  # noqa: PLC0415
+
+    command = Command(lang)
     if limit < 1:
-        fail(
-            InvalidInputError(
-                Text(zh="--limit 至少为 1", en="--limit must be at least 1"),
-                hint=Text(zh="例如 --limit 100", en="for example --limit 100"),
-            ),
-            chosen,
+        command.refuse(
+            Text(zh="--limit 至少为 1", en="--limit must be at least 1"),
+            Text(zh="例如 --limit 100", en="for example --limit 100"),
         )
-    store = run(chosen, lambda: open_cli_store(db))
+    store = command.store(db)
     waiter = Waiter(store) if wait > 0 else None
 
     def batch() -> list[OutboxRecord]:
@@ -636,7 +465,7 @@ def follow(
     try:
         while True:
             # a store failure (unreachable, busy) is reported with its exit code, not a trace
-            records = run(chosen, batch)
+            records = command.run(batch)
             for record in records:
                 # the event document (docs/schemas/events.schema.json): who acted, the states
                 line = {
@@ -651,7 +480,7 @@ def follow(
                 def acknowledge(last: int = last) -> None:
                     store.acknowledge(consumer, last)
 
-                run(chosen, acknowledge)
+                command.run(acknowledge)
                 continue
             if waiter is None:
                 return

@@ -1,7 +1,7 @@
 """``kmbase worker``: run the worker (the daily sweep, webhooks), see consumers' lag and
 dead letters, re-drive dead letters.
 
-Exit codes are those of ``_cli_common``; ``worker run`` exits 0 when stopped by ``SIGTERM``
+Exit codes are those of ``cli._output``; ``worker run`` exits 0 when stopped by ``SIGTERM``
 or ``SIGINT`` after finishing (or giving back) the deliveries under way.
 """
 
@@ -11,12 +11,14 @@ import datetime as dt
 import logging
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from ._cli_common import (
+from .._i18n import Text
+from ..errors import InvalidInputError
+from ._command import Command
+from ._options import (
     DbOption,
     FormatOption,
     HolidaysOption,
@@ -27,25 +29,18 @@ from ._cli_common import (
     PolicyOption,
     ProvisionalOption,
     TodayOption,
-    data_console,
-    emit,
-    fail,
     holiday_files,
-    json_mode,
-    language,
-    open_workflow,
-    run,
 )
-from ._i18n import Lang, Text
-from .delivery import (
-    Backoff,
-    DeliveryQueue,
-    JsonLogFormatter,
-    Metrics,
-    Webhook,
-    Worker,
-)
-from .errors import InvalidInputError
+from ._output import data_console
+
+if TYPE_CHECKING:
+    from ..delivery import (
+        DeliveryQueue,
+        QueueStatus,
+        Webhook,
+        Worker,
+    )
+
 
 __all__ = ["worker_app"]
 
@@ -65,6 +60,8 @@ def _bad(zh: str, en: str, hint_zh: str, hint_en: str) -> InvalidInputError:
 
 
 def _webhooks(specs: list[str], secret_env: str, types: list[str], timeout: float) -> list[Webhook]:
+    from ..delivery import Webhook  # noqa: PLC0415 - imported when the command runs
+
     if not specs:
         return []
     secret = os.environ.get(secret_env, "")
@@ -112,6 +109,8 @@ def _positive(value: float, option: str) -> None:
 
 
 def _configure_logging(log_format: str) -> None:
+    from ..delivery import JsonLogFormatter  # noqa: PLC0415 - imported when the command runs
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonLogFormatter()
@@ -244,7 +243,9 @@ def worker_run(
 
     Several may run on one PostgreSQL database: each delivery and each notice happens once.
     """
-    chosen = language(lang)
+    from ..delivery import Backoff, Metrics, Worker  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
 
     def build() -> Worker:
         hooks = _webhooks(webhook or [], secret_env, event_type or [], timeout)
@@ -268,7 +269,7 @@ def worker_run(
         at = _time_of_day(sweep_at)
         backoff = Backoff(base=backoff_base, cap=backoff_cap, max_attempts=max_attempts)
         metrics = Metrics() if metrics_port is not None else None
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,
@@ -297,22 +298,22 @@ def worker_run(
                 ) from None
         return worker
 
-    worker = run(chosen, build)
+    worker = command.run(build)
     _configure_logging(log_format)
     try:
-        run(chosen, worker.run)
+        command.run(worker.run)
     finally:
         if worker.metrics is not None:
             worker.metrics.close()
         worker.workflow.close()
 
 
-def _queue(db: str | None, lang: Lang) -> DeliveryQueue:
-    from ._cli_common import open_cli_store  # noqa: PLC0415 - CLI start-up
+def _queue(db: str | None, command: Command) -> DeliveryQueue:
+    from ..delivery import DeliveryQueue  # noqa: PLC0415 - imported when the command runs
 
-    store = run(lang, lambda: open_cli_store(db))
+    store = command.store(db)
     try:
-        return run(lang, lambda: DeliveryQueue(store))
+        return command.run(lambda: DeliveryQueue(store))
     except BaseException:
         store.close()
         raise
@@ -326,16 +327,18 @@ def worker_status(
     lang: LangOption = "zh",
 ) -> None:
     """消费者进度与死信 / Each consumer's position, lag and dead letters; the last sweep."""
-    chosen = language(lang)
-    queue = _queue(db, chosen)
+    command = Command(lang)
+    queue = _queue(db, command)
     try:
-        status = run(chosen, queue.status)
+        status = command.run(queue.status)
     finally:
         queue.store.close()
-    if json_mode():
-        emit(status.to_dict())
-        return
-    zh = chosen == "zh"
+    command.finish(status.to_dict(), lambda: _print_status(status, command.zh))
+
+
+def _print_status(status: QueueStatus, zh: bool) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     table = Table(title=("发件箱最新位置 " if zh else "outbox head ") + str(status.head))
     for header in ("消费者 consumer", "位置 position", "排队 queued", "死信 dead", "积压 lag"):
         table.add_column(
@@ -363,21 +366,19 @@ def worker_dead_letters(
     lang: LangOption = "zh",
 ) -> None:
     """列出死信 / List the events consumers gave up on, with the last error."""
-    chosen = language(lang)
-    queue = _queue(db, chosen)
+    command = Command(lang)
+    queue = _queue(db, command)
     try:
-        letters = run(chosen, lambda: queue.dead_letters(consumer))
+        letters = command.run(lambda: queue.dead_letters(consumer))
     finally:
         queue.store.close()
-    if json_mode():
-        emit([d.to_dict() for d in letters])
-        return
-    for letter in letters:
-        typer.echo(
-            f"{letter.consumer}\t{letter.position}\t{letter.case_id}\t{letter.event_type}\t"
-            f"{letter.attempts}\t{letter.last_error}"
-        )
-    typer.echo(f"{len(letters)} 条死信" if chosen == "zh" else f"{len(letters)} dead letter(s)")
+    lines = [
+        f"{letter.consumer}\t{letter.position}\t{letter.case_id}\t{letter.event_type}\t"
+        f"{letter.attempts}\t{letter.last_error}"
+        for letter in letters
+    ]
+    lines.append(command.say(f"{len(letters)} 条死信", f"{len(letters)} dead letter(s)"))
+    command.finish([d.to_dict() for d in letters], "\n".join(lines))
 
 
 @worker_app.command("redrive")
@@ -394,25 +395,26 @@ def worker_redrive(
     lang: LangOption = "zh",
 ) -> None:
     """重投死信 / Put a consumer's dead letters back in its queue (the worker delivers them)."""
-    chosen = language(lang)
-    queue = _queue(db, chosen)
+    command = Command(lang)
+    queue = _queue(db, command)
     try:
-        moved = run(chosen, lambda: queue.redrive(consumer, position))
+        moved = command.run(lambda: queue.redrive(consumer, position))
     finally:
         queue.store.close()
     unknown = len(set(position or ())) - moved if position else 0
-    if json_mode() and not unknown:
-        emit({"consumer": consumer, "redriven": moved})
-        return
-    if not json_mode():
-        typer.echo(f"已重投 {moved} 条" if chosen == "zh" else f"{moved} re-driven")
-    if position and moved < len(set(position)):
-        fail(
-            _bad(
-                f"有 {len(set(position)) - moved} 个位置不是 {consumer} 的死信",
-                f"{len(set(position)) - moved} position(s) are not dead letters of {consumer}",
-                "用 kmbase worker dead-letters 查看",
-                "see kmbase worker dead-letters",
-            ),
-            chosen,
+    if not unknown:
+        command.finish(
+            {"consumer": consumer, "redriven": moved},
+            command.say(f"已重投 {moved} 条", f"{moved} re-driven"),
         )
+        return
+    if not command.json:  # what was re-driven, then why the others were not
+        typer.echo(command.say(f"已重投 {moved} 条", f"{moved} re-driven"))
+    command.fail(
+        _bad(
+            f"有 {unknown} 个位置不是 {consumer} 的死信",
+            f"{unknown} position(s) are not dead letters of {consumer}",
+            "用 kmbase worker dead-letters 查看",
+            "see kmbase worker dead-letters",
+        ),
+    )

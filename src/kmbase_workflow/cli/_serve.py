@@ -3,7 +3,7 @@
 ``serve`` runs the service (`kmbase_workflow.service`) under uvicorn; ``token issue`` gives an
 office's user a token naming its role, id and district (the secret is shown once; the
 database keeps its SHA-256), ``token list`` shows who holds one, ``token revoke`` ends one.
-Exit codes as for every command (``_cli_common``): 0 done, 2 bad input, 5 store unavailable.
+Exit codes as for every command (``cli._output``): 0 done, 2 bad input, 5 store unavailable.
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._cli_common import (
+from .._i18n import Text
+from ..errors import InvalidInputError, install_hint
+from ._command import Command
+from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorNameOption,
@@ -29,19 +32,13 @@ from ._cli_common import (
     PolicyOption,
     ProvisionalOption,
     TodayOption,
-    data_console,
-    emit,
-    json_mode,
-    language,
     make_actor,
-    open_cli_store,
-    open_workflow,
-    run,
 )
-from ._i18n import Text
-from .errors import InvalidInputError, install_hint
-from .stores import CaseStore
-from .stores.tokens import ApiToken, Tokens, token_store
+from ._output import data_console
+
+if TYPE_CHECKING:
+    from ..stores import CaseStore
+    from ..stores.tokens import ApiToken, Tokens
 
 __all__ = ["serve", "token_app"]
 
@@ -131,13 +128,13 @@ def serve(
     lang: LangOption = "zh",
 ) -> None:
     """启动 HTTP 服务 / Run the HTTP service (OpenAPI at /docs and /openapi.json)."""
-    chosen = language(lang)
+    command = Command(lang)
 
     def start() -> None:
         try:
             import uvicorn  # noqa: PLC0415 - the service extra
 
-            from .service import GatewayAuthenticator, create_app  # noqa: PLC0415
+            from ..service import GatewayAuthenticator, create_app  # noqa: PLC0415
         except ImportError as error:
             raise _missing_extra(error) from None
         if auth not in ("token", "gateway"):
@@ -152,7 +149,7 @@ def serve(
             if auth == "gateway"
             else None
         )
-        workflow = open_workflow(
+        workflow = command.workflow(
             db,
             today=today,
             allow_provisional=allow_provisional,
@@ -173,11 +170,13 @@ def serve(
         finally:
             workflow.close()
 
-    run(chosen, start)
+    command.run(start)
 
 
-def _tokens(db: str | None) -> tuple[Tokens, CaseStore]:
-    store = open_cli_store(db)
+def _tokens(db: str | None, command: Command) -> tuple[Tokens, CaseStore]:
+    from ..stores.tokens import token_store  # noqa: PLC0415 - imported when the command runs
+
+    store = command.store(db)
     return token_store(store), store
 
 
@@ -206,26 +205,28 @@ def token_issue(
     lang: LangOption = "zh",
 ) -> None:
     """签发令牌（只显示一次） / Issue a token (its secret is shown once)."""
-    chosen = language(lang)
+    command = Command(lang)
 
     def issue() -> tuple[ApiToken, str]:
-        tokens, store = _tokens(db)
+        tokens, store = _tokens(db, command)
         actor = make_actor(role, actor_id, district, name)
         try:
             return tokens.issue(actor, now=dt.datetime.now(dt.UTC))
         finally:
             store.close()
 
-    token, secret = run(chosen, issue)
-    if json_mode():
-        emit({**_row(token), "token": secret})
-        return
-    typer.echo(secret)
-    data_console(stderr=True).print(
-        f"令牌 {token.id}：{token.actor.describe().zh}（只显示这一次，请妥善保存）"
-        if chosen == "zh"
-        else f"token {token.id}: {token.actor.describe().en} (shown this once: keep it safe)"
-    )
+    token, secret = command.run(issue)
+
+    def show() -> None:
+        typer.echo(secret)
+        data_console(stderr=True).print(
+            command.say(
+                f"令牌 {token.id}：{token.actor.describe().zh}（只显示这一次，请妥善保存）",
+                f"token {token.id}: {token.actor.describe().en} (shown this once: keep it safe)",
+            )
+        )
+
+    command.finish({**_row(token), "token": secret}, show)
 
 
 @token_app.command("list")
@@ -236,25 +237,22 @@ def token_list(
     lang: LangOption = "zh",
 ) -> None:
     """列出已签发的令牌（不含密钥） / List the tokens issued (never their secrets)."""
-    chosen = language(lang)
+    command = Command(lang)
 
     def listed() -> list[ApiToken]:
-        tokens, store = _tokens(db)
+        tokens, store = _tokens(db, command)
         try:
             return tokens.list()
         finally:
             store.close()
 
-    rows = [_row(token) for token in run(chosen, listed)]
-    if json_mode():
-        emit(rows)
-        return
-    for row in rows:
-        state = "revoked" if row["revoked_at"] else "active"
-        typer.echo(
-            f"{row['id']}\t{row['role']}\t{row['actor_id']}\t{row['district'] or ''}\t"
-            f"{row['name']}\t{state}"
-        )
+    rows = [_row(token) for token in command.run(listed)]
+    lines = [
+        f"{row['id']}\t{row['role']}\t{row['actor_id']}\t{row['district'] or ''}\t"
+        f"{row['name']}\t{'revoked' if row['revoked_at'] else 'active'}"
+        for row in rows
+    ]
+    command.finish(rows, "\n".join(lines) if lines else None)
 
 
 @token_app.command("revoke")
@@ -265,17 +263,14 @@ def token_revoke(
     lang: LangOption = "zh",
 ) -> None:
     """吊销令牌（立即生效） / Revoke a token (at once)."""
-    chosen = language(lang)
+    command = Command(lang)
 
     def revoke() -> ApiToken:
-        tokens, store = _tokens(db)
+        tokens, store = _tokens(db, command)
         try:
             return tokens.revoke(token_id, now=dt.datetime.now(dt.UTC))
         finally:
             store.close()
 
-    token = run(chosen, revoke)
-    if json_mode():
-        emit(_row(token))
-        return
-    typer.echo(f"{token.id}\trevoked")
+    token = command.run(revoke)
+    command.finish(_row(token), f"{token.id}\trevoked")

@@ -2,7 +2,7 @@
 work queues and history as data, from the command line (faces over `kmbase_workflow.queues`
 and `kmbase_workflow.as_of`).
 
-They follow the conventions of ``_cli_common``: the actor is ``--actor-role/--actor-id/
+They follow the conventions of ``cli._options`` and ``cli._output``: the actor is ``--actor-role/--actor-id/
 --actor-district`` as in ``kmbase fire``; ``--today`` is the day a queue or dashboard judges
 by (what is overdue, what is due soon), while the day of ``as-of`` is an argument: history as
 it stood then. ``--district``, ``--round`` and ``--state`` filter, as in ``kmbase bulk``.
@@ -12,12 +12,14 @@ With ``--json`` (or ``--format json``) the result or the error is one JSON docum
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from ._cli_common import (
+from .._i18n import Lang, Text
+from ..errors import InvalidInputError
+from ._command import Command
+from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorRoleOption,
@@ -28,22 +30,16 @@ from ._cli_common import (
     LangOption,
     OutputFormat,
     TodayOption,
-    data_console,
-    emit,
     enum_option,
     holiday_files,
-    json_mode,
-    language,
     make_actor,
-    open_workflow,
     parse_date,
-    run,
 )
-from ._i18n import Lang, Text
-from .as_of import CaseAsOf, case_as_of, known_at, round_as_of
-from .errors import InvalidInputError
-from .lifecycle import Trigger
-from .queues import check_work_queue, dashboard, rebuild_work_queue, work_queue
+from ._output import data_console
+
+if TYPE_CHECKING:
+    from ..as_of import CaseAsOf, RoundAsOf
+    from ..queues import Dashboard, QueueCheck, QueuePage
 
 __all__ = ["as_of_command", "dashboard_command", "inbox", "rebuild_command", "round_as_of_command"]
 
@@ -93,11 +89,12 @@ def inbox(
     Each line names the actions the actor may take now, the deadline that applies and the
     article; --today judges what is overdue. Pages: pass the printed cursor with --cursor.
     """
-    chosen = language(lang)
-    result = run(
-        chosen,
+    from ..queues import work_queue  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
+    result = command.run(
         lambda: work_queue(
-            open_workflow(db, today=today),
+            command.workflow(db, today=today),
             make_actor(actor_role, actor_id, actor_district),
             round_year=round_year,
             district=district,
@@ -106,9 +103,12 @@ def inbox(
             cursor=cursor,
         ),
     )
-    if json_mode():
-        emit(result.to_dict())
-        return
+    command.finish(result.to_dict(), lambda: _print_work_queue(result, command.lang))
+
+
+def _print_work_queue(result: QueuePage, chosen: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     zh = chosen == "zh"
     table = Table(title=("待办" if zh else "Work queue") + f" {result.as_of}")
     for header in ("case", "base", "district", "awaits", "actions", "due", "article"):
@@ -159,20 +159,24 @@ def dashboard_command(
 
     --today is the day it judges by (default: today).
     """
-    chosen = language(lang)
-    board = run(
-        chosen,
+    from ..queues import dashboard  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
+    board = command.run(
         lambda: dashboard(
-            open_workflow(db, today=today, holidays=holiday_files(holidays)),
+            command.workflow(db, today=today, holidays=holiday_files(holidays)),
             round_year=round_year,
             district=district,
             working_days=working_days,
             limit=limit,
         ),
     )
-    if json_mode():
-        emit(board.to_dict())
-        return
+    command.finish(board.to_dict(), lambda: _print_dashboard(board, command.lang))
+
+
+def _print_dashboard(board: Dashboard, chosen: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     zh = chosen == "zh"
     console = data_console()
     states = sorted({count.state for count in board.counts})
@@ -211,6 +215,8 @@ def dashboard_command(
 
 
 def _print_case_as_of(report: CaseAsOf, lang: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
     zh = lang == "zh"
     console = data_console()
     case = report.case
@@ -272,10 +278,14 @@ def as_of_command(
     Exit 1 when the rebuild and the record disagree. With --before certify: what the bureau
     knew when it certified.
     """
-    chosen = language(lang)
+    from ..as_of import case_as_of, known_at  # noqa: PLC0415 - imported when the command runs
+    from ..lifecycle import Trigger  # noqa: PLC0415
+
+    command = Command(lang)
+    chosen = command.lang
 
     def answer() -> tuple[CaseAsOf, dict[str, Any]]:
-        workflow = open_workflow(db, holidays=holiday_files(holidays))
+        workflow = command.workflow(db, holidays=holiday_files(holidays))
         if before is not None:
             knowledge = known_at(workflow, case_id, enum_option(Trigger, before, "--before"))
             return knowledge.before, knowledge.to_dict()
@@ -288,19 +298,19 @@ def as_of_command(
         report = case_as_of(workflow, case_id, parse_date(day, "DATE"))
         return report, report.to_dict()
 
-    report, data = run(chosen, answer)
-    if json_mode():
-        emit(data)
-    else:
+    report, data = command.run(answer)
+
+    def show() -> None:
         if before is not None:
             step = data["step"]
             data_console().print(
-                ("办理“" if chosen == "zh" else "when ")
+                command.say("办理“", "when ")
                 + f"{step['action']} ({step['at']})"
-                + ("”时已知：" if chosen == "zh" else " was taken, the record held:")
+                + command.say("”时已知：", " was taken, the record held:")
             )
         _print_case_as_of(report, chosen)
-    raise typer.Exit(0 if report.ok else 1)
+
+    command.finish(data, show, exit_code=0 if report.ok else 1)
 
 
 def round_as_of_command(
@@ -317,36 +327,43 @@ def round_as_of_command(
     lang: LangOption = "zh",
 ) -> None:
     """某日的年度案件表 / The round's table as it stood on a past day (exit 1 when a case's rebuild disagrees with its record)."""
-    chosen = language(lang)
-    table_data = run(
-        chosen,
+    from ..as_of import round_as_of  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
+    table_data = command.run(
         lambda: round_as_of(
-            open_workflow(db, holidays=holiday_files(holidays)),
+            command.workflow(db, holidays=holiday_files(holidays)),
             year,
             parse_date(day, "DATE"),
             district=district,
         ),
     )
-    if json_mode():
-        emit(table_data.to_dict())
-    else:
-        table = Table(title=f"{year} @ {table_data.as_of}")
-        for header in ("case", "base", "district", "state", "v", "last step"):
-            table.add_column(header, overflow="fold")
-        for row in table_data.rows:
-            table.add_row(
-                row.case_id,
-                row.base_name,
-                row.district,
-                row.state.label.in_(chosen),
-                str(row.version),
-                str(row.last_step_on or "—"),
-            )
-        console = data_console()
-        console.print(table)
-        for case_id, finding in table_data.findings:
-            console.print(f"{case_id}: {finding.in_(chosen)}")
-    raise typer.Exit(0 if not table_data.findings else 1)
+    command.finish(
+        table_data.to_dict(),
+        lambda: _print_round_as_of(table_data, year, command.lang),
+        exit_code=0 if not table_data.findings else 1,
+    )
+
+
+def _print_round_as_of(table_data: RoundAsOf, year: int, chosen: Lang) -> None:
+    from rich.table import Table  # noqa: PLC0415 - imported when the command runs
+
+    table = Table(title=f"{year} @ {table_data.as_of}")
+    for header in ("case", "base", "district", "state", "v", "last step"):
+        table.add_column(header, overflow="fold")
+    for row in table_data.rows:
+        table.add_row(
+            row.case_id,
+            row.base_name,
+            row.district,
+            row.state.label.in_(chosen),
+            str(row.version),
+            str(row.last_step_on or "—"),
+        )
+    console = data_console()
+    console.print(table)
+    for case_id, finding in table_data.findings:
+        console.print(f"{case_id}: {finding.in_(chosen)}")
 
 
 def rebuild_command(
@@ -364,29 +381,35 @@ def rebuild_command(
     lang: LangOption = "zh",
 ) -> None:
     """根据案件重建待办队列 / Rebuild the work queue from the cases (after an upgrade), or with --check compare it with them."""
-    chosen = language(lang)
-    zh = chosen == "zh"
+    from ..queues import check_work_queue, rebuild_work_queue  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
     if check:
-        found = run(chosen, lambda: check_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
-        if json_mode():
-            emit(found.to_dict())
-        else:
-            console = data_console()
-            for case_id, finding in found.findings:
-                console.print(f"{case_id}: {finding.in_(chosen)}")
-            if found.stale:
-                console.print("待办队列待重建" if zh else "the work queue awaits a rebuild")
-            console.print(
-                (f"{found.cases} 件案件，" if zh else f"{found.cases} cases, ")
-                + (("一致" if zh else "in agreement") if found.ok else ("不符" if zh else "DISAGREEMENT"))
-            )  # fmt: skip
-        raise typer.Exit(0 if found.ok else 1)
-    report = run(chosen, lambda: rebuild_work_queue(open_workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
-    if json_mode():
-        emit(report.to_dict())
-    else:
-        typer.echo(
-            f"{report.cases} 件案件，重建 {report.replaced} 件"
-            if zh
-            else f"{report.cases} cases, {report.replaced} rebuilt"
+        found = command.run(lambda: check_work_queue(command.workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
+        command.finish(
+            found.to_dict(),
+            lambda: _print_queue_check(found, command.lang),
+            exit_code=0 if found.ok else 1,
         )
+        return
+    report = command.run(lambda: rebuild_work_queue(command.workflow(db, holidays=holiday_files(holidays))))  # fmt: skip
+    command.finish(
+        report.to_dict(),
+        command.say(
+            f"{report.cases} 件案件，重建 {report.replaced} 件",
+            f"{report.cases} cases, {report.replaced} rebuilt",
+        ),
+    )
+
+
+def _print_queue_check(found: QueueCheck, chosen: Lang) -> None:
+    zh = chosen == "zh"
+    console = data_console()
+    for case_id, finding in found.findings:
+        console.print(f"{case_id}: {finding.in_(chosen)}")
+    if found.stale:
+        console.print("待办队列待重建" if zh else "the work queue awaits a rebuild")
+    console.print(
+        (f"{found.cases} 件案件，" if zh else f"{found.cases} cases, ")
+        + (("一致" if zh else "in agreement") if found.ok else ("不符" if zh else "DISAGREEMENT"))
+    )  # fmt: skip

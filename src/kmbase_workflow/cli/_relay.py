@@ -7,28 +7,16 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._cli_common import (
-    DbOption,
-    FormatOption,
-    JsonOption,
-    LangOption,
-    OutputFormat,
-    emit,
-    fail,
-    json_mode,
-    language,
-    open_cli_store,
-    run,
-)
-from ._i18n import Text
-from .bridges import open_sink
-from .bridges import relay as relay_outbox
-from .errors import InvalidInputError
-from .stores import OutboxRecord
+from .._i18n import Text
+from ._command import Command
+from ._options import DbOption, FormatOption, JsonOption, LangOption, OutputFormat
+
+if TYPE_CHECKING:
+    from ..stores import OutboxRecord
 
 __all__ = ["relay"]
 
@@ -117,18 +105,18 @@ def relay(
     finishes), or with --once until caught up. Exit 0 stopped, 2 bad input, 5 broker or
     database unreachable (with --once, or when connecting), 6 the broker refused.
     """
-    chosen = language(lang)
+    from ..bridges import open_sink  # noqa: PLC0415 - imported when the command runs
+    from ..bridges import relay as relay_outbox  # noqa: PLC0415
+
+    command = Command(lang)
     for name, value, least, most in (("--batch", batch, 1, 10_000), ("--poll", poll, 0, 3600)):
         if not least <= value <= most:  # NaN too
-            fail(
-                InvalidInputError(
-                    Text(
-                        zh=f"{name} 应在 {least} 到 {most} 之间",
-                        en=f"{name} must be between {least} and {most}",
-                    ),
-                    hint=Text(zh="例如 --batch 100 --poll 1", en="e.g. --batch 100 --poll 1"),
+            command.refuse(
+                Text(
+                    zh=f"{name} 应在 {least} 到 {most} 之间",
+                    en=f"{name} must be between {least} and {most}",
                 ),
-                chosen,
+                Text(zh="例如 --batch 100 --poll 1", en="e.g. --batch 100 --poll 1"),
             )
     options = {
         key: value
@@ -140,22 +128,21 @@ def relay(
         )
         if value is not None
     }
-    store = run(chosen, lambda: open_cli_store(db))
+    store = command.store(db)
     try:
-        sink = run(chosen, lambda: open_sink(to, **options))
+        sink = command.run(lambda: open_sink(to, **options))
         stop = threading.Event()
 
         def progress(records: Sequence[OutboxRecord]) -> None:
-            if not json_mode():
+            if not command.json:
                 typer.echo(
                     f"{records[-1].position}\t{len(records)}\t"
-                    + ("已确认" if chosen == "zh" else "confirmed"),
+                    + command.say("已确认", "confirmed"),
                     err=True,
                 )
 
         with sink, _stopped_by_signals(stop):
-            report = run(
-                chosen,
+            report = command.run(
                 lambda: relay_outbox(
                     store,
                     sink,
@@ -169,19 +156,16 @@ def relay(
             )
     finally:
         store.close()
-    if json_mode():
-        emit(
-            {
-                "consumer": report.consumer,
-                "relayed": report.relayed,
-                "position": report.position,
-                "batches": report.batches,
-            }
-        )
-        return
-    typer.echo(
-        f"已转发 {report.relayed} 个事件，消费者 {report.consumer} 的游标位于 {report.position}"
-        if chosen == "zh"
-        else f"relayed {report.relayed} event(s); consumer {report.consumer} is at "
-        f"position {report.position}"
+    command.finish(
+        {
+            "consumer": report.consumer,
+            "relayed": report.relayed,
+            "position": report.position,
+            "batches": report.batches,
+        },
+        command.say(
+            f"已转发 {report.relayed} 个事件，消费者 {report.consumer} 的游标位于 {report.position}",
+            f"relayed {report.relayed} event(s); consumer {report.consumer} is at "
+            f"position {report.position}",
+        ),
     )

@@ -6,7 +6,7 @@ Two typer sub-apps, mounted by the main CLI::
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
 
-Exit codes as in ``_cli_common``: 0 written, 2 bad input (an unknown case, a bad file: every
+Exit codes as in ``cli._output``: 0 written, 2 bad input (an unknown case, a bad file: every
 bad cell on stderr with its row and column, nothing on stdout).
 """
 
@@ -19,40 +19,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._cli_common import (
-    DbOption,
-    JsonOption,
-    LangOption,
-    emit,
-    json_mode,
-    language,
-    open_workflow,
-    output_file,
-    parse_date,
-    run,
-)
-from ._i18n import Lang, Text
-from .errors import InvalidInputError
-from .exports import (
-    Document,
-    DocumentSettings,
-    application_form,
-    certification_notice,
-    export_application_tables,
-    export_recommendation_table,
-    import_roster,
-    import_staff,
-    load_document_settings,
-    public_notice,
-    recommendation_document,
-    write_document,
-)
-from .exports._render import FORMATS as DOCUMENT_FORMATS
-from .records import Application
+from .._i18n import Text
+from ..errors import InvalidInputError
+from ._command import Command
+from ._options import DbOption, JsonOption, LangOption, output_file, parse_date
 
 if TYPE_CHECKING:
-    from .workflow import Workflow
-from .serialization import dump_json, load_application
+    from ..exports import (
+        Document,
+        DocumentSettings,
+    )
+    from ..records import Application
+    from ..workflow import Workflow
 
 __all__ = ["export_app", "import_app"]
 
@@ -78,14 +56,13 @@ OutputOption = Annotated[
 ]
 
 
-def _written(path: Path, rows: int, what: Text, lang: Lang) -> None:
-    if json_mode():
-        emit({"written": str(path), "rows": rows})
-        return
-    message = Text(
-        zh=f"已写入 {path}：{what.zh} {rows} 行", en=f"wrote {path}: {rows} {what.en} row(s)"
+def _written(path: Path, rows: int, what: Text, command: Command) -> None:
+    command.finish(
+        {"written": str(path), "rows": rows},
+        command.say(
+            f"已写入 {path}：{what.zh} {rows} 行", f"wrote {path}: {rows} {what.en} row(s)"
+        ),
     )
-    typer.echo(message.in_(lang))
 
 
 @export_app.command("recommendations")
@@ -134,7 +111,10 @@ def export_recommendations(
     One row per case the district recommended or declined, as a workbook (.xlsx) or a
     document (.docx, .html, .txt, .pdf). Exit 0 written, 2 bad input.
     """
-    chosen = language(lang)
+    from ..exports import export_recommendation_table, recommendation_document  # noqa: PLC0415 - imported when the command runs
+    from ..exports._render import FORMATS as DOCUMENT_FORMATS  # noqa: PLC0415
+
+    command = Command(lang)
     if (output_format or output.suffix.lstrip(".")).lower() in DOCUMENT_FORMATS:
 
         def build(workflow: Workflow) -> Document:
@@ -142,11 +122,11 @@ def export_recommendations(
                 workflow, district, round_year, filled_by=filled_by, phone=phone, unit=unit
             )
 
-        _document(build, db, output, output_format, chosen)
+        _document(build, db, output, output_format, command)
         return
 
     def action() -> int:
-        workflow = open_workflow(db)
+        workflow = command.workflow(db)
         try:
             rows = export_recommendation_table(
                 workflow, district, round_year, output, filled_by=filled_by, phone=phone, unit=unit
@@ -155,8 +135,8 @@ def export_recommendations(
             workflow.store.close()
         return len(rows)
 
-    rows = run(chosen, action)
-    _written(output, rows, Text(zh="推荐汇总表", en="recommendation"), chosen)
+    rows = command.run(action)
+    _written(output, rows, Text(zh="推荐汇总表", en="recommendation"), command)
 
 
 @export_app.command("case")
@@ -173,10 +153,12 @@ def export_case(
 
     Exit 0 written, 2 unknown case or bad output path.
     """
-    chosen = language(lang)
+    from ..exports import export_application_tables  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
 
     def action() -> int:
-        workflow = open_workflow(db)
+        workflow = command.workflow(db)
         try:
             case = workflow.case(case_id)
             sheets = export_application_tables(case, output, policy=workflow.policy_for(case))
@@ -184,14 +166,10 @@ def export_case(
             workflow.store.close()
         return len(sheets)
 
-    sheets = run(chosen, action)
-    if json_mode():
-        emit({"written": str(output), "sheets": sheets})
-        return
-    typer.echo(
-        Text(zh=f"已写入 {output}：{sheets} 张表", en=f"wrote {output}: {sheets} sheets").in_(
-            chosen
-        )
+    sheets = command.run(action)
+    command.finish(
+        {"written": str(output), "sheets": sheets},
+        command.say(f"已写入 {output}：{sheets} 张表", f"wrote {output}: {sheets} sheets"),
     )
 
 
@@ -228,6 +206,8 @@ DateOption = Annotated[
 
 
 def _settings(path: Path | None) -> DocumentSettings:
+    from ..exports import DocumentSettings, load_document_settings  # noqa: PLC0415 - imported when the command runs
+
     return DocumentSettings() if path is None else load_document_settings(path)
 
 
@@ -240,13 +220,14 @@ def _document(
     db: str | None,
     output: Path,
     output_format: str | None,
-    lang: Lang,
+    command: Command,
 ) -> None:
     """Build a document from the store, write it, and say what was written."""
+    from ..exports import write_document  # noqa: PLC0415 - imported when the command runs
 
     def action() -> Document:
         output_file(output, "--output")
-        workflow = open_workflow(db)
+        workflow = command.workflow(db)
         try:
             document = build(workflow)
         finally:
@@ -254,15 +235,10 @@ def _document(
         write_document(document, output, output_format)
         return document
 
-    document = run(lang, action)
-    if json_mode():
-        emit({"written": str(output), **document.summary})
-        return
-    typer.echo(
-        Text(
-            zh=f"已写入 {output}：{document.title}",
-            en=f"wrote {output}: {document.title}",
-        ).in_(lang)
+    document = command.run(action)
+    command.finish(
+        {"written": str(output), **document.summary},
+        command.say(f"已写入 {output}：{document.title}", f"wrote {output}: {document.title}"),
     )
 
 
@@ -290,7 +266,9 @@ def export_notice(
     The period is the cases' stored notice; the office and where to object come from
     --settings. Exit 0 written, 2 bad input (no base in notice, settings missing).
     """
-    chosen = language(lang)
+    from ..exports import public_notice  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
 
     def build(workflow: Workflow) -> Document:
         notice = public_notice(
@@ -302,7 +280,7 @@ def export_notice(
         )
         return notice.document()
 
-    _document(build, db, output, output_format, chosen)
+    _document(build, db, output, output_format, command)
 
 
 @export_app.command("decision")
@@ -328,7 +306,9 @@ def export_decision(
 
     Each base with its validity (第十五条). Exit 0 written, 2 bad input.
     """
-    chosen = language(lang)
+    from ..exports import certification_notice  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
 
     def build(workflow: Workflow) -> Document:
         notice = certification_notice(
@@ -340,7 +320,7 @@ def export_decision(
         )
         return notice.document()
 
-    _document(build, db, output, output_format, chosen)
+    _document(build, db, output, output_format, command)
 
 
 @export_app.command("application-form")
@@ -358,13 +338,15 @@ def export_application_form(
 
     承诺书, 申请表 and its four tables. Exit 0 written, 2 unknown case or bad output.
     """
-    chosen = language(lang)
+    from ..exports import application_form  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
 
     def build(workflow: Workflow) -> Document:
         case = workflow.case(case_id)
         return application_form(case, policy=workflow.policy_for(case))
 
-    _document(build, db, output, output_format, chosen)
+    _document(build, db, output, output_format, command)
 
 
 def _import(
@@ -372,9 +354,11 @@ def _import(
     table_file: Path,
     output: Path,
     sheet: str | None,
-    lang: Lang,
+    command: Command,
     step: Callable[[Application, Path, str | None], Application],
 ) -> Application:
+    from ..serialization import dump_json, load_application  # noqa: PLC0415 - imported when the command runs
+
     def action() -> Application:
         application = load_application(application_file)
         updated = step(application, table_file, sheet)
@@ -388,7 +372,7 @@ def _import(
             ) from None
         return updated
 
-    return run(lang, action)
+    return command.run(action)
 
 
 ApplicationArgument = Annotated[
@@ -426,16 +410,18 @@ def import_roster_command(
     Writes the application with the roster's rows as JSON to --output.
     Exit 0 written, 2 bad input (every bad cell on stderr with its row and column).
     """
-    chosen = language(lang)
+    from ..exports import import_roster  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
     updated = _import(
         application_file,
         roster,
         output,
         sheet,
-        chosen,
+        command,
         lambda application, path, name: import_roster(application, path, sheet=name),
     )
-    _written(output, len(updated.residents), Text(zh="入驻企业", en="resident"), chosen)
+    _written(output, len(updated.residents), Text(zh="入驻企业", en="resident"), command)
 
 
 @import_app.command("staff")
@@ -459,13 +445,15 @@ def import_staff_command(
     Writes the application with the table's rows as JSON to --output.
     Exit 0 written, 2 bad input (every bad cell on stderr with its row and column).
     """
-    chosen = language(lang)
+    from ..exports import import_staff  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
     updated = _import(
         application_file,
         staff,
         output,
         sheet,
-        chosen,
+        command,
         lambda application, path, name: import_staff(application, path, sheet=name),
     )
-    _written(output, len(updated.staff), Text(zh="服务人员", en="staff"), chosen)
+    _written(output, len(updated.staff), Text(zh="服务人员", en="staff"), command)
