@@ -49,6 +49,17 @@ NO_QUEUE: Mapping[Trigger, str] = {
 Problems = Iterator[str]
 
 
+def _home(thing: Any) -> str:
+    """The file, from the checkout's root, where ``thing`` is written."""
+    return Path(inspect.getsourcefile(thing) or "").resolve().relative_to(ROOT).as_posix()
+
+
+METHODS_HOME = _home(Workflow.certify)
+"""Where the named methods are written (they move with the workflow's modules)."""
+QUEUE_RULES_HOME = _home(type(QUEUE_RULES[0]))
+EVENTS_HOME = _home(TransitionEvent)
+
+
 def _declared() -> list[Step]:
     return [*STEPS, *RECORDS]
 
@@ -74,7 +85,7 @@ def named_method(step: Step) -> Problems:
     if not callable(getattr(Workflow, step.method, None)):
         yield (
             f"{step.trigger.value}: Workflow.{step.method} does not exist; add the named "
-            "method to src/kmbase_workflow/workflow/_steps.py (or fix Step.method in lifecycle/_steps.py)"
+            f"method to {METHODS_HOME} (or fix Step.method in lifecycle/_steps.py)"
         )
         return
     source = _source(step.method)
@@ -92,7 +103,7 @@ def queue_rule(step: Step, rules: Collection[Any] = QUEUE_RULES) -> Problems:
     if not queued and step.trigger not in NO_QUEUE:
         yield (
             f"{step.trigger.value}: no work-queue rule offers it; add a QueueRule to "
-            "src/kmbase_workflow/queue_rules.py, or say why none in NO_QUEUE of "
+            f"{QUEUE_RULES_HOME}, or say why none in NO_QUEUE of "
             "tests/test_adding_a_step.py"
         )
     if queued and step.trigger in NO_QUEUE:
@@ -178,7 +189,7 @@ def event_class(step: Step, registered: Mapping[str, type[Event]] = EVENT_TYPES)
     if registered.get(event.type) is not event:
         yield (
             f"{step.trigger.value}: its event {event.__name__} is not in EVENT_TYPES; "
-            "register it in src/kmbase_workflow/events.py"
+            f"register it in {EVENTS_HOME}"
         )
         return
     if issubclass(event, TransitionEvent) is not (step.destination is not None):
@@ -260,7 +271,7 @@ def test_each_check_names_what_is_missing() -> None:
             named_method(attrs.evolve(recommend, method="decline")),
             "does not fire Trigger.RECOMMEND",
         ),
-        (queue_rule(recommend, rules=()), "src/kmbase_workflow/queue_rules.py"),
+        (queue_rule(recommend, rules=()), QUEUE_RULES_HOME),
         (http_route(recommend, routes={}), "no HTTP route"),
         (payload_schema(attrs.evolve(recommend, payload=_UnknownRecord)), "_UnknownRecord"),
         (diagram_edges(attrs.evolve(recommend, sources=(State.EXPIRED,))), "expired--recommend"),
@@ -295,6 +306,13 @@ def test_the_walk_through_lists_files_that_exist() -> None:
     assert not missing, (
         f"docs/explanation/adding-a-step.md lists files that do not exist: {missing}"
     )
+
+
+def test_the_walk_through_lists_where_the_checked_pieces_are_written() -> None:
+    """The named methods, queue rules and events move with their modules: the list follows."""
+    homes = {METHODS_HOME, QUEUE_RULES_HOME, EVENTS_HOME}
+    missing = sorted(homes - set(_listed_files()))
+    assert not missing, f"docs/explanation/adding-a-step.md: list {missing} (files moved?)"
 
 
 def test_the_walk_through_lists_every_module_of_the_lifecycle() -> None:
