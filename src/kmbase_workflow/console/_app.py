@@ -17,9 +17,12 @@ from .._i18n import Text
 from ..errors import KmbaseError
 from ..service._errors import status_of
 from . import STATIC
-from ._pages import SignInRequired, router
+from ._pages import router as pages
+from ._public import router as public
 from ._render import render
+from ._rounds import router as rounds
 from ._session import SESSION_COOKIE
+from ._web import SignInRequired
 
 __all__ = ["EXPORTS", "build"]
 
@@ -110,5 +113,6 @@ def build(service: FastAPI, path: str) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/exports", _exports(service, f"{path}/exports"), name="exports")  # type: ignore[arg-type]
-    app.include_router(router)
+    for routes in (pages, rounds, public):
+        app.include_router(routes)
     return app

@@ -1,4 +1,6 @@
-"""The console's pages: one small route each over the same workflow calls as the HTTP service.
+"""The console's pages for the signed-in: signing in, the inbox, the cases, every step's form,
+the declaration (the rounds' pages are in ``_rounds``, the public's in ``_public``, what they
+share in ``_web``): one small route each over the same workflow calls as the HTTP service.
 
 Each write calls the `Workflow` method the service's route calls, with the actor the service's
 authenticator gives and the idempotency key the form carried (scoped to the actor as at the
@@ -9,21 +11,19 @@ with every failed guard and its article, next to the field it concerns.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import tempfile
-import urllib.parse
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
 from .._i18n import Lang, Text
 from ..actors import Actor, Role
 from ..as_of import case_as_of
-from ..case import Case, DeclarationRound, State
+from ..case import Case, State
 from ..eligibility import evaluate, spot_check_population
 from ..errors import (
     ApplicationFormatError,
@@ -32,23 +32,21 @@ from ..errors import (
     KmbaseError,
     TransitionRefusedError,
 )
-from ..lifecycle import RECORDS, STEPS, GuardFailure, Step, Trigger, step_for
+from ..lifecycle import RECORDS, STEPS, Step, Trigger
 from ..policy import policy_in_force
-from ..queues import dashboard, work_queue
+from ..queues import work_queue
 from ..records import Application
 from ..serialization import loads_application
-from ..service._errors import ServiceError, status_of
 from ..service._routing import (
-    RoundYear,
     declaration_refused_as_read,
     may_read,
     readable_case,
     scoped_key,
 )
-from ..workflow import Outcome, Workflow
+from ..workflow import Workflow
 from . import _forms
 from ._forms import APPLICATION as APPLICATION_FIELD
-from ._forms import FormField, field_of_guard, field_of_problem, read_form, step_form
+from ._forms import FormField, field_of_problem, read_form
 from ._render import render, workflow_of
 from ._session import (
     csrf_problem,
@@ -59,98 +57,27 @@ from ._session import (
     start_session,
 )
 from ._text import t
+from ._web import (
+    INTENT_FIELD,
+    KEY_FIELD,
+    MAX_UPLOAD,
+    VERSION_FIELD,
+    FormParam,
+    action_context,
+    actor_of,
+    after_write,
+    csrf_refusal,
+    key_of,
+    new_key,
+    redirect,
+    step_fields,
+    step_named,
+    text_fields,
+)
 
-__all__ = ["MAX_UPLOAD", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
-
-MAX_UPLOAD = 4 * 1024 * 1024
-"""The largest file or form read (the service's own body limit)."""
-KEY_FIELD = "idempotency_key"
-VERSION_FIELD = "expected_version"
-INTENT_FIELD = "intent"
-
-_PUBLIC_STATES = (State.NOTICE_ANNOUNCED, State.PUBLICIZED, State.OBJECTED, State.VERIFIED)
-"""The states of a base the public notice shows (第十三条): announced, running, objected to."""
-
-
-class SignInRequired(Exception):  # noqa: N818 - a signal, answered with the sign-in page
-    """The page needs a signed-in actor."""
-
-
-def _actor(request: Request) -> Actor:
-    actor = current_actor(request)
-    if actor is None:
-        raise SignInRequired
-    return actor
-
-
-def _base(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
-def _redirect(request: Request, path: str) -> Response:
-    return RedirectResponse(f"{_base(request)}{path}", status_code=303)
-
-
-async def _form(request: Request) -> AsyncIterator[FormData]:
-    """The submitted form (at most `MAX_UPLOAD`), its uploaded files closed after the answer."""
-    declared = request.headers.get("content-length", "0")
-    if declared.isdigit() and int(declared) > MAX_UPLOAD:
-        raise ServiceError(
-            413,
-            Text(zh="提交的内容过大", en="the form is too large"),
-            hint=Text(zh=f"上限 {MAX_UPLOAD} 字节", en=f"at most {MAX_UPLOAD:,} bytes"),
-        )
-    form = await request.form(max_files=4, max_fields=400, max_part_size=MAX_UPLOAD)
-    try:
-        yield form
-    finally:
-        await form.close()
-
-
-FormParam = Annotated[FormData, Depends(_form)]
-"""A route's submitted form."""
-
-
-def _with_article(failure: GuardFailure) -> Text:
-    """A failed guard's message with its article, unless the message already names it."""
-    zh = failure.message.zh
-    en = failure.message.en
-    if failure.article.zh not in zh:
-        zh = f"{zh}（{failure.article.zh}）"
-    if failure.article.en not in en:
-        en = f"{en} ({failure.article.en})"
-    return Text(zh=zh, en=en)
-
-
-def _texts(form: FormData) -> dict[str, str]:
-    """The form's text fields (the first of repeated ones), files left out."""
-    values: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str) and key not in values:
-            values[key] = value
-    return values
-
-
-def _csrf_refusal(request: Request) -> Response:
-    lang = language(request)
-    return render(
-        request,
-        "error.html",
-        {"message": t("csrf", lang), "hint": ""},
-        status=403,
-    )
-
-
-def new_key() -> str:
-    """A fresh idempotency key for a form being rendered."""
-    return secrets.token_urlsafe(18)
-
-
-def _key(values: Mapping[str, str]) -> str | None:
-    key = values.get(KEY_FIELD, "").strip()
-    return key[:200] if key else None
 
 
 # -- signing in -------------------------------------------------------------------------------
@@ -164,8 +91,8 @@ def home(request: Request) -> Response:
     except KmbaseError:
         actor = None
     if actor is None:
-        return _redirect(request, "/sign-in")
-    return _redirect(request, "/notices" if actor.role is Role.PUBLIC else "/inbox")
+        return redirect(request, "/sign-in")
+    return redirect(request, "/notices" if actor.role is Role.PUBLIC else "/inbox")
 
 
 @router.get("/sign-in")
@@ -177,15 +104,15 @@ def sign_in_page(request: Request) -> Response:
 @router.post("/sign-in")
 async def sign_in(request: Request, form: FormParam) -> Response:
     """Check the token with the service's authenticator and keep it in the session cookie."""
-    values = _texts(form)
+    values = text_fields(form)
     if csrf_problem(request, values):
-        return _csrf_refusal(request)
+        return csrf_refusal(request)
     token = values.get("token", "")
     try:
         actor = signed_in_with(request, token)
     except KmbaseError as error:
         return render(request, "sign_in.html", {"problem": error.message}, status=401)
-    response = _redirect(request, "/notices" if actor.role is Role.PUBLIC else "/inbox")
+    response = redirect(request, "/notices" if actor.role is Role.PUBLIC else "/inbox")
     start_session(request, response, token)
     return response
 
@@ -193,10 +120,10 @@ async def sign_in(request: Request, form: FormParam) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request, form: FormParam) -> Response:
     """End the session."""
-    values = _texts(form)
+    values = text_fields(form)
     if csrf_problem(request, values):
-        return _csrf_refusal(request)
-    response = _redirect(request, "/sign-in")
+        return csrf_refusal(request)
+    response = redirect(request, "/sign-in")
     end_session(request, response)
     return response
 
@@ -210,7 +137,7 @@ def inbox(
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     """What awaits the actor, most urgent first (the work queue), with deadline and article."""
-    actor = _actor(request)
+    actor = actor_of(request)
     workflow = workflow_of(request)
     page = work_queue(workflow, actor, limit=50, cursor=cursor)
     return render(request, "inbox.html", {"page": page, "actor": actor})
@@ -224,10 +151,10 @@ def cases(
     district: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """The cases the actor may read (a district its own, an operator its own bases)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     workflow = workflow_of(request)
     if actor.role is Role.PUBLIC:
-        return _redirect(request, "/notices")
+        return redirect(request, "/notices")
     if actor.role is Role.DISTRICT_AUTHORITY:
         district = actor.district
     chosen = State(state) if state else None
@@ -271,7 +198,7 @@ def case_page(
 ) -> Response:
     """A case: state, verdict article by article, deadlines, history with its verification,
     and the case as it stood on a chosen day."""
-    actor = _actor(request)
+    actor = actor_of(request)
     workflow = workflow_of(request)
     lang = language(request)
     case = readable_case(workflow, actor, case_id)
@@ -317,67 +244,19 @@ def _action_labels() -> dict[str, Text]:
 # -- the actions, one generic form per step -----------------------------------------------------
 
 
-def _step(trigger: str) -> Step:
-    step = step_for(Trigger(trigger))  # an unknown name: InvalidInputError listing the choices
-    if step.trigger is Trigger.DECLARE:
-        raise InvalidInputError(
-            Text(zh="申报请使用申报页面", en="use the declaration page to declare"),
-        )
-    return step
-
-
-def _fields(workflow: Workflow, step: Step, case: Case) -> tuple[FormField, ...]:
-    return step_form(step, workflow.policy_for(case))
-
-
-def _action_context(
-    workflow: Workflow,
-    actor: Actor,
-    case: Case,
-    step: Step,
-    values: Mapping[str, str],
-    *,
-    problems: Mapping[str, Sequence[Text]] | None = None,
-    failures: Sequence[GuardFailure] = (),
-    general: Sequence[Text] = (),
-    preview: Case | None = None,
-) -> dict[str, Any]:
-    fields = _fields(workflow, step, case)
-    by_field: dict[str, list[Text]] = {
-        name: list(found) for name, found in (problems or {}).items()
-    }
-    for failure in failures:
-        name = field_of_guard(failure, fields)
-        if name is not None:
-            by_field.setdefault(name, []).append(_with_article(failure))
-    return {
-        "case": case,
-        "actor": actor,
-        "step": step,
-        "fields": fields,
-        "values": values,
-        "problems": by_field,
-        "failures": failures,
-        "general": general,
-        "preview": preview,
-        "key": values.get(KEY_FIELD) or new_key(),
-        "version": values.get(VERSION_FIELD) or str(case.version),
-    }
-
-
 @router.get("/cases/{case_id}/{trigger}")
 def action_form(request: Request, case_id: str, trigger: str) -> Response:
     """The form of a step, derived from its payload, with a fresh idempotency key."""
-    actor = _actor(request)
+    actor = actor_of(request)
     workflow = workflow_of(request)
-    step = _step(trigger)
+    step = step_named(trigger)
     case = readable_case(workflow, actor, case_id)
-    fields = _fields(workflow, step, case)
+    fields = step_fields(workflow, step, case)
     values = {
         **_forms.defaults(fields, workflow.today(), actor.id),
         **_from_case(workflow, case, fields),
     }
-    return render(request, "action.html", _action_context(workflow, actor, case, step, values))
+    return render(request, "action.html", action_context(workflow, actor, case, step, values))
 
 
 def _from_case(workflow: Workflow, case: Case, fields: Sequence[FormField]) -> dict[str, str]:
@@ -475,18 +354,18 @@ async def _payload(
 @router.post("/cases/{case_id}/{trigger}")
 async def act(request: Request, case_id: str, trigger: str, form: FormParam) -> Response:
     """Fire the step with the submitted form (or preview it: every guard, nothing written)."""
-    values = _texts(form)
+    values = text_fields(form)
     if csrf_problem(request, values):
-        return _csrf_refusal(request)
-    actor = _actor(request)
+        return csrf_refusal(request)
+    actor = actor_of(request)
     workflow = workflow_of(request)
-    step = _step(trigger)
+    step = step_named(trigger)
     case = readable_case(workflow, actor, case_id)
-    fields = _fields(workflow, step, case)
+    fields = step_fields(workflow, step, case)
     command, problems = read_form(step, fields, values, workflow.today())
 
     def again(status: int, **extra: Any) -> Response:
-        context = _action_context(workflow, actor, case, step, values, **extra)
+        context = action_context(workflow, actor, case, step, values, **extra)
         return render(request, "action.html", context, status=status)
 
     payload, more, general = await _payload(step, fields, form, command)
@@ -506,7 +385,7 @@ async def act(request: Request, case_id: str, trigger: str, form: FormParam) -> 
             return again(
                 200, preview=workflow.prepare(case_id, step.trigger, actor, **options).case
             )
-        key = scoped_key(actor, _key(values))
+        key = scoped_key(actor, key_of(values))
         outcome = workflow.fire(case_id, step.trigger, actor, idempotency_key=key, **options)
     except TransitionRefusedError as error:
         return again(
@@ -514,17 +393,7 @@ async def act(request: Request, case_id: str, trigger: str, form: FormParam) -> 
         )
     except ConcurrencyConflictError as error:
         return again(409, general=[error.message, *([error.hint] if error.hint else [])])
-    return _done(request, actor, outcome)
-
-
-def _done(request: Request, actor: Actor, outcome: Outcome) -> Response:
-    """After a write: the case page (with a note), or, for someone who may not read the case
-    (a member of the public objecting), an acknowledgement that tells nothing more."""
-    note = "replayed" if outcome.replayed else "done"
-    if not may_read(actor, outcome.case):
-        return render(request, "acknowledged.html", {"replayed": outcome.replayed})
-    quoted = urllib.parse.quote(outcome.case.id, safe="")
-    return _redirect(request, f"/cases/{quoted}?note={note}")
+    return after_write(request, actor, outcome)
 
 
 # -- declaring (the operator) -------------------------------------------------------------------
@@ -533,7 +402,7 @@ def _done(request: Request, actor: Actor, outcome: Outcome) -> Response:
 @router.get("/declare")
 def declare_page(request: Request) -> Response:
     """Upload the application (附件1 as JSON or TOML, a roster workbook optional)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     return render(request, "declare.html", _declare_context(actor, {}))
 
 
@@ -555,10 +424,10 @@ def _declare_context(actor: Actor, values: Mapping[str, str], **extra: Any) -> d
 @router.post("/declare")
 async def declare(request: Request, form: FormParam) -> Response:
     """Preview the verdict (and every guard of 第九条), then declare with the pledge."""
-    values = _texts(form)
+    values = text_fields(form)
     if csrf_problem(request, values):
-        return _csrf_refusal(request)
-    actor = _actor(request)
+        return csrf_refusal(request)
+    actor = actor_of(request)
     workflow = workflow_of(request)
     lang = language(request)
     application, general = await _application_from(form)
@@ -591,7 +460,7 @@ async def declare(request: Request, form: FormParam) -> Response:
                 context = _declare_context(actor, values, general=general, previewed=True, **shown)
                 return render(request, "declare.html", context, status=status)
             outcome = workflow.declare(
-                application, actor, idempotency_key=scoped_key(actor, _key(values))
+                application, actor, idempotency_key=scoped_key(actor, key_of(values))
             )
     except TransitionRefusedError as error:
         context = _declare_context(
@@ -602,271 +471,4 @@ async def declare(request: Request, form: FormParam) -> Response:
             **shown,
         )
         return render(request, "declare.html", context, status=409)
-    return _done(request, actor, outcome)
-
-
-# -- rounds (the city bureau) -------------------------------------------------------------------
-
-
-@router.get("/rounds")
-def rounds(request: Request) -> Response:
-    """The declaration rounds, and the form to open one (第九条)."""
-    actor = _actor(request)
-    workflow = workflow_of(request)
-    return render(
-        request,
-        "rounds.html",
-        {
-            "actor": actor,
-            "rounds": workflow.store.rounds(),
-            "values": {},
-            "failures": (),
-            "general": (),
-        },
-    )
-
-
-def _refusal(error: KmbaseError) -> dict[str, Any]:
-    """A refusal as a page shows it: every failed guard with its article, else the message."""
-    failures = tuple(getattr(error, "failures", ()))
-    general = [] if failures else [error.message, *([error.hint] if error.hint else [])]
-    return {"failures": failures, "general": general}
-
-
-def _round_dates(values: Mapping[str, str]) -> tuple[int, dt.date, dt.date] | None:
-    year = values.get("year", "").strip()
-    try:
-        opens = dt.date.fromisoformat(values.get("opens_on", "").strip())
-        closes = dt.date.fromisoformat(values.get("closes_on", "").strip())
-    except ValueError:
-        return None
-    if not year.isdigit() or len(year) > 4:
-        return None
-    return int(year), opens, closes
-
-
-@router.post("/rounds")
-async def open_round(request: Request, form: FormParam) -> Response:
-    """Open a round (第九条); the same round submitted again (a double click) is shown, not
-    refused."""
-    values = _texts(form)
-    if csrf_problem(request, values):
-        return _csrf_refusal(request)
-    actor = _actor(request)
-    workflow = workflow_of(request)
-    wanted = _round_dates(values)
-    refusal: dict[str, Any] = {"failures": (), "general": []}
-    status = 422
-    if wanted is None:
-        refusal["general"] = [
-            Text(
-                zh="请填写年度和 YYYY-MM-DD 格式的起止日期",
-                en="give the year and both dates as YYYY-MM-DD",
-            )
-        ]
-    else:
-        year, opens, closes = wanted
-        notice = values.get("notice", "")[:500]
-        if DeclarationRound(year, opens, closes, notice) in workflow.store.rounds():
-            return _redirect(request, f"/rounds/{year}")
-        try:
-            workflow.open_round(year, opens, closes, actor, notice)
-        except KmbaseError as error:
-            refusal, status = _refusal(error), status_of(error)
-        else:
-            return _redirect(request, f"/rounds/{year}")
-    context = {"actor": actor, "rounds": workflow.store.rounds(), "values": values, **refusal}
-    return render(request, "rounds.html", context, status=status)
-
-
-def _ranked(workflow: Workflow, actor: Actor, year: int) -> list[Case]:
-    """The round's cases the actor may read, ranked (unranked last, by declaration)."""
-    found = [case for case in workflow.cases(round_year=year) if may_read(actor, case)]
-    return sorted(
-        found,
-        key=lambda case: (
-            case.selection is None,
-            case.selection.rank if case.selection else 0,
-            case.declared_on,
-            case.id,
-        ),
-    )
-
-
-def _decision(cases: Sequence[Case]) -> int:
-    return max((case.selection.decision for case in cases if case.selection), default=0)
-
-
-def _round_page(
-    request: Request, actor: Actor, year: int, *, status: int = 200, **refusal: Any
-) -> Response:
-    if actor.role not in (Role.CITY_BUREAU, Role.EXPERT, Role.DISTRICT_AUTHORITY, Role.SYSTEM):
-        raise ServiceError(
-            403, Text(zh="无权查看年度概览", en="you may not see the round dashboard")
-        )
-    workflow = workflow_of(request)
-    district = actor.district if actor.role is Role.DISTRICT_AUTHORITY else None
-    ranked = _ranked(workflow, actor, year)
-    context = {
-        "actor": actor,
-        "year": year,
-        "board": dashboard(workflow, round_year=year, district=district),
-        "ranked": ranked,
-        "decision": _decision(ranked),
-        "districts": sorted({case.district for case in ranked}),
-        "failures": (),
-        "general": (),
-        **refusal,
-    }
-    return render(request, "round.html", context, status=status)
-
-
-@router.get("/rounds/{year}")
-def round_page(request: Request, year: RoundYear) -> Response:
-    """The round dashboard: cases by state and district, notices running, deadlines soon,
-    overdue; the ranking with the experts' scores, and the selection (择优)."""
-    return _round_page(request, _actor(request), year)
-
-
-@router.post("/rounds/{year}/selection")
-async def select(request: Request, year: RoundYear, form: FormParam) -> Response:
-    """Rank the round and select the best ``quota`` (择优, 第十一条). The form carries the
-    decision it was rendered after: a second submission of it (a double click, a reload)
-    finds a newer decision and shows it instead of ranking again."""
-    values = _texts(form)
-    if csrf_problem(request, values):
-        return _csrf_refusal(request)
-    actor = _actor(request)
-    workflow = workflow_of(request)
-    seen = values.get("decision", "")
-    quota = values.get("quota", "").strip()
-    if seen.isdigit() and int(seen) < _decision(_ranked(workflow, actor, year)):
-        return _redirect(request, f"/rounds/{year}")
-    try:
-        if not quota.isdigit() or len(quota) > 9:
-            raise InvalidInputError(
-                Text(
-                    zh=f"择优名额应为非负整数，收到 {quota[:20]!r}",
-                    en=f"the quota must be a whole number, got {quota[:20]!r}",
-                )
-            )
-        workflow.select_round(year, actor, quota=int(quota), reason=values.get("reason", "")[:2000])
-    except KmbaseError as error:
-        return _round_page(request, actor, year, status=status_of(error), **_refusal(error))
-    return _redirect(request, f"/rounds/{year}")
-
-
-# -- the public notice (no sign-in) -------------------------------------------------------------
-
-
-def _in_notice(workflow: Workflow) -> list[Case]:
-    """The bases whose public notice is announced or running today (第十三条)."""
-    today = workflow.today()
-    found = [
-        case
-        for state in _PUBLIC_STATES
-        for case in workflow.cases(state=state)
-        if case.notice is not None and case.notice.due >= today
-    ]
-    return sorted(found, key=lambda case: (case.notice.start if case.notice else today, case.id))
-
-
-def _contact(request: Request) -> Any:
-    from ..service._documents import _settings  # noqa: PLC0415 - the documents' settings
-
-    try:
-        return _settings(request).objections
-    except KmbaseError:
-        return None
-
-
-@router.get("/notices")
-def notices(request: Request) -> Response:
-    """The bases under public notice (第十三条): name, operator, district, period, and how to
-    object. No sign-in."""
-    workflow = workflow_of(request)
-    return render(
-        request,
-        "notices.html",
-        {"cases": _in_notice(workflow), "contact": _contact(request), "today": workflow.today()},
-    )
-
-
-def _public_case(workflow: Workflow, case_id: str) -> Case:
-    case = workflow.case(case_id)
-    if case.state not in _PUBLIC_STATES:
-        raise ServiceError(
-            404,
-            Text(
-                zh=f"没有正在公示的案件 {case_id}", en=f"no base under public notice as {case_id}"
-            ),
-        )
-    return case
-
-
-def _public_actor(request: Request) -> Actor:
-    """The signed-in actor, else a member of the public (第十三条: anyone may object)."""
-    try:
-        actor = current_actor(request)
-    except KmbaseError:
-        actor = None
-    return actor or Actor(Role.PUBLIC, "anonymous", name="", via="console")
-
-
-@router.get("/notices/{case_id}/object")
-def objection_form(request: Request, case_id: str) -> Response:
-    """The objection form of a publicized base."""
-    workflow = workflow_of(request)
-    case = _public_case(workflow, case_id)
-    actor = _public_actor(request)
-    step = step_for(Trigger.OBJECT)
-    fields = step_form(step, workflow.policy_for(case))
-    values = _forms.defaults(
-        fields, workflow.today(), "" if actor.role is Role.PUBLIC else actor.id
-    )
-    return render(
-        request,
-        "objection.html",
-        {**_action_context(workflow, actor, case, step, values), "public": True},
-    )
-
-
-@router.post("/notices/{case_id}/object")
-async def objection(request: Request, case_id: str, form: FormParam) -> Response:
-    """Raise an objection: the same step (`object`) and guards as at the API."""
-    values = _texts(form)
-    if csrf_problem(request, values):
-        return _csrf_refusal(request)
-    workflow = workflow_of(request)
-    case = _public_case(workflow, case_id)
-    actor = _public_actor(request)
-    step = step_for(Trigger.OBJECT)
-    fields = step_form(step, workflow.policy_for(case))
-    command, problems = read_form(step, fields, values, workflow.today())
-
-    def again(status: int, **extra: Any) -> Response:
-        context = _action_context(workflow, actor, case, step, values, **extra)
-        return render(request, "objection.html", {**context, "public": True}, status=status)
-
-    if problems:
-        return again(422, problems=problems)
-    try:
-        payload = step.parse_payload(command["payload"])
-        outcome = workflow.fire(
-            case_id,
-            Trigger.OBJECT,
-            actor,
-            reason=command["reason"],
-            evidence=tuple(command["evidence"]),
-            payload=payload,
-            idempotency_key=scoped_key(actor, _key(values)),
-        )
-    except ApplicationFormatError as error:
-        return again(422, general=[error.message, *error.problems])
-    except TransitionRefusedError as error:
-        return again(
-            409, failures=error.failures, general=[] if error.failures else [error.message]
-        )
-    except (InvalidInputError, ConcurrencyConflictError) as error:
-        return again(409, general=[error.message])
-    return _done(request, actor, outcome)
+    return after_write(request, actor, outcome)
