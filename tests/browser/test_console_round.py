@@ -94,8 +94,10 @@ def test_a_round_from_declaration_to_certification(console: Console, people: Peo
     district.get_by_label("满意企业数").fill("1")
     submit(district)
     assert "应至少抽查 6 家" in refusal(district)  # every failed condition, with its article
+    sampled = district.get_by_label("抽查企业数")  # next to the field concerned
+    expect(sampled).to_have_attribute("aria-invalid", "true")
     spot_check = district.get_by_role("group", name="满意度随机抽查（第十条）")
-    expect(spot_check.locator("[aria-invalid=true]")).to_have_count(1)  # next to the fields
+    expect(spot_check.locator("[aria-invalid=true]")).to_have_count(1)
     expect(spot_check.locator(".errors")).to_contain_text("第十条")
     assert_accessible(district, "a refused recommendation")
     assert workflow.case(case_id).state is State.DECLARED
