@@ -33,7 +33,7 @@ def tests(session: nox.Session) -> None:
     _install(session, "tests", extras="postgres,mysql,notebook,excel,metrics")
     # One worker per core: the suite talks to real servers and waits on them as often as it
     # computes. Each PostgreSQL test has its own schema, each file store its own folder.
-    session.run("pytest", "--numprocesses=auto", *session.posargs)
+    session.run("pytest", "--numprocesses=auto", "--dist=loadgroup", *session.posargs)
 
 
 @nox.session

@@ -22,9 +22,20 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 
-@pytest.fixture(scope="session")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run on one xdist worker, one after the other (``--dist loadgroup``,
+    as ``nox -s tests`` runs), so each module starts Chromium once."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Chromium, headless, for the whole pytest process."""
+    """Chromium, headless, for one test module. Not for the whole process: Playwright's sync
+    API keeps an event loop running in the test thread while it is open, and the process's
+    other tests call ``asyncio.run`` (webhooks, bridges), which refuses to run inside it."""
     require_browser()
     from playwright.sync_api import sync_playwright
 

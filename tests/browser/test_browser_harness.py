@@ -14,11 +14,13 @@ def test_the_watch_sees_console_errors_and_uncaught_exceptions(people: People) -
     page = people.page()
     watch = Watch()
     watch.attach(page)
-    page.set_content(
-        "<!doctype html><html lang='en'><title>t</title>"
-        "<script>console.error('boom'); setTimeout(() => { throw new Error('bang'); });</script>"
-    )
-    page.wait_for_timeout(100)  # the thrown error is reported after the task that threw
+    # the thrown error is reported after the task that threw: wait for it, not for a time
+    with page.expect_event("pageerror"):
+        page.set_content(
+            "<!doctype html><html lang='en'><title>t</title>"
+            "<script>console.error('boom'); setTimeout(() => { throw new Error('bang'); });"
+            "</script>"
+        )
     problems = "\n".join(watch.problems)
     assert "boom" in problems
     assert "bang" in problems
