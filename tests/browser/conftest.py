@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from browser_helpers import Console, People, Watch, chromium, require_browser, running
+from browser.browser_helpers import Console, People, Watch, chromium, require_browser, running
 from kmbase_workflow import FixedClock, Workflow
 from kmbase_workflow.service import GatewayAuthenticator, create_app
 from lifecycle_helpers import DECLARED_ON

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-import browser_helpers
-from browser_helpers import Console, People, Watch, assert_accessible
+from browser import browser_helpers
+from browser.browser_helpers import Console, People, Watch, assert_accessible
 
 
 def test_the_watch_sees_console_errors_and_uncaught_exceptions(people: People) -> None:

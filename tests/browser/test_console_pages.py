@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from browser_helpers import (
+from browser.browser_helpers import (
     BASE_NAME,
     Console,
     People,

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from browser_helpers import (
+from browser.browser_helpers import (
     BASE_NAME,
     STORES,
     Console,
