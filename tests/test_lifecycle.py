@@ -455,6 +455,21 @@ def test_a_notice_may_be_scheduled_to_start_later() -> None:
     assert (notice.start, notice.due) == (PUBLISHED_ON, NOTICE_DUE)
 
 
+def test_an_objection_is_dated_the_day_it_is_raised_whatever_the_caller_says() -> None:
+    """A command through ``fire`` (as the HTTP API and the console send it) carries the
+    caller's ``raised_on``: the case records the day the objection was raised (第十三条's
+    window is judged on it), as a correction records the day it was returned."""
+    h = harness()
+    walk_to(h, State.SITE_INSPECTED)
+    h.set(dt.date(2025, 9, 22))
+    h.workflow.publicize("c1", BUREAU, PUBLISHED_ON)
+    today = dt.date(2025, 10, 9)
+    h.set(today)
+    backdated = Objection(dt.date(2025, 9, 1), "匿名", "数据不实")
+    outcome = h.workflow.fire("c1", Trigger.OBJECT, PUBLIC, payload=backdated)
+    assert outcome.case.open_objection == Objection(today, "匿名", "数据不实")
+
+
 @pytest.mark.parametrize(
     ("day", "accepted"),
     [

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from .._i18n import Text
-from ..case import AnnualReport, ChangeFiling, Correction, Evaluation, PlaqueReturn
+from ..case import AnnualReport, ChangeFiling, Correction, Evaluation, Objection, PlaqueReturn
 from ..deadlines import change_filing_deadline, notice_deadline, validity_deadline
 from ._guards_notice import _announced_working_days, _announcement
 from ._guards_title import _annual_report_due
@@ -68,7 +68,11 @@ def _notice_effect(ctx: GuardContext) -> Mapping[str, Any]:
 
 
 def _objection_effect(ctx: GuardContext) -> Mapping[str, Any]:
-    return {"objections": (*ctx.case.objections, ctx.payload)}
+    # dated the day it is raised (第十三条's window is judged on it), never the caller's date
+    objection = ctx.payload
+    if isinstance(objection, Objection):
+        objection = attrs.evolve(objection, raised_on=ctx.today)
+    return {"objections": (*ctx.case.objections, objection)}
 
 
 def _investigation_effect(ctx: GuardContext) -> Mapping[str, Any]:
