@@ -64,10 +64,10 @@ def _in_notice(workflow: Workflow) -> list[Case]:
 
 
 def _contact(request: Request) -> Any:
-    from ..service._documents import _settings  # noqa: PLC0415 - the documents' settings
+    from ..service._documents import document_settings  # noqa: PLC0415 - the documents' settings
 
     try:
-        return _settings(request).objections
+        return document_settings(request).objections
     except KmbaseError:
         return None
 

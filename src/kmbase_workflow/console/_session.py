@@ -27,7 +27,7 @@ from ..actors import Actor
 from ..errors import KmbaseError
 from ..service._auth import IDENTITY_HEADER
 from ..service._errors import ServiceError
-from ..service._routing import _actor as service_actor
+from ..service._routing import request_actor as service_actor
 
 __all__ = [
     "CSRF_COOKIE",

@@ -41,7 +41,7 @@ from ._routing import (
     readable_case,
 )
 
-__all__ = ["router"]
+__all__ = ["document_settings", "router"]
 
 router = APIRouter(responses=ERRORS)
 
@@ -67,7 +67,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _settings(request: Request) -> DocumentSettings:
+def document_settings(request: Request) -> DocumentSettings:
+    """The issuing office's settings: the app's, else ``$KMBASE_DOCUMENTS``'s file."""
     configured = getattr(request.app.state, "documents", None)
     if isinstance(configured, DocumentSettings):
         return configured
@@ -123,7 +124,7 @@ def notice_document(
 ) -> Response:
     """The 公示 of a round (第十三条): the bases in public notice and its stored period."""
     first = parse_date(starts_on, "starts_on") if starts_on else None
-    document = public_notice(workflow, year, _settings(request), starts_on=first).document()
+    document = public_notice(workflow, year, document_settings(request), starts_on=first).document()
     _listed_readable(workflow, actor, document)
     return _answer(document, form, f"公示-{year}")
 
@@ -143,7 +144,7 @@ def decision_document(
     decision: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """The 认定 notice of a round (第十四条), each base with its validity (第十五条)."""
-    notice = certification_notice(workflow, year, _settings(request), decision=decision)
+    notice = certification_notice(workflow, year, document_settings(request), decision=decision)
     document = notice.document()
     _listed_readable(workflow, actor, document)
     return _answer(document, form, f"认定通知-{year}")

@@ -60,6 +60,7 @@ __all__ = [
     "parse_date",
     "readable_case",
     "refused_as_read",
+    "request_actor",
     "schema_ref",
     "scoped_key",
 ]
@@ -132,7 +133,9 @@ def _workflow(request: Request) -> Workflow:
     return workflow
 
 
-def _actor(request: Request) -> Actor:
+def request_actor(request: Request) -> Actor:
+    """Who sent ``request``, as the service's authenticator says (its district checked):
+    the API's routes and the console's pages take it from here."""
     authenticate: Authenticator = request.app.state.authenticate
     client = request.client.host if request.client is not None else None
     actor = authenticate(request.headers, client)
@@ -168,7 +171,7 @@ def _root_path(request: Request) -> str:
 
 WorkflowParam = Annotated[Workflow, Depends(_workflow)]
 """The workflow the service runs over."""
-ActorParam = Annotated[Actor, Depends(_actor)]
+ActorParam = Annotated[Actor, Depends(request_actor)]
 """The authenticated actor of the request (never a role the client claims)."""
 RootPath = Annotated[str, Depends(_root_path)]
 """Where the service is mounted (``""`` at the root): the prefix of the paths it answers."""
