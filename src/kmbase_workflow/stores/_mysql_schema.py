@@ -87,7 +87,8 @@ CREATE TABLE rounds (
 );
 """
 """The tables of m001, with ``outbox_writer``: the row a writer locks while it inserts its
-events and until it commits (the outbox's commit order, see the module doc)."""
+events and until it commits (the outbox's commit order, `kmbase_workflow.stores.mysql`'s
+module doc says why)."""
 
 _M002 = """
 CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox FOR EACH ROW
