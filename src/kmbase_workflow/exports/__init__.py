@@ -40,8 +40,10 @@ Inside the package: ``_forms`` holds the forms' words (tables, headers, labels),
 writes the workbooks and CSV files, ``_application_form`` writes 申请表, ``_sheet`` lays a
 sheet out, ``_import`` reads, and
 ``_cells`` is the one place that turns a value into a cell (text is never a formula);
-``_document_model`` is the shape of a document, ``_documents`` computes each one from the
-record and ``_render`` writes the formats.
+``_document_model`` is the shape of a document; ``_notices`` computes the 公示 and the 认定
+notice from the record, ``_form_documents`` 附件1 and 附件2 as documents (``_documents``
+names them all), ``_document_settings`` reads the host's settings, and ``_render`` writes
+the formats.
 """
 
 from ._document_model import Document

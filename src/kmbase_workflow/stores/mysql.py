@@ -1,8 +1,10 @@
 """The MySQL-family store: MariaDB 10.6+ or MySQL 8 (and servers of their protocol) through
 PyMySQL, registered as the ``mysql`` and ``mariadb`` entry points of `open_store`.
 
-It is the SQL stores' code (`SQLStoreBase`, `SQLWorkQueue`) with its own dialect, and its own
-schema (the scripts below, one per migration name). Guarantees, and how:
+It is the SQL stores' code (`SQLStoreBase`, `SQLWorkQueue`) with its own dialect and
+delivery (``stores/_mysql_dialect.py``), and its own schema (``stores/_mysql_schema.py``,
+one script per migration name); this module holds the connections, their errors and the
+migrating. Guarantees, and how:
 
 - each write is one InnoDB transaction (state, history, outbox, idempotency key), at
   ``READ COMMITTED``, as on PostgreSQL: ``UPDATE … WHERE version = expected`` reads the
@@ -35,7 +37,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-import functools
 import re
 import threading
 import time
@@ -57,178 +58,14 @@ from ..errors import (
     StoreError,
     StoreUnavailableError,
 )
-from ._delivery import SQLDelivery, delivery_tables
-from ._schema import (
-    M007_COMMAND_DIGESTS,
-    MIGRATION_NAMES,
-    check_known,
-    missing_database,
-    statements,
-)
+from ._mysql_dialect import MySQLDelivery, dialect
+from ._mysql_schema import MYSQL, TABLE_OPTIONS
+from ._schema import MIGRATION_NAMES, check_known, missing_database, statements
 from ._server import ServerStore
 from ._sql import INSERT_OUTBOX
 from ._url import options, positive, redact
-from .tokens import token_table
 
 __all__ = ["MySQLStore", "connect", "database_exists", "open_url"]
-
-_KEY = "VARBINARY(1024)"  # INDEXED_TEXT_LIMIT bytes
-_TABLE_OPTIONS = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
-
-_M001 = f"""
-CREATE TABLE applications (
-    case_id {_KEY} PRIMARY KEY,
-    data LONGTEXT NOT NULL
-);
-CREATE TABLE cases (
-    id {_KEY} PRIMARY KEY,
-    base_id {_KEY} NOT NULL,
-    round_year INTEGER NOT NULL,
-    district {_KEY} NOT NULL,
-    state VARBINARY(64) NOT NULL,
-    version INTEGER NOT NULL,
-    declared_on DATE NOT NULL,
-    notice_due DATE,
-    validity_due DATE,
-    data LONGTEXT NOT NULL
-);
-CREATE INDEX cases_state ON cases (state);
-CREATE INDEX cases_round ON cases (round_year);
-CREATE INDEX cases_district ON cases (district);
-CREATE INDEX cases_base ON cases (base_id);
-CREATE INDEX cases_notice_due ON cases (notice_due);
-CREATE INDEX cases_validity_due ON cases (validity_due);
-CREATE TABLE history (
-    case_id {_KEY} NOT NULL,
-    sequence INTEGER NOT NULL,
-    action TEXT NOT NULL,
-    from_state TEXT,
-    to_state TEXT NOT NULL,
-    at VARCHAR(64) NOT NULL,
-    previous_hash TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    data LONGTEXT NOT NULL,
-    PRIMARY KEY (case_id, sequence)
-);
-CREATE TRIGGER history_no_update BEFORE UPDATE ON history FOR EACH ROW
-SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'history is append-only';
-CREATE TRIGGER history_no_delete BEFORE DELETE ON history FOR EACH ROW
-SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'history is append-only';
-CREATE TABLE outbox (
-    position BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    id {_KEY} NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    case_id {_KEY} NOT NULL,
-    occurred_at VARCHAR(64) NOT NULL,
-    data LONGTEXT NOT NULL
-);
-CREATE TABLE outbox_writer (
-    id INTEGER PRIMARY KEY
-);
-INSERT INTO outbox_writer (id) VALUES (1);
-CREATE TABLE consumers (
-    name {_KEY} PRIMARY KEY,
-    position BIGINT NOT NULL
-);
-CREATE TABLE commands (
-    `key` {_KEY} PRIMARY KEY,
-    case_id {_KEY} NOT NULL,
-    version INTEGER NOT NULL
-);
-CREATE TABLE rounds (
-    year INTEGER PRIMARY KEY,
-    opens_on DATE NOT NULL,
-    closes_on DATE NOT NULL,
-    notice TEXT NOT NULL
-);
-"""
-"""The tables of m001, with ``outbox_writer``: the row a writer locks while it inserts its
-events and until it commits (the outbox's commit order, see the module doc)."""
-
-_M002 = """
-CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox FOR EACH ROW
-SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'outbox is append-only';
-CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox FOR EACH ROW
-SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'outbox is append-only';
-CREATE TRIGGER applications_no_update BEFORE UPDATE ON applications FOR EACH ROW
-SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'applications are written once';
-CREATE TRIGGER applications_no_delete BEFORE DELETE ON applications FOR EACH ROW
-SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'applications are written once';
-CREATE INDEX outbox_case ON outbox (case_id);
-"""
-"""As on the other stores (第二十条): ``REPLACE`` deletes and ``ON DUPLICATE KEY UPDATE``
-updates, so these triggers refuse them too. MySQL has no trigger on ``TRUNCATE``: that
-needs the ``DROP`` privilege, which the application's account should not have; the audit
-detects what it removes."""
-
-_M003 = """
-ALTER TABLE cases ADD COLUMN base_name TEXT, ADD COLUMN operator_code TEXT,
-    ADD COLUMN operator TEXT;
-CREATE INDEX cases_operator ON cases (operator_code(64));
-CREATE INDEX cases_declared ON cases (declared_on, id);
-"""
-"""The summary columns, and the index of the paging order ``(declared_on, id)``. No
-database of this backend predates them, so there is nothing to backfill."""
-
-_M004 = """
-CREATE TABLE work_queue (
-    case_id VARBINARY(1024) NOT NULL,
-    obligation VARBINARY(255) NOT NULL,
-    role VARBINARY(64) NOT NULL,
-    district VARBINARY(1024) NOT NULL,
-    base_id VARBINARY(1024) NOT NULL,
-    base_name TEXT NOT NULL,
-    operator_id VARBINARY(1024) NOT NULL,
-    round_year INTEGER NOT NULL,
-    state VARBINARY(64) NOT NULL,
-    version INTEGER NOT NULL,
-    actions TEXT NOT NULL,
-    article_zh TEXT NOT NULL,
-    article_en TEXT NOT NULL,
-    since DATE NOT NULL,
-    opens_on DATE,
-    due_on DATE,
-    ready_on DATE,
-    sort_on DATE NOT NULL,
-    PRIMARY KEY (case_id, obligation, role)
-);
-CREATE INDEX work_queue_role ON work_queue (role, sort_on, since, case_id, obligation);
-CREATE INDEX work_queue_district ON work_queue
-    (role, district, sort_on, since, case_id, obligation);
-CREATE INDEX work_queue_operator ON work_queue
-    (role, operator_id, sort_on, since, case_id, obligation);
-CREATE INDEX work_queue_due ON work_queue (due_on, sort_on);
-CREATE INDEX cases_round_district_state ON cases (round_year, district, state);
-CREATE INDEX cases_state_notice ON cases (state, notice_due);
-CREATE TABLE work_queue_status (
-    name VARBINARY(1100) PRIMARY KEY,
-    value TEXT NOT NULL
-);
-INSERT INTO work_queue_status (name, value)
-    SELECT 'stale', 'migrated' FROM DUAL WHERE EXISTS (SELECT 1 FROM cases);
-"""
-"""The work-queue projection (`kmbase_workflow.stores._work_queue`); MySQL has no partial
-indexes, so the "with a deadline" ones are one index on the deadline."""
-
-_M005 = delivery_tables(
-    key=_KEY, time="DOUBLE", position="BIGINT", json="LONGTEXT", day="VARBINARY(64)"
-)
-"""The delivery tables (`kmbase_workflow.stores._delivery.delivery_tables` says what each
-holds)."""
-
-_M006 = token_table(key="VARBINARY(64)", time="VARCHAR(64)")
-"""The API tokens (`kmbase_workflow.stores.tokens`); times as ISO text, as on SQLite."""
-
-MYSQL: dict[str, str] = {
-    "m001_initial": _M001,
-    "m002_append_only": _M002,
-    "m003_summary_columns": _M003,
-    "m004_work_queue": _M004,
-    "m005_delivery": _M005,
-    "m006_api_tokens": _M006,
-    "m007_command_digests": M007_COMMAND_DIGESTS,
-}
-"""This backend's script of each migration the library knows (`MIGRATION_NAMES`)."""
 
 _MIGRATION_LOCK_WAIT = 60
 _DATABASE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
@@ -382,101 +219,6 @@ class _Pool:
                 raw.close()
 
 
-_ON_CONFLICT = re.compile(r"\s*ON CONFLICT \(([^)]*)\) DO (NOTHING|UPDATE SET (.*))\Z", re.S)
-_INTO = re.compile(r"INSERT INTO (\w+)")
-_KEY_COLUMN = re.compile(r"(?<![`\w])(?<!%\()key(?![`\w])")
-"""The column ``key`` (a reserved word in MySQL), not the placeholder ``%(key)s``."""
-
-
-@functools.lru_cache(maxsize=4096)
-def _dialect(statement: str) -> str:
-    """A statement of the SQL stores (PostgreSQL's ``%s`` placeholders already) in MySQL's
-    words: ``ON CONFLICT … DO NOTHING`` becomes a no-op ``ON DUPLICATE KEY UPDATE`` (it
-    counts no row, as a skipped insert counts none), ``DO UPDATE SET … excluded.c`` becomes
-    ``ON DUPLICATE KEY UPDATE … VALUES(c)``, and the column ``key`` is quoted."""
-    statement = _KEY_COLUMN.sub("`key`", statement)
-    found = _ON_CONFLICT.search(statement)
-    if found is None:
-        return statement
-    into = _INTO.search(statement)
-    table = into.group(1) if into else ""
-    if found.group(3) is None:
-        column = found.group(1).split(",")[0].strip()
-        update = f"{table}.{column} = {table}.{column}"
-    else:
-        update = re.sub(r"\bexcluded\.(\w+)", r"VALUES(\1)", found.group(3))
-    return f"{statement[: found.start()]} ON DUPLICATE KEY UPDATE {update}"
-
-
-class MySQLDelivery(SQLDelivery):
-    """Delivery on MariaDB and MySQL: the server's clock, ``SKIP LOCKED``; the store's reads
-    join the delivery's transaction (`MySQLStore.using`). MySQL cannot update a table that
-    a subquery of the same statement reads, nor return the rows it updated: a claim selects
-    its rows ``FOR UPDATE SKIP LOCKED``, then updates and reads them."""
-
-    now = "UNIX_TIMESTAMP(SYSDATE(6))"
-    skip_locked = " FOR UPDATE SKIP LOCKED"
-    store: MySQLStore
-
-    def joined(self, connection: Any) -> contextlib.AbstractContextManager[Any]:
-        return self.store.using(connection)
-
-    def hold_relay(self, connection: Any, consumer: str) -> bool:
-        held = connection.execute(
-            self.sql("SELECT name FROM delivery_consumers WHERE name = ?" + self.skip_locked),
-            (consumer,),
-        ).fetchone()
-        return held is not None
-
-    def take(
-        self, connection: Any, consumer: str, worker: str, limit: int, lease: float
-    ) -> list[Any]:
-        chosen = connection.execute(
-            self.sql(
-                "SELECT q.position FROM delivery_queue q WHERE q.consumer = ? "
-                "AND q.available_at <= {now} AND NOT EXISTS (SELECT 1 FROM delivery_queue e "
-                "WHERE e.consumer = q.consumer AND e.case_id = q.case_id "
-                f"AND e.position < q.position) ORDER BY q.position LIMIT ?{self.skip_locked}",
-            ),
-            (consumer, limit),
-        ).fetchall()
-        positions = [int(row[0]) for row in chosen]
-        if not positions:
-            return []
-        marks = ", ".join("?" for _ in positions)
-        connection.execute(
-            self.sql(
-                "UPDATE delivery_queue SET available_at = {now} + ?, leased_by = ?, "
-                f"attempts = attempts + 1 WHERE consumer = ? AND position IN ({marks})",
-            ),
-            (lease, worker, consumer, *positions),
-        )
-        return list(
-            connection.execute(
-                self.sql(
-                    "SELECT position, data, attempts FROM delivery_queue "
-                    f"WHERE consumer = ? AND position IN ({marks})",
-                ),
-                (consumer, *positions),
-            ).fetchall()
-        )
-
-    def take_sweep(self, connection: Any, day: str, worker: str, lease: float) -> bool:
-        # ON DUPLICATE KEY UPDATE has no WHERE: each assignment keeps the old value unless
-        # the sweep is free (its conditions read columns no earlier assignment changed).
-        free = "finished_at IS NULL AND lease_until < {now}"
-        cursor = connection.execute(
-            self.sql(
-                "INSERT INTO delivery_sweeps (day, leased_by, lease_until) "
-                "VALUES (?, ?, {now} + ?) ON DUPLICATE KEY UPDATE "
-                f"leased_by = IF({free}, VALUES(leased_by), leased_by), "
-                f"lease_until = IF({free}, VALUES(lease_until), lease_until)",
-            ),
-            (day, worker, lease),
-        )
-        return int(cursor.rowcount) > 0  # 1 inserted, 2 taken over, 0 left as it was
-
-
 class MySQLStore(ServerStore):
     """Cases, history and outbox in a MariaDB or MySQL database (created if missing, and
     migrated, on open).
@@ -548,7 +290,7 @@ class MySQLStore(ServerStore):
                 cursor.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR(255) PRIMARY "
                     "KEY, applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))"
-                    + _TABLE_OPTIONS
+                    + TABLE_OPTIONS
                 )
                 cursor.execute("SELECT name FROM schema_migrations ORDER BY applied_at, name")
                 applied = [_text(row[0]) for row in cursor.fetchall()]
@@ -558,7 +300,7 @@ class MySQLStore(ServerStore):
                         continue
                     for statement in statements(MYSQL[name]):
                         table = statement.startswith("CREATE TABLE")
-                        cursor.execute(statement + (_TABLE_OPTIONS if table else ""))
+                        cursor.execute(statement + (TABLE_OPTIONS if table else ""))
                     cursor.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
             finally:
                 cursor.execute("SELECT RELEASE_LOCK(%s)", (f"kmbase.{self.database}",))
@@ -568,7 +310,7 @@ class MySQLStore(ServerStore):
     # -- connections ---------------------------------------------------------------------------
 
     def _sql(self, statement: str) -> str:
-        return _dialect(super()._sql(statement))
+        return dialect(super()._sql(statement))
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[_Connection]:

@@ -10,39 +10,30 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
-import pendulum
 import pytest
 
-from ..actors import Actor, Role
-from ..case import Case, ChangeFiling, ChangeKind, DeclarationRound, State
+from ..case import ChangeFiling, ChangeKind, DeclarationRound, State
 from ..errors import (
     CaseNotFoundError,
     ConcurrencyConflictError,
     FieldValueError,
     InvalidInputError,
 )
-from ..events import Declared, Event, Recommended, RoundOpened, TransitionEvent
 from ..examples import eligible_application
-from ..history import GENESIS_HASH, HistoryEntry, verify_history
+from ..history import verify_history
 from ..records import Application
 from ..serialization import converter
-from ..stores import (
-    INDEXED_TEXT_LIMIT,
-    CaseCount,
-    CaseQuery,
-    CaseStore,
-    Change,
-    CommandResult,
-    NoticeRunning,
-    WorkItem,
-    WorkItemQuery,
-    WorkQueueStore,
-)
+from ..stores import INDEXED_TEXT_LIMIT, CaseQuery, CaseStore, Change, CommandResult
+
+# Re-exported: the samples and the work queue's contract lived here, and hosts import them
+# from here.
+from ._samples import round_opening, sample_case, sample_change, sample_item
+from ._work_queue_contract import WorkQueueContract
 
 __all__ = [
     "StoreContract",
@@ -51,103 +42,6 @@ __all__ = [
     "sample_change",
     "sample_item",
 ]
-
-_ACTOR = Actor(Role.OPERATOR, "昆明春城数字科技发展有限公司")
-_BUREAU = Actor(Role.CITY_BUREAU, "bureau-01")
-_WHEN = pendulum.datetime(2025, 6, 20, 9, 30, tz="Asia/Shanghai")
-
-
-def sample_case(case_id: str, **changes: object) -> Case:
-    """A declared case of the eligible example application, with ``changes`` applied."""
-    application = eligible_application()
-    case = Case(
-        id=case_id,
-        base_id=f"base-{case_id}",
-        round_year=2025,
-        state=State.DECLARED,
-        version=1,
-        application=application,
-        declared_on=dt.date(2025, 6, 20),
-    )
-    return attrs.evolve(case, **changes)  # type: ignore[arg-type]
-
-
-def sample_change(
-    case: Case,
-    previous: HistoryEntry | None,
-    *,
-    expected: int | None = None,
-    key: str | None = None,
-    events: int = 1,
-) -> Change:
-    """A change writing ``case`` at its version, chained after ``previous`` (its history
-    entry sealed, ``events`` transition events with stable ids)."""
-    event_type: type[TransitionEvent] = Declared if case.version == 1 else Recommended
-    built = tuple(
-        event_type(
-            id=f"{case.id}-v{case.version}-e{index}",
-            case_id=case.id,
-            base_id=case.base_id,
-            occurred_at=_WHEN,
-            actor=_ACTOR,
-            payload={"index": index, "名称": case.base_name},
-            trigger="declare" if case.version == 1 else "recommend",
-            from_state=None if previous is None else previous.to_state,
-            to_state=case.state.value,
-        )
-        for index in range(events)
-    )
-    entry = HistoryEntry(
-        case_id=case.id,
-        sequence=case.version,
-        action="declare" if case.version == 1 else "recommend",
-        from_state=None if previous is None else previous.to_state,
-        to_state=case.state.value,
-        actor=_ACTOR,
-        at=_WHEN,
-        reason="理由 reason",
-        evidence=("申请报告.pdf",),
-        payload={"round": 2025},
-        event_ids=tuple(event.id for event in built),
-    ).sealed(previous.hash if previous else GENESIS_HASH)
-    return Change(
-        case=case,
-        expected_version=case.version - 1 if expected is None else expected,
-        history=entry,
-        events=built,
-        idempotency_key=key,
-    )
-
-
-def _round_opening(
-    declaration_round: DeclarationRound, previous: HistoryEntry | None, tag: str = ""
-) -> tuple[HistoryEntry, tuple[Event, ...]]:
-    """The entry of a round's chain (after ``previous``) and the event opening it records."""
-    chain_id = declaration_round.chain_id
-    sequence = previous.sequence + 1 if previous else 1
-    payload = converter.unstructure(declaration_round)
-    event = RoundOpened(
-        id=f"{chain_id}-{sequence}{tag}",
-        case_id=chain_id,
-        base_id="",
-        occurred_at=_WHEN,
-        actor=_BUREAU,
-        payload=payload,
-        trigger="open_round",
-        round_year=declaration_round.year,
-    )
-    entry = HistoryEntry(
-        case_id=chain_id,
-        sequence=sequence,
-        action="open_round",
-        from_state=previous.to_state if previous else None,
-        to_state="opened",
-        actor=_BUREAU,
-        at=_WHEN,
-        payload=payload,
-        event_ids=(event.id,),
-    ).sealed(previous.hash if previous else GENESIS_HASH)
-    return entry, (event,)
 
 
 class StoreContract:
@@ -457,7 +351,7 @@ class StoreContract:
 
     def test_a_round_is_saved_with_its_entry_and_events(self, store: CaseStore) -> None:
         first = DeclarationRound(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), "通知")
-        entry, events = _round_opening(first, None)
+        entry, events = round_opening(first, None)
         store.save_round(first, entry, events)
         assert store.rounds() == [first]
         assert store.history(first.chain_id) == [entry]
@@ -465,7 +359,7 @@ class StoreContract:
         assert [record.event for record in store.read_outbox(0, 1000)] == list(events)
         # a later opening of the year's round (a store keeps one per year) chains on
         moved = attrs.evolve(first, closes_on=dt.date(2025, 8, 15))
-        second, more = _round_opening(moved, entry)
+        second, more = round_opening(moved, entry)
         store.save_round(moved, second, more)
         assert store.rounds() == [moved]
         assert store.history(first.chain_id) == [entry, second]
@@ -474,18 +368,18 @@ class StoreContract:
 
     def test_a_round_entry_that_is_not_the_next_is_a_conflict(self, store: CaseStore) -> None:
         first = DeclarationRound(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31))
-        store.save_round(first, *_round_opening(first, None))
+        store.save_round(first, *round_opening(first, None))
         # a second writer built its entry before the first wrote: the chain moved on
         late = attrs.evolve(first, notice="另一通知")
         with pytest.raises(ConcurrencyConflictError):
-            store.save_round(late, *_round_opening(late, None, "late"))
+            store.save_round(late, *round_opening(late, None, "late"))
         assert store.rounds() == [first]
         assert len(store.history(first.chain_id)) == 1
         assert len(store.read_outbox(0, 1000)) == 1
 
     def test_a_refused_round_write_leaves_nothing(self, store: CaseStore) -> None:
         opened = DeclarationRound(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31))
-        entry, (event,) = _round_opening(opened, None)
+        entry, (event,) = round_opening(opened, None)
         bad = attrs.evolve(event, payload={"notice": "通知\x00"})
         with pytest.raises(FieldValueError) as info:
             store.save_round(opened, entry, (bad,))
@@ -506,7 +400,7 @@ class StoreContract:
 
             store.on_checkpoint = fail
             with pytest.raises(RuntimeError, match=point):
-                store.save_round(opened, *_round_opening(opened, None))
+                store.save_round(opened, *round_opening(opened, None))
             store.on_checkpoint = None
             self._assert_no_round(store, opened)
 
@@ -602,162 +496,3 @@ class StoreContract:
         records = store.read_outbox(0, 1000)
         assert len(records) == 2 * threads
         assert len({record.position for record in records}) == 2 * threads
-
-
-# -- the work-queue projection (stores that are a WorkQueueStore) ---------------------------------
-
-
-def sample_item(case: Case, obligation: str = "declaration_review", **changes: object) -> WorkItem:
-    """A pending obligation of ``case`` as the projection stores it, with ``changes``."""
-    item = WorkItem(
-        case_id=case.id,
-        obligation=obligation,
-        role=Role.DISTRICT_AUTHORITY.value,
-        district=case.district,
-        base_id=case.base_id,
-        base_name=case.base_name,
-        operator_id=case.operator.unified_social_credit_code,
-        round_year=case.round_year,
-        state=case.state.value,
-        version=case.version,
-        actions=("recommend", "decline"),
-        article_zh="第十条",
-        article_en="Art. 10",
-        since=case.declared_on,
-    )
-    return attrs.evolve(item, **changes)  # type: ignore[arg-type]
-
-
-class WorkQueueContract:
-    """The work-queue projection's contract (`kmbase_workflow.stores.WorkQueueStore`): mix it
-    into a `StoreContract` subclass of a store that keeps the projection."""
-
-    _TODAY = dt.date(2026, 3, 2)
-
-    def _commit(
-        self, store: CaseStore, case_id: str, *items: Mapping[str, Any], **changes: object
-    ) -> Change:
-        case = sample_case(case_id, **changes)
-        change = sample_change(case, None)
-        change = attrs.evolve(change, work_items=tuple(sample_item(case, **i) for i in items))
-        store.commit(change)
-        return change
-
-    @staticmethod
-    def _queue(store: CaseStore) -> WorkQueueStore:
-        assert isinstance(store, WorkQueueStore)
-        return store
-
-    def _ids(self, store: CaseStore, **filters: object) -> list[str]:
-        query = WorkItemQuery(as_of=self._TODAY, limit=None, **filters)  # type: ignore[arg-type]
-        return [item.case_id for item in self._queue(store).work_items(query)]
-
-    def test_committed_items_read_back_and_a_new_version_replaces_them(
-        self, store: CaseStore
-    ) -> None:
-        change = self._commit(store, "a", {})
-        queue = self._queue(store)
-        assert queue.work_items(WorkItemQuery(as_of=self._TODAY)) == list(change.work_items or ())
-        advanced = attrs.evolve(change.case, version=2, state=State.DISTRICT_RECOMMENDED)
-        following = sample_change(advanced, change.history)
-        bureau = sample_item(advanced, "expert_review", role="city_bureau", actions=("selection",))
-        store.commit(attrs.evolve(following, work_items=(bureau,)))
-        assert queue.work_items(WorkItemQuery(as_of=self._TODAY)) == [bureau]
-        assert not queue.work_queue_stale()
-
-    def test_items_come_in_urgency_order_and_page_by_key(self, store: CaseStore) -> None:
-        day = self._TODAY
-        self._commit(store, "undated", {})
-        self._commit(store, "overdue", {"due_on": day - dt.timedelta(days=3)})
-        self._commit(store, "ready", {"ready_on": day - dt.timedelta(days=10)})
-        self._commit(store, "soon", {"due_on": day + dt.timedelta(days=2)})
-        self._commit(
-            store, "older", {}, declared_on=dt.date(2025, 6, 1), last_acted_on=dt.date(2025, 6, 1)
-        )
-        self._commit(store, "later", {"opens_on": day + dt.timedelta(days=1)})
-        queue = self._queue(store)
-        late = queue.work_items(WorkItemQuery(as_of=day, overdue=True))
-        rest = queue.work_items(WorkItemQuery(as_of=day, overdue=False, limit=None))
-        assert [i.case_id for i in late] == ["overdue"]
-        assert [i.case_id for i in rest] == ["ready", "soon", "older", "undated"]
-        pages, after = [], None
-        while True:
-            page = queue.work_items(WorkItemQuery(as_of=day, overdue=False, after=after, limit=2))
-            if not page:
-                break
-            pages.append([item.case_id for item in page])
-            after = page[-1].key
-        assert pages == [["ready", "soon"], ["older", "undated"]]
-        assert queue.count_work_items(WorkItemQuery(as_of=day)) == 5
-        assert queue.count_work_items(WorkItemQuery(as_of=day + dt.timedelta(days=1))) == 6
-
-    def test_items_filter_by_role_district_operator_round_and_state(self, store: CaseStore) -> None:
-        other = eligible_application()
-        other = attrs.evolve(other, base=attrs.evolve(other.base, district="呈贡区"))
-        self._commit(store, "a", {}, {"obligation": "x", "role": "city_bureau"})
-        self._commit(store, "b", {"operator_id": "91530100MA6K7XQ17X"}, round_year=2026)
-        self._commit(store, "c", {"state": "district_recommended"}, application=other)
-        assert self._ids(store, role="city_bureau") == ["a"]
-        assert self._ids(store, role="district_authority") == ["a", "b", "c"]
-        assert self._ids(store, district="呈贡区") == ["c"]
-        assert self._ids(store, operator_id="91530100MA6K7XQ17X") == ["b"]
-        assert self._ids(store, round_year=2026) == ["b"]
-        assert self._ids(store, state="district_recommended") == ["c"]
-        due = {"due_on": self._TODAY}
-        self._commit(store, "d", due)
-        assert self._ids(store, due_from=self._TODAY, due_until=self._TODAY) == ["d"]
-
-    def test_a_change_without_items_marks_the_queue_stale_until_rebuilt(
-        self, store: CaseStore
-    ) -> None:
-        queue = self._queue(store)
-        first = self._commit(store, "a", {})
-        advanced = attrs.evolve(first.case, version=2, state=State.DISTRICT_RECOMMENDED)
-        store.commit(sample_change(advanced, first.history))
-        assert queue.work_queue_stale()
-        assert self._ids(store) == []
-        item = sample_item(advanced, "expert_review")
-        assert queue.replace_work_items([("a", 1, [sample_item(first.case)])]) == 0
-        assert queue.replace_work_items([("a", 2, [item]), ("missing", 1, [])]) == 1
-        queue.mark_work_queue_built()
-        assert not queue.work_queue_stale()
-        assert queue.work_items(WorkItemQuery(as_of=self._TODAY)) == [item]
-
-    def test_a_batch_keeps_the_rows_of_each_case_s_last_change(self, store: CaseStore) -> None:
-        first = sample_change(sample_case("a"), None)
-        first = attrs.evolve(first, work_items=(sample_item(first.case),))
-        advanced = attrs.evolve(first.case, version=2, state=State.DISTRICT_RECOMMENDED)
-        bureau = sample_item(advanced, "expert_review", role="city_bureau")
-        second = attrs.evolve(sample_change(advanced, first.history), work_items=(bureau,))
-        store.commit_many([first, second])
-        assert self._queue(store).work_items(WorkItemQuery(as_of=self._TODAY)) == [bureau]
-
-    def test_a_refused_batch_leaves_the_queue_as_it_was(self, store: CaseStore) -> None:
-        first = self._commit(store, "a", {})
-        good = sample_change(sample_case("b"), None)
-        good = attrs.evolve(good, work_items=(sample_item(good.case),))
-        stale = sample_change(attrs.evolve(first.case, version=5), first.history, expected=4)
-        with pytest.raises(ConcurrencyConflictError):
-            store.commit_many([good, attrs.evolve(stale, work_items=())])
-        assert self._ids(store) == ["a"]
-
-    def test_cases_are_counted_by_round_district_and_state(self, store: CaseStore) -> None:
-        from ..deadlines import notice_deadline  # noqa: PLC0415
-        from ..policy import load_policy  # noqa: PLC0415
-
-        notice = notice_deadline(dt.date(2025, 9, 26), load_policy().periods)
-        self._commit(store, "a")
-        self._commit(store, "b")
-        self._commit(store, "c", state=State.PUBLICIZED, notice=notice, round_year=2026)
-        queue = self._queue(store)
-        district = sample_case("a").district
-        assert queue.case_counts() == [
-            CaseCount(2025, district, "declared", 2),
-            CaseCount(2026, district, "publicized", 1),
-        ]
-        assert queue.case_counts(round_year=2026) == [CaseCount(2026, district, "publicized", 1)]
-        assert queue.case_counts(district="呈贡区") == []
-        running = [NoticeRunning("c", 2026, district, "publicized", notice.due)]
-        assert queue.notices_running(notice.due) == running
-        assert queue.notices_running(notice.due, round_year=2025) == []
-        assert queue.notices_running(notice.due + dt.timedelta(days=1)) == []
