@@ -165,21 +165,23 @@ def _pruned(value: Any, numbers: bool = False, spelled: bool = False) -> Any:  #
     kind = type(value)
     if kind is dict:
         pruned = {}
-        for key, item in value.items():
-            if item is None:
+        for key, member in value.items():
+            member_kind = type(member)
+            if member_kind is str or member_kind is int or member_kind is bool:
+                pass  # the most common members first
+            elif member is None:
                 continue
-            member_kind = type(item)
-            if member_kind is dict or member_kind is list or member_kind is tuple:
-                member = _pruned(item, numbers, spelled)
+            elif member_kind is dict or member_kind is list or member_kind is tuple:
+                if not member:
+                    continue
+                member = _pruned(member, numbers, spelled)  # noqa: PLW2901 - its pruned form
                 if not member:
                     continue
             elif member_kind is float:
-                if item.is_integer() and -_EXACT < item < _EXACT:  # false for NaN, infinities
-                    member = int(item)
+                if member.is_integer() and -_EXACT < member < _EXACT:  # false for NaN, inf
+                    member = int(member)  # noqa: PLW2901
                 else:
-                    member = _other_float(item, numbers, spelled)
-            else:
-                member = item
+                    member = _other_float(member, numbers, spelled)  # noqa: PLW2901
             pruned[key if type(key) is str else str(key)] = member
         return pruned
     if kind is list or kind is tuple:
