@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import orjson
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._i18n import Text
@@ -154,40 +155,66 @@ _EXACT = 2.0**53
 """Below it in size, an integral float and its integer name the same number exactly."""
 
 
-def _pruned(value: Any, numbers: bool = False) -> Any:  # noqa: PLR0912 - one walk, inlined
+def _pruned(value: Any, numbers: bool = False, spelled: bool = False) -> Any:  # noqa: PLR0912 - one walk, inlined
     """``value`` without null or empty members; integral floats as integers: below 2**53
     (format 2) or, with ``numbers``, every float in `canonical_number`'s form (format 3).
-    Every write prunes its records (a declaration, an application of some 25 KB), so the
-    common members (text, integers) take the shortest path."""
+    With ``spelled``, every other float is an `orjson.Fragment` of the text the standard
+    library's encoder writes for it (orjson spells some floats otherwise: ``1e-7`` for
+    ``1e-07``). Every write prunes its records (a declaration, an application of some 25 KB),
+    so the common members (text, integers) take the shortest path."""
     kind = type(value)
     if kind is dict:
         pruned = {}
-        for key, item in value.items():
-            if item is None:
+        for key, member in value.items():
+            member_kind = type(member)
+            if member_kind is str or member_kind is int or member_kind is bool:
+                pass  # the most common members first
+            elif member is None:
                 continue
-            member_kind = type(item)
-            if member_kind is dict or member_kind is list or member_kind is tuple:
-                member = _pruned(item, numbers)
+            elif member_kind is dict or member_kind is list or member_kind is tuple:
+                if not member:
+                    continue
+                member = _pruned(member, numbers, spelled)  # noqa: PLW2901 - its pruned form
                 if not member:
                     continue
             elif member_kind is float:
-                if item.is_integer() and -_EXACT < item < _EXACT:  # false for NaN, infinities
-                    member = int(item)
+                if member.is_integer() and -_EXACT < member < _EXACT:  # false for NaN, inf
+                    member = int(member)  # noqa: PLW2901
                 else:
-                    member = canonical_number(item) if numbers else item
-            else:
-                member = item
+                    member = _other_float(member, numbers, spelled)  # noqa: PLW2901
             pruned[key if type(key) is str else str(key)] = member
         return pruned
     if kind is list or kind is tuple:
-        return [_pruned(item, numbers) if type(item) in _CONTAINERS else item for item in value]
+        return [
+            _pruned(item, numbers, spelled) if type(item) in _CONTAINERS else item for item in value
+        ]
     if kind is float:
         if value.is_integer() and -_EXACT < value < _EXACT:
             return int(value)
-        return canonical_number(value) if numbers else value
+        return _other_float(value, numbers, spelled)
     if isinstance(value, Mapping):
-        return _pruned(dict(value), numbers)
+        return _pruned(dict(value), numbers, spelled)
     return value
+
+
+def _other_float(value: float, numbers: bool, spelled: bool) -> Any:
+    """A float that is not a small integer, as `_pruned` writes it."""
+    number = canonical_number(value) if numbers else value
+    if spelled and type(number) is float:
+        return orjson.Fragment(_float_text(number))
+    return number
+
+
+def _float_text(value: float) -> str:
+    """How the standard library's JSON encoder writes a float (``json.encoder``'s
+    ``floatstr``): its repr, and NaN and the infinities as JavaScript spells them."""
+    if value != value:  # noqa: PLR0124 - NaN is the one float unequal to itself
+        return "NaN"
+    if value == math.inf:
+        return "Infinity"
+    if value == -math.inf:
+        return "-Infinity"
+    return float.__repr__(value)
 
 
 _CONTAINERS = frozenset({dict, list, tuple, float})
@@ -203,8 +230,25 @@ def canonical_json(data: Any, format: int = CANONICAL_FORMAT) -> str:
     sorted, compact, UTF-8; from format 2 without null or empty members; from format 3 with
     numbers in `canonical_number`'s form, NaN and infinities refused)."""
     if format >= 2:
+        with contextlib.suppress(orjson.JSONEncodeError):
+            # the same text, ten times faster (a declaration's application is ~25 KB); what
+            # orjson writes otherwise than the standard library or refuses (an integer past
+            # 64 bits, a lone surrogate, a subclass, a value of no JSON form) falls through
+            pruned = _pruned(data, numbers=format >= 3, spelled=True)
+            return orjson.dumps(pruned, option=_ORJSON_CANONICAL).decode()
         data = _pruned(data, numbers=format >= 3)
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+_ORJSON_CANONICAL = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+"""Keys sorted (by UTF-8 bytes: by code point, as Python sorts text); dataclasses, dates
+and subclasses of the built-in types are refused, as the standard library refuses or
+writes them otherwise, so they take its path."""
 
 
 _SLOT = "\x00encoded\x00"

@@ -94,7 +94,7 @@ def _waiting(case: Case, _policy: Policy, _calendar: WorkingDayCalendar) -> Iter
     yield _Dated(since=case.last_acted_on or case.declared_on)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)  # a key of the cached lookups, per write
 class QueueRule:
     """When a case awaits someone: in one of ``states``, until one of ``triggers`` is fired.
 

@@ -34,8 +34,10 @@ def regulation_roles(actor: Actor, step: Step, case: Case) -> list[GuardFailure]
                 f"the authority of {actor.district} cannot act on a base in {case.district}",
             )
         ]
-    operator = case.operator
-    if actor.role is Role.OPERATOR and actor.id != operator.unified_social_credit_code:
+    if actor.role is not Role.OPERATOR:
+        return []
+    operator = case.operator  # computed from the filings: only an operator's step needs it
+    if actor.id != operator.unified_social_credit_code:
         return [
             failure(
                 "operator",

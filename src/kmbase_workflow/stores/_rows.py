@@ -214,6 +214,17 @@ def refuse_unstorable_round(
     _refuse_parts(parts)
 
 
+def _carried(change: Change, plain: ChangeData) -> bool:
+    """Whether the change's entry carries the application's canonical text inside its own (a
+    declaration's payload is the application, as its digest was taken): searching the
+    entry's text then searches the application's, which is not searched a second time."""
+    return (
+        bool(plain.canonical)
+        and plain.application_text is not None
+        and change.history.payload is plain.application_data
+    )
+
+
 def _encoded(change: Change) -> list[str] | None:
     """The JSON texts of a change's records (the application only with a new case): the
     canonical texts its step hashed, else encoded from its plain form; ``None`` if some
@@ -224,7 +235,7 @@ def _encoded(change: Change) -> list[str] | None:
         if not texts:
             texts = [dumps(plain.case_data), dumps(plain.history_data)]
             texts.extend(dumps(data) for data in plain.event_data)
-        if change.expected_version == 0:
+        if change.expected_version == 0 and not _carried(change, plain):
             # a new case's application: its strings, escaped as JSON escapes them (its
             # canonical text, if the step made it; else walking the record is faster than
             # unstructuring it)
