@@ -15,6 +15,7 @@ import typer
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
 from ._command import Command
+from ._group import command_group
 from ._options import DbOption, FormatOption, JsonOption, LangOption, OutputFormat
 
 if TYPE_CHECKING:
@@ -25,12 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = ["audit_app"]
 
-audit_app = typer.Typer(
-    name="audit",
-    help="审计：核验全部案件、导出签名检查点（第二十条） / Audit every case; export signed "
+audit_app = command_group(
+    "audit",
+    "审计：核验全部案件、导出签名检查点（第二十条） / Audit every case; export signed "
     "checkpoints (Art. 20).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
 )
 
 KeyFileOption = Annotated[

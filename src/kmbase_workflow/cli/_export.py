@@ -22,6 +22,7 @@ import typer
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ._command import Command
+from ._group import command_group
 from ._options import DbOption, JsonOption, LangOption, output_file, parse_date
 
 if TYPE_CHECKING:
@@ -34,18 +35,13 @@ if TYPE_CHECKING:
 
 __all__ = ["export_app", "import_app"]
 
-export_app = typer.Typer(
-    name="export",
-    help="导出表格与文书 / Export the official forms and documents (Excel, Word, HTML, text, PDF).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+export_app = command_group(
+    "export",
+    "导出表格与文书 / Export the official forms and documents (Excel, Word, HTML, text, PDF).",
 )
 
-import_app = typer.Typer(
-    name="import",
-    help="从 Excel 或 CSV 导入表格 / Import tables from Excel or CSV into an application.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+import_app = command_group(
+    "import", "从 Excel 或 CSV 导入表格 / Import tables from Excel or CSV into an application."
 )
 
 OutputOption = Annotated[

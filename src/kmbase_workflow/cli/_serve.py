@@ -19,6 +19,7 @@ import typer
 from .._i18n import Text
 from ..errors import InvalidInputError, install_hint
 from ._command import Command
+from ._group import command_group
 from ._options import (
     ActorDistrictOption,
     ActorIdOption,
@@ -44,12 +45,7 @@ __all__ = ["serve", "token_app"]
 
 T = TypeVar("T")
 
-token_app = typer.Typer(
-    name="token",
-    help="HTTP 服务的 API 令牌 / API tokens of the HTTP service.",
-    no_args_is_help=True,
-    add_completion=False,
-)
+token_app = command_group("token", "HTTP 服务的 API 令牌 / API tokens of the HTTP service.")
 
 GATEWAY_SECRET_VARIABLE = "KMBASE_GATEWAY_SECRET"
 """The environment variable holding the secret the SSO gateway signs identities with."""

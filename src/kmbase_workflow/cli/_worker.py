@@ -19,6 +19,7 @@ import typer
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ._command import Command
+from ._group import command_group
 from ._options import (
     DbOption,
     FormatOption,
@@ -47,11 +48,8 @@ __all__ = ["worker_app"]
 
 T = TypeVar("T")
 
-worker_app = typer.Typer(
-    name="worker",
-    help="投递事件与定时检查 / Deliver events (webhooks) and run the daily sweep.",
-    no_args_is_help=True,
-    add_completion=False,
+worker_app = command_group(
+    "worker", "投递事件与定时检查 / Deliver events (webhooks) and run the daily sweep."
 )
 
 SECRET_VARIABLE = "KMBASE_WEBHOOK_SECRET"
