@@ -50,6 +50,14 @@ def test_every_transition_has_its_event_type() -> None:
     }
 
 
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+def test_an_event_class_documents_its_description(event_type: str) -> None:
+    # The reference pages show the docstring, a consumer reads ``description``: one wording.
+    cls = EVENT_TYPES[event_type]
+    summary = " ".join((cls.__doc__ or "").split("\n\n")[0].split())
+    assert summary == f"{cls.description.zh} / {cls.description.en}."
+
+
 def test_subscribe_to_one_type() -> None:
     h = harness()
     got: list[Event] = []

@@ -686,8 +686,10 @@ SUBMODULES: dict[str, frozenset[str]] = {
     ),
     "workflow": frozenset(
         {
+            "FireOptions",
             "Outcome",
             "Prepared",
+            "StepOptions",
             "SweepReport",
             "Workflow",
         }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import typing
 from collections.abc import Callable
 
 import attrs
@@ -23,8 +25,8 @@ from kmbase_workflow.events import (
     ProvinciallyRecommended,
     RoundSelected,
 )
-from kmbase_workflow.lifecycle import Trigger
-from kmbase_workflow.workflow import Outcome
+from kmbase_workflow.lifecycle import RECORDS, STEPS, Trigger
+from kmbase_workflow.workflow import Outcome, Workflow
 from lifecycle_helpers import (
     BUREAU,
     CERTIFIED_ON,
@@ -459,6 +461,43 @@ def test_the_sweep_leaves_other_cases_alone() -> None:
 
 
 # -- concurrency and idempotency ---------------------------------------------------------------
+
+
+SHARED_KEYWORDS = {"evidence", "expected_version", "idempotency_key"}
+NO_REASON = {
+    "revoke": "the revocation's details are the reason",
+    "verify_objection": "the finding is the reason",
+}
+"""The named steps that take no ``reason`` keyword, and why."""
+NOT_FIRED = {
+    "declare": "creates the case",
+    "select_round": "ranks a whole round in one transaction",
+    "sweep": "fires what is due at many cases",
+}
+"""The steps' methods that are not a wrapper over `Workflow.fire`, and why."""
+
+
+def _keywords(method: Callable[..., object]) -> set[str]:
+    """The keyword names a call of ``method`` accepts, ``**options: Unpack[...]`` spelt out."""
+    hints = typing.get_type_hints(method)
+    names: set[str] = set()
+    for parameter in list(inspect.signature(method).parameters.values())[1:]:
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            (options,) = typing.get_args(hints[parameter.name])
+            names |= set(typing.get_type_hints(options))
+        elif parameter.kind is not inspect.Parameter.POSITIONAL_ONLY:
+            names.add(parameter.name)
+    return names
+
+
+@pytest.mark.parametrize(
+    "method",
+    sorted({step.method for step in [*STEPS, *RECORDS]} - set(NOT_FIRED)),
+)
+def test_every_named_step_takes_the_shared_keywords(method: str) -> None:
+    keywords = _keywords(getattr(Workflow, method))
+    assert keywords >= SHARED_KEYWORDS
+    assert ("reason" in keywords) is (method not in NO_REASON)
 
 
 def test_a_stale_expected_version_is_a_conflict_and_writes_nothing() -> None:

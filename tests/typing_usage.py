@@ -51,9 +51,12 @@ def clocked(now: kb.Clock) -> dt.date:
 def host_recommends(
     workflow: kb.Workflow, case_id: str, actor: kb.Actor, recommendation: kb.Recommendation
 ) -> kb.Outcome:
-    # Every option of a named step is spelt out, so mypy catches a misspelling; the ignore
-    # below is needed (mypy --strict reports an unused one), which proves it.
+    # Every option of a named step is typed (`StepOptions`), so mypy catches a misspelling
+    # and a reason given to a step that takes none; the ignores below are needed (mypy
+    # --strict reports an unused one), which proves it.
     workflow.recommend(case_id, actor, recommendation, idempotency_kye="k")  # type: ignore[call-arg]
+    workflow.verify_objection(case_id, actor, "查无实据", sustained=False, reason="r")  # type: ignore[call-arg]
+    workflow.decline(case_id, actor, "材料不实", evidence=["scan.pdf"], expected_version=1)
     return workflow.recommend(case_id, actor, recommendation, idempotency_key="k")
 
 

@@ -326,7 +326,8 @@ class Expired(TransitionEvent):
 
 @attrs.frozen(kw_only=True)
 class EvaluationFailed(TransitionEvent):
-    """测评不合格，待取消称号、收回牌匾（第十八条） / evaluation failed, title to be withdrawn (Art. 18)."""
+    """测评不合格，待取消称号、收回牌匾（第十八条） / evaluation failed, title and plaque to be
+    withdrawn (Art. 18)."""
 
     type: ClassVar[str] = "evaluation_failed"
     description: ClassVar[Text] = Text(

@@ -15,6 +15,7 @@ import typer
 from .._i18n import Lang, Text
 from ..errors import InvalidInputError
 from ._command import Command
+from ._group import command_group
 from ._options import DbOption, FormatOption, JsonOption, LangOption, OutputFormat
 
 if TYPE_CHECKING:
@@ -25,12 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = ["audit_app"]
 
-audit_app = typer.Typer(
-    name="audit",
-    help="审计：核验全部案件、导出签名检查点（第二十条） / Audit every case; export signed "
+audit_app = command_group(
+    "audit",
+    "审计：核验全部案件、导出签名检查点（第二十条） / Audit every case; export signed "
     "checkpoints (Art. 20).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
 )
 
 KeyFileOption = Annotated[
@@ -69,15 +68,8 @@ def audit_checkpoint(
 
     command = Command(lang)
 
-    def act() -> Checkpoint:
-        key = load_key(key_file)
-        store = command.store(db)
-        try:
-            return checkpoint(store, key)
-        finally:
-            store.close()
-
-    saved = command.run(act)
+    key = command.run(lambda: load_key(key_file))
+    saved = command.with_store(db, lambda store: checkpoint(store, key))
     text = saved.to_json() + "\n"
     if output is None:  # the checkpoint is the JSON document
         typer.echo(text, nl=False)
@@ -146,16 +138,12 @@ def audit_verify(
     command = Command(lang)
     chosen = command.lang
 
-    def act() -> AuditReport:
+    def against() -> tuple[Checkpoint | None, bytes | None]:
         saved = None if checkpoint_file is None else _read_checkpoint(checkpoint_file)
-        key = None if saved is None else load_key(key_file)
-        store = command.store(db)
-        try:
-            return verify_store(store, saved, key)
-        finally:
-            store.close()
+        return saved, None if saved is None else load_key(key_file)
 
-    report = command.run(act)
+    saved, key = command.run(against)
+    report = command.with_store(db, lambda store: verify_store(store, saved, key))
     command.finish(
         {
             "verified": report.ok,

@@ -16,6 +16,7 @@ import attrs
 import typer
 
 from ._command import Command
+from ._group import command_group
 from ._options import (
     HolidaysOption,
     JsonOption,
@@ -34,18 +35,10 @@ if TYPE_CHECKING:
 
 __all__ = ["calendar_app", "deadline_app"]
 
-calendar_app = typer.Typer(
-    name="calendar",
-    help="中国工作日历（含调休） / China's working-day calendar (with make-up working days).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+calendar_app = command_group(
+    "calendar", "中国工作日历（含调休） / China's working-day calendar (with make-up working days)."
 )
-deadline_app = typer.Typer(
-    name="deadline",
-    help="《办法》规定的期限 / The deadlines of the measures.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+deadline_app = command_group("deadline", "《办法》规定的期限 / The deadlines of the measures.")
 
 DateArgument = Annotated[str, typer.Argument(help="日期 / date (YYYY-MM-DD).", metavar="DATE")]
 ExplainOption = Annotated[bool, typer.Option("--explain", help="说明计算过程 / explain the count.")]

@@ -22,10 +22,12 @@ from ._options import (
     ActorIdOption,
     ActorNameOption,
     ActorRoleOption,
+    CaseIdArgument,
     DbOption,
     FormatOption,
     HolidaysOption,
     JsonOption,
+    KeyOption,
     LangOption,
     NoticeAliasOption,
     OutputFormat,
@@ -48,12 +50,6 @@ if TYPE_CHECKING:
     from ..workflow import Outcome, Workflow
 
 __all__ = ["declare", "fire", "follow", "history", "show", "sweep"]
-
-CaseIdArgument = Annotated[str, typer.Argument(help="案件编号 / case id.", metavar="CASE_ID")]
-KeyOption = Annotated[
-    str | None,
-    typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).", metavar="KEY"),
-]
 
 
 def declare(

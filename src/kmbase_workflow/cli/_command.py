@@ -113,6 +113,26 @@ class Command:
 
         return self.run(build)
 
+    def with_store(self, db: str | None, use: Callable[[CaseStore], T]) -> T:
+        """``use(store)`` on the store of ``--db`` (`store`), closed after whatever happens;
+        a library error is reported as by `run`."""
+
+        def action() -> T:
+            with self.store(db) as store:
+                return use(store)
+
+        return self.run(action)
+
+    def with_workflow(self, db: str | None, use: Callable[[Workflow], T]) -> T:
+        """``use(workflow)`` on the workflow of ``--db`` (`workflow`), its store closed after
+        whatever happens; a library error is reported as by `run`."""
+
+        def action() -> T:
+            with self.workflow(db) as workflow:
+                return use(workflow)
+
+        return self.run(action)
+
     @property
     def json(self) -> bool:
         """Whether the command was asked for JSON (``--json`` or ``--format json``)."""

@@ -3,9 +3,8 @@ schema (``kmbase db rebuild-work-queue`` is in ``_queues``)."""
 
 from __future__ import annotations
 
-import typer
-
 from ._command import Command
+from ._group import command_group
 from ._options import (
     DbOption,
     JsonOption,
@@ -14,12 +13,7 @@ from ._options import (
 
 __all__ = ["db_app"]
 
-db_app = typer.Typer(
-    name="db",
-    help="创建或升级数据库 / Create or upgrade the database.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+db_app = command_group("db", "创建或升级数据库 / Create or upgrade the database.")
 
 
 @db_app.command("init")

@@ -22,6 +22,7 @@ import typer
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ._command import Command
+from ._group import command_group
 from ._options import DbOption, JsonOption, LangOption, output_file, parse_date
 
 if TYPE_CHECKING:
@@ -34,18 +35,13 @@ if TYPE_CHECKING:
 
 __all__ = ["export_app", "import_app"]
 
-export_app = typer.Typer(
-    name="export",
-    help="导出表格与文书 / Export the official forms and documents (Excel, Word, HTML, text, PDF).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+export_app = command_group(
+    "export",
+    "导出表格与文书 / Export the official forms and documents (Excel, Word, HTML, text, PDF).",
 )
 
-import_app = typer.Typer(
-    name="import",
-    help="从 Excel 或 CSV 导入表格 / Import tables from Excel or CSV into an application.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+import_app = command_group(
+    "import", "从 Excel 或 CSV 导入表格 / Import tables from Excel or CSV into an application."
 )
 
 OutputOption = Annotated[
@@ -53,6 +49,15 @@ OutputOption = Annotated[
     typer.Option(
         "--output", "-o", help="输出文件 / the file to write.", show_default=False, metavar="FILE"
     ),
+]
+RoundOption = Annotated[
+    int,
+    typer.Option(
+        "--round", help="申报年度 / the round's year.", show_default=False, metavar="YEAR"
+    ),
+]
+CaseArgument = Annotated[
+    str, typer.Argument(help="案件编号 / the case id.", show_default=False, metavar="CASE_ID")
 ]
 
 
@@ -73,12 +78,7 @@ def export_recommendations(
             "--district", help="县（市）区 / the district.", show_default=False, metavar="DISTRICT"
         ),
     ],
-    round_year: Annotated[
-        int,
-        typer.Option(
-            "--round", help="申报年度 / the round's year.", show_default=False, metavar="YEAR"
-        ),
-    ],
+    round_year: RoundOption,
     output: OutputOption,
     db: DbOption = None,
     filled_by: Annotated[
@@ -125,25 +125,19 @@ def export_recommendations(
         _document(build, db, output, output_format, command)
         return
 
-    def action() -> int:
-        workflow = command.workflow(db)
-        try:
-            rows = export_recommendation_table(
-                workflow, district, round_year, output, filled_by=filled_by, phone=phone, unit=unit
-            )
-        finally:
-            workflow.store.close()
+    def write(workflow: Workflow) -> int:
+        rows = export_recommendation_table(
+            workflow, district, round_year, output, filled_by=filled_by, phone=phone, unit=unit
+        )
         return len(rows)
 
-    rows = command.run(action)
+    rows = command.with_workflow(db, write)
     _written(output, rows, Text(zh="推荐汇总表", en="recommendation"), command)
 
 
 @export_app.command("case")
 def export_case(
-    case_id: Annotated[
-        str, typer.Argument(help="案件编号 / the case id.", show_default=False, metavar="CASE_ID")
-    ],
+    case_id: CaseArgument,
     output: OutputOption,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -157,16 +151,11 @@ def export_case(
 
     command = Command(lang)
 
-    def action() -> int:
-        workflow = command.workflow(db)
-        try:
-            case = workflow.case(case_id)
-            sheets = export_application_tables(case, output, policy=workflow.policy_for(case))
-        finally:
-            workflow.store.close()
-        return len(sheets)
+    def write(workflow: Workflow) -> int:
+        case = workflow.case(case_id)
+        return len(export_application_tables(case, output, policy=workflow.policy_for(case)))
 
-    sheets = command.run(action)
+    sheets = command.with_workflow(db, write)
     command.finish(
         {"written": str(output), "sheets": sheets},
         command.say(f"已写入 {output}：{sheets} 张表", f"wrote {output}: {sheets} sheets"),
@@ -191,12 +180,6 @@ SettingsOption = Annotated[
         envvar="KMBASE_DOCUMENTS",
         metavar="FILE",
         show_default=False,
-    ),
-]
-RoundOption = Annotated[
-    int,
-    typer.Option(
-        "--round", help="申报年度 / the round's year.", show_default=False, metavar="YEAR"
     ),
 ]
 DateOption = Annotated[
@@ -225,17 +208,9 @@ def _document(
     """Build a document from the store, write it, and say what was written."""
     from ..exports import write_document  # noqa: PLC0415 - imported when the command runs
 
-    def action() -> Document:
-        output_file(output, "--output")
-        workflow = command.workflow(db)
-        try:
-            document = build(workflow)
-        finally:
-            workflow.store.close()
-        write_document(document, output, output_format)
-        return document
-
-    document = command.run(action)
+    command.run(lambda: output_file(output, "--output"))
+    document = command.with_workflow(db, build)
+    command.run(lambda: write_document(document, output, output_format))
     command.finish(
         {"written": str(output), **document.summary},
         command.say(f"已写入 {output}：{document.title}", f"wrote {output}: {document.title}"),
@@ -325,9 +300,7 @@ def export_decision(
 
 @export_app.command("application-form")
 def export_application_form(
-    case_id: Annotated[
-        str, typer.Argument(help="案件编号 / the case id.", show_default=False, metavar="CASE_ID")
-    ],
+    case_id: CaseArgument,
     output: OutputOption,
     output_format: DocumentFormatOption = None,
     db: DbOption = None,
@@ -354,10 +327,16 @@ def _import(
     table_file: Path,
     output: Path,
     sheet: str | None,
-    command: Command,
+    lang: str,
     step: Callable[[Application, Path, str | None], Application],
-) -> Application:
+    rows: Callable[[Application], int],
+    what: Text,
+) -> None:
+    """Read the application, replace one of its tables with ``step``, write it to
+    ``output`` and say how many ``rows`` (of ``what``) it now has."""
     from ..serialization import dump_json, load_application  # noqa: PLC0415 - imported when the command runs
+
+    command = Command(lang)
 
     def action() -> Application:
         application = load_application(application_file)
@@ -372,7 +351,7 @@ def _import(
             ) from None
         return updated
 
-    return command.run(action)
+    _written(output, rows(command.run(action)), what, command)
 
 
 ApplicationArgument = Annotated[
@@ -412,16 +391,16 @@ def import_roster_command(
     """
     from ..exports import import_roster  # noqa: PLC0415 - imported when the command runs
 
-    command = Command(lang)
-    updated = _import(
+    _import(
         application_file,
         roster,
         output,
         sheet,
-        command,
+        lang,
         lambda application, path, name: import_roster(application, path, sheet=name),
+        lambda updated: len(updated.residents),
+        Text(zh="入驻企业", en="resident"),
     )
-    _written(output, len(updated.residents), Text(zh="入驻企业", en="resident"), command)
 
 
 @import_app.command("staff")
@@ -447,13 +426,13 @@ def import_staff_command(
     """
     from ..exports import import_staff  # noqa: PLC0415 - imported when the command runs
 
-    command = Command(lang)
-    updated = _import(
+    _import(
         application_file,
         staff,
         output,
         sheet,
-        command,
+        lang,
         lambda application, path, name: import_staff(application, path, sheet=name),
+        lambda updated: len(updated.staff),
+        Text(zh="服务人员", en="staff"),
     )
-    _written(output, len(updated.staff), Text(zh="服务人员", en="staff"), command)

@@ -14,7 +14,7 @@ from .._i18n import Lang
 from ..errors import KmbaseError
 from ._output import EXIT_BAD_INPUT, fail, interrupted, json_asked
 
-__all__ = ["KmbaseGroup", "summary"]
+__all__ = ["KmbaseGroup", "command_group", "summary"]
 
 
 def _scan(args: Sequence[str]) -> tuple[bool, Lang]:
@@ -46,6 +46,14 @@ def _usage_error_types() -> tuple[type[BaseException], ...]:
     except ImportError:  # pragma: no cover - typer no longer needs click
         pass
     return tuple(kinds)
+
+
+def command_group(name: str, help: str) -> typer.Typer:
+    """A group of commands under ``kmbase`` (``kmbase round …``), made alike: its help as
+    written (no rich markup), shown when it is called without a command."""
+    return typer.Typer(
+        name=name, help=help, no_args_is_help=True, rich_markup_mode=None, add_completion=False
+    )
 
 
 def summary(help_text: str | None) -> str:

@@ -27,10 +27,12 @@ __all__ = [
     "ActorIdOption",
     "ActorNameOption",
     "ActorRoleOption",
+    "CaseIdArgument",
     "DbOption",
     "FormatOption",
     "HolidaysOption",
     "JsonOption",
+    "KeyOption",
     "LangOption",
     "NoticeAliasOption",
     "OutputFormat",
@@ -151,6 +153,15 @@ HolidaysOption = Annotated[
 NoticeAliasOption = Annotated[
     list[Path] | None,
     typer.Option("--notice", hidden=True, help="已弃用：同 --holidays / deprecated: --holidays."),
+]
+
+
+CaseIdArgument = Annotated[str, typer.Argument(help="案件编号 / case id.", metavar="CASE_ID")]
+
+
+KeyOption = Annotated[
+    str | None,
+    typer.Option("--key", help="幂等键 / idempotency key (safe re-runs).", metavar="KEY"),
 ]
 
 

@@ -23,6 +23,7 @@ from ._options import (
     ActorDistrictOption,
     ActorIdOption,
     ActorRoleOption,
+    CaseIdArgument,
     DbOption,
     FormatOption,
     HolidaysOption,
@@ -249,7 +250,7 @@ def _print_case_as_of(report: CaseAsOf, lang: Lang) -> None:
 
 
 def as_of_command(
-    case_id: Annotated[str, typer.Argument(help="案件编号 / case id.", metavar="CASE_ID")],
+    case_id: CaseIdArgument,
     day: Annotated[
         str | None,
         typer.Argument(

@@ -10,6 +10,7 @@ import typer
 
 from ..actors import Actor, Role
 from ._command import Command
+from ._group import command_group
 from ._options import (
     DbOption,
     FormatOption,
@@ -23,12 +24,7 @@ from ._options import (
 
 __all__ = ["round_app"]
 
-round_app = typer.Typer(
-    name="round",
-    help="年度申报（第九条） / The yearly declaration round (Art. 9).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+round_app = command_group("round", "年度申报（第九条） / The yearly declaration round (Art. 9).")
 
 BureauOfficerOption = Annotated[
     str,

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from .._i18n import Text
 from ..errors import InvalidInputError, install_hint
 from ._command import Command
+from ._group import command_group
 from ._options import (
     ActorDistrictOption,
     ActorIdOption,
@@ -37,17 +39,13 @@ from ._options import (
 from ._output import data_console
 
 if TYPE_CHECKING:
-    from ..stores import CaseStore
     from ..stores.tokens import ApiToken, Tokens
 
 __all__ = ["serve", "token_app"]
 
-token_app = typer.Typer(
-    name="token",
-    help="HTTP 服务的 API 令牌 / API tokens of the HTTP service.",
-    no_args_is_help=True,
-    add_completion=False,
-)
+T = TypeVar("T")
+
+token_app = command_group("token", "HTTP 服务的 API 令牌 / API tokens of the HTTP service.")
 
 GATEWAY_SECRET_VARIABLE = "KMBASE_GATEWAY_SECRET"
 """The environment variable holding the secret the SSO gateway signs identities with."""
@@ -173,11 +171,11 @@ def serve(
     command.run(start)
 
 
-def _tokens(db: str | None, command: Command) -> tuple[Tokens, CaseStore]:
+def _with_tokens(command: Command, db: str | None, use: Callable[[Tokens], T]) -> T:
+    """``use`` on the API tokens of the store of ``--db``, the store closed after."""
     from ..stores.tokens import token_store  # noqa: PLC0415 - imported when the command runs
 
-    store = command.store(db)
-    return token_store(store), store
+    return command.with_store(db, lambda store: use(token_store(store)))
 
 
 def _row(token: ApiToken) -> dict[str, object]:
@@ -207,15 +205,11 @@ def token_issue(
     """签发令牌（只显示一次） / Issue a token (its secret is shown once)."""
     command = Command(lang)
 
-    def issue() -> tuple[ApiToken, str]:
-        tokens, store = _tokens(db, command)
+    def issue(tokens: Tokens) -> tuple[ApiToken, str]:
         actor = make_actor(role, actor_id, district, name)
-        try:
-            return tokens.issue(actor, now=dt.datetime.now(dt.UTC))
-        finally:
-            store.close()
+        return tokens.issue(actor, now=dt.datetime.now(dt.UTC))
 
-    token, secret = command.run(issue)
+    token, secret = _with_tokens(command, db, issue)
 
     def show() -> None:
         typer.echo(secret)
@@ -239,14 +233,7 @@ def token_list(
     """列出已签发的令牌（不含密钥） / List the tokens issued (never their secrets)."""
     command = Command(lang)
 
-    def listed() -> list[ApiToken]:
-        tokens, store = _tokens(db, command)
-        try:
-            return tokens.list()
-        finally:
-            store.close()
-
-    rows = [_row(token) for token in command.run(listed)]
+    rows = [_row(token) for token in _with_tokens(command, db, lambda tokens: tokens.list())]
     lines = [
         f"{row['id']}\t{row['role']}\t{row['actor_id']}\t{row['district'] or ''}\t"
         f"{row['name']}\t{'revoked' if row['revoked_at'] else 'active'}"
@@ -265,12 +252,7 @@ def token_revoke(
     """吊销令牌（立即生效） / Revoke a token (at once)."""
     command = Command(lang)
 
-    def revoke() -> ApiToken:
-        tokens, store = _tokens(db, command)
-        try:
-            return tokens.revoke(token_id, now=dt.datetime.now(dt.UTC))
-        finally:
-            store.close()
-
-    token = command.run(revoke)
+    token = _with_tokens(
+        command, db, lambda tokens: tokens.revoke(token_id, now=dt.datetime.now(dt.UTC))
+    )
     command.finish(_row(token), f"{token.id}\trevoked")

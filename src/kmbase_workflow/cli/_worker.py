@@ -11,13 +11,15 @@ import datetime as dt
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from .._i18n import Text
 from ..errors import InvalidInputError
 from ._command import Command
+from ._group import command_group
 from ._options import (
     DbOption,
     FormatOption,
@@ -44,11 +46,10 @@ if TYPE_CHECKING:
 
 __all__ = ["worker_app"]
 
-worker_app = typer.Typer(
-    name="worker",
-    help="投递事件与定时检查 / Deliver events (webhooks) and run the daily sweep.",
-    no_args_is_help=True,
-    add_completion=False,
+T = TypeVar("T")
+
+worker_app = command_group(
+    "worker", "投递事件与定时检查 / Deliver events (webhooks) and run the daily sweep."
 )
 
 SECRET_VARIABLE = "KMBASE_WEBHOOK_SECRET"
@@ -308,15 +309,11 @@ def worker_run(
         worker.workflow.close()
 
 
-def _queue(db: str | None, command: Command) -> DeliveryQueue:
+def _with_queue(command: Command, db: str | None, use: Callable[[DeliveryQueue], T]) -> T:
+    """``use`` on the delivery queue of the store of ``--db``, the store closed after."""
     from ..delivery import DeliveryQueue  # noqa: PLC0415 - imported when the command runs
 
-    store = command.store(db)
-    try:
-        return command.run(lambda: DeliveryQueue(store))
-    except BaseException:
-        store.close()
-        raise
+    return command.with_store(db, lambda store: use(DeliveryQueue(store)))
 
 
 @worker_app.command("status")
@@ -328,11 +325,7 @@ def worker_status(
 ) -> None:
     """消费者进度与死信 / Each consumer's position, lag and dead letters; the last sweep."""
     command = Command(lang)
-    queue = _queue(db, command)
-    try:
-        status = command.run(queue.status)
-    finally:
-        queue.store.close()
+    status = _with_queue(command, db, lambda queue: queue.status())
     command.finish(status.to_dict(), lambda: _print_status(status, command.zh))
 
 
@@ -367,11 +360,7 @@ def worker_dead_letters(
 ) -> None:
     """列出死信 / List the events consumers gave up on, with the last error."""
     command = Command(lang)
-    queue = _queue(db, command)
-    try:
-        letters = command.run(lambda: queue.dead_letters(consumer))
-    finally:
-        queue.store.close()
+    letters = _with_queue(command, db, lambda queue: queue.dead_letters(consumer))
     lines = [
         f"{letter.consumer}\t{letter.position}\t{letter.case_id}\t{letter.event_type}\t"
         f"{letter.attempts}\t{letter.last_error}"
@@ -396,11 +385,7 @@ def worker_redrive(
 ) -> None:
     """重投死信 / Put a consumer's dead letters back in its queue (the worker delivers them)."""
     command = Command(lang)
-    queue = _queue(db, command)
-    try:
-        moved = command.run(lambda: queue.redrive(consumer, position))
-    finally:
-        queue.store.close()
+    moved = _with_queue(command, db, lambda queue: queue.redrive(consumer, position))
     unknown = len(set(position or ())) - moved if position else 0
     if not unknown:
         command.finish(

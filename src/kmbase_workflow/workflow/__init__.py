@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from ._outcomes import Outcome, Prepared, SweepReport
 from ._rounds import Rounds
-from ._steps import NamedSteps
+from ._steps import FireOptions, NamedSteps, StepOptions
 from ._sweep import Sweep
 
-__all__ = ["Outcome", "Prepared", "SweepReport", "Workflow"]
+__all__ = ["FireOptions", "Outcome", "Prepared", "StepOptions", "SweepReport", "Workflow"]
 
 
 class Workflow(NamedSteps, Rounds, Sweep):
@@ -45,6 +45,10 @@ class Workflow(NamedSteps, Rounds, Sweep):
     ``clock`` claims another day (entering last year's paper records): each entry then
     records when it was really entered (``HistoryEntry.entered_at``), and a day after the
     real one is refused.
+
+    Each named step (`recommend`, `certify`, …) takes its record and ``**options``: the
+    keywords of `StepOptions` (``reason``, ``evidence``, ``expected_version``,
+    ``idempotency_key``), or of `FireOptions` where the step requires or derives the reason.
 
     One workflow may be shared by the threads of a web server: it keeps no per-request
     state, and the stores serialise their own connections. ``close()`` (or ``with``)

@@ -1,10 +1,11 @@
 """Every step by name: typed wrappers over `Workflow.fire` (their payload records built from
-keyword arguments)."""
+keyword arguments; the keywords every step shares are one `StepOptions`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TypedDict, Unpack
 
 from ..actors import Actor, Role
 from ..case import (
@@ -28,6 +29,28 @@ from ._core import WorkflowCore
 from ._outcomes import Outcome
 
 
+class FireOptions(TypedDict, total=False):
+    """The keywords every named step passes on to `Workflow.fire` as they are (PEP 692: a
+    step's signature reads ``**options: Unpack[FireOptions]``, and type checkers and IDEs
+    know each keyword)."""
+
+    evidence: Sequence[str]
+    """References of the documents the step rests on, kept in its history entry."""
+    expected_version: int | None
+    """Refuse with `ConcurrencyConflictError` if the case is no longer at that version."""
+    idempotency_key: str | None
+    """A second call of the same command with the same key returns the first outcome and
+    writes nothing; the key used for a different command raises `IdempotencyKeyReusedError`."""
+
+
+class StepOptions(FireOptions, total=False):
+    """`FireOptions` and ``reason``, for the steps where a reason is optional (a step that
+    requires one takes ``reason`` as a parameter of its own, one that derives it takes none)."""
+
+    reason: str
+    """Why, in the step's history entry (default: none given)."""
+
+
 class NamedSteps(WorkflowCore):
     """The steps and records by name."""
 
@@ -37,204 +60,69 @@ class NamedSteps(WorkflowCore):
         actor: Actor,
         deficiencies: Sequence[str],
         due: dt.date,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[StepOptions],
     ) -> Outcome:
         """The district returns the application for correction (退回补正, 第十条 真实性、完整性
         初审), listing what is wanting and the day (inside the round) to resubmit by."""
         correction = Correction(tuple(deficiencies), due, returned_on=self.today())
         return self.fire(
-            case_id,
-            Trigger.RETURN_FOR_CORRECTION,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            payload=correction,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            case_id, Trigger.RETURN_FOR_CORRECTION, actor, payload=correction, **options
         )
 
     def resubmit(
-        self,
-        case_id: str,
-        actor: Actor,
-        application: Application,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, application: Application, **options: Unpack[StepOptions]
     ) -> Outcome:
         """The operator submits the amended application (the earlier one stays in the
         history); the case is declared again, for the district to review."""
-        return self.fire(
-            case_id,
-            Trigger.RESUBMIT,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            payload=application,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.RESUBMIT, actor, payload=application, **options)
 
     def conclude_lapsed_correction(
-        self,
-        case_id: str,
-        actor: Actor,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, **options: Unpack[StepOptions]
     ) -> Outcome:
         """The district concludes a return for correction whose deadline passed without a
         resubmission (第十条): not recommended, the closing reason citing the lapsed deadline.
         The sweep reports each lapse (``correction_overdue``)."""
-        return self.fire(
-            case_id,
-            Trigger.CONCLUDE_LAPSED_CORRECTION,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.CONCLUDE_LAPSED_CORRECTION, actor, **options)
 
     def recommend(
         self,
         case_id: str,
         actor: Actor,
         recommendation: Recommendation,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[StepOptions],
     ) -> Outcome:
         """The district recommends (第十条): eligibility passes, authenticity checked, spot check
         of at least the policy's share of residents."""
-        return self.fire(
-            case_id,
-            Trigger.RECOMMEND,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            payload=recommendation,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.RECOMMEND, actor, payload=recommendation, **options)
 
     def decline(
-        self,
-        case_id: str,
-        actor: Actor,
-        reason: str,
-        *,
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, reason: str, **options: Unpack[FireOptions]
     ) -> Outcome:
         """The district does not recommend (第十条); a reason is required."""
-        return self.fire(
-            case_id,
-            Trigger.DECLINE,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.DECLINE, actor, reason=reason, **options)
 
-    def pass_review(
-        self,
-        case_id: str,
-        actor: Actor,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
+    def pass_review(self, case_id: str, actor: Actor, **options: Unpack[StepOptions]) -> Outcome:
         """The city bureau passes the expert review (第十一条) on the experts' recorded
         opinions (`record_expert_opinion`), and the round's selection if there was one."""
-        return self.fire(
-            case_id,
-            Trigger.PASS_REVIEW,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.PASS_REVIEW, actor, **options)
 
     def fail_review(
-        self,
-        case_id: str,
-        actor: Actor,
-        reason: str,
-        *,
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, reason: str, **options: Unpack[FireOptions]
     ) -> Outcome:
         """The city bureau rejects after expert review (第十一条)."""
-        return self.fire(
-            case_id,
-            Trigger.FAIL_REVIEW,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.FAIL_REVIEW, actor, reason=reason, **options)
 
     def pass_inspection(
-        self,
-        case_id: str,
-        actor: Actor,
-        opinion: str,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, opinion: str, **options: Unpack[StepOptions]
     ) -> Outcome:
         """The site inspection passes (第十二条), with its opinion."""
-        return self.fire(
-            case_id,
-            Trigger.PASS_INSPECTION,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            payload=opinion,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.PASS_INSPECTION, actor, payload=opinion, **options)
 
     def fail_inspection(
-        self,
-        case_id: str,
-        actor: Actor,
-        reason: str,
-        *,
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, reason: str, **options: Unpack[FireOptions]
     ) -> Outcome:
         """The site inspection fails (第十二条)."""
-        return self.fire(
-            case_id,
-            Trigger.FAIL_INSPECTION,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.FAIL_INSPECTION, actor, reason=reason, **options)
 
     def publicize(
         self,
@@ -244,10 +132,7 @@ class NamedSteps(WorkflowCore):
         *,
         working_days: int | None = None,
         ends_on: dt.date | None = None,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[StepOptions],
     ) -> Outcome:
         """Publish the public notice (第十三条) as announced: from ``starts_on`` (default
         today, the day it is first up on the portal, not the day the document was signed),
@@ -262,36 +147,16 @@ class NamedSteps(WorkflowCore):
             case_id,
             Trigger.of_notice(starts_on, self.today()),
             actor,
-            reason=reason,
-            evidence=evidence,
             payload=announcement,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            **options,
         )
 
     def raise_objection(
-        self,
-        case_id: str,
-        actor: Actor,
-        content: str,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, content: str, **options: Unpack[StepOptions]
     ) -> Outcome:
         """Raise an objection during the notice (第十三条)."""
         objection = Objection(raised_on=self.today(), raised_by=actor.id, content=content)
-        return self.fire(
-            case_id,
-            Trigger.OBJECT,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            payload=objection,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.OBJECT, actor, payload=objection, **options)
 
     def verify_objection(
         self,
@@ -300,9 +165,7 @@ class NamedSteps(WorkflowCore):
         finding: str,
         *,
         sustained: bool,
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[FireOptions],
     ) -> Outcome:
         """Conclude the investigation of an objection (第十三条): sustained → rejected,
         otherwise → verified."""
@@ -311,9 +174,7 @@ class NamedSteps(WorkflowCore):
             Trigger.SUSTAIN_OBJECTION if sustained else Trigger.VERIFY,
             actor,
             reason=finding,
-            evidence=evidence,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            **options,
         )
 
     def certify(
@@ -321,68 +182,26 @@ class NamedSteps(WorkflowCore):
         case_id: str,
         actor: Actor,
         decision: CollectiveDecision,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[StepOptions],
     ) -> Outcome:
         """Award the title (第十四条) after the notice, with the collective decision (dated
         after the notice and not in the future); sets the validity (第十五条)."""
-        return self.fire(
-            case_id,
-            Trigger.CERTIFY,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            payload=decision,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.CERTIFY, actor, payload=decision, **options)
 
     def revoke(
-        self,
-        case_id: str,
-        actor: Actor,
-        revocation: Revocation,
-        *,
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, revocation: Revocation, **options: Unpack[FireOptions]
     ) -> Outcome:
         """Revoke a title for a violation (第十五条) or withdraw it after a failed evaluation
         (第十八条), recording the plaque's return when it happened."""
         return self.fire(
-            case_id,
-            Trigger.REVOKE,
-            actor,
-            reason=revocation.details,
-            evidence=evidence,
-            payload=revocation,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            case_id, Trigger.REVOKE, actor, reason=revocation.details, payload=revocation, **options
         )
 
     def withdraw(
-        self,
-        case_id: str,
-        actor: Actor,
-        reason: str = "",
-        *,
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, reason: str = "", **options: Unpack[FireOptions]
     ) -> Outcome:
         """The operator withdraws an open application."""
-        return self.fire(
-            case_id,
-            Trigger.WITHDRAW,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.WITHDRAW, actor, reason=reason, **options)
 
     # -- records that change no state -----------------------------------------------------------
 
@@ -394,10 +213,7 @@ class NamedSteps(WorkflowCore):
         opinion: str,
         *,
         expert: str | None = None,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[StepOptions],
     ) -> Outcome:
         """An expert's review opinion and score (第十一条), one per expert per case: given by
         the expert (``actor``), or entered by the city bureau on behalf of ``expert`` (the
@@ -409,16 +225,7 @@ class NamedSteps(WorkflowCore):
             opinion=opinion,
             entered_by=actor.id if on_behalf else None,
         )
-        return self.fire(
-            case_id,
-            Trigger.EXPERT_OPINION,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            payload=record,
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
-        )
+        return self.fire(case_id, Trigger.EXPERT_OPINION, actor, payload=record, **options)
 
     def file_annual_report(
         self,
@@ -429,10 +236,7 @@ class NamedSteps(WorkflowCore):
         by_district: bool = False,
         reference: str = "",
         correction: bool = False,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[StepOptions],
     ) -> Outcome:
         """A yearly summary and plan: the base's to its district (第十六条) or the district's to
         the city bureau (第十七条). Flagged late after the policy's due date. Only for a year
@@ -442,13 +246,10 @@ class NamedSteps(WorkflowCore):
             case_id,
             Trigger.ANNUAL_REPORT,
             actor,
-            reason=reason,
-            evidence=evidence,
             payload=AnnualReport(
                 year=year, by_district=by_district, reference=reference, correction=correction
             ),
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            **options,
         )
 
     def record_evaluation(
@@ -459,10 +260,7 @@ class NamedSteps(WorkflowCore):
         passed: bool,
         evaluator: str,
         report: str = "",
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[StepOptions],
     ) -> Outcome:
         """An evaluation by a third party or experts (第十八条). A failed one starts the
         withdrawal of the title (测评不合格的，将取消称号、收回牌匾): the case awaits the city
@@ -471,11 +269,8 @@ class NamedSteps(WorkflowCore):
             case_id,
             Trigger.EVALUATION if passed else Trigger.FAIL_EVALUATION,
             actor,
-            reason=reason,
-            evidence=evidence,
             payload=Evaluation(evaluator=evaluator, passed=passed, report=report),
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            **options,
         )
 
     def file_change(
@@ -488,10 +283,7 @@ class NamedSteps(WorkflowCore):
         kind: ChangeKind = ChangeKind.OTHER,
         operator: Operator | None = None,
         base_name: str | None = None,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        **options: Unpack[StepOptions],
     ) -> Outcome:
         """A major-change filing (第十九条: name, operator, legal representative), flagged late
         after the policy's working-day limit. A new ``operator`` (an `Operator`) or
@@ -501,8 +293,6 @@ class NamedSteps(WorkflowCore):
             case_id,
             Trigger.CHANGE_FILING,
             actor,
-            reason=reason,
-            evidence=evidence,
             payload=ChangeFiling(
                 change=change,
                 completed_on=completed_on,
@@ -510,54 +300,27 @@ class NamedSteps(WorkflowCore):
                 operator=operator,
                 base_name=base_name,
             ),
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            **options,
         )
 
     def recommend_to_province(
-        self,
-        case_id: str,
-        actor: Actor,
-        programme: str,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, programme: str, **options: Unpack[StepOptions]
     ) -> Outcome:
         """Recommend a certified base to the provincial level (第四条, 第二十一条)."""
         return self.fire(
             case_id,
             Trigger.PROVINCIAL_RECOMMENDATION,
             actor,
-            reason=reason,
-            evidence=evidence,
             payload=ProvincialRecommendation(recommended_on=self.today(), programme=programme),
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            **options,
         )
 
     def record_plaque_return(
-        self,
-        case_id: str,
-        actor: Actor,
-        returned_on: dt.date,
-        *,
-        reason: str = "",
-        evidence: Sequence[str] = (),
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        self, case_id: str, actor: Actor, returned_on: dt.date, **options: Unpack[StepOptions]
     ) -> Outcome:
         """The plaque of a revoked title is back (收回牌匾, 第十八条): recorded once, on the
         day it happened (between the revocation and today); until then the case awaits the
         city bureau in its work queue."""
         return self.fire(
-            case_id,
-            Trigger.PLAQUE_RETURN,
-            actor,
-            reason=reason,
-            evidence=evidence,
-            payload=PlaqueReturn(returned_on),
-            expected_version=expected_version,
-            idempotency_key=idempotency_key,
+            case_id, Trigger.PLAQUE_RETURN, actor, payload=PlaqueReturn(returned_on), **options
         )
