@@ -199,6 +199,7 @@ def token_issue(
     actor_id: ActorIdOption,
     district: ActorDistrictOption = None,
     name: ActorNameOption = "",
+    policy: PolicyOption = None,
     db: DbOption = None,
     output: FormatOption = OutputFormat.TABLE,
     as_json: JsonOption = False,
@@ -210,8 +211,12 @@ def token_issue(
     def issue() -> tuple[ApiToken, str]:
         tokens, store = _tokens(db, command)
         actor = make_actor(role, actor_id, district, name)
+        from ..policy import load_policy_file  # noqa: PLC0415 - imported when the command runs
+
+        # the district must be one that serve's policies list (第四条), as the service checks
+        policies = (load_policy_file(policy),) if policy is not None else None
         try:
-            return tokens.issue(actor, now=dt.datetime.now(dt.UTC))
+            return tokens.issue(actor, now=dt.datetime.now(dt.UTC), policies=policies)
         finally:
             store.close()
 
