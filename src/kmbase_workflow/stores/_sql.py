@@ -37,6 +37,8 @@ from ..history import HistoryEntry
 from ._delivery import SQLDelivery
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
+    HISTORY_SUMMARY_COLUMNS,
+    OUTBOX_SUMMARY_COLUMNS,
     SUMMARY_COLUMNS,
     case_columns,
     case_from_json,
@@ -63,18 +65,8 @@ CASE_COLUMNS = (
     *SUMMARY_COLUMNS,
     "data",
 )
-HISTORY_COLUMNS = (
-    "case_id",
-    "sequence",
-    "action",
-    "from_state",
-    "to_state",
-    "at",
-    "previous_hash",
-    "hash",
-    "data",
-)
-OUTBOX_COLUMNS = ("id", "type", "case_id", "occurred_at", "data")
+HISTORY_COLUMNS = (*HISTORY_SUMMARY_COLUMNS, "data")
+OUTBOX_COLUMNS = (*OUTBOX_SUMMARY_COLUMNS, "data")
 
 
 def _insert(table: str, columns: Sequence[str], tail: str = "") -> str:
@@ -436,16 +428,12 @@ class SQLStoreBase(Closing):
         """Cases whose notice ended before ``before``, and cases holding a title (certified,
         or awaiting its withdrawal): their reminders, reports and expiry fall due throughout
         validity."""
+        awaiting = [state.value for state in State if state.awaits_certification]
+        held = [state.value for state in State if state.holds_title]
         rows = self._pages(
-            "(c.state IN (?, ?) AND c.notice_due < ?) "
-            "OR (c.state IN (?, ?) AND c.validity_due IS NOT NULL)",
-            [
-                State.PUBLICIZED.value,
-                State.VERIFIED.value,
-                self._date_param(before),
-                State.CERTIFIED.value,
-                State.REVOCATION_PENDING.value,
-            ],
+            f"(c.state IN ({', '.join('?' for _ in awaiting)}) AND c.notice_due < ?) "
+            f"OR (c.state IN ({', '.join('?' for _ in held)}) AND c.validity_due IS NOT NULL)",
+            [*awaiting, self._date_param(before), *held],
         )
         return (self._case(row) for row in rows)
 
