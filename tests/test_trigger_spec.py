@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kmbase_workflow import Workflow
+from kmbase_workflow import Actor, Role, Workflow
 from kmbase_workflow.bulk import PAYLOAD_KINDS, bulk_trigger
 from kmbase_workflow.case import (
     AnnualReport,
@@ -44,6 +44,7 @@ from kmbase_workflow.lifecycle import (
 from kmbase_workflow.records import SpotCheck
 from kmbase_workflow.serialization import unstructure
 from kmbase_workflow.service import command_schema, create_app, iter_trigger_routes
+from kmbase_workflow.workflow import FireOptions, StepOptions
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SERVICE = create_app(Workflow("memory://"))
@@ -177,8 +178,21 @@ def test_a_payload_of_the_wrong_type_is_a_programming_error(trigger: Trigger) ->
 
 
 def test_named_methods_spell_out_every_option() -> None:
-    """No ``**options: Any``: a misspelt option is a type error (tests/typing_usage.py) and a
-    TypeError at run time, never silently ignored."""
+    """No ``**options: Any``: a named method's options are a TypedDict (`StepOptions`,
+    `FireOptions`) of keywords `Workflow.fire` takes by name, and ``fire`` takes no others,
+    so a misspelt option is a type error (tests/typing_usage.py) and a TypeError at run time,
+    never silently ignored."""
+    fire = inspect.signature(Workflow.fire).parameters
+    assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in fire.values())
+    kinds = {"Unpack[StepOptions]": StepOptions, "Unpack[FireOptions]": FireOptions}
     for name in set(NAMED_METHODS.values()):
         parameters = inspect.signature(getattr(Workflow, name)).parameters.values()
-        assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in parameters), name
+        for parameter in parameters:
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                options = kinds.get(str(parameter.annotation))
+                assert options is not None, (name, parameter.annotation)
+                keys = options.__required_keys__ | options.__optional_keys__
+                assert keys <= {p.name for p in fire.values() if p.kind is p.KEYWORD_ONLY}, name
+    workflow = Workflow("memory://")
+    with pytest.raises(TypeError, match="reasn"):
+        workflow.withdraw("c1", Actor(Role.OPERATOR, "x"), "撤回", reasn="typo")  # type: ignore[call-arg]
