@@ -696,3 +696,29 @@ def test_the_service_answers_each_document_under_the_records_reading_rights() ->
         missing = bureau.notice_document(year="2025", form="txt")
         assert missing.status_code == 422
         assert "never invented" in missing.text
+
+
+def test_the_service_reads_the_settings_file_once_per_app(
+    settings_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service_helpers import service, walk_to_notice
+
+    monkeypatch.setenv("KMBASE_DOCUMENTS", str(settings_file))
+    for svc in service("memory://"):
+        walk_to_notice(svc)
+        bureau = svc.as_("city_bureau")
+        first = bureau.notice_document(year="2025", form="txt")
+        assert first.status_code == 200, first.text
+        assert "昆明市工业和信息化局中小企业处" in first.text
+        # a file read on each request would now be refused: the app keeps what it read
+        settings_file.unlink()
+        again = bureau.notice_document(year="2025", form="txt")
+        assert again.status_code == 200, again.text
+        assert again.text == first.text
+        # another file named is read, not the old one's settings returned
+        other = settings_file.with_name("other.toml")
+        other.write_text('office = "五华区工业和信息化局"\n', encoding="utf-8")
+        monkeypatch.setenv("KMBASE_DOCUMENTS", str(other))
+        moved = bureau.notice_document(year="2025", form="txt")
+        assert moved.status_code == 422
+        assert "never invented" in moved.text

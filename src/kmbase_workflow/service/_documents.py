@@ -3,7 +3,7 @@ the reading rights of the records they come from: a round's 公示 or 认定 not
 may read every case it lists, 附件1 to whoever may read the case, 附件2 as its workbook.
 
 The host's `DocumentSettings` (the issuing office, where to object) are ``app.state.documents``
-when the host set them, else read from the file named by ``$KMBASE_DOCUMENTS``.
+when the host set them, else read (once per app) from the file named by ``$KMBASE_DOCUMENTS``.
 """
 
 from __future__ import annotations
@@ -68,12 +68,21 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def document_settings(request: Request) -> DocumentSettings:
-    """The issuing office's settings: the app's, else ``$KMBASE_DOCUMENTS``'s file."""
-    configured = getattr(request.app.state, "documents", None)
+    """The issuing office's settings: the app's, else ``$KMBASE_DOCUMENTS``'s file, read once
+    per app (and again only when the variable names another file)."""
+    state = request.app.state
+    configured = getattr(state, "documents", None)
     if isinstance(configured, DocumentSettings):
         return configured
     path = os.environ.get("KMBASE_DOCUMENTS")
-    return load_document_settings(path) if path else DocumentSettings()
+    if not path:
+        return DocumentSettings()
+    read: tuple[str, DocumentSettings] | None = getattr(state, "documents_file", None)
+    if read is not None and read[0] == path:
+        return read[1]
+    settings = load_document_settings(path)
+    state.documents_file = (path, settings)
+    return settings
 
 
 def _answer(document: Document, form: DocumentFormat, name: str) -> Response:
