@@ -940,6 +940,21 @@ def test_the_states_that_hold_a_title_are_said_once() -> None:
     }
 
 
+def test_the_states_that_await_certification_are_said_once() -> None:
+    """第十四条 certifies a base whose notice had no objection or whose objection was found
+    groundless: `State.awaits_certification`; certify, its queue, the end of the notice the
+    sweep announces and the store's due cases read it from there."""
+    from kmbase_workflow.lifecycle import AWAITING_CERTIFICATION
+    from kmbase_workflow.queues import QUEUE_RULES
+
+    assert AWAITING_CERTIFICATION == (State.PUBLICIZED, State.VERIFIED)
+    assert [state for state in State if state.awaits_certification] == list(AWAITING_CERTIFICATION)
+    assert step_for(Trigger.CERTIFY).sources == AWAITING_CERTIFICATION
+    assert [rule.kind.value for rule in QUEUE_RULES if rule.states == AWAITING_CERTIFICATION] == [
+        "certification"
+    ]
+
+
 @pytest.mark.parametrize("days_ahead", [0, 3])
 def test_the_notice_trigger_the_workflow_picks_is_the_one_the_guard_lets_through(
     days_ahead: int,

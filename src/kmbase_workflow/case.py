@@ -91,6 +91,12 @@ class State(enum.Enum):
         (第十五条, 第十八条); reports, filings and expiry concern these states."""
         return self in _TITLE_HELD
 
+    @property
+    def awaits_certification(self) -> bool:
+        """Under public notice with no objection, or with its objection investigated and found
+        groundless: certified once the notice is over (第十三条, 第十四条)."""
+        return self in _AWAITING_CERTIFICATION
+
 
 _STATE_LABELS = {
     State.DECLARED: Text(zh="已申报", en="declared"),
@@ -129,6 +135,7 @@ _FINAL = frozenset(
     {State.NOT_RECOMMENDED, State.REJECTED, State.EXPIRED, State.REVOKED, State.WITHDRAWN}
 )
 _TITLE_HELD = frozenset({State.CERTIFIED, State.REVOCATION_PENDING})
+_AWAITING_CERTIFICATION = frozenset({State.PUBLICIZED, State.VERIFIED})
 
 
 ROUND_CHAIN_PREFIX = "round:"

@@ -31,7 +31,7 @@ from .deadlines import (
     earliest_certification_date,
 )
 from .errors import unknown_choice
-from .lifecycle import TITLE_HELD, Trigger, step_for
+from .lifecycle import AWAITING_CERTIFICATION, TITLE_HELD, Trigger, step_for
 from .policy import Policy, bundled_policies
 from .stores import WorkItem
 
@@ -275,7 +275,7 @@ QUEUE_RULES: tuple[QueueRule, ...] = (
               deadline=_t("无（自异议提出之日起等待）", "none (waiting since the objection)"),
               occurrences=_objection),
     QueueRule(kind=QueueKind.CERTIFICATION, label=_t("公示期满后认定", "certify after the notice"),
-              states=(State.PUBLICIZED, State.VERIFIED), triggers=(Trigger.CERTIFY,),
+              states=AWAITING_CERTIFICATION, triggers=(Trigger.CERTIFY,),
               deadline=_t("公示期结束后的第一个工作日起可办理", "possible from the first working day "
                           "after the notice ends"),
               occurrences=_certification),

@@ -37,6 +37,7 @@ from ._authorization import all_of, regulation_roles
 from ._event_details import event_deadlines, event_details
 from ._firing import apply_trigger, check_guards, check_payload_type, completed, refusal
 from ._machine import MACHINE, next_state
+from ._model import AWAITING_CERTIFICATION as AWAITING_CERTIFICATION
 from ._model import NEW as NEW
 from ._model import TITLE_HELD as TITLE_HELD
 from ._model import Authorization, GuardContext, GuardFailure, Step, Trigger, step_for

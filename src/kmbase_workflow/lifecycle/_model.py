@@ -248,6 +248,8 @@ ANYONE = frozenset(Role) - {Role.SYSTEM}
 """Every role but the system's (an objection is open to anyone, 第十三条)."""
 TITLE_HELD = tuple(state for state in State if state.holds_title)
 """The states that hold the title (`State.holds_title`), in the order of the measures."""
+AWAITING_CERTIFICATION = tuple(state for state in State if state.awaits_certification)
+"""The states certify leaves (`State.awaits_certification`, 第十四条)."""
 OPEN_STATES = tuple(state for state in State if state.is_open)
 
 

@@ -117,7 +117,17 @@ from ._guards_title import (
     _revocation,
     _validity_over,
 )
-from ._model import ANYONE, OPEN_STATES, TITLE_HELD, Shorthand, Step, Trigger, declare, text
+from ._model import (
+    ANYONE,
+    AWAITING_CERTIFICATION,
+    OPEN_STATES,
+    TITLE_HELD,
+    Shorthand,
+    Step,
+    Trigger,
+    declare,
+    text,
+)
 
 _DISTRICT = frozenset({Role.DISTRICT_AUTHORITY})
 _BUREAU = frozenset({Role.CITY_BUREAU})
@@ -209,7 +219,7 @@ STEPS: tuple[Step, ...] = declare(
          destination=State.REJECTED, roles=_BUREAU, article=_A13,
          label=text("异议成立", "sustain objection"), event=ObjectionSustained,
          guards=(_finding_given,), effect=_investigation_effect),
-    Step(trigger=Trigger.CERTIFY, method="certify", sources=(State.PUBLICIZED, State.VERIFIED),
+    Step(trigger=Trigger.CERTIFY, method="certify", sources=AWAITING_CERTIFICATION,
          destination=State.CERTIFIED, roles=_BUREAU, article=_CERTIFICATION,
          label=text("认定授牌", "certify"), event=Certified, payload=CollectiveDecision,
          guards=(_certifiable,), effect=_certify_effect, details=_validity_details),

@@ -436,16 +436,12 @@ class SQLStoreBase(Closing):
         """Cases whose notice ended before ``before``, and cases holding a title (certified,
         or awaiting its withdrawal): their reminders, reports and expiry fall due throughout
         validity."""
+        awaiting = [state.value for state in State if state.awaits_certification]
+        held = [state.value for state in State if state.holds_title]
         rows = self._pages(
-            "(c.state IN (?, ?) AND c.notice_due < ?) "
-            "OR (c.state IN (?, ?) AND c.validity_due IS NOT NULL)",
-            [
-                State.PUBLICIZED.value,
-                State.VERIFIED.value,
-                self._date_param(before),
-                State.CERTIFIED.value,
-                State.REVOCATION_PENDING.value,
-            ],
+            f"(c.state IN ({', '.join('?' for _ in awaiting)}) AND c.notice_due < ?) "
+            f"OR (c.state IN ({', '.join('?' for _ in held)}) AND c.validity_due IS NOT NULL)",
+            [*awaiting, self._date_param(before), *held],
         )
         return (self._case(row) for row in rows)
 

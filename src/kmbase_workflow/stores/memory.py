@@ -202,7 +202,7 @@ class MemoryStore(MemoryWorkQueue, Closing):
         with self._lock:
             cases = list(self._cases.values())
         for case in cases:
-            if case.state in (State.PUBLICIZED, State.VERIFIED) and case.notice is not None:
+            if case.state.awaits_certification and case.notice is not None:
                 if case.notice.due < before:
                     yield case
             elif case.state.holds_title and case.validity is not None:

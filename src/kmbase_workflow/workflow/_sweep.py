@@ -120,7 +120,7 @@ class Sweep(WorkflowCore):
                     correction_due=correction.due.isoformat(),
                 )
             return
-        if case.state in (State.PUBLICIZED, State.VERIFIED) and case.notice is not None:
+        if case.state.awaits_certification and case.notice is not None:
             if case.notice.due < day:
                 yield from notice(
                     "notice_ended", NoticePeriodEnded, notice_due=case.notice.due.isoformat()
