@@ -24,14 +24,16 @@ from ._i18n import Lang, Text
 from .actors import Role
 from .calendar import WorkingDayCalendar
 from .case import Case, State
-from .deadlines import (
-    Deadline,
-    DeadlineKind,
-    annual_report_deadlines,
-    earliest_certification_date,
-)
+from .deadlines import earliest_certification_date
 from .errors import unknown_choice
-from .lifecycle import AWAITING_CERTIFICATION, TITLE_HELD, Trigger, step_for
+from .lifecycle import (
+    AWAITING_CERTIFICATION,
+    TITLE_HELD,
+    AnnualReportDue,
+    Trigger,
+    annual_reports_due,
+    step_for,
+)
 from .policy import Policy, bundled_policies
 from .stores import WorkItem
 
@@ -176,38 +178,14 @@ def _objection(case: Case, _policy: Policy, _calendar: WorkingDayCalendar) -> It
     yield _Dated(since=objection.raised_on if objection else case.last_acted_on or case.declared_on)
 
 
-@attrs.frozen
-class AnnualReportDue:
-    """One annual summary and plan a certified base (or its district) owes (第十六条,
-    第十七条): the year it is for, who files it and its deadline."""
-
-    year: int
-    by_district: bool
-    deadline: Deadline
-
-    @property
-    def key(self) -> str:
-        """``2026:district`` or ``2026:base``: how the queue and the sweep name it."""
-        return f"{self.year}:{'district' if self.by_district else 'base'}"
-
-
 def unfiled_annual_reports(
     case: Case, policy: Policy, calendar: WorkingDayCalendar
 ) -> Iterator[AnnualReportDue]:
     """The annual reports of a certified case's validity not filed yet (第十六条, 第十七条):
     the one rule the work queue and the sweep's overdue notices both apply. Years beyond the
     official calendar get provisional dates."""
-    if case.certified_on is None:
-        return
     filed = {(report.year, report.by_district) for report in case.annual_reports}
-    for deadline in annual_report_deadlines(
-        case.certified_on, policy.periods, calendar=calendar, allow_provisional=True
-    ):
-        due = AnnualReportDue(
-            year=deadline.start.year,
-            by_district=deadline.kind is DeadlineKind.DISTRICT_ANNUAL_REPORT,
-            deadline=deadline,
-        )
+    for due in annual_reports_due(case, policy, calendar):
         if (due.year, due.by_district) not in filed:
             yield due
 

@@ -36,6 +36,8 @@ docs/explanation/adding-a-step.md walks through adding a step.
 from ._authorization import all_of, regulation_roles
 from ._event_details import event_deadlines, event_details
 from ._firing import apply_trigger, check_guards, check_payload_type, completed, refusal
+from ._guards_title import AnnualReportDue as AnnualReportDue
+from ._guards_title import annual_reports_due as annual_reports_due
 from ._machine import MACHINE, next_state
 from ._model import AWAITING_CERTIFICATION as AWAITING_CERTIFICATION
 from ._model import NEW as NEW

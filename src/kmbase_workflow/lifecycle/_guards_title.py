@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 
+import attrs
+
 from ..actors import Role
 from ..calendar import WorkingDayCalendar
 from ..case import (
@@ -20,7 +22,7 @@ from ..case import (
     Revocation,
     RevocationGround,
 )
-from ..deadlines import annual_report_deadlines
+from ..deadlines import Deadline, DeadlineKind, annual_report_deadlines
 from ..policy import Policy
 from ._guards_common import _decided_between
 from ._model import Guard, GuardContext, GuardFailure, failure, text
@@ -221,17 +223,44 @@ def _notice_not_sent(ctx: GuardContext) -> Iterator[GuardFailure]:
         )
 
 
-def _annual_report_due(
-    case: Case, policy: Policy, year: int, by_district: bool, calendar: WorkingDayCalendar
-) -> dt.date | None:
-    """The due date of one year's report (第十六条, 第十七条). Other years of the validity may
-    lie beyond the official calendar, which does not matter for this one."""
+@attrs.frozen
+class AnnualReportDue:
+    """One annual summary and plan a certified base (or its district) owes (第十六条,
+    第十七条): the year it is for, who files it and its deadline."""
+
+    year: int
+    by_district: bool
+    deadline: Deadline
+
+    @property
+    def key(self) -> str:
+        """``2026:district`` or ``2026:base``: how the queue and the sweep name it."""
+        return f"{self.year}:{'district' if self.by_district else 'base'}"
+
+
+def annual_reports_due(
+    case: Case, policy: Policy, calendar: WorkingDayCalendar
+) -> Iterator[AnnualReportDue]:
+    """Every annual report of a certified case's validity, filed or not (第十六条, 第十七条):
+    what the report's guard, the work queue and the sweep read. Years beyond the official
+    calendar get provisional dates."""
     if case.certified_on is None:
-        return None
-    kind = "district_annual_report" if by_district else "base_annual_report"
+        return
     for deadline in annual_report_deadlines(
         case.certified_on, policy.periods, calendar=calendar, allow_provisional=True
     ):
-        if deadline.kind.value == kind and deadline.start.year == year:
-            return deadline.due
+        yield AnnualReportDue(
+            year=deadline.start.year,
+            by_district=deadline.kind is DeadlineKind.DISTRICT_ANNUAL_REPORT,
+            deadline=deadline,
+        )
+
+
+def _annual_report_due(
+    case: Case, policy: Policy, year: int, by_district: bool, calendar: WorkingDayCalendar
+) -> dt.date | None:
+    """The due date of one year's report, none if the validity covers no such report."""
+    for due in annual_reports_due(case, policy, calendar):
+        if (due.year, due.by_district) == (year, by_district):
+            return due.deadline.due
     return None
