@@ -832,7 +832,8 @@ def test_the_ineligible_example_fails_what_its_figures_say(ineligible: Applicati
 
 @pytest.mark.parametrize(
     ("residents", "sample"),
-    [(45, 5), (40, 4), (41, 5), (30, 3), (0, 0), (1, 1), (10, 1), (100, 10)],
+    # 第十条 has a spot check made (进行满意度随机抽查): of none residents, still one
+    [(45, 5), (40, 4), (41, 5), (30, 3), (0, 1), (1, 1), (10, 1), (100, 10)],
 )
 def test_spot_check_sample_rounds_up(policy: Policy, residents: int, sample: int) -> None:
     assert policy.spot_check.minimum_share == 0.1  # 不低于 10%
@@ -845,7 +846,9 @@ def test_spot_check_sample_rounds_up(policy: Policy, residents: int, sample: int
 def test_spot_check_sample_is_the_least_whole_tenth(residents: int) -> None:
     sample = spot_check_sample_size(residents)
     assert sample * 10 >= residents  # at least 10%
-    assert (sample - 1) * 10 < residents or sample == 0  # and no more than needed
+    assert (sample - 1) * 10 < residents or sample == 1  # and no more than needed
+    # the size the function tells is the size the spot check's finding requires
+    assert sample == POLICY.spot_check.required_sample(residents)
 
 
 def test_spot_check_refuses_negative() -> None:

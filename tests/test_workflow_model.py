@@ -238,7 +238,7 @@ def spot_check_failures(case: Any, check: SpotCheck) -> set[str]:
     population = reported.get(case.declared_on.year - 1)
     if population is None:
         return {"spot_check.population"}
-    minimum = max(load_policy().spot_check.minimum_sample(population), 1)
+    minimum = load_policy().spot_check.required_sample(population)
     return {"spot_check.sample_size"} if check.sampled < minimum else set()
 
 

@@ -16,12 +16,16 @@ from ._verdict import _CODE_STATUS, Finding, Status
 
 
 def spot_check_sample_size(resident_enterprises: int, policy: Policy | None = None) -> int:
-    """The least number of resident small and micro enterprises a spot check samples (第十条).
+    """The least number of resident small and micro enterprises a spot check samples (第十条):
+    the share rounded up, and at least one, for 第十条 has a spot check made
+    (`SpotCheckRule.required_sample`, which `judge_spot_check` requires).
 
     >>> spot_check_sample_size(45)
     5
+    >>> spot_check_sample_size(0)
+    1
     """
-    return (policy or load_policy()).spot_check.minimum_sample(resident_enterprises)
+    return (policy or load_policy()).spot_check.required_sample(resident_enterprises)
 
 
 def spot_check_population(
