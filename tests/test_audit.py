@@ -194,6 +194,19 @@ def test_outbox_events_are_bound_to_their_entries(db: Path) -> None:
     assert any("event forged" in p.en and "inserted" in p.en for p in report.problems)
 
 
+def test_the_audit_compares_every_column_a_row_copies_from_its_data(db: Path) -> None:
+    """The history and outbox columns beside ``data`` are listed once; the stores write them
+    and the audit compares each with the data (`_history_column_findings`)."""
+    from kmbase_workflow.stores import HISTORY_SUMMARY_COLUMNS, OUTBOX_SUMMARY_COLUMNS
+    from kmbase_workflow.stores._sql import HISTORY_COLUMNS, OUTBOX_COLUMNS, outbox_rows
+
+    workflow, target = _open(db)
+    entry = workflow.history(target.id)[0]
+    assert tuple(history_columns(entry)) == (*HISTORY_SUMMARY_COLUMNS, "data") == HISTORY_COLUMNS
+    event = workflow.store.read_outbox(0, 1)[0].event
+    assert tuple(outbox_rows([event])[0]) == (*OUTBOX_SUMMARY_COLUMNS, "data") == OUTBOX_COLUMNS
+
+
 def test_insert_or_replace_into_history_is_refused(db: Path) -> None:
     workflow, target = _open(db)
     raw = _raw(db)

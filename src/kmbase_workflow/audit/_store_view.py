@@ -13,7 +13,7 @@ from .._i18n import Text
 from ..case import DeclarationRound
 from ..encoding import event_document
 from ..history import data_digest
-from ..stores import CaseQuery, CaseStore, RawRowStore
+from ..stores import OUTBOX_SUMMARY_COLUMNS, CaseQuery, CaseStore, RawRowStore
 from ._report import AuditFinding
 
 
@@ -158,20 +158,8 @@ def _column_problem(
 def _outbox_column_findings(row: Mapping[str, Any]) -> list[AuditFinding]:
     data = row["data"]
     found = []
-    for column in ("id", "type", "case_id", "occurred_at"):
+    for column in OUTBOX_SUMMARY_COLUMNS:
         value = data.get(column) if isinstance(data, Mapping) else None
         if not _same(row[column], value):
             found.append(_column_problem(str(row["case_id"]), "outbox", column, row[column], value))
     return found
-
-
-_HISTORY_COLUMNS = (
-    "case_id",
-    "sequence",
-    "action",
-    "from_state",
-    "to_state",
-    "at",
-    "previous_hash",
-    "hash",
-)

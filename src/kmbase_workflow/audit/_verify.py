@@ -21,10 +21,10 @@ from ..history import (
     round_digest,
     verify_history,
 )
-from ..stores import CaseStore, RawRowStore, case_columns, case_from_json
+from ..stores import HISTORY_SUMMARY_COLUMNS, CaseStore, RawRowStore, case_columns, case_from_json
 from ._checkpoints import AUDIT_KEY_ENVIRONMENT_VARIABLE, Checkpoint, _checkpoint_findings
 from ._report import AuditFinding, AuditReport
-from ._store_view import _HISTORY_COLUMNS, _column_problem, _Event, _same, _Source
+from ._store_view import _column_problem, _Event, _same, _Source
 
 # -- one case -------------------------------------------------------------------------------------
 
@@ -291,7 +291,7 @@ def _history_column_findings(
     found = []
     for row in raw.raw_rows("history", case_id):
         data = row["data"]
-        for column in _HISTORY_COLUMNS:
+        for column in HISTORY_SUMMARY_COLUMNS:
             value = data.get(column) if isinstance(data, Mapping) else None
             if not _same(row[column], value):
                 found.append(_column_problem(case_id, "history", column, row[column], value))

@@ -23,6 +23,8 @@ from ._protocol import CaseQuery, CaseStore, Change, CommandResult, OutboxRecord
 
 # The row form of a case and of an entry, by which the audit and the tamper suite read a
 # RawRowStore's rows (not public API: the library's own modules import it from here).
+from ._rows import HISTORY_SUMMARY_COLUMNS as HISTORY_SUMMARY_COLUMNS
+from ._rows import OUTBOX_SUMMARY_COLUMNS as OUTBOX_SUMMARY_COLUMNS
 from ._rows import case_columns as case_columns
 from ._rows import case_from_json as case_from_json
 from ._rows import history_columns as history_columns

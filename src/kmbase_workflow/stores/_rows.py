@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     from ._protocol import Change
 
 __all__ = [
+    "HISTORY_SUMMARY_COLUMNS",
     "INDEXED_TEXT_LIMIT",
+    "OUTBOX_SUMMARY_COLUMNS",
     "SUMMARY_COLUMNS",
     "ChangeData",
     "application_data",
@@ -330,6 +332,21 @@ def case_from_json(
         base_name=base_name, district=district, operator=operator, data=source
     )
     return converter.structure(case_data, Case)
+
+
+HISTORY_SUMMARY_COLUMNS = (
+    "case_id",
+    "sequence",
+    "action",
+    "from_state",
+    "to_state",
+    "at",
+    "previous_hash",
+    "hash",
+)
+"""The columns of a history row beside its ``data``, copied from it (the audit compares them)."""
+OUTBOX_SUMMARY_COLUMNS = ("id", "type", "case_id", "occurred_at")
+"""The columns of an outbox row beside its ``data``, copied from it (the audit compares them)."""
 
 
 def history_columns(entry: HistoryEntry, data: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -37,6 +37,8 @@ from ..history import HistoryEntry
 from ._delivery import SQLDelivery
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
+    HISTORY_SUMMARY_COLUMNS,
+    OUTBOX_SUMMARY_COLUMNS,
     SUMMARY_COLUMNS,
     case_columns,
     case_from_json,
@@ -63,18 +65,8 @@ CASE_COLUMNS = (
     *SUMMARY_COLUMNS,
     "data",
 )
-HISTORY_COLUMNS = (
-    "case_id",
-    "sequence",
-    "action",
-    "from_state",
-    "to_state",
-    "at",
-    "previous_hash",
-    "hash",
-    "data",
-)
-OUTBOX_COLUMNS = ("id", "type", "case_id", "occurred_at", "data")
+HISTORY_COLUMNS = (*HISTORY_SUMMARY_COLUMNS, "data")
+OUTBOX_COLUMNS = (*OUTBOX_SUMMARY_COLUMNS, "data")
 
 
 def _insert(table: str, columns: Sequence[str], tail: str = "") -> str:
