@@ -91,6 +91,48 @@ def test_text_no_store_keeps_is_refused_before_writing(store: CaseStore) -> None
     assert token_store(store).list() == []
 
 
+SECOND_POLICY = Path(__file__).resolve().parent / "policies" / "second_jurisdiction.toml"
+
+
+def test_a_district_no_policy_lists_is_refused_before_writing(store: CaseStore) -> None:
+    """第四条: a token's district is one the policies list, as the service checks on each
+    request; issuing one for another name would hand out a token that is refused at once."""
+    from kmbase_workflow.policy import load_policy
+
+    tokens = token_store(store)
+    for name in ("五华 区", "火星区"):
+        with pytest.raises(InvalidInputError) as refused:
+            tokens.issue(Actor(Role.DISTRICT_AUTHORITY, "u-1", district=name), now=NOW)
+        assert f"“{name}”不是 kunming-2022 所列县区" in refused.value.message.zh
+        assert f'"{name}" is not a district of kunming-2022' in refused.value.message.en
+    assert tokens.list() == []
+    # a host's own policy lists its own districts
+    second = (load_policy(path=SECOND_POLICY),)
+    actor = Actor(Role.DISTRICT_AUTHORITY, "u-2", district="测试新区")
+    with pytest.raises(InvalidInputError, match="测试新区"):
+        tokens.issue(actor, now=NOW)
+    token, _ = tokens.issue(actor, now=NOW, policies=second)
+    assert token.actor.district == "测试新区"
+
+
+def test_kmbase_token_issue_refuses_an_unknown_district_with_exit_2(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["db", "init", "--db", db]).exit_code == 0
+    issue = ["token", "issue", "--actor-role", "district_authority", "--actor-id", "u", "--db", db]
+    refused = runner.invoke(app, [*issue, "--actor-district", "火星区"])
+    assert refused.exit_code == 2
+    assert "“火星区”不是 kunming-2022 所列县区" in refused.stderr
+    assert refused.stdout == ""
+    english = runner.invoke(app, [*issue, "--actor-district", "火星区", "--lang", "en"])
+    assert '"火星区" is not a district of kunming-2022' in english.stderr
+    assert runner.invoke(app, ["token", "list", "--db", db, "--json"]).stdout.strip() == "[]"
+    own = runner.invoke(
+        app, [*issue, "--actor-district", "测试新区", "--policy", str(SECOND_POLICY)]
+    )
+    assert own.exit_code == 0, own.stderr
+    assert own.stdout.startswith("kmb_")
+
+
 def test_token_commands(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     assert runner.invoke(app, ["db", "init", "--db", db]).exit_code == 0  # issue creates none

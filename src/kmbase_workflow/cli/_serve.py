@@ -197,6 +197,7 @@ def token_issue(
     actor_id: ActorIdOption,
     district: ActorDistrictOption = None,
     name: ActorNameOption = "",
+    policy: PolicyOption = None,
     db: DbOption = None,
     output: FormatOption = OutputFormat.TABLE,
     as_json: JsonOption = False,
@@ -206,8 +207,12 @@ def token_issue(
     command = Command(lang)
 
     def issue(tokens: Tokens) -> tuple[ApiToken, str]:
+        from ..policy import load_policy_file  # noqa: PLC0415 - imported when the command runs
+
         actor = make_actor(role, actor_id, district, name)
-        return tokens.issue(actor, now=dt.datetime.now(dt.UTC))
+        # the district must be one that serve's policies list (第四条), as the service checks
+        policies = (load_policy_file(policy),) if policy is not None else None
+        return tokens.issue(actor, now=dt.datetime.now(dt.UTC), policies=policies)
 
     token, secret = _with_tokens(command, db, issue)
 

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -25,6 +25,7 @@ from ..errors import InvalidInputError
 from ._protocol import CaseStore
 
 if TYPE_CHECKING:
+    from ..policy import Policy
     from ._sql import SQLStoreBase
 
 __all__ = [
@@ -130,11 +131,20 @@ class Tokens:
     def __init__(self, backend: TokenRows) -> None:
         self._backend = backend
 
-    def issue(self, actor: Actor, *, now: dt.datetime) -> tuple[ApiToken, str]:
-        """A new token for ``actor``: its record and the secret text, shown once."""
+    def issue(
+        self, actor: Actor, *, now: dt.datetime, policies: Iterable[Policy] | None = None
+    ) -> tuple[ApiToken, str]:
+        """A new token for ``actor``: its record and the secret text, shown once.
+
+        The actor's district must be one that ``policies`` (default: the bundled ones) list
+        (第四条): the service refuses any other on every request, so such a token is refused
+        here (`InvalidInputError`), before anything is written.
+        """
         for field, value in (("id", actor.id), ("name", actor.name), ("district", actor.district)):
             if value is not None:
                 check_text(field, value, indexed=True)
+        if actor.district is not None:
+            _check_district(actor.district, policies)
         token = ApiToken(secrets.token_hex(6), attrs.evolve(actor, via="http"), now)
         secret = secrets.token_urlsafe(32)
         self._backend.insert(token, _digest(secret))
@@ -169,6 +179,24 @@ class Tokens:
         if found is None or not matches or not found[0].active:
             return None
         return found[0].actor
+
+
+def _check_district(district: str, policies: Iterable[Policy] | None) -> None:
+    # imported here: the stores load without the policy files or the eligibility rules
+    from ..eligibility import district_problems  # noqa: PLC0415
+    from ..policy import bundled_policies  # noqa: PLC0415
+
+    listed = tuple(policies) if policies is not None else bundled_policies()
+    if any(not district_problems(district, policy) for policy in listed):
+        return
+    raise InvalidInputError(
+        district_problems(district, listed[-1])[0],
+        hint=Text(
+            zh="请使用政策所列县区的准确名称；自有政策文件用 --policy 指定",
+            en="name the district exactly as the policy lists it; give your own policy file with "
+            "--policy",
+        ),
+    )
 
 
 def _actor(role: str, actor_id: str, district: str | None, name: str) -> Actor:
