@@ -92,6 +92,21 @@ def recommended(browser: Browser) -> str:
     return case_id
 
 
+def test_the_inbox_says_none_where_a_step_has_no_deadline_as_the_case_page_does(site) -> None:
+    browser, _, _ = site
+    open_round(browser)
+    case_id = declare(browser)
+    browser.sign_in("district")
+    for lang, none in (("zh", "无"), ("en", "none")):
+        page = browser.get(f"/console/inbox?lang={lang}").text
+        row = re.search(r"<tbody>\s*<tr[^>]*>(.*?)</tr>", page, re.S)
+        assert row, page
+        cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+        assert text(cells[2]) == none  # 期限 / Due: the review of a declaration has none
+        case_page = text(browser.get(f"/console/cases/{case_id}?lang={lang}").text)
+        assert f" {none} " in case_page
+
+
 def test_a_whole_round_from_declaration_to_certification_through_the_console(
     stored_site,
 ) -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from console_helpers import Browser, console, forms
 from kmbase_workflow import FixedClock, Workflow
+from kmbase_workflow._i18n import Text
 from kmbase_workflow.case import Evaluation, Objection
 from kmbase_workflow.console._forms import (
     FILLED_BY_LIBRARY,
@@ -24,8 +25,8 @@ from kmbase_workflow.console._forms import (
     read_form,
     step_form,
 )
-from kmbase_workflow.lifecycle import RECORDS, STEPS, Step, Trigger
-from kmbase_workflow.policy import load_policy
+from kmbase_workflow.lifecycle import RECORDS, STEPS, Step, Trigger, step_for
+from kmbase_workflow.policy import Policy, load_policy
 from kmbase_workflow.records import Application
 
 EVERY_STEP = [step for step in (*STEPS, *RECORDS) if step.trigger is not Trigger.DECLARE]
@@ -116,6 +117,31 @@ def test_a_filled_form_reads_as_the_steps_payload(step: Step) -> None:
         assert isinstance(payload, step.payload)
     assert command["reason"] == "内容"
     assert command["evidence"] == ["第一项"]
+
+
+def test_the_spot_checks_legend_reads_its_article_from_the_policy() -> None:
+    """第十条 by the Kunming file; a policy that puts the spot check elsewhere is followed."""
+    policy = load_policy()
+    step = step_for(Trigger.RECOMMEND)
+
+    def legend(policy: Policy | None) -> Text:
+        found = {f.group for f in step_form(step, policy) if f.name.startswith("spot_check.")}
+        assert len(found) == 1
+        [group] = found
+        assert group is not None
+        return group
+
+    assert legend(policy) == Text(
+        zh="满意度随机抽查（第十条）", en="Satisfaction spot check (Art. 10)"
+    )
+    moved = attrs.evolve(
+        policy,
+        spot_check=attrs.evolve(policy.spot_check, article=Text(zh="第九条", en="Art. 9")),
+    )
+    assert legend(moved) == Text(
+        zh="满意度随机抽查（第九条）", en="Satisfaction spot check (Art. 9)"
+    )
+    assert legend(None) == Text(zh="满意度随机抽查", en="Satisfaction spot check")
 
 
 @pytest.fixture

@@ -470,6 +470,29 @@ def test_an_objection_is_dated_the_day_it_is_raised_whatever_the_caller_says() -
     assert outcome.case.open_objection == Objection(today, "匿名", "数据不实")
 
 
+def test_a_correction_may_leave_its_day_out_and_is_dated_the_day_it_is_returned() -> None:
+    """``returned_on`` is the library's to set (the step dates the return, 第十条): a payload
+    through ``fire`` (the HTTP API, the console) may leave it out, and a stored correction
+    is written as before, its day included."""
+    from kmbase_workflow.serialization import unstructure
+
+    h = harness()
+    walk_to(h, State.DECLARED)
+    today = dt.date(2025, 7, 1)
+    h.set(today)
+    step = step_for(Trigger.RETURN_FOR_CORRECTION)
+    payload = step.parse_payload(
+        {"deficiencies": list(CORRECTION.deficiencies), "due": "2025-07-10"}
+    )
+    outcome = h.workflow.fire("c1", Trigger.RETURN_FOR_CORRECTION, DISTRICT, payload=payload)
+    assert outcome.case.correction == attrs.evolve(CORRECTION, returned_on=today)
+    assert unstructure(outcome.case.correction) == {
+        "deficiencies": ["缺少上一年度财务审计报告"],
+        "due": "2025-07-10",
+        "returned_on": "2025-07-01",
+    }
+
+
 @pytest.mark.parametrize(
     ("day", "accepted"),
     [

@@ -175,7 +175,9 @@ class Correction:
 
     deficiencies: tuple[str, ...]
     due: dt.date
-    returned_on: dt.date
+    returned_on: dt.date | None = None
+    """The day it was returned: the step sets it (a caller need not send it; one sent is
+    replaced), so every correction stored holds it."""
 
 
 @attrs.frozen

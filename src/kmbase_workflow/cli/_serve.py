@@ -207,9 +207,9 @@ def token_issue(
     command = Command(lang)
 
     def issue(tokens: Tokens) -> tuple[ApiToken, str]:
-        actor = make_actor(role, actor_id, district, name)
         from ..policy import load_policy_file  # noqa: PLC0415 - imported when the command runs
 
+        actor = make_actor(role, actor_id, district, name)
         # the district must be one that serve's policies list (第四条), as the service checks
         policies = (load_policy_file(policy),) if policy is not None else None
         return tokens.issue(actor, now=dt.datetime.now(dt.UTC), policies=policies)

@@ -114,6 +114,15 @@ def _label(name: str, path: str) -> Text:
     return FIELD_LABELS.get(path) or FIELD_LABELS.get(name) or Text(zh=name, en=name)
 
 
+def _group(path: str, policy: Policy | None) -> Text:
+    """A nested record's legend; the spot check's names its article as the policy gives it."""
+    label = _label(path, path)
+    if path == "spot_check" and policy is not None:
+        article = policy.spot_check.article
+        return Text(zh=f"{label.zh}（{article.zh}）", en=f"{label.en} ({article.en})")
+    return label
+
+
 def _unwrap_optional(kind: Any) -> tuple[Any, bool]:
     """(the type without ``None``, whether ``None`` is allowed)."""
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
@@ -140,7 +149,7 @@ def _record_fields(
     step: Step, record: type, prefix: str, optional: str | None, policy: Policy | None
 ) -> list[FormField]:
     hints = typing.get_type_hints(record)
-    group = _label(prefix.rstrip("."), prefix.rstrip(".")) if prefix else None
+    group = _group(prefix.rstrip("."), policy) if prefix else None
     fields: list[FormField] = []
     for attribute in attrs.fields(record):
         if (record, attribute.name) in FILLED_BY_LIBRARY:

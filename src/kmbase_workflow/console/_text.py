@@ -27,7 +27,7 @@ FIELD_LABELS: dict[str, Text] = {
     "authenticity_checked": _t(
         "已对申报材料真实性、完整性进行初审", "Materials checked for authenticity and completeness"
     ),
-    "spot_check": _t("满意度随机抽查（第十条）", "Satisfaction spot check (Art. 10)"),
+    "spot_check": _t("满意度随机抽查", "Satisfaction spot check"),  # its article: the policy's
     "spot_check.resident_small_micro_enterprises": _t(
         "入驻小微企业数", "Resident small and micro enterprises"
     ),
