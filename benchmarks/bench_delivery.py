@@ -6,7 +6,9 @@ Prints, for SQLite and (when reachable) PostgreSQL and MariaDB/MySQL, in one run
   handle, complete) by one worker;
 - the latency from a commit returning to a local webhook receiver getting the event
   (median and p99; one event committed every 20 ms), with the worker's default waking:
-  ``LISTEN/NOTIFY`` on PostgreSQL, polling every `SQLITE_POLL` seconds elsewhere.
+  ``LISTEN/NOTIFY`` on PostgreSQL, polling every `SQLITE_POLL` seconds elsewhere;
+- on SQLite, the rate of webhook deliveries to a receiver that closes each connection
+  (HTTP/1.0) and to one that keeps it open (HTTP/1.1), with the connections each was opened.
 """
 
 from __future__ import annotations
@@ -100,6 +102,40 @@ def _latency(url: str) -> tuple[float, float]:
     return statistics.median(delays), delays[int(len(delays) * 0.99) - 1]
 
 
+def _webhook_rate(url: str, count: int, *, keep_alive: bool) -> tuple[float, int]:
+    """Deliveries per second of ``count`` events to one webhook, and the connections opened."""
+    store = open_store(url)
+    for start in range(0, count, 100):
+        store.commit_many(_changes(min(100, count - start)))
+    with receiving(keep_alive=keep_alive) as receiver:
+        worker = Worker(
+            Workflow(store),
+            webhooks=[Webhook(f"rate-{keep_alive}", receiver.url, SECRET)],
+            sweep=False,
+            poll=0.01,
+        )
+        started = time.perf_counter()
+        worker.run(
+            handle_signals=False,
+            until=lambda: all(c.lag == 0 for c in worker.queue.status().consumers),
+        )
+        rate = len(receiver.ids()) / (time.perf_counter() - started)
+    store.close()
+    return rate, receiver.connections
+
+
+def _run_webhook_rates(folder: str) -> None:
+    count = min(EVENTS, 500)
+    closing = _webhook_rate(f"sqlite:///{Path(folder) / 'closing.db'}", count, keep_alive=False)
+    kept = _webhook_rate(f"sqlite:///{Path(folder) / 'kept.db'}", count, keep_alive=True)
+    print(
+        f"{count} webhook deliveries (SQLite): {closing[0]:6.0f}/s to a receiver closing each "
+        f"connection ({closing[1]} opened) | {kept[0]:6.0f}/s to a keep-alive one "
+        f"({kept[1]} opened)",
+        flush=True,
+    )
+
+
 def _run(name: str, url: str) -> None:
     store = open_store(url)
     rate = _insert_rate(store, _changes(EVENTS))
@@ -118,6 +154,7 @@ def main() -> None:
     print(f"{EVENTS} events; latency over {LATENCY_SAMPLES} commits, one every 20 ms")
     with tempfile.TemporaryDirectory() as folder:
         _run(f"SQLite (poll {SQLITE_POLL:g} s)", f"sqlite:///{Path(folder) / 'bench.db'}")
+        _run_webhook_rates(folder)
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     try:
         with psycopg.connect(POSTGRES, connect_timeout=3):

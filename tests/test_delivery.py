@@ -35,6 +35,7 @@ from kmbase_workflow.delivery import (
     sign,
     verify,
 )
+from kmbase_workflow.delivery.webhooks import WebhookClient
 from kmbase_workflow.errors import InvalidInputError
 from kmbase_workflow.stores import CaseStore, MemoryStore, OutboxRecord, open_store
 from kmbase_workflow.testing import sample_case, sample_change
@@ -278,6 +279,22 @@ def test_webhooks_receive_every_event_signed(url: str) -> None:
     store.close()
 
 
+def test_a_workers_deliveries_to_a_webhook_share_its_connection(tmp_path: Path) -> None:
+    """One client per webhook for as long as the worker runs: a case's two events go one
+    after the other over one kept-alive connection, which is closed when the worker stops."""
+    store = open_store(f"sqlite:///{tmp_path / 'delivery.db'}")
+    events = _write(store, cases=1, steps=1)
+    with receiving(keep_alive=True) as receiver:
+        worker = Worker(
+            Workflow(store), webhooks=[Webhook("portal", receiver.url, SECRET)], sweep=False
+        )
+        _drain(worker)
+        assert [received[0] for received in receiver.received] == events
+        assert receiver.connections == 1
+        assert receiver.wait_closed()  # stopped: the worker hung up
+    store.close()
+
+
 def test_a_receiver_that_fails_for_a_while_gets_everything_after_it_recovers(url: str) -> None:
     store = open_store(url)
     events = _write(store, cases=3, steps=1)
@@ -360,9 +377,12 @@ def test_a_trickling_answer_is_cut_at_the_deadline_and_recorded_as_failed(url: s
     store.close()
 
 
+@pytest.mark.parametrize("through", ["alone", "client"])
 def test_a_name_server_that_never_answers_is_cut_at_the_deadline(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, through: str
 ) -> None:
+    """On its own and through a worker's client (whose closing does not wait for the
+    look-up either)."""
     looking_up, answer = threading.Event(), threading.Event()
 
     def stuck(*_: object, **__: object) -> None:
@@ -375,10 +395,15 @@ def test_a_name_server_that_never_answers_is_cut_at_the_deadline(
     errors: list[str] = []
 
     def deliver() -> None:
+        hook = Webhook("portal", "http://receiver.example/hooks", SECRET, timeout=0.3)
+        client = WebhookClient(hook) if through == "client" else None
         try:
-            Webhook("portal", "http://receiver.example/hooks", SECRET, timeout=0.3)(record)
+            (client or hook)(record)
         except WebhookError as error:
             errors.append(str(error))
+        finally:
+            if client is not None:
+                client.close()
 
     thread = threading.Thread(target=deliver)
     thread.start()

@@ -28,7 +28,11 @@ class Receiver:
     - ``hold``: an event each POST waits on before it is answered (a hanging endpoint;
       ``holding`` is released once per request that waits);
     - ``trickle``: answer one byte every so many seconds (a slow-loris receiver); ``cut`` is
-      set when the client hangs up before the answer is complete."""
+      set when the client hangs up before the answer is complete.
+
+    ``connections`` counts the connections the client opened, ``open`` those not yet closed
+    (``receiving(keep_alive=True)`` keeps a connection open across requests, as HTTP/1.1
+    servers do)."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, str, int, float]] = []
@@ -41,6 +45,8 @@ class Receiver:
         self.holding = threading.Semaphore(0)
         self.trickle: float | None = None
         self.cut = threading.Event()
+        self.connections = 0
+        self.open = 0
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
         self.url = ""
@@ -57,17 +63,38 @@ class Receiver:
                 lambda: ids <= {received[0] for received in self.received}, timeout
             )
 
+    def wait_closed(self, timeout: float = 60.0) -> bool:
+        """Wait until every connection was closed (false if ``timeout`` passed first)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: self.open == 0, timeout)
+
 
 @contextmanager
-def receiving() -> Iterator[Receiver]:
-    """A receiver on a free port of 127.0.0.1, stopped when the block ends."""
+def receiving(*, keep_alive: bool = False) -> Iterator[Receiver]:
+    """A receiver on a free port of 127.0.0.1, stopped when the block ends; with
+    ``keep_alive``, an HTTP/1.1 server (else HTTP/1.0: one request a connection)."""
     receiver = Receiver()
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+        def setup(self) -> None:
+            super().setup()
+            with receiver.lock:
+                receiver.connections += 1
+                receiver.open += 1
+
+        def finish(self) -> None:
+            super().finish()
+            with receiver.lock:
+                receiver.open -= 1
+                receiver.arrived.notify_all()
+
         def do_GET(self) -> None:
             with receiver.lock:
                 receiver.followed += 1
             self.send_response(200)
+            self.send_header("Content-Length", "0")
             self.end_headers()
 
         def do_POST(self) -> None:
@@ -86,10 +113,12 @@ def receiving() -> Iterator[Receiver]:
                 with receiver.lock:
                     receiver.bad_signatures += 1
                 self.send_response(401)
+                self.send_header("Content-Length", "0")
             elif receiver.failing:
                 with receiver.lock:
                     receiver.refused += 1
                 self.send_response(503)
+                self.send_header("Content-Length", "0")
             else:
                 data: dict[str, Any] = json.loads(body)
                 with receiver.lock:

@@ -16,6 +16,10 @@ connecting, sending the request and reading the answer's status and headers, how
 the receiver trickles them). A redirect (3xx) is a failure too, never followed: a followed
 redirect would become a GET that no receiver handles as the event, and a redirected endpoint
 is a configuration to fix (its new URL goes in ``--webhook``).
+
+A `Worker <kmbase_workflow.delivery.Worker>` delivers each webhook's events through one
+client for as long as it runs (``WebhookClient``), so they reuse the endpoint's connections
+(HTTP keep-alive); calling a `Webhook` on its own opens a connection for that one request.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ import hmac
 import json
 import math
 import ssl
+import threading
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TypeVar
 
 import attrs
@@ -54,6 +59,9 @@ EVENT_HEADER = "X-Kmbase-Event-Id"
 TIMESTAMP_HEADER = "X-Kmbase-Timestamp"
 SIGNATURE_HEADER = "X-Kmbase-Signature"
 T = TypeVar("T")
+_DRAINED = 64 * 1024
+"""The most of an answer's body read so that its connection can serve the next request
+(a longer body is left unread and its connection closed)."""
 CONSUMER_PREFIX = "webhook:"
 """A webhook named ``portal`` is the consumer ``webhook:portal``."""
 
@@ -104,15 +112,21 @@ def _run_alone(coroutine: Coroutine[object, object, T]) -> T:
     try:
         return loop.run_until_complete(coroutine)
     finally:
-        try:
-            left = asyncio.all_tasks(loop)
-            if left:  # as asyncio.run does: no task outlives its loop
-                for task in left:
-                    task.cancel()
-                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
+        _close_loop(loop)
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close a loop that is not running, its tasks cancelled first (as `asyncio.run` does: no
+    task outlives its loop), without waiting for its executor's threads."""
+    try:
+        left = asyncio.all_tasks(loop)
+        if left:
+            for task in left:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
 
 
 @functools.cache
@@ -173,13 +187,18 @@ class Webhook:
         }
 
     def __call__(self, record: OutboxRecord) -> None:
-        """Deliver ``record``; `WebhookError` if the endpoint does not answer 2xx within
-        ``timeout`` seconds (the deadline of the whole exchange). Call it from a thread
-        without a running event loop (the worker's delivery threads)."""
+        """Deliver ``record`` on a connection of its own; `WebhookError` if the endpoint does
+        not answer 2xx within ``timeout`` seconds (the deadline of the whole exchange). Call
+        it from a thread without a running event loop."""
+        self.deliver(record, self._post_alone)
+
+    def deliver(self, record: OutboxRecord, post: Callable[[bytes, dict[str, str]], int]) -> None:
+        """Deliver ``record`` with ``post``, which sends the body and headers and returns the
+        answer's status (``WebhookClient.post``'s: through a client's connections)."""
         body = message(record)
         headers = self.headers(record, body, int(time.time()))
         try:
-            status = _run_alone(self._post(body, headers))
+            status = post(body, headers)
         except TimeoutError:
             raise WebhookError(
                 f"no answer from {self.url} within its deadline of {self.timeout} s"
@@ -191,14 +210,108 @@ class Webhook:
             kind = " (a redirect, not followed)" if 300 <= status < 400 else ""
             raise WebhookError(f"HTTP {status} from {self.url}{kind}")
 
-    async def _post(self, body: bytes, headers: Mapping[str, str]) -> int:
-        """The status of the answer to one request, all of it within ``timeout`` seconds:
-        httpx2's timeouts bound each operation (so a receiver trickling a byte at a time
-        would hold the request for ever), the ``asyncio.timeout`` around them the whole."""
-        async with asyncio.timeout(self.timeout):
-            async with httpx2.AsyncClient(
-                timeout=httpx2.Timeout(self.timeout), follow_redirects=False, verify=_tls()
-            ) as client:
-                request = client.stream("POST", self.url, content=body, headers=dict(headers))
-                async with request as response:  # the status and headers: the body is not read
-                    return response.status_code
+    def _post_alone(self, body: bytes, headers: dict[str, str]) -> int:
+        async def post() -> int:
+            async with _client() as client:
+                return await _exchange(client, self, body, headers)
+
+        return _run_alone(post())
+
+
+def _client() -> httpx2.AsyncClient:
+    """The HTTP client of deliveries: redirects never followed; each request is given its
+    webhook's timeout."""
+    return httpx2.AsyncClient(follow_redirects=False, verify=_tls())
+
+
+async def _exchange(
+    client: httpx2.AsyncClient, webhook: Webhook, body: bytes, headers: Mapping[str, str]
+) -> int:
+    """The status of the answer to one request, sent and answered (its status and headers)
+    within ``webhook.timeout`` seconds: httpx2's timeouts bound each operation (so a receiver
+    trickling a byte at a time would hold the request for ever), the ``asyncio.timeout``
+    around them the whole. What is left of the deadline then reads a short body, so that
+    the connection can serve the next request; a body not read in time costs the connection,
+    never the delivery."""
+    deadline = asyncio.get_running_loop().time() + webhook.timeout
+    request = client.build_request(
+        "POST",
+        webhook.url,
+        content=body,
+        headers=dict(headers),
+        timeout=httpx2.Timeout(webhook.timeout),
+    )
+    async with asyncio.timeout_at(deadline):
+        response = await client.send(request, stream=True)
+    try:
+        async with asyncio.timeout_at(deadline):
+            read = 0
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read > _DRAINED:
+                    break
+    except (TimeoutError, httpx2.HTTPError):
+        pass  # the answer is in: its connection is closed, not reused
+    finally:
+        await response.aclose()
+    return response.status_code
+
+
+class WebhookClient:
+    """The connections a `Worker <kmbase_workflow.delivery.Worker>` delivers one webhook's
+    events through, for as long as it runs: an HTTP client on an event loop in a thread of
+    its own (started at the first delivery), whose requests the delivery threads wait on.
+    Consecutive deliveries reuse a kept-alive connection instead of opening one each; the
+    deadline, the timeouts and the redirects never followed are the webhook's, as on its
+    own. `close` closes the connections and ends the thread (the worker does when it
+    stops); a later delivery starts them again."""
+
+    def __init__(self, webhook: Webhook) -> None:
+        self.webhook = webhook
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: httpx2.AsyncClient | None = None
+        """Made and used on the loop's thread only."""
+
+    def __call__(self, record: OutboxRecord) -> None:
+        """Deliver ``record`` (as calling the ``Webhook`` does, through these connections)."""
+        self.webhook.deliver(record, self.post)
+
+    def post(self, body: bytes, headers: dict[str, str]) -> int:
+        """Send one request; the answer's status."""
+        future = asyncio.run_coroutine_threadsafe(self._post(body, headers), self._running())
+        return future.result()
+
+    async def _post(self, body: bytes, headers: dict[str, str]) -> int:
+        if self._client is None:
+            self._client = _client()
+        return await _exchange(self._client, self.webhook, body, headers)
+
+    def _running(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._loop.run_forever, name="kmbase-webhook", daemon=True
+                )
+                self._thread.start()
+            return self._loop
+
+    def close(self) -> None:
+        """Close the connections and end the loop's thread (call it once the deliveries under
+        way have ended)."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._close_client(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        _close_loop(loop)
+
+    async def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()

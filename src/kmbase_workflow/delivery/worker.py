@@ -48,7 +48,7 @@ from ..stores import CaseStore, OutboxRecord
 from ..stores._delivery import DeliveryStore, Listener
 from ..workflow import Workflow
 from .queue import Delivery, DeliveryQueue, QueueStatus
-from .webhooks import Webhook
+from .webhooks import Webhook, WebhookClient
 
 __all__ = [
     "POSTGRES_POLL",
@@ -275,8 +275,10 @@ class Worker:
         self.workflow = workflow
         self.queue = DeliveryQueue(workflow.store)
         hooks = tuple(webhooks)
+        self._clients = tuple(WebhookClient(webhook) for webhook in hooks)
+        """Each webhook's connections, reused by its deliveries until the worker stops."""
         self.consumers: tuple[Consumer, ...] = (
-            *(Consumer.of(webhook) for webhook in hooks),
+            *(Consumer(c.webhook.consumer, c, c.webhook.types) for c in self._clients),
             *consumers,
         )
         names = [consumer.name for consumer in self.consumers]
@@ -461,6 +463,8 @@ class Worker:
         pools, self._pools = self._pools, {}
         for pool in pools.values():
             pool.shutdown(wait=True)
+        for client in self._clients:
+            client.close()
 
     def report(self) -> QueueStatus:
         """Log the status (lag, dead letters, last sweep) and set the metrics."""
