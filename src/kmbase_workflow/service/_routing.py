@@ -154,6 +154,11 @@ def _workflow(request: Request) -> Workflow:
     return workflow
 
 
+async def _workflow_param(request: Request) -> Workflow:
+    # async: FastAPI runs a plain function dependency in a worker thread, a hop of its own
+    return _workflow(request)
+
+
 def request_actor(request: Request) -> Actor:
     """Who sent ``request``, as the service's authenticator says (its district checked):
     the API's routes and the console's pages take it from here."""
@@ -185,12 +190,12 @@ def _check_district(district: str, workflow: Workflow) -> None:
     )
 
 
-def _root_path(request: Request) -> str:
+async def _root_path(request: Request) -> str:
     root: str = request.scope.get("root_path", "")
     return root.rstrip("/")
 
 
-WorkflowParam = Annotated[Workflow, Depends(_workflow)]
+WorkflowParam = Annotated[Workflow, Depends(_workflow_param)]
 """The workflow the service runs over."""
 ActorParam = Annotated[Actor, Depends(request_actor)]
 """The authenticated actor of the request (never a role the client claims)."""
