@@ -1,7 +1,8 @@
 """The service's answers are encoded in one pass (issue 24) and say exactly what the records
-unstructured by the library's converter say: the same bytes as Starlette's `JSONResponse`
-of the records' plain data, for the answers the load meets (a declaration, a step, the
-inbox) and for plain data holding records, dates and tuples."""
+unstructured by the library's converter say: what Starlette's `JSONResponse` of the records'
+plain data says, member for member in the same order (only a float may be spelled otherwise,
+``1e-7`` for ``1e-07``), for the answers the load meets (a declaration, a step, the inbox)
+and for plain data holding records, dates, tuples and numbers past 64 bits."""
 
 from __future__ import annotations
 
@@ -43,10 +44,16 @@ def _reference(data: object) -> Any:
     return data
 
 
+def _members(body: bytes | memoryview) -> Any:
+    """The JSON of ``body`` with each object as its list of members, in order."""
+    return json.loads(bytes(body), object_pairs_hook=list)
+
+
 def _same_answer(data: object) -> None:
     answered = json_response(data, status=201, headers={"Location": "/cases/c1"})
     expected = JSONResponse(_reference(data), status_code=201, headers={"Location": "/cases/c1"})
-    assert answered.body == expected.body
+    assert _members(answered.body) == _members(expected.body)
+    assert bytes(answered.body).decode("utf-8")  # UTF-8, Chinese as it is
     assert answered.status_code == 201
     assert answered.headers["content-type"] == expected.headers["content-type"]
     assert answered.headers["location"] == "/cases/c1"
@@ -88,7 +95,9 @@ def test_plain_data_holding_records_dates_and_tuples_is_answered_as_before() -> 
             "day": DECLARED_ON,
             "at": outcome.entry.at,
             "nested": [{"entry": outcome.entry, "none": None, "n": 1.5, "yes": True}],
+            "floats": [1e-07, 1e16, 0.1, -0.0, 123456.789],
         }
     )
+    _same_answer({"big": 2**70, "negative": -(2**64), "text": "名称\u2028\x00"})
     _same_answer([outcome.entry])
     _same_answer(None)
