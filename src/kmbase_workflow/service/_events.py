@@ -11,7 +11,6 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from .._i18n import Text
 from ..actors import Actor, Role
@@ -29,6 +28,20 @@ from ._routing import (
 __all__ = ["router"]
 
 router = APIRouter(responses=ERRORS)
+
+STREAM_READS = 4
+"""How many of the streams' reads of the outbox run at once, in worker threads of their own:
+a read may wait (PostgreSQL: up to ``outbox_wait`` for older open transactions), and the
+API's few workers (`create_app`'s ``threads``) must not wait behind it."""
+
+
+def _stream_reads(request: Request) -> anyio.CapacityLimiter:
+    """The application's limiter of the streams' reads (made in its event loop, on first
+    use)."""
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "stream_reads", None)
+    if limiter is None:
+        limiter = request.app.state.stream_reads = anyio.CapacityLimiter(STREAM_READS)
+    return limiter
 
 
 def _may_follow(actor: Actor) -> None:
@@ -88,7 +101,9 @@ async def events(
         after = int(last_event_id.strip())
     interval: float = request.app.state.poll_interval
     store = workflow.store
-    first = await run_in_threadpool(store.read_outbox, after, 100)  # errors answered as such
+    reads = _stream_reads(request)
+    # errors of the first read are answered as such
+    first = await anyio.to_thread.run_sync(store.read_outbox, after, 100, limiter=reads)
 
     async def stream() -> AsyncIterator[str]:
         position, batch = after, first
@@ -112,7 +127,9 @@ async def events(
                     idle = 0.0
                     yield ": keep-alive\n\n"
             try:
-                batch = await run_in_threadpool(store.read_outbox, position, 100)
+                batch = await anyio.to_thread.run_sync(
+                    store.read_outbox, position, 100, limiter=reads
+                )
             except KmbaseError as error:
                 yield f"event: error\ndata: {json.dumps(error_body(error), ensure_ascii=False)}\n\n"
                 return

@@ -1,0 +1,90 @@
+"""How many requests the service works on at once (issue 24): the routes run in worker
+threads, and a few threads serve a loaded service better than anyio's default of 40, which
+contend for the GIL and for the store's connections (the pool holds 10 by default). The
+service sets the number when it serves on its own; mounted in a host's application, the host
+decides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import threading
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import httpx2
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from kmbase_workflow import Workflow
+from kmbase_workflow.actors import Actor, Role
+from kmbase_workflow.service import create_app
+from kmbase_workflow.service._app import SERVICE_THREADS
+from kmbase_workflow.stores.tokens import token_store
+
+
+async def _threads() -> float:
+    return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+
+def test_the_service_works_on_a_few_requests_at_once() -> None:
+    with TestClient(create_app(Workflow("memory://"))) as http:
+        assert http.portal is not None
+        assert http.portal.call(_threads) == SERVICE_THREADS
+        assert http.get("/health").status_code == 200
+    with TestClient(create_app(Workflow("memory://"), threads=3)) as http:
+        assert http.portal is not None
+        assert http.portal.call(_threads) == 3
+
+
+def test_none_keeps_the_server_s_number_and_a_mounted_service_leaves_the_host_s() -> None:
+    with TestClient(create_app(Workflow("memory://"), threads=None)) as http:
+        assert http.portal is not None
+        assert http.portal.call(_threads) == 40  # anyio's default
+    host = FastAPI()
+    host.mount("/kmbase", create_app(Workflow("memory://"), threads=2))
+    with TestClient(host) as http:
+        assert http.portal is not None
+        assert http.portal.call(_threads) == 40
+        assert http.get("/kmbase/health").status_code == 200
+
+
+def test_an_event_stream_waiting_on_the_outbox_takes_no_worker_of_the_api() -> None:
+    """A stream's read of the outbox may wait (PostgreSQL waits up to ``outbox_wait`` for
+    older open transactions): with the few workers of the API, waiting streams would hold
+    them all and every other request would wait behind them."""
+    workflow = Workflow("memory://")
+    bureau = Actor(Role.CITY_BUREAU, "bureau")
+    token = token_store(workflow.store).issue(bureau, now=dt.datetime.now(dt.UTC))[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    reading, release = threading.Event(), threading.Event()
+    read_outbox = workflow.store.read_outbox
+
+    def waiting_read(after: int, limit: int) -> Any:
+        reading.set()
+        release.wait(10)
+        return read_outbox(after, limit)
+
+    workflow.store.read_outbox = waiting_read  # type: ignore[method-assign]
+    app = create_app(workflow, threads=1)
+
+    async def run() -> int:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 1  # as the lifespan
+        transport = httpx2.ASGITransport(app=app)
+        async with (
+            httpx2.AsyncClient(transport=transport, base_url="http://kmbase") as http,
+            anyio.create_task_group() as streams,
+        ):
+            streams.start_soon(
+                functools.partial(http.get, "/events", params={"follow": "false"}, headers=headers)
+            )
+            await anyio.to_thread.run_sync(reading.wait, 10, limiter=anyio.CapacityLimiter(1))
+            try:
+                with anyio.fail_after(10):  # the only worker, were the stream holding it
+                    answered = await http.get("/cases", headers=headers)
+            finally:
+                release.set()
+        return answered.status_code
+
+    assert anyio.run(run) == 200
