@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
-import pendulum
 from cattrs.cols import (
     homogenous_tuple_structure_factory,
     is_mapping,
@@ -47,7 +46,6 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn
 
 from ._i18n import Text
-from .clock import TIMEZONE
 from .errors import ApplicationFormatError, FieldValueError, InvalidInputError
 from .records import Application
 
@@ -152,6 +150,12 @@ def _structure_date(value: object, _type: type) -> dt.date:
 
 def _structure_datetime(value: object, _type: type) -> dt.datetime:
     # Every instant in the library is aware; a naive one would be ambiguous in an audit.
+    # pendulum (and the clock) load with the first instant read: an application has none,
+    # and ``kmbase check`` starts without them (issue 23).
+    import pendulum  # noqa: PLC0415
+
+    from .clock import TIMEZONE  # noqa: PLC0415
+
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return pendulum.instance(value).in_timezone(TIMEZONE)
     if isinstance(value, str):
