@@ -2,7 +2,8 @@
 
 A policy file is TOML (see ``data/kunming_2022.toml``, the bundled 2022 Kunming measures).
 Its shape is declared below as private attrs classes and read with the project's one cattrs
-converter, so a broken file gets the same precise, path-by-path report as an application.
+converter, so a broken file gets the same precise, path-by-path report as an application
+(field by field: a file is read once, see `read_once`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import attrs
 
 from .._i18n import Text
 from ..errors import ApplicationFormatError, PolicyFormatError
-from ..serialization import structure
+from ..serialization import read_once, structure
 from ._measures import (
     APPLICATION_MEASURES,
     CATEGORICAL_MEASURES,
@@ -56,6 +57,7 @@ FORMAT_VERSION = 1
 # -- the file's shape --------------------------------------------------------------------
 
 
+@read_once
 @attrs.frozen
 class _Header:
     id: str
@@ -68,6 +70,7 @@ class _Header:
     effective_until: dt.date | None = None
 
 
+@read_once
 @attrs.frozen
 class _Rule:
     id: str
@@ -84,6 +87,7 @@ class _Rule:
     declared: bool = False
 
 
+@read_once
 @attrs.frozen
 class _Threshold:
     measure: str
@@ -91,6 +95,7 @@ class _Threshold:
     comparison: Comparison = Comparison.AT_LEAST
 
 
+@read_once
 @attrs.frozen
 class _Function:
     id: str
@@ -103,6 +108,7 @@ class _Function:
     thresholds: tuple[_Threshold, ...]
 
 
+@read_once
 @attrs.frozen
 class _ServiceFunctions:
     id: str
@@ -114,6 +120,7 @@ class _ServiceFunctions:
     functions: tuple[_Function, ...]
 
 
+@read_once
 @attrs.frozen
 class _Material:
     id: str
@@ -124,6 +131,7 @@ class _Material:
     required: bool = True
 
 
+@read_once
 @attrs.frozen
 class _Materials:
     article_zh: str
@@ -131,6 +139,7 @@ class _Materials:
     items: tuple[_Material, ...]
 
 
+@read_once
 @attrs.frozen
 class _SpotCheck:
     article_zh: str
@@ -141,6 +150,7 @@ class _SpotCheck:
     en: str
 
 
+@read_once
 @attrs.frozen
 class _District:
     name: str
@@ -148,6 +158,7 @@ class _District:
     code: str | None = None
 
 
+@read_once
 @attrs.frozen
 class _Districts:
     article_zh: str
@@ -155,6 +166,7 @@ class _Districts:
     items: tuple[_District, ...]
 
 
+@read_once
 @attrs.frozen
 class _Pledge:
     id: str
@@ -164,11 +176,13 @@ class _Pledge:
     en: str
 
 
+@read_once
 @attrs.frozen
 class _Pledges:
     items: tuple[_Pledge, ...]
 
 
+@read_once
 @attrs.frozen
 class _Figures:
     id: str
@@ -179,6 +193,7 @@ class _Figures:
     en: str
 
 
+@read_once
 @attrs.frozen
 class _ExpertReview:
     article_zh: str
@@ -192,6 +207,7 @@ class _ExpertReview:
     minimum_opinions: int = 1
 
 
+@read_once
 @attrs.frozen
 class _Declaration:
     article_zh: str
@@ -201,6 +217,7 @@ class _Declaration:
     en: str
 
 
+@read_once
 @attrs.frozen
 class _WorkingDays:
     article_zh: str
@@ -211,6 +228,7 @@ class _WorkingDays:
     en: str
 
 
+@read_once
 @attrs.frozen
 class _Validity:
     article_zh: str
@@ -222,6 +240,7 @@ class _Validity:
     en: str
 
 
+@read_once
 @attrs.frozen
 class _AnnualReport:
     article_zh: str
@@ -232,6 +251,7 @@ class _AnnualReport:
     en: str
 
 
+@read_once
 @attrs.frozen
 class _Periods:
     declaration: _Declaration
@@ -242,6 +262,7 @@ class _Periods:
     change_filing: _WorkingDays
 
 
+@read_once
 @attrs.frozen
 class _PolicyFile:
     format: int
