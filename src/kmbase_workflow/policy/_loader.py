@@ -55,10 +55,12 @@ FORMAT_VERSION = 1
 """The policy file format this library reads (the file's top-level ``format``)."""
 
 # -- the file's shape --------------------------------------------------------------------
+# Read once and never compared nor printed: no __eq__, __hash__ or __repr__ to write and
+# compile at import (issue 23).
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Header:
     id: str
     document: str
@@ -71,7 +73,7 @@ class _Header:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Rule:
     id: str
     article_zh: str
@@ -88,7 +90,7 @@ class _Rule:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Threshold:
     measure: str
     required: float | bool
@@ -96,7 +98,7 @@ class _Threshold:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Function:
     id: str
     article_zh: str
@@ -109,7 +111,7 @@ class _Function:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _ServiceFunctions:
     id: str
     article_zh: str
@@ -121,7 +123,7 @@ class _ServiceFunctions:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Material:
     id: str
     article_zh: str
@@ -132,7 +134,7 @@ class _Material:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Materials:
     article_zh: str
     article_en: str
@@ -140,7 +142,7 @@ class _Materials:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _SpotCheck:
     article_zh: str
     article_en: str
@@ -151,7 +153,7 @@ class _SpotCheck:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _District:
     name: str
     kind: DistrictKind
@@ -159,7 +161,7 @@ class _District:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Districts:
     article_zh: str
     article_en: str
@@ -167,7 +169,7 @@ class _Districts:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Pledge:
     id: str
     article_zh: str
@@ -177,13 +179,13 @@ class _Pledge:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Pledges:
     items: tuple[_Pledge, ...]
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Figures:
     id: str
     article_zh: str
@@ -194,7 +196,7 @@ class _Figures:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _ExpertReview:
     article_zh: str
     article_en: str
@@ -208,7 +210,7 @@ class _ExpertReview:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Declaration:
     article_zh: str
     article_en: str
@@ -218,7 +220,7 @@ class _Declaration:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _WorkingDays:
     article_zh: str
     article_en: str
@@ -229,7 +231,7 @@ class _WorkingDays:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Validity:
     article_zh: str
     article_en: str
@@ -241,7 +243,7 @@ class _Validity:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _AnnualReport:
     article_zh: str
     article_en: str
@@ -252,7 +254,7 @@ class _AnnualReport:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _Periods:
     declaration: _Declaration
     notice: _WorkingDays
@@ -263,7 +265,7 @@ class _Periods:
 
 
 @read_once
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)
 class _PolicyFile:
     format: int
     policy: _Header
