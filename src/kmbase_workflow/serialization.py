@@ -57,7 +57,6 @@ __all__ = [
     "dumps_json",
     "load_application",
     "loads_application",
-    "read_once",
     "structure",
     "unstructure",
 ]
