@@ -1,5 +1,6 @@
 """The command line starts fast because it imports what a command needs when it runs (issue 23):
-``kmbase --version`` and ``kmbase check`` load no store, workflow, calendar nor event codec.
+``kmbase --version`` and ``kmbase check`` load no store, workflow, calendar nor event codec,
+``check`` no pendulum and, for ``--json``, no rich; and typer builds only the command named.
 Behaviour, not timing: the modules a fresh interpreter holds after the command are asserted
 (benchmarks/bench_startup.py prints the CPU time)."""
 
@@ -17,10 +18,11 @@ from typer.testing import CliRunner
 import kmbase_workflow
 from kmbase_workflow.audit import AUDIT_KEY_ENVIRONMENT_VARIABLE
 from kmbase_workflow.bulk import DEFAULT_CHUNK_SIZE
-from kmbase_workflow.cli import app
+from kmbase_workflow.cli import _app_for, app
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "examples" / "eligible.json"
+INELIGIBLE = ROOT / "docs" / "examples" / "ineligible.json"
 
 HEAVY = (
     "kmbase_workflow.workflow",
@@ -35,6 +37,16 @@ HEAVY = (
     "holidays",
 )
 """What neither ``--version`` nor ``check`` needs: the write path, the stores, the calendar."""
+
+NOT_FOR_CHECK = (
+    *HEAVY,
+    "kmbase_workflow.clock",
+    "kmbase_workflow._html",
+    "pendulum",
+    "numpy",
+)
+"""What ``check`` does without: an application has no instant to read, a verdict is not shown
+as HTML, one application is judged without numpy."""
 
 NOT_FOR_VERSION = (
     *HEAVY,
@@ -82,7 +94,56 @@ def test_check_imports_no_store_workflow_nor_calendar() -> None:
     modules, output = _modules_after("check", str(EXAMPLE), "--json")
     assert json.loads(output)["eligible"] is True
     assert "kmbase_workflow.eligibility" in modules
-    assert not _loaded(modules, HEAVY)
+    assert not _loaded(modules, (*NOT_FOR_CHECK, "rich"))
+
+
+def test_check_s_table_imports_rich_and_nothing_else_the_json_does_without() -> None:
+    modules, output = _modules_after("check", str(EXAMPLE))
+    assert "政策：kunming-2022" in output
+    assert "rich.table" in modules
+    assert not _loaded(modules, NOT_FOR_CHECK)
+
+
+def test_main_builds_only_the_command_named_first() -> None:
+    """typer builds every command's parameters before it runs one: `main` gives it the
+    command or group that the command line names first, else the whole app."""
+    named = _app_for(["check", str(EXAMPLE), "--json"])
+    assert [info.name for info in named.registered_commands] == ["check"]
+    assert not named.registered_groups
+    assert named.registered_callback is app.registered_callback
+    group = _app_for(["calendar", "--help"])
+    assert [info.name for info in group.registered_groups] == ["calendar"]
+    assert not group.registered_commands
+    for args in ([], ["--help"], ["--version"], ["no-such-command"], ["--lang", "en", "check"]):
+        assert _app_for(args) is app
+    assert len(app.registered_commands) > 1  # the whole app is left as it was
+
+
+def _run(code: str, args: list[str]) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.argv[0] = 'kmbase'; {code}", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", str(EXAMPLE)],
+        ["check", str(INELIGIBLE), "--json", "--lang", "en"],
+        ["check", str(EXAMPLE), "--no-such-option", "--json"],
+        ["check", "--help"],
+        ["calendar", "--help"],
+    ],
+    ids=["table", "json", "usage_error", "help", "group"],
+)
+def test_a_command_line_gets_from_main_what_the_whole_app_gives(args: list[str]) -> None:
+    whole = _run("from kmbase_workflow.cli import app; app()", args)
+    assert _run("from kmbase_workflow.cli import main; main()", args) == whole
+    assert whole[1] or whole[2]
 
 
 def test_importing_the_package_imports_a_name_s_home_only_when_asked() -> None:

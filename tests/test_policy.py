@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import pytest
 
+from kmbase_workflow import serialization
 from kmbase_workflow.eligibility import evaluate
 from kmbase_workflow.errors import InvalidInputError, PolicyFormatError, PolicyNotFoundError
 from kmbase_workflow.policy import (
@@ -29,6 +30,7 @@ from kmbase_workflow.policy import (
     policy_in_force,
     read_policy,
 )
+from kmbase_workflow.policy._loader import _PolicyFile
 from kmbase_workflow.records import Application, ServiceFigures
 
 SECOND = Path(__file__).resolve().parent / "policies" / "second_jurisdiction.toml"
@@ -367,7 +369,7 @@ def test_consistency_problems_are_listed_together(kunming_data: dict[str, Any]) 
     assert len(problems) == len(prefixes)
 
 
-def test_type_problems_are_listed_together(kunming_data: dict[str, Any]) -> None:
+def _mistyped(kunming_data: dict[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(kunming_data)
     data["rules"][0]["required"] = "forty"
     data["rules"][1]["comparison"] = "no_less_than"
@@ -378,6 +380,11 @@ def test_type_problems_are_listed_together(kunming_data: dict[str, Any]) -> None
     data["policy"]["effective_from"] = "8 October 2022"
     del data["spot_check"]["minimum_share"]
     data["policy"]["langauge"] = "zh"
+    return data
+
+
+def test_type_problems_are_listed_together(kunming_data: dict[str, Any]) -> None:
+    data = _mistyped(kunming_data)
     assert sorted(_problems(data)) == sorted(
         [
             'rules[0].required: expected a number or true/false, got "forty"',
@@ -391,6 +398,24 @@ def test_type_problems_are_listed_together(kunming_data: dict[str, Any]) -> None
             "policy: unknown field(s) langauge (a typo?)",
         ]
     )
+
+
+def test_the_file_read_field_by_field_reports_what_cattrs_generated_hooks_report(
+    kunming_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A policy file's shape is read field by field, not by hooks generated and compiled for
+    one read (`read_once`, issue 23): the same problems, in the same order."""
+    data = _mistyped(kunming_data)
+    data["rules"][2]["unit"] = "人"
+    data["periods"]["validity"] = "three years"
+    del data["figures"]
+    data["sources"] = []
+    assert _PolicyFile in serialization._READ_ONCE
+    field_by_field = _problems(data)
+    monkeypatch.setattr(serialization, "_READ_ONCE", set())
+    monkeypatch.setattr(serialization, "converter", serialization._make_converter())
+    assert _problems(data) == field_by_field
+    assert len(field_by_field) == 13
 
 
 def test_minimum_zero_is_refused(kunming_data: dict[str, Any]) -> None:

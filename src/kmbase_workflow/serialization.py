@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
-import pendulum
 from cattrs.cols import (
     homogenous_tuple_structure_factory,
     is_mapping,
@@ -47,7 +46,6 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn
 
 from ._i18n import Text
-from .clock import TIMEZONE
 from .errors import ApplicationFormatError, FieldValueError, InvalidInputError
 from .records import Application
 
@@ -152,6 +150,12 @@ def _structure_date(value: object, _type: type) -> dt.date:
 
 def _structure_datetime(value: object, _type: type) -> dt.datetime:
     # Every instant in the library is aware; a naive one would be ambiguous in an audit.
+    # pendulum (and the clock) load with the first instant read: an application has none,
+    # and ``kmbase check`` starts without them (issue 23).
+    import pendulum  # noqa: PLC0415
+
+    from .clock import TIMEZONE  # noqa: PLC0415
+
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return pendulum.instance(value).in_timezone(TIMEZONE)
     if isinstance(value, str):
@@ -186,6 +190,63 @@ def _shape_guard(
     return hook
 
 
+_READ_ONCE: set[type] = set()
+
+
+def read_once(cls: type[T]) -> type[T]:
+    """Mark an attrs class that a process reads once (the shape of a policy file): the
+    converter reads it field by field rather than generating and compiling a hook for it,
+    which costs more than the one read (issue 23). The errors are the same, in the same
+    order."""
+    _READ_ONCE.add(cls)
+    return cls
+
+
+def _field_by_field(cl: type[Any], conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """The hook cattrs would generate for ``cl`` (detailed validation, unknown keys
+    refused), as a loop over its fields."""
+    attrs.resolve_types(cl)
+    fields = [
+        (field.name, field.alias, field.default is not attrs.NOTHING, field.type)
+        for field in attrs.fields(cl)
+        if field.init
+    ]
+    hooks = [conv.get_structure_hook(type_) for *_, type_ in fields]
+    known = {name for name, *_ in fields}
+
+    def hook(data: Any, _type: Any) -> Any:
+        values: dict[str, Any] = {}
+        errors: list[Exception] = []
+        for (name, alias, optional, type_), structure_field in zip(fields, hooks, strict=True):
+            if optional and name not in data:
+                continue
+            try:
+                values[alias] = structure_field(data[name], type_)
+            except Exception as exc:  # every problem is reported with its path, as cattrs does
+                note = f"Structuring class {cl.__qualname__} @ attribute {name}"
+                exc.__notes__ = [
+                    *getattr(exc, "__notes__", []),
+                    AttributeValidationNote(note, name, type_),
+                ]
+                errors.append(exc)
+        unknown = set(data) - known
+        if unknown:
+            errors.append(ForbiddenExtraKeysError("", cl, unknown))
+        if errors:
+            raise ClassValidationError(f"While structuring {cl.__name__}", errors, cl)
+        try:
+            return cl(**values)
+        except Exception as exc:
+            raise ClassValidationError(f"While structuring {cl.__name__}", [exc], cl) from exc
+
+    return hook
+
+
+def _attrs_hook(cl: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    make = _field_by_field if cl in _READ_ONCE else make_dict_structure_fn
+    return _shape_guard(_OBJECT, (dict,), make(cl, conv))
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
     conv.register_structure_hook(int, _structure_int)
@@ -204,10 +265,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
     )
-    conv.register_structure_hook_factory(
-        attrs.has,
-        lambda t: _shape_guard(_OBJECT, (dict,), make_dict_structure_fn(t, conv)),
-    )
+    conv.register_structure_hook_factory(attrs.has, lambda t: _attrs_hook(t, conv))
     conv.register_structure_hook_factory(
         is_sequence,
         lambda t: _shape_guard(_LIST, (list, tuple), homogenous_tuple_structure_factory(t, conv)),

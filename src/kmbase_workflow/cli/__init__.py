@@ -19,6 +19,7 @@ tests/test_cli_startup.py names what must stay out, benchmarks/bench_startup.py 
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Annotated
 
@@ -120,10 +121,26 @@ app.command("demo")(demo)
 app.command("diagram")(diagram)
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """``app`` with only the command or group that ``args`` name first, or the whole ``app``.
+
+    typer builds every command's parameters before it runs one (about a fifth of the CPU of
+    ``kmbase check``, issue 23); what the other commands would change (help, an unknown
+    name, options before the command) needs the whole app."""
+    name = args[0] if args else ""
+    commands = [info for info in app.registered_commands if info.name == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if len(commands) + len(groups) != 1:
+        return app
+    named = copy.copy(app)
+    named.registered_commands, named.registered_groups = commands, groups
+    return named
+
+
 def main() -> None:
     """Entry point of the ``kmbase`` script."""
     try:
-        app()
+        _app_for(sys.argv[1:])()
     except KmbaseError as error:  # pragma: no cover - commands catch what they expect
         fail(error, "zh")
     sys.exit(0)

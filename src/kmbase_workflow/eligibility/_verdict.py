@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .._html import finding_html, verdict_html
 from .._i18n import Lang, Text
 from ._checks import FAIL, NA, PASS
 
@@ -73,6 +72,8 @@ class Finding:
         return self.status is Status.PASS
 
     def _repr_html_(self) -> str:
+        from .._html import finding_html  # noqa: PLC0415 - for notebooks only (issue 23)
+
         return finding_html(self)
 
     def to_dict(self, lang: Lang = "zh") -> dict[str, Any]:
@@ -124,6 +125,8 @@ class Verdict:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _repr_html_(self) -> str:
+        from .._html import verdict_html  # noqa: PLC0415 - for notebooks only (issue 23)
+
         return verdict_html(self)
 
     @property

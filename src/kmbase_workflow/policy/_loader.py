@@ -2,7 +2,8 @@
 
 A policy file is TOML (see ``data/kunming_2022.toml``, the bundled 2022 Kunming measures).
 Its shape is declared below as private attrs classes and read with the project's one cattrs
-converter, so a broken file gets the same precise, path-by-path report as an application.
+converter, so a broken file gets the same precise, path-by-path report as an application
+(field by field: a file is read once, see `read_once`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import attrs
 
 from .._i18n import Text
 from ..errors import ApplicationFormatError, PolicyFormatError
-from ..serialization import structure
+from ..serialization import read_once, structure
 from ._measures import (
     APPLICATION_MEASURES,
     CATEGORICAL_MEASURES,
@@ -54,9 +55,12 @@ FORMAT_VERSION = 1
 """The policy file format this library reads (the file's top-level ``format``)."""
 
 # -- the file's shape --------------------------------------------------------------------
+# Read once and never compared nor printed: no __eq__, __hash__ or __repr__ to write and
+# compile at import (issue 23).
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Header:
     id: str
     document: str
@@ -68,7 +72,8 @@ class _Header:
     effective_until: dt.date | None = None
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Rule:
     id: str
     article_zh: str
@@ -84,14 +89,16 @@ class _Rule:
     declared: bool = False
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Threshold:
     measure: str
     required: float | bool
     comparison: Comparison = Comparison.AT_LEAST
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Function:
     id: str
     article_zh: str
@@ -103,7 +110,8 @@ class _Function:
     thresholds: tuple[_Threshold, ...]
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _ServiceFunctions:
     id: str
     article_zh: str
@@ -114,7 +122,8 @@ class _ServiceFunctions:
     functions: tuple[_Function, ...]
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Material:
     id: str
     article_zh: str
@@ -124,14 +133,16 @@ class _Material:
     required: bool = True
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Materials:
     article_zh: str
     article_en: str
     items: tuple[_Material, ...]
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _SpotCheck:
     article_zh: str
     article_en: str
@@ -141,21 +152,24 @@ class _SpotCheck:
     en: str
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _District:
     name: str
     kind: DistrictKind
     code: str | None = None
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Districts:
     article_zh: str
     article_en: str
     items: tuple[_District, ...]
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Pledge:
     id: str
     article_zh: str
@@ -164,12 +178,14 @@ class _Pledge:
     en: str
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Pledges:
     items: tuple[_Pledge, ...]
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Figures:
     id: str
     article_zh: str
@@ -179,7 +195,8 @@ class _Figures:
     en: str
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _ExpertReview:
     article_zh: str
     article_en: str
@@ -192,7 +209,8 @@ class _ExpertReview:
     minimum_opinions: int = 1
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Declaration:
     article_zh: str
     article_en: str
@@ -201,7 +219,8 @@ class _Declaration:
     en: str
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _WorkingDays:
     article_zh: str
     article_en: str
@@ -211,7 +230,8 @@ class _WorkingDays:
     en: str
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Validity:
     article_zh: str
     article_en: str
@@ -222,7 +242,8 @@ class _Validity:
     en: str
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _AnnualReport:
     article_zh: str
     article_en: str
@@ -232,7 +253,8 @@ class _AnnualReport:
     en: str
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _Periods:
     declaration: _Declaration
     notice: _WorkingDays
@@ -242,7 +264,8 @@ class _Periods:
     change_filing: _WorkingDays
 
 
-@attrs.frozen
+@read_once
+@attrs.frozen(eq=False, repr=False)
 class _PolicyFile:
     format: int
     policy: _Header
