@@ -18,6 +18,7 @@ report can take, and each occurrence is reported with its path the same way:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import json
@@ -311,6 +312,10 @@ class _HugeInteger:
         self.digits = digits
 
 
+_SAFE_DIGITS = len(str(MAX_INTEGER)) - 1
+"""An integer of this many digits (a sign included) is within `MAX_INTEGER`."""
+
+
 def _parse_json_int(digits: str) -> int | _HugeInteger:
     return int(digits) if len(digits) <= len(str(MAX_INTEGER)) + 1 else _HugeInteger(digits)
 
@@ -547,10 +552,20 @@ def _too_deep_json(text: str) -> str:
     return where
 
 
-def _parse(text: str, fmt: str, source: str) -> object:
+def _parse(text: str, fmt: str, source: str, long_integers: list[str] | None = None) -> object:
+    """``text`` parsed; ``long_integers``: a list each JSON integer of more than 18 digits
+    is appended to (one that may be beyond `MAX_INTEGER`)."""
+    parse_int = _parse_json_int
+    if long_integers is not None:
+
+        def parse_int(digits: str) -> int | _HugeInteger:
+            if len(digits) > _SAFE_DIGITS:
+                long_integers.append(digits)
+            return _parse_json_int(digits)
+
     try:
         if fmt == "json":
-            return json.loads(text, parse_int=_parse_json_int, parse_float=_parse_json_float)
+            return json.loads(text, parse_int=parse_int, parse_float=_parse_json_float)
         return tomllib.loads(text)
     except RecursionError:
         where = _too_deep_json(text) if fmt == "json" else ""
@@ -583,7 +598,33 @@ def loads_application(text: str, *, fmt: str = "json", source: str = "input") ->
             Text(zh=f"不支持的格式 {fmt}", en=f"unsupported format {fmt}"),
             hint=Text(zh="请使用 json 或 toml", en="use json or toml"),
         )
+    if fmt == "json":
+        long_integers: list[str] = []
+        data = _parse(text, fmt, source, long_integers)
+        if not long_integers and isinstance(data, dict) and _no_unreadable_text(text):
+            # nothing in the text can be what the walk refuses (a long integer, a NUL or a
+            # lone surrogate; nesting deeper than MAX_DEPTH fits no field of an application,
+            # so the converter refuses it): the walk, most of a read, runs only on a refusal,
+            # which is then reported as ever (issue 24)
+            with contextlib.suppress(
+                ClassValidationError, IterableValidationError, FieldValueError, _WrongTypeError
+            ):
+                return converter.structure(data, Application)
+        return structure(data, Application, source=source)
     return structure(_parse(text, fmt, source), Application, source=source)
+
+
+def _no_unreadable_text(text: str) -> bool:
+    """Whether JSON ``text`` can hold no NUL and no lone surrogate: JSON writes a NUL only
+    escaped (a raw one is a syntax error), and a surrogate escaped or raw (which UTF-8 cannot
+    encode). A false alarm (an escaped backslash before ``u0000``) only takes the walk."""
+    if "\\u0000" in text or "\\ud" in text or "\\uD" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load_application(path: str | Path) -> Application:
