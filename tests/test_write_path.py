@@ -101,3 +101,23 @@ def test_a_declaration_s_and_a_resubmission_s_rows_are_the_plain_path_s() -> Non
         assert change.data.application_data is not None
         fresh = attrs.evolve(change, data=None)  # encoded again from the records
         assert Batch.encode([change]) == Batch.encode([fresh])
+
+
+def test_a_declaration_reads_the_rounds_once() -> None:
+    # on PostgreSQL each read of the rounds is a round trip; the draft case and the round's
+    # guard (第八条) read the same round, open on the day of the declaration
+    workflow = Workflow("memory://", clock=FixedClock(dt.date(2025, 6, 20)))
+    workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
+    store = workflow.store
+    reads = []
+    rounds = store.rounds
+
+    def counted() -> object:
+        reads.append(1)
+        return rounds()
+
+    store.rounds = counted  # type: ignore[method-assign]
+    application = eligible_application()
+    outcome = workflow.declare(application, Actor.for_operator(application.operator))
+    assert outcome.case.round_year == 2025
+    assert len(reads) == 1

@@ -200,9 +200,16 @@ class WorkflowCore(Closing):
             **extra,
         )
 
-    def _draft(self, application: Application, case_id: str | None, base_id: str | None) -> Case:
-        day = self.today()
-        declaration_round = self._round_open_on(day)
+    def _draft(
+        self,
+        application: Application,
+        case_id: str | None,
+        base_id: str | None,
+        day: dt.date,
+        declaration_round: DeclarationRound | None,
+    ) -> Case:
+        """A new case of ``application``, declared on ``day`` in ``declaration_round`` (the
+        round open that day, which the caller read once: the round's guard reads it too)."""
         return Case(
             id=case_id or self._new_id(),
             base_id=base_id or Case.default_base_id(application),
@@ -281,8 +288,9 @@ class WorkflowCore(Closing):
             holders = self._cases_of_holder(payload) if base_id is None else []
             if holders:
                 base_id = holders[-1].base_id
-            case = self._draft(payload, case_id or None, base_id)
-            extra["round"] = self._round_open_on(case.declared_on)
+            day = self.today()
+            extra["round"] = open_round = self._round_open_on(day)
+            case = self._draft(payload, case_id or None, base_id, day, open_round)
             extra["other_cases"] = list(
                 {
                     other.id: other
