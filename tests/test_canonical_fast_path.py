@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kmbase_workflow import encoding
-from kmbase_workflow.encoding import application_data, canonical_json
+from kmbase_workflow.encoding import application_data, canonical_json, canonical_utf8
 from kmbase_workflow.examples import eligible_application, ineligible_application
 
 
@@ -109,3 +109,15 @@ def test_a_number_past_64_bits_and_a_lone_surrogate_fall_back_to_the_standard_li
 def test_format_2_keeps_nan_as_the_standard_library_spells_it() -> None:
     # format 2 entries were hashed before NaN was refused (format 3 refuses it at input)
     assert canonical_json({"x": math.nan, "y": -math.inf}, 2) == '{"x":NaN,"y":-Infinity}'
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=documents, format=st.sampled_from([1, 2, 3]))
+def test_the_utf8_form_is_the_text_encoded(data: Any, format: int) -> None:
+    def utf8(data: Any, format: int) -> str:
+        return canonical_utf8(data, format).decode("utf-8")
+
+    def encoded(data: Any, format: int) -> str:
+        return canonical_json(data, format).encode("utf-8").decode("utf-8")
+
+    assert outcome(utf8, data, format) == outcome(encoded, data, format)

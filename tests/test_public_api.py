@@ -428,6 +428,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "application_data",
             "canonical_json",
             "canonical_number",
+            "canonical_utf8",
             "case_data_without_application",
             "check_text",
             "dumps",

@@ -36,7 +36,7 @@ from ..encoding import event_document as event_data
 from ..encoding import event_from_data as event_from_json
 from ..errors import FieldValueError, InvalidInputError
 from ..events import Event
-from ..history import HistoryEntry
+from ..history import HISTORY_FORMAT, HistoryEntry
 from ..records import Operator
 from ..serialization import converter
 
@@ -129,13 +129,15 @@ def _all_strings(value: object) -> list[str]:
     return found
 
 
-def _suspect_json(text: str) -> bool:
+def _suspect_json(text: str, *, numbers_checked: bool = False) -> bool:
     """Whether encoded JSON may hold a NUL (always escaped by JSON: a literal backslash-u0000
     in a text looks the same, and the walk clears it), a lone surrogate (kept raw by
     ``dumps``, and not encodable as UTF-8) or a number that is not finite (``dumps`` writes
     ``NaN`` and ``Infinity``; a text holding those words looks the same). Scans in C: a
     regular expression with a character range is ten times slower on Chinese text."""
-    if "\\u0000" in text or "NaN" in text or "Infinity" in text:
+    if "\\u0000" in text:
+        return True
+    if not numbers_checked and ("NaN" in text or "Infinity" in text):
         return True
     try:
         text.encode("utf-8")
@@ -160,10 +162,13 @@ def refuse_unstorable(change: Change, encoded: Sequence[str] | None = None) -> N
         check_text("idempotency_key", change.idempotency_key, indexed=True)
     for index, event in enumerate(change.events):
         check_text(f"events[{index}].id", event.id, indexed=True)
+    numbers_checked = False
     if encoded is None:
-        encoded = _encoded(change)
+        encoded, numbers_checked = _encoded(change)
     # One search over every string at once; only a hit pays for the walk that names the field.
-    if encoded is not None and not any(_suspect_json(text) for text in encoded):
+    if encoded is not None and not any(
+        _suspect_json(text, numbers_checked=numbers_checked) for text in encoded
+    ):
         return
     # The application is written once, with the new case; later changes never rewrite it.
     parts: list[tuple[str, object]] = [
@@ -227,11 +232,14 @@ def _carried(change: Change, plain: ChangeData) -> bool:
     )
 
 
-def _encoded(change: Change) -> list[str] | None:
+def _encoded(change: Change) -> tuple[list[str] | None, bool]:
     """The JSON texts of a change's records (the application only with a new case): the
     canonical texts its step hashed, else encoded from its plain form; ``None`` if some
-    value has no JSON form (the walk then checks it)."""
+    value has no JSON form (the walk then checks it). And whether their numbers are checked
+    already: the canonical form refuses NaN and the infinities (from format 3), so in its
+    texts those words can only be text."""
     plain = change_data(change)
+    numbers_checked = bool(plain.canonical) and HISTORY_FORMAT >= 3
     try:
         texts = list(plain.canonical)
         if not texts:
@@ -247,8 +255,8 @@ def _encoded(change: Change) -> list[str] | None:
                 else dumps(_all_strings([change.case._application]))
             )
     except (TypeError, ValueError):
-        return None
-    return texts
+        return None, False
+    return texts, numbers_checked
 
 
 SUMMARY_COLUMNS = ("base_name", "operator_code", "operator")

@@ -6,6 +6,7 @@ their one encoding), then the change the store writes (its rows are the store's 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,7 @@ from ..case import Case
 from ..encoding import (
     ChangeData,
     application_data,
-    canonical_json,
+    canonical_utf8,
     case_data_without_application,
     event_document,
 )
@@ -75,10 +76,11 @@ def chained_entry(
     # the application is bound when it is declared, and again when it is amended; it is
     # unstructured and encoded once, for its digest, the entry's payload and the store
     application: dict[str, Any] | None = None
-    application_text = None
+    application_text = application_utf8 = None
     if before is None or ctx.trigger is Trigger.RESUBMIT:
         application = application_data(after.application)
-        application_text = canonical_json(application, HISTORY_FORMAT)
+        application_utf8 = canonical_utf8(application, HISTORY_FORMAT)  # hashed as made
+        application_text = application_utf8.decode()
     # a declaration's (or resubmission's) payload is that application: recorded as it is
     carried = application if application is not None and ctx.payload is after.application else None
     entry, entry_data, entry_text = HistoryEntry(
@@ -94,12 +96,15 @@ def chained_entry(
         payload=carried if carried is not None else plain(ctx.payload),
         event_ids=tuple(event.id for event in events),
         case_hash=sha256(case_text),
-        application_hash=sha256(application_text) if application_text is not None else "",
+        application_hash=(
+            hashlib.sha256(application_utf8).hexdigest() if application_utf8 is not None else ""
+        ),
         event_digests=tuple(sha256(text) for text in event_texts),
         entered_at=entered_at,
     ).sealed_with_data(
         previous_hash or GENESIS_HASH,
         payload_text=application_text if carried is not None else None,
+        payload_utf8=application_utf8 if carried is not None else None,
     )
     encoded = ChangeData(
         after,
