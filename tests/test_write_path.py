@@ -121,3 +121,33 @@ def test_a_declaration_reads_the_rounds_once() -> None:
     outcome = workflow.declare(application, Actor.for_operator(application.operator))
     assert outcome.case.round_year == 2025
     assert len(reads) == 1
+
+
+def test_a_keyed_declaration_encodes_its_application_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the command's digest (idempotency) and the entry's take the same digest of the
+    # application: it is unstructured and encoded once, and both digests are the plain path's
+    from kmbase_workflow import history
+    from kmbase_workflow.workflow import _change
+
+    workflow = Workflow("memory://", clock=FixedClock(dt.date(2025, 6, 20)))
+    workflow.open_round(2025, dt.date(2025, 6, 1), dt.date(2025, 7, 31), BUREAU)
+    application = eligible_application()
+    calls = []
+    real = _change.application_data
+
+    def counted(value: object) -> object:
+        calls.append(value)
+        return real(value)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_change, "application_data", counted)
+    monkeypatch.setattr(history, "application_data", counted)  # application_digest's
+    operator = Actor.for_operator(application.operator)
+    outcome = workflow.declare(application, operator, idempotency_key="k1")
+    assert len(calls) == 1
+    assert outcome.entry.application_hash == application_digest(application)
+    assert outcome.entry.content_hash() == outcome.entry.hash
+    again = workflow.declare(application, operator, idempotency_key="k1")
+    assert again.replayed
+    assert again.case.id == outcome.case.id

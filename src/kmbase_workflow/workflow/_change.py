@@ -10,6 +10,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from ..case import Case
 from ..encoding import (
     ChangeData,
@@ -55,6 +57,23 @@ def step_event(
     )
 
 
+@attrs.frozen(eq=False)
+class EncodedApplication:
+    """An application unstructured and encoded once in a step (`HISTORY_FORMAT`): for the
+    command's digest, the entry's digest and payload, and the store's rows."""
+
+    application: Application
+    data: dict[str, Any]
+    utf8: bytes
+    digest: str
+
+    @classmethod
+    def of(cls, application: Application) -> EncodedApplication:
+        data = application_data(application)
+        utf8 = canonical_utf8(data, HISTORY_FORMAT)
+        return cls(application, data, utf8, hashlib.sha256(utf8).hexdigest())
+
+
 def chained_entry(
     ctx: GuardContext,
     before: Case | None,
@@ -65,6 +84,7 @@ def chained_entry(
     at: dt.datetime,
     entered_at: dt.datetime | None,
     previous_hash: str | None,
+    encoded_application: EncodedApplication | None = None,
 ) -> tuple[HistoryEntry, ChangeData]:
     """The step's history entry sealed after ``previous_hash`` (第二十条), and the encoded
     records it was hashed from: the store writes those very data, so what is hashed is what
@@ -76,11 +96,13 @@ def chained_entry(
     # the application is bound when it is declared, and again when it is amended; it is
     # unstructured and encoded once, for its digest, the entry's payload and the store
     application: dict[str, Any] | None = None
-    application_text = application_utf8 = None
+    application_text = application_utf8 = application_hash = None
     if before is None or ctx.trigger is Trigger.RESUBMIT:
-        application = application_data(after.application)
-        application_utf8 = canonical_utf8(application, HISTORY_FORMAT)  # hashed as made
-        application_text = application_utf8.decode()
+        made = encoded_application
+        if made is None or made.application is not after.application:
+            made = EncodedApplication.of(after.application)
+        application, application_utf8 = made.data, made.utf8  # hashed as made
+        application_text, application_hash = application_utf8.decode(), made.digest
     # a declaration's (or resubmission's) payload is that application: recorded as it is
     carried = application if application is not None and ctx.payload is after.application else None
     entry, entry_data, entry_text = HistoryEntry(
@@ -96,9 +118,7 @@ def chained_entry(
         payload=carried if carried is not None else plain(ctx.payload),
         event_ids=tuple(event.id for event in events),
         case_hash=sha256(case_text),
-        application_hash=(
-            hashlib.sha256(application_utf8).hexdigest() if application_utf8 is not None else ""
-        ),
+        application_hash=application_hash or "",
         event_digests=tuple(sha256(text) for text in event_texts),
         entered_at=entered_at,
     ).sealed_with_data(

@@ -39,21 +39,28 @@ compare equal after a later format)."""
 
 
 def command_digest(
-    trigger: Trigger, case_id: str | None, actor: Actor, payload: object, base_id: str | None
+    trigger: Trigger,
+    case_id: str | None,
+    actor: Actor,
+    payload: object,
+    base_id: str | None,
+    *,
+    application_digest_: str | None = None,
 ) -> str:
     """The digest an idempotency key is kept with: the trigger, the case (for a declaration
     the case id and base id asked for, ``None`` for fresh ones), who acts (role, id,
-    district) and the payload (a declaration's application by its digest)."""
+    district) and the payload (a declaration's application by its digest in
+    `COMMAND_FORMAT`: ``application_digest_`` when the caller took it already)."""
+    if isinstance(payload, Application):
+        recorded: object = application_digest_ or application_digest(payload, COMMAND_FORMAT)
+    else:
+        recorded = plain(payload)
     command = {
         "trigger": trigger.value,
         "case_id": case_id,
         "base_id": base_id,
         "actor": [actor.role.value, actor.id, actor.district],
-        "payload": (
-            application_digest(payload, COMMAND_FORMAT)
-            if isinstance(payload, Application)
-            else plain(payload)
-        ),
+        "payload": recorded,
     }
     return sha256(canonical_json(command, COMMAND_FORMAT))
 

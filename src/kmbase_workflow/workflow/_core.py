@@ -31,6 +31,7 @@ from ..events import (
     EventBus,
 )
 from ..history import (
+    HISTORY_FORMAT,
     ChainReport,
     HistoryEntry,
 )
@@ -51,8 +52,8 @@ from ..policy import Policy, bundled_policies, policy_in_force
 from ..queue_rules import work_items_for
 from ..records import Application
 from ..stores import CaseQuery, CaseStore, Change, open_store
-from ._change import chained_entry, step_event
-from ._commands import check_key, command_digest, plain
+from ._change import EncodedApplication, chained_entry, step_event
+from ._commands import COMMAND_FORMAT, check_key, command_digest, plain
 from ._outcomes import Outcome, Prepared
 
 
@@ -265,9 +266,18 @@ class WorkflowCore(Closing):
         check_payload_type(trigger, payload)
         self._check_claimed_day()
         digest = None
+        encoded_application = None
         if idempotency_key is not None:
             check_key(idempotency_key)
-            digest = command_digest(trigger, case_id or None, actor, payload, base_id)
+            shared = None
+            if isinstance(payload, Application) and COMMAND_FORMAT == HISTORY_FORMAT:
+                # the command's digest and the entry's take the application's digest in
+                # one form: unstructured and encoded once (~0.25 ms of a declaration)
+                encoded_application = EncodedApplication.of(payload)
+                shared = encoded_application.digest
+            digest = command_digest(
+                trigger, case_id or None, actor, payload, base_id, application_digest_=shared
+            )
         extra: dict[str, Any] = {}
         if trigger is Trigger.DECLARE:
             if not isinstance(payload, Application):
@@ -313,7 +323,13 @@ class WorkflowCore(Closing):
             raise refusal(case.id, trigger, failures)
         after = apply_trigger(ctx)
         return self._build(
-            before, after, ctx, evidence, (idempotency_key, digest), previous_hash=previous_hash
+            before,
+            after,
+            ctx,
+            evidence,
+            (idempotency_key, digest),
+            previous_hash=previous_hash,
+            encoded_application=encoded_application,
         )
 
     def _entered_at(self) -> dt.datetime | None:
@@ -348,9 +364,11 @@ class WorkflowCore(Closing):
         command: tuple[str | None, str | None],
         *,
         previous_hash: str | None = None,
+        encoded_application: EncodedApplication | None = None,
     ) -> Change:
         """The change of a checked step; ``command``: its idempotency key and the digest of
-        the command (`command_digest`), both ``None`` without a key."""
+        the command (`command_digest`), both ``None`` without a key; ``encoded_application``:
+        the step's application as the command's digest encoded it."""
         now = self.clock.now()
         events = (step_event(ctx, before, after, event_id=self._new_id(), at=now),)
         previous = None
@@ -365,6 +383,7 @@ class WorkflowCore(Closing):
             at=now,
             entered_at=self._entered_at(),
             previous_hash=previous,
+            encoded_application=encoded_application,
         )
         return Change(
             case=after,
