@@ -286,6 +286,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "claimed_satisfaction_rate",
             "declaration_date_problems",
             "district_problems",
+            "district_problems_in_any",
             "evaluate",
             "evaluate_population",
             "expert_score_problems",

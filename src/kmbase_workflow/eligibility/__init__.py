@@ -32,6 +32,7 @@ from ._spot_check import judge_spot_check, spot_check_population, spot_check_sam
 from ._step_guards import (
     declaration_date_problems,
     district_problems,
+    district_problems_in_any,
     expert_score_problems,
     notice_problems,
     selection_key,
@@ -59,6 +60,7 @@ __all__ = [
     "claimed_satisfaction_rate",
     "declaration_date_problems",
     "district_problems",
+    "district_problems_in_any",
     "evaluate",
     "evaluate_population",
     "expert_score_problems",

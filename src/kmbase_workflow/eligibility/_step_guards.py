@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 from .._i18n import Text
 from ..policy import Policy, load_policy
@@ -35,6 +36,19 @@ def district_problems(name: str, policy: Policy | None = None) -> list[Text]:
             f"the districts are: {listed.replace('、', ', ')}",
         )
     ]
+
+
+def district_problems_in_any(name: str, policies: Sequence[Policy]) -> list[Text]:
+    """`district_problems` across several policies (those a service or a token issuer runs
+    under): empty when any of them lists ``name``, else the newest one's refusal (第四条).
+
+    >>> from kmbase_workflow.policy import bundled_policies
+    >>> district_problems_in_any("五华区", bundled_policies())
+    []
+    """
+    if any(not district_problems(name, policy) for policy in policies):
+        return []
+    return district_problems(name, policies[-1])
 
 
 def _district_label(name: str, code: str | None) -> str:

@@ -33,7 +33,7 @@ from fastapi.responses import JSONResponse, Response
 from .._i18n import Text
 from ..actors import Actor, Role
 from ..case import Case
-from ..eligibility import district_problems
+from ..eligibility import district_problems_in_any
 from ..encoding import event_document as event_data
 from ..errors import ConcurrencyConflictError, InvalidInputError, TransitionRefusedError
 from ..history import HistoryEntry
@@ -181,9 +181,9 @@ def request_actor(request: Request) -> Actor:
 def _check_district(district: str, workflow: Workflow) -> None:
     """An identity's district is one the workflow's policies list (第四条, 第九条): an
     authenticator (a gateway, a host's own) may pass on any name; none other is anyone's."""
-    if any(not district_problems(district, policy) for policy in workflow.policies):
+    problems = district_problems_in_any(district, workflow.policies)
+    if not problems:
         return
-    problems = district_problems(district, workflow.policies[-1])
     raise ServiceError(
         403,
         Text(

@@ -183,14 +183,15 @@ class Tokens:
 
 def _check_district(district: str, policies: Iterable[Policy] | None) -> None:
     # imported here: the stores load without the policy files or the eligibility rules
-    from ..eligibility import district_problems  # noqa: PLC0415
+    from ..eligibility import district_problems_in_any  # noqa: PLC0415
     from ..policy import bundled_policies  # noqa: PLC0415
 
     listed = tuple(policies) if policies is not None else bundled_policies()
-    if any(not district_problems(district, policy) for policy in listed):
+    problems = district_problems_in_any(district, listed)
+    if not problems:
         return
     raise InvalidInputError(
-        district_problems(district, listed[-1])[0],
+        problems[0],
         hint=Text(
             zh="请使用政策所列县区的准确名称；自有政策文件用 --policy 指定",
             en="name the district exactly as the policy lists it; give your own policy file with "
