@@ -9,7 +9,8 @@ very data that is stored and read back (第二十条):
   ``kmbase follow`` prints and what a broker bridge sends, docs/schemas/events.schema.json);
 - `dumps`: the compact JSON a store keeps (Chinese kept readable);
 - `canonical_json` and `canonical_number`: the canonical text a digest is taken of (the
-  formats, and which fields each hashes, are the chain's: `kmbase_workflow.history`);
+  formats, and which fields each hashes, are the chain's: `kmbase_workflow.history`), and
+  `canonical_utf8`, that text's UTF-8 as it is hashed;
 - `check_text`, `storable_text`, `storable_key`: the text no store can keep (NUL, lone
   surrogates, indexed text over `INDEXED_TEXT_LIMIT` bytes), refused the same everywhere;
 - `event_from_data` and `event_from_document`: an event read back, from a store (trusted)
