@@ -121,3 +121,43 @@ def test_the_utf8_form_is_the_text_encoded(data: Any, format: int) -> None:
         return canonical_json(data, format).encode("utf-8").decode("utf-8")
 
     assert outcome(utf8, data, format) == outcome(encoded, data, format)
+
+
+# -- the stored form (`dumps`): orjson writes what the canonical form checked ----------------
+
+finite_documents = st.recursive(
+    leaves.filter(lambda leaf: not (isinstance(leaf, float) and not math.isfinite(leaf))),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(keys, children, max_size=4)
+    ),
+    max_leaves=24,
+)
+
+
+def stored(data: Any, numbers_checked: bool) -> tuple[str, Any]:
+    """What a store would read back of ``dumps(data)``: ("data", it) or ("error", why)."""
+    try:
+        return "data", json.loads(encoding.dumps(data, numbers_checked=numbers_checked))
+    except (TypeError, ValueError) as error:
+        return "error", type(error).__name__
+
+
+@settings(max_examples=600, deadline=None)
+@given(data=finite_documents)
+def test_numbers_checked_data_is_stored_as_the_standard_library_stores_it(data: Any) -> None:
+    # the same data read back (only a float's exponent may be spelled otherwise), the same
+    # refusals (a subclass or a non-text key takes the standard library's path)
+    assert stored(data, True) == stored(data, False)
+
+
+def test_what_orjson_refuses_is_stored_by_the_standard_library() -> None:
+    assert encoding.dumps({"n": 2**64, "t": "\ud800", "c": Colour.RED}, numbers_checked=True) == (
+        '{"n":18446744073709551616,"t":"\ud800","c":"红"}'
+    )
+
+
+def test_unchecked_data_keeps_nan_for_the_store_to_refuse() -> None:
+    # orjson would write NaN as null: data not known finite never takes its path
+    assert encoding.dumps({"x": math.nan}) == '{"x":NaN}'

@@ -107,9 +107,13 @@ class BatchRefusedError(Exception):
 
 
 def outbox_rows(
-    events: Sequence[Event], data: Sequence[Mapping[str, Any]] | None = None
+    events: Sequence[Event],
+    data: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    numbers_checked: bool = False,
 ) -> list[dict[str, Any]]:
-    """The outbox rows of ``events`` (``data``: their `event_document`, if the caller has it)."""
+    """The outbox rows of ``events`` (``data``: their `event_document`, if the caller has it;
+    ``numbers_checked``: as `dumps` takes it)."""
     plain = [event_document(event) for event in events] if data is None else data
     return [
         {
@@ -117,7 +121,7 @@ def outbox_rows(
             "type": event.type,
             "case_id": event.case_id,
             "occurred_at": event.occurred_at.isoformat(),
-            "data": dumps(item),
+            "data": dumps(item, numbers_checked=numbers_checked),
         }
         for event, item in zip(events, plain, strict=True)
     ]
@@ -141,11 +145,14 @@ class Batch:
         for change in changes:
             case = change.case
             plain = change_data(change)
+            # the step wrote these records in the canonical form, which refuses NaN and the
+            # infinities: orjson may write them (`dumps`)
+            encode = functools.partial(dumps, numbers_checked=bool(plain.canonical))
             columns = case_columns(case, plain.case_data)
-            columns["data"] = dumps(columns["data"])
+            columns["data"] = encode(columns["data"])
             texts = [columns["data"]]
             known = plain.application_data  # a new or amended one, as the step hashed it
-            known_text = dumps(known) if known is not None else None
+            known_text = encode(known) if known is not None else None
             if change.expected_version == 0:
                 application = known_text or dumps(application_data(case.application))
                 texts.append(application)
@@ -156,12 +163,14 @@ class Batch:
             history = history_columns(change.history, plain.history_data)
             if known_text is not None and history["data"]["payload"] is known:
                 # a declaration records its application: encoded once, put in place twice
-                history["data"] = encoded_with(dumps, history["data"], "payload", known_text)
+                history["data"] = encoded_with(encode, history["data"], "payload", known_text)
             else:
-                history["data"] = dumps(history["data"])
+                history["data"] = encode(history["data"])
             texts.append(history["data"])
             batch.history.append(history)
-            events = outbox_rows(change.events, plain.event_data)
+            events = outbox_rows(
+                change.events, plain.event_data, numbers_checked=bool(plain.canonical)
+            )
             texts.extend(event["data"] for event in events)
             refuse_unstorable(change, texts)
             batch.outbox.extend(events)
