@@ -103,7 +103,7 @@ def _case_data(case: Case) -> dict[str, Any]:
     data.pop("application", None)
     data["base_name"] = case.base_name
     data["district"] = case.district
-    data["operator"] = case.operator.unified_social_credit_code
+    data["operator"] = case.operator_code
     return data
 
 

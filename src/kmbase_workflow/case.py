@@ -373,6 +373,7 @@ class DeferredApplication:
         "_data",
         "_lock",
         "_operator",
+        "_operator_code",
         "_read",
         "_value",
         "base_name",
@@ -387,6 +388,7 @@ class DeferredApplication:
         district: str,
         operator: Operator | str | Mapping[str, Any],
         data: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+        operator_code: str | None = None,
     ) -> None:
         self.base_name = base_name
         """The base's name in the application (a filed change of name may supersede it)."""
@@ -395,6 +397,7 @@ class DeferredApplication:
         self.operator_source = operator
         """The operator as the store holds it: JSON text, plain data or the record."""
         self._operator: Operator | None = operator if isinstance(operator, Operator) else None
+        self._operator_code = operator_code
         self._data: Mapping[str, Any] | None = None if callable(data) else data
         self._read: Callable[[], Mapping[str, Any]] | None = data if callable(data) else None
         self._value: Application | None = None
@@ -409,6 +412,15 @@ class DeferredApplication:
             plain = json.loads(source) if isinstance(source, str) else source
             operator = self._operator = _stored_operator(plain)  # type: ignore[arg-type]
         return operator
+
+    @property
+    def operator_code(self) -> str:
+        """The operator's unified social credit code: the store's summary column when it gave
+        it (the operator is then not read), else the operator's."""
+        code = self._operator_code
+        if code is None:
+            code = self._operator_code = self.operator.unified_social_credit_code
+        return code
 
     @property
     def loaded(self) -> bool:
@@ -540,6 +552,19 @@ class Case:
             if filing.operator is not None:
                 return filing.operator
         return self._application.operator
+
+    @property
+    def operator_code(self) -> str:
+        """The unified social credit code of the base's operator now (`operator`'s): what
+        work items, reading rights and queries by operator compare, known from a stored
+        case's summary without reading its operator."""
+        for filing in reversed(self.change_filings):
+            if filing.operator is not None:
+                return filing.operator.unified_social_credit_code
+        source = self._application
+        if isinstance(source, DeferredApplication):
+            return source.operator_code
+        return source.operator.unified_social_credit_code
 
     @property
     def base_name(self) -> str:

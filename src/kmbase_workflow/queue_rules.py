@@ -307,7 +307,7 @@ def work_items_for(
     """The pending obligations of ``case`` as the projection stores them (the workflow
     writes them with each commit)."""
     items = []
-    operator_id = case.operator.unified_social_credit_code
+    operator_id = case.operator_code
     for rule in _BY_STATE[case.state]:
         for dated in rule.occurrences(case, policy, calendar):
             article = dated.article or _article_of(rule)

@@ -50,7 +50,7 @@ def _revocation_details(case: Case) -> Mapping[str, Any]:
 
 def _operator_details(case: Case) -> Mapping[str, Any]:
     return {
-        "operator": case.operator.unified_social_credit_code,
+        "operator": case.operator_code,
         "operator_name": case.operator.name,
         "base_name": case.base_name,
     }

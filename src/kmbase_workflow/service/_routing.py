@@ -302,10 +302,10 @@ def may_read(actor: Actor, case: Case) -> bool:
     if actor.role is Role.DISTRICT_AUTHORITY:
         return actor.district == case.district
     if actor.role is Role.OPERATOR:
-        return actor.id in (
-            case.operator.unified_social_credit_code,
-            case.application.operator.unified_social_credit_code,
-        )
+        if actor.id == case.operator_code:
+            return True
+        # the declared operator, after a change: only then is the application read
+        return actor.id == case.application.operator.unified_social_credit_code
     return False
 
 

@@ -99,10 +99,7 @@ class CaseQuery:
             and (self.round_year is None or case.round_year == self.round_year)
             and (self.district is None or case.district == self.district)
             and (self.base_id is None or case.base_id == self.base_id)
-            and (
-                self.operator_code is None
-                or case.operator.unified_social_credit_code == self.operator_code
-            )
+            and (self.operator_code is None or case.operator_code == self.operator_code)
             and (self.base_name is None or case.base_name == self.base_name)
         )
 

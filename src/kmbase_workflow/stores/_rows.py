@@ -296,7 +296,7 @@ def case_columns(case: Case, data: Mapping[str, Any] | None = None) -> dict[str,
         "notice_due": case.notice.due.isoformat() if case.notice else None,
         "validity_due": case.validity.due.isoformat() if case.validity else None,
         "base_name": case.base_name,
-        "operator_code": json.loads(operator)["unified_social_credit_code"],
+        "operator_code": case.operator_code,
         "operator": operator,
         "data": data,
     }
@@ -317,12 +317,12 @@ def _loads(value: str | Mapping[str, Any]) -> dict[str, Any]:
 def case_from_json(
     data: str | Mapping[str, Any],
     application: str | Mapping[str, Any] | Callable[[], Mapping[str, Any]],
-    summary: tuple[str, str, str | Mapping[str, Any]] | None = None,
+    summary: tuple[str, str, str | Mapping[str, Any], str | None] | None = None,
 ) -> Case:
     """A case from its stored JSON and its application's: the application's data, or a
     function that reads it (called when the application is first used). ``summary``: the
-    row's summary columns (base name, district, operator); without them the application is
-    read at once."""
+    row's summary columns (base name, district, operator, the operator's code); without them
+    the application is read at once."""
     case_data = _loads(data)
     amended = case_data.get("application")
     source: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
@@ -334,10 +334,14 @@ def case_from_json(
     if summary is None:
         plain = source() if callable(source) else source
         base = plain["base"]
-        summary = (base["name"], base["district"], plain["operator"])
-    base_name, district, operator = summary
+        summary = (base["name"], base["district"], plain["operator"], None)
+    base_name, district, operator, operator_code = summary
     case_data["application"] = DeferredApplication(
-        base_name=base_name, district=district, operator=operator, data=source
+        base_name=base_name,
+        district=district,
+        operator=operator,
+        data=source,
+        operator_code=operator_code,
     )
     return converter.structure(case_data, Case)
 

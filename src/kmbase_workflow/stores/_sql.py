@@ -94,7 +94,7 @@ UPSERT_ROUND = (
 )
 """A year's round, replacing the year's; on PostgreSQL it also locks the year's row, so
 two writers of one round's chain take turns (`SQLStoreBase.save_round`)."""
-_CASE_COLUMNS_READ = "c.id, c.data, c.base_name, c.district, c.operator"
+_CASE_COLUMNS_READ = "c.id, c.data, c.base_name, c.district, c.operator, c.operator_code"
 _CASE_SELECT = f"SELECT {_CASE_COLUMNS_READ} FROM cases c"
 """A case row as read: its data and its summary, never its application."""
 
@@ -346,11 +346,13 @@ class SQLStoreBase(Closing):
 
     def _case(self, row: Sequence[Any]) -> Case:
         """A case from a `_CASE_SELECT` row; its application is read when first used."""
-        case_id, data, base_name, district, operator = row[:5]
+        case_id, data, base_name, district, operator, operator_code = row[:6]
         if base_name is None or operator is None:  # a row the summary could not be filled for
             return case_from_json(data, self._application_reader(case_id)())
         return case_from_json(
-            data, self._application_reader(case_id), (base_name, district, operator)
+            data,
+            self._application_reader(case_id),
+            (base_name, district, operator, operator_code),
         )
 
     def get(self, case_id: str) -> Case:
