@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 from collections.abc import Sequence
 from pathlib import Path
@@ -357,6 +358,43 @@ def test_progress_is_told_every_case_and_the_total_first() -> None:
         ("c1", "succeeded"),
         ("c2", "succeeded"),
     ]
+
+
+def test_the_collector_sets_the_heap_aside_during_a_run_and_restores_it_after() -> None:
+    # a full collection would rescan the process's long-lived objects every few thousand
+    # cases (issue 24): they are frozen for the run, and unfrozen after it, even on failure
+    h, _ = site_inspected(3)
+    assert gc.get_freeze_count() == 0
+    frozen: list[int] = []
+    run_bulk(
+        h.workflow,
+        "publicize",
+        ["c0"],
+        BUREAU,
+        run_id="r1",
+        progress=lambda _item: frozen.append(gc.get_freeze_count()),
+    )
+    assert frozen[0] > 0
+    assert gc.get_freeze_count() == 0
+
+    def fail(_item: object) -> None:
+        raise RuntimeError("the caller's progress callback failed")
+
+    with pytest.raises(RuntimeError):
+        run_bulk(h.workflow, "publicize", ["c1"], BUREAU, run_id="r2", progress=fail)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_heap_frozen_by_the_host_is_left_as_it_is() -> None:
+    h, _ = site_inspected(3)
+    gc.freeze()  # as a server does before it forks
+    try:
+        before = gc.get_freeze_count()
+        run_bulk(h.workflow, "publicize", ["c0"], BUREAU, run_id="r1")
+        # neither unfrozen (0) nor frozen again (more): only what was freed meanwhile left
+        assert 0 < gc.get_freeze_count() <= before
+    finally:
+        gc.unfreeze()
 
 
 def test_a_whole_round_to_certification_with_payloads() -> None:

@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import attrs
 
+from ._collector import heap_set_aside
 from ._i18n import Lang, Text
 from .actors import Actor
 from .case import Revocation, State
@@ -682,8 +683,9 @@ def run_bulk(
         stop_on_refusal=stop_on_refusal,
         progress=progress,
     )
-    for chunk in _chunks(ids, chunk_size):
-        run.chunk(chunk)
+    with heap_set_aside():  # the process's long-lived objects are not rescanned each pass
+        for chunk in _chunks(ids, chunk_size):
+            run.chunk(chunk)
     return BulkReport(
         run_id=run_id,
         trigger=chosen,
