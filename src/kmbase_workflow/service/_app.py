@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from .. import __version__
+from .._collector import heap_set_aside
 from .._i18n import Text
 from .._json_schema import application_schema, command_schema
 from ..errors import KmbaseError
@@ -156,7 +157,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if threads is not None:
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
+        with heap_set_aside():
+            yield
         if owned:
             flow.close()
 
