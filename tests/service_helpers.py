@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import attrs
 import httpx2
@@ -66,12 +67,13 @@ def issue_tokens(workflow: Workflow) -> dict[str, str]:
     return {name: tokens.issue(actor, now=now)[1] for name, actor in ACTORS.items()}
 
 
-def service(url: str) -> Iterator[Service]:
-    """A service in process over the store at ``url`` (the clock on the declaration day)."""
+def service(url: str, threads: int | Literal["store"] = "store") -> Iterator[Service]:
+    """A service in process over the store at ``url`` (the clock on the declaration day),
+    working on ``threads`` requests at once (`create_app`'s)."""
     clock = FixedClock(DECLARED_ON)
     workflow = Workflow(url, clock=clock)
     tokens = issue_tokens(workflow)
-    with TestClient(create_app(workflow, poll_interval=0.01)) as http:
+    with TestClient(create_app(workflow, poll_interval=0.01, threads=threads)) as http:
         yield Service(workflow, clock, tokens, OpenAPIClient(http, tokens["operator"]))
     workflow.close()
 

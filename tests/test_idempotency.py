@@ -17,7 +17,7 @@ import pytest
 from kmbase_workflow import Actor, FixedClock, Role, Workflow, open_store
 from kmbase_workflow.case import State
 from kmbase_workflow.errors import IdempotencyKeyReusedError, InvalidInputError
-from kmbase_workflow.service._app import SERVICE_THREADS
+from kmbase_workflow.service import SERVICE_THREADS
 from kmbase_workflow.stores import CaseQuery, CommandResult
 from kmbase_workflow.stores.mysql import connect as mysql_connect
 from kmbase_workflow.workflow import Outcome
@@ -206,7 +206,15 @@ def svc(url: str) -> Iterator[Service]:
     yield from service(url)
 
 
-def test_http_retries_racing_their_original_get_its_answer(svc: Service) -> None:
+@pytest.fixture
+def racing_svc(url: str) -> Iterator[Service]:
+    # several requests at once, whatever the store (over SQLite the service works on one by
+    # default: two processes serving one file race all the same)
+    yield from service(url, threads=SERVICE_THREADS)
+
+
+def test_http_retries_racing_their_original_get_its_answer(racing_svc: Service) -> None:
+    svc = racing_svc
     # before: 409 (TransitionRefusedError or a conflict) for a command that succeeded
     bureau = svc.as_("city_bureau")
     year = {"year": 2025, "opens_on": "2025-06-01", "closes_on": "2025-07-31"}

@@ -10,30 +10,40 @@ import datetime as dt
 import functools
 import gc
 import threading
+import types
+import uuid
 from typing import Any
 
 import anyio
 import anyio.to_thread
 import httpx2
+import psycopg
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kmbase_workflow import Workflow
 from kmbase_workflow.actors import Actor, Role
-from kmbase_workflow.service import create_app
-from kmbase_workflow.service._app import SERVICE_THREADS
+from kmbase_workflow.service import SERVICE_THREADS, create_app, store_threads
+from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.stores.tokens import token_store
+from postgres_server import URL, require_server
 
 
 async def _threads() -> float:
     return anyio.to_thread.current_default_thread_limiter().total_tokens
 
 
-def test_the_service_works_on_a_few_requests_at_once() -> None:
+def test_the_service_works_on_as_many_requests_at_once_as_its_store() -> None:
+    # one over a store of one connection (SQLite, memory): more only wait for its lock and
+    # contend for the GIL; a pool's connections, at most SERVICE_THREADS
     with TestClient(create_app(Workflow("memory://"))) as http:
         assert http.portal is not None
-        assert http.portal.call(_threads) == SERVICE_THREADS
+        assert http.portal.call(_threads) == 1
         assert http.get("/health").status_code == 200
+    assert store_threads(Workflow("memory://").store) == 1
+    assert store_threads(types.SimpleNamespace(max_connections=10)) == SERVICE_THREADS
+    assert store_threads(types.SimpleNamespace(max_connections=3)) == 3
+    assert store_threads(types.SimpleNamespace(max_connections=True)) == 1
     with TestClient(create_app(Workflow("memory://"), threads=3)) as http:
         assert http.portal is not None
         assert http.portal.call(_threads) == 3
@@ -99,3 +109,14 @@ def test_the_service_sets_its_startup_heap_aside_from_the_collector_while_it_ser
         assert http.get("/health").status_code == 200
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_a_postgresql_store_takes_its_pools_connections_up_to_the_default() -> None:
+    require_server()
+    store = PostgresStore(URL, schema=f"t_{uuid.uuid4().hex[:12]}", max_connections=4)
+    try:
+        assert store_threads(store) == 4
+    finally:
+        with psycopg.connect(URL, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA IF EXISTS {store.schema} CASCADE")
+        store.close()

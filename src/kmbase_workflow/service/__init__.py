@@ -8,11 +8,13 @@ OpenAPI document.
 """
 
 from ._app import (
+    SERVICE_THREADS,
     application_schema,
     command_schema,
     create_app,
     iter_trigger_routes,
     reference_documents,
+    store_threads,
     trigger_path,
 )
 from ._auth import Authenticator, GatewayAuthenticator, TokenAuthenticator, sign_identity
@@ -21,6 +23,7 @@ from ._routing import ERRORS, ActorParam, WorkflowParam, json_response
 
 __all__ = [
     "ERRORS",
+    "SERVICE_THREADS",
     "STATUSES",
     "ActorParam",
     "Authenticator",
@@ -37,5 +40,6 @@ __all__ = [
     "reference_documents",
     "sign_identity",
     "status_of",
+    "store_threads",
     "trigger_path",
 ]

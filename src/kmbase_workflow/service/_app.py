@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from typing import Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
@@ -51,6 +52,7 @@ __all__ = [
     "create_app",
     "iter_trigger_routes",
     "reference_documents",
+    "store_threads",
     "trigger_path",
 ]
 
@@ -68,10 +70,23 @@ ROUTERS: list[APIRouter] = [
 """The routers `create_app` includes: a new group of routes adds its own here."""
 
 SERVICE_THREADS = 8
-"""How many requests' work (the routes, the token check) runs at once by default: under 32
-clients, anyio's 40 worker threads contend for the GIL and for the store's connections (a
-PostgreSQL pool of 10): 10-25% more CPU a request than 8 threads, for no more answered
-(PostgreSQL 5.3-6.0 ms against 4.1-4.8, SQLite 3.5-4.6 against 3.3-4.0, in one process)."""
+"""The most requests' work (the routes, the token check) runs at once by default, over a
+store with a pool of connections: under 32 clients, anyio's 40 worker threads contend for
+the GIL and for the pool (PostgreSQL's holds 10): 10-25% more CPU a request than 8 threads,
+for no more answered (PostgreSQL 5.3-6.0 ms against 4.1-4.8, in one process)."""
+
+
+def store_threads(store: object) -> int:
+    """How many requests are worth working on at once over ``store``: as many as its pool has
+    connections (``max_connections``, PostgreSQL's and MySQL's), at most `SERVICE_THREADS`;
+    one over a store that works through a single connection behind a lock (a SQLite file,
+    the memory store), where more threads only wait for it and contend for the GIL (the
+    bench's mix on SQLite: 2.0 ms of CPU a request with one, 2.2-2.4 with two, 2.5 with
+    eight, issue 24)."""
+    connections = getattr(store, "max_connections", None)
+    if isinstance(connections, int) and not isinstance(connections, bool) and connections > 0:
+        return min(SERVICE_THREADS, connections)
+    return 1
 
 
 # -- the application ------------------------------------------------------------------------
@@ -136,7 +151,7 @@ def create_app(
     *,
     auth: Authenticator | None = None,
     poll_interval: float = 1.0,
-    threads: int | None = SERVICE_THREADS,
+    threads: int | Literal["store"] | None = "store",
 ) -> FastAPI:
     """The HTTP service over ``workflow`` (a `Workflow`, or a store URL for a workflow on the
     system clock; default ``$KMBASE_DB``): an ASGI application to run under uvicorn or to
@@ -146,8 +161,9 @@ def create_app(
     `TokenAuthenticator`; behind an SSO gateway, `GatewayAuthenticator`). ``poll_interval``:
     how often the event stream looks at the outbox (seconds). ``threads``: how many requests
     are worked on at once (the worker threads of the server's event loop, set when the
-    application serves on its own; mounted in a host's application, the host's number holds;
-    ``None``: the server's default). A workflow made here from a URL is closed when the
+    application serves on its own; mounted in a host's application, the host's number holds):
+    ``"store"``, the default, as many as the store works on at once (`store_threads`: one
+    over SQLite, 8 over a PostgreSQL pool of 10); ``None``, the server's default. A workflow made here from a URL is closed when the
     application shuts down; one passed in is the caller's.
     """
     owned = not isinstance(workflow, Workflow)
@@ -156,7 +172,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if threads is not None:
-            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = store_threads(flow.store) if threads == "store" else threads
         with heap_set_aside():
             yield
         if owned:
