@@ -1,7 +1,8 @@
 """The HTTP service under load beside its floor, in the same run (issue 24): 32 clients
 (`http_load`) declaring, reading the district's inbox and recommending, against ``kmbase
-serve`` (uvicorn, one process) and against the hand-written floor app (`floor_app`: a token
-check and one transaction a request, the same JSON sizes), on SQLite and on PostgreSQL.
+serve --no-access-log`` (uvicorn, one process; the floor logs no request either) and
+against the hand-written floor app (`floor_app`: a token check and one transaction a
+request, the same JSON sizes), on SQLite and on PostgreSQL.
 
 Printed: each side's throughput, p50 and p99, errors, the ratios (targets: throughput at
 least 0.8× the floor's, p99 at most 1.5× the floor's, no error) and the audit after the load
@@ -109,7 +110,7 @@ def _service(url: str) -> tuple[dict[str, str], list[str]]:
     workflow.close()
     command = [
         sys.executable, "-c", "import sys; from kmbase_workflow.cli import main; main()",
-        "serve", "--db", url, "--today", DAY.isoformat(),
+        "serve", "--db", url, "--today", DAY.isoformat(), "--no-access-log",
     ]  # fmt: skip
     return issued, command
 

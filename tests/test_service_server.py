@@ -153,3 +153,16 @@ def test_the_gateway_is_the_socket_s_peer_never_a_forwarded_header(tmp_path: Pat
             answer = gateway.get("/me", headers={**signed, "X-Forwarded-For": "203.0.113.7"})
             assert answer.status_code == 200, answer.text
             assert answer.json()["name"] == "张三"
+
+
+def test_each_request_is_logged_unless_the_access_log_is_off(tmp_path: Path) -> None:
+    """``--no-access-log``: a gateway or proxy in front logs the requests already."""
+    db = f"sqlite:///{tmp_path / 'logged.db'}"
+    open_store(db).close()
+    for flag, logged in (("--access-log", True), ("--no-access-log", False)):
+        folder = tmp_path / flag
+        folder.mkdir()
+        with kmbase_serve("--db", db, flag, folder=folder) as base:
+            assert httpx2.get(f"{base}/schema/application.json", timeout=30).status_code == 200
+        log = "".join(path.read_text("utf-8") for path in folder.glob("server-*.log"))
+        assert ("GET /schema/application.json" in log) is logged, log

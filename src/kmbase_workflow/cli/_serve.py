@@ -117,6 +117,14 @@ def serve(
             metavar="NET",
         ),
     ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="逐条记录请求（uvicorn 访问日志） / log each request (uvicorn's access log; "
+            "off when a gateway or proxy in front logs them).",
+        ),
+    ] = True,
     today: TodayOption = None,
     allow_provisional: ProvisionalOption = False,
     holidays: HolidaysOption = None,
@@ -163,6 +171,7 @@ def serve(
                 host=host,
                 port=port,
                 log_level="info",
+                access_log=access_log,
                 proxy_headers=False,
             )
         finally:
