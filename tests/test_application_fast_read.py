@@ -56,6 +56,17 @@ replacements = st.sampled_from(
         -0.0,
         deep(40),
         deep(3),
+        # what orjson reads otherwise than the standard reading (issue 24: orjson reads first)
+        2.0,
+        0.5,
+        1e19,
+        1e25,
+        2**64 - 1,
+        -(2**63),
+        -(2**63) - 1,
+        5e-324,
+        float("nan"),
+        float("inf"),
         {"未知": 1},
         None,
         True,
@@ -128,3 +139,26 @@ def test_a_python_string_with_a_raw_lone_surrogate_takes_the_walk() -> None:
     )
     assert outcome(shortcut, text) == outcome(walk_first, text)
     assert "surrogate" in str(outcome(shortcut, text))
+
+
+NUMBER_SPELLINGS = [
+    "7", "7.0", "7E0", "7e+0", "70e-1", "-0", "-0.0", "0.0", "1E2", "2.5", "1e19", "1e400",
+    "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+    "18446744073709551615", "18446744073709551616", "123456789012345678901234567890",
+    "NaN", "-Infinity", "true", "null", '"7"',
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("spelling", NUMBER_SPELLINGS)
+@pytest.mark.parametrize("field", ["employees", "site_area_m2"])
+def test_every_spelling_of_a_number_reads_as_the_walk_first_read_reads_it(
+    spelling: str, field: str
+) -> None:
+    # an integer field and a number field, each number as JSON may spell it: orjson reads
+    # 7.0 as a float and an integer past 64 bits as a float, the standard reading neither
+    text = json.dumps(BASE, ensure_ascii=False)
+    marker = f'"{field}": '
+    start = text.index(marker) + len(marker)
+    end = min(text.index(",", start), text.index("}", start))
+    changed = text[:start] + spelling + text[end:]
+    assert outcome(shortcut, changed) == outcome(walk_first, changed)

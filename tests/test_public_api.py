@@ -570,6 +570,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "Authenticator",
             "ERRORS",
             "GatewayAuthenticator",
+            "SERVICE_THREADS",
             "STATUSES",
             "ServiceError",
             "TokenAuthenticator",
@@ -583,6 +584,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "reference_documents",
             "sign_identity",
             "status_of",
+            "store_threads",
             "trigger_path",
         }
     ),

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import orjson
 from cattrs.cols import (
     homogenous_tuple_structure_factory,
     is_mapping,
@@ -248,14 +249,23 @@ def _attrs_hook(cl: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
     return _shape_guard(_OBJECT, (dict,), make(cl, conv))
 
 
-def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
-    conv.register_structure_hook(int, _structure_int)
-    conv.register_structure_hook(float, _structure_float)
+def _make_converter(*, orjson_numbers: bool = False) -> cattrs.Converter:
+    """The converter; with ``orjson_numbers``, the one that reads orjson's parse of JSON
+    (`_read_with_orjson`): the standard reading makes 2.0 the integer 2, orjson keeps it a
+    float, so its number hooks take what the standard reading would have made and refuse
+    the rest, and it gives no detail of a refusal (the standard reading then says it all)."""
+    conv = cattrs.Converter(detailed_validation=not orjson_numbers, forbid_extra_keys=True)
+    if orjson_numbers:
+        conv.register_structure_hook(int, _structure_orjson_int)
+        conv.register_structure_hook(float, _structure_orjson_float)
+        conv.register_structure_hook(float | bool, _structure_orjson_number_or_bool)
+    else:
+        conv.register_structure_hook(int, _structure_int)
+        conv.register_structure_hook(float, _structure_float)
+        conv.register_structure_hook(float | bool, _structure_number_or_bool)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(dt.date, _structure_date)
-    conv.register_structure_hook(float | bool, _structure_number_or_bool)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
     for scalar in (str, int, float, bool):
         # an optional scalar is written as it is (None too): as cattrs' own hook would, but
@@ -280,6 +290,41 @@ def _make_converter() -> cattrs.Converter:
 
 converter: cattrs.Converter = _make_converter()
 """The converter every record goes through (strict scalars, extra keys refused)."""
+
+
+class _NotAsReadError(ValueError):
+    """A number orjson read otherwise than the standard reading would have."""
+
+
+def _as_read(value: object) -> int | float:
+    """A number of orjson's parse as `_parse` would have made it (an integral float an
+    integer, negative zero a float: `_parse_json_float`), or `_NotAsReadError` for what
+    `_parse` reads otherwise or the walk refuses: an integer past `MAX_INTEGER`, and an
+    integral float past it (orjson makes an integer of more than 64 bits such a float)."""
+    if type(value) is int and -MAX_INTEGER <= value <= MAX_INTEGER:
+        return value
+    if type(value) is float:
+        if not value.is_integer() or (value == 0 and math.copysign(1.0, value) < 0):
+            return value
+        if abs(value) <= MAX_INTEGER:
+            return int(value)
+    raise _NotAsReadError
+
+
+def _structure_orjson_int(value: object, type_: type) -> int:
+    return _structure_int(_as_read(value), type_)
+
+
+def _structure_orjson_float(value: object, type_: type) -> float:
+    return _structure_float(_as_read(value), type_)
+
+
+def _structure_orjson_number_or_bool(value: object, type_: object) -> float | bool:
+    return _structure_number_or_bool(value if type(value) is bool else _as_read(value), type_)
+
+
+_orjson_converter = _make_converter(orjson_numbers=True)
+"""The same, over orjson's parse of an application (`_read_with_orjson`)."""
 
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
@@ -599,6 +644,8 @@ def loads_application(text: str, *, fmt: str = "json", source: str = "input") ->
             hint=Text(zh="请使用 json 或 toml", en="use json or toml"),
         )
     if fmt == "json":
+        if _no_unreadable_text(text) and (application := _read_with_orjson(text)) is not None:
+            return application
         long_integers: list[str] = []
         data = _parse(text, fmt, source, long_integers)
         if not long_integers and isinstance(data, dict) and _no_unreadable_text(text):
@@ -612,6 +659,25 @@ def loads_application(text: str, *, fmt: str = "json", source: str = "input") ->
                 return converter.structure(data, Application)
         return structure(data, Application, source=source)
     return structure(_parse(text, fmt, source), Application, source=source)
+
+
+def _read_with_orjson(text: str) -> Application | None:
+    """An application parsed by orjson (four times the standard library's speed on a 30 KB
+    text) and structured, when it reads as `_parse` would have read it and nothing in it is
+    refused; else ``None``, and the standard reading reads it and says what is wrong. Only
+    numbers are read otherwise (`_as_read`); what orjson refuses (NaN, a lone surrogate) the
+    standard reading reads or refuses."""
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict:
+        return None
+    try:
+        application: Application = _orjson_converter.structure(data, Application)
+    except Exception:  # any refusal: the standard reading names every problem
+        return None
+    return application
 
 
 def _no_unreadable_text(text: str) -> bool:
