@@ -23,7 +23,12 @@ from fastapi.testclient import TestClient
 
 from kmbase_workflow import Workflow
 from kmbase_workflow.actors import Actor, Role
-from kmbase_workflow.service import SERVICE_THREADS, create_app, store_threads
+from kmbase_workflow.service import (
+    SERVICE_THREADS,
+    GatewayAuthenticator,
+    create_app,
+    store_threads,
+)
 from kmbase_workflow.stores.postgres import PostgresStore
 from kmbase_workflow.stores.tokens import token_store
 from postgres_server import URL, require_server
@@ -120,3 +125,50 @@ def test_a_postgresql_store_takes_its_pools_connections_up_to_the_default() -> N
         with psycopg.connect(URL, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA IF EXISTS {store.schema} CASCADE")
         store.close()
+
+
+class _Looking:
+    """An authenticator that may wait (as a token store's database): saying nothing, it is
+    taken to."""
+
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+
+    def __call__(self, headers: Any, client: str | None) -> Actor:
+        self.threads.append(threading.current_thread().name)
+        return Actor(Role.CITY_BUREAU, "bureau")
+
+
+class _Signed(_Looking):
+    """One that never waits (as the gateway's checks a signature)."""
+
+    blocking = False
+
+
+def test_an_authenticator_that_never_waits_is_called_on_the_event_loop() -> None:
+    # a hop to a worker thread and back for a signature check was a cost of every request
+    # (issue 24); one that may wait must never hold up the event loop
+    for authenticate, in_worker in ((_Signed(), False), (_Looking(), True)):
+        with TestClient(create_app(Workflow("memory://"), auth=authenticate)) as http:
+            assert http.portal is not None
+            loop_thread = http.portal.call(_thread_name)
+            assert http.get("/me").status_code == 200
+        assert authenticate.threads
+        assert (authenticate.threads[0] != loop_thread) is in_worker
+    assert GatewayAuthenticator(b"g" * 32).blocking is False
+    # a function says it on itself (docs/explanation/service-auth.md)
+    threads: list[str] = []
+
+    def from_my_session(headers: Any, client: str | None) -> Actor:
+        threads.append(threading.current_thread().name)
+        return Actor(Role.CITY_BUREAU, "bureau")
+
+    from_my_session.blocking = False  # type: ignore[attr-defined]
+    with TestClient(create_app(Workflow("memory://"), auth=from_my_session)) as http:
+        assert http.portal is not None
+        assert http.get("/me").status_code == 200
+        assert threads == [http.portal.call(_thread_name)]
+
+
+async def _thread_name() -> str:
+    return threading.current_thread().name

@@ -63,7 +63,12 @@ def unauthenticated(zh: str, en: str) -> ServiceError:
 
 
 class Authenticator(Protocol):
-    """Who sends a request: the actor, or `ServiceError` (401)."""
+    """Who sends a request: the actor, or `ServiceError` (401).
+
+    The service calls it in a worker thread, as it may wait (a token store's database); one
+    that never waits says so with a class attribute ``blocking = False`` and is called on
+    the event loop, sparing each request a hop to a worker and back (`GatewayAuthenticator`
+    checks a signature)."""
 
     def __call__(self, headers: Mapping[str, str], client: str | None) -> Actor:
         """The actor of a request with ``headers`` from the address ``client``."""
@@ -109,6 +114,9 @@ class GatewayAuthenticator:
     headers is not good for long; with ``trusted_proxies`` (addresses or networks) a request
     from anywhere else is refused even with a valid signature.
     """
+
+    blocking = False
+    """Its check is a signature and a clock: the service calls it on the event loop."""
 
     def __init__(
         self,

@@ -29,6 +29,7 @@ import orjson
 from fastapi import Depends, Header, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from .._i18n import Text
 from ..actors import Actor, Role
@@ -205,7 +206,17 @@ async def _root_path(request: Request) -> str:
 
 WorkflowParam = Annotated[Workflow, Depends(_workflow_param)]
 """The workflow the service runs over."""
-ActorParam = Annotated[Actor, Depends(request_actor)]
+
+
+async def _actor_param(request: Request) -> Actor:
+    # an authenticator that never waits (a signature) is called here, on the event loop; one
+    # that may (a token store's database) in a worker thread, as FastAPI calls a plain function
+    if getattr(request.app.state.authenticate, "blocking", True):
+        return await run_in_threadpool(request_actor, request)
+    return request_actor(request)
+
+
+ActorParam = Annotated[Actor, Depends(_actor_param)]
 """The authenticated actor of the request (never a role the client claims)."""
 RootPath = Annotated[str, Depends(_root_path)]
 """Where the service is mounted (``""`` at the root): the prefix of the paths it answers."""
