@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +17,17 @@ from typer.testing import CliRunner
 
 from kmbase_workflow.actors import Actor, Role
 from kmbase_workflow.cli import app
-from kmbase_workflow.errors import FieldValueError, InvalidInputError
-from kmbase_workflow.service import GatewayAuthenticator, ServiceError, sign_identity
-from kmbase_workflow.stores import CaseStore, open_store
+from kmbase_workflow.errors import FieldValueError, InvalidInputError, StoreError
+from kmbase_workflow.service import (
+    GatewayAuthenticator,
+    ServiceError,
+    TokenAuthenticator,
+    sign_identity,
+)
+from kmbase_workflow.stores import CaseStore, MemoryStore, open_store
+from kmbase_workflow.stores.sqlite import SQLiteStore
 from kmbase_workflow.stores.tokens import token_store
+from kmbase_workflow.testing import sample_case, sample_change
 from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
 from postgres_server import URL as POSTGRES_URL
 from postgres_server import schema  # noqa: F401 - the fixture
@@ -209,3 +217,44 @@ def test_a_signed_identity_is_an_actor_or_a_401(identity: dict[str, str | None])
     actor = GATEWAY(headers, "10.0.0.1")
     assert actor.via == "http"
     assert actor.role.value == identity["role"]
+
+
+def test_a_token_check_waits_for_no_writer_where_the_store_allows_it(store: CaseStore) -> None:
+    # the service then checks tokens on its event loop (issue 24); a server database's
+    # check waits for a connection of its pool, so it keeps a worker thread
+    tokens = token_store(store)
+    without_waiting = isinstance(store, MemoryStore | SQLiteStore)
+    assert tokens.checks_without_waiting is without_waiting
+    assert TokenAuthenticator(tokens).blocking is not without_waiting
+
+
+def test_a_sqlite_token_check_reads_beside_a_writer_in_its_transaction(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "tokens.db")
+    tokens = token_store(store)
+    _, secret = tokens.issue(Actor(Role.CITY_BUREAU, "bureau"), now=NOW)
+    inside, release, committed = threading.Event(), threading.Event(), threading.Event()
+
+    def pause(name: str) -> None:
+        if name == "before_commit":
+            inside.set()
+            release.wait(30)
+
+    def write() -> None:
+        store.commit(sample_change(sample_case("c1"), None))
+        committed.set()
+
+    store.on_checkpoint = pause
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert inside.wait(30)
+        assert tokens.check(secret) is not None
+        assert not committed.is_set()  # read while the writer held its transaction
+    finally:
+        release.set()
+        writer.join()
+    store.on_checkpoint = None
+    assert token_store(SQLiteStore(":memory:")).checks_without_waiting is False
+    store.close()
+    with pytest.raises(StoreError):  # closed, its readers too
+        tokens.check(secret)

@@ -81,6 +81,12 @@ class TokenAuthenticator:
     def __init__(self, tokens: Tokens) -> None:
         self.tokens = tokens
 
+    @property
+    def blocking(self) -> bool:
+        """Whether a check may wait for the store (a server database; not a SQLite file,
+        whose tokens are read through a connection of their own, nor memory)."""
+        return not self.tokens.checks_without_waiting
+
     def __call__(self, headers: Mapping[str, str], client: str | None) -> Actor:
         """The actor of the token in ``Authorization: Bearer``."""
         scheme, _, token = headers.get("authorization", "").partition(" ")

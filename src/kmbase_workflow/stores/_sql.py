@@ -244,9 +244,18 @@ class SQLStoreBase(Closing):
             cursor.executemany(self._sql(statement), rows)
             return int(cursor.rowcount)
 
+    reads_without_waiting: bool = False
+    """Whether `_read_one` reads through a connection no writer holds (SQLite's own in WAL),
+    so it never waits for a transaction to end."""
+
     def _one(self, statement: str, params: Sequence[Any]) -> Any:
         with self._connection() as connection:
             return connection.execute(self._sql(statement), tuple(params)).fetchone()
+
+    def _read_one(self, statement: str, params: Sequence[Any]) -> Any:
+        """`_one` for a read of committed rows outside any transaction of the store's (the
+        token check): a store with a connection for such reads uses it."""
+        return self._one(statement, params)
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._connection() as connection:

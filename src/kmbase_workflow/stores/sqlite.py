@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -119,6 +120,13 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
         """Called at named points inside a write (``"case"``, ``"history"``, ``"outbox"``,
         ``"before_commit"``): a seam for crash tests, ``None`` in production."""
         self._lock = threading.RLock()
+        self._readers = threading.local()
+        self._opened_readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.reads_without_waiting = self.path != ":memory:"
+        """A token is read through a connection of the reading thread's own: in WAL mode a
+        reader never waits for the writer (a private ``:memory:`` database has no second
+        connection: its reads take the one)."""
         try:
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -199,6 +207,31 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        with self._readers_lock:
+            readers, self._opened_readers = self._opened_readers, []
+        for reader in readers:
+            reader.close()
+
+    def _read_one(self, statement: str, params: Sequence[Any]) -> Any:
+        """A read of committed rows through the calling thread's own connection (opened on
+        its first read, closed with the store): in WAL mode it never waits for a writer, so
+        the service checks tokens on its event loop."""
+        if not self.reads_without_waiting or self._conn is None:  # closed: its error
+            return self._one(statement, params)
+        reader: sqlite3.Connection | None = getattr(self._readers, "connection", None)
+        try:
+            if reader is None:
+                with self._readers_lock:  # not the writer's: it may be in a transaction
+                    reader = sqlite3.connect(
+                        self.path, timeout=self.timeout, isolation_level=None,
+                        check_same_thread=False,
+                    )  # fmt: skip
+                    reader.execute("PRAGMA query_only=ON")
+                    self._opened_readers.append(reader)
+                self._readers.connection = reader
+            return reader.execute(statement, tuple(params)).fetchone()
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from error
 
     @contextlib.contextmanager
     def _write_transaction(self) -> Iterator[sqlite3.Connection]:

@@ -150,6 +150,14 @@ class Tokens:
         self._backend.insert(token, _digest(secret))
         return token, f"{PREFIX}{token.id}_{secret}"
 
+    @property
+    def checks_without_waiting(self) -> bool:
+        """Whether `check` never waits for a writer: its store reads a token through a
+        connection no transaction holds (a SQLite file in WAL mode) or from memory. The
+        service then checks tokens on its event loop, not in a worker thread. A store's
+        `TokenRows` says so with ``reads_without_waiting = True``; one that does not, waits."""
+        return getattr(self._backend, "reads_without_waiting", False) is True
+
     def list(self) -> list[ApiToken]:
         """Every token issued, oldest first, revoked ones included."""
         return self._backend.all()
@@ -215,6 +223,8 @@ class SQLTokens:
 
     def __init__(self, store: SQLStoreBase) -> None:
         self._store = store
+        self.reads_without_waiting = store.reads_without_waiting
+        """A token is read through a connection of its own that no writer holds."""
 
     def _token(self, row: Sequence[Any]) -> tuple[ApiToken, str]:
         token_id, role, actor_id, district, name, created, revoked, digest = row
@@ -243,7 +253,9 @@ class SQLTokens:
         )
 
     def get(self, token_id: str) -> tuple[ApiToken, str] | None:
-        row = self._store._one(f"SELECT {self._COLUMNS} FROM api_tokens WHERE id = ?", (token_id,))
+        row = self._store._read_one(
+            f"SELECT {self._COLUMNS} FROM api_tokens WHERE id = ?", (token_id,)
+        )
         return None if row is None else self._token(row)
 
     def all(self) -> list[ApiToken]:
@@ -259,6 +271,9 @@ class SQLTokens:
 
 class MemoryTokens:
     """`TokenRows` in a dictionary (the memory store's)."""
+
+    reads_without_waiting = True
+    """Its lock is held for a dictionary's look-up or update, never across a transaction."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
