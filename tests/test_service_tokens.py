@@ -258,3 +258,18 @@ def test_a_sqlite_token_check_reads_beside_a_writer_in_its_transaction(tmp_path:
     store.close()
     with pytest.raises(StoreError):  # closed, its readers too
         tokens.check(secret)
+
+
+def test_a_sqlite_reader_of_an_ended_thread_is_closed_when_another_opens(tmp_path: Path) -> None:
+    # a host whose threads come and go keeps no connection of theirs open
+    store = SQLiteStore(tmp_path / "tokens.db")
+    tokens = token_store(store)
+    _, secret = tokens.issue(Actor(Role.CITY_BUREAU, "bureau"), now=NOW)
+    for _ in range(3):
+        thread = threading.Thread(target=tokens.check, args=(secret,))
+        thread.start()
+        thread.join()
+    assert tokens.check(secret) is not None
+    assert list(store._opened_readers) == [threading.current_thread()]
+    store.close()
+    assert store._opened_readers == {}

@@ -121,7 +121,7 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
         ``"before_commit"``): a seam for crash tests, ``None`` in production."""
         self._lock = threading.RLock()
         self._readers = threading.local()
-        self._opened_readers: list[sqlite3.Connection] = []
+        self._opened_readers: dict[threading.Thread, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
         self.reads_without_waiting = self.path != ":memory:"
         """A token is read through a connection of the reading thread's own: in WAL mode a
@@ -208,26 +208,29 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
                 self._conn.close()
                 self._conn = None
         with self._readers_lock:
-            readers, self._opened_readers = self._opened_readers, []
-        for reader in readers:
+            readers, self._opened_readers = self._opened_readers, {}
+        for reader in readers.values():
             reader.close()
 
     def _read_one(self, statement: str, params: Sequence[Any]) -> Any:
         """A read of committed rows through the calling thread's own connection (opened on
-        its first read, closed with the store): in WAL mode it never waits for a writer, so
-        the service checks tokens on its event loop."""
+        its first read, closed with the store, or once its thread has ended when another
+        thread opens one): in WAL mode it never waits for a writer, so the service checks
+        tokens on its event loop."""
         if not self.reads_without_waiting or self._conn is None:  # closed: its error
             return self._one(statement, params)
         reader: sqlite3.Connection | None = getattr(self._readers, "connection", None)
         try:
             if reader is None:
                 with self._readers_lock:  # not the writer's: it may be in a transaction
+                    for thread in [t for t in self._opened_readers if not t.is_alive()]:
+                        self._opened_readers.pop(thread).close()
                     reader = sqlite3.connect(
                         self.path, timeout=self.timeout, isolation_level=None,
                         check_same_thread=False,
                     )  # fmt: skip
                     reader.execute("PRAGMA query_only=ON")
-                    self._opened_readers.append(reader)
+                    self._opened_readers[threading.current_thread()] = reader
                 self._readers.connection = reader
             return reader.execute(statement, tuple(params)).fetchone()
         except sqlite3.Error as error:
