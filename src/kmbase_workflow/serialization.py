@@ -644,7 +644,8 @@ def loads_application(text: str, *, fmt: str = "json", source: str = "input") ->
             hint=Text(zh="请使用 json 或 toml", en="use json or toml"),
         )
     if fmt == "json":
-        if _no_unreadable_text(text) and (application := _read_with_orjson(text)) is not None:
+        # orjson refuses a lone surrogate, raw or escaped; a NUL it reads from its escape
+        if "\\u0000" not in text and (application := _read_with_orjson(text)) is not None:
             return application
         long_integers: list[str] = []
         data = _parse(text, fmt, source, long_integers)
