@@ -147,7 +147,8 @@ class Batch:
             plain = change_data(change)
             # the step wrote these records in the canonical form, which refuses NaN and the
             # infinities: orjson may write them (`dumps`)
-            encode = functools.partial(dumps, numbers_checked=bool(plain.canonical))
+            hashed = bool(plain.canonical)
+            encode = functools.partial(dumps, numbers_checked=hashed)
             columns = case_columns(case, plain.case_data)
             columns["data"] = encode(columns["data"])
             texts = [columns["data"]]
@@ -168,13 +169,11 @@ class Batch:
                 history["data"] = encode(history["data"])
             texts.append(history["data"])
             batch.history.append(history)
-            events = outbox_rows(
-                change.events, plain.event_data, numbers_checked=bool(plain.canonical)
-            )
+            events = outbox_rows(change.events, plain.event_data, numbers_checked=hashed)
             texts.extend(event["data"] for event in events)
             # the canonical texts the step hashed hold every string of these rows (the
             # application's once), as the memory store checks them; else the rows' own
-            refuse_unstorable(change, None if plain.canonical else texts)
+            refuse_unstorable(change, None if hashed else texts)
             batch.outbox.extend(events)
             if change.idempotency_key is not None:
                 batch.commands.append(

@@ -232,7 +232,7 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
                     reader.execute("PRAGMA query_only=ON")
                     self._opened_readers[threading.current_thread()] = reader
                 self._readers.connection = reader
-            return reader.execute(statement, tuple(params)).fetchone()
+            return reader.execute(self._sql(statement), tuple(params)).fetchone()
         except sqlite3.Error as error:
             raise _translate(error, self.path) from error
 

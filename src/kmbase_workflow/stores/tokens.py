@@ -223,8 +223,11 @@ class SQLTokens:
 
     def __init__(self, store: SQLStoreBase) -> None:
         self._store = store
-        self.reads_without_waiting = store.reads_without_waiting
-        """A token is read through a connection of its own that no writer holds."""
+
+    @property
+    def reads_without_waiting(self) -> bool:
+        """Whether a token is read through a connection no writer holds (the store's)."""
+        return self._store.reads_without_waiting
 
     def _token(self, row: Sequence[Any]) -> tuple[ApiToken, str]:
         token_id, role, actor_id, district, name, created, revoked, digest = row
