@@ -18,11 +18,13 @@ import anyio
 import anyio.to_thread
 import httpx2
 import psycopg
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kmbase_workflow import Workflow
 from kmbase_workflow.actors import Actor, Role
+from kmbase_workflow.errors import InvalidInputError
 from kmbase_workflow.service import (
     SERVICE_THREADS,
     GatewayAuthenticator,
@@ -172,3 +174,11 @@ def test_an_authenticator_that_never_waits_is_called_on_the_event_loop() -> None
 
 async def _thread_name() -> str:
     return threading.current_thread().name
+
+
+def test_a_bad_number_of_threads_is_refused_in_both_languages() -> None:
+    for bad in (0, -2, True, 2.5, "four"):
+        with pytest.raises(InvalidInputError) as refused:
+            create_app(Workflow("memory://"), threads=bad)  # type: ignore[arg-type]
+        assert "threads" in refused.value.describe("en")
+        assert "threads" in refused.value.describe("zh")

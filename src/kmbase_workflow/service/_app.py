@@ -27,7 +27,7 @@ from .. import __version__
 from .._collector import heap_set_aside
 from .._i18n import Text
 from .._json_schema import application_schema, command_schema
-from ..errors import KmbaseError
+from ..errors import InvalidInputError, KmbaseError
 from ..stores.tokens import token_store
 from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
@@ -163,9 +163,22 @@ def create_app(
     are worked on at once (the worker threads of the server's event loop, set when the
     application serves on its own; mounted in a host's application, the host's number holds):
     ``"store"``, the default, as many as the store works on at once (`store_threads`: one
-    over SQLite, 8 over a PostgreSQL pool of 10); ``None``, the server's default. A workflow made here from a URL is closed when the
-    application shuts down; one passed in is the caller's.
+    over SQLite, 8 over a PostgreSQL pool of 10); ``None``, the server's default; anything
+    else but a whole number from 1 is an `InvalidInputError`. A workflow made here from a URL
+    is closed when the application shuts down; one passed in is the caller's.
     """
+    if not (
+        threads is None
+        or threads == "store"
+        or (isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1)
+    ):
+        raise InvalidInputError(
+            Text(
+                zh=f'threads 应为不小于 1 的整数、"store" 或 None，实际为 {threads!r}',
+                en=f'threads must be a whole number from 1, "store" or None, got {threads!r}',
+            ),
+            hint=Text(zh='默认 "store"：按存储的连接数', en='default "store": as the store allows'),
+        )
     owned = not isinstance(workflow, Workflow)
     flow = workflow if isinstance(workflow, Workflow) else Workflow(workflow)
 
