@@ -170,6 +170,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "DeclarationRound",
             "Evaluation",
             "ExpertOpinion",
+            "KeptApplications",
             "NoticeAnnouncement",
             "Objection",
             "PlaqueReturn",
@@ -179,6 +180,7 @@ SUBMODULES: dict[str, frozenset[str]] = {
             "RevocationGround",
             "Selection",
             "State",
+            "kept_applications",
         }
     ),
     "clock": frozenset(

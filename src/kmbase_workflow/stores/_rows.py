@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._i18n import Text
-from ..case import Case, DeclarationRound, DeferredApplication
+from ..case import Case, DeclarationRound, DeferredApplication, StoredApplication
 from ..encoding import (
     INDEXED_TEXT_LIMIT,
     UNSTORABLE,
@@ -316,23 +316,19 @@ def _loads(value: str | Mapping[str, Any]) -> dict[str, Any]:
 
 def case_from_json(
     data: str | Mapping[str, Any],
-    application: str | Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+    application: StoredApplication | Callable[[], StoredApplication],
     summary: tuple[str, str, str | Mapping[str, Any], str | None] | None = None,
 ) -> Case:
-    """A case from its stored JSON and its application's: the application's data, or a
-    function that reads it (called when the application is first used). ``summary``: the
-    row's summary columns (base name, district, operator, the operator's code); without them
-    the application is read at once."""
+    """A case from its stored JSON and its application's: the application's JSON text or
+    data, or a function that reads either (called when the application is first used).
+    ``summary``: the row's summary columns (base name, district, operator, the operator's
+    code); without them the application is read at once."""
     case_data = _loads(data)
     amended = case_data.get("application")
-    source: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
-    source = (
-        amended
-        if amended is not None
-        else (application if callable(application) else _loads(application))
-    )
+    source: StoredApplication | Callable[[], StoredApplication]
+    source = amended if amended is not None else application
     if summary is None:
-        plain = source() if callable(source) else source
+        plain = source = _loads(source() if callable(source) else source)
         base = plain["base"]
         summary = (base["name"], base["district"], plain["operator"], None)
     base_name, district, operator, operator_code = summary

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self
 
 from ..errors import ConcurrencyConflictError
 from ._protocol import Change
@@ -33,6 +33,11 @@ class ServerStore(SQLWorkQueue, SQLStoreBase):
     """The part of `PostgresStore <kmbase_workflow.stores.postgres.PostgresStore>` and
     `MySQLStore <kmbase_workflow.stores.mysql.MySQLStore>` that does not depend on the
     driver."""
+
+    APPLICATION_TEXT_AS_WRITTEN: ClassVar[bool] = False
+    """Whether the database gives an application's JSON text back as written (MySQL's
+    LONGTEXT), so a committed declaration's application is kept by its text (`Batch.kept`);
+    PostgreSQL's JSONB gives data back, not the text."""
 
     _pool: _Pool | None
     _bound: contextvars.ContextVar[Any]
@@ -100,6 +105,8 @@ class ServerStore(SQLWorkQueue, SQLStoreBase):
             for attempt in range(1, attempts + 1):
                 try:
                     self._commit_batch(connection, changes, batch)
+                    if self.APPLICATION_TEXT_AS_WRITTEN and self._bound.get() is None:
+                        batch.kept()  # committed (a host's transaction commits later, or not)
                     return
                 except Exception as error:
                     if not self._lock_cycle(error):

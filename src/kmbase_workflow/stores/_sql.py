@@ -20,7 +20,7 @@ import attrs
 
 from .._closing import Closing
 from .._i18n import Text
-from ..case import Case, DeclarationRound, State
+from ..case import Case, DeclarationRound, State, StoredApplication, kept_applications
 from ..encoding import (
     application_data,
     check_text,
@@ -34,6 +34,7 @@ from ..encoding import (
 from ..errors import CaseNotFoundError, ConcurrencyConflictError, StoreError
 from ..events import Event
 from ..history import HistoryEntry
+from ..records import Application
 from ._delivery import SQLDelivery
 from ._protocol import CaseQuery, Change, CommandResult, OutboxRecord
 from ._rows import (
@@ -137,6 +138,8 @@ class Batch:
     history: list[dict[str, Any]]
     outbox: list[dict[str, Any]]
     commands: list[dict[str, Any]]
+    declared: list[tuple[str, Application]] = attrs.Factory(list)
+    """Each new case's application text beside the record it encodes (`kept`)."""
 
     @classmethod
     def encode(cls, changes: Sequence[Change]) -> Batch:
@@ -159,6 +162,8 @@ class Batch:
                 texts.append(application)
                 batch.inserts.append(columns)
                 batch.applications.append({"case_id": case.id, "data": application})
+                if isinstance(case._application, Application):
+                    batch.declared.append((application, case._application))
             else:
                 batch.updates.append({**columns, "expected": change.expected_version})
             history = history_columns(change.history, plain.history_data)
@@ -185,6 +190,14 @@ class Batch:
                     }
                 )
         return batch
+
+    def kept(self) -> None:
+        """Once the batch has committed: each new case's application is kept as what its
+        text structures to (`kept_applications`), so a step on the case soon after (a
+        recommendation) does not structure it again. For a store that gives the text back as
+        written (SQLite's TEXT, MySQL's LONGTEXT; not PostgreSQL's JSONB, read as data)."""
+        for text, application in self.declared:
+            kept_applications.keep(text, application)
 
 
 _RAW_TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -342,15 +355,19 @@ class SQLStoreBase(Closing):
 
     # -- reading cases -----------------------------------------------------------------------
 
-    def _application_reader(self, case_id: str) -> Callable[[], Mapping[str, Any]]:
-        """Reads a case's application as declared when it is first used (it never changes)."""
+    def _application_reader(self, case_id: str) -> Callable[[], StoredApplication]:
+        """Reads a case's application as declared when it is first used (it never changes):
+        its JSON text as stored (parsed, or answered from `kept_applications`, when used),
+        or the plain data of a store that parses it (PostgreSQL's JSONB)."""
 
-        def read() -> Mapping[str, Any]:
+        def read() -> StoredApplication:
             row = self._one("SELECT data FROM applications WHERE case_id = ?", (case_id,))
             if row is None:  # pragma: no cover - written with the case, never deleted
                 raise CaseNotFoundError.no_case(case_id)
             data = row[0]
-            return json.loads(data) if isinstance(data, str | bytes) else dict(data)
+            if isinstance(data, bytes):
+                return data.decode("utf-8")
+            return data if isinstance(data, str) else dict(data)
 
         return read
 

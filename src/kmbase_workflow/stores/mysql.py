@@ -227,6 +227,7 @@ class MySQLStore(ServerStore):
     connection before `StoreUnavailableError`.
     """
 
+    APPLICATION_TEXT_AS_WRITTEN = True
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
     DELIVERY = MySQLDelivery

@@ -267,6 +267,7 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
                 self._project(connection, changes)
                 self._checkpoint("before_commit")
                 connection.execute("COMMIT")
+                batch.kept()
             except BatchRefusedError:
                 connection.execute("ROLLBACK")
                 connection.execute("BEGIN IMMEDIATE")
