@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 
 from kmbase_workflow.audit import verify_store
 from kmbase_workflow.case import KeptApplications, kept_applications
-from kmbase_workflow.errors import ConcurrencyConflictError
+from kmbase_workflow.errors import CaseNotFoundError, ConcurrencyConflictError
 from kmbase_workflow.examples import eligible_application
 from kmbase_workflow.records import Application
 from kmbase_workflow.serialization import converter
 from kmbase_workflow.stores._sql import Batch
-from kmbase_workflow.stores.mysql import MySQLStore
+from kmbase_workflow.stores.mysql import MySQLStore, connect
 from kmbase_workflow.stores.sqlite import SQLiteStore
 from kmbase_workflow.testing import sample_case, sample_change
 from mysql_server import mysql_url  # noqa: F401 - the fixture is used by name
@@ -62,6 +62,23 @@ def test_mysql_keeps_the_declared_application_too(mysql_url: str) -> None:  # no
         store.commit(change)
         assert store.get("case-1").application is change.case.application
     finally:
+        store.close()
+
+
+def test_a_declaration_inside_a_hosts_transaction_is_not_kept(mysql_url: str) -> None:  # noqa: F811
+    """The host commits later, or rolls back: what it rolls back must never be kept."""
+    store = MySQLStore(mysql_url)
+    host = connect(mysql_url)
+    try:
+        host.begin()
+        with store.using(host):
+            store.commit(sample_change(sample_case("case-1"), None))
+        host.rollback()
+        assert len(kept_applications) == 0
+        with pytest.raises(CaseNotFoundError):
+            store.get("case-1")
+    finally:
+        host.close()
         store.close()
 
 
