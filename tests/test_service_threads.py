@@ -12,6 +12,7 @@ import gc
 import threading
 import types
 import uuid
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -40,9 +41,14 @@ async def _threads() -> float:
     return anyio.to_thread.current_default_thread_limiter().total_tokens
 
 
-def test_the_service_works_on_as_many_requests_at_once_as_its_store() -> None:
-    # one over a store of one connection (SQLite, memory): more only wait for its lock and
-    # contend for the GIL; a pool's connections, at most SERVICE_THREADS
+def test_the_service_works_on_as_many_requests_at_once_as_its_store(tmp_path: Path) -> None:
+    # one over a store of one connection for everything (memory): more only wait for its
+    # lock and contend for the GIL; two over a SQLite file (one commits, the other reads
+    # through its own connection); a pool's connections, at most SERVICE_THREADS
+    file_store = Workflow(f"sqlite:///{tmp_path / 'cases.db'}")
+    assert store_threads(file_store.store) == 2
+    file_store.close()
+    assert store_threads(Workflow("sqlite://:memory:").store) == 1
     with TestClient(create_app(Workflow("memory://"))) as http:
         assert http.portal is not None
         assert http.portal.call(_threads) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,45 @@ def test_stores_are_chosen_by_url(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path}/by-url.db")
     assert isinstance(store, SQLiteStore)
     assert (tmp_path / "by-url.db").exists()
+
+
+def test_a_read_does_not_wait_for_another_threads_commit(tmp_path: Path) -> None:
+    """Issue 24: while one thread's write waits (here at its commit, held open), another
+    thread reads the committed rows through a connection of its own (WAL) instead of waiting
+    for the writer's lock: the service works on a second request while a commit waits for the
+    disk."""
+    store = SQLiteStore(tmp_path / "cases.db")
+    store.commit(sample_change(sample_case("case-1"), None))
+    holding, release = threading.Event(), threading.Event()
+
+    def seam(point: str) -> None:
+        if point == "before_commit" and threading.current_thread().name == "writer":
+            holding.set()
+            release.wait(60)
+
+    store.on_checkpoint = seam
+    writer = threading.Thread(
+        target=store.commit, args=(sample_change(sample_case("case-2"), None),), name="writer"
+    )
+    writer.start()
+    assert holding.wait(60)
+    read: list[object] = []
+    reader = threading.Thread(target=lambda: read.append(store.get("case-1")))
+    reader.start()
+    reader.join(10)
+    waited = reader.is_alive()
+    release.set()
+    writer.join(60)
+    reader.join(60)
+    assert not waited, "the read waited for the other thread's commit"
+    assert [case.id for case in read] == ["case-1"]  # type: ignore[attr-defined]
+    assert store.get("case-2").id == "case-2"  # committed once released
+    store.close()
+
+
+def test_a_private_memory_database_reads_through_its_one_connection() -> None:
+    store = SQLiteStore(":memory:")
+    store.commit(sample_change(sample_case("case-1"), None))
+    assert not store.reads_without_waiting
+    assert store.get("case-1").id == "case-1"
+    store.close()

@@ -257,8 +257,8 @@ class SQLStoreBase(Closing):
             return int(cursor.rowcount)
 
     reads_without_waiting: bool = False
-    """Whether `_read_one` reads through a connection no writer holds (SQLite's own in WAL),
-    so it never waits for a transaction to end."""
+    """Whether reads outside a write (`_one`, `_all`, `_read_one`) go through a connection no
+    writer holds (SQLite's own in WAL), so they never wait for a transaction to end."""
 
     def _one(self, statement: str, params: Sequence[Any]) -> Any:
         with self._connection() as connection:

@@ -120,13 +120,17 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
         """Called at named points inside a write (``"case"``, ``"history"``, ``"outbox"``,
         ``"before_commit"``): a seam for crash tests, ``None`` in production."""
         self._lock = threading.RLock()
+        self._holding = threading.local()
+        """``depth``: how deep the calling thread is in `_connection` (inside, it reads through
+        the writer's connection: its own transaction's rows are not committed yet)."""
         self._readers = threading.local()
         self._opened_readers: dict[threading.Thread, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
         self.reads_without_waiting = self.path != ":memory:"
-        """A token is read through a connection of the reading thread's own: in WAL mode a
-        reader never waits for the writer (a private ``:memory:`` database has no second
-        connection: its reads take the one)."""
+        """Reads outside a write (a case, a token, a queue) go through a connection of the
+        reading thread's own: in WAL mode a reader never waits for the writer, so a request
+        reads while another's commit waits for the disk (a private ``:memory:`` database has
+        no second connection: its reads take the one)."""
         try:
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -154,10 +158,14 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
                     Text(zh=f"数据库 {self.path} 已关闭", en=f"database {self.path} is closed"),
                     hint=Text(zh="请重新打开存储", en="open the store again"),
                 )
+            depth = getattr(self._holding, "depth", 0)
+            self._holding.depth = depth + 1
             try:
                 yield self._conn
             except sqlite3.Error as error:
                 raise _translate(error, self.path) from error
+            finally:
+                self._holding.depth = depth
 
     def _enable_wal(self) -> None:
         # Switching a new file to WAL takes an exclusive lock for a moment, and SQLite does
@@ -212,29 +220,52 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
         for reader in readers.values():
             reader.close()
 
-    def _read_one(self, statement: str, params: Sequence[Any]) -> Any:
-        """A read of committed rows through the calling thread's own connection (opened on
-        its first read, closed with the store, or once its thread has ended when another
-        thread opens one): in WAL mode it never waits for a writer, so the service checks
-        tokens on its event loop."""
-        if not self.reads_without_waiting or self._conn is None:  # closed: its error
-            return self._one(statement, params)
-        reader: sqlite3.Connection | None = getattr(self._readers, "connection", None)
+    def _one(self, statement: str, params: Sequence[Any]) -> Any:
+        reader = self._own_reader()
+        if reader is None:
+            return super()._one(statement, params)
         try:
-            if reader is None:
-                with self._readers_lock:  # not the writer's: it may be in a transaction
-                    for thread in [t for t in self._opened_readers if not t.is_alive()]:
-                        self._opened_readers.pop(thread).close()
+            return reader.execute(self._sql(statement), tuple(params)).fetchone()
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from error
+
+    def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        reader = self._own_reader()
+        if reader is None:
+            return super()._all(statement, params)
+        try:
+            return list(reader.execute(self._sql(statement), tuple(params)).fetchall())
+        except sqlite3.Error as error:
+            raise _translate(error, self.path) from error
+
+    def _own_reader(self) -> sqlite3.Connection | None:
+        """The calling thread's own connection for reading committed rows (opened on its
+        first read, closed with the store, or once its thread has ended when another thread
+        opens one), or ``None`` where a read takes the writer's: a private ``:memory:``
+        database, a closed store (its error), a thread inside `_connection` (in a write, it
+        reads what it wrote)."""
+        if (
+            not self.reads_without_waiting
+            or self._conn is None
+            or getattr(self._holding, "depth", 0) > 0
+        ):
+            return None
+        reader: sqlite3.Connection | None = getattr(self._readers, "connection", None)
+        if reader is None:
+            with self._readers_lock:  # not the writer's: it may be in a transaction
+                for thread in [t for t in self._opened_readers if not t.is_alive()]:
+                    self._opened_readers.pop(thread).close()
+                try:
                     reader = sqlite3.connect(
                         self.path, timeout=self.timeout, isolation_level=None,
                         check_same_thread=False,
                     )  # fmt: skip
                     reader.execute("PRAGMA query_only=ON")
-                    self._opened_readers[threading.current_thread()] = reader
-                self._readers.connection = reader
-            return reader.execute(self._sql(statement), tuple(params)).fetchone()
-        except sqlite3.Error as error:
-            raise _translate(error, self.path) from error
+                except sqlite3.Error as error:
+                    raise _translate(error, self.path) from error
+                self._opened_readers[threading.current_thread()] = reader
+            self._readers.connection = reader
+        return reader
 
     @contextlib.contextmanager
     def _write_transaction(self) -> Iterator[sqlite3.Connection]:
