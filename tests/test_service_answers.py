@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import attrs
 from starlette.responses import JSONResponse
 
 from kmbase_workflow import FixedClock, Workflow
+from kmbase_workflow.case import DeferredApplication, kept_applications
 from kmbase_workflow.lifecycle import Trigger
 from kmbase_workflow.queues import work_queue
 from kmbase_workflow.serialization import converter
@@ -101,3 +103,27 @@ def test_plain_data_holding_records_dates_and_tuples_is_answered_as_before() -> 
     _same_answer({"big": 2**70, "negative": -(2**64), "text": "名称\u2028\x00"})
     _same_answer([outcome.entry])
     _same_answer(None)
+
+
+def test_a_step_over_sqlite_answers_its_application_in_the_stored_text(tmp_path: Path) -> None:
+    """A recommendation judges the application it read as text: the answer puts that text in
+    place (not parsed again), and says what the converter says, kept or not, and in the
+    standard library's pass too (a number past 64 bits elsewhere in the answer)."""
+    for kept in (True, False):
+        kept_applications.clear()
+        workflow = Workflow(
+            f"sqlite:///{tmp_path / f'cases-{kept}.db'}", clock=FixedClock(DECLARED_ON)
+        )
+        workflow.open_round(2025, ROUND_OPENS, ROUND_CLOSES, BUREAU)
+        workflow.declare(APPLICATION, OPERATOR, case_id="c1")
+        if not kept:
+            kept_applications.clear()
+        outcome = workflow.fire("c1", Trigger.RECOMMEND, DISTRICT, payload=GOOD_RECOMMENDATION)
+        source = outcome.case._application
+        assert isinstance(source, DeferredApplication)
+        assert source.read_text() is not None  # structured from its text, not parsed since
+        _same_answer(outcome_data(outcome, DISTRICT))
+        _same_answer({"big": 2**70, "case": outcome.case})
+        _same_answer(workflow.case("c1"))  # read, not structured: answered from its data
+        workflow.close()
+    kept_applications.clear()

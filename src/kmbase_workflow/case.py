@@ -495,6 +495,16 @@ class DeferredApplication:
                 data = self._data
         return data
 
+    def read_text(self) -> str | None:
+        """The application's JSON text as its store holds it, once it has been structured from
+        it (so the text is known to be JSON, whatever a row changed behind the store holds)
+        and while it has not been parsed into plain data: a JSON answer puts it in place as it
+        is. ``None`` otherwise."""
+        if self._value is None:
+            return None
+        stored = self._data
+        return stored if isinstance(stored, str) else None
+
     def data(self) -> Mapping[str, Any]:
         """The application as stored (plain data), read from the store if need be."""
         data = self._stored()

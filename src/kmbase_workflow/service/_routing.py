@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .._i18n import Text
 from ..actors import Actor, Role
-from ..case import Case
+from ..case import Case, DeferredApplication
 from ..eligibility import district_problems_in_any
 from ..encoding import event_document as event_data
 from ..errors import ConcurrencyConflictError, InvalidInputError, TransitionRefusedError
@@ -128,7 +128,7 @@ class _RecordsJSON(JSONResponse):
     def render(self, content: Any) -> bytes:
         try:
             return orjson.dumps(
-                content, default=_plain_record, option=orjson.OPT_PASSTHROUGH_DATETIME
+                content, default=_encoded_record, option=orjson.OPT_PASSTHROUGH_DATETIME
             )
         except orjson.JSONEncodeError:
             # what orjson refuses (an integer past 64 bits): the standard library's encoder
@@ -139,6 +139,26 @@ class _RecordsJSON(JSONResponse):
                 separators=(",", ":"),
                 default=_plain_record,
             ).encode("utf-8")
+
+
+def _encoded_record(value: object) -> Any:
+    """`_plain_record` for orjson, which takes JSON text as it is: a case's application read
+    from its store's text and structured (a recommendation's) is answered in that text, not
+    parsed again into plain data (~0.12 ms of a 30 KB application) to be encoded back."""
+    source = value._application if isinstance(value, Case) else None
+    if isinstance(value, Case) and isinstance(source, DeferredApplication):
+        text = source.read_text()
+        if text is not None:
+            placeholder = DeferredApplication(
+                base_name=source.base_name,
+                district=source.district,
+                operator=source.operator_source,
+                data={},
+            )
+            data = unstructure(attrs.evolve(value, application=placeholder))
+            data["application"] = orjson.Fragment(text)
+            return data
+    return _plain_record(value)
 
 
 def _plain_record(value: object) -> Any:
