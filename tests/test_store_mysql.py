@@ -90,7 +90,7 @@ def test_a_writer_takes_its_position_only_once_an_earlier_one_has_committed(
     assert holding.wait(600), errors
     second.start()
     try:
-        _wait_for_a_lock_wait(mysql_url, second)  # "second" waits for the outbox
+        _wait_for_a_lock_wait(mysql_url, second, errors)  # "second" waits for the outbox
         assert store.read_outbox(0, 100) == []  # nothing committed, nothing readable
     finally:
         release.set()
@@ -103,9 +103,12 @@ def test_a_writer_takes_its_position_only_once_an_earlier_one_has_committed(
     store.close()
 
 
-def _wait_for_a_lock_wait(url: str, writer: threading.Thread) -> None:
+def _wait_for_a_lock_wait(
+    url: str, writer: threading.Thread, errors: dict[str, BaseException]
+) -> None:
     """Return once a transaction of the test's database waits for a lock (the server says
-    so); fail if ``writer`` ended first, or after ten minutes."""
+    so); fail if ``writer`` ended first (with the writers' errors, if any), or after ten
+    minutes."""
     database = urlsplit(url).path.lstrip("/")
     deadline = time.monotonic() + 600
     with contextlib.closing(MySQLStore(url)) as probe, probe._connection() as connection:
@@ -127,7 +130,10 @@ def _wait_for_a_lock_wait(url: str, writer: threading.Thread) -> None:
             (database,),
         ).fetchall()
     ended = "" if writer.is_alive() else " (it ended without waiting)"
-    pytest.fail(f"no writer ever waited for the outbox{ended}; the database's connections: {seen}")
+    pytest.fail(
+        f"no writer ever waited for the outbox{ended}; the writers' errors: {errors!r}; "
+        f"the database's connections: {seen}"
+    )
 
 
 # -- the database itself -----------------------------------------------------------------------
