@@ -188,3 +188,31 @@ def test_a_bad_number_of_threads_is_refused_in_both_languages() -> None:
             create_app(Workflow("memory://"), threads=bad)  # type: ignore[arg-type]
         assert "threads" in refused.value.describe("en")
         assert "threads" in refused.value.describe("zh")
+
+
+def test_the_inbox_is_read_on_the_event_loop_only_over_a_store_that_never_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a SQLite file's reads never wait for its writer (WAL): the inbox saves the hop to a
+    # worker thread and back; over the memory store (its lock) it keeps its worker thread
+    import kmbase_workflow.service._queues as queues_routes
+
+    threads: list[str] = []
+    original = queues_routes.work_queue
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(queues_routes, "work_queue", spy)
+    bureau = Actor(Role.CITY_BUREAU, "bureau")
+    for url, on_loop in ((f"sqlite:///{tmp_path / 'cases.db'}", True), ("memory://", False)):
+        threads.clear()
+        with TestClient(create_app(Workflow(url), auth=_Signed())) as http:
+            assert http.portal is not None
+            loop_thread = http.portal.call(_thread_name)
+            answer = http.get("/inbox")
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["actor"] == {"role": "city_bureau", "id": bureau.id,
+                                              "district": None}  # fmt: skip
+        assert (threads == [loop_thread]) is on_loop, (url, threads, loop_thread)

@@ -31,6 +31,7 @@ from ._routing import (
     ActorParam,
     RoundYear,
     WorkflowParam,
+    answered_without_waiting,
     forbidden,
     json_response,
     ok_response,
@@ -86,7 +87,7 @@ def _known_district(workflow: Workflow, district: str | None, day: dt.date) -> N
 
 
 @router.get("/inbox", tags=["queues"], responses=ok_response(schema_ref("QueuePage")))
-def inbox(
+async def inbox(
     actor: ActorParam,
     workflow: WorkflowParam,
     round_year: RoundParam = None,
@@ -112,17 +113,21 @@ def inbox(
     to the filters and the day of the first page)."""
     if actor.role is Role.DISTRICT_AUTHORITY and district not in (None, actor.district):
         raise forbidden(Text(zh=f"{district}的待办", en=f"the work queue of {district}"))
-    page = work_queue(
-        workflow,
-        actor,
-        as_of=_day(as_of, "as_of"),
-        round_year=round_year,
-        district=None if actor.role is Role.DISTRICT_AUTHORITY else district,
-        state=state,
-        limit=limit,
-        cursor=cursor,
-    )
-    return json_response(page.to_dict())
+
+    def answer() -> Response:
+        page = work_queue(
+            workflow,
+            actor,
+            as_of=_day(as_of, "as_of"),
+            round_year=round_year,
+            district=None if actor.role is Role.DISTRICT_AUTHORITY else district,
+            state=state,
+            limit=limit,
+            cursor=cursor,
+        )
+        return json_response(page.to_dict())
+
+    return await answered_without_waiting(workflow, answer)
 
 
 @router.get("/dashboard", tags=["queues"], responses=ok_response(schema_ref("Dashboard")))

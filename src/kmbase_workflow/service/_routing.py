@@ -21,7 +21,7 @@ import contextlib
 import datetime as dt
 import json
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import attrs
@@ -53,6 +53,7 @@ __all__ = [
     "IdempotencyKey",
     "RootPath",
     "WorkflowParam",
+    "answered_without_waiting",
     "declaration_refused_as_read",
     "forbidden",
     "json_object",
@@ -234,6 +235,17 @@ async def _actor_param(request: Request) -> Actor:
     if getattr(request.app.state.authenticate, "blocking", True):
         return await run_in_threadpool(request_actor, request)
     return request_actor(request)
+
+
+async def answered_without_waiting(workflow: Workflow, answer: Callable[[], Response]) -> Response:
+    """``answer()`` (a read of the store) on the event loop when the store's reads never wait
+    (a SQLite file in WAL mode: ``reads_without_waiting``), saving the request a hop to a
+    worker thread and back (~0.13 ms of CPU) and its place in the queue behind the writes; in
+    a worker thread, as FastAPI runs a plain function, over any other store (a pool may make
+    it wait for a connection, the memory store for its lock)."""
+    if getattr(workflow.store, "reads_without_waiting", False) is True:
+        return answer()
+    return await run_in_threadpool(answer)
 
 
 ActorParam = Annotated[Actor, Depends(_actor_param)]
