@@ -37,9 +37,11 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import enum
 import hashlib
 import json
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -129,10 +131,8 @@ class QueueEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, every text in both languages."""
-
-        def day(value: dt.date | None) -> str | None:
-            return value.isoformat() if value else None
-
+        label = self.label
+        due_on, ready_on = self.due_on, self.ready_on
         return {
             "case_id": self.case_id,
             "base_name": self.base_name,
@@ -143,16 +143,40 @@ class QueueEntry:
             "state": self.state.value,
             "kind": self.kind.value,
             "obligation": self.obligation,
-            "label": {"zh": self.label.zh, "en": self.label.en},
+            "label": {"zh": label.zh, "en": label.en},
             "role": self.role.value,
             "actions": [action.value for action in self.actions],
             "article": {"zh": self.article.zh, "en": self.article.en},
-            "since": day(self.since),
-            "due_on": day(self.due_on),
-            "ready_on": day(self.ready_on),
+            "since": self.since.isoformat(),
+            "due_on": due_on.isoformat() if due_on else None,
+            "ready_on": ready_on.isoformat() if ready_on else None,
             "overdue": self.overdue,
             "ready": self.ready,
         }
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _members(kind: type[E]) -> Callable[[str], E]:
+    """``kind(value)`` by a table of its members: an inbox page converts six values an entry,
+    and calling the enumeration takes a microsecond each; a value not in the table still
+    calls it (and is refused as it refuses it)."""
+    table: dict[object, E] = {member.value: member for member in kind}
+
+    def member(value: str) -> E:
+        found = table.get(value)
+        return found if found is not None else kind(value)
+
+    return member
+
+
+_state, _kind, _role, _trigger = (
+    _members(State),
+    _members(QueueKind),
+    _members(Role),
+    _members(Trigger),
+)
 
 
 def _entry(item: WorkItem, as_of: dt.date) -> QueueEntry:
@@ -163,11 +187,11 @@ def _entry(item: WorkItem, as_of: dt.date) -> QueueEntry:
         district=item.district,
         operator_id=item.operator_id,
         round_year=item.round_year,
-        state=State(item.state),
-        kind=QueueKind(item.kind),
+        state=_state(item.state),
+        kind=_kind(item.kind),
         obligation=item.obligation,
-        role=Role(item.role),
-        actions=tuple(Trigger(action) for action in item.actions),
+        role=_role(item.role),
+        actions=tuple(_trigger(action) for action in item.actions),
         article=Text(zh=item.article_zh, en=item.article_en),
         since=item.since,
         due_on=item.due_on,
