@@ -874,10 +874,11 @@ class WorkflowModel(RuleBasedStateMachine):
         return Attempt(call, frozenset(failures), announced, trigger)
 
     def _certify_attempt(self, case: Model, actor: Actor, variant: str) -> Attempt:
-        """第十四条: after the notice, with the collective decision dated between the first
-        working day after the notice and today."""
+        """第十四条: from the first working day after the notice, with the collective decision
+        dated between the day after the notice (a day off included) and today."""
         today = self.today
         earliest = _next(case.notice[1]) if case.notice is not None else None
+        after_notice = case.notice[1] + dt.timedelta(days=1) if case.notice is not None else None
         decided_on = {
             "future": today + dt.timedelta(days=1),
             "early": case.notice[1] if case.notice is not None else today,
@@ -893,7 +894,7 @@ class WorkflowModel(RuleBasedStateMachine):
             failures.add("open_objection")
         if variant == "blank":
             failures.add("collective_decision")
-        elif decided_on > today or (earliest is not None and decided_on < earliest):
+        elif decided_on > today or (after_notice is not None and decided_on < after_notice):
             failures.add("collective_decision_date")
 
         def certified() -> None:
