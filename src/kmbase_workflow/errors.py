@@ -267,6 +267,22 @@ class ConcurrencyConflictError(KmbaseError):
         )
 
     @classmethod
+    def base_changed(cls, base_id: str) -> ConcurrencyConflictError:
+        """A declaration was checked against a base's cases (第九条: one open case a base; 第十五条)
+        that changed before it was written: another declaration of the base came first."""
+        return cls(
+            Text(
+                zh=f"基地 {base_id} 的案件在本次申报核对后发生了变化（另一申报已先写入），未写入任何内容",
+                en=f"the cases of base {base_id} changed after this declaration was checked "
+                "against them (another declaration came first); nothing was written",
+            ),
+            hint=Text(
+                zh="请重新申报，将按现有案件重新核对",
+                en="declare again: it is checked against the cases as they are now",
+            ),
+        )
+
+    @classmethod
     def lock_cycle(cls, attempts: int) -> ConcurrencyConflictError:
         """Concurrent writers kept blocking each other (deadlock or serialization failure)."""
         return cls(

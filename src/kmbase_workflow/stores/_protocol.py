@@ -56,6 +56,11 @@ class Change:
     """The records above as plain data, made once by the step that built them (its digests
     were computed from it) and reused for the rows; used only while it describes these very
     records (`kmbase_workflow.stores._rows.change_data`)."""
+    base_cases: tuple[tuple[str, int], ...] | None = None
+    """For a declaration: the (id, version) of every case of its base that its rules were
+    checked against (第九条, 第十五条). The store writes it only while the base's cases are
+    still exactly those, and refuses it otherwise (`ConcurrencyConflictError`): two
+    declarations of one base checked at once cannot both be written. ``None``: not checked."""
 
 
 @attrs.frozen

@@ -140,6 +140,9 @@ class Batch:
     commands: list[dict[str, Any]]
     declared: list[tuple[str, Application]] = attrs.Factory(list)
     """Each new case's application text beside the record it encodes (`kept`)."""
+    bases: list[tuple[tuple[str, int], str, frozenset[tuple[str, int]]]] = attrs.Factory(list)
+    """Each new case checked against its base's cases: its id and version, its base, those
+    cases (`Change.base_cases`)."""
 
     @classmethod
     def encode(cls, changes: Sequence[Change]) -> Batch:
@@ -164,6 +167,10 @@ class Batch:
                 batch.applications.append({"case_id": case.id, "data": application})
                 if isinstance(case._application, Application):
                     batch.declared.append((application, case._application))
+                if change.base_cases is not None:
+                    batch.bases.append(
+                        ((case.id, case.version), case.base_id, frozenset(change.base_cases))
+                    )
             else:
                 batch.updates.append({**columns, "expected": change.expected_version})
             history = history_columns(change.history, plain.history_data)
@@ -303,6 +310,8 @@ class SQLStoreBase(Closing):
     def _write_batch(self, connection: Any, batch: Batch) -> None:
         """Every row of a batch, one batched statement per table; `BatchRefusedError` if a
         change is refused (the caller rolls back and calls `_explain_refusal`)."""
+        if not self._bases_unchanged(connection, batch):
+            raise BatchRefusedError
         if self._many(connection, INSERT_CASE, batch.inserts) != len(batch.inserts):
             raise BatchRefusedError
         self._many(connection, INSERT_APPLICATION, batch.applications)
@@ -322,6 +331,8 @@ class SQLStoreBase(Closing):
         for change in changes:
             batch = Batch.encode([change])
             case = change.case
+            if not self._bases_unchanged(connection, batch):
+                raise ConcurrencyConflictError.base_changed(case.base_id)
             if batch.inserts and self._many(connection, INSERT_CASE, batch.inserts) != 1:
                 raise ConcurrencyConflictError.stale_version(
                     case.id, 0, self._version_in(connection, case.id)
@@ -342,6 +353,28 @@ class SQLStoreBase(Closing):
             Text(zh="批量写入被拒绝", en="the batch was refused"),
             hint=Text(zh="请重试", en="try again"),
         )
+
+    BASE_LOCK: ClassVar[str | None] = None
+    """A statement that holds, until the transaction ends, a lock of its own on a base (``?``:
+    the base's id), where reading the base's cases locks nothing that a concurrent insert
+    of one waits for (PostgreSQL's advisory lock). SQLite's writers take turns anyway; MySQL
+    reads the cases ``FOR UPDATE`` (`BASE_READ`), whose gap lock an insert waits for."""
+    BASE_READ: ClassVar[str] = "SELECT id, version FROM cases WHERE base_id = ?"
+    """How the cases of a base are read inside the write (`_bases_unchanged`)."""
+
+    def _bases_unchanged(self, connection: Any, batch: Batch) -> bool:
+        """Whether each declaration's base still has exactly the cases it was checked against
+        (`Change.base_cases`), the batch's earlier declarations of the base counted."""
+        added: dict[str, list[tuple[str, int]]] = {}
+        for new_case, base_id, expected in batch.bases:
+            if self.BASE_LOCK is not None:
+                connection.execute(self._sql(self.BASE_LOCK), (base_id,)).fetchall()
+            rows = connection.execute(self._sql(self.BASE_READ), (base_id,)).fetchall()
+            now = {(str(row[0]), int(row[1])) for row in rows}
+            if now.union(added.get(base_id, ())) != expected:
+                return False
+            added.setdefault(base_id, []).append(new_case)
+        return True
 
     def _version_in(self, connection: Any, case_id: str) -> int:
         row = connection.execute(

@@ -58,6 +58,7 @@ class MemoryStore(MemoryWorkQueue, Closing):
         with self._lock:
             versions: dict[str, int] = {}
             keys: set[str] = set()
+            bases: dict[str, list[str]] = {}  # the batch's new cases, by base
             for change in changes:
                 case = change.case
                 current = self._cases.get(case.id)
@@ -71,6 +72,13 @@ class MemoryStore(MemoryWorkQueue, Closing):
                 key = change.idempotency_key
                 if key is not None and (key in self._keys or key in keys):
                     raise ConcurrencyConflictError.key_taken(key)
+                if change.base_cases is not None and change.expected_version == 0:
+                    ids = [*self._by_base.get(case.base_id, ()), *bases.get(case.base_id, ())]
+                    now = {(i, versions.get(i, self._cases[i].version if i in self._cases else 0))
+                           for i in ids}  # fmt: skip
+                    if now != set(change.base_cases):
+                        raise ConcurrencyConflictError.base_changed(case.base_id)
+                    bases.setdefault(case.base_id, []).append(case.id)
                 versions[case.id] = case.version
                 if key is not None:
                     keys.add(key)

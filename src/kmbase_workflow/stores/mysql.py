@@ -228,6 +228,7 @@ class MySQLStore(ServerStore):
     """
 
     APPLICATION_TEXT_AS_WRITTEN = True
+    BASE_READ = "SELECT id, version FROM cases WHERE base_id = ? FOR UPDATE"
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
     DELIVERY = MySQLDelivery

@@ -237,10 +237,13 @@ class PostgresStore(ServerStore):
     host's transaction (``with connection.transaction():``, or a connection not in
     autocommit) before the block. Events it writes become readable (`read_outbox`) once the
     host's transaction and every older one have ended: keep it short. A batch write (one
-    statement per table, pipelined) takes no lock but the rows' own: writers on different
-    cases do not wait for each other.
+    statement per table, pipelined) takes no lock but the rows' own, and a declaration's lock on
+    its base (so two declarations of one base are written one after the other, the second
+    refused if the first changed the base's cases): writers on different cases do not wait for
+    each other.
     """
 
+    BASE_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(?, 9))"
     PLACEHOLDER = "%s"
     GREATEST = "GREATEST"
     DELIVERY = PostgresDelivery

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -81,6 +82,104 @@ class StoreContract:
     def test_a_committed_case_reads_back_equal(self, store: CaseStore) -> None:
         change = self._declare(store, "case-1")
         assert store.get("case-1") == change.case
+
+    def _declaration_of_base(
+        self, case_id: str, base: str, checked: tuple[tuple[str, int], ...]
+    ) -> Change:
+        change = sample_change(sample_case(case_id, base_id=base), None)
+        return attrs.evolve(change, base_cases=checked)
+
+    def test_a_declaration_is_written_only_while_its_base_is_as_checked(
+        self, store: CaseStore
+    ) -> None:
+        """第九条: two declarations of one base checked at once (each saw no case of it)
+        cannot both be written: the second is refused, nothing of it written; one checked
+        against the first is written."""
+        store.commit(self._declaration_of_base("first", "base-x", ()))
+        with pytest.raises(ConcurrencyConflictError) as refused:
+            store.commit(self._declaration_of_base("second", "base-x", ()))
+        assert "base-x" in refused.value.describe("en")
+        assert "base-x" in refused.value.describe("zh")
+        with pytest.raises(CaseNotFoundError):
+            store.get("second")
+        assert [e.action for e in store.history("second")] == []
+        store.commit(self._declaration_of_base("third", "base-x", (("first", 1),)))
+        assert store.get("third").base_id == "base-x"
+        # a case of the base that moved on since the check refuses the declaration too
+        store.commit(self._advance_case(store.get("first")))
+        with pytest.raises(ConcurrencyConflictError):
+            store.commit(
+                self._declaration_of_base("fourth", "base-x", (("first", 1), ("third", 1)))
+            )
+
+    def test_a_declaration_written_while_another_of_its_base_commits_is_refused(
+        self, store: CaseStore
+    ) -> None:
+        """The check is part of the write: a declaration whose base gains a case from a write
+        still open when it was checked waits for that write, then is refused (no timing luck:
+        the first write holds at its commit until the second has been tried)."""
+        holding, release = threading.Event(), threading.Event()
+        errors: dict[str, BaseException] = {}
+
+        def seam(point: str) -> None:
+            if point == "before_commit" and threading.current_thread().name == "first":
+                holding.set()
+                release.wait(60)
+
+        def commit(change: Change) -> None:
+            try:
+                store.commit(change)
+            except BaseException as error:  # reported below
+                errors[threading.current_thread().name] = error
+
+        store.on_checkpoint = seam  # type: ignore[attr-defined]
+        try:
+            first = threading.Thread(
+                target=commit, args=(self._declaration_of_base("a", "base-z", ()),), name="first"
+            )
+            second = threading.Thread(
+                target=commit, args=(self._declaration_of_base("b", "base-z", ()),), name="second"
+            )
+            first.start()
+            assert holding.wait(60)
+            second.start()
+            second.join(0.5)  # it waits for the first write, or is refused, never written
+            release.set()
+            first.join(60)
+            second.join(60)
+        finally:
+            release.set()
+            store.on_checkpoint = None  # type: ignore[attr-defined]
+        assert "first" not in errors
+        assert isinstance(errors.get("second"), ConcurrencyConflictError), errors
+        assert {c.id for c in store.find(CaseQuery(base_id="base-z"))} == {"a"}
+
+    def test_two_declarations_of_one_base_in_one_batch_are_refused_together(
+        self, store: CaseStore
+    ) -> None:
+        with pytest.raises(ConcurrencyConflictError):
+            store.commit_many(
+                [
+                    self._declaration_of_base("one", "base-y", ()),
+                    self._declaration_of_base("two", "base-y", ()),
+                ]
+            )
+        for case_id in ("one", "two"):
+            with pytest.raises(CaseNotFoundError):
+                store.get(case_id)
+        store.commit_many(
+            [
+                self._declaration_of_base("one", "base-y", ()),
+                self._declaration_of_base("two", "base-y", (("one", 1),)),
+            ]
+        )
+        assert {c.id for c in store.find(CaseQuery(base_id="base-y"))} == {"one", "two"}
+
+    def _advance_case(self, case: Any) -> Change:
+        return sample_change(
+            attrs.evolve(case, version=case.version + 1, state=State.DISTRICT_RECOMMENDED),
+            None,
+        )
 
     def test_a_case_is_read_without_structuring_its_application(self, store: CaseStore) -> None:
         """Issue 16: reads for a step that does not judge the application, and lists, leave

@@ -267,6 +267,7 @@ class WorkflowCore(Closing):
         self._check_claimed_day()
         digest = None
         encoded_application = None
+        base_cases = None
         if idempotency_key is not None:
             check_key(idempotency_key)
             shared = None
@@ -307,6 +308,10 @@ class WorkflowCore(Closing):
                     for other in (*self.store.find(CaseQuery(base_id=case.base_id)), *holders)
                 }.values()
             )
+            # the store writes the declaration only while the base's cases are these
+            base_cases = tuple(
+                sorted((o.id, o.version) for o in extra["other_cases"] if o.base_id == case.base_id)
+            )
         else:
             before = case = case if case is not None else self.store.get(case_id)
             if expected_version is not None and case.version != expected_version:
@@ -330,6 +335,7 @@ class WorkflowCore(Closing):
             (idempotency_key, digest),
             previous_hash=previous_hash,
             encoded_application=encoded_application,
+            base_cases=base_cases,
         )
 
     def _entered_at(self) -> dt.datetime | None:
@@ -365,6 +371,7 @@ class WorkflowCore(Closing):
         *,
         previous_hash: str | None = None,
         encoded_application: EncodedApplication | None = None,
+        base_cases: tuple[tuple[str, int], ...] | None = None,
     ) -> Change:
         """The change of a checked step; ``command``: its idempotency key and the digest of
         the command (`command_digest`), both ``None`` without a key; ``encoded_application``:
@@ -394,6 +401,7 @@ class WorkflowCore(Closing):
             command_digest=command[1],
             work_items=work_items_for(after, policy=ctx.policy, calendar=self.calendar),
             data=encoded,
+            base_cases=base_cases,
         )
 
     def commit(self, changes: Sequence[Change]) -> tuple[DeliveryFailure, ...]:
