@@ -42,11 +42,11 @@ async def _threads() -> float:
 
 
 def test_the_service_works_on_as_many_requests_at_once_as_its_store(tmp_path: Path) -> None:
-    # one over a store that writes through one connection (SQLite, memory): more only wait
-    # for its lock, contend for the GIL, and would check two declarations of a base at once;
-    # a pool's connections, at most SERVICE_THREADS
+    # one over a store of one connection for everything (memory): more only wait for its
+    # lock and contend for the GIL; two over a SQLite file (one commits, the other reads
+    # through its own connection); a pool's connections, at most SERVICE_THREADS
     file_store = Workflow(f"sqlite:///{tmp_path / 'cases.db'}")
-    assert store_threads(file_store.store) == 1
+    assert store_threads(file_store.store) == 2
     file_store.close()
     assert store_threads(Workflow("sqlite://:memory:").store) == 1
     with TestClient(create_app(Workflow("memory://"))) as http:

@@ -79,14 +79,18 @@ for no more answered (PostgreSQL 5.3-6.0 ms against 4.1-4.8, in one process)."""
 def store_threads(store: object) -> int:
     """How many requests are worth working on at once over ``store``: as many as its pool has
     connections (``max_connections``, PostgreSQL's and MySQL's), at most `SERVICE_THREADS`;
-    one over a SQLite file or the memory store, which write through one connection behind a
-    lock: more threads contend for the GIL, and would let two declarations of one base be
-    checked at once (the rule of one open case a base is checked before the write, not by
-    the database). Two over a SQLite file answered 4% more of the bench's requests (issue 24)
-    but would give up that serialization; it is not taken."""
+    two over a SQLite file, whose one writer commits while the other request reads through a
+    connection of its own (``reads_without_waiting``) and works (the bench's mix: 4% more
+    requests answered than with one; a third only contends for the GIL); one over a store
+    with a single connection for everything (the memory store, a private ``:memory:``
+    database), where more threads only wait for it (issue 24). Two declarations of one base
+    worked on at once are written one after the other, the second refused if the first
+    changed the base's cases (`Change.base_cases`)."""
     connections = getattr(store, "max_connections", None)
     if isinstance(connections, int) and not isinstance(connections, bool) and connections > 0:
         return min(SERVICE_THREADS, connections)
+    if getattr(store, "reads_without_waiting", False) is True:
+        return 2
     return 1
 
 
