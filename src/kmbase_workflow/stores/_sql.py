@@ -264,20 +264,20 @@ class SQLStoreBase(Closing):
             return int(cursor.rowcount)
 
     reads_without_waiting: bool = False
-    """Whether reads outside a write (`_one`, `_all`, `_read_one`) go through a connection no
-    writer holds (SQLite's own in WAL), so they never wait for a transaction to end."""
+    """Whether reads outside a write (`_one`, `_all`) go through a connection no writer holds
+    (SQLite's own in WAL, `_reading`), so they never wait for a transaction to end."""
+
+    def _reading(self) -> contextlib.AbstractContextManager[Any]:
+        """The connection a read goes through: the store's (`_connection`), unless a store
+        has one for reads that no writer holds."""
+        return self._connection()
 
     def _one(self, statement: str, params: Sequence[Any]) -> Any:
-        with self._connection() as connection:
+        with self._reading() as connection:
             return connection.execute(self._sql(statement), tuple(params)).fetchone()
 
-    def _read_one(self, statement: str, params: Sequence[Any]) -> Any:
-        """`_one` for a read of committed rows outside any transaction of the store's (the
-        token check): a store with a connection for such reads uses it."""
-        return self._one(statement, params)
-
     def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._connection() as connection:
+        with self._reading() as connection:
             return list(connection.execute(self._sql(statement), tuple(params)).fetchall())
 
     def _run(self, statement: str, params: Sequence[Any]) -> None:

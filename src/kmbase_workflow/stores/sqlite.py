@@ -27,7 +27,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
@@ -220,21 +219,17 @@ class SQLiteStore(SQLWorkQueue, SQLStoreBase):
         for reader in readers.values():
             reader.close()
 
-    def _one(self, statement: str, params: Sequence[Any]) -> Any:
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The calling thread's own connection for a read (`_own_reader`), else the writer's
+        (`_connection`)."""
         reader = self._own_reader()
         if reader is None:
-            return super()._one(statement, params)
+            with self._connection() as connection:
+                yield connection
+            return
         try:
-            return reader.execute(self._sql(statement), tuple(params)).fetchone()
-        except sqlite3.Error as error:
-            raise _translate(error, self.path) from error
-
-    def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        reader = self._own_reader()
-        if reader is None:
-            return super()._all(statement, params)
-        try:
-            return list(reader.execute(self._sql(statement), tuple(params)).fetchall())
+            yield reader
         except sqlite3.Error as error:
             raise _translate(error, self.path) from error
 

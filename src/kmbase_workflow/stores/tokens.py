@@ -256,9 +256,7 @@ class SQLTokens:
         )
 
     def get(self, token_id: str) -> tuple[ApiToken, str] | None:
-        row = self._store._read_one(
-            f"SELECT {self._COLUMNS} FROM api_tokens WHERE id = ?", (token_id,)
-        )
+        row = self._store._one(f"SELECT {self._COLUMNS} FROM api_tokens WHERE id = ?", (token_id,))
         return None if row is None else self._token(row)
 
     def all(self) -> list[ApiToken]:
