@@ -28,6 +28,7 @@ from .._collector import heap_set_aside
 from .._i18n import Text
 from .._json_schema import application_schema, command_schema
 from ..errors import InvalidInputError, KmbaseError
+from ..stores._protocol import reads_without_waiting
 from ..stores.tokens import token_store
 from ..workflow import Workflow
 from ._auth import Authenticator, TokenAuthenticator
@@ -89,7 +90,7 @@ def store_threads(store: object) -> int:
     connections = getattr(store, "max_connections", None)
     if isinstance(connections, int) and not isinstance(connections, bool) and connections > 0:
         return min(SERVICE_THREADS, connections)
-    if getattr(store, "reads_without_waiting", False) is True:
+    if reads_without_waiting(store):
         return 2
     return 1
 

@@ -40,6 +40,7 @@ from ..errors import ConcurrencyConflictError, InvalidInputError, TransitionRefu
 from ..history import HistoryEntry
 from ..lifecycle import Trigger, step_for
 from ..serialization import _parse, unstructure
+from ..stores._protocol import reads_without_waiting
 from ..workflow import Outcome, Workflow
 from ._auth import Authenticator
 from ._errors import ServiceError
@@ -243,7 +244,7 @@ async def answered_without_waiting(workflow: Workflow, answer: Callable[[], Resp
     worker thread and back (~0.13 ms of CPU) and its place in the queue behind the writes; in
     a worker thread, as FastAPI runs a plain function, over any other store (a pool may make
     it wait for a connection, the memory store for its lock)."""
-    if getattr(workflow.store, "reads_without_waiting", False) is True:
+    if reads_without_waiting(workflow.store):
         return answer()
     return await run_in_threadpool(answer)
 

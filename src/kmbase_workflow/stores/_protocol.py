@@ -35,6 +35,13 @@ from ._work_queue import WorkItem
 __all__ = ["CaseQuery", "CaseStore", "Change", "CommandResult", "OutboxRecord", "RawRowStore"]
 
 
+def reads_without_waiting(source: object) -> bool:
+    """Whether ``source`` (a store, or its token rows) reads through a connection no writer
+    holds, so a read never waits for a transaction to end: it says so with
+    ``reads_without_waiting = True`` (a SQLite file in WAL mode, memory's token rows)."""
+    return getattr(source, "reads_without_waiting", False) is True
+
+
 @attrs.frozen
 class Change:
     """One atomic write: the case after a step, and what the step recorded."""

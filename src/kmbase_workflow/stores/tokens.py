@@ -22,7 +22,7 @@ from .._i18n import Text
 from ..actors import Actor, Role
 from ..encoding import check_text
 from ..errors import InvalidInputError
-from ._protocol import CaseStore
+from ._protocol import CaseStore, reads_without_waiting
 
 if TYPE_CHECKING:
     from ..policy import Policy
@@ -156,7 +156,7 @@ class Tokens:
         connection no transaction holds (a SQLite file in WAL mode) or from memory. The
         service then checks tokens on its event loop, not in a worker thread. A store's
         `TokenRows` says so with ``reads_without_waiting = True``; one that does not, waits."""
-        return getattr(self._backend, "reads_without_waiting", False) is True
+        return reads_without_waiting(self._backend)
 
     def list(self) -> list[ApiToken]:
         """Every token issued, oldest first, revoked ones included."""
