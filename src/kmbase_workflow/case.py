@@ -12,7 +12,7 @@ import enum
 import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
@@ -507,14 +507,13 @@ class DeferredApplication:
 
     def data(self) -> Mapping[str, Any]:
         """The application as stored (plain data), read from the store if need be."""
-        data = self._stored()
-        if not isinstance(data, str):
-            return data
-        with self._lock:
-            if isinstance(self._data, str):
-                self._data = parsed = json.loads(self._data)
-                return parsed  # type: ignore[no-any-return]
-        return self.data()  # another thread parsed it meanwhile
+        data: StoredApplication | None = self._stored()
+        if isinstance(data, str):
+            with self._lock:  # parsed once, whichever thread asks first
+                if isinstance(self._data, str):
+                    self._data = json.loads(self._data)
+                data = self._data
+        return cast("Mapping[str, Any]", data)  # plain data now
 
     def get(self) -> Application:
         """The application (read and structured on first use; a stored text structured

@@ -147,20 +147,21 @@ def _encoded_record(value: object) -> Any:
     """`_plain_record` for orjson, which takes JSON text as it is: a case's application read
     from its store's text and structured (a recommendation's) is answered in that text, not
     parsed again into plain data (~0.12 ms of a 30 KB application) to be encoded back."""
-    source = value._application if isinstance(value, Case) else None
-    if isinstance(value, Case) and isinstance(source, DeferredApplication):
-        text = source.read_text()
-        if text is not None:
-            placeholder = DeferredApplication(
-                base_name=source.base_name,
-                district=source.district,
-                operator=source.operator_source,
-                data={},
-            )
-            data = unstructure(attrs.evolve(value, application=placeholder))
-            data["application"] = orjson.Fragment(text)
-            return data
-    return _plain_record(value)
+    if not isinstance(value, Case) or not isinstance(value._application, DeferredApplication):
+        return _plain_record(value)
+    source = value._application
+    text = source.read_text()
+    if text is None:
+        return _plain_record(value)
+    placeholder = DeferredApplication(
+        base_name=source.base_name,
+        district=source.district,
+        operator=source.operator_source,
+        data={},
+    )
+    data = unstructure(attrs.evolve(value, application=placeholder))
+    data["application"] = orjson.Fragment(text)
+    return data
 
 
 def _plain_record(value: object) -> Any:
