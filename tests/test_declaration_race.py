@@ -4,15 +4,20 @@ written, and declaring it again is checked against the base as it is now."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from kmbase_workflow import FixedClock, Workflow
 from kmbase_workflow.errors import ConcurrencyConflictError, TransitionRefusedError
 from kmbase_workflow.lifecycle import Trigger
+from kmbase_workflow.service import create_app
+from kmbase_workflow.stores.tokens import token_store
 from lifecycle_helpers import APPLICATION, BUREAU, DECLARED_ON, OPERATOR, ROUND_CLOSES, ROUND_OPENS
+from service_helpers import APPLICATION_JSON
 
 
 def _workflow(url: str) -> Workflow:
@@ -56,4 +61,44 @@ def test_threads_declaring_one_base_at_once_leave_one_open_case(tmp_path: Path) 
         thread.join()
     assert outcomes.count("declared") == 1, outcomes
     assert len(list(workflow.cases())) == 1
+    workflow.close()
+
+
+def test_over_http_the_second_declaration_of_a_base_worked_on_at_once_is_a_409(
+    tmp_path: Path,
+) -> None:
+    """The service works on two requests at once over a SQLite file: while one declaration of
+    a base holds at its commit, another of the same base is checked (it sees no open case),
+    then refused at its write (409), nothing of it written (docs/how-to/service.md)."""
+    workflow = _workflow(f"sqlite:///{tmp_path / 'c.db'}")
+    token = token_store(workflow.store).issue(OPERATOR, now=dt.datetime.now(dt.UTC))[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    holding, release = threading.Event(), threading.Event()
+    answers: dict[str, int] = {}
+
+    def seam(point: str) -> None:
+        if point == "before_commit" and not holding.is_set():
+            holding.set()  # the first commit holds until the second has been tried
+            release.wait(60)
+
+    workflow.store.on_checkpoint = seam  # type: ignore[attr-defined]
+    with TestClient(create_app(workflow)) as http:
+
+        def declare(case_id: str) -> None:
+            answer = http.post(
+                "/cases", content=APPLICATION_JSON, params={"case_id": case_id}, headers=headers
+            )
+            answers[case_id] = answer.status_code
+
+        first = threading.Thread(target=declare, args=("c1",))
+        first.start()
+        assert holding.wait(60)
+        second = threading.Thread(target=declare, args=("c2",))
+        second.start()
+        second.join(1)  # checked beside the first, then waits for the writer
+        release.set()
+        first.join(60)
+        second.join(60)
+    assert answers == {"c1": 201, "c2": 409}, answers
+    assert [case.id for case in workflow.cases()] == ["c1"]
     workflow.close()
